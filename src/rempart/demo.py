@@ -1,0 +1,172 @@
+"""`rempart demo`: the core flow on neutral generated images, checked as it runs.
+
+Registers a victim's images by hash, matches altered copies among unrelated images, shows an
+allow bank at work and a withdrawal taking effect at once. Uses its own temporary data folder.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageEnhance, ImageOps
+from rich.console import Console
+from rich.table import Table
+
+from rempart.hashing import hash_image_bytes
+from rempart.i18n import Messages
+from rempart.intake import banks as bank_cases
+from rempart.intake.hashlists import ListFormat
+from rempart.matching.service import Matcher, Query, QueryResult
+from rempart.samples import neutral_image
+from rempart.store.database import Database
+from rempart.store.models import BankKind
+
+__all__ = ["ALTERATIONS", "run_demo"]
+
+
+def _jpeg(img: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _crop(img: Image.Image, share: float) -> Image.Image:
+    w, h = img.size
+    dx, dy = int(w * share), int(h * share)
+    return img.crop((dx, dy, w - dx, h - dy))
+
+
+# What re-uploaders do to an image, each as a function of the image.
+ALTERATIONS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "resized to 40%": lambda im: im.resize((im.width * 2 // 5, im.height * 2 // 5)),
+    "JPEG quality 25": lambda im: Image.open(io.BytesIO(_jpeg(im, 25))),
+    "mirrored": ImageOps.mirror,
+    "rotated 90°": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    "cropped 1% per side": lambda im: _crop(im, 0.01),
+    "brighter, more contrast": lambda im: ImageEnhance.Contrast(
+        ImageEnhance.Brightness(im).enhance(1.2)
+    ).enhance(1.3),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    name: str
+    alteration: str
+    data: bytes
+    expected_item: int | None  # None: must not match (or, for the allowed image, is allowed)
+
+
+def run_demo(console: Console, *, keep: bool = False, messages: Messages | None = None) -> bool:
+    """Run the demonstration; True when every check held."""
+    t = messages or Messages.for_env()
+    home = Path(tempfile.mkdtemp(prefix="rempart-demo-"))
+    try:
+        return _run(console, t, home)
+    finally:
+        if keep:
+            console.print(t("demo.kept", home=home))
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _run(console: Console, t: Messages, home: Path) -> bool:
+    console.rule(f"[bold]{t('demo.title')}")
+    db = Database.open(f"sqlite:///{home / 'rempart.db'}")
+    problems = 0
+    device = home / "victim-device"  # stands for the victim's phone: images never leave it
+    device.mkdir()
+    originals = [neutral_image(seed, 800, 600) for seed in range(101, 106)]
+    paths = []
+    for i, img in enumerate(originals):
+        path = device / f"photo-{i + 1}.jpg"
+        path.write_bytes(_jpeg(img))
+        paths.append(path)
+
+    console.print(t("demo.step.register", n=len(paths)))
+    bank_cases.create_bank(db, "demo-victim")
+    item_ids: list[int] = []
+    for outcome in bank_cases.add_images(db, "demo-victim", paths, label="demo"):
+        if outcome.item_id is None:
+            console.print(f"[red]✗ {outcome.path.name}: {outcome.error}[/]")
+            return False
+        item_ids.append(outcome.item_id)
+        console.print(f"   {outcome.path.name} → item {outcome.item_id}")
+    allowed_img = neutral_image(201, 800, 600)
+    allowed_path = device / "published-with-consent.jpg"
+    allowed_path.write_bytes(_jpeg(allowed_img))
+    bank_cases.create_bank(db, "demo-allow", kind=BankKind.ALLOW)
+    (allowed,) = bank_cases.add_images(db, "demo-allow", [allowed_path])
+    console.print(t("demo.step.allow"))
+
+    copies = [
+        _Copy(f"copy-{i + 1}-{n + 1}.jpg", name, _jpeg(alter(img), 85), item_ids[i])
+        for i, img in enumerate(originals)
+        for n, (name, alter) in enumerate(ALTERATIONS.items())
+        if (i + n) % 2 == 0  # a varied sample, not every combination
+    ]
+    copies.append(
+        _Copy(
+            "consented.jpg",
+            "resized to 40%",
+            _jpeg(ALTERATIONS["resized to 40%"](allowed_img), 85),
+            None,
+        )
+    )
+    distractors = [_jpeg(neutral_image(1000 + s, 640, 480)) for s in range(40)]
+
+    matcher = Matcher(db)
+    console.print(t("demo.step.match", d=len(distractors)))
+    results = _match(matcher, [c.data for c in copies])
+    table = Table(
+        t("demo.col.copy"), t("demo.col.alteration"), t("demo.col.result"), t("demo.col.expected")
+    )
+    for copy, result in zip(copies, results, strict=True):
+        text, got = _describe(t, result)
+        ok = got == copy.expected_item and (copy.expected_item is not None or not result.matches)
+        problems += not ok
+        expected = f"item {copy.expected_item}" if copy.expected_item else t("demo.nomatch")
+        table.add_row(copy.name, copy.alteration, text if ok else f"[red]{text}[/]", expected)
+    console.print(table)
+    false_matches = sum(bool(r.matches) for r in _match(matcher, distractors))
+    problems += false_matches
+    console.print("   " + t("demo.distractors", n=len(distractors), m=false_matches))
+
+    gone = item_ids[0]
+    console.print(t("demo.step.withdraw", item=gone))
+    bank_cases.withdraw_item(db, "demo-victim", gone)
+    for copy, result in zip(copies, _match(matcher, [c.data for c in copies]), strict=True):
+        if copy.expected_item == gone:
+            text, got = _describe(t, result)
+            problems += got is not None
+            console.print(f"   {copy.name} ({copy.alteration}): {text}")
+
+    console.print(t("demo.step.export"))
+    exported = bank_cases.export_bank(db, "demo-victim", ListFormat.PDQ)
+    console.print(exported.rstrip(), markup=False, highlight=False)
+    problems += len(exported.splitlines()) != len(item_ids) - 1 or allowed.item_id is None
+    db.dispose()
+    if problems:
+        console.print(f"[bold red]{t('demo.failed', n=problems)}")
+        return False
+    console.print(f"[bold green]{t('demo.ok')}")
+    return True
+
+
+def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:
+    return matcher.match([Query.from_image(hash_image_bytes(d, dihedral=True)) for d in images])
+
+
+def _describe(t: Messages, result: QueryResult) -> tuple[str, int | None]:
+    if result.matches:
+        m = result.matches[0]
+        variant = m.variant.value if m.variant else m.method
+        return t("demo.match", item=m.item, distance=m.distance, variant=variant), m.item
+    if result.allowed_by:
+        return t("demo.allowed", item=result.allowed_by[0].item), None
+    return t("demo.nomatch"), None

@@ -1,0 +1,82 @@
+"""PDQ hashes of a luma array: the 16x16 DCT from the C kernel, thresholded at its median.
+
+Owns the bit order, the median rule and the 8 dihedral variants. Must not decode images or do
+I/O: it takes a 2-D array of luma values (0-255 scale) and returns values from signals.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from rempart.hashing import _pdqcore
+from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
+
+__all__ = ["MIN_HASHABLE_SIDE", "pdq_dihedral_from_luma", "pdq_from_luma"]
+
+# The reference refuses images under 5 pixels on a side (all-zero hash, quality 0). We still
+# compute the hash, which keeps it from being degenerate, but report quality 0 the same way.
+MIN_HASHABLE_SIDE = 5
+
+# Index of the median the reference thresholds at: its Torben routine returns the lower median,
+# the 128th smallest of the 256 coefficients, so a hash has 128 ones unless values tie.
+_MEDIAN_RANK = 127
+
+Coefficients = npt.NDArray[np.float32]
+
+
+def pdq_from_luma(luma: npt.ArrayLike) -> PdqSignal:
+    """PDQ hash and quality of a 2-D luma array (rows x columns, values on a 0-255 scale)."""
+    coefficients, quality = _coefficients(luma)
+    return PdqSignal(_threshold(coefficients), quality)
+
+
+def pdq_dihedral_from_luma(luma: npt.ArrayLike) -> dict[Dihedral, PdqSignal]:
+    """The hashes of the image and of its 7 rotations and flips, keyed in Dihedral order.
+
+    Each variant is the hash of the transformed image (np.rot90 turns counter-clockwise, as
+    the reference's "rotate90"): the kernel filters with mirrored weights instead of copying
+    pixels. The reference's own dihedral routine flips DCT signs instead, which is exact only
+    when its sampling grid is symmetric; it can be ~16 bits off (see docs/hashing.md).
+    """
+    array = _as_kernel_input(luma)
+    coefficients, qualities = _pdqcore.dct16_dihedral(array)
+    return {
+        variant: PdqSignal(_threshold(coefficients[k]), _quality(array, qualities[k]))
+        for k, variant in enumerate(Dihedral)
+    }
+
+
+def _coefficients(luma: npt.ArrayLike) -> tuple[Coefficients, int]:
+    array = _as_kernel_input(luma)
+    coefficients, quality = _pdqcore.dct16(array)
+    return coefficients, _quality(array, quality)
+
+
+def _quality(array: npt.NDArray[np.generic], quality: int) -> int:
+    return 0 if min(array.shape) < MIN_HASHABLE_SIDE else quality
+
+
+def _as_kernel_input(luma: npt.ArrayLike) -> npt.NDArray[np.uint8] | npt.NDArray[np.float32]:
+    """The kernel takes C-contiguous uint8 or float32; anything else numeric is converted."""
+    array = np.asarray(luma)
+    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"luma must be a non-empty 2-D array, got shape {array.shape}")
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"luma must be numeric, got {array.dtype}")
+    converted = np.ascontiguousarray(array, dtype=np.float32)
+    # NaN or infinity would turn every coefficient into NaN and the hash into noise.
+    if not np.isfinite(converted).all():
+        raise ValueError("luma contains NaN or infinite values")
+    return converted
+
+
+def _threshold(coefficients: Coefficients) -> PdqHash:
+    """Bit k (k = row * 16 + column) is set when coefficient k is above the median."""
+    flat = coefficients.ravel()
+    median = np.partition(flat, _MEDIAN_RANK)[_MEDIAN_RANK]
+    bits = flat > median
+    # The hex form prints bit 255 first, so pack the bits most significant (k = 255) first.
+    return PdqHash(np.packbits(bits[::-1]).tobytes())

@@ -1,0 +1,125 @@
+"""Value types for the signals Rempart computes and exchanges: PDQ hashes and file digests.
+
+Pure and immutable; parsing happens here, at the edge, so the rest of the code never sees a raw
+hex string. Must not do I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from rempart.errors import InvalidHash
+
+__all__ = [
+    "PDQ_BITS",
+    "Digest",
+    "Dihedral",
+    "PdqHash",
+    "PdqSignal",
+]
+
+PDQ_BITS = 256
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+# A hash with fewer set (or unset) bits than this carries no image information: PDQ thresholds
+# at the median, so a real hash has about 128 ones. Shared lists have held all-zero "hashes".
+_MIN_MINORITY_BITS = 16
+
+
+class Dihedral(Enum):
+    """The 8 rotations and flips of an image, in the order and names of the PDQ reference.
+
+    Rotations turn counter-clockwise (as numpy's rot90). `flipx` turns the image upside down
+    (flip about the x axis), `flipy` mirrors it left-right, `flip+1` transposes it (flip about
+    the main diagonal), `flip-1` flips it about the other diagonal.
+    """
+
+    ORIGINAL = "original"
+    ROTATE_90 = "rotate90"
+    ROTATE_180 = "rotate180"
+    ROTATE_270 = "rotate270"
+    FLIP_X = "flipx"
+    FLIP_Y = "flipy"
+    FLIP_PLUS_1 = "flip+1"
+    FLIP_MINUS_1 = "flip-1"
+
+
+@dataclass(frozen=True, slots=True)
+class PdqHash:
+    """A 256-bit PDQ hash. `value` holds 32 bytes in the order of the 64-hex-character form.
+
+    The hex form is the one python-threatexchange and the PDQ reference print: the reference's
+    256 bits in order, most significant first.
+    """
+
+    value: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.value) != PDQ_BITS // 8:
+            raise InvalidHash(f"a PDQ hash has 32 bytes, got {len(self.value)}")
+
+    @classmethod
+    def from_hex(cls, text: str) -> PdqHash:
+        """Parse 64 hex characters (either case, surrounding space ignored)."""
+        text = text.strip()
+        if not _HEX64.fullmatch(text):
+            raise InvalidHash(
+                f"a PDQ hash is 64 hexadecimal characters, got {len(text)} characters"
+                if len(text) != 64
+                else "a PDQ hash may contain only the characters 0-9 and a-f"
+            )
+        return cls(bytes.fromhex(text))
+
+    @property
+    def hex(self) -> str:
+        return self.value.hex()
+
+    @property
+    def ones(self) -> int:
+        return int.from_bytes(self.value, "big").bit_count()
+
+    @property
+    def is_degenerate(self) -> bool:
+        """True for hashes like all zeros or all ones that match far too much to be trusted."""
+        ones = self.ones
+        return min(ones, PDQ_BITS - ones) < _MIN_MINORITY_BITS
+
+    def distance(self, other: PdqHash) -> int:
+        """Hamming distance in bits."""
+        a = int.from_bytes(self.value, "big")
+        b = int.from_bytes(other.value, "big")
+        return (a ^ b).bit_count()
+
+    def __str__(self) -> str:
+        return self.hex
+
+    def __repr__(self) -> str:
+        return f"PdqHash({self.hex[:12]}…)"
+
+
+@dataclass(frozen=True, slots=True)
+class PdqSignal:
+    """A PDQ hash with its quality (0-100); quality below 50 is not trusted for matching."""
+
+    hash: PdqHash
+    quality: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.quality <= 100:
+            raise InvalidHash(f"PDQ quality is 0-100, got {self.quality}")
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Exact digests of a file's bytes, lowercase hex."""
+
+    sha256: str
+    md5: str
+
+    def __post_init__(self) -> None:
+        if not _HEX64.fullmatch(self.sha256) or self.sha256 != self.sha256.lower():
+            raise InvalidHash("a SHA-256 digest is 64 lowercase hexadecimal characters")
+        if not _HEX32.fullmatch(self.md5) or self.md5 != self.md5.lower():
+            raise InvalidHash("an MD5 digest is 32 lowercase hexadecimal characters")

@@ -1,0 +1,89 @@
+"""French and English for what caseworkers and victims read.
+
+`Messages.for_env()` picks the language from REMPART_LANG, else LANG/LC_ALL; English otherwise.
+Messages are plain format strings; this module must not print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Messages"]
+
+_CATALOG: dict[str, dict[str, str]] = {
+    "demo.title": {
+        "en": "Rempart demo — neutral generated images only",
+        "fr": "Démonstration de Rempart — images neutres générées uniquement",
+    },
+    "demo.step.register": {
+        "en": "1. On the victim's device: hash {n} images; only the hashes go to the bank",
+        "fr": "1. Sur l'appareil de la victime : {n} images hachées ; seules les empreintes "
+        "vont dans la banque",
+    },
+    "demo.step.allow": {
+        "en": "   An allow bank holds 1 image the victim agreed to publish",
+        "fr": "   Une banque d'exclusion contient 1 image dont la victime accepte la publication",
+    },
+    "demo.step.match": {
+        "en": "2. Altered copies found online, among {d} unrelated images",
+        "fr": "2. Copies modifiées trouvées en ligne, parmi {d} images sans rapport",
+    },
+    "demo.step.withdraw": {
+        "en": "3. The victim withdraws item {item}: its copies must stop matching at once",
+        "fr": "3. La victime retire l'élément {item} : ses copies ne doivent plus correspondre",
+    },
+    "demo.step.export": {
+        "en": "4. What leaves Rempart in a shared hash list (hashes only, withdrawn items never):",
+        "fr": "4. Ce qui sort de Rempart dans une liste d'empreintes partagée (empreintes "
+        "seules, jamais les éléments retirés) :",
+    },
+    "demo.col.copy": {"en": "copy", "fr": "copie"},
+    "demo.col.alteration": {"en": "alteration", "fr": "modification"},
+    "demo.col.result": {"en": "result", "fr": "résultat"},
+    "demo.col.expected": {"en": "expected", "fr": "attendu"},
+    "demo.match": {
+        "en": "match: item {item}, distance {distance}, {variant}",
+        "fr": "correspondance : élément {item}, distance {distance}, {variant}",
+    },
+    "demo.nomatch": {"en": "no match", "fr": "aucune correspondance"},
+    "demo.allowed": {
+        "en": "allowed (allow bank item {item})",
+        "fr": "autorisée (exclusion, élément {item})",
+    },
+    "demo.distractors": {
+        "en": "{n} unrelated images: {m} false matches",
+        "fr": "{n} images sans rapport : {m} fausses correspondances",
+    },
+    "demo.ok": {
+        "en": "Everything behaved as expected.",
+        "fr": "Tout s'est passé comme prévu.",
+    },
+    "demo.kept": {
+        "en": "The demo's data folder is kept: {home}",
+        "fr": "Le dossier de données de la démonstration est conservé : {home}",
+    },
+    "demo.failed": {
+        "en": "Something did not behave as expected: {n} problems (see above).",
+        "fr": "Quelque chose ne s'est pas passé comme prévu : {n} problèmes (voir ci-dessus).",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    lang: str = "en"
+
+    @classmethod
+    def for_env(cls, env: Mapping[str, str] | None = None) -> Messages:
+        env = os.environ if env is None else env
+        for key in ("REMPART_LANG", "LC_ALL", "LANG"):
+            value = env.get(key, "")
+            if value:
+                return cls("fr" if value.lower().startswith("fr") else "en")
+        return cls()
+
+    def __call__(self, key: str, **values: object) -> str:
+        entry = _CATALOG[key]
+        return entry.get(self.lang, entry["en"]).format(**values)

@@ -1,0 +1,336 @@
+"""Bank use cases: create and delete banks, register items (hashes only), import, export,
+withdraw and restore. Every item change is logged in `item_events` so matchers stay current.
+
+Takes a `Database` and a clock; must not decode images itself (hashing does) nor print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
+from rempart.hashing import ImageHashes, hash_many
+from rempart.hashing.signals import PdqHash
+from rempart.intake.hashlists import HashRecord, ListFormat, format_records
+from rempart.store.database import Database
+from rempart.store.models import Bank, BankKind, Item, ItemAction, ItemEvent
+
+__all__ = [
+    "AddOutcome",
+    "BankInfo",
+    "ImportReport",
+    "ItemInfo",
+    "add_images",
+    "bank_info",
+    "create_bank",
+    "delete_bank",
+    "export_bank",
+    "import_records",
+    "list_banks",
+    "list_items",
+    "restore_item",
+    "withdraw_item",
+]
+
+Clock = Callable[[], datetime]
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BankInfo:
+    id: int
+    name: str
+    kind: BankKind
+    threshold: int
+    quality_min: int
+    description: str
+    created_at: datetime
+    active_items: int
+    withdrawn_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInfo:
+    id: int
+    bank: str
+    pdq: str | None
+    quality: int | None
+    md5: str | None
+    sha256: str | None
+    label: str
+    origin: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddOutcome:
+    """What became of one file given to `add_images`: an item id, or why not."""
+
+    path: Path
+    item_id: int | None = None
+    existing: bool = False  # the bank already held this hash: item_id is that item
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    added: list[int] = field(default_factory=list)
+    already_in_bank: list[tuple[int, int]] = field(default_factory=list)  # (line, item id)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+def _bank(session: Session, name: str) -> Bank:
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        raise NotFound(f"no bank named {name!r} (see `rempart bank list`)")
+    return bank
+
+
+def _log(session: Session, item: Item, action: ItemAction, at: datetime) -> None:
+    session.add(ItemEvent(item_id=item.id, bank_id=item.bank_id, action=action, at=at))
+
+
+def create_bank(
+    db: Database,
+    name: str,
+    *,
+    kind: BankKind = BankKind.PROTECT,
+    threshold: int = 31,
+    quality_min: int = 50,
+    description: str = "",
+    clock: Clock = utc_now,
+) -> BankInfo:
+    if not name or len(name) > 100 or not set(name) <= _NAME_CHARS:
+        raise InputError("a bank name is 1-100 letters, digits, '-', '_' or '.'")
+    if not 0 <= threshold <= 128:
+        raise InputError("the threshold is a number of bits from 0 to 128 (PDQ's usual is 31)")
+    if not 0 <= quality_min <= 100:
+        raise InputError("the quality gate is from 0 to 100 (PDQ's usual is 50)")
+    try:
+        with db.session() as session:
+            bank = Bank(
+                name=name,
+                kind=kind,
+                threshold=threshold,
+                quality_min=quality_min,
+                description=description,
+                created_at=clock(),
+            )
+            session.add(bank)
+    except IntegrityError as exc:
+        raise Conflict(f"a bank named {name!r} already exists") from exc
+    return bank_info(db, name)
+
+
+def delete_bank(db: Database, name: str) -> None:
+    with db.session() as session:
+        session.delete(_bank(session, name))
+
+
+def list_banks(db: Database) -> list[BankInfo]:
+    with db.session() as session:
+        names = session.scalars(select(Bank.name).order_by(Bank.name)).all()
+    return [bank_info(db, name) for name in names]
+
+
+def bank_info(db: Database, name: str) -> BankInfo:
+    with db.session() as session:
+        bank = _bank(session, name)
+        counts = dict(
+            session.execute(
+                select(Item.withdrawn_at.is_(None), func.count())
+                .where(Item.bank_id == bank.id)
+                .group_by(Item.withdrawn_at.is_(None))
+            ).all()
+        )
+        return BankInfo(
+            id=bank.id,
+            name=bank.name,
+            kind=bank.kind,
+            threshold=bank.threshold,
+            quality_min=bank.quality_min,
+            description=bank.description,
+            created_at=bank.created_at,
+            active_items=counts.get(True, 0),
+            withdrawn_items=counts.get(False, 0),
+        )
+
+
+def _item_info(item: Item, bank_name: str) -> ItemInfo:
+    return ItemInfo(
+        id=item.id,
+        bank=bank_name,
+        pdq=item.pdq,
+        quality=item.quality,
+        md5=item.md5,
+        sha256=item.sha256,
+        label=item.label,
+        origin=item.origin,
+        created_at=item.created_at,
+        withdrawn_at=item.withdrawn_at,
+    )
+
+
+def list_items(db: Database, name: str, *, include_withdrawn: bool = False) -> list[ItemInfo]:
+    with db.session() as session:
+        bank = _bank(session, name)
+        query = select(Item).where(Item.bank_id == bank.id).order_by(Item.id)
+        if not include_withdrawn:
+            query = query.where(Item.withdrawn_at.is_(None))
+        return [_item_info(item, bank.name) for item in session.scalars(query)]
+
+
+def add_images(
+    db: Database,
+    name: str,
+    paths: Iterable[Path],
+    *,
+    label: str = "",
+    clock: Clock = utc_now,
+) -> Iterator[AddOutcome]:
+    """Hash each image here and store only its hashes; one outcome per file, errors included."""
+    with db.session() as session:
+        _bank(session, name)  # fail before hashing anything
+    for path, result in hash_many(paths):
+        if isinstance(result, ImageDecodeError):
+            yield AddOutcome(path, error=str(result))
+            continue
+        yield _add_hashes(db, name, path, result, label, clock)
+
+
+def _add_hashes(
+    db: Database, name: str, path: Path, hashes: ImageHashes, label: str, clock: Clock
+) -> AddOutcome:
+    with db.session() as session:
+        bank = _bank(session, name)
+        if hashes.pdq.quality < bank.quality_min:
+            return AddOutcome(
+                path,
+                error=f"PDQ quality {hashes.pdq.quality} is below this bank's gate of "
+                f"{bank.quality_min}: too flat or small to match reliably",
+            )
+        existing = session.scalar(
+            select(Item.id).where(Item.bank_id == bank.id, Item.pdq == hashes.pdq.hash.hex)
+        )
+        if existing is not None:
+            return AddOutcome(path, item_id=existing, existing=True)
+        item = Item(
+            bank_id=bank.id,
+            pdq=hashes.pdq.hash.hex,
+            quality=hashes.pdq.quality,
+            md5=hashes.digest.md5,
+            sha256=hashes.digest.sha256,
+            label=label,
+            origin="file",
+            created_at=clock(),
+        )
+        session.add(item)
+        session.flush()
+        _log(session, item, ItemAction.ADD, item.created_at)
+        return AddOutcome(path, item_id=item.id)
+
+
+def import_records(
+    db: Database, name: str, records: Iterable[HashRecord], *, clock: Clock = utc_now
+) -> ImportReport:
+    """Add validated list records in one transaction: all of them land, or none do."""
+    report = ImportReport()
+    now = clock()
+    with db.session() as session:
+        bank = _bank(session, name)
+        known = dict(
+            session.execute(
+                select(Item.pdq, Item.id).where(Item.bank_id == bank.id, Item.pdq.is_not(None))
+            ).all()
+        )
+        new_items: list[tuple[int, Item]] = []
+        for record in records:
+            pdq = record.pdq.hex if record.pdq else None
+            if pdq is not None and pdq in known:
+                report.already_in_bank.append((record.line, known[pdq]))
+                continue
+            if record.quality is not None and pdq and record.quality < bank.quality_min:
+                report.rejected.append(
+                    (
+                        record.line,
+                        f"PDQ quality {record.quality} is below this bank's gate of "
+                        f"{bank.quality_min}",
+                    )
+                )
+                continue
+            item = Item(
+                bank_id=bank.id,
+                pdq=pdq,
+                quality=record.quality,
+                md5=record.md5,
+                sha256=record.sha256,
+                label=record.label,
+                origin="list",
+                created_at=now,
+            )
+            new_items.append((record.line, item))
+            if pdq is not None:
+                known[pdq] = -1
+        session.add_all(item for _, item in new_items)
+        session.flush()
+        session.add_all(
+            ItemEvent(item_id=item.id, bank_id=bank.id, action=ItemAction.ADD, at=now)
+            for _, item in new_items
+        )
+        report.added = [item.id for _, item in new_items]
+    return report
+
+
+def export_bank(db: Database, name: str, fmt: ListFormat) -> str:
+    """The bank's active items as a hash list. Withdrawn items are never exported."""
+    items = list_items(db, name)
+    records = [
+        HashRecord(
+            pdq=PdqHash.from_hex(i.pdq) if i.pdq else None,
+            quality=i.quality,
+            md5=i.md5,
+            sha256=i.sha256,
+            label=i.label,
+        )
+        for i in items
+    ]
+    return format_records(records, fmt, [i.id for i in items])
+
+
+def _set_withdrawn(
+    db: Database, name: str, item_id: int, withdrawn: bool, clock: Clock
+) -> ItemInfo:
+    with db.session() as session:
+        bank = _bank(session, name)
+        item = session.get(Item, item_id)
+        if item is None or item.bank_id != bank.id:
+            raise NotFound(f"bank {name!r} has no item {item_id}")
+        if (item.withdrawn_at is not None) == withdrawn:
+            state = "withdrawn" if withdrawn else "active"
+            raise Conflict(f"item {item_id} is already {state}")
+        now = clock()
+        item.withdrawn_at = now if withdrawn else None
+        _log(session, item, ItemAction.WITHDRAW if withdrawn else ItemAction.RESTORE, now)
+        session.flush()
+        return _item_info(item, bank.name)
+
+
+def withdraw_item(db: Database, name: str, item_id: int, *, clock: Clock = utc_now) -> ItemInfo:
+    """A victim's withdrawal: from the moment this returns, the item matches nothing."""
+    return _set_withdrawn(db, name, item_id, True, clock)
+
+
+def restore_item(db: Database, name: str, item_id: int, *, clock: Clock = utc_now) -> ItemInfo:
+    return _set_withdrawn(db, name, item_id, False, clock)
