@@ -60,8 +60,8 @@ case "$what" in
   demo) exec .venv/bin/rempart demo ;;
   test)
     echo "==> ruff"
-    .venv/bin/ruff check src tests bench
-    .venv/bin/ruff format --check src tests bench
+    .venv/bin/ruff check --no-cache src tests bench
+    .venv/bin/ruff format --no-cache --check src tests bench
     echo "==> mypy"
     .venv/bin/mypy
     echo "==> import-linter"

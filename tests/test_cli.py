@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
-from rempart.samples import neutral_image
 from typer.testing import CliRunner
 
 from rempart.cli import app
+from rempart.samples import neutral_image
 
 runner = CliRunner()
 

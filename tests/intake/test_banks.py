@@ -2,11 +2,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from rempart.samples import neutral_image
 
 from rempart.errors import Conflict, InputError, NotFound
 from rempart.intake import banks
 from rempart.intake.hashlists import ListFormat, parse_hash_list
+from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import BankKind
 

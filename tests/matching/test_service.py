@@ -3,13 +3,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
-from rempart.samples import neutral_image
 
 from rempart.hashing import hash_image_bytes
 from rempart.hashing.signals import Dihedral, PdqHash
 from rempart.intake import banks
 from rempart.intake.hashlists import parse_hash_list
 from rempart.matching.service import Matcher, Query
+from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import BankKind
 
