@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -67,11 +68,18 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _open_db() -> Database:
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn Rempart's own errors into a clear message and exit status 2."""
     try:
-        return Database.open(Settings.from_env().database_url)
+        yield
     except RempartError as exc:
         _fail(str(exc))
+
+
+def _open_db() -> Database:
+    with _reported():
+        return Database.open(Settings.from_env().database_url)
 
 
 def _expand(paths: Iterable[Path]) -> list[Path]:
@@ -206,7 +214,7 @@ def bank_create(
     description: Annotated[str, typer.Option(help="A note for caseworkers.")] = "",
 ) -> None:
     """Create a bank. Example: `rempart bank create case-0142`."""
-    try:
+    with _reported():
         info = bank_cases.create_bank(
             _open_db(),
             name,
@@ -215,8 +223,6 @@ def bank_create(
             quality_min=quality_min,
             description=description,
         )
-    except RempartError as exc:
-        _fail(str(exc))
     out.print(
         f"Created {info.kind.value} bank [bold]{info.name}[/] "
         f"(threshold {info.threshold}, quality gate {info.quality_min})."
@@ -271,11 +277,9 @@ def bank_show(
 ) -> None:
     """Show a bank's settings and its items (hashes and labels, never images)."""
     db = _open_db()
-    try:
+    with _reported():
         info = bank_cases.bank_info(db, name)
         items = bank_cases.list_items(db, name, include_withdrawn=withdrawn)
-    except RempartError as exc:
-        _fail(str(exc))
     if as_json:
         obj = _bank_json(info)
         obj["item_list"] = [
@@ -313,15 +317,13 @@ def bank_delete(
 ) -> None:
     """Delete a bank and all its items."""
     db = _open_db()
-    try:
+    with _reported():
         info = bank_cases.bank_info(db, name)
         if not yes and not typer.confirm(
             f"Delete bank {name} and its {info.active_items + info.withdrawn_items} items?"
         ):
             raise typer.Exit(1)
         bank_cases.delete_bank(db, name)
-    except RempartError as exc:
-        _fail(str(exc))
     out.print(f"Deleted bank {name}.")
 
 
@@ -336,12 +338,10 @@ def bank_add(
     db = _open_db()
     paths = _expand(files)
     failed = added = 0
-    try:
+    with _reported():
         outcomes = list(
             bank_cases.add_images(db, name, _progress(paths, "hashing", as_json), label=label)
         )
-    except RempartError as exc:
-        _fail(str(exc))
     for o in outcomes:
         if o.error:
             failed += 1
@@ -407,10 +407,8 @@ def bank_import(
         err.print(f"[red]✗[/] {list_file}:{problem.line}: {problem.reason}", markup=True)
     if strict and parsed.problems:
         _fail(f"{len(parsed.problems)} invalid entries; nothing imported (--strict)")
-    try:
+    with _reported():
         report = bank_cases.import_records(db, name, parsed.records)
-    except RempartError as exc:
-        _fail(str(exc))
     for line, reason in report.rejected:
         err.print(f"[red]✗[/] {list_file}:{line}: {reason}", markup=True)
     rejected = len(parsed.problems) + len(report.rejected)
@@ -432,10 +430,8 @@ def bank_export(
     ] = None,
 ) -> None:
     """Export a bank's active items as a hash list. Withdrawn items are never exported."""
-    try:
+    with _reported():
         text = bank_cases.export_bank(_open_db(), name, ListFormat(fmt.value))
-    except RempartError as exc:
-        _fail(str(exc))
     if output is None:
         sys.stdout.write(text)
     else:
@@ -446,20 +442,16 @@ def bank_export(
 @bank_app.command("withdraw")
 def bank_withdraw(name: str, item_id: int) -> None:
     """Withdraw an item (the victim's choice). From now on it matches nothing."""
-    try:
+    with _reported():
         bank_cases.withdraw_item(_open_db(), name, item_id)
-    except RempartError as exc:
-        _fail(str(exc))
     out.print(f"Item {item_id} of {name} is withdrawn: it no longer matches.")
 
 
 @bank_app.command("restore")
 def bank_restore(name: str, item_id: int) -> None:
     """Restore a withdrawn item."""
-    try:
+    with _reported():
         bank_cases.restore_item(_open_db(), name, item_id)
-    except RempartError as exc:
-        _fail(str(exc))
     out.print(f"Item {item_id} of {name} is active again.")
 
 
@@ -502,10 +494,8 @@ def _match_files(
     batch: list[tuple[Path, ImageHashes]] = []
 
     def flush() -> None:
-        try:
+        with _reported():
             results = matcher.match([Query.from_image(h) for _, h in batch], banks=banks)
-        except RempartError as exc:
-            _fail(str(exc))
         for (path, h), result in zip(batch, results, strict=True):
             _render_match(str(path), "path", result, as_json, h.pdq.hash.hex, h.pdq.quality)
         batch.clear()
@@ -545,10 +535,8 @@ def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_j
         if record.pdq is None:
             continue
         queries.append((record.pdq, Query.from_hash(record.pdq, record.quality)))
-    try:
+    with _reported():
         results = matcher.match([q for _, q in queries], banks=banks)
-    except RempartError as exc:
-        _fail(str(exc))
     for (pdq, _), result in zip(queries, results, strict=True):
         _render_match(pdq.hex, "hash", result, as_json, pdq.hex, None)
     return len(parsed.problems)
@@ -607,8 +595,6 @@ def demo_command(
     """
     from rempart.demo import run_demo
 
-    try:
+    with _reported():
         ok = run_demo(out, keep=keep)
-    except RempartError as exc:
-        _fail(str(exc))
     raise typer.Exit(0 if ok else 1)
