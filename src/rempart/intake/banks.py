@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 Clock = Callable[[], datetime]
+_IMPORT_BATCH = 5_000
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -255,7 +256,7 @@ def import_records(
                 select(Item.pdq, Item.id).where(Item.bank_id == bank.id, Item.pdq.is_not(None))
             ).all()
         )
-        new_items: list[tuple[int, Item]] = []
+        rows: list[dict[str, object]] = []
         for record in records:
             pdq = record.pdq.hex if record.pdq else None
             if pdq is not None and pdq in known:
@@ -270,26 +271,34 @@ def import_records(
                     )
                 )
                 continue
-            item = Item(
-                bank_id=bank.id,
-                pdq=pdq,
-                quality=record.quality,
-                md5=record.md5,
-                sha256=record.sha256,
-                label=record.label,
-                origin="list",
-                created_at=now,
+            rows.append(
+                {
+                    "bank_id": bank.id,
+                    "pdq": pdq,
+                    "quality": record.quality,
+                    "md5": record.md5,
+                    "sha256": record.sha256,
+                    "label": record.label,
+                    "origin": "list",
+                    "created_at": now,
+                }
             )
-            new_items.append((record.line, item))
             if pdq is not None:
                 known[pdq] = -1
-        session.add_all(item for _, item in new_items)
-        session.flush()
-        session.add_all(
-            ItemEvent(item_id=item.id, bank_id=bank.id, action=ItemAction.ADD, at=now)
-            for _, item in new_items
-        )
-        report.added = [item.id for _, item in new_items]
+        # Core bulk inserts: the ORM's unit of work would cost ~50 µs an item on big lists.
+        for start in range(0, len(rows), _IMPORT_BATCH):
+            ids = session.scalars(
+                insert(Item).returning(Item.id, sort_by_parameter_order=True),
+                rows[start : start + _IMPORT_BATCH],
+            ).all()
+            session.execute(
+                insert(ItemEvent),
+                [
+                    {"item_id": i, "bank_id": bank.id, "action": ItemAction.ADD, "at": now}
+                    for i in ids
+                ],
+            )
+            report.added.extend(ids)
     return report
 
 

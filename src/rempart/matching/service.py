@@ -107,42 +107,55 @@ class Matcher:
         self._db = db
         self._banks: dict[int, _BankIndex] = {}
         self._seen_seq = 0
+        self._first_refresh = True
         self._applied: set[int] = set()
 
     def refresh(self) -> None:
         """Load new banks, forget deleted ones, apply item changes since the last refresh."""
         with self._db.session() as session:
+            # Read first: a bank loaded below reflects at least every event up to `newest`.
             newest = session.scalar(select(func.max(ItemEvent.seq))) or 0
             banks = {b.id: b for b in session.scalars(select(Bank))}
             for bank_id in list(self._banks):
                 if bank_id not in banks:
                     del self._banks[bank_id]
+            loaded_now: set[int] = set()
             for bank in banks.values():
                 known = self._banks.get(bank.id)
                 if known is None:
-                    self._banks[bank.id] = self._load(bank)
+                    self._banks[bank.id] = self._load(session, bank)
+                    loaded_now.add(bank.id)
                 else:
                     known.threshold, known.quality_min = bank.threshold, bank.quality_min
-            since = max(0, self._seen_seq - _EVENT_LOOKBACK)
+            # A first refresh loads every bank afresh: older events are already reflected.
+            start_from = newest if self._first_refresh else self._seen_seq
+            self._first_refresh = False
+            since = max(0, start_from - _EVENT_LOOKBACK)
             events = session.execute(
-                select(ItemEvent.seq, ItemEvent.item_id).where(ItemEvent.seq > since)
-            ).all()
-            fresh = [(seq, item_id) for seq, item_id in events if seq not in self._applied]
-            touched = sorted({item_id for _, item_id in fresh})
-            for start in range(0, len(touched), 10_000):
-                self._apply_current_state(session, touched[start : start + 10_000])
-        self._applied.update(seq for seq, _ in fresh)
-        self._seen_seq = max(self._seen_seq, newest)
-        self._applied = {s for s in self._applied if s > self._seen_seq - _EVENT_LOOKBACK}
-
-    def _load(self, bank: Bank) -> _BankIndex:
-        loaded = _BankIndex(bank.id, bank.name, bank.kind, bank.threshold, bank.quality_min)
-        with self._db.session() as session:
-            rows = session.execute(
-                select(Item.id, Item.pdq).where(
-                    Item.bank_id == bank.id, Item.withdrawn_at.is_(None), Item.pdq.is_not(None)
+                select(ItemEvent.seq, ItemEvent.item_id, ItemEvent.bank_id).where(
+                    ItemEvent.seq > since
                 )
             ).all()
+            touched = sorted(
+                {
+                    item_id
+                    for seq, item_id, bank_id in events
+                    if seq not in self._applied and not (bank_id in loaded_now and seq <= newest)
+                }
+            )
+            for start in range(0, len(touched), 10_000):
+                self._apply_current_state(session, touched[start : start + 10_000])
+        self._seen_seq = max(self._seen_seq, newest)
+        self._applied.update(seq for seq, _, _ in events)
+        self._applied = {s for s in self._applied if s > self._seen_seq - _EVENT_LOOKBACK}
+
+    def _load(self, session: Session, bank: Bank) -> _BankIndex:
+        loaded = _BankIndex(bank.id, bank.name, bank.kind, bank.threshold, bank.quality_min)
+        rows = session.execute(
+            select(Item.id, Item.pdq).where(
+                Item.bank_id == bank.id, Item.withdrawn_at.is_(None), Item.pdq.is_not(None)
+            )
+        ).all()
         if rows:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             loaded.index.add(ids, _codes([r[1] for r in rows if r[1] is not None]))
