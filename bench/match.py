@@ -235,7 +235,7 @@ def check_faiss_strictness() -> str:
 
 def bench_size(n: int, images: int, seed: int) -> dict[str, Any]:
     flat_images = 50 if n > 2_000_000 else 200
-    mih_images = min(images, 1000 if n > 2_000_000 else 2000)
+    mih_images = min(images, 300 if n > 2_000_000 else 2000)
     with tempfile.TemporaryDirectory(prefix="rempart-bench-") as tmp:
         data = Path(tmp)
         t0 = time.perf_counter()

@@ -40,15 +40,26 @@ FACTORIES: dict[str, Factory] = {
 }
 
 
-@pytest.fixture(params=[*FACTORIES, "multi-scalar"])
+STRATEGY_TABLES, STRATEGY_SCAN = 1, 2
+
+
+@pytest.fixture(params=[*FACTORIES, "multi-scalar", "multi-tables-only", "multi-scan-only"])
 def index_factory(request: pytest.FixtureRequest) -> Iterator[Factory]:
-    """Every implementation; "multi-scalar" is MultiIndex with the SIMD scan switched off."""
+    """Every implementation, plus MultiIndex with the SIMD scan off ("multi-scalar") and with
+    the per-segment choice between tables and scan forced one way (at every radius)."""
     if request.param == "multi-scalar":
         was = _mih.set_simd(False)
         try:
             yield FACTORIES["multi-tiny"]
         finally:
             _mih.set_simd(was)
+    elif request.param in ("multi-tables-only", "multi-scan-only"):
+        mode = STRATEGY_TABLES if request.param == "multi-tables-only" else STRATEGY_SCAN
+        was = _mih.set_strategy(mode)
+        try:
+            yield FACTORIES["multi-small"]
+        finally:
+            _mih.set_strategy(was)
     else:
         yield FACTORIES[request.param]
 
@@ -479,6 +490,73 @@ def test_large_segments_match_brute_force_for_small_and_large_batches(
         )
     finally:
         _mih.set_simd(was)
+
+
+FullWidth = tuple[NDArray[np.uint8], MultiIndex, dict[int, list[tuple[int, int, int]]]]
+
+
+@pytest.fixture(scope="module")
+def full_width_bank() -> FullWidth:
+    """More than 2**19 codes: one segment with 16-bit bucket keys and no low bits inline, as
+    in production; 256 queries (enough for the sorted join), and their answers by numpy."""
+    rng = np.random.default_rng(17)
+    n = 530_000
+    ids = rng.permutation(n).astype(np.int64) + 10**12
+    codes = random_codes(rng, n)
+    index = MultiIndex()
+    index.add(ids, codes)
+    assert index.segments() == [(n, n)]
+    picks = rng.integers(0, n, 256)
+    queries = np.stack([near(rng, codes[p], int(rng.integers(0, 56))) for p in picks])
+    stored = codes.view(np.uint64)
+    answers: dict[int, list[tuple[int, int, int]]] = {31: [], 47: []}
+    for qi, q in enumerate(queries.view(np.uint64)):
+        half = np.bitwise_count(stored[:, :2] ^ q[:2]).sum(axis=1)
+        rows = np.nonzero(half <= 47)[0]
+        dist = np.bitwise_count(stored[rows] ^ q).sum(axis=1)
+        for row, d in zip(rows.tolist(), dist.tolist(), strict=True):
+            for radius, found in answers.items():
+                if d <= radius:
+                    found.append((qi, int(ids[row]), d))
+    for found in answers.values():
+        found.sort(key=lambda t: (t[0], t[2], t[1]))
+    return queries, index, answers
+
+
+@pytest.mark.parametrize("radius", [31, 47])
+@pytest.mark.parametrize("simd", [True, False])
+def test_full_width_segments_match_brute_force(
+    full_width_bank: FullWidth, radius: int, simd: bool
+) -> None:
+    queries, index, answers = full_width_bank
+    was = _mih.set_simd(simd)
+    try:
+        assert as_tuples(index.search(queries, radius, threads=2)) == answers[radius]
+        assert as_tuples(index.search(queries[:5], radius)) == [
+            t for t in answers[radius] if t[0] < 5
+        ]
+    finally:
+        _mih.set_simd(was)
+    assert len(answers[radius]) > 100  # the planted neighbours within reach
+
+
+def test_a_flood_of_candidates_is_verified_in_rounds() -> None:
+    """Tables forced at a radius where most entries pass the filter: the candidate buffer fills
+    up many times within one pass and must be verified and reused, losing nothing."""
+    rng = np.random.default_rng(16)
+    n = 70_000
+    codes = random_codes(rng, n)
+    multi, brute = MultiIndex(max_segment_bits=16), BruteForceIndex()
+    multi.add(np.arange(n, dtype=np.int64), codes)
+    brute.add(np.arange(n, dtype=np.int64), codes)
+    queries = np.stack([near(rng, codes[p], 70) for p in rng.integers(0, n, 400)])
+    was = _mih.set_strategy(STRATEGY_TABLES)
+    try:
+        got = multi.search(queries, 80)  # about 10 rounds of 2**21 candidates a segment
+    finally:
+        _mih.set_strategy(was)
+    assert as_tuples(got) == as_tuples(brute.search(queries, 80))
+    assert len(got) >= 400
 
 
 def test_concurrent_searches_and_updates_do_not_interfere() -> None:

@@ -27,6 +27,11 @@
  * is reported once per query without a hash set.  When the probe count makes the tables
  * slower than a scan (large r, tiny segments) the segment is scanned by brute force instead.
  *
+ * A batch of queries is searched as a join (search_tables): per (segment, table), queries are
+ * sorted by bucket block so that the table is read slice by slice, each slice once for all the
+ * probes that land in it, and the candidates are verified grouped by region of the codes.  The
+ * threads of one search split the 16 tables (and the query range of the brute-force scans).
+ *
  * Deletion: a tombstone bit per slot, checked at verification; purged when segments are
  * rebuilt (merge, or compaction once half a segment is dead).
  */
@@ -68,9 +73,6 @@ static inline uint32_t chunk_of(const uint64_t *w, int k) {
     return (uint32_t)(w[k >> 2] >> (16 * (k & 3))) & 0xFFFFu;
 }
 
-static inline int code_distance(const uint64_t *a, const uint64_t *b) {
-    return popc64(a[0] ^ b[0]) + popc64(a[1] ^ b[1]) + popc64(a[2] ^ b[2]) + popc64(a[3] ^ b[3]);
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Memory: big arrays come straight from mmap so freeing them returns memory to the system    */
@@ -268,7 +270,8 @@ static int seg_build(Segment *s) {
         uint32_t *off = s->offsets + (size_t)i * (nkeys + 1);
         uint32_t *ent = s->entries + (size_t)i * s->n;
         memset(off, 0, (size_t)(nkeys + 1) * sizeof(uint32_t));
-        for (uint32_t j = 0; j < s->n; j++) off[(chunk_of(s->codes + 4 * (size_t)j, i) >> s->low) + 1]++;
+        for (uint32_t j = 0; j < s->n; j++)
+            off[(chunk_of(s->codes + 4 * (size_t)j, i) >> s->low) + 1]++;
         for (uint32_t k = 0; k < nkeys; k++) off[k + 1] += off[k];
         memcpy(pos, off, (size_t)nkeys * sizeof(uint32_t));
         for (uint32_t j = 0; j < s->n; j++) {
@@ -645,6 +648,16 @@ static int canonical_start(const uint64_t *x, const Bounds *B) {
     return -1;
 }
 
+/* Which search a segment gets: the cost model's choice, or forced (tests, calibration). */
+enum { STRATEGY_AUTO = 0, STRATEGY_TABLES = 1, STRATEGY_SCAN = 2 };
+static int g_strategy = STRATEGY_AUTO;
+
+/* Cost model constants, ns (see seg_use_tables). */
+#define COST_PROBE 20.0
+#define COST_ENTRY 0.6
+#define COST_CAND 10.0
+#define COST_CODE 1.5
+
 static uint64_t binom(int n, int k) {
     if (k < 0 || k > n) return 0;
     uint64_t r = 1;
@@ -689,21 +702,38 @@ static void probes_free(Probes *P) {
     free(P->w);
 }
 
-/* Cost model (ns a query, roughly calibrated on x86-64): tables versus a full scan. */
-static int seg_use_tables(const Segment *s, const Bounds *B) {
-    int tmax = B->t1 < s->b ? B->t1 : s->b;
-    double probes = 0;
-    for (int w = 0; w <= tmax; w++) probes += (double)binom(s->b, w);
-    double per_bucket = (double)s->n / (double)((uint64_t)1 << s->b);
-    double entries = NCHUNK * probes * per_bucket;
-    double cost_tables = NCHUNK * probes * 12.0 + entries * 0.6;
-    double cost_scan = (double)s->n * 1.0;
-    return cost_tables < cost_scan;
+/* P(Bin(n, 1/2) <= k) */
+static double binom_cdf(int n, int k) {
+    if (k < 0) return 0.0;
+    double sum = 0.0;
+    for (int j = 0; j <= k && j <= n; j++) sum += (double)binom(n, j);
+    return sum / (double)((uint64_t)1 << n);
 }
 
-/* One thread's share of a search.  Every thread sees all the queries: it scans its query range
- * [q0, q1) against the brute-force segments and the tail, and its tables [tab0, tab1) of every
- * indexed segment for all the queries, so a table pass covers the whole batch. */
+/* Cost model, in ns a query (calibrated on x86-64 with AVX2, random codes): the tables
+ * (probes, entries filtered, candidates verified) versus a scan of every code.  The tables win
+ * by far at PDQ radii; the scan takes over for large radii, where a probe list grows as
+ * sum C(b, w <= r/16), and for tiny segments. */
+static int seg_use_tables(const Segment *s, const Bounds *B) {
+    if (g_strategy != STRATEGY_AUTO) return g_strategy == STRATEGY_TABLES;
+    const int tmax = B->t1 < s->b ? B->t1 : s->b;
+    const double per_bucket = (double)s->n / (double)((uint64_t)1 << s->b);
+    double probes = 0, cands = 0;
+    for (int w = 0; w <= tmax; w++) {
+        const double nw = (double)binom(s->b, w);
+        /* an entry passes if its low bits and next-chunk bits keep within both bounds */
+        double pass = 0;
+        for (int dl = 0; dl <= s->low && dl <= B->t1 - w; dl++)
+            pass += (double)binom(s->low, dl) / (double)((uint64_t)1 << s->low) *
+                    binom_cdf(s->nb, B->t2 - w - dl);
+        probes += nw;
+        cands += nw * per_bucket * pass;
+    }
+    const double cost_tables = NCHUNK * (probes * COST_PROBE + probes * per_bucket * COST_ENTRY +
+                                         cands * COST_CAND);
+    return cost_tables < (double)s->n * COST_CODE;
+}
+
 typedef struct {
     const IndexObject *ix;
     const uint64_t *qw; /* nq * 4 words */
@@ -724,7 +754,11 @@ static void scan_codes(Job *J, const uint64_t *codes, uint32_t n, const Segment 
         for (Py_ssize_t q = J->q0; q < J->q1; q++) {
             const uint64_t *a = J->qw + 4 * q;
             for (uint32_t j = s0; j < s1; j++) {
-                int d = code_distance(a, codes + 4 * (size_t)j);
+                const uint64_t *c = codes + 4 * (size_t)j;
+                /* Half the code already rules out almost every item at PDQ radii. */
+                int d = popc64(a[0] ^ c[0]) + popc64(a[1] ^ c[1]);
+                if (LIKELY(d > r)) continue;
+                d += popc64(a[2] ^ c[2]) + popc64(a[3] ^ c[3]);
                 if (UNLIKELY(d <= r)) {
                     if (s) {
                         if (seg_is_dead(s, j)) continue;
@@ -764,7 +798,6 @@ typedef struct {
     int t1, t2;
 } ScanParams;
 
-#define PREFETCH_AHEAD 8 /* buckets */
 
 /* Scan the bucket key ^ mask of each query sq[0..nr), at prefix distance dp, appending the
  * (slot, query) of entries that pass both bounds to out (capacity cap).  Stops before a bucket
@@ -776,7 +809,6 @@ static size_t scan_scalar(const ScanParams *sp, const SQ *sq, size_t nr, uint32_
     const uint32_t *ent = sp->ent, *off = sp->off;
     size_t nc = *ncand, r = 0;
     for (; r < nr; r++) {
-        if (r + PREFETCH_AHEAD < nr) PREFETCH(ent + off[sq[r + PREFETCH_AHEAD].key ^ mask]);
         const uint32_t k = sq[r].key ^ mask, lo = off[k], hi = off[k + 1];
         if (hi - lo > cap - nc) break;
         for (uint32_t e = lo; e < hi; e++) {
@@ -794,7 +826,8 @@ static size_t scan_scalar(const ScanParams *sp, const SQ *sq, size_t nr, uint32_
 #include <immintrin.h>
 #define HAVE_AVX2_KERNEL 1
 
-/* Per-lane popcount of 32-bit lanes: nibble lookup, then byte sums. */
+/* Per-lane popcount of 32-bit lanes holding at most 16 bits (the payload fields): nibble
+ * lookup, then the sum of the two low bytes (the high 16 bits of each lane stay 0). */
 __attribute__((target("avx2"))) static inline __m256i popcnt_epi32(__m256i x) {
     const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
                                          2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
@@ -802,7 +835,7 @@ __attribute__((target("avx2"))) static inline __m256i popcnt_epi32(__m256i x) {
     __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib));
     __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
     __m256i c8 = _mm256_add_epi8(lo, hi);
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(c8, _mm256_set1_epi8(1)), _mm256_set1_epi16(1));
+    return _mm256_maddubs_epi16(c8, _mm256_set1_epi8(1));
 }
 
 /* 8 entries -> bit mask of those within both bounds.  With no low bits (the usual 2^20-slot
@@ -838,14 +871,19 @@ __attribute__((target("avx2"), always_inline)) static inline size_t scan_avx2_bo
     const int K = sp->K;
     const uint32_t *ent = sp->ent, *off = sp->off;
     size_t nc = *ncand, r = 0;
+    /* Most buckets yield no candidate and few more than one: the first is written without a
+     * branch (to a spare slot, and not counted, when there is none), the rest in a loop. */
 #define EMIT(bits, base)                                                                           \
-    for (uint32_t m_ = (bits); m_; m_ &= m_ - 1) {                                                 \
-        out[nc++] = (Cand){(base)[__builtin_ctz(m_)] >> K, sq[r].qt};                              \
-    }
+    do {                                                                                           \
+        uint32_t m_ = (bits);                                                                      \
+        out[nc] = (Cand){(base)[__builtin_ctz(m_ | 1u << 23)] >> K, sq[r].qt};                     \
+        nc += m_ != 0;                                                                             \
+        for (m_ &= m_ - 1; UNLIKELY(m_); m_ &= m_ - 1)                                             \
+            out[nc++] = (Cand){(base)[__builtin_ctz(m_)] >> K, sq[r].qt};                          \
+    } while (0)
     for (; r < nr; r++) {
-        if (r + PREFETCH_AHEAD < nr) PREFETCH(ent + off[sq[r + PREFETCH_AHEAD].key ^ mask]);
         const uint32_t k = sq[r].key ^ mask, lo = off[k], n = off[k + 1] - lo;
-        if (n > cap - nc) break;
+        if (n + 1 > cap - nc) break; /* + 1: the spare slot */
         const __m256i qv = _mm256_set1_epi32((int)sq[r].qpay);
         const uint32_t *b = ent + lo;
         uint32_t m = filt8(b, qv, nbmask, lowmask, nbshift, lim1, lim2, has_low) |
@@ -898,11 +936,14 @@ static inline void verify(Job *J, const Segment *s, Py_ssize_t c0, Cand c) {
 /* Queries are taken in passes of at most this many (the candidates number them in 16 bits):
  * enough for each slice of a table to serve many probes. */
 #define QUERIES_A_PASS 65536
-/* Candidates are verified in slot order, so that the codes are read as a stream rather than
- * at random (each a DRAM miss).  They are collected over all the tables of a pass, up to
- * CAND_MAX (16 MiB); below SORT_MIN the sort would not pay. */
+#define FEW_AHEAD 8 /* probes of prefetch distance for small batches */
+/* Candidates are verified region by region of the segment's codes (4096 slots, 128 KiB: L2
+ * size), so each code line is fetched once for all the candidates that need it rather than
+ * once per candidate, at random.  They are collected over all the tables of a pass, up to
+ * CAND_MAX (16 MiB); below SORT_MIN the partition would not pay. */
 #define CAND_MAX ((size_t)1 << 21)
 #define SORT_MIN 4096
+#define REGION_SHIFT 12
 #define VERIFY_AHEAD 16
 
 /* Per-thread scratch: sorted queries, block starts, candidates and the sort's buffer. */
@@ -932,34 +973,26 @@ static int reserve(void **p, size_t *cap, size_t need, size_t elem) {
     return 0;
 }
 
-/* Verify the collected candidates (pass starting at query c0), in slot order when many. */
+/* Verify the collected candidates (pass starting at query c0), by region when many. */
 static int flush(Job *J, Scratch *sc, const Segment *s, Py_ssize_t c0) {
     const size_t n = sc->ncand;
     Cand *c = sc->cand;
     if (n >= SORT_MIN) {
-        /* LSD radix sort on the slot, two digits. */
+        /* One counting-sort pass by region. */
         if (reserve((void **)&sc->tmp, &sc->cap_tmp, n, sizeof(Cand)) < 0) return -1;
-        const int half = (s->L + 1) / 2;
-        const uint32_t nd = 1u << half, dmask = nd - 1;
-        uint32_t *cnt = calloc(nd, sizeof(uint32_t));
+        const uint32_t nreg = (s->n >> REGION_SHIFT) + 1;
+        uint32_t *cnt = calloc(nreg, sizeof(uint32_t));
         if (!cnt) return -1;
-        Cand *src = sc->cand, *dst = sc->tmp;
-        for (int shift = 0; shift < 2 * half; shift += half) {
-            memset(cnt, 0, nd * sizeof(uint32_t));
-            for (size_t i = 0; i < n; i++) cnt[(src[i].slot >> shift) & dmask]++;
-            uint32_t sum = 0;
-            for (uint32_t d = 0; d < nd; d++) {
-                uint32_t k = cnt[d];
-                cnt[d] = sum;
-                sum += k;
-            }
-            for (size_t i = 0; i < n; i++) dst[cnt[(src[i].slot >> shift) & dmask]++] = src[i];
-            Cand *t = src;
-            src = dst;
-            dst = t;
+        for (size_t i = 0; i < n; i++) cnt[c[i].slot >> REGION_SHIFT]++;
+        uint32_t sum = 0;
+        for (uint32_t d = 0; d < nreg; d++) {
+            uint32_t k = cnt[d];
+            cnt[d] = sum;
+            sum += k;
         }
+        for (size_t i = 0; i < n; i++) sc->tmp[cnt[c[i].slot >> REGION_SHIFT]++] = c[i];
         free(cnt);
-        c = src; /* after two passes: sc->cand again */
+        c = sc->tmp;
     }
     for (size_t i = 0; i < n; i++) {
         if (i + VERIFY_AHEAD < n) PREFETCH(s->codes + 4 * (size_t)c[i + VERIFY_AHEAD].slot);
@@ -981,16 +1014,15 @@ static int scan_run(Job *J, Scratch *sc, const Segment *s, const ScanParams *sp,
 #endif
             r += scan_scalar(sp, sq + r, nr - r, mask, dp, sc->cand, sc->cap_cand, &sc->ncand);
         if (r == nr) return 0;
-        /* The next bucket does not fit: grow the buffer up to CAND_MAX, else verify first. */
+        /* The next bucket does not fit (with the kernel's spare slot): verify what was
+         * collected if the buffer would pass CAND_MAX, then grow it to fit, at least 2x. */
         uint32_t k = sq[r].key ^ mask;
         size_t bucket = sp->off[k + 1] - sp->off[k];
-        size_t want = 2 * sc->cap_cand > CAND_MAX ? CAND_MAX : 2 * sc->cap_cand;
-        if (sc->ncand + bucket > want) {
-            if (flush(J, sc, s, c0) < 0) return -1;
-            want = bucket > sc->cap_cand ? bucket : sc->cap_cand;
-        } else if (want < sc->ncand + bucket) {
-            want = sc->ncand + bucket;
-        }
+        if (sc->ncand > 0 && sc->ncand + bucket + 1 > CAND_MAX && flush(J, sc, s, c0) < 0)
+            return -1;
+        size_t need = sc->ncand + bucket + 1;
+        size_t want = 2 * sc->cap_cand < CAND_MAX ? 2 * sc->cap_cand : CAND_MAX;
+        if (want < need) want = need;
         if (reserve((void **)&sc->cand, &sc->cap_cand, want, sizeof(Cand)) < 0) return -1;
     }
 }
@@ -1022,13 +1054,15 @@ static int search_tables(Job *J, Scratch *sc, const Segment *s, const Probes *P)
             /* Counting sort of the queries by block. */
             uint32_t *blk = sc->blk;
             memset(blk, 0, ((size_t)nblk + 1) * sizeof(uint32_t));
-            for (Py_ssize_t q = c0; q < c1; q++) blk[((uint32_t)qc[16 * q + i] >> s->low >> pshift) + 1]++;
+            for (Py_ssize_t q = c0; q < c1; q++)
+                blk[((uint32_t)qc[16 * q + i] >> s->low >> pshift) + 1]++;
             for (uint32_t t = 0; t < nblk; t++) blk[t + 1] += blk[t];
             for (Py_ssize_t q = c0; q < c1; q++) {
                 uint32_t c = qc[16 * q + i], key = c >> s->low;
                 uint32_t qpay = ((c & ((1u << s->low) - 1)) << s->nb) |
                                 ((uint32_t)qc[16 * q + inext] >> (16 - s->nb));
-                sc->sq[blk[key >> pshift]++] = (SQ){key, qpay, (uint32_t)(q - c0) << 4 | (uint32_t)i};
+                uint32_t qt = (uint32_t)(q - c0) << 4 | (uint32_t)i;
+                sc->sq[blk[key >> pshift]++] = (SQ){key, qpay, qt};
             }
             /* blk[t] is now the end of block t: shift back to starts. */
             memmove(blk + 1, blk, (size_t)nblk * sizeof(uint32_t));
@@ -1036,7 +1070,7 @@ static int search_tables(Job *J, Scratch *sc, const Segment *s, const Probes *P)
             if (nr >= nblk) {
                 /* Target block by target block: mask m sends source block t ^ (m >> pshift)
                  * to block t, whose slice of the table is then hot for all of them. */
-                for (uint32_t t = 0; t < nblk; t++)
+                for (uint32_t t = 0; t < nblk; t++) {
                     for (uint32_t p = 0; p < P->n; p++) {
                         uint32_t src = t ^ (P->mask[p] >> pshift);
                         if (blk[src] == blk[src + 1]) continue;
@@ -1044,12 +1078,25 @@ static int search_tables(Job *J, Scratch *sc, const Segment *s, const Probes *P)
                                      P->mask[p], P->w[p]) < 0)
                             return -1;
                     }
+                }
             } else {
-                /* Few queries: no slice is shared, go query by query. */
-                for (size_t r = 0; r < nr; r++)
-                    for (uint32_t p = 0; p < P->n; p++)
-                        if (scan_run(J, sc, s, &sp, c0, sc->sq + r, 1, P->mask[p], P->w[p]) < 0)
-                            return -1;
+                /* Few queries: no slice is shared and every probe is a random access, so
+                 * prefetch ahead in the flat list of (query, mask) probes: the offsets
+                 * 2 * AHEAD probes ahead, the bucket AHEAD probes ahead. */
+                const size_t total = nr * P->n;
+#define PROBE_KEY(j) (sc->sq[(j) / P->n].key ^ P->mask[(j) % P->n])
+                for (size_t j = 0; j < total; j++) {
+                    if (j + 2 * FEW_AHEAD < total) PREFETCH(sp.off + PROBE_KEY(j + 2 * FEW_AHEAD));
+                    if (j + FEW_AHEAD < total) {
+                        const uint32_t *e = sp.ent + sp.off[PROBE_KEY(j + FEW_AHEAD)];
+                        PREFETCH(e);
+                        PREFETCH(e + 16);
+                    }
+                    if (scan_run(J, sc, s, &sp, c0, sc->sq + j / P->n, 1, P->mask[j % P->n],
+                                 P->w[j % P->n]) < 0)
+                        return -1;
+                }
+#undef PROBE_KEY
             }
         }
         if (flush(J, sc, s, c0) < 0) return -1;
@@ -1118,7 +1165,8 @@ static PyArrayObject *as_codes(PyObject *arg, const char *what) {
     if (!PyArray_Check(arg) || PyArray_TYPE((PyArrayObject *)arg) != NPY_UINT8 ||
         PyArray_NDIM((PyArrayObject *)arg) != 2 ||
         PyArray_DIM((PyArrayObject *)arg, 1) != CODE_BYTES) {
-        PyErr_Format(PyExc_ValueError, "%s must be a numpy array of uint8 with shape (n, 32)", what);
+        PyErr_Format(PyExc_ValueError, "%s must be a numpy array of uint8 with shape (n, 32)",
+                     what);
         return NULL;
     }
     return (PyArrayObject *)PyArray_GETCONTIGUOUS((PyArrayObject *)arg);
@@ -1126,7 +1174,7 @@ static PyArrayObject *as_codes(PyObject *arg, const char *what) {
 
 static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"tail_capacity", "max_segment_bits", NULL};
-    Py_ssize_t tail_cap = 4096;
+    Py_ssize_t tail_cap = 2048;
     int max_bits = 20;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ni", kwlist, &tail_cap, &max_bits)) return -1;
     if (max_bits < MIN_SEG_BITS || max_bits > MAX_SEG_BITS) {
@@ -1148,7 +1196,15 @@ static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
         PyErr_NoMemory();
         return -1;
     }
-    if (pthread_rwlock_init(&self->lock, NULL) != 0) {
+    /* Writers first (glibc): a steady stream of searches must not starve add and remove. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+#ifdef __GLIBC__
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    int lock_rc = pthread_rwlock_init(&self->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    if (lock_rc != 0) {
         PyErr_SetString(PyExc_RuntimeError, "cannot create the index lock");
         return -1;
     }
@@ -1208,12 +1264,13 @@ static int ix_add(IndexObject *ix, const int64_t *ids, const uint8_t *codes, Py_
     if (m < 0) return -1;
 #define POS(j) (order ? (Py_ssize_t)order[j] : (j))
     int rc = -1;
+    int64_t replaced = 0;
     /* Replace semantics: drop any live occurrence first. */
     if (ix->count > 0) {
-        int64_t *sorted = malloc((size_t)m * sizeof(int64_t));
+        int64_t *sorted = calloc((size_t)m, sizeof(int64_t));
         if (!sorted) goto out;
         for (Py_ssize_t j = 0; j < m; j++) sorted[j] = ids[POS(j)];
-        ix_remove_sorted(ix, sorted, (size_t)m);
+        replaced = ix_remove_sorted(ix, sorted, (size_t)m);
         free(sorted);
     }
     if (m >= (Py_ssize_t)ix->tail.cap) {
@@ -1246,6 +1303,7 @@ static int ix_add(IndexObject *ix, const int64_t *ids, const uint8_t *codes, Py_
             ix->count++;
             if (ix->tail.n == ix->tail.cap && ix_seal(ix) < 0) goto out;
         }
+        if (replaced && ix_maintain(ix) < 0) goto out; /* compact what the replacing killed */
     }
     rc = 0;
 out:
@@ -1532,7 +1590,7 @@ static PyTypeObject IndexType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rempart.matching._mih.Index",
     .tp_basicsize = sizeof(IndexObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Index(tail_capacity=4096, max_segment_bits=20): exact Hamming range search "
+    .tp_doc = "Index(tail_capacity=2048, max_segment_bits=20): exact Hamming range search "
               "over 256-bit codes (multi-index hashing with pigeonring filtering).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Index_init,
@@ -1550,10 +1608,26 @@ static PyObject *mod_set_simd(PyObject *Py_UNUSED(m), PyObject *arg) {
     return PyBool_FromLong(was);
 }
 
+static PyObject *mod_set_strategy(PyObject *Py_UNUSED(m), PyObject *arg) {
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    if (v < STRATEGY_AUTO || v > STRATEGY_SCAN) {
+        PyErr_SetString(PyExc_ValueError, "strategy must be 0 (auto), 1 (tables) or 2 (scan)");
+        return NULL;
+    }
+    int was = g_strategy;
+    g_strategy = (int)v;
+    return PyLong_FromLong(was);
+}
+
 static PyMethodDef mod_methods[] = {
     {"set_simd", mod_set_simd, METH_O,
      "set_simd(on) -> bool: use the AVX2 scan where the CPU has it (default); returns the "
      "previous setting.  For tests and benchmarks: results are identical either way."},
+    {"set_strategy", mod_set_strategy, METH_O,
+     "set_strategy(mode) -> int: 0 lets the cost model choose tables or a scan per segment,\n"
+     "1 forces the tables, 2 the scan; returns the previous mode.  For tests and calibration:\n"
+     "results are identical either way."},
     {NULL, NULL, 0, NULL},
 };
 

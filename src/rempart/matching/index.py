@@ -129,7 +129,7 @@ class MultiIndex:
     __slots__ = ("_ix", "_threads")
 
     def __init__(
-        self, *, threads: int = 1, tail_capacity: int = 4096, max_segment_bits: int = 20
+        self, *, threads: int = 1, tail_capacity: int = 2048, max_segment_bits: int = 20
     ) -> None:
         if not 1 <= threads <= 64:
             raise ValueError("threads must be in [1, 64]")
