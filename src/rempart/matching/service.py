@@ -7,6 +7,7 @@ Holds one in-memory index per bank; reads the store, never writes it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,8 @@ __all__ = ["Match", "Matcher", "Query", "QueryResult"]
 # Events are read again this far behind the newest one seen: a PostgreSQL sequence number can
 # become visible after a higher one (concurrent transactions), and must not be skipped.
 _EVENT_LOOKBACK = 500
+# Native threads one bank search uses: the index splits its 16 tables between them.
+_SEARCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,7 @@ class _BankIndex:
     kind: BankKind
     threshold: int
     quality_min: int
-    index: MultiIndex = field(default_factory=MultiIndex)
+    index: MultiIndex = field(default_factory=lambda: MultiIndex(threads=_SEARCH_THREADS))
 
 
 def _codes(hexes: Sequence[str]) -> NDArray[np.uint8]:
