@@ -83,6 +83,7 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("bank_id", "pdq", name="uq_items_bank_pdq"),
         Index("ix_items_md5", "md5"),
+        Index("ix_items_bank_active", "bank_id", "withdrawn_at", "pdq"),
         Index("ix_items_sha256", "sha256"),
         CheckConstraint(
             "pdq IS NOT NULL OR md5 IS NOT NULL OR sha256 IS NOT NULL", name="ck_items_signal"
