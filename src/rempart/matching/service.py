@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -302,16 +302,7 @@ class Matcher:
             for m in matches:
                 if m.item not in labels:
                     continue
-                m = Match(
-                    m.bank,
-                    m.bank_kind,
-                    m.item,
-                    labels[m.item],
-                    m.distance,
-                    m.method,
-                    m.variant,
-                    m.threshold,
-                )
+                m = replace(m, label=labels[m.item])
                 key = (m.bank, m.item)
                 # an exact digest hit outranks a perceptual one for the same item
                 if key not in kept or (m.method != "pdq" and kept[key].method == "pdq"):
