@@ -285,21 +285,26 @@ def import_records(
             )
             if pdq is not None:
                 known[pdq] = -1
-        # Core bulk inserts: the ORM's unit of work would cost ~50 µs an item on big lists.
-        for start in range(0, len(rows), _IMPORT_BATCH):
-            ids = session.scalars(
-                insert(Item).returning(Item.id, sort_by_parameter_order=True),
-                rows[start : start + _IMPORT_BATCH],
-            ).all()
-            session.execute(
-                insert(ItemEvent),
-                [
-                    {"item_id": i, "bank_id": bank.id, "action": ItemAction.ADD, "at": now}
-                    for i in ids
-                ],
-            )
-            report.added.extend(ids)
+            if len(rows) == _IMPORT_BATCH:  # bounded memory on lists of millions
+                report.added.extend(_insert_items(session, bank.id, rows, now))
+                rows.clear()
+        report.added.extend(_insert_items(session, bank.id, rows, now))
     return report
+
+
+def _insert_items(
+    session: Session, bank_id: int, rows: list[dict[str, object]], now: datetime
+) -> list[int]:
+    """Core bulk inserts of items and their events: the ORM's unit of work costs ~50 µs an
+    item on big lists. Returns the new item ids in the order of `rows`."""
+    if not rows:
+        return []
+    ids = list(session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows))
+    session.execute(
+        insert(ItemEvent),
+        [{"item_id": i, "bank_id": bank_id, "action": ItemAction.ADD, "at": now} for i in ids],
+    )
+    return ids
 
 
 def export_bank(db: Database, name: str, fmt: ListFormat) -> str:
