@@ -500,7 +500,9 @@ def _match_files(
             _render_match(str(path), "path", result, as_json, h.pdq.hash.hex, h.pdq.quality)
         batch.clear()
 
-    for path, result in hash_many(_progress(paths, "matching", as_json), dihedral=True):
+    for path, result in hash_many(
+        _progress(paths, "matching", as_json), dihedral=True, windows=True
+    ):
         if isinstance(result, ImageDecodeError):
             failed += 1
             if as_json:
@@ -562,6 +564,8 @@ def _render_match(
             how = f"{m.method} distance {m.distance}" if m.method == "pdq" else f"same {m.method}"
             if m.variant is not None and m.variant.value != "original":
                 how += f", {m.variant.value}"
+            if m.window is not None and m.window.value != "whole":
+                how += f", {m.window.value} window"
             label = f" ({m.label})" if m.label else ""
             out.print(f"[bold red]MATCH[/] {subject} → {m.bank} item {m.item}{label}: {how}")
     elif result.suppressed:

@@ -159,7 +159,9 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
 
 
 def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:
-    return matcher.match([Query.from_image(hash_image_bytes(d, dihedral=True)) for d in images])
+    return matcher.match(
+        [Query.from_image(hash_image_bytes(d, dihedral=True, windows=True)) for d in images]
+    )
 
 
 def _describe(t: Messages, result: QueryResult) -> tuple[str, int | None]:

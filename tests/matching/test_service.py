@@ -6,6 +6,7 @@ from PIL import Image, ImageOps
 
 from rempart.hashing import hash_image_bytes
 from rempart.hashing.signals import Dihedral, PdqHash
+from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
 from rempart.intake.hashlists import parse_hash_list
 from rempart.matching.service import Matcher, Query
@@ -121,3 +122,17 @@ def test_matching_only_named_banks(db: Database, tmp_path: Path) -> None:
     assert matcher.match([_query(img)], banks=["a"])[0].matches
     with pytest.raises(Exception, match="no bank named"):
         matcher.match([_query(img)], banks=["nope"])
+
+
+def test_letterboxed_copy_matches_through_its_trimmed_window(db: Database, tmp_path: Path) -> None:
+    banks.create_bank(db, "victim")
+    item, img = _register(db, tmp_path, "victim", 21)
+    boxed = Image.new("RGB", (img.width, img.height + 160), (0, 0, 0))
+    boxed.paste(img, (0, 80))
+    data = _jpeg(boxed)
+    whole_only = Query.from_image(hash_image_bytes(data, dihedral=True))
+    with_windows = Query.from_image(hash_image_bytes(data, dihedral=True, windows=True))
+    plain, windowed = Matcher(db).match([whole_only, with_windows])
+    assert plain.matches == ()
+    assert [m.item for m in windowed.matches] == [item]
+    assert windowed.matches[0].window is WindowKind.TRIMMED

@@ -23,7 +23,13 @@ if TYPE_CHECKING:
         DecodedImage,
         decode_luma,
     )
-    from rempart.hashing.image import ImageHashes, hash_image_bytes, hash_image_file, hash_many
+    from rempart.hashing.image import (
+        ImageHashes,
+        WindowHashes,
+        hash_image_bytes,
+        hash_image_file,
+        hash_many,
+    )
     from rempart.hashing.pdq import MIN_HASHABLE_SIDE, pdq_dihedral_from_luma, pdq_from_luma
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "ImageHashes",
     "PdqHash",
     "PdqSignal",
+    "WindowHashes",
     "decode_luma",
     "hash_image_bytes",
     "hash_image_file",
@@ -56,7 +63,13 @@ _LAZY = {
         "DecodedImage",
         "decode_luma",
     ),
-    "rempart.hashing.image": ("ImageHashes", "hash_image_bytes", "hash_image_file", "hash_many"),
+    "rempart.hashing.image": (
+        "ImageHashes",
+        "WindowHashes",
+        "hash_image_bytes",
+        "hash_image_file",
+        "hash_many",
+    ),
     "rempart.hashing.pdq": ("MIN_HASHABLE_SIDE", "pdq_dihedral_from_luma", "pdq_from_luma"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}

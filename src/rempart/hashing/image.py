@@ -14,16 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from rempart.errors import ImageDecodeError
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
+from rempart.hashing.windows import Window, trim_flat_borders
 
-__all__ = ["ImageHashes", "hash_image_bytes", "hash_image_file", "hash_many"]
+__all__ = ["ImageHashes", "WindowHashes", "hash_image_bytes", "hash_image_file", "hash_many"]
 
 StrPath = str | os.PathLike[str]
 # A type variable rather than StrPath, so a list[Path] passes through generic helpers.
 AnyPath = TypeVar("AnyPath", bound=StrPath)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowHashes:
+    """The hashes of one query window: 8 variants in Dihedral order, or just the original."""
+
+    window: Window
+    variants: tuple[PdqSignal, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +56,18 @@ class ImageHashes:
     animated: bool
     frames: int
     variants: tuple[PdqSignal, ...] = ()
+    windows: tuple[WindowHashes, ...] = ()
 
 
-def hash_image_bytes(data: bytes, *, dihedral: bool = False, fast: bool = False) -> ImageHashes:
+def hash_image_bytes(
+    data: bytes, *, dihedral: bool = False, fast: bool = False, windows: bool = False
+) -> ImageHashes:
     """Hash an image file's bytes. Raises ImageDecodeError if they are not a safe image.
 
     `fast=True` decodes JPEG at half scale: about a fifth less CPU, a few bits from the
     reference (see docs/hashing.md). Leave it off for hashes that are shared or compared
-    with other tools' hashes.
+    with other tools' hashes. `windows=True` also hashes the query windows found in the
+    image (see windows.py), for matching copies that were framed or letterboxed.
     """
     decoded = decode_luma(data, fast=fast)
     if dihedral:
@@ -69,22 +85,38 @@ def hash_image_bytes(data: bytes, *, dihedral: bool = False, fast: bool = False)
         animated=decoded.animated,
         frames=decoded.frames,
         variants=variants,
+        windows=_window_hashes(decoded.luma, dihedral) if windows else (),
     )
 
 
-def hash_image_file(path: StrPath, *, dihedral: bool = False, fast: bool = False) -> ImageHashes:
+def _window_hashes(luma: npt.NDArray[np.generic], dihedral: bool) -> tuple[WindowHashes, ...]:
+    found = [w for w in (trim_flat_borders(luma),) if w is not None]
+    return tuple(
+        WindowHashes(
+            w,
+            tuple(pdq_dihedral_from_luma(w.crop(luma)).values())
+            if dihedral
+            else (pdq_from_luma(w.crop(luma)),),
+        )
+        for w in found
+    )
+
+
+def hash_image_file(
+    path: StrPath, *, dihedral: bool = False, fast: bool = False, windows: bool = False
+) -> ImageHashes:
     """Read and hash one file. A file that cannot be read is an ImageDecodeError too."""
-    return hash_image_bytes(_read(Path(path)), dihedral=dihedral, fast=fast)
+    return hash_image_bytes(_read(Path(path)), dihedral=dihedral, fast=fast, windows=windows)
 
 
 def hash_many(
-    paths: Iterable[AnyPath], *, dihedral: bool = False, fast: bool = False
+    paths: Iterable[AnyPath], *, dihedral: bool = False, fast: bool = False, windows: bool = False
 ) -> Iterator[tuple[Path, ImageHashes | ImageDecodeError]]:
     """Hash files one by one, in order. A bad file yields its error instead of stopping."""
     for item in paths:
         path = Path(item)
         try:
-            yield path, hash_image_file(path, dihedral=dihedral, fast=fast)
+            yield path, hash_image_file(path, dihedral=dihedral, fast=fast, windows=windows)
         except ImageDecodeError as error:
             yield path, error
 

@@ -8,7 +8,7 @@ Holds one in-memory index per bank; reads the store, never writes it.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from rempart.errors import NotFound
 from rempart.hashing import ImageHashes
 from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
+from rempart.hashing.windows import WindowKind
 from rempart.matching.index import MultiIndex
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Item, ItemEvent
@@ -32,13 +33,18 @@ _EVENT_LOOKBACK = 500
 _SEARCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
+Signals = tuple[tuple[Dihedral, PdqSignal], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What is matched: PDQ signals (the original first, then other variants) and digests."""
+    """What is matched: PDQ signals of the whole image (the original first, then other
+    variants), of its query windows, and its digests."""
 
-    variants: tuple[tuple[Dihedral, PdqSignal], ...] = ()
+    variants: Signals = ()
     digest: Digest | None = None
     quality_known: bool = True  # raw hashes from a list may come without a quality
+    windows: tuple[tuple[WindowKind, Signals], ...] = ()
 
     @classmethod
     def from_hash(cls, pdq: PdqHash, quality: int | None = None) -> Query:
@@ -47,12 +53,23 @@ class Query:
 
     @classmethod
     def from_image(cls, hashes: ImageHashes) -> Query:
-        """All 8 variants when they were computed (a copy may be mirrored or rotated)."""
+        """All 8 variants when they were computed (a copy may be mirrored or rotated), and
+        the query windows' hashes when they were."""
         if hashes.variants:
             variants = tuple(zip(Dihedral, hashes.variants, strict=True))
         else:
             variants = ((Dihedral.ORIGINAL, hashes.pdq),)
-        return cls(variants, hashes.digest)
+        windows = tuple(
+            (w.window.kind, tuple(zip(Dihedral, w.variants, strict=False))) for w in hashes.windows
+        )
+        return cls(variants, hashes.digest, windows=windows)
+
+    def signals(self) -> Iterator[tuple[WindowKind, Dihedral, PdqSignal]]:
+        for variant, signal in self.variants:
+            yield WindowKind.WHOLE, variant, signal
+        for kind, signals in self.windows:
+            for variant, signal in signals:
+                yield kind, variant, signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,7 @@ class Match:
     method: str  # "pdq", "sha256" or "md5"
     variant: Dihedral | None = None  # which rotation/flip of the query matched
     threshold: int = 0
+    window: WindowKind | None = None  # which part of the query matched (None: a digest)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -75,6 +93,7 @@ class Match:
             "method": self.method,
             "variant": self.variant.value if self.variant else None,
             "threshold": self.threshold,
+            "window": self.window.value if self.window else None,
         }
 
 
@@ -220,7 +239,7 @@ class Matcher:
         found: list[list[Match]],
         gated: list[list[str]],
     ) -> None:
-        owners: list[tuple[int, Dihedral]] = []
+        owners: list[tuple[int, WindowKind, Dihedral]] = []
         codes: list[bytes] = []
         for qi, query in enumerate(queries):
             if not query.variants:
@@ -228,27 +247,31 @@ class Matcher:
             if query.quality_known and query.variants[0][1].quality < bank.quality_min:
                 gated[qi].append(bank.name)
                 continue
-            for variant, signal in query.variants:
-                owners.append((qi, variant))
+            for kind, variant, signal in query.signals():
+                if query.quality_known and signal.quality < bank.quality_min:
+                    continue  # a flat window says nothing
+                owners.append((qi, kind, variant))
                 codes.append(signal.hash.value)
         if not codes or len(bank.index) == 0:
             return
         batch = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
         result = bank.index.search(batch, bank.threshold)
-        best: dict[tuple[int, int], tuple[int, Dihedral]] = {}
+        best: dict[tuple[int, int], tuple[int, WindowKind, Dihedral]] = {}
         for row, item, distance in zip(
             result.query_index.tolist(),
             result.item_id.tolist(),
             result.distance.tolist(),
             strict=True,
         ):
-            qi, variant = owners[row]
+            qi, kind, variant = owners[row]
             key = (qi, item)
             if key not in best or distance < best[key][0]:
-                best[key] = (distance, variant)
-        for (qi, item), (distance, variant) in best.items():
+                best[key] = (distance, kind, variant)
+        for (qi, item), (distance, kind, variant) in best.items():
             found[qi].append(
-                Match(bank.name, bank.kind, item, "", distance, "pdq", variant, bank.threshold)
+                Match(
+                    bank.name, bank.kind, item, "", distance, "pdq", variant, bank.threshold, kind
+                )
             )
 
     def _match_digests(
