@@ -21,7 +21,7 @@ from rempart.errors import ImageDecodeError
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
-from rempart.hashing.windows import Window, trim_flat_borders
+from rempart.hashing.windows import Window, find_windows
 
 __all__ = ["ImageHashes", "WindowHashes", "hash_image_bytes", "hash_image_file", "hash_many"]
 
@@ -70,36 +70,28 @@ def hash_image_bytes(
     image (see windows.py), for matching copies that were framed or letterboxed.
     """
     decoded = decode_luma(data, fast=fast)
-    if dihedral:
-        variants = tuple(pdq_dihedral_from_luma(decoded.luma).values())
-        pdq = variants[0]
-    else:
-        variants = ()
-        pdq = pdq_from_luma(decoded.luma)
+    signals = _signals(decoded.luma, dihedral)
     return ImageHashes(
-        pdq=pdq,
+        pdq=signals[0],
         digest=_digest(data),
         width=decoded.width,
         height=decoded.height,
         format=decoded.format,
         animated=decoded.animated,
         frames=decoded.frames,
-        variants=variants,
-        windows=_window_hashes(decoded.luma, dihedral) if windows else (),
+        variants=signals if dihedral else (),
+        windows=tuple(
+            WindowHashes(w, _signals(w.crop(decoded.luma), dihedral))
+            for w in (find_windows(decoded.luma) if windows else ())
+        ),
     )
 
 
-def _window_hashes(luma: npt.NDArray[np.generic], dihedral: bool) -> tuple[WindowHashes, ...]:
-    found = [w for w in (trim_flat_borders(luma),) if w is not None]
-    return tuple(
-        WindowHashes(
-            w,
-            tuple(pdq_dihedral_from_luma(w.crop(luma)).values())
-            if dihedral
-            else (pdq_from_luma(w.crop(luma)),),
-        )
-        for w in found
-    )
+def _signals(luma: npt.NDArray[np.generic], dihedral: bool) -> tuple[PdqSignal, ...]:
+    """The 8 variants in Dihedral order, or just the original's hash."""
+    if dihedral:
+        return tuple(pdq_dihedral_from_luma(luma).values())
+    return (pdq_from_luma(luma),)
 
 
 def hash_image_file(

@@ -13,7 +13,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Window", "WindowKind", "trim_flat_borders"]
+__all__ = ["Window", "WindowKind", "find_windows", "trim_flat_borders"]
 
 # A row or column whose luma varies less than this (standard deviation, 0-255 scale) belongs
 # to a bar or border: letterbox bars are flat, and JPEG noise on a flat bar stays below ~3.
@@ -43,10 +43,26 @@ class Window:
         return luma[self.top : self.bottom, self.left : self.right]
 
 
-def _first_busy(std: npt.NDArray[np.float64]) -> int:
-    """Index of the first entry above the flatness threshold (len(std) if none)."""
-    busy = np.flatnonzero(std > _FLAT_STD)
-    return int(busy[0]) if busy.size else len(std)
+def _flat_lines(luma: npt.NDArray[np.generic], axis: int, from_end: bool) -> int:
+    """How many rows (axis 0) or columns (axis 1) from one edge are flat.
+
+    Reads blocks of growing size from the edge and stops at the first busy line, so an image
+    without borders costs a few lines, not a pass over every pixel (this runs on every query).
+    """
+    count = int(luma.shape[axis])
+    start, step = 0, 8
+    while start < count:
+        stop = min(count, start + step)
+        lines = slice(count - stop, count - start) if from_end else slice(start, stop)
+        block = luma[lines] if axis == 0 else luma[:, lines]
+        spread = np.asarray(block, dtype=np.float32).std(axis=1 - axis)
+        if from_end:
+            spread = spread[::-1]
+        busy = np.flatnonzero(spread > _FLAT_STD)
+        if busy.size:
+            return start + int(busy[0])
+        start, step = stop, step * 2
+    return count
 
 
 def trim_flat_borders(luma: npt.NDArray[np.generic]) -> Window | None:
@@ -58,19 +74,22 @@ def trim_flat_borders(luma: npt.NDArray[np.generic]) -> Window | None:
     """
     if luma.ndim != 2 or min(luma.shape) < 8:
         return None
-    values = np.asarray(luma, dtype=np.float32)
-    height, width = values.shape
-    row_std = values.std(axis=1)
-    top = _first_busy(row_std)
+    height, width = luma.shape
+    top = _flat_lines(luma, 0, from_end=False)
     if top == height:
         return None
-    bottom = height - _first_busy(row_std[::-1])
-    col_std = values[top:bottom].std(axis=0)
-    left = _first_busy(col_std)
-    right = width - _first_busy(col_std[::-1])
+    bottom = height - _flat_lines(luma, 0, from_end=True)
+    inner = luma[top:bottom]
+    left = _flat_lines(inner, 1, from_end=False)
+    right = width - _flat_lines(inner, 1, from_end=True)
     trimmed = (top / height, (height - bottom) / height, left / width, (width - right) / width)
     if max(trimmed) < _MIN_TRIM:
         return None
     if (bottom - top) * (right - left) < _MIN_KEPT_AREA * height * width:
         return None
     return Window(WindowKind.TRIMMED, left, top, right, bottom)
+
+
+def find_windows(luma: npt.NDArray[np.generic]) -> tuple[Window, ...]:
+    """Every query window found in the image, the whole image excepted."""
+    return tuple(w for w in (trim_flat_borders(luma),) if w is not None)
