@@ -1,7 +1,9 @@
-"""`rempart demo`: the core flow on neutral generated images, checked as it runs.
+"""`rempart demo`: Rempart's flow on neutral generated images, checked as it runs.
 
 Registers a victim's images by hash, matches altered copies among unrelated images, shows an
-allow bank at work and a withdrawal taking effect at once. Uses its own temporary data folder.
+allow bank at work and a withdrawal taking effect at once; then watches the demo site (a
+forum, its image host, a mirror, a Telegram export, served on loopback) and reports where
+her copies were seen. Uses its own temporary data folder.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageOps
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
-from rempart.hashing import hash_image_bytes
+from rempart.demo_site import DemoSite
+from rempart.hashing import Windows, hash_image_bytes
 from rempart.i18n import Messages
 from rempart.intake import banks as bank_cases
 from rempart.intake.hashlists import ListFormat
+from rempart.jobs.findings import describe_how, list_findings
+from rempart.jobs.runner import run_scan
+from rempart.jobs.scan import ScanProgress
+from rempart.jobs.watchlist import add_source
 from rempart.matching.service import Matcher, Query, QueryResult
 from rempart.samples import neutral_image
 from rempart.store.database import Database
@@ -150,6 +158,7 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
     exported = bank_cases.export_bank(db, "demo-victim", ListFormat.PDQ)
     console.print(exported.rstrip(), markup=False, highlight=False)
     problems += len(exported.splitlines()) != len(item_ids) - 1 or allowed.item_id is None
+    problems += _watch(console, t, db, home)
     db.dispose()
     if problems:
         console.print(f"[bold red]{t('demo.failed', n=problems)}")
@@ -158,9 +167,103 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
     return True
 
 
+_LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_interval_s": 0.0}
+
+
+def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
+    """The main job: watch a forum, its image host, a mirror and a Telegram channel (all
+    served here on loopback), and report where the victim's copies were seen."""
+    console.rule(f"[bold]{t('demo.watch.title')}")
+    site = DemoSite(seed=1, images=60)
+    with site.serve() as served:
+        console.print(
+            t(
+                "demo.watch.site",
+                forum=served.forum_url,
+                host=served.imagehost_url,
+                mirror=served.mirror_url,
+            )
+        )
+        device = home / "victim-device-2"
+        device.mkdir()
+        paths = []
+        for i, data in enumerate(served.victim_images()):
+            paths.append(device / f"photo-{i + 1}.jpg")
+            paths[-1].write_bytes(data)
+        bank_cases.create_bank(db, "demo-watch")
+        added = list(
+            bank_cases.add_images(
+                db, "demo-watch", paths, label="demo", extras=Windows.CROPS | Windows.GRID
+            )
+        )
+        console.print(t("demo.watch.register", n=len(added)))
+        export = home / "telegram-export"
+        expected = [*served.expected_sightings(), *site.write_telegram_export(export)]
+        recipes = served.recipes()
+        sources: dict[str, tuple[str, dict[str, object]]] = {
+            "forum": ("web", {**_LOOPBACK, "recipe": recipes["forum"]}),
+            "mirror": ("web", {**_LOOPBACK, "recipe": recipes["mirror"]}),
+            "telegram": ("telegram", {"path": str(export)}),
+        }
+        matcher = Matcher(db)
+        for name, (kind, settings) in sources.items():
+            add_source(db, name, kind, settings)
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task(t("demo.watch.scanning", source=name))
+
+                def show(counts: ScanProgress, task: TaskID = task, name: str = name) -> None:
+                    progress.update(
+                        task,
+                        description=t(
+                            "demo.watch.progress",
+                            source=name,
+                            n=counts.candidates,
+                            m=counts.matched,
+                        ),
+                    )
+
+                report = run_scan(db, matcher, name, progress=show)
+            console.print(
+                t(
+                    "demo.watch.scanned",
+                    source=name,
+                    n=report.candidates,
+                    m=report.matched,
+                    p=report.problems,
+                )
+            )
+    found = list_findings(db)
+    table = Table(t("demo.col.source"), t("demo.col.item"), t("demo.col.where"), t("demo.col.how"))
+    for v in found:
+        table.add_row(v.source, f"#{v.item}", v.page_url or v.media_url or "", describe_how(v))
+    console.print(table)
+    web = {(v.page_url, v.media_url) for v in found}
+    posts = {v.post_id for v in found if v.source == "telegram"}
+    missed = [
+        s
+        for s in expected
+        if (
+            s.post_id not in posts
+            if s.where == "telegram"
+            else (s.page_url, s.media_url) not in web
+        )
+    ]
+    console.print(t("demo.watch.summary", n=len(expected) - len(missed), total=len(expected)))
+    for s in missed:
+        where = s.page_url or s.media_url
+        console.print(f"   [red]{t('demo.watch.missed', where=where, alteration=s.alteration)}[/]")
+    return len(missed)
+
+
 def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:
+    wanted = matcher.query_windows()
     return matcher.match(
-        [Query.from_image(hash_image_bytes(d, dihedral=True, windows=True)) for d in images]
+        [Query.from_image(hash_image_bytes(d, dihedral=True, windows=wanted)) for d in images]
     )
 
 

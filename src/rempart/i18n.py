@@ -56,6 +56,45 @@ _CATALOG: dict[str, dict[str, str]] = {
         "en": "{n} unrelated images: {m} false matches",
         "fr": "{n} images sans rapport : {m} fausses correspondances",
     },
+    "demo.watch.title": {
+        "en": "Watching the sites where copies appear",
+        "fr": "Surveillance des sites où les copies apparaissent",
+    },
+    "demo.watch.site": {
+        "en": "A demo forum {forum}, its image host {host} and a mirror {mirror} are running "
+        "on this machine, with a Telegram channel export.",
+        "fr": "Un forum de démonstration {forum}, son hébergeur d'images {host} et un site "
+        "miroir {mirror} tournent sur cette machine, avec l'export d'une chaîne Telegram.",
+    },
+    "demo.watch.register": {
+        "en": "The victim hashes {n} photos on her device (with crop and grid hashes).",
+        "fr": "La victime calcule l'empreinte de {n} photos sur son appareil "
+        "(avec recadrages et grille).",
+    },
+    "demo.watch.scanning": {"en": "scanning {source}…", "fr": "analyse de {source}…"},
+    "demo.watch.progress": {
+        "en": "scanning {source}: {n} media hashed, {m} matched",
+        "fr": "analyse de {source} : {n} médias hachés, {m} correspondances",
+    },
+    "demo.watch.scanned": {
+        "en": "   {source}: {n} media hashed in memory, {m} copies found, {p} problems reported",
+        "fr": "   {source} : {n} médias hachés en mémoire, {m} copies trouvées, "
+        "{p} problèmes signalés",
+    },
+    "demo.watch.summary": {
+        "en": "{n} of the {total} copies placed on the sites were found; everything else was "
+        "dropped after hashing.",
+        "fr": "{n} des {total} copies placées sur les sites ont été trouvées ; tout le reste a "
+        "été oublié après le calcul d'empreinte.",
+    },
+    "demo.watch.missed": {
+        "en": "missed: {where} ({alteration})",
+        "fr": "manquée : {where} ({alteration})",
+    },
+    "demo.col.source": {"en": "source", "fr": "source"},
+    "demo.col.item": {"en": "item", "fr": "élément"},
+    "demo.col.where": {"en": "seen at", "fr": "vue à"},
+    "demo.col.how": {"en": "distance, how", "fr": "distance, comment"},
     "demo.ok": {
         "en": "Everything behaved as expected.",
         "fr": "Tout s'est passé comme prévu.",

@@ -1,20 +1,28 @@
 """Deterministic, neutral test pictures (shapes, landscapes, textures, text, flat graphics).
 
-Owns the only images Rempart's tests, demo and benchmarks use; they are generated, never
-photographs of people. Must not read or write files, and must stay numpy + Pillow only.
+Owns the only images and videos Rempart's tests, demo and benchmarks use; they are generated,
+never photographs of people. Must not read or write files, and must stay numpy + Pillow only
+(videos add PyAV, imported on first use).
 """
 
 from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["STYLES", "neutral_image", "web_jpeg"]
+if TYPE_CHECKING:
+    from av.audio.stream import AudioStream
+    from av.container import OutputContainer
+
+__all__ = ["STYLES", "VIDEO_CODECS", "encode_video", "neutral_image", "neutral_video", "web_jpeg"]
 
 STYLES = ("shapes", "landscape", "texture", "text", "graphic")
 
@@ -271,3 +279,168 @@ _PAINTERS: dict[str, Callable[[Rng, int, int], Image.Image]] = {
     "text": _text,
     "graphic": _graphic,
 }
+
+
+# ------------------------------------------------------------------------------------ video
+#
+# Test videos are encoded with PyAV (imported on first use: it is heavy and only tests, the
+# demo and benchmarks need it). Each scene is one neutral picture, painted once a little larger
+# than the frame; frames pan and zoom slowly across it, so neighbouring seconds differ a little
+# and scene changes differ a lot.
+
+VIDEO_CODECS = ("h264", "hevc", "mpeg4", "vp8", "vp9", "av1")
+
+# Encoder and options per codec name: fast presets (the content is smooth) and one thread, so
+# that the same arguments give the same bytes (x264 ignores FFmpeg's "threads" option, and its
+# macroblock-tree rate control gave different bytes from run to run even on one thread).
+_ENCODERS: dict[str, tuple[str, dict[str, str]]] = {
+    "h264": (
+        "libx264",
+        {"preset": "veryfast", "x264-params": "threads=1:lookahead-threads=1:mbtree=0"},
+    ),
+    "hevc": (
+        "libx265",
+        {"preset": "ultrafast", "x265-params": "log-level=none:pools=1:frame-threads=1"},
+    ),
+    "mpeg4": ("mpeg4", {"qscale": "4", "threads": "1"}),
+    "vp8": ("libvpx", {"deadline": "realtime", "cpu-used": "8", "threads": "1"}),
+    "vp9": ("libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "threads": "1"}),
+    "av1": ("libsvtav1", {"preset": "12"}),
+}
+# Audio codec per container for `audio=True` (WebM only takes Opus or Vorbis).
+_AUDIO_CODECS = {"webm": "libopus", "ogg": "libopus"}
+_AUDIO_RATE = 48_000
+_BITEXACT = {"fflags": "+bitexact"}
+_SCENE_MARGIN = 1.25  # scene pictures are this much larger than the frame, room to pan
+# Pages of small text are left out: glyphs a few pixels high alias differently at each frame
+# size, so the same text page hashes 25-35 bits apart at 320x240 and 480x360.
+_VIDEO_STYLES = ("shapes", "landscape", "texture", "graphic")
+_SCENE_HEIGHT = 240  # scenes are painted for this frame height, then scaled to the frame
+_SCENE_SHIFT_S = 0.5  # scene changes fall between whole seconds (see neutral_video)
+
+
+def neutral_video(
+    seed: int,
+    seconds: float,
+    fps: float = 10.0,
+    width: int = 320,
+    height: int = 240,
+    codec: str = "h264",
+    container: str = "mp4",
+    *,
+    start_s: float = 0.0,
+    scene_s: float = 4.0,
+    audio: bool = False,
+) -> bytes:
+    """A video file (bytes) of neutral scenes that depends only on its arguments.
+
+    The timeline is a function of `seed` and `scene_s`: a new scene every `scene_s` seconds,
+    each a slow pan and zoom over a `neutral_image`. Scenes change half a second before each
+    multiple of `scene_s`, never on the whole seconds where 1-frame-a-second hashing samples.
+    `start_s` renders the same timeline from a later point, which is how a clip cut from a
+    longer video is made. `codec` is one of
+    VIDEO_CODECS; `container` an FFmpeg muxer name ("mp4", "webm", "matroska", "avi", "mov").
+    """
+    if seconds <= 0 or fps <= 0 or scene_s <= 0 or start_s < 0:
+        raise ValueError("seconds, fps and scene_s must be positive and start_s not negative")
+    count = max(1, round(seconds * fps))
+    scenes: dict[int, Image.Image] = {}
+
+    def frame(index: int) -> npt.NDArray[np.uint8]:
+        t = start_s + index / fps + _SCENE_SHIFT_S
+        scene = int(t // scene_s)
+        if scene not in scenes:
+            scenes[scene] = _scene_picture(seed, scene, width, height)
+        return _pan_and_zoom(scenes[scene], (t % scene_s) / scene_s, width, height)
+
+    return encode_video(
+        (frame(i) for i in range(count)), fps=fps, codec=codec, container=container, audio=audio
+    )
+
+
+def encode_video(
+    frames: Iterable[npt.NDArray[np.uint8]],
+    *,
+    fps: float = 10.0,
+    codec: str = "h264",
+    container: str = "mp4",
+    audio: bool = False,
+) -> bytes:
+    """Encode RGB frames (height x width x 3, uint8, all the same size) into a video file.
+
+    `audio=True` adds a quiet tone track (AAC, or Opus in WebM) as most web videos have one.
+    """
+    import av  # heavy: loaded on first use
+
+    if codec not in _ENCODERS:
+        raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(VIDEO_CODECS)}")
+    pictures = iter(frames)
+    first = next(pictures, None)
+    if first is None:
+        raise ValueError("no frames to encode")
+    encoder, options = _ENCODERS[codec]
+    rate = Fraction(fps).limit_denominator(1001)
+    buffer = io.BytesIO()
+    # bitexact: no random track ids or version strings, so the same frames give the same bytes.
+    with av.open(buffer, "w", format=container, container_options=_BITEXACT) as output:
+        video = output.add_stream(encoder, rate, options=dict(options))
+        if not isinstance(video, av.VideoStream):
+            raise TypeError(f"{encoder} is not a video encoder")
+        video.height, video.width = first.shape[:2]
+        video.pix_fmt = "yuv420p"
+        sound = (
+            output.add_stream(_AUDIO_CODECS.get(container, "aac"), _AUDIO_RATE) if audio else None
+        )
+        shown = 0
+        for picture in itertools.chain([first], pictures):
+            image = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgb24")
+            image.pts = shown
+            image.time_base = 1 / rate
+            output.mux(video.encode(image))
+            shown += 1
+        output.mux(video.encode(None))
+        if isinstance(sound, av.AudioStream):
+            _mux_tone(output, sound, shown / rate)
+    return buffer.getvalue()
+
+
+def _scene_picture(seed: int, scene: int, width: int, height: int) -> Image.Image:
+    """Scene `scene` of the video `seed`, painted with room to pan. It is painted at a fixed
+    height whatever the frame size, so the same video at another resolution shows the same
+    pictures (neutral_image paints other pictures at other sizes)."""
+    scene_seed = int(np.random.SeedSequence([seed, scene]).generate_state(1)[0])
+    style = _VIDEO_STYLES[scene_seed % len(_VIDEO_STYLES)]
+    paint_h = round(_SCENE_HEIGHT * _SCENE_MARGIN)
+    paint_w = max(1, round(paint_h * width / height))
+    return neutral_image(scene_seed, paint_w, paint_h, style=style)
+
+
+def _pan_and_zoom(
+    picture: Image.Image, progress: float, width: int, height: int
+) -> npt.NDArray[np.uint8]:
+    """The frame seen at `progress` (0-1) through a scene: the view shrinks from the whole
+    picture to 80% of it (zoom in) while sliding from the top-left towards the bottom-right."""
+    full_w, full_h = picture.size
+    scale = 1.0 - 0.2 * progress
+    view_w, view_h = full_w * scale, full_h * scale
+    left, top = (full_w - view_w) * progress, (full_h - view_h) * progress
+    box = (left, top, left + view_w, top + view_h)
+    view = picture.resize((width, height), Image.Resampling.BILINEAR, box=box)
+    return np.asarray(view, dtype=np.uint8)
+
+
+def _mux_tone(output: OutputContainer, stream: AudioStream, seconds: Fraction) -> None:
+    """A quiet 440 Hz tone lasting `seconds`, encoded in the codec's own frame size."""
+    import av
+
+    samples = int(seconds * _AUDIO_RATE)
+    step = stream.codec_context.frame_size or 1024
+    for start in range(0, samples, step):
+        n = min(step, samples - start)
+        t = (np.arange(start, start + n) / _AUDIO_RATE).astype(np.float32)
+        tone = (0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        chunk = av.AudioFrame.from_ndarray(tone[np.newaxis, :], format="fltp", layout="mono")
+        chunk.sample_rate = _AUDIO_RATE
+        chunk.pts = start
+        output.mux(stream.encode(chunk))
+    output.mux(stream.encode(None))

@@ -1,36 +1,77 @@
 import io
+import math
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from rempart.hashing import hash_image_bytes
 from rempart.hashing.decode import decode_luma
 from rempart.hashing.pdq import pdq_from_luma
-from rempart.hashing.windows import WindowKind, trim_flat_borders
+from rempart.hashing.windows import (
+    Window,
+    WindowKind,
+    cut_caption_bars,
+    find_deskewed,
+    find_screen_photo,
+    find_windows,
+    grid_windows,
+    registration_crops,
+    split_collage,
+    trim_flat_borders,
+)
 from rempart.samples import neutral_image
 
+Colour = tuple[int, int, int]
 
-def _luma_of(img: Image.Image, fmt: str = "PNG") -> np.ndarray:
+
+def _luma_of(img: Image.Image, fmt: str = "JPEG") -> np.ndarray:
     buf = io.BytesIO()
-    img.save(buf, fmt)
+    img.convert("RGB").save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
     return np.asarray(decode_luma(buf.getvalue()).luma)
 
 
-def _framed(img: Image.Image, pad: tuple[int, int, int, int], colour: tuple[int, int, int]):
+def _encode(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _framed(img: Image.Image, pad: tuple[int, int, int, int], colour: Colour) -> Image.Image:
     left, top, right, bottom = pad
     canvas = Image.new("RGB", (img.width + left + right, img.height + top + bottom), colour)
     canvas.paste(img, (left, top))
     return canvas
 
 
+def _text_lines(draw: ImageDraw.ImageDraw, x: int, y: int, rows: int, ink: Colour) -> None:
+    for row in range(rows):
+        draw.text((x, y + row * 14), "Re: thread title - posted by someone, 3 replies", fill=ink)
+
+
+def _box_near(window: Window | None, box: tuple[int, int, int, int], slack: int = 2) -> bool:
+    return window is not None and all(
+        abs(a - b) <= slack for a, b in zip(window.box, box, strict=True)
+    )
+
+
+def _distance_to_original(img: Image.Image, window: Window, luma: np.ndarray) -> int:
+    original = hash_image_bytes(_encode(img)).pdq
+    return original.hash.distance(pdq_from_luma(window.crop(luma)).hash)
+
+
+PLAIN = [(seed, style) for style in ("shapes", "landscape", "texture") for seed in range(8)]
+
+
+# ------------------------------------------------------------------------------ TRIMMED
+
+
 @pytest.mark.parametrize("colour", [(0, 0, 0), (255, 255, 255), (30, 120, 200)])
-def test_letterbox_bars_of_any_colour_are_trimmed_back_to_the_picture(colour) -> None:
+def test_letterbox_bars_of_any_colour_are_trimmed_back_to_the_picture(colour: Colour) -> None:
     img = neutral_image(4, 400, 300, style="landscape")
-    window = trim_flat_borders(_luma_of(_framed(img, (0, 70, 0, 70), colour)))
+    window = trim_flat_borders(_luma_of(_framed(img, (0, 70, 0, 70), colour), "PNG"))
     assert window is not None and window.kind is WindowKind.TRIMMED
-    assert (window.top, window.bottom) == (70, 370)
-    assert (window.left, window.right) == (0, 400)
+    assert window.box == (0, 70, 400, 370)
 
 
 def test_trimmed_window_hashes_like_the_original() -> None:
@@ -38,11 +79,17 @@ def test_trimmed_window_hashes_like_the_original() -> None:
     framed = _luma_of(_framed(img, (40, 60, 40, 60), (0, 0, 0)), "JPEG")
     window = trim_flat_borders(framed)
     assert window is not None
-    original = hash_image_bytes(_encode(img)).pdq
-    trimmed = pdq_from_luma(window.crop(framed))
+    assert _distance_to_original(img, window, framed) <= 16
     whole = pdq_from_luma(framed)
-    assert original.hash.distance(trimmed.hash) <= 16
-    assert original.hash.distance(whole.hash) > 31  # why the window is needed
+    assert hash_image_bytes(_encode(img)).pdq.hash.distance(whole.hash) > 31  # why it is needed
+
+
+def test_a_pictures_own_flat_margin_of_another_colour_is_kept() -> None:
+    img = neutral_image(7, 400, 300, style="shapes")
+    ImageDraw.Draw(img).rectangle((0, 0, 399, 29), fill=(250, 250, 250))  # its own white top
+    ImageDraw.Draw(img).rectangle((0, 0, 19, 299), fill=(250, 250, 250))  # and left edge
+    window = trim_flat_borders(_luma_of(_framed(img, (0, 60, 0, 60), (0, 0, 0))))
+    assert _box_near(window, (0, 60, 400, 360), slack=0)
 
 
 def test_an_image_without_borders_gives_no_window() -> None:
@@ -59,7 +106,228 @@ def test_a_thin_busy_strip_is_not_taken_for_the_picture() -> None:
     assert trim_flat_borders(luma) is None
 
 
-def _encode(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return buf.getvalue()
+# --------------------------------------------------------------------------- UNCAPTIONED
+
+
+def _captioned(img: Image.Image, bar: int, at_top: bool, paper: Colour, ink: Colour):
+    canvas = Image.new("RGB", (img.width, img.height + bar), paper)
+    canvas.paste(img, (0, bar if at_top else 0))
+    y = 6 if at_top else img.height + 6
+    _text_lines(ImageDraw.Draw(canvas), 10, y, rows=max(1, (bar - 12) // 14), ink=ink)
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("at_top", "paper", "ink"),
+    [(True, (255, 255, 255), (0, 0, 0)), (False, (0, 0, 0), (255, 255, 255))],
+    ids=["white bar above", "black bar below"],
+)
+def test_a_caption_bar_with_text_is_cut_off(at_top: bool, paper: Colour, ink: Colour) -> None:
+    img = neutral_image(11, 480, 360, style="landscape")
+    luma = _luma_of(_captioned(img, 64, at_top, paper, ink))
+    window = cut_caption_bars(luma)
+    box = (0, 64, 480, 424) if at_top else (0, 0, 480, 360)
+    assert _box_near(window, box)
+    assert window is not None and window.kind is WindowKind.UNCAPTIONED
+    assert _distance_to_original(img, window, luma) <= 16
+
+
+@pytest.mark.parametrize(("seed", "style"), [*PLAIN, (1, "text"), (3, "text"), (5, "graphic")])
+def test_pictures_and_pages_of_text_have_no_caption_bar(seed: int, style: str) -> None:
+    assert cut_caption_bars(_luma_of(neutral_image(seed, 480, 360, style=style))) is None
+
+
+# -------------------------------------------------------------------------------- SCREEN
+
+
+def _forum_page(photo: Image.Image, dark: bool) -> tuple[Image.Image, tuple[int, int]]:
+    """A page with a header bar, the photo left of centre and text lines under it."""
+    paper, ink, header = ((24, 24, 28), (220, 220, 220), (60, 60, 70))
+    if not dark:
+        paper, ink, header = (242, 242, 245), (60, 60, 60), (40, 60, 110)
+    page = Image.new("RGB", (photo.width + 300, photo.height + 260), paper)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, page.width, 50), fill=header)
+    draw.text((20, 18), "forum name    threads    search", fill=(255, 255, 255))
+    _text_lines(draw, 20, 64, rows=2, ink=ink)
+    at = (90, 100)
+    page.paste(photo, at)
+    _text_lines(draw, 20, at[1] + photo.height + 16, rows=6, ink=ink)
+    return page, at
+
+
+def _phone_capture(photo: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
+    """A phone screen in its black bezel: status bar, app bar, the photo full width, text."""
+    screen_w = photo.width
+    phone = Image.new("RGB", (screen_w + 40, photo.height + 420), (0, 0, 0))
+    draw = ImageDraw.Draw(phone)
+    screen = (20, 30, 20 + screen_w, phone.height - 30)
+    draw.rectangle((screen[0], screen[1], screen[2] - 1, screen[3] - 1), fill=(255, 255, 255))
+    draw.rectangle((screen[0], screen[1], screen[2] - 1, screen[1] + 24), fill=(230, 230, 230))
+    draw.text((screen[0] + 8, screen[1] + 6), "12:45                     5G  81%", fill=(0, 0, 0))
+    draw.text((screen[0] + 8, screen[1] + 40), "< Back        Photo", fill=(20, 20, 20))
+    at = (screen[0], screen[1] + 70)
+    phone.paste(photo, at)
+    _text_lines(draw, screen[0] + 8, at[1] + photo.height + 14, rows=8, ink=(30, 30, 30))
+    return phone, at
+
+
+@pytest.mark.parametrize("layout", ["light forum", "dark forum", "phone capture"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_photo_is_found_in_a_page_capture(layout: str, seed: int) -> None:
+    photo = neutral_image(seed, 400, 300, style=("shapes", "landscape", "texture")[seed % 3])
+    if layout == "phone capture":
+        page, at = _phone_capture(photo)
+    else:
+        page, at = _forum_page(photo, dark=layout == "dark forum")
+    luma = _luma_of(page)
+    window = find_screen_photo(luma)
+    assert _box_near(window, (at[0], at[1], at[0] + 400, at[1] + 300))
+    assert window is not None and _distance_to_original(photo, window, luma) <= 16
+
+
+@pytest.mark.parametrize(("seed", "style"), PLAIN)
+def test_a_plain_picture_is_not_taken_for_a_page(seed: int, style: str) -> None:
+    assert find_screen_photo(_luma_of(neutral_image(seed, 480, 360, style=style))) is None
+
+
+# ---------------------------------------------------------------------------------- CELL
+
+
+def test_a_two_by_two_collage_is_split_into_its_four_cells() -> None:
+    tiles = [neutral_image(20 + i, 300, 200) for i in range(4)]
+    canvas = Image.new("RGB", (608, 408), (255, 255, 255))
+    for i, tile in enumerate(tiles):
+        canvas.paste(tile, ((i % 2) * 308, (i // 2) * 208))
+    cells = split_collage(_luma_of(canvas))
+    expected = [(0, 0, 300, 200), (308, 0, 608, 200), (0, 208, 300, 408), (308, 208, 608, 408)]
+    assert len(cells) == 4
+    assert all(_box_near(c, box) for c, box in zip(cells, expected, strict=True))
+    assert all(c.kind is WindowKind.CELL for c in cells)
+
+
+def test_a_collage_of_uneven_rows_is_split_cut_after_cut() -> None:
+    wide, left, right = (
+        neutral_image(30 + i, *size) for i, size in enumerate([(500, 220), (240, 180), (250, 180)])
+    )
+    canvas = Image.new("RGB", (500, 412), (0, 0, 0))
+    canvas.paste(wide, (0, 0))
+    canvas.paste(left, (0, 232))
+    canvas.paste(right, (250, 232))
+    cells = split_collage(_luma_of(canvas))
+    expected = [(0, 0, 500, 220), (0, 232, 240, 412), (250, 232, 500, 412)]
+    assert len(cells) == 3
+    assert all(_box_near(c, box) for c, box in zip(cells, expected, strict=True))
+
+
+@pytest.mark.parametrize(("seed", "style"), [*PLAIN, (1, "text"), (2, "text"), (4, "text")])
+def test_a_single_picture_or_a_page_of_text_is_no_collage(seed: int, style: str) -> None:
+    assert split_collage(_luma_of(neutral_image(seed, 480, 360, style=style))) == ()
+
+
+# ------------------------------------------------------------------------------ DESKEWED
+
+
+@pytest.mark.parametrize(
+    ("angle", "fill"), [(4.0, (0, 0, 0)), (-9.0, (255, 255, 255)), (1.5, (90, 140, 60))]
+)
+def test_a_slightly_rotated_copy_is_turned_back_upright(angle: float, fill: Colour) -> None:
+    img = neutral_image(40, 480, 360, style="shapes")
+    rotated = img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=fill)
+    luma = _luma_of(rotated)
+    window = find_deskewed(luma)
+    assert window is not None and window.kind is WindowKind.DESKEWED
+    assert abs(window.angle - angle) <= 0.3
+    assert _box_near(window, (0, 0, rotated.width, rotated.height))
+    upright = window.crop(luma)
+    assert abs(upright.shape[1] / upright.shape[0] - 480 / 360) < 0.02
+    assert _distance_to_original(img, window, luma) <= 24
+    assert hash_image_bytes(_encode(img)).pdq.hash.distance(pdq_from_luma(luma).hash) > 31
+
+
+@pytest.mark.parametrize(("seed", "style"), [*PLAIN, (1, "graphic"), (2, "graphic")])
+def test_an_upright_picture_is_not_deskewed(seed: int, style: str) -> None:
+    assert find_deskewed(_luma_of(neutral_image(seed, 480, 360, style=style))) is None
+
+
+def test_a_framed_upright_picture_is_not_deskewed() -> None:
+    img = _framed(neutral_image(41, 400, 300), (30, 30, 30, 30), (0, 0, 0))
+    assert find_deskewed(_luma_of(img)) is None
+
+
+def test_crop_turns_content_back_at_a_reduced_size() -> None:
+    window = Window(WindowKind.DESKEWED, 0, 0, 1200, 900, angle=5.0)
+    upright = window.crop(np.zeros((900, 1200), dtype=np.uint8))
+    cos, sin = math.cos(math.radians(5)), math.sin(math.radians(5))
+    inner_w = (1200 * cos - 900 * sin) / (cos * cos - sin * sin)
+    assert upright.dtype == np.float32
+    assert max(upright.shape) <= 384
+    assert abs(upright.shape[1] - 384) <= 1 and inner_w > 1100
+
+
+# ---------------------------------------------------------------------- GRID and CROP
+
+
+def test_grid_windows_are_nine_labelled_thirds_covering_the_image() -> None:
+    cells = grid_windows(np.zeros((300, 480), dtype=np.uint8))
+    assert [c.label for c in cells] == [f"r{r}c{c}" for r in range(3) for c in range(3)]
+    assert all(c.kind is WindowKind.GRID for c in cells)
+    assert cells[0].box == (0, 0, 160, 100) and cells[-1].box == (320, 200, 480, 300)
+    assert sum((c.right - c.left) * (c.bottom - c.top) for c in cells) == 300 * 480
+
+
+def test_stickers_leave_clean_grid_cells_that_hash_as_the_originals_do() -> None:
+    img = neutral_image(50, 480, 360, style="landscape")
+    stickered = img.copy()
+    draw = ImageDraw.Draw(stickered)
+    for x, y in ((80, 60), (400, 300), (240, 180)):
+        draw.ellipse((x - 32, y - 32, x + 32, y + 32), fill=(255, 204, 0))
+    original, copy = _luma_of(img), _luma_of(stickered)
+    distances = [
+        pdq_from_luma(a.crop(original)).hash.distance(pdq_from_luma(b.crop(copy)).hash)
+        for a, b in zip(grid_windows(original), grid_windows(copy), strict=True)
+    ]
+    assert sorted(distances)[1] <= 8  # at least two cells untouched
+    assert pdq_from_luma(original).hash.distance(pdq_from_luma(copy).hash) > 31
+
+
+def test_registration_crops_are_the_centre_ninety_and_eighty_percent() -> None:
+    crops = registration_crops(np.zeros((360, 480), dtype=np.uint8))
+    assert [(c.kind, c.label) for c in crops] == [
+        (WindowKind.CROP, "centre-90"),
+        (WindowKind.CROP, "centre-80"),
+    ]
+    assert crops[0].box == (24, 18, 456, 342) and crops[1].box == (48, 36, 432, 324)
+
+
+# -------------------------------------------------------------------------- find_windows
+
+
+@pytest.mark.parametrize(("seed", "style"), PLAIN)
+def test_a_plain_picture_gives_no_window(seed: int, style: str) -> None:
+    assert find_windows(_luma_of(neutral_image(seed, 480, 360, style=style))) == ()
+
+
+def test_find_windows_keeps_one_of_near_identical_windows_in_a_stable_order() -> None:
+    img = neutral_image(60, 400, 300, style="texture")
+    letterboxed = _luma_of(_framed(img, (0, 80, 0, 80), (0, 0, 0)))
+    assert [w.kind for w in find_windows(letterboxed)] == [WindowKind.TRIMMED]
+    page, at = _forum_page(img, dark=False)
+    windows = find_windows(_luma_of(page))
+    photo = (at[0], at[1], at[0] + 400, at[1] + 300)
+    # the page's bars cut round after round and the page peeled off find the same photo
+    assert len([w for w in windows if _box_near(w, photo)]) == 1
+    kinds = [w.kind for w in windows]
+    assert kinds == sorted(kinds, key=list(WindowKind).index)
+    assert find_windows(_luma_of(page)) == windows
+
+
+def test_windows_found_at_1080p_land_within_a_few_pixels() -> None:
+    img = neutral_image(61, 1920, 1080, style="landscape")
+    window = trim_flat_borders(_luma_of(_framed(img, (0, 140, 0, 140), (0, 0, 0))))
+    assert _box_near(window, (0, 140, 1920, 1220), slack=1)
+
+
+def test_images_too_small_or_not_two_dimensional_give_no_window() -> None:
+    assert find_windows(np.zeros((10, 400), dtype=np.uint8)) == ()
+    assert find_windows(np.zeros((100, 100, 3), dtype=np.uint8)) == ()

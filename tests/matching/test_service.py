@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from rempart.hashing import hash_image_bytes
+from rempart.hashing import Windows, hash_image_bytes
 from rempart.hashing.signals import Dihedral, PdqHash
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
@@ -131,8 +131,8 @@ def test_letterboxed_copy_matches_through_its_trimmed_window(db: Database, tmp_p
     boxed.paste(img, (0, 80))
     data = _jpeg(boxed)
     whole_only = Query.from_image(hash_image_bytes(data, dihedral=True))
-    with_windows = Query.from_image(hash_image_bytes(data, dihedral=True, windows=True))
+    with_windows = Query.from_image(hash_image_bytes(data, dihedral=True, windows=Windows.PICTURE))
     plain, windowed = Matcher(db).match([whole_only, with_windows])
     assert plain.matches == ()
     assert [m.item for m in windowed.matches] == [item]
-    assert windowed.matches[0].window is WindowKind.TRIMMED
+    assert windowed.matches[0].window == WindowKind.TRIMMED

@@ -17,3 +17,13 @@ def test_opening_twice_is_harmless(db: Database) -> None:
     db.upgrade("head")
     db.upgrade("head")
     assert "banks" in db.table_names()
+
+
+def test_migrations_match_the_models(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rempart.hashing.image import (
         ImageHashes,
         WindowHashes,
+        Windows,
         hash_image_bytes,
         hash_image_file,
         hash_many,
@@ -46,6 +47,7 @@ __all__ = [
     "PdqHash",
     "PdqSignal",
     "WindowHashes",
+    "Windows",
     "decode_luma",
     "hash_image_bytes",
     "hash_image_file",
@@ -66,6 +68,7 @@ _LAZY = {
     "rempart.hashing.image": (
         "ImageHashes",
         "WindowHashes",
+        "Windows",
         "hash_image_bytes",
         "hash_image_file",
         "hash_many",

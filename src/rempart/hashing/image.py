@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Flag, auto
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,21 +19,47 @@ import numpy as np
 import numpy.typing as npt
 
 from rempart.errors import ImageDecodeError
+from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
-from rempart.hashing.windows import Window, find_windows
+from rempart.hashing.windows import Window
 
-__all__ = ["ImageHashes", "WindowHashes", "hash_image_bytes", "hash_image_file", "hash_many"]
+__all__ = [
+    "ImageHashes",
+    "WindowHashes",
+    "Windows",
+    "hash_image_bytes",
+    "hash_image_file",
+    "hash_many",
+]
 
 StrPath = str | os.PathLike[str]
 # A type variable rather than StrPath, so a list[Path] passes through generic helpers.
 AnyPath = TypeVar("AnyPath", bound=StrPath)
 
 
+class Windows(Flag):
+    """Which windows to hash besides the whole image (see windows.py and faces.py)."""
+
+    NONE = 0
+    PICTURE = auto()  # query windows that may hold the whole original: trimmed, screen, cells…
+    GRID = auto()  # fixed sub-windows, matched position to position, against overlays
+    FACES = auto()  # face regions and the picture with faces blanked
+    CROPS = auto()  # registration only: crops of the original, against cropped copies
+    QUERY = PICTURE | GRID | FACES
+    REGISTER = GRID | CROPS
+
+
+# Kinds hashed in their 8 variants when asked for: a copy may be mirrored or turned. Grid
+# cells and crops are compared in the original orientation only (a turned copy's cells are
+# other cells).
+_TURNABLE = Windows.PICTURE | Windows.FACES
+
+
 @dataclass(frozen=True, slots=True)
 class WindowHashes:
-    """The hashes of one query window: 8 variants in Dihedral order, or just the original."""
+    """The hashes of one window: 8 variants in Dihedral order, or just the original."""
 
     window: Window
     variants: tuple[PdqSignal, ...]
@@ -60,14 +87,15 @@ class ImageHashes:
 
 
 def hash_image_bytes(
-    data: bytes, *, dihedral: bool = False, fast: bool = False, windows: bool = False
+    data: bytes, *, dihedral: bool = False, fast: bool = False, windows: Windows = Windows.NONE
 ) -> ImageHashes:
     """Hash an image file's bytes. Raises ImageDecodeError if they are not a safe image.
 
     `fast=True` decodes JPEG at half scale: about a fifth less CPU, a few bits from the
     reference (see docs/hashing.md). Leave it off for hashes that are shared or compared
-    with other tools' hashes. `windows=True` also hashes the query windows found in the
-    image (see windows.py), for matching copies that were framed or letterboxed.
+    with other tools' hashes. `windows` also hashes those windows of the image: query
+    windows to find framed, captioned, screenshotted or collaged copies; registration crops,
+    grid cells and faces to store with an item (see Windows).
     """
     decoded = decode_luma(data, fast=fast)
     signals = _signals(decoded.luma, dihedral)
@@ -80,10 +108,27 @@ def hash_image_bytes(
         animated=decoded.animated,
         frames=decoded.frames,
         variants=signals if dihedral else (),
-        windows=tuple(
-            WindowHashes(w, _signals(w.crop(decoded.luma), dihedral))
-            for w in (find_windows(decoded.luma) if windows else ())
-        ),
+        windows=_window_hashes(decoded.luma, windows, dihedral),
+    )
+
+
+def _window_hashes(
+    luma: npt.NDArray[np.generic], wanted: Windows, dihedral: bool
+) -> tuple[WindowHashes, ...]:
+    found: list[tuple[Windows, Window]] = []
+    if Windows.PICTURE in wanted:
+        found += [(Windows.PICTURE, w) for w in window_search.find_windows(luma)]
+    if Windows.CROPS in wanted:
+        found += [(Windows.CROPS, w) for w in window_search.registration_crops(luma)]
+    if Windows.GRID in wanted:
+        found += [(Windows.GRID, w) for w in window_search.grid_windows(luma)]
+    if Windows.FACES in wanted:
+        from rempart.hashing.faces import face_windows  # OpenCV loads only when asked
+
+        found += [(Windows.FACES, w) for w in face_windows(luma)]
+    return tuple(
+        WindowHashes(w, _signals(w.crop(luma), dihedral and bool(group & _TURNABLE)))
+        for group, w in found
     )
 
 
@@ -95,14 +140,18 @@ def _signals(luma: npt.NDArray[np.generic], dihedral: bool) -> tuple[PdqSignal, 
 
 
 def hash_image_file(
-    path: StrPath, *, dihedral: bool = False, fast: bool = False, windows: bool = False
+    path: StrPath, *, dihedral: bool = False, fast: bool = False, windows: Windows = Windows.NONE
 ) -> ImageHashes:
     """Read and hash one file. A file that cannot be read is an ImageDecodeError too."""
     return hash_image_bytes(_read(Path(path)), dihedral=dihedral, fast=fast, windows=windows)
 
 
 def hash_many(
-    paths: Iterable[AnyPath], *, dihedral: bool = False, fast: bool = False, windows: bool = False
+    paths: Iterable[AnyPath],
+    *,
+    dihedral: bool = False,
+    fast: bool = False,
+    windows: Windows = Windows.NONE,
 ) -> Iterator[tuple[Path, ImageHashes | ImageDecodeError]]:
     """Hash files one by one, in order. A bad file yields its error instead of stopping."""
     for item in paths:

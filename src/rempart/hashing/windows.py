@@ -1,95 +1,1009 @@
 """Query windows: the parts of a fetched image worth hashing besides the whole of it.
 
-Copies come back letterboxed or framed by flat borders; a single global hash then misses them.
-This module finds such windows in a luma array. Pure: arrays in, boxes out; it must not
-decode, hash or match (hashing the windows and calibrating their thresholds happen elsewhere).
+Owns finding them in a luma array (borders, caption bars, the photo in a screenshot, collage
+cells, a slight rotation) and the fixed grid and crop windows both sides may hash. Pure: arrays
+in, boxes out; it must not decode, hash or match (thresholds live in matching.calibration).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Window", "WindowKind", "find_windows", "trim_flat_borders"]
+__all__ = [
+    "Window",
+    "WindowKind",
+    "cut_caption_bars",
+    "find_deskewed",
+    "find_screen_photo",
+    "find_windows",
+    "grid_windows",
+    "registration_crops",
+    "split_collage",
+    "trim_flat_borders",
+]
 
+Luma = npt.NDArray[np.generic]
+Pixels = npt.NDArray[np.float32]
+Box = tuple[int, int, int, int]  # left, top, right, bottom (right and bottom exclusive)
+
+# Detection reads every `step`-th pixel so that the long side is at most this: a 1080p query
+# costs the same as a 480 px one, and boxes stay within `step` pixels of the truth.
+_WORK_SIDE = 512
 # A row or column whose luma varies less than this (standard deviation, 0-255 scale) belongs
 # to a bar or border: letterbox bars are flat, and JPEG noise on a flat bar stays below ~3.
 _FLAT_STD = 4.0
+# Bars on every side of one frame share a colour; a picture's own flat margin rarely has it.
+_BAR_COLOUR_TOL = 8.0
 # Trimming less than this share of a side is noise, not a border.
 _MIN_TRIM = 0.02
 # What remains must still be a real part of the picture.
 _MIN_KEPT_AREA = 0.2
+# Caption bars: a line belongs to the bar when this share of its pixels is near the bar's
+# colour (glyphs and their JPEG ringing take the rest); runs of other pixels stay short
+# (strokes, not shapes: at most this share of the line).
+_CAPTION_TOL = 16.0
+_CAPTION_MIN_SHARE = 0.4
+_CAPTION_MAX_STROKE = 0.06
+# A boundary between bar and picture: the median pixel changes by this much across it.
+_EDGE_CHANGE = 8.0
+_PICTURE_RUN = 0.25
+_MAX_PEELS = 4  # rounds of cutting caption bars and flat bars, one inside the other
+# Pages around a photo: a frame colour is a page colour when it covers this share of the
+# image's outermost pixels; a line is page when this share of it is near a page colour.
+_PAGE_TOL = 6.0
+_PAGE_COLOUR_SHARE = 0.15
+_PAGE_MAJORITY = 0.6
+_PAGE_CLEAR = 0.9  # clearly page: peeled in one go before the line-by-line pass
+_MAX_PAGE_COLOURS = 3
+_PAGE_FLATNESS = 0.7  # share of a page colour's pixels within 2 levels of it (JPEG noise)
+_PAGE_AROUND = 0.85  # page share of all that was peeled: text lines leave most of it page
+_PHOTO_MAX_PAGE = 0.4
+_MAX_NESTED_PAGES = 3  # a phone's bezel, its screen's bars, the page
+# Collage cells: each side at least this share of the image's side, area at least this share.
+_MIN_CELL_SIDE = 0.12
+_MIN_CELL_AREA = 0.04
+_MAX_CELL_ASPECT = 4.0
+# Rotated copies: corners filled flat with one colour; the angles worth turning back.
+_FILL_TOL = 6.0
+_MIN_ANGLE = 0.5
+_MAX_ANGLE = 20.0
+_OUTLINE_TOL = 2.0  # pixels (at work scale) between the outline and the fitted rectangle
+_MIN_OUTLINE_FIT = 0.5
+# A turned-back window is resampled so its long side is at most this (PDQ keeps 64x64).
+_UPRIGHT_SIDE = 384
+# Two windows this alike cost one hash.
+_SAME_WINDOW_IOU = 0.97
 
 
 class WindowKind(StrEnum):
+    """What a window is. Query kinds are found in a fetched image; registration kinds are
+    extra hashes Rempart's own intake may store for an image (opt-in, never exported)."""
+
+    # query side: candidates for "the whole original picture"
     WHOLE = "whole"
     TRIMMED = "trimmed"  # flat borders and letterbox bars removed
+    UNCAPTIONED = "uncaptioned"  # caption or text bars cut off the top or bottom
+    SCREEN = "screen"  # the photo found inside a screenshot or page capture
+    CELL = "cell"  # one cell of a collage, split on its gutters
+    DESKEWED = "deskewed"  # a slightly rotated copy turned back upright (angle != 0)
+    # both sides, matched only against the same kind at the same `label`
+    GRID = "grid"  # a fixed sub-window (label says which), against stickers and overlays
+    # registration side
+    CROP = "crop"  # a crop of the original (label says which), against cropped copies
+    FACE = "face"  # a face with some context around it (label: its index)
+    FACE_BLANKED = "face_blanked"  # the whole image with its faces filled flat
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A box (left, top, right, bottom; right and bottom exclusive) in the luma's pixels."""
+    """A box (left, top, right, bottom; right and bottom exclusive) in the luma's pixels.
+
+    `angle` (degrees, counter-clockwise as Pillow's rotate) is the rotation the box's content
+    had in the image: the box then bounds the rotated picture, and crop() returns the upright
+    rectangle inside it. `blank` boxes are filled with the window's mean luma before cropping
+    (faces, for FACE_BLANKED). `label` tells windows of one kind apart where position matters
+    (GRID and CROP cells, faces).
+    """
 
     kind: WindowKind
     left: int
     top: int
     right: int
     bottom: int
+    angle: float = 0.0
+    blank: tuple[tuple[int, int, int, int], ...] = ()
+    label: str = ""
 
-    def crop(self, luma: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    @property
+    def box(self) -> Box:
+        return self.left, self.top, self.right, self.bottom
+
+    def crop(self, luma: Luma) -> Luma:
+        """The window's pixels, turned upright when `angle` is set (then float32, resampled
+        to at most 384 pixels on the long side)."""
+        if self.blank:
+            filled = np.array(luma, copy=True)
+            fill = filled.mean()
+            for left, top, right, bottom in self.blank:
+                filled[top:bottom, left:right] = fill
+            luma = filled
+        if self.angle:
+            return _upright(luma, self.box, self.angle)
         return luma[self.top : self.bottom, self.left : self.right]
 
 
-def _flat_lines(luma: npt.NDArray[np.generic], axis: int, from_end: bool) -> int:
-    """How many rows (axis 0) or columns (axis 1) from one edge are flat.
+# ------------------------------------------------------------------------ the entry point
 
-    Reads blocks of growing size from the edge and stops at the first busy line, so an image
-    without borders costs a few lines, not a pass over every pixel (this runs on every query).
+
+def find_windows(luma: Luma) -> tuple[Window, ...]:
+    """Every query window found in the image, the whole image excepted, in a stable order:
+    trimmed, uncaptioned, screen, deskewed, then collage cells row by row.
+
+    Windows that cover nearly the same pixels as the whole image or as an earlier window
+    (IoU > 0.97, same angle) are dropped: each window costs 8 hashes and a chance of a false
+    match. Grid windows are not included: the caller hashes them only where the reference
+    has them too (see grid_windows).
     """
-    count = int(luma.shape[axis])
-    start, step = 0, 8
-    while start < count:
-        stop = min(count, start + step)
-        lines = slice(count - stop, count - start) if from_end else slice(start, stop)
-        block = luma[lines] if axis == 0 else luma[:, lines]
-        spread = np.asarray(block, dtype=np.float32).std(axis=1 - axis)
-        if from_end:
-            spread = spread[::-1]
-        busy = np.flatnonzero(spread > _FLAT_STD)
-        if busy.size:
-            return start + int(busy[0])
-        start, step = stop, step * 2
-    return count
+    view = _View.of(luma)
+    if view is None:
+        return ()
+    found = [
+        view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels)),
+        view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels)),
+        _screen_window(view),
+        _deskewed(view),
+        *(
+            view.window(WindowKind.CELL, box, label=f"{i}")
+            for i, box in enumerate(_cells(view.pixels))
+        ),
+    ]
+    return tuple(_distinct((w for w in found if w is not None), luma.shape))
 
 
-def trim_flat_borders(luma: npt.NDArray[np.generic]) -> Window | None:
-    """The picture inside flat borders or letterbox bars, or None when there is none to trim.
+# -------------------------------------------------------------------------- one detector each
 
-    Rows are trimmed from the top and bottom while they are flat, then columns from the left
-    and right within the remaining rows. A flat image, or one whose trimmed part would be too
-    small to stand for the picture, gives None.
+
+def trim_flat_borders(luma: Luma) -> Window | None:
+    """TRIMMED: the picture inside flat borders or letterbox bars, or None when there is none.
+
+    Rows are trimmed from the top and bottom while they are flat and of their edge's bar
+    colour, then columns within the kept rows, which must have the rows' bar colour when
+    rows were trimmed: a picture's own flat margin of another colour is kept. A flat image,
+    or one whose trimmed part would be too small to stand for the picture, gives None.
     """
-    if luma.ndim != 2 or min(luma.shape) < 8:
+    view = _View.of(luma)
+    return None if view is None else view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels))
+
+
+def cut_caption_bars(luma: Luma) -> Window | None:
+    """UNCAPTIONED: the picture with caption or text bars cut off, or None when there is none.
+
+    A bar starts with a blank line; its lines have many pixels (40%) near its colour and the
+    others in short runs, as glyph strokes are; it ends on a straight edge followed by
+    picture (long runs of other colours), so a page of text is no caption. A bar must hold
+    some text (a flat border is TRIMMED's). Top and bottom first, then the sides.
+    """
+    view = _View.of(luma)
+    return None if view is None else view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels))
+
+
+def find_screen_photo(luma: Luma) -> Window | None:
+    """SCREEN: the photo inside a screenshot or page capture, or None when there is none.
+
+    The page's colours are those that cover much of the image's outermost pixels (page
+    background, header bar, phone bezel). Lines made mostly of page colours (text lines
+    included) are peeled off all four sides, always the most page-like side first, so a
+    narrow photo is not eaten by its own rows; then again inside what is left, with its own
+    outermost colours (a bezel, then the screen's page). The photo must have had page on two
+    sides, and what was peeled must be mostly page.
+    """
+    view = _View.of(luma)
+    return None if view is None else _screen_window(view)
+
+
+def split_collage(luma: Luma) -> tuple[Window, ...]:
+    """CELL: the cells of a collage, split on gutters (full-length flat rows or columns inside
+    the image, cut after cut), each cell trimmed of flat borders. Only when at least two
+    cells of sensible size (12% of each side, 4% of the area) are found; row by row."""
+    view = _View.of(luma)
+    if view is None:
+        return ()
+    return tuple(
+        view.window(WindowKind.CELL, box, label=f"{i}") for i, box in enumerate(_cells(view.pixels))
+    )
+
+
+def find_deskewed(luma: Luma) -> Window | None:
+    """DESKEWED: a copy rotated by a small angle (0.5-20 degrees) with its corners filled with
+    one flat colour (a rotation with expand=True), or None.
+
+    The angle comes from the outline of the content against the fill colour: the slopes of
+    its top, bottom, left and right edges, fitted robustly. The window bounds the rotated
+    picture and crop() turns it back upright; the fitted rectangle must follow the outline.
+    """
+    view = _View.of(luma)
+    return None if view is None else _deskewed(view)
+
+
+def grid_windows(luma: Luma) -> tuple[Window, ...]:
+    """GRID: the nine cells of a 3x3 grid (labels r0c0 ... r2c2), against stickers, emoji and
+    other overlays that cover part of a picture.
+
+    Hashed on both sides, in the original orientation only, and matched label to label: a
+    few overlays leave at least two cells clean. Not part of find_windows.
+    """
+    height, width = luma.shape[:2]
+    rows, cols = _thirds(height), _thirds(width)
+    return tuple(
+        Window(WindowKind.GRID, cols[c], rows[r], cols[c + 1], rows[r + 1], label=f"r{r}c{c}")
+        for r in range(3)
+        for c in range(3)
+    )
+
+
+def registration_crops(luma: Luma) -> tuple[Window, ...]:
+    """CROP: crops of an original that Rempart's own intake stores beside its hash, matched
+    against a query's picture windows to catch cropped copies.
+
+    The centre 90% and 80% (labels centre-90, centre-80): PDQ tolerates little shift (a 1.5%
+    shift of a crop already costs about 34 bits), so off-centre crops would have to be
+    registered every few pixels to help; they are not.
+    """
+    height, width = luma.shape[:2]
+    return tuple(
+        Window(WindowKind.CROP, *_centred(width, height, share), label=f"centre-{share}")
+        for share in (90, 80)
+    )
+
+
+# ------------------------------------------------------------------------------ work view
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """Every `step`-th pixel of the luma as float32 (the detectors' input), and the luma
+    itself for refining the edges of what they find."""
+
+    luma: Luma
+    pixels: Pixels
+    step: int
+
+    @classmethod
+    def of(cls, luma: Luma) -> _View | None:
+        if luma.ndim != 2 or min(luma.shape) < 16:
+            return None
+        step = max(1, math.ceil(max(luma.shape) / _WORK_SIDE))
+        return cls(luma, np.asarray(luma[::step, ::step], dtype=np.float32), step)
+
+    @property
+    def coarse(self) -> tuple[Pixels, int]:
+        """Every other work pixel when the work image is over 256 pixels long, and that
+        factor: enough to find a photo in a page, at a quarter of the cost."""
+        factor = 2 if max(self.pixels.shape) > _WORK_SIDE // 2 else 1
+        return self.pixels[::factor, ::factor], factor
+
+    def maybe(self, kind: WindowKind, box: Box | None, *, scale: int = 1) -> Window | None:
+        return None if box is None else self.window(kind, box, scale=scale)
+
+    def window(
+        self,
+        kind: WindowKind,
+        box: Box,
+        *,
+        label: str = "",
+        refine: bool = True,
+        scale: int = 1,
+    ) -> Window:
+        """The box (work pixels) in the luma's pixels, each inner edge moved to the strongest
+        straight edge within a few pixels when `refine`: PDQ can move by 30 bits when a
+        window is off by one pixel on a 480 px picture of text."""
+        height, width = self.luma.shape
+        rows, cols = -(-self.pixels.shape[0] // scale), -(-self.pixels.shape[1] // scale)
+        step = self.step * scale
+        left, top, right, bottom = (
+            0 if box[0] <= 0 else box[0] * step,
+            0 if box[1] <= 0 else box[1] * step,
+            width if box[2] >= cols else min(width, box[2] * step),
+            height if box[3] >= rows else min(height, box[3] * step),
+        )
+        if not refine:
+            return Window(kind, left, top, right, bottom, label=label)
+        radius = max(2, step)
+        luma = self.luma
+        if left > 0:
+            left = _strongest_edge(luma[top:bottom].T, left, radius)
+        if right < width:
+            right = _strongest_edge(luma[top:bottom].T, right, radius)
+        if top > 0:
+            top = _strongest_edge(luma[:, left:right], top, radius)
+        if bottom < height:
+            bottom = _strongest_edge(luma[:, left:right], bottom, radius)
+        return Window(kind, left, top, right, bottom, label=label)
+
+
+def _strongest_edge(lines: Luma, near: int, radius: int) -> int:
+    """The boundary (between line i - 1 and line i) with the largest mean luma change,
+    among those within `radius` of `near`."""
+    first, last = max(1, near - radius), min(len(lines) - 1, near + radius)
+    if last < first:
+        return near
+    block = np.asarray(lines[first - 1 : last + 1], dtype=np.float32)
+    change = np.abs(np.diff(block, axis=0)).mean(axis=1)
+    return first + int(change.argmax())
+
+
+# ----------------------------------------------------------------------------- flat borders
+
+
+def _trimmed(pixels: Pixels, colour: float | None = None) -> Box | None:
+    """Flat bars of one colour (`colour` when given) off the top and bottom, then the sides."""
+    height, width = pixels.shape
+    box, _ = _bars_off(pixels, (0, 0, width, height), colour)
+    return _kept(box, width, height)
+
+
+def _bars_off(pixels: Pixels, box: Box, colour: float | None) -> tuple[Box, float | None]:
+    """The box without the flat bars of one colour around it, and their colour."""
+    left, top, right, bottom = box
+    region = pixels[top:bottom, left:right]
+    top_run, colour = _bar_run(region, colour)
+    bottom_run, colour = _bar_run(region[::-1], colour)
+    if top_run + bottom_run >= len(region):
+        return box, colour
+    inner = region[top_run : len(region) - bottom_run].T
+    left_run, colour = _bar_run(inner, colour)
+    right_run, colour = _bar_run(inner[::-1], colour)
+    if left_run + right_run >= len(inner):
+        return box, colour
+    return (left + left_run, top + top_run, right - right_run, bottom - bottom_run), colour
+
+
+def _bar_run(lines: Pixels, colour: float | None) -> tuple[int, float | None]:
+    """How many lines from the first are flat and of one bar colour (the first line's, or
+    `colour` when an earlier side set it), and that colour (None while no bar was seen)."""
+    first = lines[0]
+    if float(first.std()) > _FLAT_STD:
+        return 0, colour
+    bar = float(first.mean()) if colour is None else colour
+
+    def is_bar(block: Pixels) -> npt.NDArray[np.bool_]:
+        flat = block.std(axis=1) <= _FLAT_STD
+        same: npt.NDArray[np.bool_] = flat & (np.abs(block.mean(axis=1) - bar) <= _BAR_COLOUR_TOL)
+        return same
+
+    run = _leading_run(lines, is_bar, len(lines))
+    return run, (bar if run else colour)
+
+
+def _leading_run(lines: Pixels, test: Callable[[Pixels], npt.NDArray[np.bool_]], limit: int) -> int:
+    """How many of the first `limit` lines pass `test`, read in blocks of growing size from
+    the first: a picture without bars costs a few lines, not a pass over every pixel."""
+    start, size = 0, 8
+    while start < limit:
+        stop = min(limit, start + size)
+        passed = _leading_true(test(lines[start:stop]))
+        if passed < stop - start:
+            return start + passed
+        start, size = stop, size * 2
+    return limit
+
+
+def _kept(box: Box, width: int, height: int) -> Box | None:
+    """The box, when enough was trimmed to matter and enough is left to stand for a picture."""
+    left, top, right, bottom = box
+    if right <= left or bottom <= top:
         return None
-    height, width = luma.shape
-    top = _flat_lines(luma, 0, from_end=False)
-    if top == height:
-        return None
-    bottom = height - _flat_lines(luma, 0, from_end=True)
-    inner = luma[top:bottom]
-    left = _flat_lines(inner, 1, from_end=False)
-    right = width - _flat_lines(inner, 1, from_end=True)
     trimmed = (top / height, (height - bottom) / height, left / width, (width - right) / width)
     if max(trimmed) < _MIN_TRIM:
         return None
     if (bottom - top) * (right - left) < _MIN_KEPT_AREA * height * width:
         return None
-    return Window(WindowKind.TRIMMED, left, top, right, bottom)
+    return box
 
 
-def find_windows(luma: npt.NDArray[np.generic]) -> tuple[Window, ...]:
-    """Every query window found in the image, the whole image excepted."""
-    return tuple(w for w in (trim_flat_borders(luma),) if w is not None)
+def _median(values: Pixels) -> float:
+    """The (upper) median of a 1-D array; np.median costs ten times more on a line."""
+    middle = values.size // 2
+    return float(np.partition(values, middle)[middle])
+
+
+def _leading_true(flags: npt.NDArray[np.bool_]) -> int:
+    """How many leading entries are True."""
+    misses = np.flatnonzero(~flags)
+    return int(misses[0]) if misses.size else int(flags.size)
+
+
+# ----------------------------------------------------------------------------- caption bars
+
+
+def _uncaptioned(pixels: Pixels) -> Box | None:
+    """Bars off every side, round after round until none is left (a forum's header bar,
+    then the page's margin; a caption, then a letterbox bar), when one of them held text."""
+    height, width = pixels.shape
+    box: Box = (0, 0, width, height)
+    texted = False
+    for _ in range(_MAX_PEELS):
+        inner, text = _captions_off(pixels, box)
+        if inner == box:
+            break
+        box, texted = inner, texted or text
+    return _kept(box, width, height) if texted else None
+
+
+def _captions_off(pixels: Pixels, box: Box) -> tuple[Box, bool]:
+    """The box without the caption bars around it (top and bottom, then the sides), and
+    whether one of them held text."""
+    left, top, right, bottom = box
+    region = pixels[top:bottom, left:right]
+    top_run, top_text = _caption_run(region)
+    bottom_run, bottom_text = _caption_run(region[::-1])
+    inner = region[top_run : len(region) - bottom_run].T
+    if len(inner) < 8:
+        return box, False
+    left_run, left_text = _caption_run(inner)
+    right_run, right_text = _caption_run(inner[::-1])
+    inner_box = (left + left_run, top + top_run, right - right_run, bottom - bottom_run)
+    return inner_box, top_text or bottom_text or left_text or right_text
+
+
+def _caption_run(lines: Pixels) -> tuple[int, bool]:
+    """How many lines from the first belong to a caption bar, and whether the bar holds text.
+
+    The bar's colour is the first line's median, and that line must be nearly blank (90% of
+    it within a few levels of it). A bar line has at least 40% of its pixels
+    near it and its other pixels in short runs (glyph strokes, not picture). The bar must end
+    before half the image, on a straight edge (most pixels change from one line to the next)
+    followed by picture (long runs far from the bar's colour), else it is the picture's own
+    flat or text-like part.
+    """
+    count, length = lines.shape
+    if count < 8:
+        return 0, False
+    background = _median(lines[0])
+    if np.mean(np.abs(lines[0] - background) <= _PAGE_TOL) < _PAGE_CLEAR:
+        return 0, False  # a bar starts with a blank line, a picture seldom does
+    stroke, picture = _CAPTION_MAX_STROKE * length, _PICTURE_RUN * length
+
+    def is_bar(block: Pixels) -> npt.NDArray[np.bool_]:
+        near = np.abs(block - background) <= _CAPTION_TOL
+        bar: npt.NDArray[np.bool_] = (near.mean(axis=1) >= _CAPTION_MIN_SHARE) & (
+            _longest_false_runs(near) <= stroke
+        )
+        return bar
+
+    run = _leading_run(lines, is_bar, count // 2)
+    if run == 0 or run >= count // 2 or not _straight_edge(lines, run):
+        return 0, False
+    after = np.abs(lines[run : run + 3] - background) <= _CAPTION_TOL
+    if _longest_false_runs(after).max() < picture:
+        return 0, False  # more text, not a picture: a page of text has no caption bar
+    shares = (np.abs(lines[:run] - background) <= _CAPTION_TOL).mean(axis=1)
+    return run, bool((shares < 0.98).any())
+
+
+def _straight_edge(lines: Pixels, index: int) -> bool:
+    """Whether most pixels change between line index - 1 and one of the next lines (JPEG
+    blurs an edge over a line or two)."""
+    before = lines[index - 1]
+    return any(
+        _median(np.abs(lines[i] - before)) >= _EDGE_CHANGE
+        for i in range(index, min(len(lines), index + 3))
+    )
+
+
+def _longest_false_runs(near: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """The longest run of False in each row of a 2-D boolean array."""
+    index = np.arange(near.shape[1])
+    last_true = np.maximum.accumulate(np.where(near, index, -1), axis=1)
+    longest: npt.NDArray[np.intp] = (index - last_true).max(axis=1)
+    return longest
+
+
+# ----------------------------------------------------------------------- photo in a page
+
+
+def _screen_window(view: _View) -> Window | None:
+    pixels, factor = view.coarse
+    return view.maybe(WindowKind.SCREEN, _screen(pixels), scale=factor)
+
+
+def _screen(pixels: Pixels) -> Box | None:
+    height, width = pixels.shape
+    box: Box = (0, 0, width, height)
+    colours: list[float] = []
+    for _ in range(_MAX_NESTED_PAGES):
+        inner = _peel_page(pixels, box)
+        if inner is None:
+            break
+        box, found = inner
+        colours += found
+    if not colours:
+        return None
+    left, top, right, bottom = box
+    margins = (top / height, (height - bottom) / height, left / width, (width - right) / width)
+    if sum(m >= 0.03 for m in margins) < 2:
+        return None
+    page = _page_mask(pixels, colours)
+    inside = page[top:bottom, left:right]
+    if inside.mean() > _PHOTO_MAX_PAGE:
+        return None  # what is left is page too: a page with no photo, or a flat picture
+    outside = (page.sum() - inside.sum()) / max(1, page.size - inside.size)
+    if outside < _PAGE_AROUND:
+        return None  # what was peeled is not a page: a picture with flat parts
+    return _kept(box, width, height)
+
+
+def _peel_page(pixels: Pixels, box: Box) -> tuple[Box, list[float]] | None:
+    """The box with one page peeled off (a phone's bezel, then the app's page), and that
+    page's colours; None when there is no page around it."""
+    left, top, right, bottom = box
+    region = pixels[top:bottom, left:right]
+    colours = _page_colours(_frame(region))
+    if not colours:
+        return None
+    outermost = (region[0], region[-1], region[:, 0], region[:, -1])
+    if sum(_page_share(line, colours) >= _PAGE_MAJORITY for line in outermost) < 2:
+        return None  # page on fewer than two sides: not worth a pass over every pixel
+    peeled = _peel(_page_mask(region, colours))
+    if peeled is None or peeled == (0, 0, right - left, bottom - top):
+        return None
+    return (left + peeled[0], top + peeled[1], left + peeled[2], top + peeled[3]), colours
+
+
+def _page_mask(pixels: Pixels, colours: list[float]) -> npt.NDArray[np.bool_]:
+    page = np.zeros(pixels.shape, dtype=bool)
+    for colour in colours:
+        page |= np.abs(pixels - colour) <= _PAGE_TOL
+    return page
+
+
+def _page_share(line: Pixels, colours: list[float]) -> float:
+    return float(_page_mask(line, colours).mean())
+
+
+def _frame(pixels: Pixels) -> Pixels:
+    """The image's outermost pixels."""
+    return np.concatenate((pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]))
+
+
+def _page_colours(frame: Pixels) -> list[float]:
+    """Up to three luma levels each covering 15% of the frame (within the page tolerance),
+    the most common first, each flat (most of its pixels within 2 levels of it)."""
+    counts = np.bincount(np.clip(np.rint(frame), 0, 255).astype(np.intp), minlength=256)
+    tol = int(_PAGE_TOL)
+    colours: list[float] = []
+    for _ in range(_MAX_PAGE_COLOURS):
+        near = np.convolve(counts, np.ones(2 * tol + 1, dtype=np.intp), mode="same")
+        centre = int(near.argmax())
+        if near[centre] < _PAGE_COLOUR_SHARE * frame.size:
+            break
+        low = max(0, centre - tol)
+        level = low + int(counts[low : centre + tol + 1].argmax())
+        if counts[max(0, level - 2) : level + 3].sum() < _PAGE_FLATNESS * near[centre]:
+            break  # a spread of levels (a sky, a gradient), not a page's one colour
+        colours.append(float(level))
+        counts[max(0, level - tol) : level + tol + 1] = 0
+    return colours
+
+
+def _peel(page: npt.NDArray[np.bool_]) -> Box | None:
+    """Peel page lines off the four sides: first clearly-page lines, side by side, then
+    mostly-page lines from the most page-like side, as long as it stays the most page-like
+    (one line at a time in effect, a run at a time in cost)."""
+    lines = _PageLines(page)
+    box: Box = (0, 0, page.shape[1], page.shape[0])
+    for majority, greedy in ((_PAGE_CLEAR, False), (_PAGE_MAJORITY, True)):
+        while True:
+            peeled = lines.peel(box, majority, greedy)
+            if peeled is None:
+                return None
+            if peeled == box:
+                break
+            box = peeled
+    return box
+
+
+class _PageLines:
+    """Share of page pixels in any run of row or column segments (prefix sums)."""
+
+    def __init__(self, page: npt.NDArray[np.bool_]) -> None:
+        rows, cols = page.shape  # at most _WORK_SIDE each: int16 sums cannot overflow
+        self._along_rows = np.zeros((rows, cols + 1), dtype=np.int16)
+        np.cumsum(page, axis=1, dtype=np.int16, out=self._along_rows[:, 1:])
+        self._along_cols = np.zeros((rows + 1, cols), dtype=np.int16)
+        np.cumsum(page, axis=0, dtype=np.int16, out=self._along_cols[1:])
+
+    def shares(self, box: Box, side: int) -> npt.NDArray[np.float64]:
+        """Page share of each line of the box, from its `side` (0 top, 1 bottom, 2 left,
+        3 right) inwards."""
+        left, top, right, bottom = box
+        if side < 2:
+            counts = self._along_rows[top:bottom, right] - self._along_rows[top:bottom, left]
+            shares = counts / (right - left)
+        else:
+            counts = self._along_cols[bottom, left:right] - self._along_cols[top, left:right]
+            shares = counts / (bottom - top)
+        return shares[::-1] if side in (1, 3) else shares
+
+    def peel(self, box: Box, majority: float, greedy: bool) -> Box | None:
+        """The box after one peeling step (the same box when no side is page enough; None
+        when too little would be left)."""
+        if box[2] - box[0] < 4 or box[3] - box[1] < 4:
+            return None
+        shares = [self.shares(box, side) for side in range(4)]
+        runs = [0, 0, 0, 0]
+        if greedy:
+            outer = [float(s[0]) for s in shares]
+            side = int(np.argmax(outer))
+            if outer[side] < majority:
+                return box
+            others = max(o for i, o in enumerate(outer) if i != side)
+            runs[side] = max(1, _leading_true(shares[side] >= max(majority, others)))
+        else:
+            runs = [_leading_true(s >= majority) for s in shares]
+        left, top, right, bottom = box
+        return left + runs[2], top + runs[0], right - runs[3], bottom - runs[1]
+
+
+# ----------------------------------------------------------------------------- collage cells
+
+
+def _cells(pixels: Pixels) -> list[Box]:
+    height, width = pixels.shape
+    pieces = list(_guillotine(pixels, (0, 0, width, height), None, depth=0))
+    if len(pieces) < 2:
+        return []
+    cells = [
+        trimmed
+        for box, gutter in pieces
+        if (trimmed := _trim_cell(pixels, box, gutter)) is not None
+        and _sensible_cell(trimmed, pixels)
+    ]
+    return sorted(cells, key=lambda b: (b[1], b[0])) if len(cells) >= 2 else []
+
+
+def _guillotine(
+    pixels: Pixels, box: Box, gutter: float | None, depth: int
+) -> Iterator[tuple[Box, float | None]]:
+    """Split the box on interior gutters, rows first then columns, cut after cut; each piece
+    comes with the colour of the gutters that cut it out."""
+    if depth <= 4:
+        for axis in (0, 1):
+            pieces, colour = _split_on_gutters(pixels, box, axis, gutter)
+            if len(pieces) > 1:
+                for piece in pieces:
+                    yield from _guillotine(pixels, piece, colour, depth + 1)
+                return
+    yield box, gutter
+
+
+def _split_on_gutters(
+    pixels: Pixels, box: Box, axis: int, gutter: float | None
+) -> tuple[list[Box], float | None]:
+    """The pieces of the box between full-length flat lines (rows when axis is 0) inside it,
+    of the colour of earlier gutters if any, and the gutters' colour. Pieces too small to
+    hold a cell are dropped; a split that leaves fewer than two is no split (the blank lines
+    between lines of text are not gutters)."""
+    left, top, right, bottom = box
+    # every other pixel along a line tells a flat line from a busy one as well
+    region = pixels[top:bottom, left:right:2] if axis == 0 else pixels[top:bottom:2, left:right]
+    means, spreads = region.mean(axis=1 - axis), region.std(axis=1 - axis)
+    flat = spreads <= _FLAT_STD
+    if gutter is not None:
+        flat &= np.abs(means - gutter) <= _BAR_COLOUR_TOL
+    begin = _leading_true(flat)
+    end = flat.size - _leading_true(flat[::-1])
+    spans: list[tuple[int, int]] = []
+    position = begin
+    while position < end:
+        busy_to = position + _leading_true(~flat[position:end])
+        spans.append((position, busy_to))
+        position = busy_to + _leading_true(flat[busy_to:end])
+    smallest = _MIN_CELL_SIDE * pixels.shape[axis]
+    spans = [(a, b) for a, b in spans if b - a >= smallest]
+    if len(spans) < 2:
+        return [], gutter
+    colour = float(means[spans[0][1] : spans[1][0]].mean())
+    offset = top if axis == 0 else left
+    if axis == 0:
+        return [(left, offset + a, right, offset + b) for a, b in spans], colour
+    return [(offset + a, top, offset + b, bottom) for a, b in spans], colour
+
+
+def _trim_cell(pixels: Pixels, box: Box, gutter: float | None) -> Box | None:
+    """The cell without the margins of its gutters' colour."""
+    left, top, right, bottom = box
+    inner = _trimmed(pixels[top:bottom, left:right], gutter)
+    if inner is None:
+        return box
+    return left + inner[0], top + inner[1], left + inner[2], top + inner[3]
+
+
+def _sensible_cell(box: Box, pixels: Pixels) -> bool:
+    height, width = pixels.shape
+    left, top, right, bottom = box
+    w, h = right - left, bottom - top
+    if w < _MIN_CELL_SIDE * width or h < _MIN_CELL_SIDE * height:
+        return False
+    if w * h < _MIN_CELL_AREA * width * height:
+        return False
+    if max(w / h, h / w) > _MAX_CELL_ASPECT:
+        return False
+    return bool(pixels[top:bottom, left:right].std() > _FLAT_STD)
+
+
+# ---------------------------------------------------------------------------- slight rotation
+
+
+def _deskewed(view: _View) -> Window | None:
+    pixels = view.pixels
+    fill = _corner_fill(pixels)
+    if fill is None or not _touches_every_side(pixels, fill):
+        return None
+    content = np.abs(pixels - fill) > _FILL_TOL
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    if rows.size < 16 or cols.size < 16:
+        return None
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    inside = content[top:bottom, left:right]
+    outline = _Outline.of(inside)
+    angle = outline.angle()
+    if angle is None or not _MIN_ANGLE <= abs(angle) <= _MAX_ANGLE:
+        return None
+    if outline.fit(angle) < _MIN_OUTLINE_FIT:
+        return None
+    window = view.window(WindowKind.DESKEWED, (left, top, right, bottom), refine=False)
+    return None if window is None else replace(window, angle=round(angle, 2))
+
+
+def _touches_every_side(pixels: Pixels, fill: float) -> bool:
+    """Whether the content reaches each side (within two lines), as a picture turned with
+    its canvas grown to fit does at its four corners; letterbox bars or a frame do not."""
+    sides = (pixels[:2], pixels[-2:], pixels[:, :2], pixels[:, -2:])
+    return all(bool((np.abs(side - fill) > _FILL_TOL).any()) for side in sides)
+
+
+def _corner_fill(pixels: Pixels) -> float | None:
+    """The colour the four corners are filled with, when they are flat and alike."""
+    patches = [pixels[:3, :3], pixels[:3, -3:], pixels[-3:, :3], pixels[-3:, -3:]]
+    means = [float(p.mean()) for p in patches]
+    if max(float(p.std()) for p in patches) > _FLAT_STD or max(means) - min(means) > _FILL_TOL:
+        return None
+    return float(np.mean(means))
+
+
+@dataclass(frozen=True, slots=True)
+class _Outline:
+    """Where the content starts, seen from each side of its bounding box: the first content
+    row of every column from the top and from the bottom, and the first content column of
+    every row from the left and from the right."""
+
+    top: npt.NDArray[np.float64]
+    bottom: npt.NDArray[np.float64]
+    left: npt.NDArray[np.float64]
+    right: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, content: npt.NDArray[np.bool_]) -> _Outline:
+        def first(mask: npt.NDArray[np.bool_], axis: int) -> npt.NDArray[np.float64]:
+            found = mask.any(axis=axis)
+            depth: npt.NDArray[np.float64] = mask.argmax(axis=axis).astype(np.float64)
+            depth[~found] = np.nan
+            return depth
+
+        return cls(
+            top=first(content, 0),
+            bottom=first(content[::-1], 0),
+            left=first(content, 1),
+            right=first(content[:, ::-1], 1),
+        )
+
+    def angle(self) -> float | None:
+        """The rotation (degrees, counter-clockwise) that best explains the four edges.
+
+        Seen from the top, a picture turned counter-clockwise by a starts deeper to the left
+        (depth slope -tan a along x); seen from the bottom the depth slope is +tan a; from
+        the left it is +tan a along y, from the right -tan a.
+        """
+        slopes = [
+            (-1, _edge_slope(self.top)),
+            (1, _edge_slope(self.bottom)),
+            (1, _edge_slope(self.left)),
+            (-1, _edge_slope(self.right)),
+        ]
+        known = [sign * s for sign, s in slopes if s is not None]
+        if len(known) < 3:
+            return None
+        return math.degrees(math.atan(float(np.median(known))))
+
+    def fit(self, angle: float) -> float:
+        """Share of the outline within 2 pixels of the rotated rectangle's outline."""
+        predicted = _Outline.of_rectangle(self.top.size, self.left.size, angle)
+        hits = total = 0
+        for seen, expected in (
+            (self.top, predicted.top),
+            (self.bottom, predicted.bottom),
+            (self.left, predicted.left),
+            (self.right, predicted.right),
+        ):
+            valid = ~np.isnan(seen) & ~np.isnan(expected)
+            hits += int((np.abs(seen[valid] - expected[valid]) <= _OUTLINE_TOL).sum())
+            total += seen.size
+        return hits / max(1, total)
+
+    @classmethod
+    def of_rectangle(cls, width: int, height: int, angle: float) -> _Outline:
+        """The outline of the upright rectangle that, rotated by `angle`, has a bounding box
+        of width x height: for each column, the span of rows whose pixel centres it covers
+        (and the same for rows), from the rectangle's two pairs of half-planes."""
+        inner_w, inner_h = _inner_size(width, height, angle)
+        radians = math.radians(angle)
+        cos, sin = math.cos(radians), math.sin(radians)
+        centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
+        # a point (dx, dy) from the centre is inside when |u| <= inner_w / 2 and
+        # |v| <= inner_h / 2, with u = dx cos - dy sin and v = dx sin + dy cos
+        dx = np.arange(width, dtype=np.float64) - centre_x
+        low, high = _covered(dx * sin, cos, inner_h, dx * cos, -sin, inner_w)
+        top = np.ceil(low + centre_y)
+        bottom = (height - 1) - np.floor(high + centre_y)
+        dy = np.arange(height, dtype=np.float64) - centre_y
+        low, high = _covered(-dy * sin, cos, inner_w, dy * cos, sin, inner_h)
+        left = np.ceil(low + centre_x)
+        right = (width - 1) - np.floor(high + centre_x)
+        empty_cols, empty_rows = top > (height - 1) - bottom, left > (width - 1) - right
+        for values, empty in ((top, empty_cols), (bottom, empty_cols)):
+            values[empty] = np.nan
+        for values, empty in ((left, empty_rows), (right, empty_rows)):
+            values[empty] = np.nan
+        return cls(top=top, bottom=bottom, left=left, right=right)
+
+
+def _covered(
+    offset_a: npt.NDArray[np.float64],
+    slope_a: float,
+    size_a: float,
+    offset_b: npt.NDArray[np.float64],
+    slope_b: float,
+    size_b: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The range of t where |offset_a + slope_a t| <= size_a / 2 and
+    |offset_b + slope_b t| <= size_b / 2, for each pair of offsets."""
+    low = np.full(offset_a.shape, -np.inf)
+    high = np.full(offset_a.shape, np.inf)
+    for offset, slope, size in ((offset_a, slope_a, size_a), (offset_b, slope_b, size_b)):
+        if abs(slope) < 1e-12:
+            outside = np.abs(offset) > size / 2
+            low[outside], high[outside] = np.inf, -np.inf
+            continue
+        first = (-size / 2 - offset) / slope
+        second = (size / 2 - offset) / slope
+        low = np.maximum(low, np.minimum(first, second))
+        high = np.minimum(high, np.maximum(first, second))
+    return low, high
+
+
+def _edge_slope(depth: npt.NDArray[np.float64]) -> float | None:
+    """The slope of the longest straight part of an outline: the median of local slopes,
+    then least-squares fits over the points near the line (starting from the most common
+    offset: picture pixels of the fill's colour only ever push the outline inwards)."""
+    positions = np.flatnonzero(~np.isnan(depth))
+    if positions.size < 16:
+        return None
+    values = depth[positions]
+    lag = max(4, positions.size // 16)
+    local = (values[lag:] - values[:-lag]) / (positions[lag:] - positions[:-lag])
+    slope = float(np.median(local))
+    offsets = np.rint(values - slope * positions).astype(np.int64)
+    intercept = float(np.bincount(offsets - offsets.min()).argmax() + offsets.min())
+    for _ in range(3):
+        inliers = np.abs(values - slope * positions - intercept) <= _OUTLINE_TOL
+        if inliers.sum() < 8:
+            return None
+        slope, intercept = (float(v) for v in np.polyfit(positions[inliers], values[inliers], 1))
+    return slope
+
+
+def _inner_size(width: float, height: float, angle: float) -> tuple[float, float]:
+    """The upright rectangle's size from its rotated bounding box (width x height)."""
+    radians = math.radians(abs(angle))
+    cos, sin = math.cos(radians), math.sin(radians)
+    denominator = cos * cos - sin * sin
+    inner_w = (width * cos - height * sin) / denominator
+    inner_h = (height * cos - width * sin) / denominator
+    return max(1.0, inner_w), max(1.0, inner_h)
+
+
+def _upright(luma: Luma, box: Box, angle: float) -> Pixels:
+    """The upright rectangle inside a rotated picture's bounding box, resampled (bilinear) so
+    its long side is at most _UPRIGHT_SIDE, after a box filter when shrinking by 2 or more."""
+    left, top, right, bottom = box
+    inner_w, inner_h = _inner_size(right - left, bottom - top, angle)
+    scale = min(1.0, _UPRIGHT_SIDE / max(inner_w, inner_h))
+    shrink = int(1 / scale) if scale <= 0.5 else 1
+    region = _block_mean(luma[top:bottom, left:right], shrink)
+    out_w, out_h = max(1, round(inner_w * scale)), max(1, round(inner_h * scale))
+    radians = math.radians(angle)
+    cos, sin = math.cos(radians), math.sin(radians)
+    # output pixel centres, upright, relative to the centre, in the luma's pixels
+    u = (np.arange(out_w, dtype=np.float32) + 0.5) / scale - inner_w / 2
+    v = (np.arange(out_h, dtype=np.float32) + 0.5) / scale - inner_h / 2
+    uu, vv = u[np.newaxis, :], v[:, np.newaxis]
+    x = (uu * cos + vv * sin + (right - left - 1) / 2 + 0.5) / shrink - 0.5
+    y = (-uu * sin + vv * cos + (bottom - top - 1) / 2 + 0.5) / shrink - 0.5
+    return _bilinear(region, x.astype(np.float32), y.astype(np.float32))
+
+
+def _block_mean(region: Luma, factor: int) -> Pixels:
+    """The mean of each factor x factor block, as float32 (summed in the input's own type
+    first along contiguous rows: a pass over the pixels, not a float copy of them)."""
+    if factor == 1:
+        return np.asarray(region, dtype=np.float32)
+    rows, cols = region.shape[0] // factor, region.shape[1] // factor
+    blocks = region[: rows * factor, : cols * factor]
+    wide = np.uint32 if blocks.dtype == np.uint8 else np.float32
+    summed = blocks.reshape(rows, factor, cols * factor).sum(axis=1, dtype=wide)
+    summed = summed.reshape(rows, cols, factor).sum(axis=2, dtype=wide)
+    mean: Pixels = (summed / np.float32(factor * factor)).astype(np.float32)
+    return mean
+
+
+def _bilinear(image: Pixels, x: Pixels, y: Pixels) -> Pixels:
+    """Sample the image at (x, y) (pixel-centre coordinates), clamped at its edges."""
+    rows, cols = image.shape
+    x = np.clip(x, 0, cols - 1)
+    y = np.clip(y, 0, rows - 1)
+    x0 = np.minimum(x.astype(np.intp), cols - 2) if cols > 1 else np.zeros_like(x, np.intp)
+    y0 = np.minimum(y.astype(np.intp), rows - 2) if rows > 1 else np.zeros_like(y, np.intp)
+    fx, fy = x - x0, y - y0
+    x1, y1 = np.minimum(x0 + 1, cols - 1), np.minimum(y0 + 1, rows - 1)
+    top = image[y0, x0] * (1 - fx) + image[y0, x1] * fx
+    bottom = image[y1, x0] * (1 - fx) + image[y1, x1] * fx
+    out: Pixels = (top * (1 - fy) + bottom * fy).astype(np.float32)
+    return out
+
+
+# ------------------------------------------------------------------------------ fixed windows
+
+
+def _thirds(size: int) -> tuple[int, int, int, int]:
+    return 0, round(size / 3), round(2 * size / 3), size
+
+
+def _centred(width: int, height: int, percent: int) -> Box:
+    w, h = round(width * percent / 100), round(height * percent / 100)
+    left, top = (width - w) // 2, (height - h) // 2
+    return left, top, left + w, top + h
+
+
+# ----------------------------------------------------------------------------------- dedupe
+
+
+def _distinct(windows: Iterable[Window], shape: tuple[int, ...]) -> Iterator[Window]:
+    """Drop windows that cover nearly the same pixels (at the same angle) as the whole image
+    or an earlier window."""
+    height, width = shape[0], shape[1]
+    kept = [Window(WindowKind.WHOLE, 0, 0, width, height)]
+    for window in windows:
+        if any(
+            k.angle == window.angle and _iou(k.box, window.box) > _SAME_WINDOW_IOU for k in kept
+        ):
+            continue
+        kept.append(window)
+        yield window
+
+
+def _iou(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    return inter / (area_a + area_b - inter)

@@ -6,21 +6,22 @@ Takes a `Database` and a clock; must not decode images itself (hashing does) nor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
-from rempart.hashing import ImageHashes, hash_many
+from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import PdqHash
 from rempart.intake.hashlists import HashRecord, ListFormat, format_records
 from rempart.store.database import Database
-from rempart.store.models import Bank, BankKind, Item, ItemAction, ItemEvent
+from rempart.store.models import Bank, BankKind, Item, ItemAction, ItemEvent, ItemSignal
 
 __all__ = [
     "AddOutcome",
@@ -39,13 +40,8 @@ __all__ = [
     "withdraw_item",
 ]
 
-Clock = Callable[[], datetime]
 _IMPORT_BATCH = 5_000
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +79,7 @@ class AddOutcome:
     item_id: int | None = None
     existing: bool = False  # the bank already held this hash: item_id is that item
     error: str | None = None
+    extra_hashes: int = 0  # crops, grid cells and face hashes stored with the item
 
 
 @dataclass(slots=True)
@@ -199,12 +196,17 @@ def add_images(
     paths: Iterable[Path],
     *,
     label: str = "",
+    extras: Windows = Windows.NONE,
     clock: Clock = utc_now,
 ) -> Iterator[AddOutcome]:
-    """Hash each image here and store only its hashes; one outcome per file, errors included."""
+    """Hash each image here and store only its hashes; one outcome per file, errors included.
+
+    `extras` asks for extra hashes stored with each item (Windows.CROPS, GRID, FACES): they
+    let Rempart find cropped, overlaid or deepfaked copies, and are never exported.
+    """
     with db.session() as session:
         _bank(session, name)  # fail before hashing anything
-    for path, result in hash_many(paths):
+    for path, result in hash_many(paths, windows=extras):
         if isinstance(result, ImageDecodeError):
             yield AddOutcome(path, error=str(result))
             continue
@@ -214,6 +216,7 @@ def add_images(
 def _add_hashes(
     db: Database, name: str, path: Path, hashes: ImageHashes, label: str, clock: Clock
 ) -> AddOutcome:
+    """One item with its extra hashes, in one transaction: all of it lands, or none."""
     with db.session() as session:
         bank = _bank(session, name)
         if hashes.pdq.quality < bank.quality_min:
@@ -237,10 +240,20 @@ def _add_hashes(
             origin="file",
             created_at=clock(),
         )
+        item.signals = [
+            ItemSignal(
+                kind=w.window.kind.value,
+                label=w.window.label,
+                pdq=w.variants[0].hash.hex,
+                quality=w.variants[0].quality,
+            )
+            for w in hashes.windows
+            if w.variants[0].quality >= bank.quality_min  # a flat crop or cell says nothing
+        ]
         session.add(item)
         session.flush()
         _log(session, item, ItemAction.ADD, item.created_at)
-        return AddOutcome(path, item_id=item.id)
+        return AddOutcome(path, item_id=item.id, extra_hashes=len(item.signals))
 
 
 def import_records(

@@ -1,14 +1,19 @@
 """Matching queries against the banks: per-bank thresholds and quality gates, the 8 dihedral
-variants, exact digests, allow banks that suppress matches, and an index kept current from the
-item change log without rebuilds.
+variants, query windows and registered extra hashes with per-kind calibrated thresholds, exact
+digests, allow banks that suppress matches, and indexes kept current from the item change log
+without rebuilds.
 
-Holds one in-memory index per bank; reads the store, never writes it.
+Holds in-memory indexes per bank, one per slot: "picture" (items' hashes, their registered
+crops, video frames: anything that may stand for the whole picture), one per grid cell label,
+"face" and "face_blanked". A query signal is searched only in its slot. Reads the store, never
+writes it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -17,14 +22,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rempart.errors import NotFound
-from rempart.hashing import ImageHashes
+from rempart.hashing import ImageHashes, Windows
 from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
+from rempart.matching.calibration import threshold_for
 from rempart.matching.index import MultiIndex
 from rempart.store.database import Database
-from rempart.store.models import Bank, BankKind, Item, ItemEvent
+from rempart.store.models import Bank, BankKind, Item, ItemEvent, ItemSignal
 
-__all__ = ["Match", "Matcher", "Query", "QueryResult"]
+__all__ = ["FRAME", "Match", "Matcher", "Query", "QueryResult", "QuerySignal", "slot_of"]
 
 # Events are read again this far behind the newest one seen: a PostgreSQL sequence number can
 # become visible after a higher one (concurrent transactions), and must not be skipped.
@@ -33,43 +39,93 @@ _EVENT_LOOKBACK = 500
 _SEARCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
-Signals = tuple[tuple[Dihedral, PdqSignal], ...]
+# The kind of a video frame's hash, on either side (not a window of a picture).
+FRAME = "frame"
+# Kinds that may stand for the whole original picture: they share the "picture" slot.
+_PICTURE_KINDS = frozenset(
+    {
+        WindowKind.WHOLE,
+        WindowKind.TRIMMED,
+        WindowKind.UNCAPTIONED,
+        WindowKind.SCREEN,
+        WindowKind.CELL,
+        WindowKind.DESKEWED,
+        WindowKind.CROP,
+        FRAME,
+    }
+)
+
+
+def slot_of(kind: str, label: str) -> str:
+    """Which index a hash of this kind lives in (registered) or is searched in (query)."""
+    if kind in _PICTURE_KINDS:
+        return "picture"
+    if kind == WindowKind.GRID:
+        return f"grid:{label}"  # a grid cell only ever meets the same cell
+    return kind
+
+
+def _kind_threshold(kind: str, bank_threshold: int) -> int:
+    """A bank's threshold for hashes of this kind: calibrated per kind (calibration.py)."""
+    return threshold_for(WindowKind.WHOLE if kind == FRAME else WindowKind(kind), bank_threshold)
+
+
+def _pair_threshold(query_kind: str, registered_kind: str, bank_threshold: int) -> int:
+    """A registered extra hash (a crop, a grid cell, a face) was calibrated against every
+    query hash that meets it: its kind's threshold rules. Against an item's own hash, the
+    query window's kind rules (the whole image's threshold is the bank's)."""
+    if registered_kind in (WindowKind.WHOLE, FRAME):
+        return _kind_threshold(query_kind, bank_threshold)
+    return _kind_threshold(registered_kind, bank_threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySignal:
+    """One PDQ hash of a query: of the whole image, one of its windows, or a video frame."""
+
+    kind: str  # a WindowKind value or FRAME
+    variant: Dihedral
+    signal: PdqSignal
+    label: str = ""
+    at_s: float | None = None  # a frame's time in the video
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What is matched: PDQ signals of the whole image (the original first, then other
-    variants), of its query windows, and its digests."""
+    """What is matched: PDQ signals (the whole image's original hash first, then its other
+    variants, its windows, or a video's frames), and the file's digests."""
 
-    variants: Signals = ()
+    signals: tuple[QuerySignal, ...] = ()
     digest: Digest | None = None
     quality_known: bool = True  # raw hashes from a list may come without a quality
-    windows: tuple[tuple[WindowKind, Signals], ...] = ()
 
     @classmethod
     def from_hash(cls, pdq: PdqHash, quality: int | None = None) -> Query:
         signal = PdqSignal(pdq, 100 if quality is None else quality)
-        return cls(((Dihedral.ORIGINAL, signal),), None, quality is not None)
+        whole = QuerySignal(WindowKind.WHOLE, Dihedral.ORIGINAL, signal)
+        return cls((whole,), None, quality is not None)
 
     @classmethod
     def from_image(cls, hashes: ImageHashes) -> Query:
         """All 8 variants when they were computed (a copy may be mirrored or rotated), and
-        the query windows' hashes when they were."""
-        if hashes.variants:
-            variants = tuple(zip(Dihedral, hashes.variants, strict=True))
-        else:
-            variants = ((Dihedral.ORIGINAL, hashes.pdq),)
-        windows = tuple(
-            (w.window.kind, tuple(zip(Dihedral, w.variants, strict=False))) for w in hashes.windows
-        )
-        return cls(variants, hashes.digest, windows=windows)
+        the windows' hashes when they were."""
+        variants = hashes.variants or (hashes.pdq,)
+        signals = [
+            QuerySignal(WindowKind.WHOLE, variant, signal)
+            for variant, signal in zip(Dihedral, variants, strict=False)
+        ]
+        for w in hashes.windows:
+            signals += [
+                QuerySignal(w.window.kind, variant, signal, w.window.label)
+                for variant, signal in zip(Dihedral, w.variants, strict=False)
+            ]
+        return cls(tuple(signals), hashes.digest)
 
-    def signals(self) -> Iterator[tuple[WindowKind, Dihedral, PdqSignal]]:
-        for variant, signal in self.variants:
-            yield WindowKind.WHOLE, variant, signal
-        for kind, signals in self.windows:
-            for variant, signal in signals:
-                yield kind, variant, signal
+    @property
+    def gate_signal(self) -> PdqSignal | None:
+        """The signal whose quality decides whether a picture is matched at all."""
+        first = self.signals[0] if self.signals else None
+        return first.signal if first is not None and first.kind != FRAME else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +138,9 @@ class Match:
     method: str  # "pdq", "sha256" or "md5"
     variant: Dihedral | None = None  # which rotation/flip of the query matched
     threshold: int = 0
-    window: WindowKind | None = None  # which part of the query matched (None: a digest)
+    window: str | None = None  # which part of the query matched (a WindowKind or FRAME)
+    reference: str | None = None  # which registered hash matched: "whole", a kind, FRAME
+    reference_label: str = ""  # which crop, cell or face
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -93,7 +151,9 @@ class Match:
             "method": self.method,
             "variant": self.variant.value if self.variant else None,
             "threshold": self.threshold,
-            "window": self.window.value if self.window else None,
+            "window": self.window,
+            "reference": self.reference,
+            "reference_label": self.reference_label or None,
         }
 
 
@@ -113,7 +173,45 @@ class _BankIndex:
     kind: BankKind
     threshold: int
     quality_min: int
-    index: MultiIndex = field(default_factory=lambda: MultiIndex(threads=_SEARCH_THREADS))
+    slots: dict[str, MultiIndex] = field(default_factory=dict)
+    kinds: dict[str, set[str]] = field(default_factory=dict)  # registered kinds per slot
+
+    def slot(self, name: str, kind: str = WindowKind.WHOLE.value) -> MultiIndex:
+        """The slot's index, noting that hashes of `kind` are (to be) registered in it."""
+        self.kinds.setdefault(name, set()).add(kind)
+        if name not in self.slots:
+            self.slots[name] = MultiIndex(threads=_SEARCH_THREADS)
+        return self.slots[name]
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    """A registered extra hash, as the index knows it (index id = -signal id)."""
+
+    item: int
+    kind: str
+    label: str
+    slot: str
+    at_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    distance: int
+    limit: int
+    query: QuerySignal
+    reference: str
+    reference_label: str
+
+
+_SIGNAL_COLUMNS = (
+    ItemSignal.id,
+    ItemSignal.item_id,
+    ItemSignal.kind,
+    ItemSignal.label,
+    ItemSignal.pdq,
+    ItemSignal.at_s,
+)
 
 
 def _codes(hexes: Sequence[str]) -> NDArray[np.uint8]:
@@ -131,6 +229,8 @@ class Matcher:
         self._seen_seq = 0
         self._first_refresh = True
         self._applied: set[int] = set()
+        self._registered: dict[int, _Registered] = {}  # signal id -> what it is
+        self._signals_of: dict[int, list[int]] = {}  # item id -> its indexed signal ids
 
     def refresh(self) -> None:
         """Load new banks, forget deleted ones, apply item changes since the last refresh."""
@@ -185,8 +285,35 @@ class Matcher:
         )
         if rows:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            loaded.index.add(ids, _codes([r[1] for r in rows if r[1] is not None]))
+            loaded.slot("picture").add(ids, _codes([r[1] for r in rows if r[1] is not None]))
+        signals = session.execute(
+            select(*_SIGNAL_COLUMNS)
+            .join(Item, Item.id == ItemSignal.item_id)
+            .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
+        ).all()
+        self._index_signals(loaded, signals)
         return loaded
+
+    def _index_signals(self, bank: _BankIndex, rows: Sequence[tuple[object, ...]]) -> None:
+        by_slot: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        for signal_id, item_id, kind, label, pdq, at_s in rows:
+            assert isinstance(signal_id, int) and isinstance(item_id, int)
+            slot = slot_of(str(kind), str(label))
+            self._registered[signal_id] = _Registered(
+                item_id, str(kind), str(label), slot, at_s if isinstance(at_s, float) else None
+            )
+            self._signals_of.setdefault(item_id, []).append(signal_id)
+            by_slot[(slot, str(kind))].append((-signal_id, str(pdq)))
+        for (slot, kind), pairs in by_slot.items():
+            ids = np.array([i for i, _ in pairs], dtype=np.int64)
+            bank.slot(slot, kind).add(ids, _codes([code for _, code in pairs]))
+
+    def _forget_signals(self, item_id: int) -> None:
+        for signal_id in self._signals_of.pop(item_id, []):
+            registered = self._registered.pop(signal_id)
+            for bank in self._banks.values():
+                if registered.slot in bank.slots:
+                    bank.slots[registered.slot].remove(np.array([-signal_id], dtype=np.int64))
 
     def _apply_current_state(self, session: Session, item_ids: list[int]) -> None:
         rows = session.execute(
@@ -196,24 +323,53 @@ class Matcher:
         gone = np.array([i for i in item_ids if i not in present], dtype=np.int64)
         if len(gone):  # deleted with their bank
             for known in self._banks.values():
-                known.index.remove(gone)
+                if "picture" in known.slots:
+                    known.slots["picture"].remove(gone)
+        for item_id in item_ids:
+            self._forget_signals(item_id)
         adds: dict[int, list[tuple[int, str]]] = {}
         removes: dict[int, list[int]] = {}
+        active: dict[int, int] = {}  # item id -> bank id
         for item_id, bank_id, pdq, withdrawn_at in rows:
-            if bank_id not in self._banks or pdq is None:
+            if bank_id not in self._banks:
                 continue
             if withdrawn_at is None:
-                adds.setdefault(bank_id, []).append((item_id, pdq))
-            else:
+                active[item_id] = bank_id
+                if pdq is not None:
+                    adds.setdefault(bank_id, []).append((item_id, pdq))
+            elif pdq is not None:
                 removes.setdefault(bank_id, []).append(item_id)
         for bank_id, pairs in adds.items():
             ids = np.array([item_id for item_id, _ in pairs], dtype=np.int64)
-            self._banks[bank_id].index.add(ids, _codes([pdq for _, pdq in pairs]))
+            self._banks[bank_id].slot("picture").add(ids, _codes([pdq for _, pdq in pairs]))
         for bank_id, item_list in removes.items():
-            self._banks[bank_id].index.remove(np.array(item_list, dtype=np.int64))
+            bank = self._banks[bank_id]
+            if "picture" in bank.slots:
+                bank.slots["picture"].remove(np.array(item_list, dtype=np.int64))
+        if active:
+            signals = session.execute(
+                select(*_SIGNAL_COLUMNS).where(ItemSignal.item_id.in_(list(active)))
+            ).all()
+            per_bank: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+            for row in signals:
+                per_bank[active[row[1]]].append(tuple(row))
+            for bank_id, bank_rows in per_bank.items():
+                self._index_signals(self._banks[bank_id], bank_rows)
 
     def bank_names(self) -> set[str]:
         return {bank.name for bank in self._banks.values()}
+
+    def query_windows(self) -> Windows:
+        """The windows worth hashing in a query: grid cells and faces only when some bank
+        holds registered hashes of those kinds (they cost time on every query)."""
+        self.refresh()
+        wanted = Windows.PICTURE
+        slots = {name for bank in self._banks.values() for name in bank.slots}
+        if any(name.startswith("grid:") for name in slots):
+            wanted |= Windows.GRID
+        if slots & {WindowKind.FACE.value, WindowKind.FACE_BLANKED.value}:
+            wanted |= Windows.FACES
+        return wanted
 
     def match(
         self, queries: Sequence[Query], *, banks: Collection[str] | None = None
@@ -239,40 +395,71 @@ class Matcher:
         found: list[list[Match]],
         gated: list[list[str]],
     ) -> None:
-        owners: list[tuple[int, WindowKind, Dihedral]] = []
-        codes: list[bytes] = []
+        by_slot: dict[str, list[tuple[int, QuerySignal]]] = defaultdict(list)
         for qi, query in enumerate(queries):
-            if not query.variants:
-                continue
-            if query.quality_known and query.variants[0][1].quality < bank.quality_min:
+            gate = query.gate_signal
+            if query.quality_known and gate is not None and gate.quality < bank.quality_min:
                 gated[qi].append(bank.name)
                 continue
-            for kind, variant, signal in query.signals():
-                if query.quality_known and signal.quality < bank.quality_min:
-                    continue  # a flat window says nothing
-                owners.append((qi, kind, variant))
-                codes.append(signal.hash.value)
-        if not codes or len(bank.index) == 0:
-            return
-        batch = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
-        result = bank.index.search(batch, bank.threshold)
-        best: dict[tuple[int, int], tuple[int, WindowKind, Dihedral]] = {}
-        for row, item, distance in zip(
+            for signal in query.signals:
+                if query.quality_known and signal.signal.quality < bank.quality_min:
+                    continue  # a flat window or frame says nothing
+                by_slot[slot_of(signal.kind, signal.label)].append((qi, signal))
+        hits: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
+        for slot, entries in by_slot.items():
+            index = bank.slots.get(slot)
+            if index is None or len(index) == 0:
+                continue
+            self._search_slot(slot, bank, index, entries, hits)
+        for (qi, item), item_hits in hits.items():
+            best = min(item_hits, key=lambda h: (h.distance, h.limit))
+            found[qi].append(
+                Match(
+                    bank.name,
+                    bank.kind,
+                    item,
+                    "",
+                    best.distance,
+                    "pdq",
+                    best.query.variant,
+                    best.limit,
+                    best.query.kind,
+                    best.reference,
+                    best.reference_label,
+                )
+            )
+
+    def _search_slot(
+        self,
+        slot: str,
+        bank: _BankIndex,
+        index: MultiIndex,
+        entries: list[tuple[int, QuerySignal]],
+        hits: dict[tuple[int, int], list[_Hit]],
+    ) -> None:
+        """Search one slot's index with every query signal meant for it, keeping each hit
+        within its pair's threshold (see _pair_threshold)."""
+        kinds = {signal.kind for _, signal in entries} | bank.kinds.get(slot, set())
+        radius = max(_kind_threshold(kind, bank.threshold) for kind in kinds)
+        batch = np.frombuffer(
+            b"".join(signal.signal.hash.value for _, signal in entries), dtype=np.uint8
+        ).reshape(-1, 32)
+        result = index.search(batch, radius)
+        for row, ref, distance in zip(
             result.query_index.tolist(),
             result.item_id.tolist(),
             result.distance.tolist(),
             strict=True,
         ):
-            qi, kind, variant = owners[row]
-            key = (qi, item)
-            if key not in best or distance < best[key][0]:
-                best[key] = (distance, kind, variant)
-        for (qi, item), (distance, kind, variant) in best.items():
-            found[qi].append(
-                Match(
-                    bank.name, bank.kind, item, "", distance, "pdq", variant, bank.threshold, kind
-                )
-            )
+            qi, signal = entries[row]
+            if ref >= 0:
+                item, kind, label = ref, WindowKind.WHOLE.value, ""
+            else:
+                registered = self._registered[-ref]
+                item, kind, label = registered.item, registered.kind, registered.label
+            limit = _pair_threshold(signal.kind, kind, bank.threshold)
+            if distance <= limit:
+                hits[(qi, item)].append(_Hit(distance, limit, signal, kind, label))
 
     def _match_digests(
         self, queries: Sequence[Query], found: list[list[Match]], banks: Collection[str] | None

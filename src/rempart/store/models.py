@@ -12,15 +12,34 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Bank", "BankKind", "Base", "Item", "ItemAction", "ItemEvent"]
+__all__ = [
+    "Bank",
+    "BankKind",
+    "Base",
+    "Finding",
+    "FindingStatus",
+    "Item",
+    "ItemAction",
+    "ItemEvent",
+    "ItemSignal",
+    "PageValidator",
+    "ScanProblem",
+    "ScanRun",
+    "SeenMedia",
+    "Sighting",
+    "SourceRow",
+]
 
 
 class Base(DeclarativeBase):
@@ -63,7 +82,10 @@ class Bank(Base):
 
 
 class Item(Base):
-    """One protected (or allowed) image: its PDQ hash and digests, never the image."""
+    """One protected (or allowed) image or video: its PDQ hash and digests, never the media.
+
+    A video's `pdq` is empty: its frames' hashes are ItemSignal rows of kind "frame".
+    """
 
     __tablename__ = "items"
 
@@ -75,10 +97,15 @@ class Item(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200), default="")
     origin: Mapped[str] = mapped_column(String(20))  # "file" (hashed here) or "list" (imported)
+    media: Mapped[str] = mapped_column(String(10), default="image")  # "image" or "video"
+    duration_s: Mapped[float | None] = mapped_column(Float)  # videos only
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     bank: Mapped[Bank] = relationship(back_populates="items")
+    signals: Mapped[list[ItemSignal]] = relationship(
+        back_populates="item", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         UniqueConstraint("bank_id", "pdq", name="uq_items_bank_pdq"),
@@ -94,6 +121,31 @@ class Item(Base):
         return f"Item(id={self.id}, bank_id={self.bank_id})"
 
 
+class ItemSignal(Base):
+    """An extra PDQ hash of an item that Rempart registered itself: a crop, a grid cell, a
+    face region, the picture with faces blanked, or a video frame.
+
+    Derived data of a victim's picture: matched, shown to caseworkers, never exported in
+    shared hash lists. `kind` is a rempart.hashing.windows.WindowKind value or "frame";
+    `label` tells cells of one kind apart; `at_s` is a frame's time in its video.
+    """
+
+    __tablename__ = "item_signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40), default="")
+    pdq: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int] = mapped_column(Integer)
+    at_s: Mapped[float | None] = mapped_column(Float)
+
+    item: Mapped[Item] = relationship(back_populates="signals")
+
+    def __repr__(self) -> str:
+        return f"ItemSignal(id={self.id}, item_id={self.item_id}, kind={self.kind!r})"
+
+
 class ItemEvent(Base):
     """Append-only log of item changes; a matcher replays it to stay current without rebuilds."""
 
@@ -106,3 +158,169 @@ class ItemEvent(Base):
         Enum(ItemAction, name="item_action", values_callable=lambda e: [m.value for m in e])
     )
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --------------------------------------------------------------------------- watching sources
+
+
+class SourceRow(Base):
+    """A place Rempart watches: its kind, its settings (JSON) and how often to re-scan it."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "web", "telegram", "files", "warc"
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    every_s: Mapped[int | None] = mapped_column(Integer)  # re-scan interval for `watch`
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"SourceRow(id={self.id}, name={self.name!r}, kind={self.kind!r})"
+
+
+class ScanRun(Base):
+    """One scan of one source: when, how it ended, what it counted."""
+
+    __tablename__ = "scan_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed, interrupted
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # each batch
+    worker: Mapped[str] = mapped_column(String(200), default="")  # host:pid that ran it
+    candidates: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # one live scan per source, even with many workers
+        Index(
+            "uq_scan_runs_one_running",
+            "source_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+
+class ScanProblem(Base):
+    """What a scan could not read (dead link, corrupt file, refused address), for the report."""
+
+    __tablename__ = "scan_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("scan_runs.id", ondelete="CASCADE"), index=True)
+    where: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenMedia(Base):
+    """A candidate already handled, so a re-scan skips it: its key and digest, nothing else
+    (what matched nothing is otherwise forgotten)."""
+
+    __tablename__ = "seen_media"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_sha: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the key
+    key: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PageValidator(Base):
+    """A page's HTTP validators from the last scan, to fetch it again only if it changed."""
+
+    __tablename__ = "page_validators"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    url_sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+
+
+class Sighting(Base):
+    """A media file seen somewhere that matched a protected item: where, when, its hashes.
+
+    Only matched media become sightings; the media bytes themselves are never stored here.
+    """
+
+    __tablename__ = "sightings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    key_sha: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    page_url: Mapped[str | None] = mapped_column(Text)
+    post_id: Mapped[str | None] = mapped_column(String(200))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    media: Mapped[str] = mapped_column(String(10))  # "image" or "video"
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    md5: Mapped[str] = mapped_column(String(32))
+    pdq: Mapped[str | None] = mapped_column(String(64))
+    quality: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    context: Mapped[str] = mapped_column(Text, default="{}")  # JSON: thread, author, chat…
+
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="sighting", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("source_id", "key_sha", name="uq_sightings_source_key"),)
+
+
+class FindingStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for a caseworker
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class Finding(Base):
+    """A sighting matched to a protected item, and how; a caseworker confirms or rejects it."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sighting_id: Mapped[int] = mapped_column(
+        ForeignKey("sightings.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    bank: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(10))  # pdq, sha256, md5
+    distance: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str | None] = mapped_column(String(20))
+    window: Mapped[str | None] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(20))
+    reference_label: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON: video time ranges…
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[FindingStatus] = mapped_column(
+        Enum(
+            FindingStatus,
+            name="finding_status",
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            length=20,
+        ),
+        default=FindingStatus.PENDING,
+    )
+
+    sighting: Mapped[Sighting] = relationship(back_populates="findings")
+
+    __table_args__ = (UniqueConstraint("sighting_id", "item_id", name="uq_findings_sighting_item"),)

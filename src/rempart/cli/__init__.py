@@ -22,7 +22,7 @@ from rich.table import Table
 from rempart import __version__
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
-from rempart.hashing import ImageHashes, hash_many
+from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import Dihedral, PdqHash
 from rempart.intake import banks as bank_cases
 from rempart.intake.hashlists import ListFormat, parse_hash_list
@@ -332,15 +332,40 @@ def bank_add(
     name: str,
     files: Annotated[list[Path], typer.Argument(help="Image files or folders.")],
     label: Annotated[str, typer.Option(help="A label for these items (no names, please).")] = "",
+    extras: Annotated[
+        bool,
+        typer.Option(
+            help="Also store hashes of a few crops and grid cells of each image, so that "
+            "cropped copies and copies under stickers or text are found too."
+        ),
+    ] = True,
+    faces: Annotated[
+        bool,
+        typer.Option(
+            help="Also store hashes of the faces found and of the image with faces blanked, "
+            "to find deepfakes made from it (opt-in: derived data of the person)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Hash images on this machine and add their hashes to a bank. The images are not stored."""
+    """Hash images on this machine and add their hashes to a bank. The images are not stored.
+
+    Extra hashes (crops, grid cells, faces) stay in this Rempart: `bank export` never
+    includes them.
+    """
     db = _open_db()
     paths = _expand(files)
     failed = added = 0
+    wanted = Windows.NONE
+    if extras:
+        wanted |= Windows.CROPS | Windows.GRID
+    if faces:
+        wanted |= Windows.FACES
     with _reported():
         outcomes = list(
-            bank_cases.add_images(db, name, _progress(paths, "hashing", as_json), label=label)
+            bank_cases.add_images(
+                db, name, _progress(paths, "hashing", as_json), label=label, extras=wanted
+            )
         )
     for o in outcomes:
         if o.error:
@@ -351,14 +376,20 @@ def bank_add(
             _emit(
                 {"path": str(o.path), "error": o.error}
                 if o.error
-                else {"path": str(o.path), "item": o.item_id, "existing": o.existing}
+                else {
+                    "path": str(o.path),
+                    "item": o.item_id,
+                    "existing": o.existing,
+                    "extra_hashes": o.extra_hashes,
+                }
             )
         elif o.error:
             err.print(f"[red]✗[/] {o.path}: {o.error}", markup=True)
         elif o.existing:
             out.print(f"= {o.path}: already in {name} as item {o.item_id}")
         else:
-            out.print(f"[green]✓[/] {o.path}: item {o.item_id}")
+            more = f" (+{o.extra_hashes} extra hashes)" if o.extra_hashes else ""
+            out.print(f"[green]✓[/] {o.path}: item {o.item_id}{more}")
     if not as_json:
         out.print(
             f"{added} added, {len(outcomes) - added - failed} already there, {failed} failed."
@@ -500,8 +531,9 @@ def _match_files(
             _render_match(str(path), "path", result, as_json, h.pdq.hash.hex, h.pdq.quality)
         batch.clear()
 
+    wanted = matcher.query_windows()
     for path, result in hash_many(
-        _progress(paths, "matching", as_json), dihedral=True, windows=True
+        _progress(paths, "matching", as_json), dihedral=True, windows=wanted
     ):
         if isinstance(result, ImageDecodeError):
             failed += 1
@@ -564,8 +596,11 @@ def _render_match(
             how = f"{m.method} distance {m.distance}" if m.method == "pdq" else f"same {m.method}"
             if m.variant is not None and m.variant.value != "original":
                 how += f", {m.variant.value}"
-            if m.window is not None and m.window.value != "whole":
-                how += f", {m.window.value} window"
+            if m.window is not None and m.window != "whole":
+                how += f", {m.window} window"
+            if m.reference is not None and m.reference != "whole":
+                ref = f"{m.reference} {m.reference_label}".strip()
+                how += f", against its registered {ref}"
             label = f" ({m.label})" if m.label else ""
             out.print(f"[bold red]MATCH[/] {subject} → {m.bank} item {m.item}{label}: {how}")
     elif result.suppressed:
@@ -602,3 +637,7 @@ def demo_command(
     with _reported():
         ok = run_demo(out, keep=keep)
     raise typer.Exit(0 if ok else 1)
+
+
+# Commands defined in their own modules register themselves on `app` when imported.
+from rempart.cli import watch as _watch  # noqa: E402, F401

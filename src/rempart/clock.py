@@ -1,0 +1,15 @@
+"""The time Rempart records things at: aware UTC datetimes, from a clock callers can replace
+(tests pass a fixed one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+__all__ = ["Clock", "utc_now"]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,94 @@
+"""A source's durable scan state in the store: which candidates were handled, page validators.
+
+Owns the rule that makes scans resumable without loss or duplicates: a candidate is marked
+seen, and a page's validators saved, only in the transaction that records what came of it
+(see `Batch`). Must not fetch, hash or match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rempart.sources.base import Validators
+from rempart.store.database import Database
+from rempart.store.models import PageValidator, SeenMedia
+
+__all__ = ["StoredState", "key_sha"]
+
+
+def key_sha(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(slots=True)
+class StoredState:
+    """SourceState backed by the store, loaded once per scan and written with each batch.
+
+    Validators a source saves wait in memory and are written with the next batch: a source
+    saves a page's validators after yielding that page's candidates, so they land together
+    with (or after) those candidates' records, never before them.
+    """
+
+    source_id: int
+    _seen: set[str] = field(default_factory=set)
+    _validators: dict[str, Validators] = field(default_factory=dict)
+    _pending: dict[str, Validators] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, db: Database, source_id: int) -> StoredState:
+        state = cls(source_id)
+        with db.session() as session:
+            state._seen = set(
+                session.scalars(select(SeenMedia.key_sha).where(SeenMedia.source_id == source_id))
+            )
+            for url, etag, modified in session.execute(
+                select(PageValidator.url, PageValidator.etag, PageValidator.last_modified).where(
+                    PageValidator.source_id == source_id
+                )
+            ):
+                state._validators[url] = Validators(etag, modified)
+        return state
+
+    # SourceState
+    def seen(self, key: str) -> bool:
+        return key_sha(key) in self._seen
+
+    def validators(self, url: str) -> Validators | None:
+        return self._validators.get(url)
+
+    def save_validators(self, url: str, validators: Validators) -> None:
+        self._pending[url] = validators
+
+    # the pipeline's side
+    def mark_seen(self, session: Session, key: str, sha256: str | None, at: datetime) -> bool:
+        """Record a handled candidate in this transaction; False if it already was."""
+        sha = key_sha(key)
+        if sha in self._seen:
+            return False
+        session.merge(
+            SeenMedia(source_id=self.source_id, key_sha=sha, key=key, sha256=sha256, seen_at=at)
+        )
+        return True
+
+    def flush_validators(self, session: Session) -> None:
+        for url, v in self._pending.items():
+            session.merge(
+                PageValidator(
+                    source_id=self.source_id,
+                    url_sha=key_sha(url),
+                    url=url,
+                    etag=v.etag,
+                    last_modified=v.last_modified,
+                )
+            )
+
+    def committed(self, keys: list[str]) -> None:
+        """The transaction holding these keys and the pending validators committed."""
+        self._seen.update(key_sha(k) for k in keys)
+        self._validators.update(self._pending)
+        self._pending.clear()

@@ -1,0 +1,79 @@
+"""The one interface every source implements, and the records it yields.
+
+A source walks what it watches and yields a Candidate for each media file it comes across
+(the bytes in memory, with where they were seen) or a Problem for what it could not read. It
+asks the pipeline's durable state (SourceState) what it has already handled, so that a
+re-scan fetches only what is new. Sources never hash, match or store anything themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Protocol
+
+from rempart.fetch import Validators
+
+__all__ = ["Candidate", "Problem", "Source", "SourceState", "Validators"]
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One media file a source came across. The bytes live only in memory, for hashing.
+
+    `key` identifies the file within its source, stably across scans (a media URL, an
+    archive member's path, a message id and file name): the pipeline records it once the
+    candidate is handled and a re-scan skips it. `context` holds what a caseworker needs to
+    find it again (thread title, channel name, poster's handle, archive name).
+    """
+
+    source: str
+    key: str
+    data: bytes
+    media_url: str | None = None  # where the bytes came from (URL, or path inside a file)
+    page_url: str | None = None  # the page, post or message where it was seen
+    post_id: str | None = None
+    posted_at: datetime | None = None  # when the site says it was posted
+    content_type: str | None = None
+    context: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a source could not read (a dead link, a corrupt archive member, a page too
+    large): reported and skipped, never fatal."""
+
+    source: str
+    where: str
+    reason: str
+
+
+class SourceState(Protocol):
+    """What a source may ask of the pipeline's durable state during a scan."""
+
+    def seen(self, key: str) -> bool:
+        """True when a candidate with this key was already handled (skip fetching it)."""
+        ...
+
+    def validators(self, url: str) -> Validators | None:
+        """The validators saved for a page on an earlier scan, if any."""
+        ...
+
+    def save_validators(self, url: str, validators: Validators) -> None:
+        """Remember a page's validators for the next scan."""
+        ...
+
+
+class Source(Protocol):
+    """A place Rempart watches."""
+
+    @property
+    def name(self) -> str: ...
+
+    def scan(self, state: SourceState) -> Iterator[Candidate | Problem]:
+        """Yield every media file not yet handled, and a Problem for each failure."""
+        ...

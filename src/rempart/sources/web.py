@@ -1,0 +1,629 @@
+"""The web source: crawls a forum or image host by its recipe (or generically, without one)
+and yields each new image or video found, with the page, post and thread it was seen in.
+
+Owns the crawl: the page frontier, URL normalisation, trap defences, incremental re-scans
+(page validators, seen media keys) and the concurrent media pipeline. Must not hash, match
+or store anything, reach the network except through a Fetcher, or let a bad page end a scan.
+
+A scan, in one thread: pages are fetched one at a time, conditionally, and read; media they
+reference go to a small thread pool (the Fetcher keeps each host's limits) and come back as
+Candidates as they complete. All SourceState calls happen in the scan's own thread.
+
+Re-scans: a page answered 304 is not read again, and neither is what it leads to, so
+validators are kept only for pages whose 304 can stand for everything below them (board
+pages, a thread's last page, image host pages, generic pages at the depth limit), and only
+once everything they led to was handed over: a scan that stops midway leaves its pages to be
+fetched in full again, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+from rempart.errors import InputError
+from rempart.fetch import Fetcher, FetchError, FetchResult
+from rempart.sources.base import Candidate, Problem, SourceState, Validators
+from rempart.sources.html import MediaRef, Page, Post, looks_like_media_url
+from rempart.sources.recipes import Recipe
+
+__all__ = ["ScanStats", "WebSource", "normalise_url"]
+
+SESSION_PARAMS = frozenset(
+    {
+        "phpsessid",
+        "jsessionid",
+        "sessionid",
+        "session_id",
+        "sessid",
+        "aspsessionid",
+        "cfid",
+        "cftoken",
+        "zenid",
+        "oscsid",
+        "sid",
+        "s",
+    }
+)
+# Short names that are sessions only when they hold a hash (vBulletin's s=, phpBB's sid=):
+# elsewhere `s` is often a search term or a size.
+_HASH_ONLY = frozenset({"s", "sid"})
+_HASH = re.compile(r"[0-9a-fA-F]{16,}")
+_PATH_SESSION = re.compile(
+    r";(?:jsessionid|phpsessid|sessionid|sid)=[^/;?]*", re.IGNORECASE
+)  # /page;jsessionid=ABC
+_PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+_MEDIA_ACCEPT = "image/avif,image/webp,image/*,video/*;q=0.9,*/*;q=0.5"
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_MAX_PATH_SEGMENTS = 30
+_MAX_SEGMENT_REPEATS = 3
+
+
+def normalise_url(url: str, *, session_params: Iterable[str] = ()) -> str:
+    """The URL as a stable key: lower-case scheme and host, no default port, no fragment,
+    no session ids (known ones, `utm_*`, and `session_params`), query parameters sorted.
+    Raises InputError for what is not an absolute http(s) URL without credentials."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(f"not a usable URL: {exc}") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    if scheme not in {"http", "https"} or not host:
+        raise InputError("not an absolute http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise InputError("credentials in URL")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != (443 if scheme == "https" else 80):
+        netloc += f":{port}"
+    path = _PATH_SESSION.sub("", parts.path) or "/"
+    query = _clean_query(parts.query, frozenset(p.lower() for p in session_params))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _clean_query(query: str, extra: frozenset[str]) -> str:
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        lowered = unquote_plus(name).lower()
+        session = lowered in extra or lowered.startswith("utm_")
+        if lowered in SESSION_PARAMS:
+            session = lowered not in _HASH_ONLY or bool(_HASH.fullmatch(unquote_plus(value)))
+        if not session:
+            kept.append(pair)
+    return "&".join(sorted(kept))
+
+
+@dataclass
+class ScanStats:
+    """What one scan did, for logs and tests."""
+
+    pages_fetched: int = 0
+    pages_unchanged: int = 0  # answered 304
+    pages_over_limit: int = 0  # left unvisited by max_pages / max_pages_per_host
+    links_refused: int = 0  # off-site, too deep, trap-shaped or over a pattern's cap
+    media_fetched: int = 0
+    media_already_seen: int = 0
+    problems: int = 0
+
+
+# ------------------------------------------------------------------------------- scan records
+
+
+@dataclass(frozen=True, slots=True)
+class _PageJob:
+    url: str  # normalised once queued
+    kind: str  # "board", "thread" or "generic"
+    depth: int = 0
+    page_no: int = 1
+    board: str | None = None
+    referer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a media reference was seen: what a caseworker needs to find it again."""
+
+    page_url: str
+    post_id: str | None = None
+    posted_at: datetime | None = None
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _MediaJob:
+    key: str  # normalised URL
+    url: str
+    owner: str  # the ledger entry told when this job is done
+    where: _Where
+    image_page: bool = False  # url is an image host's page: find its main image first
+    validators: Validators | None = None  # of that image page, from an earlier scan
+
+
+@dataclass(frozen=True, slots=True)
+class _Got:
+    job: _MediaJob
+    result: FetchResult
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    job: _MediaJob
+    reason: str
+    transient: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    job: _MediaJob
+    media_url: str | None
+    validators: Validators | None
+    unchanged: bool = False
+
+
+_Outcome = _Got | _Failed | _Resolved
+
+
+# ---------------------------------------------------------------------------------- ledger
+
+
+@dataclass
+class _Entry:
+    validators: Validators | None
+    parent: str | None
+    pending: int = 0
+    sealed: bool = False
+    failed: bool = False
+
+
+class _Ledger:
+    """Saves a page's validators once the page is read (sealed) and every page, image page
+    and media it led to is done; a transient failure or a limit hit among them keeps them
+    unsaved, so the next scan fetches the page in full and goes on from there."""
+
+    def __init__(self, state: SourceState) -> None:
+        self._state = state
+        self._entries: dict[str, _Entry] = {}
+
+    def open(self, key: str, validators: Validators | None, parent: str | None = None) -> None:
+        self._entries[key] = _Entry(validators, parent)
+        if parent is not None:
+            self.add(parent)
+
+    def add(self, key: str) -> None:
+        self._entries[key].pending += 1
+
+    def set_validators(self, key: str, validators: Validators | None) -> None:
+        self._entries[key].validators = validators
+
+    def done(self, key: str, failed: bool = False) -> None:
+        entry = self._entries[key]
+        entry.pending -= 1
+        entry.failed |= failed
+        self._settle(key, entry)
+
+    def seal(self, key: str, failed: bool = False) -> None:
+        entry = self._entries[key]
+        entry.sealed = True
+        entry.failed |= failed
+        self._settle(key, entry)
+
+    def _settle(self, key: str, entry: _Entry) -> None:
+        if not entry.sealed or entry.pending:
+            return
+        del self._entries[key]
+        validators = entry.validators
+        if not entry.failed and validators and (validators.etag or validators.last_modified):
+            self._state.save_validators(key, validators)
+        if entry.parent is not None:
+            self.done(entry.parent, entry.failed)
+
+
+# ------------------------------------------------------------------------------ the source
+
+
+class WebSource:
+    """A site to watch, crawled by its recipe with one Fetcher (which holds the network
+    policy, cookies and proxy for this source)."""
+
+    kind = "web"
+
+    def __init__(self, recipe: Recipe, fetcher: Fetcher, *, workers: int = 8) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.recipe = recipe
+        self._fetcher = fetcher
+        self._workers = workers
+        self.last_stats = ScanStats()
+
+    @property
+    def name(self) -> str:
+        return self.recipe.name
+
+    def scan(self, state: SourceState) -> Iterator[Candidate | Problem]:
+        crawl = _Crawl(self.recipe, self._fetcher, state, self._workers)
+        self.last_stats = crawl.stats
+        try:
+            yield from crawl.run()
+        finally:
+            crawl.close()
+
+
+class _Crawl:
+    """One scan of one recipe."""
+
+    def __init__(self, recipe: Recipe, fetcher: Fetcher, state: SourceState, workers: int) -> None:
+        self.recipe = recipe
+        self.limits = recipe.limits
+        self.stats = ScanStats()
+        self._fetcher = fetcher
+        self._state = state
+        self._ledger = _Ledger(state)
+        self._frontier: deque[_PageJob] = deque()
+        self._queued_pages: set[str] = set()
+        self._queued_media: set[str] = set()
+        self._pages_per_host: Counter[str] = Counter()
+        self._pages_per_pattern: Counter[str] = Counter()
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"rempart-web-{recipe.name}")
+        self._in_flight: dict[Future[_Outcome], _MediaJob] = {}
+        self._max_in_flight = workers * 4
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def run(self) -> Iterator[Candidate | Problem]:
+        first = "generic" if self.recipe.generic else "board" if self.recipe.board else "thread"
+        for url in self.recipe.start_urls:
+            self._enqueue(_PageJob(url, first), start=True)
+        while self._frontier:
+            yield from self._visit(self._frontier.popleft())
+            yield from self._harvest(block=False)
+        while self._in_flight:
+            yield from self._harvest(block=True)
+        if self.stats.pages_over_limit:
+            yield self._problem(
+                self.recipe.start_urls[0],
+                f"page limit reached: {self.stats.pages_over_limit} pages not visited",
+            )
+
+    # ---- pages
+
+    def _enqueue(self, job: _PageJob, *, start: bool = False) -> None:
+        """Queue a page (its URL as found) unless it was queued already or is off-site, too
+        deep or trap-like. The page it was found on (its referer) waits for it in the ledger."""
+        try:
+            key = normalise_url(job.url, session_params=self.recipe.session_params)
+        except InputError:
+            self.stats.links_refused += 1
+            return
+        if key in self._queued_pages:
+            return
+        refusal = None if start else self._link_refusal(key, job)
+        if refusal:
+            self.stats.links_refused += 1
+            return
+        self._queued_pages.add(key)
+        self._ledger.open(key, None, parent=job.referer)
+        self._frontier.append(replace(job, url=key))
+
+    def _link_refusal(self, key: str, job: _PageJob) -> str | None:
+        parts = urlsplit(key)
+        if not self.recipe.allows_page(parts.hostname or ""):
+            return "off-site"
+        if len(key) > self.limits.max_url_length:
+            return "URL too long"
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) > _MAX_PATH_SEGMENTS or (
+            segments and max(Counter(segments).values()) > _MAX_SEGMENT_REPEATS
+        ):
+            return "repeated path segments"
+        if job.kind == "generic":
+            if job.depth > self.limits.max_depth:
+                return "too deep"
+            pattern = re.sub(r"\d+", "0", key)
+            if self._pages_per_pattern[pattern] >= self.limits.max_pages_per_pattern:
+                return "too many pages of one shape"
+            self._pages_per_pattern[pattern] += 1
+        return None
+
+    def _visit(self, job: _PageJob) -> Iterator[Candidate | Problem]:
+        failed = yield from self._fetch_and_read(job)
+        self._ledger.seal(job.url, failed)
+
+    def _fetch_and_read(self, job: _PageJob) -> Generator[Candidate | Problem, None, bool]:
+        """Fetch and read one page; returns (as a generator does) whether it failed in a way
+        that a later scan may not (transient errors, limits), so its parents keep no 304."""
+        host = urlsplit(job.url).hostname or ""
+        if (
+            self.stats.pages_fetched >= self.limits.max_pages
+            or self._pages_per_host[host] >= self.limits.max_pages_per_host
+        ):
+            self.stats.pages_over_limit += 1
+            return True
+        self.stats.pages_fetched += 1
+        self._pages_per_host[host] += 1
+        try:
+            result = self._fetcher.fetch(
+                job.url,
+                validators=self._state.validators(job.url),
+                max_bytes=self.limits.max_page_bytes,
+                accept=_PAGE_ACCEPT,
+                referer=job.referer,
+            )
+        except FetchError as exc:
+            yield self._problem(job.url, _reason(exc))
+            return exc.transient
+        if result.not_modified:
+            self.stats.pages_unchanged += 1
+        else:
+            yield from self._read(job, result)
+        return False
+
+    def _read(self, job: _PageJob, result: FetchResult) -> Iterator[Candidate | Problem]:
+        if _is_media(result):  # a link without an extension that led to an image
+            media = _MediaJob(job.url, job.url, job.url, _Where(job.referer or job.url))
+            if job.url not in self._queued_media and not self._state.seen(job.url):
+                self._queued_media.add(job.url)
+                yield self._candidate(media, result)
+            return
+        if not _is_html(result):
+            yield self._problem(job.url, _not_html(result))
+            return
+        page = Page(
+            result.body, result.final_url, charset=_charset(result), ignore=self.recipe.ignore
+        )
+        if self._at_edge(job, page):
+            self._ledger.set_validators(job.url, result.validators)
+        if job.kind == "board":
+            self._read_board(job, page)
+        elif job.kind == "thread":
+            yield from self._read_thread(job, page)
+        else:
+            yield from self._read_generic(job, page)
+
+    def _at_edge(self, job: _PageJob, page: Page) -> bool:
+        """Whether a 304 for this page next time can stand for everything it leads to, so its
+        validators are worth keeping. True for a board page (a thread with new posts changes
+        it), a thread's last page and a generic page at the depth limit; false for a thread
+        page with a next page, which may change while this one does not."""
+        if job.kind == "board":
+            return True
+        if job.kind == "thread":
+            rules = self.recipe.thread
+            return not (rules and rules.next_page and page.first_link(rules.next_page))
+        return job.depth >= self.limits.max_depth
+
+    def _read_board(self, job: _PageJob, page: Page) -> None:
+        rules = self.recipe.board
+        assert rules is not None  # a board job exists only when the recipe has a board
+        board = job.board or page.title(rules.title)
+        for url in page.links(rules.thread_links):
+            self._enqueue(_PageJob(url, "thread", job.depth + 1, 1, board, job.url))
+        following = page.first_link(rules.next_page) if rules.next_page else None
+        if following and job.page_no < rules.max_pages:
+            self._enqueue(
+                _PageJob(following, "board", job.depth + 1, job.page_no + 1, board, job.url)
+            )
+
+    def _read_thread(self, job: _PageJob, page: Page) -> Iterator[Candidate | Problem]:
+        rules = self.recipe.thread
+        assert rules is not None  # thread jobs exist only when the recipe has thread rules
+        context = _context(thread=page.title(rules.title), board=job.board)
+        posts = (
+            page.posts(self.recipe.post, self._is_image_page)
+            if self.recipe.post
+            else [Post(None, None, None, tuple(page.media(self._is_image_page)))]
+        )
+        for post in posts:
+            where = _Where(
+                page.url,
+                post.post_id or None,
+                post.posted_at,
+                MappingProxyType({**context, **_context(author=post.author)}),
+            )
+            for ref in post.media:
+                yield from self._offer(ref, where, job.url)
+        og_image = page.og_image()
+        if og_image:
+            yield from self._offer(
+                MediaRef(og_image, "og:image"), _Where(page.url, None, None, context), job.url
+            )
+        following = page.first_link(rules.next_page) if rules.next_page else None
+        if following and job.page_no < rules.max_pages:
+            self._enqueue(
+                _PageJob(following, "thread", job.depth + 1, job.page_no + 1, job.board, job.url),
+            )
+
+    def _read_generic(self, job: _PageJob, page: Page) -> Iterator[Candidate | Problem]:
+        where = _Where(page.url, None, None, _context(page=page.title()))
+        for ref in page.media(self._is_image_page):
+            yield from self._offer(ref, where, job.url)
+        og_image = page.og_image()
+        if og_image:
+            yield from self._offer(MediaRef(og_image, "og:image"), where, job.url)
+        for url in page.links():
+            if not looks_like_media_url(url):
+                self._enqueue(_PageJob(url, "generic", job.depth + 1, referer=job.url))
+
+    def _is_image_page(self, url: str) -> bool:
+        host = urlsplit(url).hostname
+        return host is not None and self.recipe.image_host(host) is not None
+
+    # ---- media
+
+    def _offer(self, ref: MediaRef, where: _Where, owner: str) -> Iterator[Candidate | Problem]:
+        """Send a media reference (or an image page) to the pool unless already handled."""
+        try:
+            key = normalise_url(ref.url, session_params=self.recipe.session_params)
+        except InputError:
+            return
+        if ref.is_image_page:
+            if key in self._queued_pages:
+                return
+            self._queued_pages.add(key)
+            self._ledger.open(key, None, parent=owner)
+            job = _MediaJob(key, key, key, where, True, self._state.validators(key))
+        else:
+            if key in self._queued_media or not self.recipe.allows_media(
+                urlsplit(key).hostname or ""
+            ):
+                return
+            self._queued_media.add(key)
+            if self._state.seen(key):
+                self.stats.media_already_seen += 1
+                return
+            self._ledger.add(owner)
+            job = _MediaJob(key, key, owner, where)
+        while len(self._in_flight) >= self._max_in_flight:
+            yield from self._harvest(block=True)
+        self._in_flight[self._pool.submit(self._work, job)] = job
+
+    def _work(self, job: _MediaJob) -> _Outcome:
+        """In a pool thread: one fetch, and for an image page the reading of its main image.
+        Never raises: whatever goes wrong becomes a Problem in the scan's thread."""
+        try:
+            return self._resolve(job) if job.image_page else _Got(job, self._fetch_media(job))
+        except FetchError as exc:
+            return _Failed(job, _reason(exc), exc.transient)
+        except Exception as exc:  # a page that trips a parser bug must not end the scan
+            return _Failed(job, f"unreadable: {type(exc).__name__}", False)
+
+    def _fetch_media(self, job: _MediaJob) -> FetchResult:
+        return self._fetcher.fetch(
+            job.url,
+            max_bytes=self.limits.max_media_bytes,
+            accept=_MEDIA_ACCEPT,
+            referer=job.where.page_url,
+        )
+
+    def _resolve(self, job: _MediaJob) -> _Outcome:
+        result = self._fetcher.fetch(
+            job.url,
+            validators=job.validators,
+            max_bytes=self.limits.max_page_bytes,
+            accept=_PAGE_ACCEPT,
+            referer=job.where.page_url,
+        )
+        if result.not_modified:
+            return _Resolved(job, None, None, unchanged=True)
+        if _is_media(result):
+            return _Got(job, result)
+        if not _is_html(result):
+            return _Failed(job, _not_html(result), False)
+        rule = self.recipe.image_host(urlsplit(job.url).hostname or "")
+        page = Page(result.body, result.final_url, charset=_charset(result))
+        return _Resolved(job, page.main_image(rule.image if rule else None), result.validators)
+
+    def _harvest(self, *, block: bool) -> Iterator[Candidate | Problem]:
+        if not self._in_flight:
+            return
+        done, _ = wait(self._in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            self._in_flight.pop(future)
+            yield from self._settle(future.result())
+
+    def _settle(self, outcome: _Outcome) -> Iterator[Candidate | Problem]:
+        job = outcome.job
+        if isinstance(outcome, _Resolved):
+            yield from self._settle_image_page(outcome)
+            return
+        if isinstance(outcome, _Failed):
+            yield self._problem(job.url, outcome.reason)
+            self._finish(job, failed=outcome.transient)
+            return
+        if not _is_media(outcome.result):
+            kind = outcome.result.content_type or "unknown"
+            yield self._problem(job.url, f"not an image or video ({kind})")
+        elif not (job.image_page and self._state.seen(job.key)):
+            yield self._candidate(job, outcome.result)
+        self._finish(job)
+
+    def _settle_image_page(self, outcome: _Resolved) -> Iterator[Candidate | Problem]:
+        job = outcome.job
+        if not outcome.unchanged:
+            self._ledger.set_validators(job.key, outcome.validators)
+            if outcome.media_url is None:
+                yield self._problem(job.url, "no main image on the image page")
+            else:
+                where = _Where(
+                    job.where.page_url,
+                    job.where.post_id,
+                    job.where.posted_at,
+                    MappingProxyType({**job.where.context, "image_page": job.url}),
+                )
+                yield from self._offer(MediaRef(outcome.media_url, "img"), where, job.key)
+        self._ledger.seal(job.key)
+
+    def _finish(self, job: _MediaJob, failed: bool = False) -> None:
+        if job.image_page:
+            self._ledger.seal(job.key, failed)
+        else:
+            self._ledger.done(job.owner, failed)
+
+    # ---- records
+
+    def _candidate(self, job: _MediaJob, result: FetchResult) -> Candidate:
+        self.stats.media_fetched += 1
+        return Candidate(
+            source=self.recipe.name,
+            key=job.key,
+            data=result.body,
+            media_url=result.final_url,
+            page_url=job.where.page_url,
+            post_id=job.where.post_id,
+            posted_at=job.where.posted_at,
+            content_type=result.content_type,
+            context=MappingProxyType(dict(job.where.context)),
+        )
+
+    def _problem(self, where: str, reason: str) -> Problem:
+        self.stats.problems += 1
+        return Problem(source=self.recipe.name, where=where, reason=reason)
+
+
+def _context(**values: str | None) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value}
+
+
+def _reason(error: FetchError) -> str:
+    return f"{error.reason.value}: {error.detail}" if error.detail else error.reason.value
+
+
+def _is_media(result: FetchResult) -> bool:
+    kind = result.sniffed_type or result.declared_type or ""
+    if result.sniffed_type is None and kind == "image/svg+xml":
+        return False
+    return kind.startswith(("image/", "video/"))
+
+
+def _is_html(result: FetchResult) -> bool:
+    if result.sniffed_type == "text/html":
+        return True
+    return (
+        result.sniffed_type is None
+        and result.declared_type in _HTML_TYPES
+        and b"\x00" not in result.body[:4096]
+    )
+
+
+def _not_html(result: FetchResult) -> str:
+    if result.sniffed_type is None and result.declared_type in _HTML_TYPES:
+        return f"not an HTML page (binary data served as {result.declared_type})"
+    return f"not an HTML page ({result.content_type or 'unknown type'})"
+
+
+def _charset(result: FetchResult) -> str | None:
+    content_type = result.headers.get("content-type", "")
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None

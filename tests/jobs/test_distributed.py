@@ -1,0 +1,127 @@
+"""The same scan tasks on the distributed engine: Dramatiq on the Redis running here, two
+worker processes, PostgreSQL as the shared store. Duplicated messages do no harm."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from rempart.demo_site import DemoSite
+from rempart.demo_site.site import ServedSite
+from rempart.intake import banks
+from rempart.jobs import watchlist
+from rempart.jobs.findings import list_findings
+from rempart.store.database import Database
+from rempart.store.models import ScanRun
+
+BROKER = os.environ.get("REMPART_TEST_BROKER_URL", "redis://127.0.0.1:6379/7")
+LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_interval_s": 0.0}
+
+
+def _broker_or_skip() -> None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(BROKER)
+        client.ping()
+        client.flushdb()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis not reachable at {BROKER}: {exc} (CI=true: must run)")
+        pytest.skip(f"Redis not reachable at {BROKER}: {exc}")
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[tuple[Database, str]]:
+    db = Database.open(postgres_url)
+    db.downgrade("base")
+    db.upgrade("head")
+    yield db, postgres_url
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[ServedSite]:
+    with DemoSite(seed=7, images=120).serve() as served:
+        yield served
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_worker_processes_scan_every_source_once(
+    store: tuple[Database, str], site: ServedSite, tmp_path: Path
+) -> None:
+    _broker_or_skip()
+    db, url = store
+    banks.create_bank(db, "victim")
+    paths = []
+    for i, data in enumerate(site.victim_images()):
+        paths.append(tmp_path / f"victim-{i}.jpg")
+        paths[-1].write_bytes(data)
+    list(banks.add_images(db, "victim", paths))
+    recipes = site.recipes()
+    watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": recipes["forum"]})
+    watchlist.add_source(db, "mirror", "web", {**LOOPBACK, "recipe": recipes["mirror"]})
+    export = tmp_path / "export"
+    site.site.write_telegram_export(export)
+    watchlist.add_source(db, "channel", "telegram", {"path": str(export)})
+
+    env = {
+        **os.environ,
+        "REMPART_DATABASE_URL": url,
+        "REMPART_BROKER_URL": BROKER,
+        "REMPART_HOME": str(tmp_path),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "rempart", "worker", "--processes", "2", "--threads", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        # Enqueue from a separate process, as `rempart watch --distributed` would.
+        names = ["forum", "mirror", "channel", "forum"]  # the duplicate must do no harm
+        script = (
+            f"from rempart.jobs import tasks\nfor name in {names!r}:\n    tasks.scan.send(name)\n"
+        )
+        subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with db.session() as session:
+                done = set(
+                    session.scalars(
+                        select(sa.func.distinct(ScanRun.source_id)).where(ScanRun.status == "done")
+                    )
+                )
+            if len(done) == 3:
+                break
+            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+            time.sleep(0.5)
+        else:
+            pytest.fail("the workers did not finish the three scans in time")
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    with db.session() as session:
+        runs = session.execute(select(ScanRun.worker, ScanRun.status)).all()
+    assert len({w for w, _ in runs}) >= 2, "both worker processes should have scanned"
+    findings = list_findings(db)
+    keys = [(v.source, v.page_url, v.media_url, v.item) for v in findings]
+    assert len(keys) == len(set(keys))  # nothing recorded twice
+    forum_exact = {
+        (s.page_url, s.media_url)
+        for s in site.expected_sightings()
+        if s.where == "forum" and s.alteration == "exact"
+    }
+    assert forum_exact <= {(v.page_url, v.media_url) for v in findings if v.source == "forum"}
+    assert {v.source for v in findings} == {"forum", "mirror", "channel"}

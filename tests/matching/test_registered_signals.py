@@ -1,0 +1,99 @@
+"""Registered extra hashes (crops, grid cells, faces, frames): each is searched only from its
+slot, withdrawn with its item, and never exported."""
+
+from sqlalchemy import select
+
+from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
+from rempart.hashing.windows import WindowKind
+from rempart.intake import banks
+from rempart.intake.hashlists import ListFormat, parse_hash_list
+from rempart.matching.service import Matcher, Query, QuerySignal
+from rempart.store.database import Database
+from rempart.store.models import Item, ItemSignal
+
+ITEM = PdqHash.from_hex("f8f8f0cee0f4a84f06370a32038f67f0b36e2ed596623e1d33e3b80d2a1d7c6f")
+CELL = PdqHash.from_hex("f807f031e00ba8b006c80acd0370670fb3912e2a969d3ee2331cb8f22ae27c90")
+FACE = PdqHash.from_hex("07f80fce1ff4574ff937f532fc8f98f04c6ed1d56962c11dcce3470dd51d836f")
+
+
+def _register(db: Database) -> int:
+    banks.create_bank(db, "victim")
+    report = banks.import_records(db, "victim", parse_hash_list(ITEM.hex).records)
+    (item_id,) = report.added
+    with db.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        item.signals = [
+            ItemSignal(kind=WindowKind.GRID.value, label="top-left", pdq=CELL.hex, quality=90),
+            ItemSignal(kind=WindowKind.FACE.value, label="0", pdq=FACE.hex, quality=90),
+        ]
+    return item_id
+
+
+def _query(kind: WindowKind, pdq: PdqHash, label: str = "") -> Query:
+    return Query((QuerySignal(kind, Dihedral.ORIGINAL, PdqSignal(pdq, 90), label),))
+
+
+def test_each_registered_hash_is_found_only_from_its_own_slot(db: Database) -> None:
+    item = _register(db)
+    same_cell, other_cell, cell_as_picture, face, face_as_picture = Matcher(db).match(
+        [
+            _query(WindowKind.GRID, CELL, "top-left"),
+            _query(WindowKind.GRID, CELL, "bottom-right"),
+            _query(WindowKind.WHOLE, CELL),
+            _query(WindowKind.FACE, FACE, "0"),
+            _query(WindowKind.TRIMMED, FACE),
+        ]
+    )
+    assert [(m.item, m.window, m.reference, m.reference_label) for m in same_cell.matches] == [
+        (item, "grid", "grid", "top-left")
+    ]
+    assert [(m.reference, m.reference_label) for m in face.matches] == [("face", "0")]
+    assert other_cell.matches == cell_as_picture.matches == face_as_picture.matches == ()
+
+
+def test_the_item_hash_itself_is_reported_as_the_whole(db: Database) -> None:
+    item = _register(db)
+    (result,) = Matcher(db).match([Query.from_hash(ITEM)])
+    assert [(m.item, m.reference, m.window) for m in result.matches] == [(item, "whole", "whole")]
+    assert result.matches[0].to_json()["reference"] == "whole"
+
+
+def test_registered_hashes_leave_and_come_back_with_their_item(db: Database) -> None:
+    item = _register(db)
+    matcher = Matcher(db)
+    cell = _query(WindowKind.GRID, CELL, "top-left")
+    assert matcher.match([cell])[0].matches
+    banks.withdraw_item(db, "victim", item)
+    assert matcher.match([cell])[0].matches == ()
+    banks.restore_item(db, "victim", item)
+    assert [m.item for m in matcher.match([cell])[0].matches] == [item]
+
+
+def test_deleting_the_bank_deletes_its_registered_hashes(db: Database) -> None:
+    _register(db)
+    matcher = Matcher(db)
+    banks.delete_bank(db, "victim")
+    assert matcher.match([_query(WindowKind.GRID, CELL, "top-left")])[0].matches == ()
+    with db.session() as session:
+        assert session.scalars(select(ItemSignal)).all() == []
+
+
+def test_registered_hashes_are_never_exported(db: Database) -> None:
+    _register(db)
+    for fmt in ListFormat:
+        exported = banks.export_bank(db, "victim", fmt)
+        assert ITEM.hex in exported
+        assert CELL.hex not in exported and FACE.hex not in exported
+
+
+def test_matcher_asks_for_grid_and_face_windows_only_when_some_bank_holds_them(
+    db: Database,
+) -> None:
+    from rempart.hashing import Windows
+
+    banks.create_bank(db, "plain")
+    matcher = Matcher(db)
+    assert matcher.query_windows() == Windows.PICTURE
+    _register(db)
+    assert matcher.query_windows() == Windows.PICTURE | Windows.GRID | Windows.FACES
