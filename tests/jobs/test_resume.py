@@ -29,7 +29,7 @@ LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_inte
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[ServedSite]:
-    with DemoSite(seed=5, images=400).serve() as served:
+    with DemoSite(seed=5, images=1200).serve() as served:
         yield served
 
 
@@ -72,7 +72,7 @@ def test_scan_killed_at_random_points_loses_nothing_and_repeats_nothing(
             stderr=subprocess.PIPE,
         )
         try:
-            scanner.wait(timeout=rng.uniform(1.0, 4.0))
+            scanner.wait(timeout=rng.uniform(1.2, 3.0))
         except subprocess.TimeoutExpired:
             scanner.send_signal(signal.SIGKILL)
             scanner.wait()
@@ -86,8 +86,9 @@ def test_scan_killed_at_random_points_loses_nothing_and_repeats_nothing(
     with killed.session() as session:
         sightings = session.scalar(select(func.count()).select_from(Sighting))
         findings = session.scalar(select(func.count()).select_from(Finding))
-        statuses = session.scalars(select(ScanRun.status)).all()
+        statuses = session.scalars(select(ScanRun.status).order_by(ScanRun.id)).all()
     assert sightings == len({(p, m) for p, m, _ in expected})
     assert findings == len(expected)
-    # some kills land before a run starts (while Python imports); the others interrupt one
-    assert statuses.count("done") == 1 and 2 <= statuses.count("interrupted") <= kills
+    # some kills land before a run starts (while Python imports) or after it ended; the
+    # others interrupt one, and the last run completes
+    assert statuses[-1] == "done" and 2 <= statuses.count("interrupted") <= kills
