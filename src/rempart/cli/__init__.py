@@ -24,6 +24,7 @@ from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
 from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import Dihedral, PdqHash
+from rempart.hashing.video import hash_video_file
 from rempart.intake import banks as bank_cases
 from rempart.intake.hashlists import ListFormat, parse_hash_list
 from rempart.matching.service import Matcher, Query, QueryResult
@@ -388,7 +389,11 @@ def bank_add(
         elif o.existing:
             out.print(f"= {o.path}: already in {name} as item {o.item_id}")
         else:
-            more = f" (+{o.extra_hashes} extra hashes)" if o.extra_hashes else ""
+            more = (
+                f" (+{o.extra_hashes} more hashes: crops, cells, faces or frames)"
+                if o.extra_hashes
+                else ""
+            )
             out.print(f"[green]✓[/] {o.path}: item {o.item_id}{more}")
     if not as_json:
         out.print(
@@ -522,27 +527,39 @@ def _match_files(
     matcher: Matcher, paths: list[Path], banks: list[str] | None, as_json: bool
 ) -> int:
     failed = 0
-    batch: list[tuple[Path, ImageHashes]] = []
+    batch: list[tuple[Path, Query, str, int | None]] = []
 
     def flush() -> None:
         with _reported():
-            results = matcher.match([Query.from_image(h) for _, h in batch], banks=banks)
-        for (path, h), result in zip(batch, results, strict=True):
-            _render_match(str(path), "path", result, as_json, h.pdq.hash.hex, h.pdq.quality)
+            results = matcher.match([q for _, q, _, _ in batch], banks=banks)
+        for (path, _, pdq, quality), result in zip(batch, results, strict=True):
+            _render_match(str(path), "path", result, as_json, pdq, quality)
         batch.clear()
 
+    def report(path: Path, error: ImageDecodeError) -> None:
+        nonlocal failed
+        failed += 1
+        if as_json:
+            _emit({"path": str(path), "error": str(error)})
+        else:
+            err.print(f"[red]✗[/] {path}: {error}", markup=True)
+
     wanted = matcher.query_windows()
-    for path, result in hash_many(
-        _progress(paths, "matching", as_json), dihedral=True, windows=wanted
-    ):
-        if isinstance(result, ImageDecodeError):
-            failed += 1
-            if as_json:
-                _emit({"path": str(path), "error": str(result)})
-            else:
-                err.print(f"[red]✗[/] {path}: {result}", markup=True)
-            continue
-        batch.append((path, result))
+    for path in _progress(paths, "matching", as_json):
+        if bank_cases.is_video_file(path):
+            try:
+                video = hash_video_file(path)
+            except ImageDecodeError as error:
+                report(path, error)
+                continue
+            batch.append((path, Query.from_video(video), "", None))
+        else:
+            for _, hashed in hash_many([path], dihedral=True, windows=wanted):
+                if isinstance(hashed, ImageDecodeError):
+                    report(path, hashed)
+                else:
+                    query = Query.from_image(hashed)
+                    batch.append((path, query, hashed.pdq.hash.hex, hashed.pdq.quality))
         if len(batch) >= 256:
             flush()
     if batch:
@@ -581,7 +598,7 @@ def _render_match(
 ) -> None:
     if as_json:
         obj: dict[str, object] = {key: subject}
-        if key == "path":
+        if key == "path" and pdq:
             obj["pdq"], obj["quality"] = pdq, quality
         obj["matches"] = [m.to_json() for m in result.matches]
         if result.suppressed:
@@ -596,11 +613,18 @@ def _render_match(
             how = f"{m.method} distance {m.distance}" if m.method == "pdq" else f"same {m.method}"
             if m.variant is not None and m.variant.value != "original":
                 how += f", {m.variant.value}"
-            if m.window is not None and m.window != "whole":
+            if m.window == "frame" or m.reference == "frame":
+                how += ", video frames"
+            elif m.window is not None and m.window != "whole":
                 how += f", {m.window} window"
-            if m.reference is not None and m.reference != "whole":
+            if m.reference is not None and m.reference not in ("whole", "frame", m.window):
                 ref = f"{m.reference} {m.reference_label}".strip()
                 how += f", against its registered {ref}"
+            for side, ranges in m.detail:
+                if side.endswith("_ranges") and isinstance(ranges, list):
+                    spans = ", ".join(f"{a:g}–{b:g} s" for a, b in ranges)
+                    where = "here" if side == "query_ranges" else "in the registered video"
+                    how += f", {where} at {spans}"
             label = f" ({m.label})" if m.label else ""
             out.print(f"[bold red]MATCH[/] {subject} → {m.bank} item {m.item}{label}: {how}")
     elif result.suppressed:

@@ -19,7 +19,9 @@ from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
 from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import PdqHash
+from rempart.hashing.video import VideoHashes, hash_video_file
 from rempart.intake.hashlists import HashRecord, ListFormat, format_records
+from rempart.sources.files import SNIFF_BYTES, sniff_media
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Item, ItemAction, ItemEvent, ItemSignal
 
@@ -34,6 +36,7 @@ __all__ = [
     "delete_bank",
     "export_bank",
     "import_records",
+    "is_video_file",
     "list_banks",
     "list_items",
     "restore_item",
@@ -206,11 +209,70 @@ def add_images(
     """
     with db.session() as session:
         _bank(session, name)  # fail before hashing anything
-    for path, result in hash_many(paths, windows=extras):
-        if isinstance(result, ImageDecodeError):
-            yield AddOutcome(path, error=str(result))
+    for path in paths:
+        if is_video_file(path):
+            try:
+                video = hash_video_file(path)
+            except ImageDecodeError as error:
+                yield AddOutcome(path, error=str(error))
+                continue
+            yield _add_video(db, name, path, video, label, clock)
             continue
-        yield _add_hashes(db, name, path, result, label, clock)
+        for _, result in hash_many([path], windows=extras):
+            if isinstance(result, ImageDecodeError):
+                yield AddOutcome(path, error=str(result))
+            else:
+                yield _add_hashes(db, name, path, result, label, clock)
+
+
+def is_video_file(path: Path) -> bool:
+    """Whether a file's first bytes say video (extensions are not trusted)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return False  # the image path reports the read error
+    return (sniff_media(head) or "").startswith("video/")
+
+
+def _add_video(
+    db: Database, name: str, path: Path, video: VideoHashes, label: str, clock: Clock
+) -> AddOutcome:
+    """A video item: its digests, and one frame hash a second (quality-gated) as signals."""
+    with db.session() as session:
+        bank = _bank(session, name)
+        existing = session.scalar(
+            select(Item.id).where(Item.bank_id == bank.id, Item.sha256 == video.digest.sha256)
+        )
+        if existing is not None:
+            return AddOutcome(path, item_id=existing, existing=True)
+        item = Item(
+            bank_id=bank.id,
+            pdq=None,
+            quality=None,
+            md5=video.digest.md5,
+            sha256=video.digest.sha256,
+            label=label,
+            origin="file",
+            media="video",
+            duration_s=video.duration_s,
+            created_at=clock(),
+        )
+        item.signals = [
+            ItemSignal(
+                kind="frame",
+                label="",
+                pdq=f.pdq.hash.hex,
+                quality=f.pdq.quality,
+                at_s=f.time_s,
+            )
+            for f in video.frames
+            if f.pdq.quality >= bank.quality_min
+        ]
+        session.add(item)
+        session.flush()
+        _log(session, item, ItemAction.ADD, item.created_at)
+        return AddOutcome(path, item_id=item.id, extra_hashes=len(item.signals))
 
 
 def _add_hashes(

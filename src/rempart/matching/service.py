@@ -11,6 +11,7 @@ writes it.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -24,9 +25,11 @@ from sqlalchemy.orm import Session
 from rempart.errors import NotFound
 from rempart.hashing import ImageHashes, Windows
 from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
+from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
 from rempart.matching.index import MultiIndex
+from rempart.matching.video import VideoMatchRule, compare_frames, time_ranges
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Item, ItemEvent, ItemSignal
 
@@ -68,6 +71,12 @@ def slot_of(kind: str, label: str) -> str:
 def _kind_threshold(kind: str, bank_threshold: int) -> int:
     """A bank's threshold for hashes of this kind: calibrated per kind (calibration.py)."""
     return threshold_for(WindowKind.WHOLE if kind == FRAME else WindowKind(kind), bank_threshold)
+
+
+def _interval(frames: Sequence[FrameHash]) -> float:
+    """A video's sampling interval, from its frame times (1 s when it cannot tell)."""
+    gaps = sorted(b.time_s - a.time_s for a, b in itertools.pairwise(frames))
+    return gaps[len(gaps) // 2] if gaps and gaps[len(gaps) // 2] > 0 else 1.0
 
 
 def _pair_threshold(query_kind: str, registered_kind: str, bank_threshold: int) -> int:
@@ -121,6 +130,24 @@ class Query:
             ]
         return cls(tuple(signals), hashes.digest)
 
+    @classmethod
+    def from_video(cls, hashes: VideoHashes) -> Query:
+        """One signal per sampled frame, with its time (vPDQ-style); mirrored or turned
+        videos are not looked for."""
+        signals = tuple(
+            QuerySignal(FRAME, Dihedral.ORIGINAL, f.pdq, at_s=f.time_s) for f in hashes.frames
+        )
+        return cls(signals, hashes.digest)
+
+    @property
+    def frames(self) -> tuple[FrameHash, ...]:
+        """The video frames of the query (none for a picture)."""
+        return tuple(
+            FrameHash(s.at_s, s.signal)
+            for s in self.signals
+            if s.kind == FRAME and s.at_s is not None
+        )
+
     @property
     def gate_signal(self) -> PdqSignal | None:
         """The signal whose quality decides whether a picture is matched at all."""
@@ -141,9 +168,12 @@ class Match:
     window: str | None = None  # which part of the query matched (a WindowKind or FRAME)
     reference: str | None = None  # which registered hash matched: "whole", a kind, FRAME
     reference_label: str = ""  # which crop, cell or face
+    # videos: where on each timeline, and how much of each matched (JSON-able)
+    detail: tuple[tuple[str, object], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
+            **dict(self.detail),
             "bank": self.bank,
             "item": self.item,
             "label": self.label,
@@ -202,6 +232,7 @@ class _Hit:
     query: QuerySignal
     reference: str
     reference_label: str
+    reference_at_s: float | None = None  # a registered video frame's time
 
 
 _SIGNAL_COLUMNS = (
@@ -210,6 +241,7 @@ _SIGNAL_COLUMNS = (
     ItemSignal.kind,
     ItemSignal.label,
     ItemSignal.pdq,
+    ItemSignal.quality,
     ItemSignal.at_s,
 )
 
@@ -231,6 +263,7 @@ class Matcher:
         self._applied: set[int] = set()
         self._registered: dict[int, _Registered] = {}  # signal id -> what it is
         self._signals_of: dict[int, list[int]] = {}  # item id -> its indexed signal ids
+        self._frames: dict[int, list[FrameHash]] = {}  # video item id -> its frames, in order
 
     def refresh(self) -> None:
         """Load new banks, forget deleted ones, apply item changes since the last refresh."""
@@ -296,7 +329,7 @@ class Matcher:
 
     def _index_signals(self, bank: _BankIndex, rows: Sequence[tuple[object, ...]]) -> None:
         by_slot: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for signal_id, item_id, kind, label, pdq, at_s in rows:
+        for signal_id, item_id, kind, label, pdq, quality, at_s in rows:
             assert isinstance(signal_id, int) and isinstance(item_id, int)
             slot = slot_of(str(kind), str(label))
             self._registered[signal_id] = _Registered(
@@ -304,11 +337,17 @@ class Matcher:
             )
             self._signals_of.setdefault(item_id, []).append(signal_id)
             by_slot[(slot, str(kind))].append((-signal_id, str(pdq)))
+            if kind == FRAME and isinstance(at_s, float):
+                frame = FrameHash(at_s, PdqSignal(PdqHash.from_hex(str(pdq)), int(str(quality))))
+                self._frames.setdefault(item_id, []).append(frame)
+        for frames in self._frames.values():
+            frames.sort(key=lambda f: f.time_s)
         for (slot, kind), pairs in by_slot.items():
             ids = np.array([i for i, _ in pairs], dtype=np.int64)
             bank.slot(slot, kind).add(ids, _codes([code for _, code in pairs]))
 
     def _forget_signals(self, item_id: int) -> None:
+        self._frames.pop(item_id, None)
         for signal_id in self._signals_of.pop(item_id, []):
             registered = self._registered.pop(signal_id)
             for bank in self._banks.values():
@@ -413,6 +452,9 @@ class Matcher:
             self._search_slot(slot, bank, index, entries, hits)
         for (qi, item), item_hits in hits.items():
             best = min(item_hits, key=lambda h: (h.distance, h.limit))
+            detail = self._video_detail(queries[qi], item, item_hits, bank.threshold)
+            if detail is None:
+                continue  # a few frames in common, not the video
             found[qi].append(
                 Match(
                     bank.name,
@@ -426,8 +468,38 @@ class Matcher:
                     best.query.kind,
                     best.reference,
                     best.reference_label,
+                    detail,
                 )
             )
+
+    def _video_detail(
+        self, query: Query, item: int, hits: list[_Hit], bank_threshold: int
+    ) -> tuple[tuple[str, object], ...] | None:
+        """Where a video query or a video item matched, on each timeline; None when two
+        videos share too little to be one (vPDQ's rule, see matching/video.py)."""
+        query_frames = query.frames
+        reference_frames = self._frames.get(item)
+        if not query_frames and reference_frames is None:
+            return ()
+        if query_frames and reference_frames is not None:
+            rule = VideoMatchRule(threshold=_kind_threshold(FRAME, bank_threshold))
+            video = compare_frames(query_frames, reference_frames, rule)
+            if not video.matched:
+                return None
+            return (
+                ("query_ranges", [r.to_json() for r in video.query_ranges]),
+                ("reference_ranges", [r.to_json() for r in video.reference_ranges]),
+                ("query_share", round(video.query_share, 3)),
+                ("reference_share", round(video.reference_share, 3)),
+            )
+        if query_frames:  # a picture of the bank seen in a video
+            times = sorted({h.query.at_s for h in hits if h.query.at_s is not None})
+            interval = _interval(query_frames)
+            return (("query_ranges", [r.to_json() for r in time_ranges(times, interval)]),)
+        # a picture that is one of a registered video's frames
+        times = sorted({h.reference_at_s for h in hits if h.reference_at_s is not None})
+        interval = _interval(reference_frames or ())
+        return (("reference_ranges", [r.to_json() for r in time_ranges(times, interval)]),)
 
     def _search_slot(
         self,
@@ -452,14 +524,16 @@ class Matcher:
             strict=True,
         ):
             qi, signal = entries[row]
+            at_s = None
             if ref >= 0:
                 item, kind, label = ref, WindowKind.WHOLE.value, ""
             else:
                 registered = self._registered[-ref]
                 item, kind, label = registered.item, registered.kind, registered.label
+                at_s = registered.at_s
             limit = _pair_threshold(signal.kind, kind, bank.threshold)
             if distance <= limit:
-                hits[(qi, item)].append(_Hit(distance, limit, signal, kind, label))
+                hits[(qi, item)].append(_Hit(distance, limit, signal, kind, label, at_s))
 
     def _match_digests(
         self, queries: Sequence[Query], found: list[list[Match]], banks: Collection[str] | None

@@ -29,6 +29,7 @@ __all__ = [
     "VideoMatchRule",
     "compare_frames",
     "compare_videos",
+    "time_ranges",
 ]
 
 DEFAULT_THRESHOLD = 31  # bits: vPDQ's (and PDQ's) frame match distance
@@ -184,8 +185,8 @@ def compare_frames(
         query_frames_matched=matched_count,
         reference_frames=r_unique,
         reference_frames_matched=r_unique_hit,
-        query_ranges=_ranges(_times(q_frames, q_hit), q_interval, rule.max_missed_samples),
-        reference_ranges=_ranges(_times(r_frames, r_hit), r_interval, rule.max_missed_samples),
+        query_ranges=time_ranges(_times(q_frames, q_hit), q_interval, rule.max_missed_samples),
+        reference_ranges=time_ranges(_times(r_frames, r_hit), r_interval, rule.max_missed_samples),
         pairs=_pairs(q_frames, r_frames, distances, q_hit),
         rule=rule,
     )
@@ -240,7 +241,10 @@ def _times(frames: Sequence[FrameHash], hit: NDArray[np.bool_]) -> list[float]:
     return [f.time_s for f, is_hit in zip(frames, hit.tolist(), strict=True) if is_hit]
 
 
-def _ranges(times: Sequence[float], interval: float, max_missed: int) -> tuple[TimeRange, ...]:
+def time_ranges(
+    times: Sequence[float], interval: float, max_missed: int = 1
+) -> tuple[TimeRange, ...]:
+    """Matched sample times (sorted) as runs on their timeline, bridging `max_missed` misses."""
     """Merge sorted matched sample times into runs; a run survives `max_missed` samples in a
     row that did not match (or did not pass the quality gate)."""
     if not times:
