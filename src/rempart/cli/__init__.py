@@ -16,8 +16,10 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from rempart import __version__
 from rempart.config import Settings
@@ -60,12 +62,12 @@ err = Console(stderr=True, highlight=False)
 T = TypeVar("T")
 _IMAGE_SUFFIXES = {
     ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic",
-    ".heif", ".avif",
+    ".heif", ".avif", ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi",
 }  # fmt: skip
 
 
 def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     raise typer.Exit(2)
 
 
@@ -159,7 +161,7 @@ def hash_command(
             if as_json:
                 _emit({"path": str(path), "error": str(result)})
             else:
-                table.add_row(str(path), f"[red]error: {result}[/]", "", "")
+                table.add_row(Text(str(path)), Text(f"error: {result}", style="red"), "", "")
             continue
         if as_json:
             _emit(_hash_json(path, result))
@@ -167,7 +169,9 @@ def hash_command(
             quality = str(result.pdq.quality)
             if result.pdq.quality < 50:
                 quality = f"[yellow]{quality} (low)[/]"
-            table.add_row(str(path), result.pdq.hash.hex, quality, result.digest.sha256[:16] + "…")
+            table.add_row(
+                Text(str(path)), result.pdq.hash.hex, quality, result.digest.sha256[:16] + "…"
+            )
     if not as_json:
         out.print(table)
         if failed:
@@ -307,7 +311,7 @@ def bank_show(
     table = Table("id", "PDQ", "quality", "label", "status")
     for i in items:
         status = "withdrawn" if i.withdrawn_at else "active"
-        table.add_row(str(i.id), i.pdq or "—", str(i.quality or "—"), i.label, status)
+        table.add_row(str(i.id), i.pdq or "—", str(i.quality or "—"), Text(i.label), status)
     out.print(table)
 
 
@@ -385,16 +389,16 @@ def bank_add(
                 }
             )
         elif o.error:
-            err.print(f"[red]✗[/] {o.path}: {o.error}", markup=True)
+            err.print(f"[red]✗[/] {escape(str(o.path))}: {escape(o.error)}", markup=True)
         elif o.existing:
-            out.print(f"= {o.path}: already in {name} as item {o.item_id}")
+            out.print(f"= {escape(str(o.path))}: already in {name} as item {o.item_id}")
         else:
             more = (
                 f" (+{o.extra_hashes} more hashes: crops, cells, faces or frames)"
                 if o.extra_hashes
                 else ""
             )
-            out.print(f"[green]✓[/] {o.path}: item {o.item_id}{more}")
+            out.print(f"[green]✓[/] {escape(str(o.path))}: item {o.item_id}{more}")
     if not as_json:
         out.print(
             f"{added} added, {len(outcomes) - added - failed} already there, {failed} failed."
@@ -440,13 +444,16 @@ def bank_import(
     except HashListError as exc:
         _fail(f"{list_file}: {exc}")
     for problem in parsed.problems:
-        err.print(f"[red]✗[/] {list_file}:{problem.line}: {problem.reason}", markup=True)
+        err.print(
+            f"[red]✗[/] {escape(str(list_file))}:{problem.line}: {escape(problem.reason)}",
+            markup=True,
+        )
     if strict and parsed.problems:
         _fail(f"{len(parsed.problems)} invalid entries; nothing imported (--strict)")
     with _reported():
         report = bank_cases.import_records(db, name, parsed.records)
     for line, reason in report.rejected:
-        err.print(f"[red]✗[/] {list_file}:{line}: {reason}", markup=True)
+        err.print(f"[red]✗[/] {escape(str(list_file))}:{line}: {escape(reason)}", markup=True)
     rejected = len(parsed.problems) + len(report.rejected)
     out.print(
         f"{len(report.added)} imported, {len(report.already_in_bank)} already in {name}, "
@@ -542,7 +549,7 @@ def _match_files(
         if as_json:
             _emit({"path": str(path), "error": str(error)})
         else:
-            err.print(f"[red]✗[/] {path}: {error}", markup=True)
+            err.print(f"[red]✗[/] {escape(str(path))}: {escape(str(error))}", markup=True)
 
     wanted = matcher.query_windows()
     for path in _progress(paths, "matching", as_json):
@@ -581,7 +588,10 @@ def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_j
         if as_json:
             _emit({"line": problem.line, "error": problem.reason})
         else:
-            err.print(f"[red]✗[/] {path}:{problem.line}: {problem.reason}", markup=True)
+            err.print(
+                f"[red]✗[/] {escape(str(path))}:{problem.line}: {escape(problem.reason)}",
+                markup=True,
+            )
     for record in parsed.records:
         if record.pdq is None:
             continue
@@ -626,19 +636,23 @@ def _render_match(
                     where = "here" if side == "query_ranges" else "in the registered video"
                     how += f", {where} at {spans}"
             label = f" ({m.label})" if m.label else ""
-            out.print(f"[bold red]MATCH[/] {subject} → {m.bank} item {m.item}{label}: {how}")
+            out.print(
+                f"[bold red]MATCH[/] {escape(subject)} → {m.bank} item {m.item}"
+                f"{escape(label)}: {how}"
+            )
     elif result.suppressed:
         allow = result.allowed_by[0]
         out.print(
-            f"[yellow]allowed[/] {subject}: matches allow bank {allow.bank} item {allow.item}"
+            f"[yellow]allowed[/] {escape(subject)}: "
+            f"matches allow bank {allow.bank} item {allow.item}"
         )
     elif result.below_quality_gate:
         out.print(
-            f"[yellow]low quality[/] {subject}: quality {quality} is below the gate of "
+            f"[yellow]low quality[/] {escape(subject)}: quality {quality} is below the gate of "
             f"{', '.join(result.below_quality_gate)}; not matched"
         )
     else:
-        out.print(f"[green]no match[/] {subject}")
+        out.print(f"[green]no match[/] {escape(subject)}")
 
 
 # ---------------------------------------------------------------------------------------- demo

@@ -14,10 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rempart.cli import _emit, _fail, _open_db, _reported, app, err, out
+from rempart.clock import aware
+from rempart.errors import RempartError
 from rempart.jobs import findings as finding_views
 from rempart.jobs import watchlist
 from rempart.jobs.findings import describe_how
@@ -25,6 +29,7 @@ from rempart.jobs.runner import run_scan, watch
 from rempart.jobs.scan import ScanProgress, ScanReport
 from rempart.matching.service import Matcher
 from rempart.sources.catalog import KINDS
+from rempart.store.models import FindingStatus
 
 source_app = typer.Typer(
     help="The places Rempart watches: web sites (forums, image hosts), Telegram exports, "
@@ -123,7 +128,7 @@ def source_load(
     db = _open_db()
     with _reported():
         names = watchlist.load_sources_file(db, file)
-    out.print(f"[green]✓[/] {len(names)} sources loaded: {', '.join(names)}")
+    out.print(f"[green]✓[/] sources loaded ({len(names)}): {escape(', '.join(names))}")
 
 
 def _source_json(info: watchlist.SourceInfo) -> dict[str, object]:
@@ -133,7 +138,9 @@ def _source_json(info: watchlist.SourceInfo) -> dict[str, object]:
         "every_s": info.every_s,
         "settings": dict(info.settings),
         "last_run": info.last_run_status,
-        "last_run_finished": info.last_run_finished.isoformat() if info.last_run_finished else None,
+        "last_run_finished": aware(info.last_run_finished).isoformat()
+        if info.last_run_finished
+        else None,
     }
 
 
@@ -215,14 +222,25 @@ def scan_command(
             names = [info.name for info in watchlist.list_sources(db)]
         if not names:
             _fail("name the sources to scan, or use --all (see `rempart source list`)")
+        for name in names:
+            watchlist.get_source(db, name)  # a mistyped name stops before anything is scanned
         matcher = Matcher(db)
-        reports = [_scan_one(matcher, name, as_json) for name in names]
-    for report in reports:
+    failed = 0
+    for name in names:
+        try:
+            report = _scan_one(matcher, name, as_json)
+        except RempartError as exc:  # one source's failure must not stop the others
+            failed += 1
+            if as_json:
+                _emit({"source": name, "error": str(exc)})
+            else:
+                err.print(f"[red]✗[/] {escape(name)}: {escape(str(exc))}", markup=True)
+            continue
         views = finding_views.list_findings(db, since_run_sightings=report.sightings)
         if as_json:
             _emit(
                 {
-                    "source": names[reports.index(report)],
+                    "source": name,
                     "run": report.run_id,
                     "new_media": report.candidates,
                     "matched": report.matched,
@@ -230,13 +248,14 @@ def scan_command(
                     "findings": [v.to_json() for v in views],
                 }
             )
-            continue
-        _render_report(names[reports.index(report)], report, views)
+        else:
+            _render_report(name, report, views)
+    raise typer.Exit(1 if failed else 0)
 
 
 def _render_report(name: str, report: ScanReport, views: list[finding_views.FindingView]) -> None:
     out.print(
-        f"[bold]{name}[/]: {report.candidates} new media hashed, "
+        f"[bold]{escape(name)}[/]: {report.candidates} new media hashed, "
         f"[bold red]{report.matched} matched[/], {report.problems} problems "
         f"(`rempart findings --source {name}` lists every finding)"
     )
@@ -244,7 +263,10 @@ def _render_report(name: str, report: ScanReport, views: list[finding_views.Find
         table = Table("item", "seen at", "media", "how", show_lines=False)
         for v in views:
             table.add_row(
-                f"{v.bank}#{v.item}", v.page_url or "", v.media_url or "", describe_how(v)
+                f"{v.bank}#{v.item}",
+                Text(v.page_url or "", overflow="fold"),
+                Text(v.media_url or "", overflow="fold"),
+                describe_how(v),
             )
         out.print(table)
 
@@ -253,14 +275,18 @@ def _render_report(name: str, report: ScanReport, views: list[finding_views.Find
 def findings_command(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     status: Annotated[
-        str | None, typer.Option(help="Only this status: pending, confirmed, rejected.")
+        FindingStatus | None, typer.Option(help="Only findings in this state.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List what scans found: where each copy was seen and how it matched."""
     db = _open_db()
     with _reported():
-        views = finding_views.list_findings(db, source=source, status=status)
+        if source is not None:
+            watchlist.get_source(db, source)  # an unknown name is an error, not "no findings"
+        views = finding_views.list_findings(
+            db, source=source, status=status.value if status else None
+        )
     if as_json:
         for v in views:
             _emit(v.to_json())
@@ -270,10 +296,10 @@ def findings_command(
         table.add_row(
             str(v.id),
             v.status,
-            v.source,
+            Text(v.source),
             f"{v.bank}#{v.item}",
-            v.page_url or "",
-            v.media_url or "",
+            Text(v.page_url or "", overflow="fold"),
+            Text(v.media_url or "", overflow="fold"),
             str(v.distance),
         )
     out.print(table)
@@ -305,9 +331,13 @@ def watch_command(
         matcher = Matcher(db)
 
         def start(name: str) -> None:
-            report = run_scan(db, matcher, name)
+            try:
+                report = run_scan(db, matcher, name)
+            except RempartError as exc:  # reported; the other sources go on being watched
+                err.print(f"[red]✗[/] {escape(name)}: {escape(str(exc))}", markup=True)
+                return
             out.print(
-                f"{name}: {report.candidates} new media, {report.matched} matched, "
+                f"{escape(name)}: {report.candidates} new media, {report.matched} matched, "
                 f"{report.problems} problems"
             )
 

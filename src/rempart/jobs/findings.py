@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from rempart.clock import aware
 from rempart.store.database import Database
 from rempart.store.models import Finding, Item, Sighting, SourceRow
 
@@ -47,8 +48,8 @@ class FindingView:
             "page_url": self.page_url,
             "media_url": self.media_url,
             "post_id": self.post_id,
-            "posted_at": self.posted_at.isoformat() if self.posted_at else None,
-            "first_seen_at": self.first_seen_at.isoformat(),
+            "posted_at": aware(self.posted_at).isoformat() if self.posted_at else None,
+            "first_seen_at": aware(self.first_seen_at).isoformat(),
             "context": self.context,
             "bank": self.bank,
             "item": self.item,

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from rempart.clock import Clock, utc_now
-from rempart.jobs.scan import STALE_AFTER, ScanProgress, ScanReport, aware, scan_source
+from rempart.clock import Clock, aware, utc_now
+from rempart.jobs.scan import STALE_AFTER, ScanProgress, ScanReport, scan_source
 from rempart.jobs.watchlist import get_source
 from rempart.matching.service import Matcher
 from rempart.sources import catalog

@@ -119,6 +119,9 @@ def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> li
         name, kind = settings.pop("name", None), settings.pop("kind", None)
         if not isinstance(name, str) or not isinstance(kind, str):
             raise InputError(f"{path}: source #{number} needs a name and a kind")
+        if not _NAME.match(name):
+            raise InputError(f"{path}: source name {name!r}: use letters, digits, '-', '_' or '.'")
+        _anchor_paths(settings, path.parent)
         try:
             every = parse_every(settings.pop("every", None))
             catalog.check(kind, name, settings)
@@ -128,6 +131,15 @@ def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> li
     for name, kind, settings, every in parsed:
         add_source(db, name, kind, settings, every_s=every, replace=True, clock=clock)
     return [name for name, _, _, _ in parsed]
+
+
+def _anchor_paths(settings: dict[str, Any], folder: Path) -> None:
+    """Relative paths in a sources file are relative to the file, stored absolute: scans,
+    `watch` and workers may run from any folder."""
+    for key in ("path", "cookies", "recipe"):
+        value = settings.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            settings[key] = str((folder / value).resolve())
 
 
 def _info(row: SourceRow, last: ScanRun | None) -> SourceInfo:
