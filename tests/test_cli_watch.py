@@ -421,11 +421,6 @@ def test_scan_all_goes_on_past_a_source_that_cannot_be_opened(victim: Path, tmp_
     assert [r["source"] for r in lines if "error" not in r] == ["b-inbox"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs/scan.py _handle updates a run's counts but never heartbeat_at: every scan "
-    "longer than STALE_AFTER looks dead to `watch` and to other workers",
-)
 def test_a_scan_writes_its_heartbeat_as_it_goes(victim: Path) -> None:
     _ok("source", "add", "inbox", "files", "--path", str(victim))
     _ok("scan", "inbox", "--json")

@@ -38,6 +38,7 @@ class StoredState:
     _seen: set[str] = field(default_factory=set)
     _validators: dict[str, Validators] = field(default_factory=dict)
     _pending: dict[str, Validators] = field(default_factory=dict)
+    _batch_keys: set[str] = field(default_factory=set)  # marked in the open transaction
 
     @classmethod
     def load(cls, db: Database, source_id: int) -> StoredState:
@@ -68,9 +69,11 @@ class StoredState:
     def mark_seen(self, session: Session, key: str, sha256: str | None, at: datetime) -> bool:
         """Record a handled candidate in this transaction; False if it already was."""
         sha = key_sha(key)
-        if sha in self._seen:
+        if sha in self._seen or sha in self._batch_keys:
             return False
-        session.merge(
+        self._batch_keys.add(sha)
+        # a plain insert: this scan holds the source, and the sets above know every key
+        session.add(
             SeenMedia(source_id=self.source_id, key_sha=sha, key=key, sha256=sha256, seen_at=at)
         )
         return True
@@ -90,5 +93,6 @@ class StoredState:
     def committed(self, keys: list[str]) -> None:
         """The transaction holding these keys and the pending validators committed."""
         self._seen.update(key_sha(k) for k in keys)
+        self._batch_keys.clear()
         self._validators.update(self._pending)
         self._pending.clear()
