@@ -84,3 +84,27 @@ def test_telegram_export_and_folder_sources(db: Database, site: ServedSite, tmp_
     assert all(v.context.get("chat") and v.posted_at for v in views)
     in_photos = [s for s in expected if s.media_url and s.media_url.startswith("photos/")]
     assert folder.matched >= len(in_photos)
+
+
+def test_a_video_clip_in_a_folder_is_found_with_its_time_ranges(
+    db: Database, tmp_path: Path
+) -> None:
+    from rempart.samples import neutral_video
+
+    original = tmp_path / "original.mp4"
+    original.write_bytes(neutral_video(21, 40))
+    banks.create_bank(db, "victim")
+    (outcome,) = banks.add_images(db, "victim", [original])
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    (seized / "clip.webm").write_bytes(
+        neutral_video(21, 15, start_s=10, codec="vp9", container="webm")
+    )
+    (seized / "other.mp4").write_bytes(neutral_video(22, 15))
+    watchlist.add_source(db, "seized", "files", {"path": str(seized)})
+    report = run_scan(db, Matcher(db), "seized")
+    (view,) = list_findings(db, source="seized")
+    assert report.candidates == 2 and report.matched == 1
+    assert view.item == outcome.item_id and view.media_url and "clip.webm" in view.media_url
+    (reference_range,) = view.detail["reference_ranges"]  # type: ignore[misc]
+    assert abs(reference_range[0] - 10) <= 1 and abs(reference_range[1] - 25) <= 1

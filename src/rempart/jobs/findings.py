@@ -39,6 +39,7 @@ class FindingView:
     window: str | None
     reference: str | None
     reference_label: str
+    detail: dict[str, object]  # videos: time ranges on both timelines, shares of frames
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -61,6 +62,7 @@ class FindingView:
             "window": self.window,
             "reference": self.reference,
             "reference_label": self.reference_label or None,
+            **self.detail,
         }
 
 
@@ -106,6 +108,7 @@ def list_findings(
                 f.window,
                 f.reference,
                 f.reference_label,
+                json.loads(f.detail),
             )
             for f, s, name, label in session.execute(query).all()
         ]

@@ -35,9 +35,11 @@ from sqlalchemy.orm import Session
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import Conflict, ImageDecodeError
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
+from rempart.hashing.video import VideoHashes, hash_video_bytes
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
 from rempart.sources.base import Candidate, Problem, Source, Validators
+from rempart.sources.files import SNIFF_BYTES, sniff_media
 from rempart.store.database import Database
 from rempart.store.models import Finding, ScanProblem, ScanRun, Sighting
 
@@ -77,7 +79,12 @@ class ScanReport:
 @dataclass(frozen=True, slots=True)
 class _Hashed:
     candidate: Candidate
-    hashes: ImageHashes
+    hashes: ImageHashes | VideoHashes
+
+    def query(self) -> Query:
+        if isinstance(self.hashes, VideoHashes):
+            return Query.from_video(self.hashes)
+        return Query.from_image(self.hashes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +92,7 @@ class _Unreadable:
     reason: str
 
 
-_Outcome = ImageHashes | _Unreadable
+_Outcome = ImageHashes | VideoHashes | _Unreadable
 
 
 @dataclass(slots=True)
@@ -269,7 +276,10 @@ def _hash_all(data: list[bytes], windows: Windows) -> list[_Outcome]:
     outcomes: list[_Outcome] = []
     for item in data:
         try:
-            outcomes.append(hash_image_bytes(item, dihedral=True, windows=windows))
+            if (sniff_media(item[:SNIFF_BYTES]) or "").startswith("video/"):
+                outcomes.append(hash_video_bytes(item))
+            else:
+                outcomes.append(hash_image_bytes(item, dihedral=True, windows=windows))
         except ImageDecodeError as exc:
             outcomes.append(_Unreadable(str(exc)))
     return outcomes
@@ -359,7 +369,7 @@ def _handle(
             problems.append(Problem(c.source, c.media_url or c.key, outcome.reason))
         else:
             hashed.append(_Hashed(c, outcome))
-    results = matcher.match([Query.from_image(h.hashes) for h in hashed]) if hashed else []
+    results = matcher.match([h.query() for h in hashed]) if hashed else []
     for url, validators in batch.validators:
         state.save_validators(url, validators)
     now = clock()
@@ -411,12 +421,12 @@ def _record(
             posted_at=c.posted_at,
             first_seen_at=now,
             last_seen_at=now,
-            media="image",
+            media="video" if isinstance(h, VideoHashes) else "image",
             content_type=c.content_type,
             sha256=h.digest.sha256,
             md5=h.digest.md5,
-            pdq=h.pdq.hash.hex,
-            quality=h.pdq.quality,
+            pdq=None if isinstance(h, VideoHashes) else h.pdq.hash.hex,
+            quality=None if isinstance(h, VideoHashes) else h.pdq.quality,
             width=h.width,
             height=h.height,
             context=json.dumps(dict(c.context), ensure_ascii=False, sort_keys=True),
@@ -444,6 +454,6 @@ def _finding(sighting_id: int, m: Match, now: datetime) -> Finding:
         window=m.window,
         reference=m.reference,
         reference_label=m.reference_label,
-        detail="{}",
+        detail=json.dumps(dict(m.detail), sort_keys=True),
         found_at=now,
     )
