@@ -40,6 +40,7 @@ import httpx
 
 from rempart import __version__
 from rempart.errors import InputError, RempartError
+from rempart.hashing.sniff import SNIFF_BYTES, sniff_media
 
 __all__ = [
     "CookieSpec",
@@ -660,8 +661,6 @@ def _check_decoded(body: bytearray, cap: int, url: str, encoding: str) -> None:
 
 # --------------------------------------------------------------------------------- sniffing
 
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
-_AVIF_BRANDS = {b"avif", b"avis"}
 _HTML_STARTS = tuple(
     f"<{tag}".encode()
     for tag in (
@@ -689,47 +688,9 @@ _HTML_STARTS = tuple(
 
 def sniff_type(data: bytes) -> str | None:
     """The media type that the first bytes show (images, videos, HTML), or None."""
-    head = data[:64]
-    for prefix, kind in _MAGIC:
-        if head.startswith(prefix):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp":
-        return _iso_media_type(data)
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm" if b"webm" in data[:4096] else "video/x-matroska"
-    if head.startswith(b"BM") and len(head) > 10 and head[6:10] == b"\0\0\0\0":
-        return "image/bmp"
-    return "text/html" if _looks_like_html(data[:1024]) else None
-
-
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-)
-
-
-def _iso_media_type(data: bytes) -> str:
-    """HEIF/AVIF images and MP4/QuickTime videos share the ISO box format: the ftyp box's
-    major and compatible brands tell them apart."""
-    size = int.from_bytes(data[:4], "big")
-    major = data[8:12]
-    box_end = min(size if 16 <= size <= 256 else 32, len(data))
-    brands = {major, *(data[i : i + 4] for i in range(16, box_end - 3, 4))}
-    if brands & _AVIF_BRANDS:
-        return "image/avif"
-    if brands & _HEIF_BRANDS:
-        return "image/heic"
-    if brands & {b"mif1", b"msf1"}:
-        return "image/heif"
-    if major == b"qt  ":
-        return "video/quicktime"
-    return "video/mp4"
+    return sniff_media(data[:SNIFF_BYTES]) or (
+        "text/html" if _looks_like_html(data[:1024]) else None
+    )
 
 
 def _looks_like_html(head: bytes) -> bool:

@@ -47,8 +47,6 @@ class Windows(Flag):
     GRID = auto()  # fixed sub-windows, matched position to position, against overlays
     FACES = auto()  # face regions and the picture with faces blanked
     CROPS = auto()  # registration only: crops of the original, against cropped copies
-    QUERY = PICTURE | GRID | FACES
-    REGISTER = GRID | CROPS
 
 
 # Kinds hashed in their 8 variants when asked for: a copy may be mirrored or turned. Grid

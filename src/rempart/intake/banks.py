@@ -19,9 +19,9 @@ from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
 from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import PdqHash
+from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_file
 from rempart.intake.hashlists import HashRecord, ListFormat, format_records
-from rempart.sources.files import SNIFF_BYTES, sniff_media
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Item, ItemAction, ItemEvent, ItemSignal
 
@@ -232,7 +232,7 @@ def is_video_file(path: Path) -> bool:
             head = handle.read(SNIFF_BYTES)
     except OSError:
         return False  # the image path reports the read error
-    return (sniff_media(head) or "").startswith("video/")
+    return is_video(head)
 
 
 def _add_video(

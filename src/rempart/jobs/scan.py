@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import Conflict, ImageDecodeError
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
+from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_bytes
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
 from rempart.sources.base import Candidate, Problem, Source, Validators
-from rempart.sources.files import SNIFF_BYTES, sniff_media
 from rempart.store.database import Database
 from rempart.store.models import Finding, ScanProblem, ScanRun, Sighting
 
@@ -276,7 +276,7 @@ def _hash_all(data: list[bytes], windows: Windows) -> list[_Outcome]:
     outcomes: list[_Outcome] = []
     for item in data:
         try:
-            if (sniff_media(item[:SNIFF_BYTES]) or "").startswith("video/"):
+            if is_video(item[:SNIFF_BYTES]):
                 outcomes.append(hash_video_bytes(item))
             else:
                 outcomes.append(hash_image_bytes(item, dihedral=True, windows=windows))

@@ -11,7 +11,6 @@ writes it.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -29,7 +28,12 @@ from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
 from rempart.matching.index import MultiIndex
-from rempart.matching.video import VideoMatchRule, compare_frames, time_ranges
+from rempart.matching.video import (
+    VideoMatchRule,
+    compare_frames,
+    sampling_interval,
+    time_ranges,
+)
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Item, ItemEvent, ItemSignal
 
@@ -71,12 +75,6 @@ def slot_of(kind: str, label: str) -> str:
 def _kind_threshold(kind: str, bank_threshold: int) -> int:
     """A bank's threshold for hashes of this kind: calibrated per kind (calibration.py)."""
     return threshold_for(WindowKind.WHOLE if kind == FRAME else WindowKind(kind), bank_threshold)
-
-
-def _interval(frames: Sequence[FrameHash]) -> float:
-    """A video's sampling interval, from its frame times (1 s when it cannot tell)."""
-    gaps = sorted(b.time_s - a.time_s for a, b in itertools.pairwise(frames))
-    return gaps[len(gaps) // 2] if gaps and gaps[len(gaps) // 2] > 0 else 1.0
 
 
 def _pair_threshold(query_kind: str, registered_kind: str, bank_threshold: int) -> int:
@@ -340,8 +338,9 @@ class Matcher:
             if kind == FRAME and isinstance(at_s, float):
                 frame = FrameHash(at_s, PdqSignal(PdqHash.from_hex(str(pdq)), int(str(quality))))
                 self._frames.setdefault(item_id, []).append(frame)
-        for frames in self._frames.values():
-            frames.sort(key=lambda f: f.time_s)
+        for item_id in {int(str(row[1])) for row in rows}:
+            if item_id in self._frames:
+                self._frames[item_id].sort(key=lambda f: f.time_s)
         for (slot, kind), pairs in by_slot.items():
             ids = np.array([i for i, _ in pairs], dtype=np.int64)
             bank.slot(slot, kind).add(ids, _codes([code for _, code in pairs]))
@@ -494,11 +493,11 @@ class Matcher:
             )
         if query_frames:  # a picture of the bank seen in a video
             times = sorted({h.query.at_s for h in hits if h.query.at_s is not None})
-            interval = _interval(query_frames)
+            interval = sampling_interval(query_frames)
             return (("query_ranges", [r.to_json() for r in time_ranges(times, interval)]),)
         # a picture that is one of a registered video's frames
         times = sorted({h.reference_at_s for h in hits if h.reference_at_s is not None})
-        interval = _interval(reference_frames or ())
+        interval = sampling_interval(reference_frames or ())
         return (("reference_ranges", [r.to_json() for r in time_ranges(times, interval)]),)
 
     def _search_slot(

@@ -29,6 +29,7 @@ __all__ = [
     "VideoMatchRule",
     "compare_frames",
     "compare_videos",
+    "sampling_interval",
     "time_ranges",
 ]
 
@@ -166,8 +167,8 @@ def compare_frames(
     rule = rule or VideoMatchRule()
     q_frames = _usable(query, rule.min_quality)
     r_frames = _usable(reference, rule.min_quality)
-    q_interval = query_interval_s or _interval(query)
-    r_interval = reference_interval_s or _interval(reference)
+    q_interval = query_interval_s or sampling_interval(query)
+    r_interval = reference_interval_s or sampling_interval(reference)
     distances = _distances(_codes(q_frames), _codes(r_frames))
     within = distances <= rule.threshold
     q_hit: NDArray[np.bool_] = np.asarray(within.any(axis=1))
@@ -202,7 +203,7 @@ def _usable(frames: Sequence[FrameHash], min_quality: int) -> list[FrameHash]:
     return sorted(kept, key=lambda f: f.time_s)
 
 
-def _interval(frames: Sequence[FrameHash]) -> float:
+def sampling_interval(frames: Sequence[FrameHash]) -> float:
     """The sampling interval: the median gap between successive sample times."""
     times = sorted({f.time_s for f in frames})
     gaps = [b - a for a, b in itertools.pairwise(times)]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Final, Literal, Protocol
 
 from rempart.errors import InputError
+from rempart.hashing.sniff import SNIFF_BYTES, sniff_media
 from rempart.sources.base import Candidate, Problem, SourceState
 
 __all__ = [
@@ -47,7 +48,7 @@ GiB: Final = 1024 * MiB
 
 # Enough leading bytes to recognise every format below (MPEG-TS needs three packets, tar
 # its 512-byte header).
-SNIFF_BYTES: Final = 512
+# SNIFF_BYTES and sniff_media live in rempart.hashing.sniff (every part uses them).
 
 Items = Iterator[Candidate | Problem]
 ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "zstd"]
@@ -93,80 +94,6 @@ ARCHIVE_ERRORS: Final = (
 
 
 # ------------------------------------------------------------------------------ sniffing
-
-_IMAGE_SIGNATURES: Final = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-    (b"\xff\x0a", "image/jxl"),
-    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "image/jxl"),
-)
-_VIDEO_SIGNATURES: Final = (
-    (b"FLV\x01", "video/x-flv"),
-    (b"\x00\x00\x01\xba", "video/mpeg"),
-    (b"\x00\x00\x01\xb3", "video/mpeg"),
-    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa\x00\x62\xce\x6c", "video/x-ms-asf"),
-)
-# ISO base media (the `ftyp` box): still-image brands; audio-only brands are left out.
-_HEIF_BRANDS: Final = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-_AVIF_BRANDS: Final = {b"avif", b"avis"}
-_AUDIO_BRANDS: Final = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
-_NOT_MEDIA_BRANDS: Final = {b"crx ", b"jp2 ", b"jpx ", b"jpm "}
-# Old QuickTime files start straight with one of these atoms, without `ftyp`.
-_QUICKTIME_ATOMS: Final = {b"moov", b"mdat", b"wide", b"pnot"}
-_BMP_HEADER_SIZES: Final = {12, 16, 40, 52, 56, 64, 108, 124}
-
-
-def sniff_media(head: bytes) -> str | None:
-    """The MIME type of an image or video file from its first bytes (SNIFF_BYTES is
-    enough), or None when it is neither. Extensions and declared types are never trusted."""
-    for magic, mime in _IMAGE_SIGNATURES + _VIDEO_SIGNATURES:
-        if head.startswith(magic):
-            return mime
-    return _sniff_containers(head) or _sniff_streams(head)
-
-
-def _sniff_containers(head: bytes) -> str | None:
-    if head[:4] == b"RIFF":
-        return {b"WEBP": "image/webp", b"AVI ": "video/x-msvideo"}.get(head[8:12])
-    if head[4:8] == b"ftyp":
-        return _iso_media_type(head[8:12])
-    if head[4:8] in _QUICKTIME_ATOMS and int.from_bytes(head[:4], "big") >= 8:
-        return "video/quicktime"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
-    if head.startswith(b"OggS"):
-        return "video/ogg" if b"theora" in head[:128] else None
-    if head.startswith(b"BM") and len(head) >= 18:
-        return "image/bmp" if int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES else None
-    return None
-
-
-def _iso_media_type(brand: bytes) -> str | None:
-    if brand in _HEIF_BRANDS:
-        return "image/heic"
-    if brand in _AVIF_BRANDS:
-        return "image/avif"
-    if brand in _AUDIO_BRANDS or brand in _NOT_MEDIA_BRANDS:
-        return None
-    if brand == b"qt  ":
-        return "video/quicktime"
-    if brand[:3] in (b"3gp", b"3g2"):
-        return "video/3gpp"
-    return "video/mp4"
-
-
-def _sniff_streams(head: bytes) -> str | None:
-    """MPEG transport streams: a sync byte every 188 bytes (192 in Blu-ray's M2TS)."""
-    for packet, start in ((188, 0), (192, 4)):
-        if len(head) > start + 2 * packet and all(
-            head[start + k * packet] == 0x47 for k in range(3)
-        ):
-            return "video/mp2t"
-    return None
 
 
 def sniff_archive(head: bytes) -> ArchiveKind | None:
