@@ -3,7 +3,8 @@
 #   ./setup.sh demo      install, then run the demonstration (the README's first command)
 #   ./setup.sh test      install, then lint, type-check and run the whole test suite
 #   ./setup.sh install   install only
-# Installs what is missing: Debian packages (a C compiler, Python headers, venv), then a
+# Installs what is missing: Debian packages (a C compiler, Python headers, venv, Chromium,
+# fonts, openssl), then a
 # virtual environment in .venv with Rempart and its dependencies. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,6 +37,10 @@ if [ -n "$python" ]; then
   inc=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
   [ -f "$inc/Python.h" ] || missing+=(python3-dev)
 fi
+# Evidence capture drives Debian's Chromium through Playwright (never a downloaded browser).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
   [ -n "$python" ] || python=python3

@@ -5,6 +5,10 @@ RempartError
  │    ├── InvalidHash      not a usable PDQ/MD5/SHA-256 value
  │    ├── ImageDecodeError a file that is not a readable, safe image
  │    └── HashListError    a hash list that cannot be read at all
+ ├── EvidenceError         evidence could not be captured, sealed, stored or read back
+ │    ├── CaptureError     the browser could not capture a page (refused, failed, too big)
+ │    ├── TimestampError   no time-stamping authority gave a valid token
+ │    └── KeyringError     the organisation's signing key is missing, locked or unusable
  ├── NotFound              a named bank, item or case does not exist
  ├── Conflict              the request contradicts what is stored (duplicate name...)
  └── StoreError            the database cannot be reached or migrated
@@ -13,14 +17,18 @@ RempartError
 from __future__ import annotations
 
 __all__ = [
+    "CaptureError",
     "Conflict",
+    "EvidenceError",
     "HashListError",
     "ImageDecodeError",
     "InputError",
     "InvalidHash",
+    "KeyringError",
     "NotFound",
     "RempartError",
     "StoreError",
+    "TimestampError",
 ]
 
 
@@ -54,3 +62,19 @@ class Conflict(RempartError):
 
 class StoreError(RempartError):
     """The store cannot be reached, created or migrated."""
+
+
+class EvidenceError(RempartError):
+    """Evidence could not be captured, sealed, stored or read back."""
+
+
+class CaptureError(EvidenceError):
+    """The browser could not capture a page: refused address, load failure, limits."""
+
+
+class TimestampError(EvidenceError):
+    """No configured time-stamping authority returned a valid RFC 3161 token."""
+
+
+class KeyringError(EvidenceError):
+    """The organisation's signing key is missing, locked or unusable."""

@@ -10,7 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Messages"]
+__all__ = ["Catalog", "Messages"]
+
+Catalog = Mapping[str, Mapping[str, str]]
 
 _CATALOG: dict[str, dict[str, str]] = {
     "demo.title": {
@@ -124,5 +126,9 @@ class Messages:
         return cls()
 
     def __call__(self, key: str, **values: object) -> str:
-        entry = _CATALOG[key]
+        return self.lookup(_CATALOG, key, **values)
+
+    def lookup(self, catalog: Catalog, key: str, **values: object) -> str:
+        """A message from a module's own catalog (`{key: {"en": ..., "fr": ...}}`)."""
+        entry = catalog[key]
         return entry.get(self.lang, entry["en"]).format(**values)
