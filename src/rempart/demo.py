@@ -21,6 +21,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from rempart.demo_site import DemoSite
+from rempart.evidence.vault import Vault
 from rempart.hashing import Windows, hash_image_bytes
 from rempart.i18n import Messages
 from rempart.intake import banks as bank_cases
@@ -227,7 +228,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                         ),
                     )
 
-                report = run_scan(db, matcher, name, progress=show)
+                report = run_scan(db, matcher, name, progress=show, vault=Vault.open(home, env={}))
             console.print(
                 t(
                     "demo.watch.scanned",

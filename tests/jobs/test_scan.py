@@ -4,6 +4,7 @@ and a re-scan finds nothing new."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from sqlalchemy import func, select
 
 from rempart.demo_site import DemoSite
 from rempart.demo_site.site import ServedSite
+from rempart.evidence.held import held_name
+from rempart.evidence.vault import Vault
 from rempart.hashing import Windows
-from rempart.intake import banks
+from rempart.intake import banks, cases
 from rempart.jobs import watchlist
 from rempart.jobs.findings import list_findings
 from rempart.jobs.runner import run_scan
@@ -108,3 +111,31 @@ def test_a_video_clip_in_a_folder_is_found_with_its_time_ranges(
     assert view.item == outcome.item_id and view.media_url and "clip.webm" in view.media_url
     (reference_range,) = view.detail["reference_ranges"]  # type: ignore[misc]
     assert abs(reference_range[0] - 10) <= 1 and abs(reference_range[1] - 25) <= 1
+
+
+def test_matched_copies_are_held_encrypted_for_review_and_nothing_else(
+    db: Database, site: ServedSite, tmp_path: Path
+) -> None:
+    _register_victim(db, site, tmp_path)
+    watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": site.recipes()["forum"]})
+    vault = Vault.open(tmp_path / "home", env={})
+    run_scan(db, Matcher(db), "forum", vault=vault)
+    with db.session() as session:
+        digests = set(session.scalars(select(Sighting.sha256)))
+    assert digests
+    assert set(vault.names()) == {held_name(d) for d in digests}
+    for digest in digests:
+        assert hashlib.sha256(vault.get(held_name(digest))).hexdigest() == digest
+
+
+def test_a_minors_case_holds_no_media_at_all(
+    db: Database, site: ServedSite, tmp_path: Path
+) -> None:
+    cases.create_case(db, "case-m", minor=True)
+    _register_victim(db, site, tmp_path)
+    cases.attach_bank(db, "case-m", "victim")
+    watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": site.recipes()["forum"]})
+    vault = Vault.open(tmp_path / "home", env={})
+    report = run_scan(db, Matcher(db), "forum", vault=vault)
+    assert report.matched > 0
+    assert list(vault.names()) == []

@@ -24,6 +24,7 @@ from rich.text import Text
 from rempart import __version__
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
+from rempart.evidence.vault import Vault
 from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import Dihedral, PdqHash
 from rempart.hashing.video import hash_video_file
@@ -83,6 +84,12 @@ def _reported() -> Iterator[None]:
 def _open_db() -> Database:
     with _reported():
         return Database.open(Settings.from_env().database_url)
+
+
+def _open_vault() -> Vault:
+    """The evidence vault in $REMPART_HOME (encrypted at rest)."""
+    with _reported():
+        return Vault.open(Settings.from_env().home)
 
 
 def _expand(paths: Iterable[Path]) -> list[Path]:
@@ -217,8 +224,12 @@ def bank_create(
         int, typer.Option(help="Hashes of lower PDQ quality are neither stored nor matched.")
     ] = 50,
     description: Annotated[str, typer.Option(help="A note for caseworkers.")] = "",
+    case: Annotated[
+        str | None,
+        typer.Option(help="The case (pseudonym) whose images this bank protects."),
+    ] = None,
 ) -> None:
-    """Create a bank. Example: `rempart bank create case-0142`."""
+    """Create a bank. Example: `rempart bank create case-0142-images --case case-0142`."""
     with _reported():
         info = bank_cases.create_bank(
             _open_db(),
@@ -227,6 +238,7 @@ def bank_create(
             threshold=threshold,
             quality_min=quality_min,
             description=description,
+            case=case,
         )
     out.print(
         f"Created {info.kind.value} bank [bold]{info.name}[/] "
@@ -247,10 +259,13 @@ def bank_list(
     if not infos:
         out.print("No banks yet. Create one with `rempart bank create NAME`.")
         return
-    table = Table("name", "kind", "threshold", "quality gate", "items", "withdrawn", "created")
+    table = Table(
+        "name", "kind", "case", "threshold", "quality gate", "items", "withdrawn", "created"
+    )
     for i in infos:
         table.add_row(
             i.name,
+            escape(i.case or ""),
             i.kind.value,
             str(i.threshold),
             str(i.quality_min),
@@ -271,6 +286,7 @@ def _bank_json(i: bank_cases.BankInfo) -> dict[str, object]:
         "created_at": i.created_at.isoformat(),
         "items": i.active_items,
         "withdrawn": i.withdrawn_items,
+        "case": i.case,
     }
 
 
@@ -678,4 +694,5 @@ def demo_command(
 
 
 # Commands defined in their own modules register themselves on `app` when imported.
+from rempart.cli import cases as _cases  # noqa: E402, F401
 from rempart.cli import watch as _watch  # noqa: E402, F401

@@ -19,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from rempart.cli import _emit, _fail, _open_db, _reported, app, err, out
+from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
 from rempart.clock import aware
 from rempart.errors import RempartError
 from rempart.jobs import findings as finding_views
@@ -189,7 +189,7 @@ def source_remove(name: str) -> None:
 def _scan_one(matcher: Matcher, name: str, as_json: bool) -> ScanReport:
     db = _open_db()
     if as_json or not err.is_terminal:
-        return run_scan(db, matcher, name)
+        return run_scan(db, matcher, name, vault=_open_vault())
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(f"scanning {name}")
@@ -201,7 +201,7 @@ def _scan_one(matcher: Matcher, name: str, as_json: bool) -> ScanReport:
                 f"{counts.matched} matched, {counts.problems} problems",
             )
 
-        return run_scan(db, matcher, name, progress=show)
+        return run_scan(db, matcher, name, progress=show, vault=_open_vault())
 
 
 @app.command("scan")
@@ -329,10 +329,11 @@ def watch_command(
             out.print(f"queued scan of {name}")
     else:
         matcher = Matcher(db)
+        vault = _open_vault()
 
         def start(name: str) -> None:
             try:
-                report = run_scan(db, matcher, name)
+                report = run_scan(db, matcher, name, vault=vault)
             except RempartError as exc:  # reported; the other sources go on being watched
                 err.print(f"[red]✗[/] {escape(name)}: {escape(str(exc))}", markup=True)
                 return

@@ -23,7 +23,7 @@ from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_file
 from rempart.intake.hashlists import HashRecord, ListFormat, format_records
 from rempart.store.database import Database
-from rempart.store.models import Bank, BankKind, Item, ItemAction, ItemEvent, ItemSignal
+from rempart.store.models import Bank, BankKind, Case, Item, ItemAction, ItemEvent, ItemSignal
 
 __all__ = [
     "AddOutcome",
@@ -58,6 +58,7 @@ class BankInfo:
     created_at: datetime
     active_items: int
     withdrawn_items: int
+    case: str | None = None  # the case's pseudonym when the bank holds one victim's items
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +112,10 @@ def create_bank(
     threshold: int = 31,
     quality_min: int = 50,
     description: str = "",
+    case: str | None = None,
     clock: Clock = utc_now,
 ) -> BankInfo:
+    """A new bank, under `case` (its pseudonym) when it holds one victim's items."""
     if not name or len(name) > 100 or not set(name) <= _NAME_CHARS:
         raise InputError("a bank name is 1-100 letters, digits, '-', '_' or '.'")
     if not 0 <= threshold <= 128:
@@ -121,6 +124,11 @@ def create_bank(
         raise InputError("the quality gate is from 0 to 100 (PDQ's usual is 50)")
     try:
         with db.session() as session:
+            case_id = None
+            if case is not None:
+                case_id = session.scalar(select(Case.id).where(Case.name == case))
+                if case_id is None:
+                    raise NotFound(f"no case named {case!r} (see `rempart case list`)")
             bank = Bank(
                 name=name,
                 kind=kind,
@@ -128,6 +136,7 @@ def create_bank(
                 quality_min=quality_min,
                 description=description,
                 created_at=clock(),
+                case_id=case_id,
             )
             session.add(bank)
     except IntegrityError as exc:
@@ -166,6 +175,9 @@ def bank_info(db: Database, name: str) -> BankInfo:
             created_at=bank.created_at,
             active_items=counts.get(True, 0),
             withdrawn_items=counts.get(False, 0),
+            case=session.scalar(select(Case.name).where(Case.id == bank.case_id))
+            if bank.case_id is not None
+            else None,
         )
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from rempart.clock import Clock, aware, utc_now
+from rempart.evidence.held import HeldMedia
+from rempart.evidence.vault import Vault
 from rempart.jobs.scan import STALE_AFTER, ScanProgress, ScanReport, scan_source
 from rempart.jobs.watchlist import get_source
 from rempart.matching.service import Matcher
@@ -29,11 +31,14 @@ def run_scan(
     name: str,
     *,
     progress: Callable[[ScanProgress], None] | None = None,
+    vault: Vault | None = None,
 ) -> ScanReport:
-    """Scan the stored source `name` once, in this process."""
+    """Scan the stored source `name` once, in this process. With a `vault`, the bytes of
+    matched copies are held there, encrypted, for review (never for a minor's case)."""
     info = get_source(db, name)
+    held = HeldMedia.for_db(db, vault) if vault is not None else None
     with catalog.opened(info.kind, info.name, info.settings) as source:
-        return scan_source(db, matcher, info.id, source, progress=progress)
+        return scan_source(db, matcher, info.id, source, progress=progress, held=held)
 
 
 def due_sources(db: Database, now: datetime) -> list[str]:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import Conflict, ImageDecodeError
+from rempart.evidence.held import HeldMedia
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_bytes
@@ -120,21 +121,25 @@ def scan_source(
     *,
     clock: Clock = utc_now,
     progress: Callable[[ScanProgress], None] | None = None,
+    held: HeldMedia | None = None,
 ) -> ScanReport:
-    """Scan `source` (stored as `source_id`) once, resuming where an earlier run stopped."""
+    """Scan `source` (stored as `source_id`) once, resuming where an earlier run stopped.
+
+    With `held`, the bytes of each matched copy are kept encrypted for review (never for a
+    minor's case); everything else is dropped after hashing."""
     run_id = _start_run(db, source_id, clock())
     state = StoredState.load(db, source_id)
     counts = ScanProgress()
     recorded: list[int] = []
 
     def record(batch: _Batch) -> None:
-        recorded.extend(_handle(db, matcher, state, run_id, batch, counts, clock))
+        recorded.extend(_handle(db, matcher, state, run_id, batch, counts, clock, held))
         if progress is not None:
             progress(counts)
 
     try:
         with _HashWorkers() as workers:
-            pipeline = _Pipeline(state, matcher, workers, record)
+            pipeline = _Pipeline(state, matcher, workers, record, keep_bytes=held is not None)
             for found in source.scan(pipeline.source_state):
                 pipeline.add(found)
             pipeline.finish()
@@ -159,7 +164,10 @@ class _Pipeline:
         matcher: Matcher,
         workers: _HashWorkers,
         record: Callable[[_Batch], None],
+        *,
+        keep_bytes: bool = False,
     ) -> None:
+        self._keep_bytes = keep_bytes  # until the batch is matched, to hold what matched
         self._state = state
         self._matcher = matcher
         self._workers = workers
@@ -189,7 +197,8 @@ class _Pipeline:
         if batch.data:
             # asked per batch, as the banks may gain grid or face hashes during a scan
             batch.hashes = self._workers.submit(batch.data, self._matcher.query_windows())
-            batch.data = []
+            if not self._keep_bytes:
+                batch.data = []
         self._hashing.append(batch)
         while self._hashing and (len(self._hashing) > _AHEAD or self._hashing[0].hashed):
             self._record(self._hashing.popleft())
@@ -359,17 +368,26 @@ def _handle(
     batch: _Batch,
     counts: ScanProgress,
     clock: Clock,
+    held: HeldMedia | None,
 ) -> list[int]:
-    """Match one hashed batch, then record it in one transaction."""
+    """Match one hashed batch, hold what matched, then record it in one transaction."""
     outcomes = [outcome for part in batch.hashes for outcome in part.result()]
     hashed: list[_Hashed] = []
+    kept: list[bytes] = []
     problems = list(batch.problems)
-    for c, outcome in zip(batch.candidates, outcomes, strict=True):
+    data = batch.data or [b""] * len(batch.candidates)
+    for c, outcome, content in zip(batch.candidates, outcomes, data, strict=True):
         if isinstance(outcome, _Unreadable):
             problems.append(Problem(c.source, c.media_url or c.key, outcome.reason))
         else:
             hashed.append(_Hashed(c, outcome))
+            kept.append(content)
+    batch.data = []
     results = matcher.match([h.query() for h in hashed]) if hashed else []
+    if held is not None:
+        for h, result, content in zip(hashed, results, kept, strict=True):
+            if result.matches:
+                held.keep(h.hashes.digest.sha256, content, {m.bank for m in result.matches})
     for url, validators in batch.validators:
         state.save_validators(url, validators)
     now = clock()

@@ -18,6 +18,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from rempart.config import Settings
 from rempart.errors import Conflict, NotFound
+from rempart.evidence.vault import Vault
 from rempart.jobs.runner import run_scan
 from rempart.matching.service import Matcher
 from rempart.store.database import Database
@@ -40,18 +41,19 @@ dramatiq.set_broker(broker_for(os.environ.get("REMPART_BROKER_URL", "redis://127
 
 
 @cache
-def _worker() -> tuple[Database, Matcher]:
-    """One database and one matcher per worker process, kept between tasks (the matcher
+def _worker() -> tuple[Database, Matcher, Vault]:
+    """One database, matcher and vault per worker process, kept between tasks (the matcher
     follows bank changes from the item log instead of reloading)."""
-    db = Database.open(Settings.from_env().database_url)
-    return db, Matcher(db)
+    settings = Settings.from_env()
+    db = Database.open(settings.database_url)
+    return db, Matcher(db), Vault.open(settings.home)
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, time_limit=6 * 3600 * 1000)
 def scan(source_name: str) -> None:
-    db, matcher = _worker()
+    db, matcher, vault = _worker()
     try:
-        report = run_scan(db, matcher, source_name)
+        report = run_scan(db, matcher, source_name, vault=vault)
     except (Conflict, NotFound) as exc:  # being scanned elsewhere, or removed meanwhile
         _log.info("scan of %s skipped: %s", source_name, exc)
         return

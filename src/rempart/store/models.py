@@ -9,6 +9,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -27,6 +28,9 @@ __all__ = [
     "Bank",
     "BankKind",
     "Base",
+    "CaptureRow",
+    "Case",
+    "CustodyRow",
     "Finding",
     "FindingStatus",
     "Item",
@@ -57,6 +61,22 @@ class ItemAction(enum.StrEnum):
     RESTORE = "restore"
 
 
+class Case(Base):
+    """A victim's case, by pseudonym only: her banks, and whether a minor is involved (then no
+    media is ever stored and notices go to child-protection channels)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # a pseudonym, never a name
+    minor: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"Case(id={self.id}, minor={self.minor})"
+
+
 class Bank(Base):
     __tablename__ = "banks"
 
@@ -69,6 +89,9 @@ class Bank(Base):
     quality_min: Mapped[int] = mapped_column(Integer, default=50)
     description: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )  # shared lists belong to no case
 
     items: Mapped[list[Item]] = relationship(back_populates="bank", cascade="all, delete-orphan")
 
@@ -321,6 +344,59 @@ class Finding(Base):
         default=FindingStatus.PENDING,
     )
 
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
     sighting: Mapped[Sighting] = relationship(back_populates="findings")
 
     __table_args__ = (UniqueConstraint("sighting_id", "item_id", name="uq_findings_sighting_item"),)
+
+
+class CustodyRow(Base):
+    """One event of a hash-chained custody log (`rempart.evidence.custody`): capture, seal,
+    every look and decision, export, transfer, deletion. Append-only: triggers refuse updates
+    and deletes. `chain` is "case:<id>", or "org" for what belongs to no case."""
+
+    __tablename__ = "custody_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    prev: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_custody_events_chain_seq"),)
+
+
+class CaptureRow(Base):
+    """A sealed capture of a page: the bundle kept (encrypted) in the evidence vault, its
+    digest, who captured it and when. Failed captures are kept with their reason."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("findings.id", ondelete="SET NULL"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # sealed, failed
+    operator: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    no_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    bundle: Mapped[str | None] = mapped_column(String(200))  # name in the vault
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))
+    bundle_size: Mapped[int | None] = mapped_column(Integer)
+    signer: Mapped[str | None] = mapped_column(String(64))  # key fingerprint
+    timestamps: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,97 @@
+"""`rempart case …`: open a case under a pseudonym, mark a minor's case, attach banks.
+
+Thin: parse, call rempart.intake.cases, render. Registered on the main app by rempart.cli.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from rempart.cli import _emit, _open_db, _reported, app, out
+from rempart.intake import cases
+
+case_app = typer.Typer(
+    help=(
+        "Cases group one victim's banks under a pseudonym (never her name). A case marked "
+        "`--minor` keeps no media at all (references and digests only) and its findings go to "
+        "child-protection channels, never to an ordinary notice."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(case_app, name="case")
+
+
+@case_app.command("create")
+def case_create(
+    name: Annotated[str, typer.Argument(help="A pseudonym: letters, digits, '-', '_' or '.'.")],
+    minor: Annotated[
+        bool, typer.Option("--minor", help="A minor is involved: no media is ever stored.")
+    ] = False,
+    description: Annotated[str, typer.Option(help="A note for caseworkers.")] = "",
+) -> None:
+    """Open a case. Example: `rempart case create case-0142`, then
+    `rempart bank create case-0142-images --case case-0142`."""
+    with _reported():
+        info = cases.create_case(_open_db(), name, minor=minor, description=description)
+    rule = " [bold]Minor involved:[/] no media will be stored." if info.minor else ""
+    out.print(f"Opened case [bold]{escape(info.name)}[/].{rule}")
+
+
+@case_app.command("attach")
+def case_attach(
+    name: Annotated[str, typer.Argument(help="The case.")],
+    bank: Annotated[str, typer.Argument(help="A bank holding this victim's items.")],
+) -> None:
+    """Put an existing bank under a case."""
+    with _reported():
+        info = cases.attach_bank(_open_db(), name, bank)
+    out.print(f"Bank {escape(bank)} now belongs to case [bold]{escape(info.name)}[/].")
+
+
+@case_app.command("list")
+def case_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List cases with their banks and findings."""
+    with _reported():
+        infos = cases.list_cases(_open_db())
+    if as_json:
+        for info in infos:
+            _emit(info.to_json())
+        return
+    if not infos:
+        out.print("No cases yet. Open one with `rempart case create PSEUDONYM`.")
+        return
+    table = Table("case", "minor", "banks", "findings", "confirmed", "opened")
+    for info in infos:
+        table.add_row(
+            escape(info.name),
+            "yes" if info.minor else "",
+            escape(", ".join(info.banks)),
+            str(info.findings),
+            str(info.confirmed),
+            info.created_at.strftime("%Y-%m-%d"),
+        )
+    out.print(table)
+
+
+@case_app.command("show")
+def case_show(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Show one case."""
+    with _reported():
+        info = cases.case_info(_open_db(), name)
+    if as_json:
+        _emit(info.to_json())
+        return
+    out.print(f"[bold]{escape(info.name)}[/]" + ("  (minor involved)" if info.minor else ""))
+    if info.description:
+        out.print(escape(info.description))
+    out.print(f"banks: {escape(', '.join(info.banks)) or 'none yet'}")
+    out.print(f"findings: {info.findings} ({info.confirmed} confirmed)")
