@@ -75,3 +75,15 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database = Database.open(f"sqlite:///{tmp_path / 'rempart.db'}")
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def make_finding(db: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Make a pending finding directly in the store: `make_finding(vault, case=..., minor=...,
+    seed=...)` -> Made(finding id, media bytes). See tests/findings_made.py."""
+    from findings_made import make_finding as make
+
+    def made(vault=None, **kwargs):  # type: ignore[no-untyped-def]
+        return make(db, vault, tmp_path, **kwargs)
+
+    return made

@@ -5,6 +5,7 @@ Built on demand and passed in; nothing here runs at import time. Must not open t
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,14 +18,27 @@ __all__ = ["Settings"]
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """`REMPART_HOME` (data folder) and `REMPART_DATABASE_URL` (default: SQLite in the home)."""
+    """`REMPART_HOME` (data folder), `REMPART_DATABASE_URL` (default: SQLite in the home),
+    `REMPART_OPERATOR` (who is at the keyboard; default: the system user) and
+    `REMPART_ORGANISATION` (in whose name evidence is sealed)."""
 
     home: Path
     database_url: str
+    operator: str = ""
+    organisation: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         home = Path(env.get("REMPART_HOME") or user_data_path("rempart", appauthor=False))
         url = env.get("REMPART_DATABASE_URL") or f"sqlite:///{home / 'rempart.db'}"
-        return cls(home=home, database_url=url)
+        operator = env.get("REMPART_OPERATOR") or _system_user()
+        organisation = env.get("REMPART_ORGANISATION", "")
+        return cls(home=home, database_url=url, operator=operator, organisation=organisation)
+
+
+def _system_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return f"uid-{os.getuid()}"

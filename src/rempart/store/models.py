@@ -399,4 +399,5 @@ class CaptureRow(Base):
     bundle_size: Mapped[int | None] = mapped_column(Integer)
     signer: Mapped[str | None] = mapped_column(String(64))  # key fingerprint
     timestamps: Mapped[int] = mapped_column(Integer, default=0)
+    stamps: Mapped[str] = mapped_column(Text, default="[]")  # JSON: authority, time of each
     error: Mapped[str | None] = mapped_column(Text)

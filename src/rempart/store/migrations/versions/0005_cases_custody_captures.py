@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("bundle_size", sa.Integer(), nullable=True),
         sa.Column("signer", sa.String(64), nullable=True),
         sa.Column("timestamps", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("stamps", sa.Text(), nullable=False, server_default="[]"),
         sa.Column("error", sa.Text(), nullable=True),
     )
     op.create_index("ix_captures_finding_id", "captures", ["finding_id"])

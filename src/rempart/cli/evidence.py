@@ -1,0 +1,395 @@
+"""`rempart keys …`, `capture`, `evidence …`, `verify` and `dossier`: sealing evidence of each
+confirmed copy, checking it offline, and handing it over with a complaint.
+
+Thin: parse, call rempart.jobs.evidence / rempart.evidence, render. Registered by rempart.cli.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import httpx
+import typer
+from cryptography import x509
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
+from rempart.config import Settings
+from rempart.errors import InputError
+from rempart.evidence.authorities import authorities_file, load_authorities
+from rempart.evidence.keys import Keyring
+from rempart.evidence.timestamps import load_certificates, make_timestamper
+from rempart.fetch import FetchPolicy
+from rempart.i18n import Messages
+
+if TYPE_CHECKING:  # the browser, PDF and sealing stacks load only for the commands using them
+    from rempart.evidence.browser import Browser
+    from rempart.jobs import evidence
+    from rempart.jobs.findings import FindingView
+
+keys_app = typer.Typer(
+    help=(
+        "The organisation's Ed25519 signing keys, kept in $REMPART_HOME/keys. Every bundle is "
+        "signed with the active key; publish its fingerprint so anyone can check bundles. "
+        "Set REMPART_KEY_PASSPHRASE to keep the private key encrypted."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+evidence_app = typer.Typer(
+    help="Sealed captures kept (encrypted) in the evidence vault: list them, export a bundle.",
+    no_args_is_help=True,
+)
+app.add_typer(evidence_app, name="evidence")
+
+_PASSPHRASE_ENV = "REMPART_KEY_PASSPHRASE"  # noqa: S105 - the variable's name, no secret
+_CHROMIUM_ENV = "REMPART_CHROMIUM"
+
+
+def _keyring() -> Keyring:
+    return Keyring(Settings.from_env().home / "keys")
+
+
+def _passphrase() -> bytes | None:
+    value = os.environ.get(_PASSPHRASE_ENV)
+    return value.encode() if value else None
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create the organisation's first signing key."""
+    with _reported():
+        info = _keyring().generate(passphrase=_passphrase())
+    out.print(f"Signing key created. Fingerprint (publish it): [bold]{info.fingerprint}[/]")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Make a new active key; the old one is retired but kept to check older bundles."""
+    with _reported():
+        info = _keyring().rotate(passphrase=_passphrase())
+    out.print(f"New active key: [bold]{info.fingerprint}[/] (publish it; keep the old one listed)")
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List the keys, active and retired, with their fingerprints."""
+    with _reported():
+        infos = _keyring().public_keys()
+    if as_json:
+        for info in infos:
+            _emit(
+                {
+                    "fingerprint": info.fingerprint,
+                    "active": info.active,
+                    "created_at": info.created.isoformat(),
+                    "retired_at": info.retired.isoformat() if info.retired else None,
+                }
+            )
+        return
+    if not infos:
+        out.print("No signing key yet: `rempart keys init`.")
+        return
+    table = Table("fingerprint", "state", "created", "retired")
+    for info in infos:
+        table.add_row(
+            info.fingerprint,
+            "active" if info.active else "retired",
+            info.created.strftime("%Y-%m-%d"),
+            info.retired.strftime("%Y-%m-%d") if info.retired else "",
+        )
+    out.print(table)
+
+
+@keys_app.command("export")
+def keys_export(
+    fingerprint: Annotated[str | None, typer.Argument(help="Default: the active key.")] = None,
+) -> None:
+    """Print a public key (PEM), to publish beside its fingerprint."""
+    with _reported():
+        keyring = _keyring()
+        info = keyring.find(fingerprint) if fingerprint else keyring.active()
+    typer.echo(info.public_pem().decode(), nl=False)
+
+
+def _sealer(http: httpx.Client) -> evidence.Sealer:
+    from rempart.jobs import evidence
+
+    settings = Settings.from_env()
+    keyring = Keyring(settings.home / "keys")
+    if not keyring.exists:
+        raise InputError("no signing key yet: create one with `rempart keys init`")
+    authorities = load_authorities(authorities_file(settings.home, os.environ))
+    if not authorities:
+        raise InputError(
+            "no time-stamping authority is configured: list one in "
+            f"{authorities_file(settings.home, os.environ)} (see docs/evidence.md)"
+        )
+    return evidence.Sealer(
+        key=keyring.signing_key(passphrase=_passphrase()),
+        timestamper=make_timestamper(authorities, http=http),
+        operator=settings.operator,
+        organisation=settings.organisation or "—",
+    )
+
+
+@contextmanager
+def _sealing() -> Iterator[tuple[evidence.Sealer, Browser]]:
+    from rempart.evidence.browser import DEFAULT_CHROMIUM, open_browser
+
+    with _reported(), httpx.Client(timeout=30.0) as http:
+        sealer = _sealer(http)
+        with open_browser(os.environ.get(_CHROMIUM_ENV) or DEFAULT_CHROMIUM) as browser:
+            yield sealer, browser
+
+
+def _policy(allow_network: list[str] | None) -> FetchPolicy:
+    try:
+        networks = tuple(allow_network or ())
+        return FetchPolicy(allow_networks=networks, any_port=bool(networks))
+    except ValueError as exc:
+        _fail(f"--allow-network: {exc}")
+
+
+def _show(outcome: evidence.CaptureOutcome, as_json: bool) -> None:
+    if as_json:
+        _emit(outcome.to_json())
+        return
+    if outcome.status != "sealed":
+        err.print(
+            f"[red]✗[/] capture {outcome.id} of {escape(outcome.url)} failed: "
+            f"{escape(outcome.error or '')}",
+            markup=True,
+        )
+        return
+    stamps = ", ".join(f"{a} {t:%Y-%m-%d %H:%M:%S}Z" for a, t in outcome.stamps)
+    out.print(
+        f"[green]✓[/] capture {outcome.id}: {escape(outcome.url)} sealed "
+        f"({outcome.bundle_size:,} bytes, SHA-256 {outcome.bundle_sha256}, time-stamped by "
+        f"{escape(stamps)})" + (" — minor's case: no picture kept" if outcome.no_media else "")
+    )
+
+
+@app.command("capture")
+def capture_command(
+    url: Annotated[str | None, typer.Argument(help="The page to capture.")] = None,
+    confirmed: Annotated[
+        bool,
+        typer.Option("--confirmed", help="Capture every confirmed finding not sealed yet."),
+    ] = False,
+    finding: Annotated[
+        int | None, typer.Option(help="Capture this finding's page (or one finding's).")
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="The case a URL capture belongs to.")] = None,
+    allow_network: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A private network the browser may reach (e.g. 127.0.0.1/32 for the demo "
+            "site). Private addresses are refused otherwise."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per capture.")] = False,
+) -> None:
+    """Capture a page as a fresh browser sees it (screenshot, rendered HTML, WARC, media,
+    DNS, server address, TLS chain), log it, seal it (signature + RFC 3161 time-stamps) and
+    keep the bundle encrypted. Examples: `rempart capture https://site/thread/12 --case
+    case-0142`; `rempart capture --confirmed` after `rempart review`."""
+    if sum((url is not None, confirmed, finding is not None and url is None)) != 1:
+        _fail("give a URL, --finding N, or --confirmed")
+    from rempart.jobs import evidence
+    from rempart.jobs.review import finding as finding_view
+
+    db, vault, policy = _open_db(), _open_vault(), _policy(allow_network)
+    with _sealing() as (sealer, browser):
+        if confirmed or (finding is not None and url is None):
+            ids = (finding,) if finding is not None else None
+
+            def show(view: FindingView) -> None:
+                if not as_json:
+                    err.print(f"capturing finding {view.id}…")
+
+            outcomes = evidence.capture_confirmed(
+                db,
+                vault,
+                browser,
+                sealer,
+                policy=policy,
+                ids=ids,
+                progress=show,
+            )
+            if not outcomes and not as_json:
+                out.print("Nothing to capture: every confirmed finding is sealed.")
+        else:
+            assert url is not None
+            view = finding_view(db, finding) if finding is not None else None
+            outcomes = [
+                evidence.capture_url(
+                    db,
+                    vault,
+                    browser,
+                    sealer,
+                    url,
+                    policy=policy,
+                    case=case,
+                    finding=view,
+                )
+            ]
+    for outcome in outcomes:
+        _show(outcome, as_json)
+    if any(o.status != "sealed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@evidence_app.command("list")
+def evidence_list(
+    case: Annotated[str | None, typer.Option(help="Only this case.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List captures: sealed bundles and failed attempts."""
+    from rempart.jobs import evidence
+
+    with _reported():
+        outcomes = evidence.list_captures(_open_db(), case=case)
+    if as_json:
+        for outcome in outcomes:
+            _emit(outcome.to_json())
+        return
+    table = Table("#", "case", "finding", "url", "status", "bundle SHA-256")
+    for o in outcomes:
+        table.add_row(
+            str(o.id),
+            Text(o.case or ""),
+            str(o.finding or ""),
+            Text(o.url, overflow="fold"),
+            o.status,
+            o.bundle_sha256 or Text(o.error or "", overflow="fold"),
+        )
+    out.print(table)
+
+
+@evidence_app.command("export")
+def evidence_export(
+    capture_id: Annotated[int, typer.Argument(help="The capture's number.")],
+    to: Annotated[Path, typer.Option("--to", help="A file name or an existing folder.")],
+) -> None:
+    """Write a sealed bundle out of the vault (logged in the custody log)."""
+    from rempart.jobs import evidence
+
+    with _reported():
+        target = evidence.export_bundle(
+            _open_db(), _open_vault(), capture_id, to, actor=Settings.from_env().operator
+        )
+    out.print(f"Wrote {escape(str(target))}. Check it with `rempart verify {escape(str(target))}`.")
+
+
+@app.command("verify")
+def verify_command(
+    bundle: Annotated[Path, typer.Argument(help="A sealed bundle (.wacz).")],
+    trust_key: Annotated[
+        list[str] | None,
+        typer.Option(help="An Ed25519 fingerprint you trust (the organisation publishes it)."),
+    ] = None,
+    tsa_root: Annotated[
+        list[Path] | None, typer.Option(help="A time-stamping root certificate you trust (PEM).")
+    ] = None,
+    crl: Annotated[
+        list[Path] | None, typer.Option(help="A revocation list obtained since (DER or PEM).")
+    ] = None,
+    own_keys: Annotated[
+        bool, typer.Option(help="Also trust this installation's own keys and authorities.")
+    ] = True,
+    lang: Annotated[str | None, typer.Option(help="fr or en (default: from REMPART_LANG).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Check a bundle offline: digests, manifest, signature, time-stamps, custody chain.
+    PASS/FAIL per check, and what it proves and does not. Exit 0 intact, 1 not."""
+    from rempart.evidence.verify import render_report, report_json_text, verify_bundle
+
+    try:
+        data = bundle.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {bundle}: {exc.strerror}")
+    keys = list(trust_key or [])
+    roots: list[x509.Certificate] = []
+    with _reported():
+        for path in tsa_root or []:
+            roots.extend(load_certificates([path.read_bytes()]))
+        crls = [_der_crl(path.read_bytes()) for path in crl or []]
+        if own_keys:
+            settings = Settings.from_env()
+            keyring = Keyring(settings.home / "keys")
+            if keyring.exists:
+                keys.extend(keyring.trusted_fingerprints())
+            for authority in load_authorities(authorities_file(settings.home, os.environ)):
+                roots.extend(load_certificates(list(authority.certificates)))
+    report = verify_bundle(data, trusted_keys=keys, tsa_roots=roots, crls=crls)
+    messages = Messages(lang) if lang in ("fr", "en") else Messages.for_env()
+    if as_json:
+        typer.echo(report_json_text(report, messages))
+    else:
+        typer.echo(render_report(report, messages))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _der_crl(data: bytes) -> bytes:
+    if data.lstrip().startswith(b"-----BEGIN"):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return x509.load_pem_x509_crl(data).public_bytes(Encoding.DER)
+    return data
+
+
+@app.command("dossier")
+def dossier_command(
+    case: Annotated[str, typer.Argument(help="The case (pseudonym).")],
+    to: Annotated[
+        Path, typer.Option("--to", help="The folder to write the dossier and its bundles in.")
+    ] = Path("."),
+    lang: Annotated[list[str] | None, typer.Option(help="fr, en (default: both).")] = None,
+) -> None:
+    """Write the complaint dossier of a case: a PDF per language (timeline chart, each copy
+    with a blurred thumbnail, digests, seals, notices) and the sealed bundles, with a
+    SHA256SUMS file. A minor's case carries no picture at all."""
+    from rempart.evidence.dossier import render_dossier
+    from rempart.jobs import evidence
+
+    languages = lang or ["fr", "en"]
+    if not set(languages) <= {"fr", "en"}:
+        _fail("--lang is fr or en")
+    settings = Settings.from_env()
+    db, vault = _open_db(), _open_vault()
+    folder = to / f"dossier-{case}"
+    if folder.exists():
+        _fail(f"{folder} exists already; choose another --to")
+    written: dict[str, bytes] = {}
+    with _reported():
+        for language in languages:
+            dossier, bundles = evidence.build_dossier(
+                db,
+                vault,
+                case,
+                language=language,
+                actor=settings.operator,
+                organisation=settings.organisation,
+            )
+            written[f"dossier-{case}-{language}.pdf"] = render_dossier(dossier)
+            written.update({f"bundles/{name}": data for name, data in bundles.items()})
+    (folder / "bundles").mkdir(parents=True)
+    for name, data in sorted(written.items()):
+        (folder / name).write_bytes(data)
+    sums = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(written.items())
+    )
+    (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    out.print(f"Wrote {escape(str(folder))}:")
+    for name in sorted(written):
+        out.print(f"  {escape(name)}")

@@ -1,0 +1,515 @@
+"""Evidence use cases: capture a page and seal it into the vault (by hand, or for every
+confirmed finding), export a bundle, and assemble a case's complaint dossier.
+
+Every step is written to the case's custody log with who and when. The capture and the
+time-stamps happen outside any transaction; a failed seal leaves a `failed` capture row with
+its reason, and `capture_confirmed` tries again. Must not print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rempart.clock import Clock, aware, utc_now
+from rempart.errors import EvidenceError, InputError, NotFound, RempartError
+from rempart.evidence.browser import Browser
+from rempart.evidence.bundle import capture_custody_detail, seal_capture
+from rempart.evidence.capture import Operator, capture_page
+from rempart.evidence.custody import CustodyAction, CustodyEvent
+from rempart.evidence.dossier import (
+    Dossier,
+    DossierBundle,
+    DossierCapture,
+    DossierCase,
+    DossierFinding,
+    DossierMatch,
+    SealTimestamp,
+    events_from_findings,
+)
+from rempart.evidence.dossier import FindingStatus as DossierStatus
+from rempart.evidence.held import held_name
+from rempart.evidence.keys import SigningKey
+from rempart.evidence.ledger import chain_events, in_custody, record
+from rempart.evidence.timestamps import Timestamper
+from rempart.evidence.vault import Vault
+from rempart.fetch import FetchPolicy
+from rempart.intake.cases import case_info, chain_of
+from rempart.jobs.findings import FindingView, list_findings
+from rempart.store.database import Database
+from rempart.store.models import CaptureRow, Case, FindingStatus
+
+__all__ = [
+    "CaptureOutcome",
+    "Sealer",
+    "build_dossier",
+    "capture_confirmed",
+    "capture_url",
+    "export_bundle",
+    "list_captures",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Sealer:
+    """What sealing needs: the organisation's key, the time-stamping authorities, and who is
+    capturing for whom."""
+
+    key: SigningKey
+    timestamper: Timestamper
+    operator: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOutcome:
+    id: int
+    url: str
+    status: str  # sealed, failed
+    case: str | None
+    finding: int | None
+    bundle: str | None = None
+    bundle_sha256: str | None = None
+    bundle_size: int | None = None
+    signer: str | None = None
+    stamps: tuple[tuple[str, datetime], ...] = ()
+    final_url: str | None = None
+    no_media: bool = False
+    error: str | None = None
+    started_at: datetime | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "capture": self.id,
+            "url": self.url,
+            "status": self.status,
+            "case": self.case,
+            "finding": self.finding,
+            "bundle": self.bundle,
+            "bundle_sha256": self.bundle_sha256,
+            "bundle_size": self.bundle_size,
+            "signer": self.signer,
+            "timestamps": [{"authority": a, "time": t.isoformat()} for a, t in self.stamps],
+            "final_url": self.final_url,
+            "no_media": self.no_media,
+            "error": self.error,
+        }
+
+
+def _case_row(session: Session, name: str | None) -> Case | None:
+    if name is None:
+        return None
+    case = session.scalar(select(Case).where(Case.name == name))
+    if case is None:
+        raise NotFound(f"no case named {name!r} (see `rempart case list`)")
+    return case
+
+
+def capture_url(
+    db: Database,
+    vault: Vault,
+    browser: Browser,
+    sealer: Sealer,
+    url: str,
+    *,
+    policy: FetchPolicy,
+    case: str | None = None,
+    finding: FindingView | None = None,
+    link_path: Sequence[str] = (),
+    clock: Clock = utc_now,
+) -> CaptureOutcome:
+    """Capture `url` in a fresh browser context, log it, seal it and keep the bundle in the
+    vault. For a finding, its case decides whether media may be kept (never for a minor)."""
+    case_name = finding.case if finding is not None else case
+    with db.session() as session:
+        case_row = _case_row(session, case_name)
+        case_id = case_row.id if case_row else None
+        minor = bool(case_row.minor) if case_row else False
+    chain = chain_of(case_id)
+    started = clock()
+    try:
+        capture = capture_page(
+            browser,
+            url,
+            operator=Operator(sealer.operator, sealer.organisation),
+            policy=policy,
+            link_path=link_path,
+            no_media=minor,
+            clock=clock,
+        )
+    except RempartError as exc:
+        return _failed(db, url, case_name, case_id, finding, sealer, started, clock, exc, minor)
+
+    def logged(session: Session) -> tuple[int, tuple[CustodyEvent, ...]]:
+        row = CaptureRow(
+            finding_id=finding.id if finding else None,
+            case_id=case_id,
+            url=url,
+            final_url=capture.final_url,
+            status="sealing",
+            operator=sealer.operator,
+            started_at=capture.started_at,
+            finished_at=capture.finished_at,
+            no_media=minor,
+        )
+        session.add(row)
+        session.flush()
+        record(
+            session,
+            chain,
+            at=capture.finished_at,
+            actor=sealer.operator,
+            action=CustodyAction.CAPTURE,
+            subject=f"capture:{row.id}",
+            detail=capture_custody_detail(capture),
+        )
+        return row.id, ()
+
+    capture_id, _ = in_custody(db, logged)
+    custody = chain_events(db, chain)
+    custody = _through_capture(custody, capture_id)
+    try:
+        bundle = seal_capture(
+            capture,
+            key=sealer.key,
+            custody=custody,
+            timestamper=sealer.timestamper,
+            case_ref=case_name or "no-case",
+            finding_ref=f"finding:{finding.id}" if finding else f"capture:{capture_id}",
+            operator=sealer.operator,
+            created=clock(),
+        )
+        name = _bundle_name(case_id, capture_id)
+        stored = vault.put(name, bundle)
+    except RempartError as exc:
+        return _seal_failed(db, capture_id, chain, sealer, clock, exc, url, case_name, finding)
+    stamps = _stamps(bundle)
+
+    def sealed(session: Session) -> None:
+        row = session.get(CaptureRow, capture_id)
+        assert row is not None
+        row.status = "sealed"
+        row.bundle = name
+        row.bundle_sha256 = stored.sha256
+        row.bundle_size = stored.size
+        row.signer = sealer.key.fingerprint
+        row.timestamps = len(stamps)
+        row.stamps = json.dumps([{"authority": a, "time": t.isoformat()} for a, t in stamps])
+        record(
+            session,
+            chain,
+            at=clock(),
+            actor=sealer.operator,
+            action=CustodyAction.SEAL,
+            subject=f"capture:{capture_id}",
+            detail={
+                "bundle_sha256": stored.sha256,
+                "bytes": stored.size,
+                "signer": sealer.key.fingerprint,
+                "timestamps": [a for a, _ in stamps],
+            },
+        )
+
+    in_custody(db, sealed)
+    return _outcome(db, capture_id)
+
+
+def _through_capture(events: tuple[CustodyEvent, ...], capture_id: int) -> tuple[CustodyEvent, ...]:
+    """The chain up to and including this capture's event (later events may already exist)."""
+    for position, event in enumerate(events):
+        if event.action is CustodyAction.CAPTURE and event.subject == f"capture:{capture_id}":
+            return events[: position + 1]
+    raise EvidenceError(f"capture {capture_id} is missing from its custody chain")
+
+
+def _stamps(bundle: bytes) -> tuple[tuple[str, datetime], ...]:
+    from rempart.evidence.bundle import read_bundle
+
+    sealed = read_bundle(bundle)
+    return tuple((stamp.authority, stamp.gen_time) for stamp in sealed.timestamps)
+
+
+def _bundle_name(case_id: int | None, capture_id: int) -> str:
+    folder = f"case-{case_id}" if case_id is not None else "no-case"
+    return f"bundles/{folder}/capture-{capture_id}.wacz"
+
+
+def _failed(
+    db: Database,
+    url: str,
+    case_name: str | None,
+    case_id: int | None,
+    finding: FindingView | None,
+    sealer: Sealer,
+    started: datetime,
+    clock: Clock,
+    exc: RempartError,
+    minor: bool,
+) -> CaptureOutcome:
+    with db.session() as session:
+        row = CaptureRow(
+            finding_id=finding.id if finding else None,
+            case_id=case_id,
+            url=url,
+            status="failed",
+            operator=sealer.operator,
+            started_at=started,
+            finished_at=clock(),
+            no_media=minor,
+            error=str(exc),
+        )
+        session.add(row)
+        session.flush()
+        capture_id = row.id
+    return _outcome(db, capture_id)
+
+
+def _seal_failed(
+    db: Database,
+    capture_id: int,
+    chain: str,
+    sealer: Sealer,
+    clock: Clock,
+    exc: RempartError,
+    url: str,
+    case_name: str | None,
+    finding: FindingView | None,
+) -> CaptureOutcome:
+    def failed(session: Session) -> None:
+        row = session.get(CaptureRow, capture_id)
+        assert row is not None
+        row.status = "failed"
+        row.error = f"sealing failed: {exc}"
+
+    in_custody(db, failed)
+    return _outcome(db, capture_id)
+
+
+def _outcome(db: Database, capture_id: int) -> CaptureOutcome:
+    for outcome in list_captures(db, ids=(capture_id,)):
+        return outcome
+    raise NotFound(f"no capture {capture_id}")
+
+
+def list_captures(
+    db: Database, *, case: str | None = None, ids: tuple[int, ...] | None = None
+) -> list[CaptureOutcome]:
+    query = select(CaptureRow, Case.name).outerjoin(Case, Case.id == CaptureRow.case_id)
+    if case is not None:
+        query = query.where(Case.name == case)
+    if ids is not None:
+        query = query.where(CaptureRow.id.in_(ids))
+    with db.session() as session:
+        return [
+            CaptureOutcome(
+                id=row.id,
+                url=row.url,
+                status=row.status,
+                case=name,
+                finding=row.finding_id,
+                bundle=row.bundle,
+                bundle_sha256=row.bundle_sha256,
+                bundle_size=row.bundle_size,
+                signer=row.signer,
+                stamps=tuple(
+                    (s["authority"], datetime.fromisoformat(s["time"]))
+                    for s in json.loads(row.stamps or "[]")
+                ),
+                final_url=row.final_url,
+                no_media=row.no_media,
+                error=row.error,
+                started_at=aware(row.started_at),
+            )
+            for row, name in session.execute(query.order_by(CaptureRow.id)).all()
+        ]
+
+
+def capture_confirmed(
+    db: Database,
+    vault: Vault,
+    browser: Browser,
+    sealer: Sealer,
+    *,
+    policy: FetchPolicy,
+    case: str | None = None,
+    ids: tuple[int, ...] | None = None,
+    progress: Callable[[FindingView], None] | None = None,
+    clock: Clock = utc_now,
+) -> list[CaptureOutcome]:
+    """Capture every confirmed finding that has no sealed capture yet (its page, else its
+    media address). Safe to run again: what is sealed is not captured twice."""
+    with db.session() as session:
+        done = set(
+            session.scalars(
+                select(CaptureRow.finding_id).where(
+                    CaptureRow.status == "sealed", CaptureRow.finding_id.is_not(None)
+                )
+            )
+        )
+    outcomes: list[CaptureOutcome] = []
+    for view in list_findings(db, status=FindingStatus.CONFIRMED.value, case=case, ids=ids):
+        if view.id in done:
+            continue
+        url = view.page_url or view.media_url
+        if url is None or not url.startswith(("http://", "https://")):
+            continue  # seen in a file or an export: the sighting's digests are the evidence
+        if progress is not None:
+            progress(view)
+        outcomes.append(
+            capture_url(db, vault, browser, sealer, url, policy=policy, finding=view, clock=clock)
+        )
+        done.add(view.id)
+    return outcomes
+
+
+def export_bundle(
+    db: Database,
+    vault: Vault,
+    capture_id: int,
+    destination: Path,
+    *,
+    actor: str,
+    clock: Clock = utc_now,
+) -> Path:
+    """Write a sealed bundle out of the vault (for a court, the police, a lawyer); logged."""
+    found = list_captures(db, ids=(capture_id,))
+    outcome = found[0] if found else None
+    if outcome is None or outcome.bundle is None:
+        raise NotFound(f"capture {capture_id} has no sealed bundle (see `rempart evidence list`)")
+    target = destination / Path(outcome.bundle).name if destination.is_dir() else destination
+    if target.exists():
+        raise InputError(f"{target} exists already; choose another name")
+    with db.session() as session:
+        case_id = session.scalar(select(CaptureRow.case_id).where(CaptureRow.id == capture_id))
+
+    def logged(session: Session) -> None:
+        record(
+            session,
+            chain_of(case_id),
+            at=clock(),
+            actor=actor,
+            action=CustodyAction.EXPORT,
+            subject=f"capture:{capture_id}",
+            detail={"bundle_sha256": outcome.bundle_sha256 or "", "to": target.name},
+        )
+
+    data = vault.get(outcome.bundle)
+    if hashlib.sha256(data).hexdigest() != outcome.bundle_sha256:
+        raise EvidenceError(f"capture {capture_id}: the vault copy does not match its digest")
+    in_custody(db, logged)
+    target.write_bytes(data)
+    return target
+
+
+def build_dossier(
+    db: Database,
+    vault: Vault,
+    case: str,
+    *,
+    language: str,
+    actor: str,
+    organisation: str,
+    clock: Clock = utc_now,
+) -> tuple[Dossier, dict[str, bytes]]:
+    """The case's dossier, and the bundles to hand over with it (by file name). Rejected
+    findings are left out; a minor's case carries no picture at all. Logged as an export."""
+    info = case_info(db, case)
+    captures: dict[int, list[CaptureOutcome]] = {}
+    for outcome in list_captures(db, case=case):
+        if outcome.status == "sealed" and outcome.finding is not None:
+            captures.setdefault(outcome.finding, []).append(outcome)
+    findings: list[DossierFinding] = []
+    bundles: dict[str, bytes] = {}
+    for view in list_findings(db, case=case):
+        if view.status == FindingStatus.REJECTED.value:
+            continue
+        thumbnail = None
+        if not info.minor and vault.has(held_name(view.sha256)):
+            thumbnail = vault.get(held_name(view.sha256))
+        seals = []
+        for outcome in captures.get(view.id, []):
+            assert outcome.bundle is not None and outcome.bundle_sha256 is not None
+            file_name = Path(outcome.bundle).name
+            bundles[file_name] = vault.get(outcome.bundle)
+            seals.append(
+                DossierCapture(
+                    bundle=file_name,
+                    bundle_sha256=outcome.bundle_sha256,
+                    captured_at=outcome.started_at or aware(view.first_seen_at),
+                    operator=actor,
+                    signer=outcome.signer or "",
+                    timestamps=tuple(SealTimestamp(a, t) for a, t in outcome.stamps),
+                    url=outcome.url,
+                    bundle_size=outcome.bundle_size,
+                )
+            )
+        findings.append(
+            DossierFinding(
+                id=view.id,
+                status=DossierStatus(view.status),
+                first_seen_at=aware(view.first_seen_at),
+                last_seen_at=aware(view.last_seen_at or view.first_seen_at),
+                source=view.source,
+                bank=view.bank,
+                item=view.item_label or f"#{view.item}",
+                match=DossierMatch(
+                    view.method, view.distance, view.threshold, view.window, view.variant
+                ),
+                sha256=view.sha256,
+                md5=view.md5,
+                page_url=view.page_url,
+                media_url=view.media_url,
+                post_id=view.post_id,
+                pdq=view.pdq,
+                quality=view.quality,
+                media=view.media,
+                reviewed_by=view.reviewed_by,
+                reviewed_at=aware(view.reviewed_at) if view.reviewed_at else None,
+                thumbnail=None if info.minor else thumbnail,
+                captures=tuple(seals),
+            )
+        )
+    now = clock()
+    dossier = Dossier(
+        case=DossierCase(
+            reference=info.name,
+            organisation=organisation or "—",
+            caseworker=actor,
+            opened_at=info.created_at,
+            minor=info.minor,
+        ),
+        findings=tuple(findings),
+        events=events_from_findings(tuple(findings)),
+        generated_at=now,
+        language=language,
+        bundles=tuple(
+            DossierBundle(name, hashlib.sha256(data).hexdigest(), len(data))
+            for name, data in sorted(bundles.items())
+        ),
+    )
+
+    def logged(session: Session) -> None:
+        record(
+            session,
+            chain_of(info.id),
+            at=now,
+            actor=actor,
+            action=CustodyAction.EXPORT,
+            subject=f"dossier:{info.name}",
+            detail={
+                "language": language,
+                "findings": [f.id for f in findings],
+                "bundles": sorted(bundles),
+                "thumbnails": sum(f.thumbnail is not None for f in findings),
+            },
+        )
+
+    in_custody(db, logged)
+    return dossier, bundles

@@ -1,0 +1,175 @@
+"""The caseworker's path on the demo site, through the command line: scan, review, capture
+and seal with a real Chromium and a local time-stamping authority, verify offline, export,
+write the dossier. And a minor's case: no picture anywhere, at any step."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner, Result
+from warcio.archiveiterator import ArchiveIterator
+
+from rempart.cli import app
+from rempart.config import Settings
+from rempart.demo_site import DemoSite
+from rempart.demo_site.site import ServedSite
+from rempart.demo_site.tsa import DemoTimestampAuthority
+from rempart.evidence.authorities import write_authorities
+from rempart.evidence.custody import CustodyAction, verify_chain
+from rempart.evidence.ledger import chain_events
+from rempart.evidence.vault import Vault
+from rempart.intake.cases import case_info
+from rempart.jobs.watchlist import add_source
+from rempart.store.database import Database
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+runner = CliRunner()
+LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_interval_s": 0.0}
+_PICTURE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"RIFF")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[ServedSite]:
+    with DemoSite(seed=5, images=24).serve() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[DemoTimestampAuthority]:
+    with DemoTimestampAuthority.start() as authority:
+        yield authority
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tsa: DemoTimestampAuthority) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("REMPART_HOME", str(home))
+    monkeypatch.setenv("REMPART_OPERATOR", "camille")
+    monkeypatch.setenv("REMPART_ORGANISATION", "Association de démonstration")
+    monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REMPART_TSA_CONFIG", raising=False)
+    monkeypatch.setenv("COLUMNS", "250")
+    (home / "demo-root.pem").write_bytes(tsa.root_pem)
+    write_authorities(home / "authorities.toml", [("demo-tsa", tsa.url, ["demo-root.pem"])])
+    return home
+
+
+def _run(*args: str) -> Result:
+    return runner.invoke(app, list(args))
+
+
+def _ok(*args: str) -> str:
+    result = _run(*args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _scan_a_victim(site: ServedSite, tmp_path: Path, case: str, *, minor: bool) -> Database:
+    _ok("case", "create", case, *(["--minor"] if minor else []))
+    _ok("bank", "create", f"{case}-images", "--case", case)
+    device = tmp_path / "device"
+    device.mkdir()
+    for i, data in enumerate(site.victim_images()):
+        (device / f"photo-{i}.jpg").write_bytes(data)
+    _ok("bank", "add", f"{case}-images", str(device))
+    db = Database.open(Settings.from_env().database_url)
+    add_source(db, "forum", "web", {**LOOPBACK, "recipe": site.recipes()["forum"]})
+    _ok("scan", "forum")
+    return db
+
+
+def _pending(case: str) -> list[dict[str, object]]:
+    lines = _ok("review", "list", "--case", case, "--json").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_from_a_confirmed_match_to_a_verified_bundle_and_a_dossier(
+    site: ServedSite, home: Path, tmp_path: Path
+) -> None:
+    db = _scan_a_victim(site, tmp_path, "case-a", minor=False)
+    pending = _pending("case-a")
+    assert len(pending) >= 2
+    first, second = (int(str(p["finding"])) for p in pending[:2])
+    _ok("review", "confirm", str(first))
+    _ok("review", "reject", str(second), "--note", "not her")
+
+    result = _run("capture", "--confirmed", "--allow-network", "127.0.0.1/32")
+    assert "no signing key yet" in result.stderr and result.exit_code == 2
+    _ok("keys", "init")
+    captured = _ok("capture", "--confirmed", "--allow-network", "127.0.0.1/32", "--json")
+    (outcome,) = [json.loads(line) for line in captured.splitlines()]
+    assert outcome["status"] == "sealed" and outcome["finding"] == first
+    assert [t["authority"] for t in outcome["timestamps"]] == ["demo-tsa"]
+    again = _ok("capture", "--confirmed", "--allow-network", "127.0.0.1/32")
+    assert "Nothing to capture" in again  # what is sealed is not captured twice
+
+    _ok("evidence", "export", str(outcome["capture"]), "--to", str(tmp_path))
+    bundle = tmp_path / f"capture-{outcome['capture']}.wacz"
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == outcome["bundle_sha256"]
+    verified = _ok("verify", str(bundle), "--lang", "fr")
+    assert "Ce que cela prouve" in verified or "prouve" in verified
+    report = json.loads(_ok("verify", str(bundle), "--json"))
+    assert report["verdict"] == "pass" and report["trusted"] is True
+
+    tampered = bytearray(bundle.read_bytes())
+    tampered[len(tampered) // 2] ^= 0xFF
+    (tmp_path / "tampered.wacz").write_bytes(bytes(tampered))
+    assert _run("verify", str(tmp_path / "tampered.wacz")).exit_code == 1
+
+    _ok("dossier", "case-a", "--to", str(tmp_path))
+    folder = tmp_path / "dossier-case-a"
+    sums = (folder / "SHA256SUMS").read_text().splitlines()
+    assert {line.split("  ")[1] for line in sums} == {
+        "dossier-case-a-fr.pdf",
+        "dossier-case-a-en.pdf",
+        f"bundles/capture-{outcome['capture']}.wacz",
+    }
+    text = "".join(p.extract_text() for p in PdfReader(folder / "dossier-case-a-fr.pdf").pages)
+    assert outcome["bundle_sha256"] in text.replace("\n", "")
+
+    events = chain_events(db, f"case:{case_info(db, 'case-a').id}")
+    assert verify_chain(events).ok
+    actions = [e.action for e in events]
+    assert actions[:2] == [CustodyAction.REVIEW_DECISION, CustodyAction.REVIEW_DECISION]
+    assert actions[2:4] == [CustodyAction.CAPTURE, CustodyAction.SEAL]
+    assert actions.count(CustodyAction.EXPORT) == 3  # the bundle, then the dossier twice
+    names = list(Vault.open(home).names())
+    assert any(n.startswith("bundles/") for n in names)
+
+
+def test_a_minors_case_keeps_no_picture_at_any_step(
+    site: ServedSite, home: Path, tmp_path: Path
+) -> None:
+    _scan_a_victim(site, tmp_path, "case-m", minor=True)
+    vault = Vault.open(home)
+    assert not [n for n in vault.names() if n.startswith("media/")]
+    finding = int(str(_pending("case-m")[0]["finding"]))
+    result = _run("review", "show", str(finding), "--look")
+    assert result.exit_code == 2 and "minor" in result.stderr
+    _ok("review", "confirm", str(finding))
+    _ok("keys", "init")
+    captured = _ok("capture", "--confirmed", "--allow-network", "127.0.0.1/32", "--json")
+    outcome = json.loads(captured.splitlines()[0])
+    assert outcome["status"] == "sealed" and outcome["no_media"] is True
+    bundle = vault.get(str(outcome["bundle"]))
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name.endswith(".warc.gz"):
+                for record in ArchiveIterator(io.BytesIO(data)):
+                    body = record.content_stream().read()
+                    assert not body.startswith(_PICTURE_MAGIC), record.rec_headers
+            else:
+                assert not data.startswith(_PICTURE_MAGIC), name
+    _ok("dossier", "case-m", "--to", str(tmp_path), "--lang", "fr")
+    reader = PdfReader(tmp_path / "dossier-case-m" / "dossier-case-m-fr.pdf")
+    images = [image for page in reader.pages for image in page.images]
+    assert len(images) <= 1  # the timeline chart, drawn from dates only
