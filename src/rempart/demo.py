@@ -12,20 +12,32 @@ import io
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from PIL import Image, ImageEnhance, ImageOps
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from rempart.demo_site import DemoSite
+from rempart.demo_site.tsa import DemoTimestampAuthority
+from rempart.evidence.browser import open_browser
+from rempart.evidence.dossier import render_dossier
+from rempart.evidence.keys import Keyring
+from rempart.evidence.timestamps import TimestampAuthority, make_timestamper
 from rempart.evidence.vault import Vault
+from rempart.evidence.verify import verify_bundle
+from rempart.fetch import FetchPolicy
 from rempart.hashing import Windows, hash_image_bytes
 from rempart.i18n import Messages
 from rempart.intake import banks as bank_cases
+from rempart.intake.cases import create_case
 from rempart.intake.hashlists import ListFormat
+from rempart.jobs import review
+from rempart.jobs.evidence import Sealer, build_dossier, capture_confirmed
 from rempart.jobs.findings import describe_how, list_findings
 from rempart.jobs.runner import run_scan
 from rempart.jobs.scan import ScanProgress
@@ -33,7 +45,7 @@ from rempart.jobs.watchlist import add_source
 from rempart.matching.service import Matcher, Query, QueryResult
 from rempart.samples import neutral_image
 from rempart.store.database import Database
-from rempart.store.models import BankKind
+from rempart.store.models import BankKind, FindingStatus
 
 __all__ = ["ALTERATIONS", "run_demo"]
 
@@ -168,6 +180,8 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
     return True
 
 
+DEMO_CASE = "demo-case"
+_CASEWORKER = "demo caseworker"
 _LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_interval_s": 0.0}
 
 
@@ -176,7 +190,8 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
     served here on loopback), and report where the victim's copies were seen."""
     console.rule(f"[bold]{t('demo.watch.title')}")
     site = DemoSite(seed=1, images=60)
-    with site.serve() as served:
+    with ExitStack() as running:
+        served = running.enter_context(site.serve())
         console.print(
             t(
                 "demo.watch.site",
@@ -191,7 +206,8 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
         for i, data in enumerate(served.victim_images()):
             paths.append(device / f"photo-{i + 1}.jpg")
             paths[-1].write_bytes(data)
-        bank_cases.create_bank(db, "demo-watch")
+        create_case(db, DEMO_CASE)
+        bank_cases.create_bank(db, "demo-watch", case=DEMO_CASE)
         added = list(
             bank_cases.add_images(
                 db, "demo-watch", paths, label="demo", extras=Windows.CROPS | Windows.GRID
@@ -207,6 +223,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
             "telegram": ("telegram", {"path": str(export)}),
         }
         matcher = Matcher(db)
+        vault = Vault.open(home, env={})
         for name, (kind, settings) in sources.items():
             add_source(db, name, kind, settings)
             with Progress(
@@ -228,7 +245,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                         ),
                     )
 
-                report = run_scan(db, matcher, name, progress=show, vault=Vault.open(home, env={}))
+                report = run_scan(db, matcher, name, progress=show, vault=vault)
             console.print(
                 t(
                     "demo.watch.scanned",
@@ -238,27 +255,97 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                     p=report.problems,
                 )
             )
-    found = list_findings(db)
-    table = Table(t("demo.col.source"), t("demo.col.item"), t("demo.col.where"), t("demo.col.how"))
-    for v in found:
-        table.add_row(v.source, f"#{v.item}", v.page_url or v.media_url or "", describe_how(v))
-    console.print(table)
-    web = {(v.page_url, v.media_url) for v in found}
-    posts = {v.post_id for v in found if v.source == "telegram"}
-    missed = [
-        s
-        for s in expected
-        if (
-            s.post_id not in posts
-            if s.where == "telegram"
-            else (s.page_url, s.media_url) not in web
+        found = list_findings(db)
+        table = Table(
+            t("demo.col.source"), t("demo.col.item"), t("demo.col.where"), t("demo.col.how")
         )
-    ]
-    console.print(t("demo.watch.summary", n=len(expected) - len(missed), total=len(expected)))
-    for s in missed:
-        where = s.page_url or s.media_url
-        console.print(f"   [red]{t('demo.watch.missed', where=where, alteration=s.alteration)}[/]")
-    return len(missed)
+        for v in found:
+            table.add_row(v.source, f"#{v.item}", v.page_url or v.media_url or "", describe_how(v))
+        console.print(table)
+        web = {(v.page_url, v.media_url) for v in found}
+        posts = {v.post_id for v in found if v.source == "telegram"}
+        missed = [
+            s
+            for s in expected
+            if (
+                s.post_id not in posts
+                if s.where == "telegram"
+                else (s.page_url, s.media_url) not in web
+            )
+        ]
+        console.print(t("demo.watch.summary", n=len(expected) - len(missed), total=len(expected)))
+        for s in missed:
+            where = s.page_url or s.media_url
+            console.print(
+                f"   [red]{t('demo.watch.missed', where=where, alteration=s.alteration)}[/]"
+            )
+        return len(missed) + _evidence(console, t, db, home, vault)
+
+
+def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Vault) -> int:
+    """Review, capture, seal, verify and the dossier, on the copies the watch found. The demo
+    confirms the matches itself and time-stamps with a DEMO authority; both say so."""
+    console.rule(f"[bold]{t('demo.evidence.title')}")
+    web = [v for v in list_findings(db, case=DEMO_CASE) if (v.page_url or "").startswith("http")]
+    chosen = web[:2]
+    for view in chosen:
+        review.decide(
+            db,
+            view.id,
+            FindingStatus.CONFIRMED,
+            actor=_CASEWORKER,
+            note="demo: confirmed by the demonstration itself",
+        )
+    console.print(t("demo.evidence.review", n=len(chosen)))
+    keyring = Keyring(home / "keys")
+    keyring.generate()
+    key = keyring.signing_key()
+    console.print(t("demo.evidence.key", fingerprint=key.fingerprint))
+    problems = 0
+    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True)
+    with (
+        DemoTimestampAuthority.start() as tsa,
+        httpx.Client(timeout=30.0, trust_env=False) as http,
+        open_browser() as browser,
+    ):
+        authority = TimestampAuthority("demo-tsa", tsa.url, (tsa.root_pem,))
+        sealer = Sealer(
+            key=key,
+            timestamper=make_timestamper([authority], http=http),
+            operator=_CASEWORKER,
+            organisation="Rempart demo",
+        )
+        outcomes = capture_confirmed(db, vault, browser, sealer, policy=policy)
+        roots = [tsa.root]
+    for outcome in outcomes:
+        if outcome.status != "sealed" or outcome.bundle is None:
+            console.print(f"[red]{t('demo.evidence.failed', url=outcome.url, error=outcome.error)}")
+            problems += 1
+            continue
+        report = verify_bundle(
+            vault.get(outcome.bundle), trusted_keys=[key.fingerprint], tsa_roots=roots
+        )
+        problems += not report.ok
+        verdict = "PASS" if report.ok else "FAIL"
+        console.print(
+            t(
+                "demo.evidence.sealed",
+                url=outcome.url,
+                size=f"{outcome.bundle_size:,}",
+                sha=(outcome.bundle_sha256 or "")[:16],
+                verdict=verdict,
+            ),
+            markup=False,
+        )
+    problems += len(outcomes) != len(chosen)
+    dossier, _bundles = build_dossier(
+        db, vault, DEMO_CASE, language=t.lang, actor=_CASEWORKER, organisation="Rempart demo"
+    )
+    pdf = render_dossier(dossier)
+    path = home / f"dossier-{DEMO_CASE}-{t.lang}.pdf"
+    path.write_bytes(pdf)
+    console.print(t("demo.evidence.dossier", path=path, pages=pdf.count(b"/Type /Page\n")))
+    return problems
 
 
 def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:

@@ -93,6 +93,36 @@ _CATALOG: dict[str, dict[str, str]] = {
         "en": "missed: {where} ({alteration})",
         "fr": "manquée : {where} ({alteration})",
     },
+    "demo.evidence.title": {
+        "en": "Review, sealed evidence and the complaint dossier",
+        "fr": "Revue, constats scellés et dossier de plainte",
+    },
+    "demo.evidence.review": {
+        "en": "A caseworker confirms {n} matches (here the demo does it; in real use a person "
+        "looks at each one, blurred first).",
+        "fr": "Une intervenante confirme {n} correspondances (ici la démonstration le fait ; en "
+        "vrai, une personne regarde chacune, floutée d'abord).",
+    },
+    "demo.evidence.key": {
+        "en": "The association's signing key: {fingerprint}; time-stamps from a DEMO authority "
+        "running here (no court would trust it).",
+        "fr": "Clé de signature de l'association : {fingerprint} ; horodatage par une autorité de "
+        "DÉMONSTRATION lancée ici (aucun tribunal ne lui ferait confiance).",
+    },
+    "demo.evidence.sealed": {
+        "en": "   sealed {url}: {size} bytes, SHA-256 {sha}…, verified offline: {verdict}",
+        "fr": "   scellé {url} : {size} octets, SHA-256 {sha}…, vérifié hors ligne : {verdict}",
+    },
+    "demo.evidence.failed": {
+        "en": "   capture of {url} failed: {error}",
+        "fr": "   le constat de {url} a échoué : {error}",
+    },
+    "demo.evidence.dossier": {
+        "en": "Complaint dossier written: {path} ({pages} pages; `rempart demo --keep` keeps "
+        "it, with the sealed bundles in the vault)",
+        "fr": "Dossier de plainte écrit : {path} ({pages} pages ; `rempart demo --keep` le "
+        "conserve, avec les constats scellés dans le coffre)",
+    },
     "demo.col.source": {"en": "source", "fr": "source"},
     "demo.col.item": {"en": "item", "fr": "élément"},
     "demo.col.where": {"en": "seen at", "fr": "vue à"},
