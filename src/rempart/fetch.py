@@ -43,6 +43,7 @@ from rempart.errors import InputError, RempartError
 from rempart.hashing.sniff import SNIFF_BYTES, sniff_media
 
 __all__ = [
+    "AddressGuard",
     "CookieSpec",
     "FetchError",
     "FetchFailure",
@@ -275,7 +276,7 @@ def system_resolver(host: str, port: int) -> Sequence[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-class _AddressGuard:
+class AddressGuard:
     """Resolves a host name and returns its addresses only when every one of them is allowed:
     a name with one public and one private address is refused, as DNS rebinding looks so."""
 
@@ -382,7 +383,7 @@ class _GuardedBackend(_DeadlineBackend):
     """Resolves the name itself, refuses what the policy refuses, and connects to the very
     address it checked (TLS still verifies and sends the name, which httpcore passes on)."""
 
-    def __init__(self, guard: _AddressGuard) -> None:
+    def __init__(self, guard: AddressGuard) -> None:
         super().__init__()
         self._guard = guard
 
@@ -476,7 +477,7 @@ class _PinnedTransport(httpx.BaseTransport):
 
 
 def _pool(
-    policy: FetchPolicy, guard: _AddressGuard, proxy: str | None, ssl_context: ssl.SSLContext
+    policy: FetchPolicy, guard: AddressGuard, proxy: str | None, ssl_context: ssl.SSLContext
 ) -> httpcore.ConnectionPool:
     common: dict[str, Any] = {"max_connections": policy.max_connections, "keepalive_expiry": 5.0}
     if proxy is None:
@@ -800,7 +801,7 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.policy = policy or FetchPolicy()
-        self._guard = _AddressGuard(self.policy.networks(), resolver)
+        self._guard = AddressGuard(self.policy.networks(), resolver)
         self._proxied = proxy is not None
         self._sleep = sleep
         self._gate = _HostGate(

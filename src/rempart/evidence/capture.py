@@ -44,7 +44,7 @@ from rempart.evidence.browser import Browser, Viewport, open_browser
 from rempart.evidence.environment import clock_facts
 from rempart.evidence.recording import PageRecorder, host_port, origin_of
 from rempart.evidence.relay import GuardedRelay, RelayReport
-from rempart.fetch import FetchError, FetchPolicy, Resolver, _AddressGuard, system_resolver
+from rempart.fetch import AddressGuard, FetchError, FetchPolicy, Resolver, system_resolver
 
 __all__ = [
     "Browser",
@@ -507,7 +507,7 @@ def _check_url(url: str, policy: FetchPolicy, resolver: Resolver) -> None:
         raise CaptureError("the URL names no host")
     if not policy.any_port and port not in policy.allowed_ports:
         raise CaptureError(f"port {port} not allowed")
-    guard = _AddressGuard(policy.networks(), resolver)
+    guard = AddressGuard(policy.networks(), resolver)
     try:
         guard.checked_addresses(parts.hostname, port, url)
     except FetchError as exc:

@@ -23,11 +23,11 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from rempart.fetch import (
+    AddressGuard,
     FetchError,
     FetchFailure,
     FetchPolicy,
     Resolver,
-    _AddressGuard,
     system_resolver,
 )
 
@@ -145,7 +145,7 @@ class GuardedRelay:
     ) -> None:
         self._policy = policy
         self._resolver = resolver
-        self._guard = _AddressGuard(policy.networks(), self._recording_resolver)
+        self._guard = AddressGuard(policy.networks(), self._recording_resolver)
         self._max_bytes = max_bytes
         self._max_connections = max_connections
         self._refuse_all = refuse_all
