@@ -98,7 +98,7 @@ def test_from_a_confirmed_match_to_a_verified_bundle_and_a_dossier(
     pending = _pending("case-a")
     assert len(pending) >= 2
     first, second = (int(str(p["finding"])) for p in pending[:2])
-    _ok("review", "confirm", str(first))
+    assert "Not captured yet" in _ok("review", "confirm", str(first))
     _ok("review", "reject", str(second), "--note", "not her")
 
     result = _run("capture", "--confirmed", "--allow-network", "127.0.0.1/32")
@@ -154,10 +154,13 @@ def test_a_minors_case_keeps_no_picture_at_any_step(
     finding = int(str(_pending("case-m")[0]["finding"]))
     result = _run("review", "show", str(finding), "--look")
     assert result.exit_code == 2 and "minor" in result.stderr
-    _ok("review", "confirm", str(finding))
     _ok("keys", "init")
-    captured = _ok("capture", "--confirmed", "--allow-network", "127.0.0.1/32", "--json")
-    outcome = json.loads(captured.splitlines()[0])
+    # with sealing set up, confirming captures and seals the page at once
+    confirmed = _ok("review", "confirm", str(finding), "--allow-network", "127.0.0.1/32")
+    assert "sealed" in confirmed and "no picture kept" in confirmed
+    assert "Nothing to capture" in _ok("capture", "--confirmed", "--allow-network", "127.0.0.1/32")
+    listed = _ok("evidence", "list", "--case", "case-m", "--json")
+    outcome = json.loads(listed.splitlines()[0])
     assert outcome["status"] == "sealed" and outcome["no_media"] is True
     bundle = vault.get(str(outcome["bundle"]))
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:

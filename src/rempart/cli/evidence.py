@@ -160,6 +160,32 @@ def _policy(allow_network: list[str] | None) -> FetchPolicy:
         _fail(f"--allow-network: {exc}")
 
 
+def capture_after_review(finding_ids: list[int], allow_network: list[str] | None) -> None:
+    """Capture and seal what a caseworker just confirmed, when sealing is set up; otherwise
+    say what to run. A failed capture is reported and retried by `capture --confirmed`."""
+    from rempart.jobs import evidence
+
+    settings = Settings.from_env()
+    configured = Keyring(settings.home / "keys").exists and load_authorities(
+        authorities_file(settings.home, os.environ)
+    )
+    if not finding_ids:
+        return
+    if not configured:
+        out.print(
+            "Not captured yet: set up sealing (`rempart keys init` and a time-stamping "
+            "authority, docs/evidence.md), then run `rempart capture --confirmed`."
+        )
+        return
+    db, vault, policy = _open_db(), _open_vault(), _policy(allow_network)
+    with _sealing() as (sealer, browser):
+        outcomes = evidence.capture_confirmed(
+            db, vault, browser, sealer, policy=policy, ids=tuple(finding_ids)
+        )
+    for outcome in outcomes:
+        _show(outcome, as_json=False)
+
+
 def _show(outcome: evidence.CaptureOutcome, as_json: bool) -> None:
     if as_json:
         _emit(outcome.to_json())

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
+from rempart.cli.evidence import capture_after_review
 from rempart.config import Settings
 from rempart.errors import RempartError
 from rempart.evidence.blur import thumbnail_png
@@ -46,6 +47,10 @@ AsOption = Annotated[
     ),
 ]
 CaseOption = Annotated[str | None, typer.Option(help="Only this case's findings.")]
+AllowNetworkOption = Annotated[
+    list[str] | None,
+    typer.Option(help="A private network the capture browser may reach (the demo site)."),
+]
 _COLUMNS = 48  # width of the in-terminal picture, in characters
 
 
@@ -57,6 +62,10 @@ def _actor(given: str | None) -> str:
 def review_main(
     ctx: typer.Context,
     case: CaseOption = None,
+    capture: Annotated[
+        bool, typer.Option(help="At the end, capture and seal what was confirmed.")
+    ] = True,
+    allow_network: AllowNetworkOption = None,
     as_: AsOption = None,
 ) -> None:
     """Go through pending matches one by one: confirm, reject, or look (blurred first)."""
@@ -74,6 +83,13 @@ def review_main(
         out.rule(f"{number}/{len(waiting)}")
         if not _review_one(view, actor):
             break
+    confirmed = [
+        v.id
+        for v in list_findings(db, ids=tuple(v.id for v in waiting))
+        if v.status == FindingStatus.CONFIRMED.value
+    ]
+    if capture:
+        capture_after_review(confirmed, allow_network)
 
 
 def _review_one(view: FindingView, actor: str) -> bool:
@@ -174,12 +190,18 @@ def review_show(
 def review_confirm(
     finding_id: Annotated[int, typer.Argument(help="The finding's number.")],
     note: Annotated[str, typer.Option(help="A note for the record.")] = "",
+    capture: Annotated[
+        bool, typer.Option(help="Capture and seal its page now (when sealing is set up).")
+    ] = True,
+    allow_network: AllowNetworkOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Confirm that a finding is a copy of the protected image: it may then be captured and
-    notified."""
+    """Confirm that a finding is a copy of the protected image; its page is then captured
+    and sealed as evidence, and it may be notified."""
     with _reported():
         _decide(finding_id, FindingStatus.CONFIRMED, _actor(as_), note)
+    if capture:
+        capture_after_review([finding_id], allow_network)
 
 
 @review_app.command("reject")
