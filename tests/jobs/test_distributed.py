@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,21 @@ def test_two_worker_processes_scan_every_source_once(
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    # Wait until both worker processes consume: otherwise the first one ready may prefetch
+    # every message and the test would only show that one process can scan.
+    logged: list[str] = []
+    both_ready = threading.Event()
+
+    def read_log() -> None:
+        assert worker.stderr is not None
+        for raw in worker.stderr:
+            logged.append(raw.decode(errors="replace"))
+            if sum("ready for action" in line for line in logged) >= 2:
+                both_ready.set()
+
+    threading.Thread(target=read_log, daemon=True).start()
     try:
+        assert both_ready.wait(120), "the worker processes did not start:\n" + "".join(logged)
         # Enqueue from a separate process, as `rempart watch --distributed` would.
         names = ["forum", "mirror", "channel", "forum"]  # the duplicate must do no harm
         script = (
