@@ -1,7 +1,7 @@
 """Benchmark: how well altered copies are found, and how often unrelated images match.
 
-Usage: .venv/bin/python bench/robustness.py [--quick] [--calibrate] [--originals N]
-       [--distractors M] [--workers W]
+Usage: .venv/bin/python bench/robustness.py [--quick] [--calibrate] [--shifts]
+       [--originals N] [--distractors M] [--workers W]
 
 Everything is generated (rempart.samples): originals, distractors of every style, and the
 altered copies, by the families re-uploaders use. Four matchers side by side, in one run:
@@ -10,8 +10,9 @@ altered copies, by the families re-uploaders use. Four matchers side by side, in
   * Rempart, shared list: the reference is one whole-image PDQ (as in StopNCII lists); the
     query is the whole image and its query windows (find_windows), 8 variants each, each
     kind at its calibrated threshold (matching.calibration, bank threshold 31);
-  * Rempart, own intake: the reference also has its registration crops and grid cells; the
-    query adds its grid cells (matched cell to cell).
+  * Rempart, own intake: the reference also has what `bank add` stores (registration crops:
+    the centre ones, and the smoothed lattices; grid cells); the query adds its grid cells
+    (matched cell to cell) and its smoothed image (matched against the smoothed crops).
 Recall per family; false matches over all distractor x original pairs, the distractors being
 plain pictures and as many unrelated pictures altered by the same families (so that every
 window kind meets unrelated images); the cost of finding and hashing the windows.
@@ -21,7 +22,12 @@ window kind reaches to the originals, matched as the matcher matches it, and pro
 thresholds for matching.calibration (observed minimum minus a 16-bit margin). The bench's own
 distractors are never used to calibrate: its false-match count is an out-of-sample check.
 
-Results go to stdout and bench/results/robustness.json (robustness-calibration.json).
+--shifts measures what the registration crops are spaced by: how many bits an 80% crop (as
+re-uploaded) is from the same crop moved by 0.5-3% of each side, plainly hashed and smoothed
+(see rempart.hashing.windows.Window.smooth), for pages of text and for the other styles.
+
+Results go to stdout and bench/results/robustness.json (robustness-calibration.json,
+robustness-shifts.json).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import multiprocessing.pool
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,8 +54,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
 from rempart.hashing import Windows, decode_luma, hash_image_bytes  # noqa: E402
-from rempart.hashing.pdq import pdq_dihedral_from_luma  # noqa: E402
-from rempart.hashing.windows import WindowKind, find_windows  # noqa: E402
+from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma  # noqa: E402
+from rempart.hashing.windows import (  # noqa: E402
+    Window,
+    WindowKind,
+    find_windows,
+    smooth_windows,
+)
 from rempart.matching.calibration import THRESHOLDS, threshold_for  # noqa: E402
 from rempart.samples import STYLES, neutral_image, web_jpeg  # noqa: E402
 
@@ -197,8 +208,11 @@ class Query:
     kinds: npt.NDArray[np.int8]  # (n,) index into PICTURE_KINDS
     grid: Codes  # (9, 32) grid cells, original orientation
     grid_ok: npt.NDArray[np.bool_]  # (9,) quality >= 50
+    smooth: Codes  # (1, 32) the whole image smoothed (SMOOTH), original orientation
+    smooth_ok: bool  # quality >= 50
     find_ms: float  # find_windows on the decoded luma
     hash_ms: float  # hashing the windows found (8 variants each)
+    smooth_ms: float  # smoothing the image and hashing it
 
 
 @dataclass(frozen=True)
@@ -209,8 +223,9 @@ class Reference:
     plain: Codes
     phash: Codes
     whole: Codes  # (1, 32)
-    crops: Codes  # (2, 32)
+    crops: Codes  # (crops, 32), in registration_crops order: CROP, then CROP_SMOOTH
     crops_ok: npt.NDArray[np.bool_]
+    crop_labels: tuple[str, ...]
     grid: Codes  # (9, 32)
     grid_ok: npt.NDArray[np.bool_]
 
@@ -224,6 +239,17 @@ PICTURE_KINDS = (
     WindowKind.DESKEWED,
 )
 GRID_LABELS = tuple(f"r{r}c{c}" for r in range(3) for c in range(3))
+# The registration crops in three groups (by label), reported apart: how many hashes each
+# adds, what it finds, and how close it comes to the distractors. The first is CROP (plain
+# hashes, met by every picture signal), the others CROP_SMOOTH (met by the smoothed image).
+CROP_GROUPS = ("centre 90/80%", "80% lattice", "uneven borders")
+SMOOTH_GROUPS = (1, 2)
+
+
+def crop_group(label: str) -> int:
+    if label.startswith("centre-"):
+        return 0
+    return 1 if label.startswith("80-") else 2
 
 
 def _others(data: bytes) -> tuple[Codes, Codes]:
@@ -250,7 +276,9 @@ def _cells(
 
 def hash_query(data: bytes) -> Query:
     plain, phash = _others(data)
-    ours = hash_image_bytes(data, dihedral=True, windows=Windows.PICTURE | Windows.GRID)
+    ours = hash_image_bytes(
+        data, dihedral=True, windows=Windows.PICTURE | Windows.GRID | Windows.SMOOTH
+    )
     rows: list[bytes] = []
     kinds: list[int] = []
     for signal in ours.variants:
@@ -271,7 +299,8 @@ def hash_query(data: bytes) -> Query:
         ),
         GRID_LABELS,
     )
-    find_ms, hash_ms = _window_costs(data)
+    (smooth,) = (w.variants[0] for w in ours.windows if w.window.kind is WindowKind.SMOOTH)
+    find_ms, hash_ms, smooth_ms = _window_costs(data)
     return Query(
         plain=plain,
         phash=phash,
@@ -280,13 +309,17 @@ def hash_query(data: bytes) -> Query:
         kinds=np.asarray(kinds, dtype=np.int8),
         grid=grid,
         grid_ok=grid_ok,
+        smooth=np.frombuffer(smooth.hash.value, dtype=np.uint8)[np.newaxis],
+        smooth_ok=smooth.quality >= QUALITY_MIN,
         find_ms=find_ms,
         hash_ms=hash_ms,
+        smooth_ms=smooth_ms,
     )
 
 
-def _window_costs(data: bytes) -> tuple[float, float]:
-    """Milliseconds to find the picture windows, and to hash them (8 variants each)."""
+def _window_costs(data: bytes) -> tuple[float, float, float]:
+    """Milliseconds to find the picture windows, to hash them (8 variants each), and to
+    smooth the image and hash it (what a query adds where some bank holds smoothed crops)."""
     luma = decode_luma(data).luma
     started = time.perf_counter()
     windows = find_windows(luma)
@@ -294,25 +327,29 @@ def _window_costs(data: bytes) -> tuple[float, float]:
     for window in windows:
         pdq_dihedral_from_luma(window.crop(luma))
     hashed = time.perf_counter()
-    return (found - started) * 1000, (hashed - found) * 1000
+    for window in smooth_windows(luma):
+        pdq_from_luma(window.crop(luma))
+    smoothed = time.perf_counter()
+    return (found - started) * 1000, (hashed - found) * 1000, (smoothed - hashed) * 1000
 
 
 def hash_reference(data: bytes) -> Reference:
     plain, phash = _others(data)
-    ours = hash_image_bytes(data, windows=Windows.REGISTER)
+    ours = hash_image_bytes(data, windows=Windows.CROPS | Windows.GRID)
     by_kind = {
         kind: [
             (w.window.label, w.variants[0].hash.value, w.variants[0].quality)
             for w in ours.windows
             if w.window.kind is kind
         ]
-        for kind in (WindowKind.CROP, WindowKind.GRID)
+        for kind in (WindowKind.CROP, WindowKind.CROP_SMOOTH, WindowKind.GRID)
     }
-    crop_labels = [label for label, _, _ in by_kind[WindowKind.CROP]]
-    crops, crops_ok = _cells(by_kind[WindowKind.CROP], crop_labels)
+    registered = by_kind[WindowKind.CROP] + by_kind[WindowKind.CROP_SMOOTH]
+    crop_labels = tuple(label for label, _, _ in registered)
+    crops, crops_ok = _cells(registered, crop_labels)
     grid, grid_ok = _cells(by_kind[WindowKind.GRID], GRID_LABELS)
     whole = np.frombuffer(ours.pdq.hash.value, dtype=np.uint8)[np.newaxis]
-    return Reference(plain, phash, whole, crops, crops_ok, grid, grid_ok)
+    return Reference(plain, phash, whole, crops, crops_ok, crop_labels, grid, grid_ok)
 
 
 # ------------------------------------------------------------------------------- matching
@@ -341,28 +378,62 @@ class Bank:
     plain: Codes
     phash: Codes
     whole: Codes
-    crops: Codes  # (originals * crops, 32)
-    crops_ok: npt.NDArray[np.bool_]
-    crop_owner: npt.NDArray[np.intp]
+    crops: Codes  # (originals, crops, 32)
+    crops_ok: npt.NDArray[np.bool_]  # (originals, crops)
+    crop_groups: tuple[npt.NDArray[np.intp], ...]  # the crop columns of each CROP_GROUPS
     grid: Codes  # (originals, 9, 32)
     grid_ok: npt.NDArray[np.bool_]
 
     @classmethod
     def of(cls, refs: Sequence[Reference]) -> Bank:
-        crops_per = len(refs[0].crops)
+        labels = refs[0].crop_labels
+        if any(r.crop_labels != labels for r in refs):
+            raise ValueError("every original must have the same registration crops")
+        groups = np.array([crop_group(label) for label in labels])
         return cls(
             plain=_stack([r.plain for r in refs]),
             phash=_stack([r.phash for r in refs]),
             whole=_stack([r.whole for r in refs]),
-            crops=_stack([r.crops for r in refs]),
-            crops_ok=np.concatenate([r.crops_ok for r in refs]),
-            crop_owner=np.repeat(np.arange(len(refs)), crops_per),
+            crops=np.stack([r.crops for r in refs]),
+            crops_ok=np.stack([r.crops_ok for r in refs]),
+            crop_groups=tuple(np.flatnonzero(groups == g) for g in range(len(CROP_GROUPS))),
             grid=np.stack([r.grid for r in refs]),
             grid_ok=np.stack([r.grid_ok for r in refs]),
         )
 
     def __len__(self) -> int:
         return len(self.whole)
+
+    def stored_per_item(self) -> npt.NDArray[np.int64]:
+        """Hashes `bank add` stores per original: its own, and the crops and cells that pass
+        the quality gate."""
+        stored: npt.NDArray[np.int64] = 1 + self.crops_ok.sum(axis=1) + self.grid_ok.sum(axis=1)
+        return stored
+
+
+I16 = npt.NDArray[np.int16]
+NONE = 999  # no signal of that kind, or too flat to count
+
+
+@dataclass(frozen=True)
+class Distances:
+    """Per (query, original): the smallest distance each matcher's signals reach, measured
+    once; thresholds are applied afterwards (judge), so that several sets cost nothing."""
+
+    plain: I16  # (queries, originals)
+    phash: I16
+    picture: I16  # (queries, originals, PICTURE_KINDS): the kind's signals vs the whole hash
+    crops: I16  # (queries, originals, CROP_GROUPS): the centre crops vs any picture signal,
+    # the smoothed crops vs the smoothed image
+    grid: I16  # (queries, originals, 9): a cell vs the same cell (NONE when gated or flat)
+    gated: npt.NDArray[np.bool_]  # (queries,): the whole image is under the quality gate
+
+    @classmethod
+    def of(cls, queries: Sequence[Query], bank: Bank, chunk: int = 128) -> Distances:
+        parts = [_measure(queries[i : i + chunk], bank) for i in range(0, len(queries), chunk)]
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
+        )
 
 
 def _owners(queries: Sequence[Query]) -> tuple[Codes, npt.NDArray[np.int8], npt.NDArray[np.intp]]:
@@ -372,64 +443,62 @@ def _owners(queries: Sequence[Query]) -> tuple[Codes, npt.NDArray[np.int8], npt.
     return codes, kinds, owner
 
 
-def _best_per_pair(
-    values: npt.NDArray[np.int16], owner: npt.NDArray[np.intp], n_queries: int, reduce: str
-) -> npt.NDArray[np.int16]:
-    """Per query (rows grouped by owner, in order) and bank column: the max or min of the
-    values (-1000 or 1000 for a query without rows)."""
-    fill = -1000 if reduce == "max" else 1000
-    out = np.full((n_queries, values.shape[1]), fill, dtype=np.int16)
+def _min_per_query(values: I16, owner: npt.NDArray[np.intp], n_queries: int) -> I16:
+    """Per query (rows grouped by owner, in order) and column: the smallest value (NONE for
+    a query without rows)."""
+    out = np.full((n_queries, *values.shape[1:]), NONE, dtype=np.int16)
     if len(owner):
         present, starts = np.unique(owner, return_index=True)
-        ufunc = np.maximum if reduce == "max" else np.minimum
-        out[present] = ufunc.reduceat(values, starts, axis=0)
+        out[present] = np.minimum.reduceat(values, starts, axis=0)
     return out
 
 
-def picture_slack(
-    queries: Sequence[Query], bank: Bank, limits: npt.NDArray[np.int16], crops: bool
-) -> npt.NDArray[np.int16]:
-    """Per (query, original): the largest (threshold - distance) over the query's picture
-    signals, against the original's whole hash (and its crops when `crops`); >= 0 is a match.
-    `limits` holds the threshold of each picture kind (and CROP's last)."""
+def _measure(queries: Sequence[Query], bank: Bank) -> Distances:
     codes, kinds, owner = _owners(queries)
-    slack = limits[kinds][:, np.newaxis] - hamming(codes, bank.whole)
-    best = _best_per_pair(slack.astype(np.int16), owner, len(queries), "max")
-    if crops:
-        limit = np.minimum(limits[kinds], limits[-1])[:, np.newaxis]
-        crop_slack = (limit - hamming(codes, bank.crops)).astype(np.int16)
-        crop_slack[:, ~bank.crops_ok] = -1000
-        per_original = np.maximum.reduceat(crop_slack, _starts(bank.crop_owner), axis=1)
-        best = np.maximum(best, _best_per_pair(per_original, owner, len(queries), "max"))
-    for i, query in enumerate(queries):
-        if query.gated:
-            best[i] = -1000
-    return best
+    n, n_orig = len(queries), len(bank)
+    to_whole = hamming(codes, bank.whole)
+    picture = np.full((n, n_orig, len(PICTURE_KINDS)), NONE, dtype=np.int16)
+    for k in range(len(PICTURE_KINDS)):
+        rows = kinds == k
+        if rows.any():
+            picture[:, :, k] = _min_per_query(to_whole[rows], owner[rows], n)
+    # CROP: every picture signal against the plain crops; CROP_SMOOTH: the smoothed image
+    to_crops = hamming(codes, bank.crops.reshape(-1, 32)).reshape(len(codes), n_orig, -1)
+    to_crops[:, ~bank.crops_ok] = NONE
+    smooth = _stack([q.smooth for q in queries])
+    to_smooth = hamming(smooth, bank.crops.reshape(-1, 32)).reshape(n, n_orig, -1)
+    to_smooth[:, ~bank.crops_ok] = NONE
+    to_smooth[~np.array([q.smooth_ok for q in queries], dtype=bool)] = NONE
+    crops = np.full((n, n_orig, len(CROP_GROUPS)), NONE, dtype=np.int16)
+    for g, columns in enumerate(bank.crop_groups):
+        if not len(columns):
+            continue
+        if g in SMOOTH_GROUPS:
+            crops[:, :, g] = to_smooth[:, :, columns].min(axis=2)
+        else:
+            crops[:, :, g] = _min_per_query(to_crops[:, :, columns].min(axis=2), owner, n)
+    return Distances(
+        plain=hamming(_stack([q.plain for q in queries]), bank.plain),
+        phash=hamming(_stack([q.phash for q in queries]), bank.phash),
+        picture=picture,
+        crops=crops,
+        grid=grid_distances(queries, bank),
+        gated=np.array([q.gated for q in queries], dtype=bool),
+    )
 
 
-def _starts(owner: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """Where each owner's run starts in a sorted owner array."""
-    return np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-
-
-def grid_distances(queries: Sequence[Query], bank: Bank) -> npt.NDArray[np.int16]:
-    """Per (query, original, label): the distance between the same grid cells (999 where
-    either cell is too flat to count)."""
-    out = np.full((len(queries), len(bank), len(GRID_LABELS)), 999, dtype=np.int16)
+def grid_distances(queries: Sequence[Query], bank: Bank) -> I16:
+    """Per (query, original, label): the distance between the same grid cells (NONE where
+    either cell is too flat to count, or the query is under the gate)."""
+    out = np.full((len(queries), len(bank), len(GRID_LABELS)), NONE, dtype=np.int16)
     for k in range(len(GRID_LABELS)):
         q = np.stack([query.grid[k] for query in queries])
         d = hamming(q, bank.grid[:, k])
         q_ok = np.array([query.grid_ok[k] and not query.gated for query in queries])
-        d[~q_ok] = 999
-        d[:, ~bank.grid_ok[:, k]] = 999
+        d[~q_ok] = NONE
+        d[:, ~bank.grid_ok[:, k]] = NONE
         out[:, :, k] = d
     return out
-
-
-def grid_matches(distances: npt.NDArray[np.int16], limit: int) -> npt.NDArray[np.bool_]:
-    """A grid match, as the matcher makes it: one cell within the threshold, label to label."""
-    matched: npt.NDArray[np.bool_] = (distances <= limit).any(axis=2)
-    return matched
 
 
 Thresholds = dict[WindowKind, int]
@@ -437,12 +506,8 @@ Thresholds = dict[WindowKind, int]
 
 def table_thresholds() -> Thresholds:
     """Each kind's threshold in a bank at the default 31, as the matcher applies it."""
-    kinds = (*PICTURE_KINDS, WindowKind.CROP, WindowKind.GRID)
+    kinds = (*PICTURE_KINDS, WindowKind.CROP, WindowKind.CROP_SMOOTH, WindowKind.GRID)
     return {kind: threshold_for(kind, PDQ_THRESHOLD) for kind in kinds}
-
-
-def _limits(thresholds: Thresholds) -> npt.NDArray[np.int16]:
-    return np.array([thresholds[k] for k in (*PICTURE_KINDS, WindowKind.CROP)], dtype=np.int16)
 
 
 @dataclass(frozen=True)
@@ -467,14 +532,34 @@ PLAIN, PHASH, SHARED, OWN = "plain PDQ", "pHash", "Rempart, shared list", "Rempa
 COLUMNS = (PLAIN, PHASH, SHARED, OWN)
 
 
-def judge(queries: Sequence[Query], bank: Bank, thresholds: Thresholds) -> Verdicts:
-    limits = _limits(thresholds)
-    grid = grid_matches(grid_distances(queries, bank), thresholds[WindowKind.GRID])
+def judge(
+    d: Distances, thresholds: Thresholds, crop_groups: Sequence[int] | None = None
+) -> Verdicts:
+    """The matchers' verdicts, as the matcher makes them: a picture signal within its kind's
+    threshold of the whole hash; any picture signal within CROP's threshold of a registered
+    centre crop, the smoothed image within CROP_SMOOTH's of a smoothed crop (the registered
+    kind's threshold rules, matching.service._pair_threshold), of the crop groups given (all
+    by default); one grid cell within GRID's of the same cell. Nothing for a query under the
+    quality gate."""
+    limits = np.array([thresholds[k] for k in PICTURE_KINDS], dtype=np.int16)
+    open_ = ~d.gated[:, np.newaxis]
+    shared = (d.picture <= limits).any(axis=2) & open_
+    groups = range(len(CROP_GROUPS)) if crop_groups is None else crop_groups
+    crop_limits = np.array(
+        [
+            thresholds[WindowKind.CROP_SMOOTH if g in SMOOTH_GROUPS else WindowKind.CROP]
+            for g in range(len(CROP_GROUPS))
+        ],
+        dtype=np.int16,
+    )
+    chosen = list(groups)
+    cropped = (d.crops[:, :, chosen] <= crop_limits[chosen]).any(axis=2) & open_
+    grid = (d.grid <= thresholds[WindowKind.GRID]).any(axis=2)
     return Verdicts(
-        plain=hamming(_stack([q.plain for q in queries]), bank.plain) <= PDQ_THRESHOLD,
-        phash_distance=hamming(_stack([q.phash for q in queries]), bank.phash),
-        shared=picture_slack(queries, bank, limits, crops=False) >= 0,
-        own=(picture_slack(queries, bank, limits, crops=True) >= 0) | grid,
+        plain=d.plain <= PDQ_THRESHOLD,
+        phash_distance=d.phash,
+        shared=shared,
+        own=shared | cropped | grid,
     )
 
 
@@ -495,20 +580,20 @@ class Outcome:
 
 
 def evaluate(
-    copies: dict[str, list[Query]],
-    distractors: Sequence[Query],
-    bank: Bank,
+    copies: dict[str, Distances],
+    distractors: Distances,
     thresholds: Thresholds,
     phash_threshold: int,
+    crop_groups: Sequence[int] | None = None,
 ) -> Outcome:
     false = {
         c: int(m.sum())
-        for c, m in judge(distractors, bank, thresholds).by_column(phash_threshold).items()
+        for c, m in judge(distractors, thresholds, crop_groups).by_column(phash_threshold).items()
     }
     recall: dict[str, dict[str, float]] = {}
     wrong = dict.fromkeys(COLUMNS, 0)
-    for family, queries in copies.items():
-        matched = judge(queries, bank, thresholds).by_column(phash_threshold)
+    for family, d in copies.items():
+        matched = judge(d, thresholds, crop_groups).by_column(phash_threshold)
         recall[family] = {c: float(np.diag(m).mean()) for c, m in matched.items()}
         for c, m in matched.items():
             wrong[c] += int(m.sum() - np.trace(m))
@@ -520,9 +605,11 @@ def evaluate(
 
 @dataclass(frozen=True)
 class KindStats:
-    """Over (distractor, original) pairs: the smallest distance a kind reaches per pair."""
+    """Over (distractor, original) pairs: the smallest distance a kind reaches per pair,
+    over every registered hash of that kind an original has (`hashes` of them)."""
 
     images: int  # distractors that have a signal of this kind
+    hashes: float  # registered hashes of an original that this kind is matched against
     pairs: int
     minimum: int
     percentiles: dict[str, float]
@@ -531,6 +618,7 @@ class KindStats:
     def to_json(self) -> dict[str, object]:
         return {
             "images": self.images,
+            "hashes_per_original": self.hashes,
             "pairs": self.pairs,
             "min": self.minimum,
             **self.percentiles,
@@ -538,47 +626,63 @@ class KindStats:
         }
 
 
-def calibrate(
-    distractors: Sequence[Query], names: Sequence[str], bank: Bank
-) -> dict[str, KindStats]:
+def calibrate(d: Distances, names: Sequence[str], bank: Bank) -> dict[str, KindStats]:
     """For each kind, the smallest distance it reaches per (distractor, original) pair,
     matched as the matcher matches it: picture windows against the originals' whole hashes;
-    any picture signal against their registration crops (CROP); grid cells against the same
-    cell (GRID, one cell as the matcher needs, and the second-closest cell for the record)."""
-    codes, kinds, owner = _owners(distractors)
-    to_whole = hamming(codes, bank.whole)
-    to_crops = hamming(codes, bank.crops)
-    to_crops[:, ~bank.crops_ok] = 999
-    crop_best = np.minimum.reduceat(to_crops, _starts(bank.crop_owner), axis=1)
-    n = len(distractors)
+    any picture signal against the original's centre crops (CROP); the smoothed image
+    against every smoothed crop of the original (CROP_SMOOTH: the more crops an original
+    has, the closer its nearest one comes by chance, and the per-pair minimum over all of
+    them is what a threshold must stay under; each group of crops is shown too); grid cells
+    against the same cell (GRID, one cell as the matcher needs, and the second-closest cell
+    for the record). The quality gate on the whole image is not applied: every signal
+    counts."""
+    n = len(names)
     report: dict[str, KindStats] = {}
     for k, kind in enumerate(PICTURE_KINDS):
-        rows = kinds == k
-        if rows.any():
-            per_pair = _best_per_pair(to_whole[rows], owner[rows], n, "min")
-            report[kind.value] = _stats(per_pair, names, int(np.unique(owner[rows]).size))
-    report[WindowKind.CROP.value] = _stats(_best_per_pair(crop_best, owner, n, "min"), names, n)
-    grid = np.sort(grid_distances(distractors, bank), axis=2)
-    report[WindowKind.GRID.value] = _stats(grid[:, :, 0], names, n)
-    report[SECOND_CELL] = _stats(grid[:, :, 1], names, n)
+        per_pair = d.picture[:, :, k]
+        images = int((per_pair < NONE).any(axis=1).sum())
+        if images:
+            report[kind.value] = _stats(per_pair, names, images, 1)
+
+    def registered(groups: Sequence[int]) -> float:
+        columns = np.concatenate([bank.crop_groups[g] for g in groups])
+        return float(bank.crops_ok[:, columns].sum(axis=1).mean())
+
+    report[WindowKind.CROP.value] = _stats(d.crops[:, :, 0], names, n, registered([0]))
+    smoothed = int((d.crops[:, :, list(SMOOTH_GROUPS)] < NONE).any(axis=(1, 2)).sum())
+    report[WindowKind.CROP_SMOOTH.value] = _stats(
+        d.crops[:, :, list(SMOOTH_GROUPS)].min(axis=2), names, smoothed, registered(SMOOTH_GROUPS)
+    )
+    for g in SMOOTH_GROUPS:
+        report[f"{CROP_PREFIX}{CROP_GROUPS[g]}"] = _stats(
+            d.crops[:, :, g], names, smoothed, registered([g])
+        )
+    grid = np.sort(d.grid, axis=2)
+    cells = float(bank.grid_ok.sum(axis=1).mean())
+    report[WindowKind.GRID.value] = _stats(grid[:, :, 0], names, n, cells)
+    report[SECOND_CELL] = _stats(grid[:, :, 1], names, n, cells)
     return report
 
 
 SECOND_CELL = "grid, second-closest cell"
+CROP_PREFIX = "crop_smooth: "
 
 
-def _stats(per_pair: npt.NDArray[np.int16], names: Sequence[str], images: int) -> KindStats:
-    valid = (per_pair >= 0) & (per_pair < 999)
+def _stats(
+    per_pair: npt.NDArray[np.int16], names: Sequence[str], images: int, hashes: float
+) -> KindStats:
+    valid = per_pair < NONE
     values = per_pair[valid]
     i, j = np.unravel_index(np.where(valid, per_pair, 9999).argmin(), per_pair.shape)
     return KindStats(
         images=images,
+        hashes=round(hashes, 1),
         pairs=int(values.size),
         minimum=int(values.min()),
         percentiles={
             f"p{q}%": float(np.percentile(values, q)) for q in (0.001, 0.01, 0.1, 1.0, 50.0)
         },
-        closest=f"{names[i]} vs original {j} ({_style(int(j))})",
+        closest=f"{names[int(i)]} vs original {j} ({_style(int(j))})",
     )
 
 
@@ -661,8 +765,42 @@ def costs_at_1080p(seeds: int) -> dict[str, dict[str, str | float]]:
         width, height = Image.open(io.BytesIO(images[0])).size
         out[name] = {
             "size": f"{width}x{height}",
-            "find_ms": float(np.median([f for f, _ in runs])),
-            "hash_ms": float(np.median([h for _, h in runs])),
+            "find_ms": float(np.median([f for f, _, _ in runs])),
+            "hash_ms": float(np.median([h for _, h, _ in runs])),
+            "smooth_ms": float(np.median([m for _, _, m in runs])),
+        }
+    return out
+
+
+def registration_costs(seeds: int) -> dict[str, dict[str, str | float]]:
+    """hash_image_bytes as `bank add` calls it (crops and grid cells, Windows.CROPS | GRID)
+    beside the whole image's hash alone, on the bench's originals and on larger photos
+    (median of 3 runs per image, one core); and the hashes stored per item."""
+    cases = {
+        "bench original": [_jpeg(_original(s)) for s in range(seeds)],
+        "photo 1920x1080": [web_jpeg(s) for s in range(seeds)],
+        "photo 4032x3024": [web_jpeg(s, 4032, 3024) for s in range(max(1, seeds // 2))],
+    }
+    extras = Windows.CROPS | Windows.GRID
+    out: dict[str, dict[str, str | float]] = {}
+    for name, images in cases.items():
+        plain, registered, stored = [], [], []
+        for data in images:
+            for _ in range(3):
+                started = time.perf_counter()
+                hash_image_bytes(data)
+                plain.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                hashes = hash_image_bytes(data, windows=extras)
+                registered.append(time.perf_counter() - started)
+            kept = [w for w in hashes.windows if w.variants[0].quality >= QUALITY_MIN]
+            stored.append(1 + len(kept))
+        width, height = Image.open(io.BytesIO(images[0])).size
+        out[name] = {
+            "size": f"{width}x{height}",
+            "whole_ms": float(np.median(plain)) * 1000,
+            "with_extras_ms": float(np.median(registered)) * 1000,
+            "stored_hashes": float(np.mean(stored)),
         }
     return out
 
@@ -684,12 +822,16 @@ def main() -> None:
     parser.add_argument("--distractors", type=int, default=3000, help="plain, and as many altered")
     parser.add_argument("--quick", action="store_true", help="30 originals, 300 + 300 distractors")
     parser.add_argument("--calibrate", action="store_true", help="propose per-kind thresholds")
+    parser.add_argument("--shifts", action="store_true", help="PDQ distance against crop shift")
     parser.add_argument("--workers", type=int, default=multiprocessing.cpu_count())
     args = parser.parse_args()
     n_orig, n_dist = (30, 300) if args.quick else (args.originals, args.distractors)
     started = time.time()
     pool = multiprocessing.Pool(args.workers) if args.workers > 1 else None
     try:
+        if args.shifts:
+            run_shifts(pool, n_orig, started)
+            return
         bank = Bank.of(_map(pool, _reference_job, list(range(n_orig))))
         if args.calibrate:
             run_calibration(pool, bank, n_dist, started)
@@ -700,34 +842,90 @@ def main() -> None:
             pool.close()
 
 
+SHIFTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)  # percent of each side
+ShiftRow = dict[str, list[int]]  # "plain x", "plain xy", "smooth x", "smooth xy" -> per shift
+
+
+def _shift_job(seed: int) -> tuple[str, ShiftRow]:
+    """One original's distances: its 80% crop at (10%, 10%), re-uploaded (JPEG q85), against
+    the same crop of the registered original moved by each shift along x, and along both
+    axes at once, hashed plainly and smoothed (as CROP and CROP_SMOOTH are)."""
+    image = _original(seed)
+    w, h = image.size
+    luma = decode_luma(_jpeg(image)).luma
+    left, top, width, height = w // 10, h // 10, round(w * 0.8), round(h * 0.8)
+    copy = decode_luma(_jpeg(image.crop((left, top, left + width, top + height)), 85)).luma
+    plain = pdq_from_luma(copy).hash
+    smooth = pdq_from_luma(smooth_windows(copy)[0].crop(copy)).hash
+    row: ShiftRow = {f"{how} {axes}": [] for how in ("plain", "smooth") for axes in ("x", "xy")}
+    for shift in SHIFTS:
+        dx, dy = round(w * shift / 100), round(h * shift / 100)
+        for axes, (x, y) in (("x", (left + dx, top)), ("xy", (left + dx, top + dy))):
+            window = Window(WindowKind.CROP, x, y, x + width, y + height)
+            moved = pdq_from_luma(window.crop(luma)).hash
+            row[f"plain {axes}"].append(plain.distance(moved))
+            smoothed = pdq_from_luma(replace(window, smooth=True).crop(luma)).hash
+            row[f"smooth {axes}"].append(smooth.distance(smoothed))
+    return _style(seed), row
+
+
+def run_shifts(pool: Pool | None, n_orig: int, started: float) -> None:
+    rows = _map(pool, _shift_job, list(range(n_orig)))
+    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    print(
+        f"PDQ bits between an 80% crop (re-uploaded) and the same crop moved by s% of each side, "
+        f"{n_orig} originals, median / 90th percentile, {time.time() - started:.0f} s"
+    )
+    print(f"{'styles':12s} {'hashed':8s} {'moved':6s}" + "".join(f"{s:>10.1f}%" for s in SHIFTS))
+    for group in ("text", "other"):
+        chosen = [r for style, r in rows if (style == "text") == (group == "text")]
+        out[group] = {}
+        for key in chosen[0]:
+            values = np.array([r[key] for r in chosen])
+            median, p90 = np.median(values, axis=0), np.percentile(values, 90, axis=0)
+            out[group][key] = {"median": median.tolist(), "p90": p90.tolist()}
+            how, axes = key.split()
+            moved = "x" if axes == "x" else "x & y"
+            print(
+                f"{group + f' ({len(chosen)})':12s} {how:8s} {moved:6s}"
+                + "".join(f"{m:>6.0f} /{p:3.0f}" for m, p in zip(median, p90, strict=True))
+            )
+    _write(
+        "robustness-shifts.json",
+        {"originals": n_orig, "shifts_percent": list(SHIFTS), "distances": out},
+    )
+
+
 def run_calibration(pool: Pool | None, bank: Bank, n_dist: int, started: float) -> None:
     jobs = distractor_jobs(2 * 10**6, n_dist)
-    distractors = _map(pool, _distractor_job, jobs)
+    distractors = Distances.of(_map(pool, _distractor_job, jobs), bank)
     report = calibrate(distractors, [_job_name(j) for j in jobs], bank)
     proposed = propose(report)
     print(
-        f"calibration: {len(bank)} originals, {len(distractors)} distractors ({n_dist} plain, "
+        f"calibration: {len(bank)} originals, {len(jobs)} distractors ({n_dist} plain, "
         f"{n_dist} altered by the families; seeds from 2,000,000, not the bench's), "
-        f"{len(bank) * len(distractors):,} pairs, margin {MARGIN} bits, "
+        f"{len(bank) * len(jobs):,} pairs, margin {MARGIN} bits, "
         f"{time.time() - started:.0f} s"
     )
     print(
-        f"{'kind':26s} {'images':>6s} {'pairs':>9s} {'min':>4s} {'p0.001%':>8s} {'p0.01%':>7s} "
-        f"{'p0.1%':>6s} {'p1%':>5s} {'p50%':>5s} {'proposed':>8s} {'table':>6s}  closest"
+        f"{'kind':26s} {'images':>6s} {'hashes':>6s} {'pairs':>9s} {'min':>4s} {'p0.001%':>8s} "
+        f"{'p0.01%':>7s} {'p0.1%':>6s} {'p1%':>5s} {'p50%':>5s} {'proposed':>8s} {'table':>6s}"
+        "  closest"
     )
     for kind, stats in report.items():
         p = stats.percentiles
         table = THRESHOLDS.get(WindowKind(kind), "") if kind in set(WindowKind) else ""
         print(
-            f"{kind:26s} {stats.images:6d} {stats.pairs:9,d} {stats.minimum:4d} "
-            f"{p['p0.001%']:8.1f} {p['p0.01%']:7.1f} {p['p0.1%']:6.1f} {p['p1.0%']:5.1f} "
-            f"{p['p50.0%']:5.1f} {proposed[kind]:8d} {table!s:>6s}  {stats.closest}"
+            f"{kind:26s} {stats.images:6d} {stats.hashes:6.1f} {stats.pairs:9,d} "
+            f"{stats.minimum:4d} {p['p0.001%']:8.1f} {p['p0.01%']:7.1f} {p['p0.1%']:6.1f} "
+            f"{p['p1.0%']:5.1f} {p['p50.0%']:5.1f} {proposed[kind]:8d} {table!s:>6s}  "
+            f"{stats.closest}"
         )
     _write(
         "robustness-calibration.json",
         {
             "originals": len(bank),
-            "distractors": len(distractors),
+            "distractors": len(jobs),
             "margin": MARGIN,
             "kinds": {k: {**v.to_json(), "proposed": proposed[k]} for k, v in report.items()},
             "seconds": round(time.time() - started, 1),
@@ -736,30 +934,37 @@ def run_calibration(pool: Pool | None, bank: Bank, n_dist: int, started: float) 
 
 
 def run_bench(pool: Pool | None, bank: Bank, n_dist: int, started: float, *, quick: bool) -> None:
-    distractors = _map(pool, _distractor_job, distractor_jobs(10**6, n_dist))
-    phash_to_distractors = hamming(_stack([q.phash for q in distractors]), bank.phash)
-    phash_threshold = int(phash_to_distractors.min()) - 1  # the largest with no false match
-    copies: dict[str, list[Query]] = {}
+    distractor_queries = _map(pool, _distractor_job, distractor_jobs(10**6, n_dist))
+    distractors = Distances.of(distractor_queries, bank)
+    phash_threshold = int(distractors.phash.min()) - 1  # the largest with no false match
+    copies: dict[str, Distances] = {}
+    costs: list[tuple[float, float, float]] = []
     for family in (*FAMILIES, *EXTRA_FAMILIES):
-        copies[family] = _map(pool, _copy_job, [(family, s) for s in range(len(bank))])
+        queries = _map(pool, _copy_job, [(family, s) for s in range(len(bank))])
+        copies[family] = Distances.of(queries, bank)
+        costs += [(q.find_ms, q.hash_ms, q.smooth_ms) for q in queries]
         print(f"  hashed {family}", flush=True)
     thresholds = table_thresholds()
-    outcome = evaluate(copies, distractors, bank, thresholds, phash_threshold)
+    outcome = evaluate(copies, distractors, thresholds, phash_threshold)
     alternatives = {
-        name: evaluate(copies, distractors, bank, alt, phash_threshold)
-        for name, alt in _alternatives(thresholds).items()
+        name: evaluate(copies, distractors, alt, phash_threshold, groups)
+        for name, (alt, groups) in _alternatives(thresholds).items()
     }
-    costs = [(q.find_ms, q.hash_ms) for qs in copies.values() for q in qs]
     at_1080p = costs_at_1080p(4 if quick else 10)
-    _print_table(outcome, phash_threshold, len(bank), len(distractors), started)
+    registration = registration_costs(2 if quick else 6)
+    stored = bank.stored_per_item()
+    _print_table(outcome, phash_threshold, len(bank), n_dist * 2, started)
     _print_alternatives(alternatives)
+    crop_styles = _crop_recall_by_style(copies, thresholds, len(bank))
+    _print_crop_styles(crop_styles)
     _print_costs(costs, at_1080p)
+    _print_registration(registration, stored, bank)
     _write(
         "robustness.json",
         {
             "originals": len(bank),
-            "distractors": len(distractors),
-            "pairs": len(bank) * len(distractors),
+            "distractors": n_dist * 2,
+            "pairs": len(bank) * n_dist * 2,
             "thresholds": {k.value: v for k, v in thresholds.items()},
             "phash_threshold": phash_threshold,
             "recall": outcome.recall,
@@ -767,6 +972,7 @@ def run_bench(pool: Pool | None, bank: Bank, n_dist: int, started: float, *, qui
             "worst_family": {c: outcome.worst(c) for c in COLUMNS},
             "false_matches": outcome.false,
             "copies_matching_another_original": outcome.wrong_original,
+            "own_intake_crop_recall_by_style": crop_styles,
             "alternatives": {
                 name: {
                     "mean_recall": {c: o.mean(c) for c in (SHARED, OWN)},
@@ -777,24 +983,40 @@ def run_bench(pool: Pool | None, bank: Bank, n_dist: int, started: float, *, qui
                 for name, o in alternatives.items()
             },
             "cost_ms": {
-                "find_windows_mean": float(np.mean([f for f, _ in costs])),
-                "find_windows_p95": float(np.percentile([f for f, _ in costs], 95)),
-                "hash_windows_mean": float(np.mean([h for _, h in costs])),
+                "find_windows_mean": float(np.mean([f for f, _, _ in costs])),
+                "find_windows_p95": float(np.percentile([f for f, _, _ in costs], 95)),
+                "hash_windows_mean": float(np.mean([h for _, h, _ in costs])),
+                "smooth_mean": float(np.mean([m for _, _, m in costs])),
                 "at_1080p": at_1080p,
+            },
+            "registration": {
+                "crops_per_item": {
+                    group: len(bank.crop_groups[g]) for g, group in enumerate(CROP_GROUPS)
+                },
+                "stored_hashes_per_item": {
+                    "mean": float(stored.mean()),
+                    "min": int(stored.min()),
+                    "max": int(stored.max()),
+                },
+                "cost": registration,
             },
             "seconds": round(time.time() - started, 1),
         },
     )
 
 
-def _alternatives(thresholds: Thresholds) -> dict[str, Thresholds]:
-    """Threshold sets shown for the record, not applied: every kind at the bank's 31, and
+def _alternatives(thresholds: Thresholds) -> dict[str, tuple[Thresholds, Sequence[int] | None]]:
+    """Threshold sets and crop groups shown for the record, not applied: every kind at the
+    bank's 31; the centre crops alone (what own intake registered before the lattices);
     WHOLE at what the last calibration proposed for it."""
-    out = {"every kind at 31": dict.fromkeys(thresholds, PDQ_THRESHOLD)}
+    out: dict[str, tuple[Thresholds, Sequence[int] | None]] = {
+        "every kind at 31": (dict.fromkeys(thresholds, PDQ_THRESHOLD), None),
+        "centre crops only (no lattices)": (thresholds, (0,)),
+    }
     path = ROOT / "bench" / "results" / "robustness-calibration.json"
     if path.exists():
         whole = int(json.loads(path.read_text())["kinds"]["whole"]["proposed"])
-        out[f"WHOLE at its calibrated {whole}"] = {**thresholds, WindowKind.WHOLE: whole}
+        out[f"WHOLE at its calibrated {whole}"] = ({**thresholds, WindowKind.WHOLE: whole}, None)
     return out
 
 
@@ -836,19 +1058,60 @@ def _print_alternatives(alternatives: dict[str, Outcome]) -> None:
 
 
 def _print_costs(
-    costs: list[tuple[float, float]], at_1080p: dict[str, dict[str, str | float]]
+    costs: list[tuple[float, float, float]], at_1080p: dict[str, dict[str, str | float]]
 ) -> None:
-    finds = [f for f, _ in costs]
-    hashes = [h for _, h in costs]
+    finds = [f for f, _, _ in costs]
+    hashes = [h for _, h, _ in costs]
+    smooths = [m for _, _, m in costs]
     print(
         f"\ncost per query, one core (bench copies): find_windows {np.mean(finds):.2f} ms mean, "
         f"{np.percentile(finds, 95):.2f} ms p95; hashing the windows found "
-        f"{np.mean(hashes):.2f} ms mean"
+        f"{np.mean(hashes):.2f} ms mean; the smoothed image {np.mean(smooths):.2f} ms mean"
     )
     for name, row in at_1080p.items():
         print(
             f"  1080p {name:20s} {row['size']!s:>10s}: find_windows {row['find_ms']:.2f} ms, "
-            f"hashing its windows {row['hash_ms']:.2f} ms"
+            f"hashing its windows {row['hash_ms']:.2f} ms, smoothed {row['smooth_ms']:.2f} ms"
+        )
+
+
+def _crop_recall_by_style(
+    copies: dict[str, Distances], thresholds: Thresholds, n_orig: int
+) -> dict[str, dict[str, float]]:
+    """Own intake's recall on the crop families, per style of picture (pages of text are
+    where plain PDQ gives way), and with the centre crops alone."""
+    styles = np.array([_style(seed) for seed in range(n_orig)])
+    out: dict[str, dict[str, float]] = {}
+    for family, d in copies.items():
+        if not family.startswith("crop"):
+            continue
+        found = np.diag(judge(d, thresholds).own)
+        centre = np.diag(judge(d, thresholds, (0,)).own)
+        out[family] = {style: float(found[styles == style].mean()) for style in STYLES}
+        out[family]["centre crops alone"] = float(centre.mean())
+    return out
+
+
+def _print_crop_styles(crop_styles: dict[str, dict[str, float]]) -> None:
+    print("\nown intake, crop families by style (and with the centre crops alone):")
+    for family, row in crop_styles.items():
+        print(f"  {family:36s} " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
+
+
+def _print_registration(
+    registration: dict[str, dict[str, str | float]], stored: npt.NDArray[np.int64], bank: Bank
+) -> None:
+    groups = ", ".join(f"{group} {len(bank.crop_groups[g])}" for g, group in enumerate(CROP_GROUPS))
+    print(
+        f"\nregistration (own intake): {bank.crops.shape[1]} crops ({groups}) and 9 grid cells; "
+        f"hashes stored per item (its own, and the extras of quality >= {QUALITY_MIN}): "
+        f"mean {stored.mean():.1f}, min {stored.min()}, max {stored.max()}"
+    )
+    for name, row in registration.items():
+        print(
+            f"  {name:16s} {row['size']!s:>10s}: whole image {row['whole_ms']:.1f} ms, "
+            f"with crops and cells {row['with_extras_ms']:.1f} ms, "
+            f"{row['stored_hashes']:.1f} hashes stored"
         )
 
 

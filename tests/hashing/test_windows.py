@@ -1,5 +1,6 @@
 import io
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,17 +18,20 @@ from rempart.hashing.windows import (
     find_windows,
     grid_windows,
     registration_crops,
+    smooth_windows,
     split_collage,
     trim_flat_borders,
+    window_pixels,
 )
+from rempart.matching.calibration import threshold_for
 from rempart.samples import neutral_image
 
 Colour = tuple[int, int, int]
 
 
-def _luma_of(img: Image.Image, fmt: str = "JPEG") -> np.ndarray:
+def _luma_of(img: Image.Image, fmt: str = "JPEG", quality: int = 85) -> np.ndarray:
     buf = io.BytesIO()
-    img.convert("RGB").save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    img.convert("RGB").save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
     return np.asarray(decode_luma(buf.getvalue()).luma)
 
 
@@ -291,13 +295,89 @@ def test_stickers_leave_clean_grid_cells_that_hash_as_the_originals_do() -> None
     assert pdq_from_luma(original).hash.distance(pdq_from_luma(copy).hash) > 31
 
 
-def test_registration_crops_are_the_centre_ninety_and_eighty_percent() -> None:
+def test_registration_crops_keep_the_centre_crops_and_add_smoothed_lattices() -> None:
     crops = registration_crops(np.zeros((360, 480), dtype=np.uint8))
-    assert [(c.kind, c.label) for c in crops] == [
-        (WindowKind.CROP, "centre-90"),
-        (WindowKind.CROP, "centre-80"),
+    assert len(crops) == 67
+    assert len({(c.kind, c.label) for c in crops}) == len({(c.box, c.smooth) for c in crops}) == 67
+    # items registered before the lattices keep matching the same centre crops, unsmoothed
+    assert [(c.kind, c.label, c.box, c.smooth) for c in crops[:2]] == [
+        (WindowKind.CROP, "centre-90", (24, 18, 456, 342), False),
+        (WindowKind.CROP, "centre-80", (48, 36, 432, 324), False),
     ]
-    assert crops[0].box == (24, 18, 456, 342) and crops[1].box == (48, 36, 432, 324)
+    rest = crops[2:]
+    assert all(c.kind is WindowKind.CROP_SMOOTH and c.smooth for c in rest)
+    by_label = {c.label: c.box for c in rest}
+    assert sum(label.startswith("80-") for label in by_label) == 49
+    assert by_label["80-x1.4-y18.6"] == (7, 67, 391, 355)
+    assert by_label["80-x10.0-y10.0"] == (48, 36, 432, 324)
+    assert sum(label.startswith("border-") for label in by_label) == 16
+    assert by_label["border-3.5-6.5-6.5-3.5"] == (17, 23, 449, 347)
+
+
+def test_every_eighty_percent_crop_has_a_registered_one_within_one_and_a_half_percent() -> None:
+    crops = registration_crops(np.zeros((360, 480), dtype=np.uint8))
+    lattice = [c.box for c in crops if c.label.startswith("80-")]
+    assert {(r - left, b - t) for left, t, r, b in lattice} == {(384, 288)}
+    for left in range(0, 97):  # every offset of an 80% crop, in pixels
+        assert min(abs(left - box[0]) for box in lattice) <= 0.0143 * 480 + 1
+    for top in range(0, 73):
+        assert min(abs(top - box[1]) for box in lattice) <= 0.0143 * 360 + 1
+
+
+def test_smoothing_makes_a_page_of_text_tolerate_a_shift_of_a_few_pixels() -> None:
+    """PDQ's own box filters let a page's strokes alias: a crop moved by 1-3 pixels is tens
+    of bits away. Smoothed on both sides, it moves by a few bits a pixel, as a photo does."""
+    luma = _luma_of(neutral_image(5, 480, 360, style="text"), quality=90)
+    copy = _luma_of(Image.fromarray(luma[30:318, 40:424]))  # the 80% crop, as re-uploaded
+    moved = [Window(WindowKind.CROP, 40 + d, 30, 424 + d, 318) for d in (1, 2, 3)]
+    plain = [pdq_from_luma(copy).hash.distance(pdq_from_luma(w.crop(luma)).hash) for w in moved]
+    query = pdq_from_luma(smooth_windows(copy)[0].crop(copy)).hash
+    smoothed = [
+        query.distance(pdq_from_luma(replace(w, smooth=True).crop(luma)).hash) for w in moved
+    ]
+    assert min(plain) > 30
+    assert max(smoothed) <= 24
+
+
+def test_window_pixels_shares_the_work_and_gives_what_crop_gives() -> None:
+    luma = _luma_of(neutral_image(6, 1200, 800, style="landscape"))
+    windows = (*registration_crops(luma), *smooth_windows(luma), *grid_windows(luma))
+    for window, pixels in zip(windows, window_pixels(luma, windows), strict=True):
+        assert np.array_equal(pixels, window.crop(luma))
+        if window.smooth:
+            assert pixels.shape == (64, 64) and pixels.dtype == np.float32
+
+
+@pytest.mark.parametrize("style", ["shapes", "landscape", "texture", "graphic", "text"])
+def test_crops_cut_anywhere_land_near_a_registered_crop(style: str) -> None:
+    """Off-centre 80% crops (between lattice points) and uneven borders of 2-8%, smoothed,
+    come within CROP_SMOOTH's threshold of a registered smoothed crop; the centre crops
+    alone leave them far off. An unrelated picture stays far from every registered crop."""
+    img = neutral_image(3, 480, 360, style=style)
+    luma = _luma_of(img, quality=90)
+    crops = registration_crops(luma)
+    hashes = [pdq_from_luma(p).hash for p in window_pixels(luma, crops)]
+    smoothed = [h for c, h in zip(crops, hashes, strict=True) if c.smooth]
+    centre = [h for c, h in zip(crops, hashes, strict=True) if not c.smooth]
+    limit = threshold_for(WindowKind.CROP_SMOOTH, 31)
+    for copy in (
+        _cut(img, 0.05, 0.15, 0.15, 0.05),  # 80%, 0.75% and 0.71% off the lattice
+        _cut(img, 0.186, 0.02, 0.014, 0.18),
+        _cut(img, 0.025, 0.075, 0.05, 0.03),  # uneven borders
+    ):
+        query = _luma_of(copy)
+        smooth = pdq_from_luma(smooth_windows(query)[0].crop(query)).hash
+        assert min(smooth.distance(h) for h in smoothed) <= limit
+        plain = pdq_from_luma(query).hash
+        assert min(plain.distance(h) for h in centre) > threshold_for(WindowKind.CROP, 31)
+    other = _luma_of(neutral_image(103, 480, 360, style=style))
+    unrelated = pdq_from_luma(smooth_windows(other)[0].crop(other)).hash
+    assert min(unrelated.distance(h) for h in smoothed) > limit + 32
+
+
+def _cut(img: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = img.size
+    return img.crop((round(w * left), round(h * top), w - round(w * right), h - round(h * bottom)))
 
 
 # -------------------------------------------------------------------------- find_windows

@@ -47,11 +47,12 @@ class Windows(Flag):
     GRID = auto()  # fixed sub-windows, matched position to position, against overlays
     FACES = auto()  # face regions and the picture with faces blanked
     CROPS = auto()  # registration only: crops of the original, against cropped copies
+    SMOOTH = auto()  # query only: the whole image smoothed, against the smoothed crops
 
 
 # Kinds hashed in their 8 variants when asked for: a copy may be mirrored or turned. Grid
-# cells and crops are compared in the original orientation only (a turned copy's cells are
-# other cells).
+# cells, crops and the smoothed image are compared in the original orientation only (a
+# turned copy's cells are other cells).
 _TURNABLE = Windows.PICTURE | Windows.FACES
 
 
@@ -118,15 +119,18 @@ def _window_hashes(
         found += [(Windows.PICTURE, w) for w in window_search.find_windows(luma)]
     if Windows.CROPS in wanted:
         found += [(Windows.CROPS, w) for w in window_search.registration_crops(luma)]
+    if Windows.SMOOTH in wanted:
+        found += [(Windows.SMOOTH, w) for w in window_search.smooth_windows(luma)]
     if Windows.GRID in wanted:
         found += [(Windows.GRID, w) for w in window_search.grid_windows(luma)]
     if Windows.FACES in wanted:
         from rempart.hashing.faces import face_windows  # OpenCV loads only when asked
 
         found += [(Windows.FACES, w) for w in face_windows(luma)]
+    pixels = window_search.window_pixels(luma, (w for _, w in found))
     return tuple(
-        WindowHashes(w, _signals(w.crop(luma), dihedral and bool(group & _TURNABLE)))
-        for group, w in found
+        WindowHashes(w, _signals(p, dihedral and bool(group & _TURNABLE)))
+        for (group, w), p in zip(found, pixels, strict=True)
     )
 
 

@@ -1,16 +1,19 @@
 """Query windows: the parts of a fetched image worth hashing besides the whole of it.
 
 Owns finding them in a luma array (borders, caption bars, the photo in a screenshot, collage
-cells, a slight rotation) and the fixed grid and crop windows both sides may hash. Pure: arrays
-in, boxes out; it must not decode, hash or match (thresholds live in matching.calibration).
+cells, a slight rotation), the fixed grid and crop windows both sides may hash, and the pixels
+each window is hashed from (cut out, turned upright, smoothed). Pure: arrays in, boxes and
+arrays out; it must not decode, hash or match (thresholds live in matching.calibration).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,9 +27,14 @@ __all__ = [
     "find_windows",
     "grid_windows",
     "registration_crops",
+    "smooth_windows",
     "split_collage",
     "trim_flat_borders",
+    "window_pixels",
 ]
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PilImage
 
 Luma = npt.NDArray[np.generic]
 Pixels = npt.NDArray[np.float32]
@@ -79,6 +87,18 @@ _MIN_OUTLINE_FIT = 0.5
 _UPRIGHT_SIDE = 384
 # Two windows this alike cost one hash.
 _SAME_WINDOW_IOU = 0.97
+# Registration crops (see registration_crops): 80% crops at offsets of 0-20% of each side,
+# 7 per side (spacing 20/7 = 2.86%, the middle one centred), and crops whose four margins are
+# each one of these (percent of the side).
+_CROP_SPAN = 20.0
+_CROP_STEPS = 7
+_CROP_OFFSETS = tuple((i + 0.5) * _CROP_SPAN / _CROP_STEPS for i in range(_CROP_STEPS))
+_BORDER_MARGINS = (3.5, 6.5)
+# Smoothed windows (see Window.smooth): the image is first reduced by block means so that its
+# long side is at most this, then each window is resampled to PDQ's 64 x 64 with a filter
+# that leaves nothing finer than that grid can hold.
+_SMOOTH_SIDE = 512
+_SMOOTH_SIZE = 64
 
 
 class WindowKind(StrEnum):
@@ -94,8 +114,11 @@ class WindowKind(StrEnum):
     DESKEWED = "deskewed"  # a slightly rotated copy turned back upright (angle != 0)
     # both sides, matched only against the same kind at the same `label`
     GRID = "grid"  # a fixed sub-window (label says which), against stickers and overlays
+    # query side, matched only against CROP_SMOOTH
+    SMOOTH = "smooth"  # the whole image, smoothed (see Window.smooth)
     # registration side
     CROP = "crop"  # a crop of the original (label says which), against cropped copies
+    CROP_SMOOTH = "crop_smooth"  # a crop, smoothed (label says which), against SMOOTH
     FACE = "face"  # a face with some context around it (label: its index)
     FACE_BLANKED = "face_blanked"  # the whole image with its faces filled flat
 
@@ -109,6 +132,14 @@ class Window:
     rectangle inside it. `blank` boxes are filled with the window's mean luma before cropping
     (faces, for FACE_BLANKED). `label` tells windows of one kind apart where position matters
     (GRID and CROP cells, faces).
+
+    `smooth` windows are resampled to 64 x 64 pixels with an anti-aliasing (bicubic)
+    filter before hashing, after the image is reduced by block means to at most 512 pixels
+    on its long side. PDQ reduces any image to 64 x 64 with two narrow box filters, which let
+    fine detail alias: on a page of text, moving a crop by half a percent of its side (two
+    pixels at 480) costs ~78 bits. Smoothed, it costs ~12, as on a photograph, which keeps
+    its tolerance (bench/robustness.py --shifts). Both sides must smooth alike: a smoothed
+    hash is only ever compared with another (SMOOTH against CROP_SMOOTH).
     """
 
     kind: WindowKind
@@ -119,6 +150,7 @@ class Window:
     angle: float = 0.0
     blank: tuple[tuple[int, int, int, int], ...] = ()
     label: str = ""
+    smooth: bool = False
 
     @property
     def box(self) -> Box:
@@ -126,7 +158,10 @@ class Window:
 
     def crop(self, luma: Luma) -> Luma:
         """The window's pixels, turned upright when `angle` is set (then float32, resampled
-        to at most 384 pixels on the long side)."""
+        to at most 384 pixels on the long side), smoothed when `smooth` is (then float32,
+        64 x 64; window_pixels shares the work between windows)."""
+        if self.smooth:
+            return _Reduced.of(luma).smoothed(self.box)
         if self.blank:
             filled = np.array(luma, copy=True)
             fill = filled.mean()
@@ -136,6 +171,17 @@ class Window:
         if self.angle:
             return _upright(luma, self.box, self.angle)
         return luma[self.top : self.bottom, self.left : self.right]
+
+
+def window_pixels(luma: Luma, windows: Iterable[Window]) -> Iterator[Luma]:
+    """crop() of each window, in order, reducing the image once for all smoothed windows."""
+    reduced: _Reduced | None = None
+    for window in windows:
+        if window.smooth:
+            reduced = reduced or _Reduced.of(luma)
+            yield reduced.smoothed(window.box)
+        else:
+            yield window.crop(luma)
 
 
 # ------------------------------------------------------------------------ the entry point
@@ -248,18 +294,47 @@ def grid_windows(luma: Luma) -> tuple[Window, ...]:
 
 
 def registration_crops(luma: Luma) -> tuple[Window, ...]:
-    """CROP: crops of an original that Rempart's own intake stores beside its hash, matched
-    against a query's picture windows to catch cropped copies.
+    """Crops of an original that Rempart's own intake stores beside its hash, against cropped
+    copies. 67 crops, in this order:
 
-    The centre 90% and 80% (labels centre-90, centre-80): PDQ tolerates little shift (a 1.5%
-    shift of a crop already costs about 34 bits), so off-centre crops would have to be
-    registered every few pixels to help; they are not.
+    * CROP, hashed as they are, matched against every picture hash of a query (its 8
+      variants too): the centre 90% and 80% (labels centre-90, centre-80);
+    * CROP_SMOOTH, smoothed (see Window), matched against the query's SMOOTH hash: 80% x 80%
+      crops whose left and top offsets run over a 7 x 7 lattice covering 0-20% of each side
+      (labels 80-x{left}-y{top}, in percent), against an 80% crop taken anywhere; then crops
+      with each of the four margins 3.5% or 6.5% (labels
+      border-{left}-{top}-{right}-{bottom}), against uneven borders of 2-8%.
+
+    PDQ tolerates little shift: moving an 80% crop by 1% of a side costs ~30 bits, by 1.5%
+    ~42, by 1% of both sides ~44 (median over generated pictures, bench/robustness.py
+    --shifts), so a registered crop must lie within ~1.5% of any crop to catch it. The
+    lattice spacing of 2.86% leaves at most 1.43% on each axis (2.0% at a cell's corner);
+    moving a single border costs about half what a shift does, so borders 3% apart suffice.
+    Smoothing keeps pages of fine text within the same tolerance (see Window.smooth and
+    docs/matching.md for the measured curves).
     """
     height, width = luma.shape[:2]
-    return tuple(
+    crops = [
         Window(WindowKind.CROP, *_centred(width, height, share), label=f"centre-{share}")
         for share in (90, 80)
-    )
+    ]
+    for top in _CROP_OFFSETS:
+        for left in _CROP_OFFSETS:
+            box = _margins_box(width, height, left, top, _CROP_SPAN - left, _CROP_SPAN - top)
+            label = f"80-x{left:.1f}-y{top:.1f}"
+            crops.append(Window(WindowKind.CROP_SMOOTH, *box, label=label, smooth=True))
+    for margins in itertools.product(_BORDER_MARGINS, repeat=4):
+        box = _margins_box(width, height, *margins)
+        label = "border-" + "-".join(f"{m:.1f}" for m in margins)
+        crops.append(Window(WindowKind.CROP_SMOOTH, *box, label=label, smooth=True))
+    return tuple(crops)
+
+
+def smooth_windows(luma: Luma) -> tuple[Window, ...]:
+    """SMOOTH: the whole image, smoothed, to be matched against registered CROP_SMOOTH crops
+    (in the original orientation only, as they are)."""
+    height, width = luma.shape[:2]
+    return (Window(WindowKind.SMOOTH, 0, 0, width, height, smooth=True),)
 
 
 # ------------------------------------------------------------------------------ work view
@@ -979,6 +1054,50 @@ def _centred(width: int, height: int, percent: int) -> Box:
     w, h = round(width * percent / 100), round(height * percent / 100)
     left, top = (width - w) // 2, (height - h) // 2
     return left, top, left + w, top + h
+
+
+def _margins_box(
+    width: int, height: int, left: float, top: float, right: float, bottom: float
+) -> Box:
+    """The box left when these margins (percent of each side) are cut off; at least one
+    pixel wide and high."""
+    x0, y0 = round(width * left / 100), round(height * top / 100)
+    x1, y1 = width - round(width * right / 100), height - round(height * bottom / 100)
+    return x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)
+
+
+# -------------------------------------------------------------------------------- smoothing
+
+
+@dataclass(frozen=True, slots=True)
+class _Reduced:
+    """The luma as float32 block means, its long side at most _SMOOTH_SIDE (as a Pillow
+    image), and the factor."""
+
+    image: PilImage
+    factor: int
+
+    @classmethod
+    def of(cls, luma: Luma) -> _Reduced:
+        from PIL import Image  # Pillow loads on first use, as in the rest of hashing
+
+        factor = max(1, math.ceil(max(luma.shape[:2]) / _SMOOTH_SIDE))
+        return cls(Image.fromarray(_block_mean(luma, factor)), factor)
+
+    def smoothed(self, box: Box) -> Pixels:
+        """The box (luma pixels, kept fractional in the reduced image) resampled to
+        _SMOOTH_SIZE pixels square with a bicubic filter widened to the scale (float32)."""
+        from PIL import Image
+
+        width, height = self.image.size
+        left, top, right, bottom = (v / self.factor for v in box)
+        left, top = min(max(0.0, left), width - 1.0), min(max(0.0, top), height - 1.0)
+        right, bottom = max(left + 1, min(width, right)), max(top + 1, min(height, bottom))
+        resized = self.image.resize(
+            (_SMOOTH_SIZE, _SMOOTH_SIZE), Image.Resampling.BICUBIC, box=(left, top, right, bottom)
+        )
+        out: Pixels = np.asarray(resized, dtype=np.float32)
+        return out
 
 
 # ----------------------------------------------------------------------------------- dedupe

@@ -4,9 +4,9 @@ digests, allow banks that suppress matches, and indexes kept current from the it
 without rebuilds.
 
 Holds in-memory indexes per bank, one per slot: "picture" (items' hashes, their registered
-crops, video frames: anything that may stand for the whole picture), one per grid cell label,
-"face" and "face_blanked". A query signal is searched only in its slot. Reads the store, never
-writes it.
+crops, video frames: anything that may stand for the whole picture), "smooth" (registered
+smoothed crops, met by the query's smoothed hash), one per grid cell label, "face" and
+"face_blanked". A query signal is searched only in its slot. Reads the store, never writes it.
 """
 
 from __future__ import annotations
@@ -63,10 +63,16 @@ _PICTURE_KINDS = frozenset(
 )
 
 
+# Smoothed hashes (see rempart.hashing.windows.Window.smooth) only ever meet each other.
+_SMOOTH_KINDS = frozenset({WindowKind.SMOOTH, WindowKind.CROP_SMOOTH})
+
+
 def slot_of(kind: str, label: str) -> str:
     """Which index a hash of this kind lives in (registered) or is searched in (query)."""
     if kind in _PICTURE_KINDS:
         return "picture"
+    if kind in _SMOOTH_KINDS:
+        return "smooth"
     if kind == WindowKind.GRID:
         return f"grid:{label}"  # a grid cell only ever meets the same cell
     return kind
@@ -398,13 +404,16 @@ class Matcher:
         return {bank.name for bank in self._banks.values()}
 
     def query_windows(self) -> Windows:
-        """The windows worth hashing in a query: grid cells and faces only when some bank
-        holds registered hashes of those kinds (they cost time on every query)."""
+        """The windows worth hashing in a query: grid cells, the smoothed image and faces
+        only when some bank holds registered hashes of those kinds (they cost time on every
+        query)."""
         self.refresh()
         wanted = Windows.PICTURE
         slots = {name for bank in self._banks.values() for name in bank.slots}
         if any(name.startswith("grid:") for name in slots):
             wanted |= Windows.GRID
+        if "smooth" in slots:
+            wanted |= Windows.SMOOTH
         if slots & {WindowKind.FACE.value, WindowKind.FACE_BLANKED.value}:
             wanted |= Windows.FACES
         return wanted

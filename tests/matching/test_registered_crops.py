@@ -1,0 +1,110 @@
+"""Registered crops end to end: `bank add` with extras stores the centre crops and the smoothed
+crop lattices, the matcher then asks queries for their smoothed image, and a copy cut anywhere
+(80% at an offset between lattice points, or uneven borders) is matched to its item through a
+smoothed crop. Without the extras the same copies are missed; unrelated pictures never match."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing.windows import WindowKind
+from rempart.intake import banks
+from rempart.matching.service import Matcher, Query, QueryResult
+from rempart.samples import neutral_image
+from rempart.store.database import Database
+from rempart.store.models import ItemSignal
+
+EXTRAS = Windows.CROPS | Windows.GRID  # what `rempart bank add` stores by default
+SIZE = (480, 360)
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _register(db: Database, tmp_path: Path, image: Image.Image, extras: Windows) -> int:
+    banks.create_bank(db, "victim")
+    path = tmp_path / "original.jpg"
+    path.write_bytes(_jpeg(image, 90))
+    (outcome,) = banks.add_images(db, "victim", [path], label="demo", extras=extras)
+    assert outcome.item_id is not None, outcome.error
+    return outcome.item_id
+
+
+def _match(db: Database, copies: list[Image.Image]) -> list[QueryResult]:
+    """As `rempart match` does: the windows the banks call for, 8 variants of each."""
+    matcher = Matcher(db)
+    queries = [
+        Query.from_image(
+            hash_image_bytes(_jpeg(copy, 85), dihedral=True, windows=matcher.query_windows())
+        )
+        for copy in copies
+    ]
+    return matcher.match(queries)
+
+
+def _cut(image: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop(
+        (round(w * left), round(h * top), w - round(w * right), h - round(h * bottom))
+    )
+
+
+def _copies(image: Image.Image) -> list[Image.Image]:
+    return [
+        _cut(image, 0.05, 0.15, 0.15, 0.05),  # 80% x 80%, between lattice points
+        _cut(image, 0.18, 0.02, 0.02, 0.18),  # 80% x 80%, near a corner
+        _cut(image, 0.025, 0.075, 0.05, 0.03),  # uneven borders
+    ]
+
+
+@pytest.mark.parametrize(("seed", "style"), [(21, "landscape"), (22, "shapes"), (23, "text")])
+def test_crops_cut_anywhere_match_their_item_through_a_smoothed_crop(
+    db: Database, tmp_path: Path, seed: int, style: str
+) -> None:
+    original = neutral_image(seed, *SIZE, style=style)
+    item = _register(db, tmp_path, original, EXTRAS)
+    matcher = Matcher(db)
+    assert Windows.SMOOTH in matcher.query_windows()
+    for result in _match(db, _copies(original)):
+        (match,) = result.matches
+        assert (match.item, match.window, match.reference) == (
+            item,
+            WindowKind.SMOOTH.value,
+            WindowKind.CROP_SMOOTH.value,
+        )
+        assert match.reference_label.startswith(("80-", "border-"))
+        assert match.distance <= match.threshold
+
+
+def test_without_the_extras_the_same_copies_are_missed(db: Database, tmp_path: Path) -> None:
+    original = neutral_image(21, *SIZE, style="landscape")
+    _register(db, tmp_path, original, Windows.NONE)
+    assert Windows.SMOOTH not in Matcher(db).query_windows()
+    assert [r.matches for r in _match(db, _copies(original))] == [(), (), ()]
+
+
+def test_unrelated_pictures_and_their_crops_match_nothing(db: Database, tmp_path: Path) -> None:
+    _register(db, tmp_path, neutral_image(21, *SIZE, style="landscape"), EXTRAS)
+    others = [neutral_image(seed, *SIZE, style="landscape") for seed in range(40, 46)]
+    others += [_cut(image, 0.05, 0.15, 0.15, 0.05) for image in others[:3]]
+    for result in _match(db, others):
+        assert result.matches == ()
+
+
+def test_each_item_stores_its_smoothed_crops_under_their_own_kind(
+    db: Database, tmp_path: Path
+) -> None:
+    item = _register(db, tmp_path, neutral_image(21, *SIZE, style="landscape"), EXTRAS)
+    with db.session() as session:
+        kinds = [s.kind for s in session.query(ItemSignal).filter(ItemSignal.item_id == item).all()]
+    assert kinds.count(WindowKind.CROP.value) == 2
+    assert kinds.count(WindowKind.CROP_SMOOTH.value) == 65
+    assert kinds.count(WindowKind.GRID.value) == 9
