@@ -79,52 +79,12 @@ def anchor_times(urls: list[str]) -> list[float]:
 
 
 @contextmanager
-def sealer() -> Iterator[Sealer | None]:
-    """`seal_capture` with a demo time-stamping authority, or None when sealing is not there."""
-    try:
-        import hashlib
-        from datetime import UTC, datetime
+def sealer() -> Iterator[Sealer]:
+    """`seal_capture` as bench/seal.py measures it: a fixed key, the demo authority."""
+    from seal import demo_sealing, seal  # bench/seal.py, beside this script
 
-        import httpx
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from rempart.demo_site.tsa import DemoTimestampAuthority
-        from rempart.evidence.bundle import capture_custody_detail, seal_capture
-        from rempart.evidence.custody import CustodyAction, append
-        from rempart.evidence.keys import SigningKey
-        from rempart.evidence.timestamps import TimestampAuthority, make_timestamper
-    except ImportError as exc:
-        print(f"--seal: sealing is not available ({exc}); capture only")
-        yield None
-        return
-    private = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"bench key").digest())
-    key = SigningKey.from_private(private, created=datetime(2025, 1, 1, tzinfo=UTC))
-    with DemoTimestampAuthority.start() as tsa, httpx.Client(trust_env=False) as http:
-        stamper = make_timestamper(
-            [TimestampAuthority("demo", tsa.url, (tsa.root_pem,))], http=http
-        )
-
-        def seal(capture: Capture) -> bytes:
-            event = append(
-                None,
-                at=capture.finished_at,
-                actor="bench",
-                action=CustodyAction.CAPTURE,
-                subject="finding:bench",
-                detail=capture_custody_detail(capture),
-            )
-            return seal_capture(
-                capture,
-                key=key,
-                custody=(event,),
-                timestamper=stamper,
-                case_ref="bench",
-                finding_ref="bench",
-                operator="bench",
-                created=capture.finished_at,
-            )
-
-        yield seal
+    with demo_sealing() as (key, stamper, _authority):
+        yield lambda capture: seal(capture, key, stamper)
 
 
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:

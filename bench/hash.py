@@ -35,6 +35,7 @@ from PIL import Image, features  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
+from machine_info import basics  # noqa: E402  (bench/machine_info.py)
 from rempart.hashing import PdqHash, hash_image_bytes  # noqa: E402
 from rempart.samples import web_jpeg  # noqa: E402
 
@@ -98,17 +99,8 @@ def drift(images: list[bytes], expected: list[PdqHash], fast: bool) -> tuple[flo
 
 
 def machine() -> dict[str, object]:
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
     return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
+        **basics(),
         "numpy": np.__version__,
         "pillow": PIL.__version__,
         "libjpeg-turbo": features.version("libjpeg_turbo") or features.version("jpg"),

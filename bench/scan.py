@@ -43,6 +43,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
+from machine_info import basics  # noqa: E402  (bench/machine_info.py)
+
 RESULTS = ROOT / "bench" / "results" / "scan.json"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "rempart-bench"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -187,17 +189,8 @@ def machine() -> dict[str, object]:
     import numpy as np
     import PIL
 
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
     return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
+        **basics(),
         "numpy": np.__version__,
         "pillow": PIL.__version__,
         "platform": platform.platform(),

@@ -30,7 +30,8 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -123,6 +124,18 @@ def make_capture(seed: int) -> Capture:
     )
 
 
+@contextmanager
+def demo_sealing() -> Iterator[
+    tuple[SigningKey, Callable[[bytes], Sequence[Timestamp]], DemoTimestampAuthority]
+]:
+    """A fixed bench key, and a time-stamper on the demo authority running for the block."""
+    seed_key = hashlib.sha256(b"bench sealing key").digest()
+    key = SigningKey.from_private(Ed25519PrivateKey.from_private_bytes(seed_key), created=START)
+    with DemoTimestampAuthority.start() as tsa, httpx.Client(trust_env=False) as http:
+        authority = TimestampAuthority("demo", tsa.url, (tsa.root_pem,))
+        yield key, make_timestamper([authority], http=http), tsa
+
+
 def seal(
     capture: Capture, key: SigningKey, stamper: Callable[[bytes], Sequence[Timestamp]]
 ) -> bytes:
@@ -187,14 +200,9 @@ def main() -> None:
     args = parser.parse_args()
     count = 5 if args.quick else args.bundles
 
-    seed_key = hashlib.sha256(b"bench sealing key").digest()
-    key = SigningKey.from_private(Ed25519PrivateKey.from_private_bytes(seed_key), created=START)
     captures = [make_capture(seed) for seed in range(count)]
     rows: dict[str, tuple[float, float]] = {}
-    with DemoTimestampAuthority.start() as tsa, httpx.Client(trust_env=False) as http:
-        stamper = make_timestamper(
-            [TimestampAuthority("demo", tsa.url, (tsa.root_pem,))], http=http
-        )
+    with demo_sealing() as (key, stamper, tsa):
         seal(captures[0], key, stamper)  # warm up: imports, connections
         bundles, seal_times = [], []
         for capture in captures:

@@ -338,8 +338,8 @@ def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Va
             markup=False,
         )
     problems += len(outcomes) != len(chosen)
-    dossier, _bundles = build_dossier(
-        db, vault, DEMO_CASE, language=t.lang, actor=_CASEWORKER, organisation="Rempart demo"
+    (dossier,), _bundles = build_dossier(
+        db, vault, DEMO_CASE, languages=[t.lang], actor=_CASEWORKER, organisation="Rempart demo"
     )
     pdf = render_dossier(dossier)
     path = home / f"dossier-{DEMO_CASE}-{t.lang}.pdf"

@@ -140,7 +140,7 @@ def test_from_a_confirmed_match_to_a_verified_bundle_and_a_dossier(
     actions = [e.action for e in events]
     assert actions[:2] == [CustodyAction.REVIEW_DECISION, CustodyAction.REVIEW_DECISION]
     assert actions[2:4] == [CustodyAction.CAPTURE, CustodyAction.SEAL]
-    assert actions.count(CustodyAction.EXPORT) == 3  # the bundle, then the dossier twice
+    assert actions.count(CustodyAction.EXPORT) == 2  # the bundle, then the dossier (fr + en)
     names = list(Vault.open(home).names())
     assert any(n.startswith("bundles/") for n in names)
 

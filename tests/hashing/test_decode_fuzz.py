@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from hashing_support import encode_image
+from hashing_support import encode_image, mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,21 +42,7 @@ def _hash_or_refuse(data: bytes) -> None:
 
 @st.composite
 def _mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(_seed_file(draw(st.sampled_from(FORMATS))))
-    for _ in range(draw(st.integers(1, 8))):
-        action = draw(st.sampled_from(["flip", "set", "cut", "insert", "delete"]))
-        at = draw(st.integers(0, len(data) - 1)) if data else 0
-        if action == "flip" and data:
-            data[at] ^= 1 << draw(st.integers(0, 7))
-        elif action == "set" and data:
-            data[at] = draw(st.sampled_from([0x00, 0xFF, 0x7F, 0x80]))
-        elif action == "cut":
-            del data[at:]
-        elif action == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=16))
-        elif action == "delete":
-            del data[at : at + draw(st.integers(1, 64))]
-    return bytes(data)
+    return mutate(draw, _seed_file(draw(st.sampled_from(FORMATS))))
 
 
 @FUZZ

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,12 +167,12 @@ def capture_after_review(finding_ids: list[int], allow_network: list[str] | None
     say what to run. A failed capture is reported and retried by `capture --confirmed`."""
     from rempart.jobs import evidence
 
+    if not finding_ids:
+        return
     settings = Settings.from_env()
     configured = Keyring(settings.home / "keys").exists and load_authorities(
         authorities_file(settings.home, os.environ)
     )
-    if not finding_ids:
-        return
     if not configured:
         out.print(
             "Not captured yet: set up sealing (`rempart keys init` and a time-stamping "
@@ -396,26 +398,30 @@ def dossier_command(
     folder = to / f"dossier-{case}"
     if folder.exists():
         _fail(f"{folder} exists already; choose another --to")
-    written: dict[str, bytes] = {}
     with _reported():
-        for language in languages:
-            dossier, bundles = evidence.build_dossier(
-                db,
-                vault,
-                case,
-                language=language,
-                actor=settings.operator,
-                organisation=settings.organisation,
-            )
-            written[f"dossier-{case}-{language}.pdf"] = render_dossier(dossier)
-            written.update({f"bundles/{name}": data for name, data in bundles.items()})
-    (folder / "bundles").mkdir(parents=True)
-    for name, data in sorted(written.items()):
-        (folder / name).write_bytes(data)
-    sums = "".join(
+        dossiers, bundles = evidence.build_dossier(
+            db,
+            vault,
+            case,
+            languages=languages,
+            actor=settings.operator,
+            organisation=settings.organisation,
+        )
+        written = {f"dossier-{case}-{d.language}.pdf": render_dossier(d) for d in dossiers}
+    written.update({f"bundles/{name}": data for name, data in bundles.items()})
+    written["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(written.items())
-    )
-    (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    ).encode()
+    # Written in a folder aside, then renamed: a failure leaves no half-written dossier.
+    partial = folder.with_name(f".{folder.name}.{secrets.token_hex(6)}.part")
+    try:
+        (partial / "bundles").mkdir(parents=True)
+        for name, data in written.items():
+            (partial / name).write_bytes(data)
+        partial.rename(folder)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        _fail(f"cannot write {folder}: {exc.strerror}")
     out.print(f"Wrote {escape(str(folder))}:")
     for name in sorted(written):
         out.print(f"  {escape(name)}")

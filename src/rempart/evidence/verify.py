@@ -214,32 +214,27 @@ def _started_at(ctx: _Context) -> datetime | None:
         return None  # the inventory and custody checks report an unreadable manifest
 
 
-def _resources(datapackage: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    resources = datapackage.get("resources")
-    if not isinstance(resources, list):
-        raise EvidenceError("datapackage.json has no resource list")
-    found: dict[str, Mapping[str, Any]] = {}
-    for resource in resources:
-        if not isinstance(resource, dict) or not isinstance(resource.get("path"), str):
-            raise EvidenceError("a datapackage resource has no path")
-        if resource["path"] in found:
-            raise EvidenceError(f"datapackage.json lists {resource['path']} twice")
-        found[resource["path"]] = resource
-    return found
-
-
-def _sealed(seal: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    entries = seal.get("files")
+def _by_path(entries: object, where: str) -> dict[str, Mapping[str, Any]]:
+    """A file list (datapackage resources, seal entries) by path; malformed or repeated
+    entries are refused."""
     if not isinstance(entries, list):
-        raise EvidenceError("the seal has no file list")
+        raise EvidenceError(f"{where} has no file list")
     found: dict[str, Mapping[str, Any]] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            raise EvidenceError("a seal entry has no path")
+            raise EvidenceError(f"an entry of {where} has no path")
         if entry["path"] in found:
-            raise EvidenceError(f"the seal lists {entry['path']} twice")
+            raise EvidenceError(f"{where} lists {entry['path']} twice")
         found[entry["path"]] = entry
     return found
+
+
+def _resources(datapackage: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return _by_path(datapackage.get("resources"), "datapackage.json")
+
+
+def _sealed(seal: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return _by_path(seal.get("files"), "the seal")
 
 
 def _check_inventory(ctx: _Context) -> Check:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -38,7 +40,7 @@ from rempart.evidence.dossier import FindingStatus as DossierStatus
 from rempart.evidence.held import held_name
 from rempart.evidence.keys import SigningKey
 from rempart.evidence.ledger import chain_events, in_custody, record
-from rempart.evidence.timestamps import Timestamper
+from rempart.evidence.timestamps import Timestamp, Timestamper
 from rempart.evidence.vault import Vault
 from rempart.fetch import FetchPolicy
 from rempart.intake.cases import case_info, chain_of
@@ -145,9 +147,9 @@ def capture_url(
             clock=clock,
         )
     except RempartError as exc:
-        return _failed(db, url, case_name, case_id, finding, sealer, started, clock, exc, minor)
+        return _failed(db, url, case_id, finding, sealer, started, clock, exc, minor)
 
-    def logged(session: Session) -> tuple[int, tuple[CustodyEvent, ...]]:
+    def logged(session: Session) -> int:
         row = CaptureRow(
             finding_id=finding.id if finding else None,
             case_id=case_id,
@@ -170,17 +172,23 @@ def capture_url(
             subject=f"capture:{row.id}",
             detail=capture_custody_detail(capture),
         )
-        return row.id, ()
+        return row.id
 
-    capture_id, _ = in_custody(db, logged)
-    custody = chain_events(db, chain)
-    custody = _through_capture(custody, capture_id)
+    capture_id = in_custody(db, logged)
+    custody = _through_capture(chain_events(db, chain), capture_id)
+    stamped: list[Timestamp] = []
+
+    def timestamper(data: bytes) -> Sequence[Timestamp]:
+        answers = sealer.timestamper(data)
+        stamped.extend(answers)  # kept to record who stamped, and when
+        return answers
+
     try:
         bundle = seal_capture(
             capture,
             key=sealer.key,
             custody=custody,
-            timestamper=sealer.timestamper,
+            timestamper=timestamper,
             case_ref=case_name or "no-case",
             finding_ref=f"finding:{finding.id}" if finding else f"capture:{capture_id}",
             operator=sealer.operator,
@@ -189,8 +197,8 @@ def capture_url(
         name = _bundle_name(case_id, capture_id)
         stored = vault.put(name, bundle)
     except RempartError as exc:
-        return _seal_failed(db, capture_id, chain, sealer, clock, exc, url, case_name, finding)
-    stamps = _stamps(bundle)
+        return _seal_failed(db, capture_id, exc)
+    stamps = tuple((stamp.authority, stamp.gen_time) for stamp in stamped)
 
     def sealed(session: Session) -> None:
         row = session.get(CaptureRow, capture_id)
@@ -229,13 +237,6 @@ def _through_capture(events: tuple[CustodyEvent, ...], capture_id: int) -> tuple
     raise EvidenceError(f"capture {capture_id} is missing from its custody chain")
 
 
-def _stamps(bundle: bytes) -> tuple[tuple[str, datetime], ...]:
-    from rempart.evidence.bundle import read_bundle
-
-    sealed = read_bundle(bundle)
-    return tuple((stamp.authority, stamp.gen_time) for stamp in sealed.timestamps)
-
-
 def _bundle_name(case_id: int | None, capture_id: int) -> str:
     folder = f"case-{case_id}" if case_id is not None else "no-case"
     return f"bundles/{folder}/capture-{capture_id}.wacz"
@@ -244,7 +245,6 @@ def _bundle_name(case_id: int | None, capture_id: int) -> str:
 def _failed(
     db: Database,
     url: str,
-    case_name: str | None,
     case_id: int | None,
     finding: FindingView | None,
     sealer: Sealer,
@@ -271,17 +271,7 @@ def _failed(
     return _outcome(db, capture_id)
 
 
-def _seal_failed(
-    db: Database,
-    capture_id: int,
-    chain: str,
-    sealer: Sealer,
-    clock: Clock,
-    exc: RempartError,
-    url: str,
-    case_name: str | None,
-    finding: FindingView | None,
-) -> CaptureOutcome:
+def _seal_failed(db: Database, capture_id: int, exc: RempartError) -> CaptureOutcome:
     def failed(session: Session) -> None:
         row = session.get(CaptureRow, capture_id)
         assert row is not None
@@ -403,8 +393,21 @@ def export_bundle(
     data = vault.get(outcome.bundle)
     if hashlib.sha256(data).hexdigest() != outcome.bundle_sha256:
         raise EvidenceError(f"capture {capture_id}: the vault copy does not match its digest")
-    in_custody(db, logged)
-    target.write_bytes(data)
+    # Written aside, logged, then put in place: no half-written bundle, no unlogged export.
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    try:
+        with open(partial, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        in_custody(db, logged)
+        os.link(partial, target)  # refuses to replace a file that appeared meanwhile
+    except FileExistsError:
+        raise InputError(f"{target} exists already; choose another name") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
@@ -413,13 +416,16 @@ def build_dossier(
     vault: Vault,
     case: str,
     *,
-    language: str,
+    languages: Sequence[str],
     actor: str,
     organisation: str,
     clock: Clock = utc_now,
-) -> tuple[Dossier, dict[str, bytes]]:
-    """The case's dossier, and the bundles to hand over with it (by file name). Rejected
-    findings are left out; a minor's case carries no picture at all. Logged as an export."""
+) -> tuple[tuple[Dossier, ...], dict[str, bytes]]:
+    """The case's dossier in each language, and the bundles to hand over with it (by file
+    name). Rejected findings are left out; a minor's case carries no picture at all. Logged
+    once as an export."""
+    if not languages:
+        raise InputError("a dossier needs at least one language")
     info = case_info(db, case)
     captures: dict[int, list[CaptureOutcome]] = {}
     for outcome in list_captures(db, case=case):
@@ -472,7 +478,7 @@ def build_dossier(
                 media=view.media,
                 reviewed_by=view.reviewed_by,
                 reviewed_at=aware(view.reviewed_at) if view.reviewed_at else None,
-                thumbnail=None if info.minor else thumbnail,
+                thumbnail=thumbnail,
                 captures=tuple(seals),
             )
         )
@@ -488,7 +494,7 @@ def build_dossier(
         findings=tuple(findings),
         events=events_from_findings(tuple(findings)),
         generated_at=now,
-        language=language,
+        language=languages[0],
         bundles=tuple(
             DossierBundle(name, hashlib.sha256(data).hexdigest(), len(data))
             for name, data in sorted(bundles.items())
@@ -504,7 +510,7 @@ def build_dossier(
             action=CustodyAction.EXPORT,
             subject=f"dossier:{info.name}",
             detail={
-                "language": language,
+                "languages": list(languages),
                 "findings": [f.id for f in findings],
                 "bundles": sorted(bundles),
                 "thumbnails": sum(f.thumbnail is not None for f in findings),
@@ -512,4 +518,4 @@ def build_dossier(
         )
 
     in_custody(db, logged)
-    return dossier, bundles
+    return tuple(replace(dossier, language=language) for language in languages), bundles
