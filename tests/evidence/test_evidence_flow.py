@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from rempart.cli import app
 from rempart.config import Settings
 from rempart.demo_site import DemoSite
-from rempart.demo_site.site import ServedSite
+from rempart.demo_site.site import ServedSite, serve_until_interrupted
 from rempart.demo_site.tsa import DemoTimestampAuthority
 from rempart.evidence.authorities import write_authorities
 from rempart.evidence.custody import CustodyAction, verify_chain
@@ -176,3 +178,48 @@ def test_a_minors_case_keeps_no_picture_at_any_step(
     reader = PdfReader(tmp_path / "dossier-case-m" / "dossier-case-m-fr.pdf")
     images = [image for page in reader.pages for image in page.images]
     assert len(images) <= 1  # the timeline chart, drawn from dates only
+
+
+def test_the_cli_captures_and_verifies_a_page_of_the_served_demo_site(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As docs/evidence.md tells a new user: `python -m rempart.demo_site --tsa FOLDER`, then
+    `rempart capture URL` with the authorities file it wrote, then `rempart verify`."""
+    lines: list[str] = []
+    stop = threading.Event()
+    folder = tmp_path / "tsa"
+    server = threading.Thread(
+        target=serve_until_interrupted,
+        kwargs={
+            "seed": 2,
+            "images": 12,
+            "timestamp_authority": folder,
+            "out": lines.append,
+            "stop": stop,
+        },
+    )
+    server.start()
+    try:
+        for _ in range(200):
+            if any(line.startswith("forum:") for line in lines):
+                break
+            time.sleep(0.05)
+        forum = next(line.split()[-1] for line in lines if line.startswith("forum:"))
+        assert any("REMPART_TSA_CONFIG=" in line for line in lines)
+        monkeypatch.setenv("REMPART_TSA_CONFIG", str(folder / "authorities.toml"))
+        _ok("keys", "init")
+        _ok("case", "create", "case-x")
+        captured = _ok(
+            "capture", forum, "--case", "case-x", "--allow-network", "127.0.0.1/32", "--json"
+        )
+        outcome = json.loads(captured)
+        assert outcome["status"] == "sealed" and outcome["case"] == "case-x"
+        _ok("evidence", "export", str(outcome["capture"]), "--to", str(tmp_path))
+        bundle = tmp_path / f"capture-{outcome['capture']}.wacz"
+        assert json.loads(_ok("verify", str(bundle), "--json"))["verdict"] == "pass"
+        refused = _run("capture", forum, "--case", "case-x", "--json")  # no --allow-network
+        assert refused.exit_code == 1
+        assert "not allowed" in json.loads(refused.stdout)["error"]  # loopback port refused
+    finally:
+        stop.set()
+        server.join(30)

@@ -17,6 +17,11 @@ def main(argv: list[str] | None = None) -> None:
         "--ports", type=int, nargs=3, default=(0, 0, 0), metavar=("FORUM", "HOST", "MIRROR")
     )
     parser.add_argument("--telegram-export", metavar="FOLDER", help="also write an export here")
+    parser.add_argument(
+        "--tsa",
+        metavar="FOLDER",
+        help="also run a DEMO time-stamping authority; its authorities file goes here",
+    )
     args = parser.parse_args(argv)
     serve_until_interrupted(
         args.seed,
@@ -24,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         ports=tuple(args.ports),
         telegram_export=args.telegram_export,
+        timestamp_authority=args.tsa,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,6 +252,19 @@ class ServedSite:
         }
 
 
+def _serve_demo_authority(running: ExitStack, folder: Path, out: Callable[[str], None]) -> None:
+    from rempart.demo_site.tsa import DemoTimestampAuthority
+    from rempart.evidence.authorities import CONFIG_ENV, write_authorities
+
+    tsa = running.enter_context(DemoTimestampAuthority.start())
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "demo-tsa-root.pem").write_bytes(tsa.root_pem)
+    config = folder / "authorities.toml"
+    write_authorities(config, [("demo-tsa", tsa.url, ["demo-tsa-root.pem"])])
+    out(f"time-stamping (DEMO, trusted by no court): {tsa.url}")
+    out(f"  for rempart capture: export {CONFIG_ENV}={config}")
+
+
 def serve_until_interrupted(
     seed: int = 1,
     images: int = 200,
@@ -259,13 +272,18 @@ def serve_until_interrupted(
     host: str = "127.0.0.1",
     ports: tuple[int, int, int] = (0, 0, 0),
     telegram_export: str | Path | None = None,
+    timestamp_authority: str | Path | None = None,
     out: Callable[[str], None] = print,
     stop: threading.Event | None = None,
 ) -> None:
     """Serve a demo site and print its URLs until Ctrl-C (or until `stop` is set), for a
-    caseworker to look at in a browser. Writes a Telegram export too when asked."""
+    caseworker to look at in a browser. Writes a Telegram export too when asked, and runs a
+    DEMO time-stamping authority (its authorities file in that folder) for `rempart capture`."""
     site = DemoSite(seed=seed, images=images)
-    with site.serve(host, ports=ports) as served:
+    with ExitStack() as running:
+        served = running.enter_context(site.serve(host, ports=ports))
+        if timestamp_authority is not None:
+            _serve_demo_authority(running, Path(timestamp_authority), out)
         out(f"forum:      {served.forum_url}/")
         out(f"image host: {served.imagehost_url}/")
         out(f"mirror:     {served.mirror_url}/")
