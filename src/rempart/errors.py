@@ -16,6 +16,8 @@ RempartError
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CaptureError",
     "Conflict",
@@ -33,7 +35,31 @@ __all__ = [
 
 
 class RempartError(Exception):
-    """Base of every error Rempart raises on purpose."""
+    """Base of every error Rempart raises on purpose.
+
+    The message is English and is the catalog's message id: with keyword values it is a
+    template (`InputError("line {line}: {reason}", line=3, reason="...")`), so that
+    `localized("fr")` renders the same error in French. `str()` is always the English text.
+    """
+
+    def __init__(self, message: str = "", /, *args: object, **values: Any) -> None:
+        self.template = message
+        self.values = values
+        super().__init__(_translated(message, "en", values) if values else message, *args)
+
+    def localized(self, lang: str | None = None) -> str:
+        """The message in `lang` (default: the current language), values rendered likewise."""
+        if not self.template:
+            return str(self)
+        if self.values:
+            return _translated(self.template, lang, self.values)
+        return _translated(self.template, lang, {})
+
+
+def _translated(message: str, lang: str | None, values: dict[str, Any]) -> str:
+    from rempart.i18n import gettext
+
+    return gettext(message, lang=lang, **values)
 
 
 class InputError(RempartError):

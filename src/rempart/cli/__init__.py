@@ -22,12 +22,14 @@ from rich.table import Table
 from rich.text import Text
 
 from rempart import __version__
+from rempart.cli.localize import LocalizedGroup
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
 from rempart.evidence.vault import Vault
 from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import Dihedral, PdqHash
 from rempart.hashing.video import hash_video_file
+from rempart.i18n import _
 from rempart.intake import banks as bank_cases
 from rempart.intake.hashlists import ListFormat, parse_hash_list
 from rempart.matching.service import Matcher, Query, QueryResult
@@ -38,6 +40,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="rempart",
+    cls=LocalizedGroup,
     help=(
         "Rempart finds copies of a victim's images from their hashes alone, and keeps what it "
         "needs to prove them and take them down.\n\n"
@@ -67,8 +70,10 @@ _IMAGE_SUFFIXES = {
 }  # fmt: skip
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+def _fail(message: str | RempartError) -> NoReturn:
+    """Print an error (a translated message, or a Rempart error in the current language)."""
+    text = message.localized() if isinstance(message, RempartError) else message
+    err.print(_("[bold red]error:[/] {message}", message=escape(text)), markup=True)
     raise typer.Exit(2)
 
 
@@ -78,7 +83,7 @@ def _reported() -> Iterator[None]:
     try:
         yield
     except RempartError as exc:
-        _fail(str(exc))
+        _fail(exc)
 
 
 def _open_db() -> Database:
@@ -613,8 +618,8 @@ def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_j
             continue
         queries.append((record.pdq, Query.from_hash(record.pdq, record.quality)))
     with _reported():
-        results = matcher.match([q for _, q in queries], banks=banks)
-    for (pdq, _), result in zip(queries, results, strict=True):
+        results = matcher.match([q for _pdq, q in queries], banks=banks)
+    for (pdq, _query), result in zip(queries, results, strict=True):
         _render_match(pdq.hex, "hash", result, as_json, pdq.hex, None)
     return len(parsed.problems)
 
