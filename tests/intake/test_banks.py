@@ -61,7 +61,7 @@ def test_bad_and_flat_files_are_reported_and_the_rest_added(db: Database, tmp_pa
     flat = tmp_path / "flat.png"
     Image.new("RGB", (200, 200), (120, 120, 120)).save(flat)
     outcomes = list(banks.add_images(db, "case-1", [broken, _image(tmp_path, 2), flat]))
-    assert outcomes[0].error and outcomes[1].item_id and "quality" in (outcomes[2].error or "")
+    assert outcomes[0].error and outcomes[1].item_id and "quality" in str(outcomes[2].error)
     assert len(banks.list_items(db, "case-1")) == 1
 
 

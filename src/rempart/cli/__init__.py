@@ -2,6 +2,8 @@
 
 Human output (Rich tables, progress bars) by default; `--json` prints one object per line.
 Exit status: 0 all good, 1 some inputs failed (each one reported), 2 the command itself failed.
+Importing this module must stay light (start-up time): heavy parts are imported by the
+commands that use them.
 """
 
 from __future__ import annotations
@@ -12,29 +14,27 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from rempart import __version__
 from rempart.cli.localize import LocalizedGroup
+from rempart.cli.text import shown
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
-from rempart.evidence.vault import Vault
-from rempart.hashing import ImageHashes, Windows, hash_many
-from rempart.hashing.signals import Dihedral, PdqHash
-from rempart.hashing.video import hash_video_file
-from rempart.i18n import _
-from rempart.intake import banks as bank_cases
-from rempart.intake.hashlists import ListFormat, parse_hash_list
-from rempart.matching.service import Matcher, Query, QueryResult
-from rempart.store.database import Database
-from rempart.store.models import BankKind
+from rempart.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from rempart.evidence.vault import Vault
+    from rempart.hashing import ImageHashes
+    from rempart.intake.banks import BankInfo
+    from rempart.matching.service import Matcher, QueryResult
+    from rempart.store.database import Database
 
 __all__ = ["app"]
 
@@ -87,12 +87,16 @@ def _reported() -> Iterator[None]:
 
 
 def _open_db() -> Database:
+    from rempart.store.database import Database
+
     with _reported():
         return Database.open(Settings.from_env().database_url)
 
 
 def _open_vault() -> Vault:
     """The evidence vault in $REMPART_HOME (encrypted at rest)."""
+    from rempart.evidence.vault import Vault
+
     with _reported():
         return Vault.open(Settings.from_env().home)
 
@@ -113,6 +117,14 @@ def _progress(items: list[T], label: str, quiet: bool) -> Iterator[T]:
     if quiet or len(items) < 20 or not err.is_terminal:
         yield from items
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn(label),
         BarColumn(),
@@ -132,7 +144,7 @@ def _emit(obj: dict[str, object]) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"rempart {__version__}")
+        out.print(_("rempart {version}", version=__version__))
         raise typer.Exit()
 
 
@@ -148,6 +160,10 @@ def main(
 
 # ---------------------------------------------------------------------------------------- hash
 
+# Widths of outside values (paths, labels) in 80-column tables; the full value is in --json.
+_PATH_WIDTH = 36
+_LABEL_WIDTH = 30
+
 
 @app.command("hash")
 def hash_command(
@@ -161,37 +177,53 @@ def hash_command(
 
     The PDQ hash is written as python-threatexchange and Meta's reference write it, so any
     PDQ-compatible platform can match against it. Quality below 50 is not trusted for matching.
+    The `--json` output is a hash list that `rempart bank import` reads as it is.
 
-    Example: `rempart hash --json photos/`
+    Example: `rempart hash --json photos/ > hashes.jsonl`
     """
+    from rempart.hashing import hash_many
+
     paths = _expand(files)
     failed = 0
-    table = Table("file", "PDQ", "quality", "SHA-256", title="Hashes")
-    for path, result in hash_many(_progress(paths, "hashing", as_json), dihedral=dihedral):
+    table = Table(_("file"), "PDQ", _("quality"), "SHA-256", title=_("Hashes"))
+    for path, result in hash_many(_progress(paths, _("hashing"), as_json), dihedral=dihedral):
         if isinstance(result, ImageDecodeError):
             failed += 1
             if as_json:
                 _emit({"path": str(path), "error": str(result)})
             else:
-                table.add_row(Text(str(path)), Text(f"error: {result}", style="red"), "", "")
+                reason = _("error: {reason}", reason=result)
+                table.add_row(shown(path, _PATH_WIDTH), Text(reason, style="red"), "", "")
             continue
         if as_json:
             _emit(_hash_json(path, result))
         else:
             quality = str(result.pdq.quality)
             if result.pdq.quality < 50:
-                quality = f"[yellow]{quality} (low)[/]"
+                quality = "[yellow]" + _("{quality} (low)", quality=quality) + "[/]"
             table.add_row(
-                Text(str(path)), result.pdq.hash.hex, quality, result.digest.sha256[:16] + "…"
+                shown(path, _PATH_WIDTH),
+                result.pdq.hash.hex,
+                quality,
+                result.digest.sha256[:16] + "…",
             )
     if not as_json:
         out.print(table)
         if failed:
-            err.print(f"{failed} of {len(paths)} files could not be hashed.")
+            err.print(
+                ngettext(
+                    "{failed} of {n} file could not be hashed.",
+                    "{failed} of {n} files could not be hashed.",
+                    len(paths),
+                    failed=failed,
+                )
+            )
     raise typer.Exit(1 if failed else 0)
 
 
 def _hash_json(path: Path, h: ImageHashes) -> dict[str, object]:
+    from rempart.hashing.signals import Dihedral
+
     obj: dict[str, object] = {
         "path": str(path),
         "pdq": h.pdq.hash.hex,
@@ -216,6 +248,14 @@ class KindChoice(StrEnum):
     allow = "allow"
 
 
+# Bank kinds as shown to people (the stored names stay English in --json).
+_KIND_SHOWN = {"protect": N_("protect"), "allow": N_("allow")}
+
+
+def _kind(value: str) -> str:
+    return _(_KIND_SHOWN.get(value, value))
+
+
 @bank_app.command("create")
 def bank_create(
     name: Annotated[str, typer.Argument(help="Letters, digits, '-', '_' or '.'.")],
@@ -235,6 +275,9 @@ def bank_create(
     ] = None,
 ) -> None:
     """Create a bank. Example: `rempart bank create case-0142-images --case case-0142`."""
+    from rempart.intake import banks as bank_cases
+    from rempart.store.models import BankKind
+
     with _reported():
         info = bank_cases.create_bank(
             _open_db(),
@@ -245,10 +288,25 @@ def bank_create(
             description=description,
             case=case,
         )
-    out.print(
-        f"Created {info.kind.value} bank [bold]{info.name}[/] "
-        f"(threshold {info.threshold}, quality gate {info.quality_min})."
-    )
+    if info.kind.value == "allow":
+        created = _(
+            "Created allow bank [bold]{name}[/] (threshold {threshold}, quality gate "
+            "{quality_min}).",
+            name=shown(info.name),
+            threshold=info.threshold,
+            quality_min=info.quality_min,
+        )
+    else:
+        created = _(
+            "Created protect bank [bold]{name}[/] (threshold {threshold}, quality gate "
+            "{quality_min}).",
+            name=shown(info.name),
+            threshold=info.threshold,
+            quality_min=info.quality_min,
+        )
+    out.print(created)
+    if info.case:
+        out.print(_("It belongs to case [bold]{case}[/].", case=shown(info.case)))
 
 
 @bank_app.command("list")
@@ -256,22 +314,32 @@ def bank_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List banks with their settings and item counts."""
-    infos = bank_cases.list_banks(_open_db())
+    from rempart.intake import banks as bank_cases
+
+    with _reported():
+        infos = bank_cases.list_banks(_open_db())
     if as_json:
         for i in infos:
             _emit(_bank_json(i))
         return
     if not infos:
-        out.print("No banks yet. Create one with `rempart bank create NAME`.")
+        out.print(_("No banks yet. Create one with `rempart bank create NAME`."))
         return
     table = Table(
-        "name", "kind", "case", "threshold", "quality gate", "items", "withdrawn", "created"
+        _("name"),
+        _("kind"),
+        _("case"),
+        _("threshold"),
+        _("quality gate"),
+        _("items"),
+        _("withdrawn"),
+        _("created"),
     )
     for i in infos:
         table.add_row(
-            i.name,
-            escape(i.case or ""),
-            i.kind.value,
+            shown(i.name, _LABEL_WIDTH),
+            _kind(i.kind.value),
+            shown(i.case or "", _LABEL_WIDTH),
             str(i.threshold),
             str(i.quality_min),
             str(i.active_items),
@@ -281,7 +349,7 @@ def bank_list(
     out.print(table)
 
 
-def _bank_json(i: bank_cases.BankInfo) -> dict[str, object]:
+def _bank_json(i: BankInfo) -> dict[str, object]:
     return {
         "name": i.name,
         "kind": i.kind.value,
@@ -297,11 +365,13 @@ def _bank_json(i: bank_cases.BankInfo) -> dict[str, object]:
 
 @bank_app.command("show")
 def bank_show(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The bank.")],
     withdrawn: Annotated[bool, typer.Option(help="Include withdrawn items.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
-    """Show a bank's settings and its items (hashes and labels, never images)."""
+    """Show a bank's settings, its case and its items (hashes and labels, never images)."""
+    from rempart.intake import banks as bank_cases
+
     db = _open_db()
     with _reported():
         info = bank_cases.bank_info(db, name)
@@ -322,40 +392,67 @@ def bank_show(
         ]
         _emit(obj)
         return
-    out.print(
-        f"[bold]{info.name}[/] — {info.kind.value} bank, threshold {info.threshold}, "
-        f"quality gate {info.quality_min}, {info.active_items} items, "
-        f"{info.withdrawn_items} withdrawn"
+    summary = _(
+        "[bold]{name}[/] — {kind} bank, threshold {threshold}, quality gate {quality_min}",
+        name=shown(info.name),
+        kind=_kind(info.kind.value),
+        threshold=info.threshold,
+        quality_min=info.quality_min,
     )
+    counts = (
+        ngettext("{n} item", "{n} items", info.active_items)
+        + ", "
+        + ngettext("{n} withdrawn", "{n} withdrawn", info.withdrawn_items)
+    )
+    out.print(f"{summary}, {counts}")
+    if info.case:
+        out.print(_("Case: [bold]{case}[/]", case=shown(info.case)))
+    else:
+        out.print(
+            _("Case: none (attach one with `rempart case attach CASE {bank}`)", bank=info.name)
+        )
     if info.description:
-        out.print(info.description, markup=False)
-    table = Table("id", "PDQ", "quality", "label", "status")
+        out.print(shown(info.description))
+    table = Table(_("id"), "PDQ", _("quality"), _("label"), _("status"))
     for i in items:
-        status = "withdrawn" if i.withdrawn_at else "active"
-        table.add_row(str(i.id), i.pdq or "—", str(i.quality or "—"), Text(i.label), status)
+        status = _("withdrawn") if i.withdrawn_at else _("active")
+        table.add_row(
+            str(i.id),
+            i.pdq or "—",
+            str(i.quality if i.quality is not None else "—"),
+            shown(i.label, _LABEL_WIDTH),
+            status,
+        )
     out.print(table)
 
 
 @bank_app.command("delete")
 def bank_delete(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The bank.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a bank and all its items."""
+    from rempart.intake import banks as bank_cases
+
     db = _open_db()
     with _reported():
         info = bank_cases.bank_info(db, name)
-        if not yes and not typer.confirm(
-            f"Delete bank {name} and its {info.active_items + info.withdrawn_items} items?"
-        ):
+        count = info.active_items + info.withdrawn_items
+        question = ngettext(
+            "Delete bank {name} and its {n} item?",
+            "Delete bank {name} and its {n} items?",
+            count,
+            name=name,
+        )
+        if not yes and not typer.confirm(question):
             raise typer.Exit(1)
         bank_cases.delete_bank(db, name)
-    out.print(f"Deleted bank {name}.")
+    out.print(_("Deleted bank {name}.", name=shown(name)))
 
 
 @bank_app.command("add")
 def bank_add(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The bank.")],
     files: Annotated[list[Path], typer.Argument(help="Image files or folders.")],
     label: Annotated[str, typer.Option(help="A label for these items (no names, please).")] = "",
     extras: Annotated[
@@ -379,6 +476,9 @@ def bank_add(
     Extra hashes (crops, grid cells, faces) stay in this Rempart: `bank export` never
     includes them.
     """
+    from rempart.hashing import Windows
+    from rempart.intake import banks as bank_cases
+
     db = _open_db()
     paths = _expand(files)
     failed = added = 0
@@ -390,7 +490,7 @@ def bank_add(
     with _reported():
         outcomes = list(
             bank_cases.add_images(
-                db, name, _progress(paths, "hashing", as_json), label=label, extras=wanted
+                db, name, _progress(paths, _("hashing"), as_json), label=label, extras=wanted
             )
         )
     for o in outcomes:
@@ -400,7 +500,7 @@ def bank_add(
             added += 1
         if as_json:
             _emit(
-                {"path": str(o.path), "error": o.error}
+                {"path": str(o.path), "error": str(o.error)}
                 if o.error
                 else {
                     "path": str(o.path),
@@ -410,19 +510,40 @@ def bank_add(
                 }
             )
         elif o.error:
-            err.print(f"[red]✗[/] {escape(str(o.path))}: {escape(o.error)}", markup=True)
-        elif o.existing:
-            out.print(f"= {escape(str(o.path))}: already in {name} as item {o.item_id}")
-        else:
-            more = (
-                f" (+{o.extra_hashes} more hashes: crops, cells, faces or frames)"
-                if o.extra_hashes
-                else ""
+            err.print(
+                "[red]✗[/] "
+                + _("{path}: {reason}", path=shown(o.path), reason=escape(o.error.localized())),
+                markup=True,
             )
-            out.print(f"[green]✓[/] {escape(str(o.path))}: item {o.item_id}{more}")
+        elif o.existing:
+            out.print(
+                "= "
+                + _(
+                    "{path}: already in {bank} as item {item}",
+                    path=shown(o.path),
+                    bank=shown(name),
+                    item=o.item_id,
+                )
+            )
+        elif o.extra_hashes:
+            more = ngettext(
+                "{path}: item {item} (+{n} more hash: crops, cells, faces or frames)",
+                "{path}: item {item} (+{n} more hashes: crops, cells, faces or frames)",
+                o.extra_hashes,
+                path=shown(o.path),
+                item=o.item_id,
+            )
+            out.print("[green]✓[/] " + more)
+        else:
+            out.print("[green]✓[/] " + _("{path}: item {item}", path=shown(o.path), item=o.item_id))
     if not as_json:
         out.print(
-            f"{added} added, {len(outcomes) - added - failed} already there, {failed} failed."
+            _(
+                "{added} added, {existing} already there, {failed} failed.",
+                added=added,
+                existing=len(outcomes) - added - failed,
+                failed=failed,
+            )
         )
     raise typer.Exit(1 if failed else 0)
 
@@ -435,8 +556,10 @@ class FormatChoice(StrEnum):
 
 @bank_app.command("import")
 def bank_import(
-    name: str,
-    list_file: Annotated[Path, typer.Argument(help="A hash list: pdq lines, CSV or JSON.")],
+    name: Annotated[str, typer.Argument(help="The bank.")],
+    list_file: Annotated[
+        Path, typer.Argument(help="A hash list: pdq lines, CSV, JSON or JSON Lines.")
+    ],
     fmt: Annotated[
         FormatChoice | None,
         typer.Option("--format", help="Default: from the extension, else from the content."),
@@ -446,46 +569,59 @@ def bank_import(
     """Import a hash list. Every entry is validated; each rejected one is reported by line.
 
     Formats: `pdq <64 hex>` per line (ThreatExchange style; `md5 <hex>` and `sha256 <hex>`
-    too), CSV with a header (pdq, quality, md5, sha256, label), or JSON (a list of objects
-    with those keys). Valid entries land together in one transaction, or none do.
+    too), CSV with a header (pdq, quality, md5, sha256, label), JSON (a list of objects
+    with those keys) or JSON Lines (one such object per line, as `rempart hash --json`
+    writes). Valid entries land together in one transaction, or none do.
     """
+    from rempart.intake import banks as bank_cases
+    from rempart.intake.hashlists import ListFormat, parse_hash_list
+
     db = _open_db()
     try:
         raw = list_file.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {list_file}: {exc.strerror}")
+        _fail(_("cannot read {path}: {reason}", path=shown(list_file), reason=exc.strerror))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        _fail(f"{list_file} is not UTF-8 text: is it really a hash list?")
+        _fail(_("{path} is not UTF-8 text: is it really a hash list?", path=shown(list_file)))
     try:
         parsed = parse_hash_list(
             text, ListFormat(fmt.value) if fmt else None, filename=list_file.name
         )
     except HashListError as exc:
-        _fail(f"{list_file}: {exc}")
+        _fail(_("{path}: {reason}", path=shown(list_file), reason=exc))
+    where = shown(list_file)
     for problem in parsed.problems:
-        err.print(
-            f"[red]✗[/] {escape(str(list_file))}:{problem.line}: {escape(problem.reason)}",
-            markup=True,
-        )
+        err.print(f"[red]✗[/] {where}:{problem.line}: {escape(problem.localized())}", markup=True)
     if strict and parsed.problems:
-        _fail(f"{len(parsed.problems)} invalid entries; nothing imported (--strict)")
+        _fail(
+            ngettext(
+                "{n} invalid entry; nothing imported (--strict)",
+                "{n} invalid entries; nothing imported (--strict)",
+                len(parsed.problems),
+            )
+        )
     with _reported():
         report = bank_cases.import_records(db, name, parsed.records)
     for line, reason in report.rejected:
-        err.print(f"[red]✗[/] {escape(str(list_file))}:{line}: {escape(reason)}", markup=True)
+        err.print(f"[red]✗[/] {where}:{line}: {escape(reason.localized())}", markup=True)
     rejected = len(parsed.problems) + len(report.rejected)
     out.print(
-        f"{len(report.added)} imported, {len(report.already_in_bank)} already in {name}, "
-        f"{rejected} rejected."
+        _(
+            "{added} imported, {existing} already in {bank}, {rejected} rejected.",
+            added=len(report.added),
+            existing=len(report.already_in_bank),
+            bank=shown(name),
+            rejected=rejected,
+        )
     )
     raise typer.Exit(1 if rejected else 0)
 
 
 @bank_app.command("export")
 def bank_export(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The bank.")],
     fmt: Annotated[FormatChoice, typer.Option("--format", help="pdq lines, CSV or JSON.")] = (
         FormatChoice.pdq
     ),
@@ -494,29 +630,48 @@ def bank_export(
     ] = None,
 ) -> None:
     """Export a bank's active items as a hash list. Withdrawn items are never exported."""
+    from rempart.intake import banks as bank_cases
+    from rempart.intake.hashlists import ListFormat
+
     with _reported():
         text = bank_cases.export_bank(_open_db(), name, ListFormat(fmt.value))
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {output}.")
+        err.print(_("Wrote {path}.", path=shown(output)))
 
 
 @bank_app.command("withdraw")
-def bank_withdraw(name: str, item_id: int) -> None:
+def bank_withdraw(
+    name: Annotated[str, typer.Argument(help="The bank.")],
+    item_id: Annotated[int, typer.Argument(help="The item's number (see `rempart bank show`).")],
+) -> None:
     """Withdraw an item (the victim's choice). From now on it matches nothing."""
+    from rempart.intake import banks as bank_cases
+
     with _reported():
         bank_cases.withdraw_item(_open_db(), name, item_id)
-    out.print(f"Item {item_id} of {name} is withdrawn: it no longer matches.")
+    out.print(
+        _(
+            "Item {item} of {bank} is withdrawn: it no longer matches.",
+            item=item_id,
+            bank=shown(name),
+        )
+    )
 
 
 @bank_app.command("restore")
-def bank_restore(name: str, item_id: int) -> None:
+def bank_restore(
+    name: Annotated[str, typer.Argument(help="The bank.")],
+    item_id: Annotated[int, typer.Argument(help="The item's number (see `rempart bank show`).")],
+) -> None:
     """Restore a withdrawn item."""
+    from rempart.intake import banks as bank_cases
+
     with _reported():
         bank_cases.restore_item(_open_db(), name, item_id)
-    out.print(f"Item {item_id} of {name} is active again.")
+    out.print(_("Item {item} of {bank} is active again.", item=item_id, bank=shown(name)))
 
 
 # --------------------------------------------------------------------------------------- match
@@ -541,8 +696,10 @@ def match_command(
     Each image is hashed with its 8 rotations and flips, so mirrored and rotated copies match
     too; its SHA-256 and MD5 match exact copies. A match in an `allow` bank cancels the others.
     """
+    from rempart.matching.service import Matcher
+
     if (files is None) == (hashes is None):
-        _fail("give image files, or --hashes FILE, but not both")
+        _fail(_("give image files, or --hashes FILE, but not both"))
     matcher = Matcher(_open_db())
     if hashes is not None:
         failed = _match_hash_file(matcher, hashes, bank, as_json)
@@ -554,13 +711,18 @@ def match_command(
 def _match_files(
     matcher: Matcher, paths: list[Path], banks: list[str] | None, as_json: bool
 ) -> int:
+    from rempart.hashing import hash_many
+    from rempart.hashing.video import hash_video_file
+    from rempart.intake.banks import is_video_file
+    from rempart.matching.service import Query
+
     failed = 0
     batch: list[tuple[Path, Query, str, int | None]] = []
 
     def flush() -> None:
         with _reported():
-            results = matcher.match([q for _, q, _, _ in batch], banks=banks)
-        for (path, _, pdq, quality), result in zip(batch, results, strict=True):
+            results = matcher.match([entry[1] for entry in batch], banks=banks)
+        for (path, _query, pdq, quality), result in zip(batch, results, strict=True):
             _render_match(str(path), "path", result, as_json, pdq, quality)
         batch.clear()
 
@@ -570,11 +732,15 @@ def _match_files(
         if as_json:
             _emit({"path": str(path), "error": str(error)})
         else:
-            err.print(f"[red]✗[/] {escape(str(path))}: {escape(str(error))}", markup=True)
+            err.print(
+                "[red]✗[/] "
+                + _("{path}: {reason}", path=shown(path), reason=escape(error.localized())),
+                markup=True,
+            )
 
     wanted = matcher.query_windows()
-    for path in _progress(paths, "matching", as_json):
-        if bank_cases.is_video_file(path):
+    for path in _progress(paths, _("matching"), as_json):
+        if is_video_file(path):
             try:
                 video = hash_video_file(path)
             except ImageDecodeError as error:
@@ -582,7 +748,7 @@ def _match_files(
                 continue
             batch.append((path, Query.from_video(video), "", None))
         else:
-            for _, hashed in hash_many([path], dihedral=True, windows=wanted):
+            for _path, hashed in hash_many([path], dihedral=True, windows=wanted):
                 if isinstance(hashed, ImageDecodeError):
                     report(path, hashed)
                 else:
@@ -596,21 +762,25 @@ def _match_files(
 
 
 def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_json: bool) -> int:
+    from rempart.hashing.signals import PdqHash
+    from rempart.intake.hashlists import ListFormat, parse_hash_list
+    from rempart.matching.service import Query
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {path} as UTF-8 text: {exc}")
+        _fail(_("cannot read {path} as UTF-8 text: {reason}", path=shown(path), reason=exc))
     try:
         parsed = parse_hash_list(text, ListFormat.PDQ)
     except HashListError as exc:
-        _fail(str(exc))
+        _fail(exc)
     queries: list[tuple[PdqHash, Query]] = []
     for problem in parsed.problems:
         if as_json:
             _emit({"line": problem.line, "error": problem.reason})
         else:
             err.print(
-                f"[red]✗[/] {escape(str(path))}:{problem.line}: {escape(problem.reason)}",
+                f"[red]✗[/] {shown(path)}:{problem.line}: {escape(problem.localized())}",
                 markup=True,
             )
     for record in parsed.records:
@@ -639,41 +809,71 @@ def _render_match(
             obj["below_quality_gate"] = list(result.below_quality_gate)
         _emit(obj)
         return
+    what = shown(subject)
     if result.matches:
         for m in result.matches:
-            how = f"{m.method} distance {m.distance}" if m.method == "pdq" else f"same {m.method}"
+            # The lead replaces these words by rempart.matching.wording once it is merged.
+            if m.method == "pdq":
+                parts = [_("pdq distance {distance}", distance=m.distance)]
+            else:
+                parts = [_("same {method}", method=m.method)]
             if m.variant is not None and m.variant.value != "original":
-                how += f", {m.variant.value}"
+                parts.append(m.variant.value)
             if m.window == "frame" or m.reference == "frame":
-                how += ", video frames"
+                parts.append(_("video frames"))
             elif m.window is not None and m.window != "whole":
-                how += f", {m.window} window"
+                parts.append(_("{window} window", window=m.window))
             if m.reference is not None and m.reference not in ("whole", "frame", m.window):
                 ref = f"{m.reference} {m.reference_label}".strip()
-                how += f", against its registered {ref}"
+                parts.append(_("against its registered {reference}", reference=ref))
             for side, ranges in m.detail:
                 if side.endswith("_ranges") and isinstance(ranges, list):
                     spans = ", ".join(f"{a:g}–{b:g} s" for a, b in ranges)
-                    where = "here" if side == "query_ranges" else "in the registered video"
-                    how += f", {where} at {spans}"
-            label = f" ({m.label})" if m.label else ""
-            out.print(
-                f"[bold red]MATCH[/] {escape(subject)} → {m.bank} item {m.item}"
-                f"{escape(label)}: {how}"
-            )
+                    if side == "query_ranges":
+                        parts.append(_("here at {spans}", spans=spans))
+                    else:
+                        parts.append(_("in the registered video at {spans}", spans=spans))
+            how = ", ".join(parts)
+            if m.label:
+                line = _(
+                    "[bold red]MATCH[/] {subject} → {bank} item {item} ({label}): {how}",
+                    subject=what,
+                    bank=shown(m.bank),
+                    item=m.item,
+                    label=shown(m.label),
+                    how=escape(how),
+                )
+            else:
+                line = _(
+                    "[bold red]MATCH[/] {subject} → {bank} item {item}: {how}",
+                    subject=what,
+                    bank=shown(m.bank),
+                    item=m.item,
+                    how=escape(how),
+                )
+            out.print(line)
     elif result.suppressed:
         allow = result.allowed_by[0]
         out.print(
-            f"[yellow]allowed[/] {escape(subject)}: "
-            f"matches allow bank {allow.bank} item {allow.item}"
+            _(
+                "[yellow]allowed[/] {subject}: matches allow bank {bank} item {item}",
+                subject=what,
+                bank=shown(allow.bank),
+                item=allow.item,
+            )
         )
     elif result.below_quality_gate:
         out.print(
-            f"[yellow]low quality[/] {escape(subject)}: quality {quality} is below the gate of "
-            f"{', '.join(result.below_quality_gate)}; not matched"
+            _(
+                "[yellow]low quality[/] {subject}: quality {quality} is below the gate of "
+                "{banks}; not matched",
+                subject=what,
+                quality=quality,
+                banks=shown(", ".join(result.below_quality_gate)),
+            )
         )
     else:
-        out.print(f"[green]no match[/] {escape(subject)}")
+        out.print(_("[green]no match[/] {subject}", subject=what))
 
 
 # ---------------------------------------------------------------------------------------- demo

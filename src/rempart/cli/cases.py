@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from rempart.cli import _emit, _open_db, _reported, app, out
-from rempart.intake import cases
+from rempart.cli.text import shown
+from rempart.i18n import _
 
 case_app = typer.Typer(
     help=(
@@ -35,10 +35,13 @@ def case_create(
 ) -> None:
     """Open a case. Example: `rempart case create case-0142`, then
     `rempart bank create case-0142-images --case case-0142`."""
+    from rempart.intake import cases
+
     with _reported():
         info = cases.create_case(_open_db(), name, minor=minor, description=description)
-    rule = " [bold]Minor involved:[/] no media will be stored." if info.minor else ""
-    out.print(f"Opened case [bold]{escape(info.name)}[/].{rule}")
+    out.print(_("Opened case [bold]{name}[/].", name=shown(info.name)))
+    if info.minor:
+        out.print(_("[bold]Minor involved:[/] no media will be stored."))
 
 
 @case_app.command("attach")
@@ -47,9 +50,17 @@ def case_attach(
     bank: Annotated[str, typer.Argument(help="A bank holding this victim's items.")],
 ) -> None:
     """Put an existing bank under a case."""
+    from rempart.intake import cases
+
     with _reported():
         info = cases.attach_bank(_open_db(), name, bank)
-    out.print(f"Bank {escape(bank)} now belongs to case [bold]{escape(info.name)}[/].")
+    out.print(
+        _(
+            "Bank {bank} now belongs to case [bold]{name}[/].",
+            bank=shown(bank),
+            name=shown(info.name),
+        )
+    )
 
 
 @case_app.command("list")
@@ -57,6 +68,8 @@ def case_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List cases with their banks and findings."""
+    from rempart.intake import cases
+
     with _reported():
         infos = cases.list_cases(_open_db())
     if as_json:
@@ -64,14 +77,14 @@ def case_list(
             _emit(info.to_json())
         return
     if not infos:
-        out.print("No cases yet. Open one with `rempart case create PSEUDONYM`.")
+        out.print(_("No cases yet. Open one with `rempart case create PSEUDONYM`."))
         return
-    table = Table("case", "minor", "banks", "findings", "confirmed", "opened")
+    table = Table(_("case"), _("minor"), _("banks"), _("findings"), _("confirmed"), _("opened"))
     for info in infos:
         table.add_row(
-            escape(info.name),
-            "yes" if info.minor else "",
-            escape(", ".join(info.banks)),
+            shown(info.name, 30),
+            _("yes") if info.minor else "",
+            shown(", ".join(info.banks), 30),
             str(info.findings),
             str(info.confirmed),
             info.created_at.strftime("%Y-%m-%d"),
@@ -81,17 +94,31 @@ def case_list(
 
 @case_app.command("show")
 def case_show(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The case.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Show one case."""
+    from rempart.intake import cases
+
     with _reported():
         info = cases.case_info(_open_db(), name)
     if as_json:
         _emit(info.to_json())
         return
-    out.print(f"[bold]{escape(info.name)}[/]" + ("  (minor involved)" if info.minor else ""))
+    if info.minor:
+        out.print(_("[bold]{name}[/]  (minor involved)", name=shown(info.name)))
+    else:
+        out.print(f"[bold]{shown(info.name)}[/]")
     if info.description:
-        out.print(escape(info.description))
-    out.print(f"banks: {escape(', '.join(info.banks)) or 'none yet'}")
-    out.print(f"findings: {info.findings} ({info.confirmed} confirmed)")
+        out.print(shown(info.description))
+    if info.banks:
+        out.print(_("banks: {banks}", banks=shown(", ".join(info.banks))))
+    else:
+        out.print(_("banks: none yet"))
+    out.print(
+        _(
+            "findings: {findings} ({confirmed} confirmed)",
+            findings=info.findings,
+            confirmed=info.confirmed,
+        )
+    )

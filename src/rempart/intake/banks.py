@@ -82,7 +82,7 @@ class AddOutcome:
     path: Path
     item_id: int | None = None
     existing: bool = False  # the bank already held this hash: item_id is that item
-    error: str | None = None
+    error: InputError | None = None  # why the file was not added (a catalog template)
     extra_hashes: int = 0  # crops, grid cells and face hashes stored with the item
 
 
@@ -90,13 +90,13 @@ class AddOutcome:
 class ImportReport:
     added: list[int] = field(default_factory=list)
     already_in_bank: list[tuple[int, int]] = field(default_factory=list)  # (line, item id)
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    rejected: list[tuple[int, InputError]] = field(default_factory=list)  # (line, why)
 
 
 def _bank(session: Session, name: str) -> Bank:
     bank = session.scalar(select(Bank).where(Bank.name == name))
     if bank is None:
-        raise NotFound(f"no bank named {name!r} (see `rempart bank list`)")
+        raise NotFound("no bank named {name!r} (see `rempart bank list`)", name=name)
     return bank
 
 
@@ -128,7 +128,7 @@ def create_bank(
             if case is not None:
                 case_id = session.scalar(select(Case.id).where(Case.name == case))
                 if case_id is None:
-                    raise NotFound(f"no case named {case!r} (see `rempart case list`)")
+                    raise NotFound("no case named {name!r} (see `rempart case list`)", name=case)
             bank = Bank(
                 name=name,
                 kind=kind,
@@ -140,7 +140,7 @@ def create_bank(
             )
             session.add(bank)
     except IntegrityError as exc:
-        raise Conflict(f"a bank named {name!r} already exists") from exc
+        raise Conflict("a bank named {name!r} already exists", name=name) from exc
     return bank_info(db, name)
 
 
@@ -226,13 +226,13 @@ def add_images(
             try:
                 video = hash_video_file(path)
             except ImageDecodeError as error:
-                yield AddOutcome(path, error=str(error))
+                yield AddOutcome(path, error=error)
                 continue
             yield _add_video(db, name, path, video, label, clock)
             continue
-        for _, result in hash_many([path], windows=extras):
+        for _path, result in hash_many([path], windows=extras):
             if isinstance(result, ImageDecodeError):
-                yield AddOutcome(path, error=str(result))
+                yield AddOutcome(path, error=result)
             else:
                 yield _add_hashes(db, name, path, result, label, clock)
 
@@ -296,8 +296,12 @@ def _add_hashes(
         if hashes.pdq.quality < bank.quality_min:
             return AddOutcome(
                 path,
-                error=f"PDQ quality {hashes.pdq.quality} is below this bank's gate of "
-                f"{bank.quality_min}: too flat or small to match reliably",
+                error=InputError(
+                    "PDQ quality {quality} is below this bank's gate of {gate}: too flat or "
+                    "small to match reliably",
+                    quality=hashes.pdq.quality,
+                    gate=bank.quality_min,
+                ),
             )
         existing = session.scalar(
             select(Item.id).where(Item.bank_id == bank.id, Item.pdq == hashes.pdq.hash.hex)
@@ -350,13 +354,12 @@ def import_records(
                 report.already_in_bank.append((record.line, known[pdq]))
                 continue
             if record.quality is not None and pdq and record.quality < bank.quality_min:
-                report.rejected.append(
-                    (
-                        record.line,
-                        f"PDQ quality {record.quality} is below this bank's gate of "
-                        f"{bank.quality_min}",
-                    )
+                below = InputError(
+                    "PDQ quality {quality} is below this bank's gate of {gate}",
+                    quality=record.quality,
+                    gate=bank.quality_min,
                 )
+                report.rejected.append((record.line, below))
                 continue
             rows.append(
                 {
@@ -417,10 +420,11 @@ def _set_withdrawn(
         bank = _bank(session, name)
         item = session.get(Item, item_id)
         if item is None or item.bank_id != bank.id:
-            raise NotFound(f"bank {name!r} has no item {item_id}")
+            raise NotFound("bank {name!r} has no item {item}", name=name, item=item_id)
         if (item.withdrawn_at is not None) == withdrawn:
-            state = "withdrawn" if withdrawn else "active"
-            raise Conflict(f"item {item_id} is already {state}")
+            if withdrawn:
+                raise Conflict("item {item} is already withdrawn", item=item_id)
+            raise Conflict("item {item} is already active", item=item_id)
         now = clock()
         item.withdrawn_at = now if withdrawn else None
         _log(session, item, ItemAction.WITHDRAW if withdrawn else ItemAction.RESTORE, now)

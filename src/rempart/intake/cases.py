@@ -65,7 +65,7 @@ def chain_of(case_id: int | None) -> str:
 def _case(session: Session, name: str) -> Case:
     case = session.scalar(select(Case).where(Case.name == name))
     if case is None:
-        raise NotFound(f"no case named {name!r} (see `rempart case list`)")
+        raise NotFound("no case named {name!r} (see `rempart case list`)", name=name)
     return case
 
 
@@ -83,7 +83,7 @@ def create_case(
         with db.session() as session:
             session.add(Case(name=name, minor=minor, description=description, created_at=clock()))
     except IntegrityError as exc:
-        raise Conflict(f"a case named {name!r} already exists") from exc
+        raise Conflict("a case named {name!r} already exists", name=name) from exc
     return case_info(db, name)
 
 
@@ -92,7 +92,7 @@ def attach_bank(db: Database, case: str, bank: str) -> CaseInfo:
     with db.session() as session:
         row = session.scalar(select(Bank).where(Bank.name == bank))
         if row is None:
-            raise NotFound(f"no bank named {bank!r} (see `rempart bank list`)")
+            raise NotFound("no bank named {name!r} (see `rempart bank list`)", name=bank)
         row.case_id = _case(session, case).id
     return case_info(db, case)
 

@@ -1,4 +1,5 @@
-"""Reading and writing shared hash lists: `pdq <hex>` lines (ThreatExchange style), CSV, JSON.
+"""Reading and writing shared hash lists: `pdq <hex>` lines (ThreatExchange style), CSV, JSON
+and JSON Lines (one object per line, as `rempart hash --json` writes).
 
 Pure: text in, validated records and per-line problems out. Never raises on a bad line (each is
 reported); raises HashListError only when the whole list is unreadable. Must not touch the store.
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from rempart.errors import HashListError, InvalidHash
+from rempart.errors import HashListError, InputError, InvalidHash
 from rempart.hashing.signals import PdqHash
 
 __all__ = [
@@ -56,8 +57,19 @@ class HashRecord:
 
 @dataclass(frozen=True, slots=True)
 class LineProblem:
+    """Why one entry was refused: an error whose message is a catalog template."""
+
     line: int
-    reason: str
+    error: InputError
+
+    @property
+    def reason(self) -> str:
+        """The reason in English (as stored and in --json)."""
+        return str(self.error)
+
+    def localized(self, lang: str | None = None) -> str:
+        """The reason in the current (or given) language."""
+        return self.error.localized(lang)
 
 
 @dataclass(slots=True)
@@ -85,7 +97,7 @@ def parse_hash_list(text: str, fmt: ListFormat | None = None, filename: str = ""
     """Validate every entry; bad entries and duplicates become `problems`, never exceptions."""
     fmt = fmt or detect_format(text, filename)
     text = text.removeprefix("\ufeff")
-    rows: Iterator[tuple[int, dict[str, Any] | str]]
+    rows: Iterator[tuple[int, dict[str, Any] | InputError]]
     if fmt is ListFormat.PDQ:
         rows = _pdq_rows(text)
     elif fmt is ListFormat.CSV:
@@ -95,17 +107,18 @@ def parse_hash_list(text: str, fmt: ListFormat | None = None, filename: str = ""
     parsed = ParsedList()
     first_seen: dict[tuple[str, str], int] = {}
     for line, row in rows:
-        if isinstance(row, str):
+        if isinstance(row, InputError):
             parsed.problems.append(LineProblem(line, row))
             continue
         try:
             record = _record(row, line)
         except InvalidHash as exc:
-            parsed.problems.append(LineProblem(line, str(exc)))
+            parsed.problems.append(LineProblem(line, exc))
             continue
         duplicate = _first_duplicate(record, first_seen)
         if duplicate is not None:
-            parsed.problems.append(LineProblem(line, f"duplicate of entry {duplicate}"))
+            problem = InputError("duplicate of entry {entry}", entry=duplicate)
+            parsed.problems.append(LineProblem(line, problem))
             continue
         parsed.records.append(record)
     return parsed
@@ -129,13 +142,13 @@ def _first_duplicate(record: HashRecord, seen: dict[tuple[str, str], int]) -> in
     return None
 
 
-def _pdq_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _pdq_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if len(line) > MAX_LINE:
-            yield number, f"line longer than {MAX_LINE} characters"
+            yield number, InputError("line longer than {limit} characters", limit=MAX_LINE)
             continue
         parts = line.split(None, 1)
         kind = "pdq"
@@ -145,18 +158,18 @@ def _pdq_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         row: dict[str, Any] = {kind: value.strip()}
         if rest.strip():
             if kind != "pdq":
-                yield number, f"unexpected text after the {kind} value"
+                yield number, InputError("unexpected text after the {kind} value", kind=kind)
                 continue
             row["quality"] = rest.strip()
         yield number, row
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     reader = csv.DictReader(io.StringIO(text))
     try:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
-        raise HashListError(f"unreadable CSV header: {exc}") from exc
+        raise HashListError("unreadable CSV header: {reason}", reason=str(exc)) from exc
     if not {"pdq", "md5", "sha256"} & set(header):
         raise HashListError("a CSV hash list needs a header with a pdq, md5 or sha256 column")
     reader.fieldnames = header
@@ -164,27 +177,78 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for row in reader:
             line = reader.line_num
             if None in row:
-                yield line, "more fields than the header names"
+                yield line, InputError("more fields than the header names")
                 continue
             yield line, {k: v for k, v in row.items() if v not in (None, "")}
     except csv.Error as exc:
-        yield reader.line_num, f"unreadable CSV: {exc}"
+        yield reader.line_num, InputError("unreadable CSV: {reason}", reason=str(exc))
 
 
-def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise HashListError(f"not valid JSON: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        if _looks_like_json_lines(text):
+            yield from _json_lines_rows(text)
+            return
+        raise HashListError("not valid JSON: {reason}", reason=str(exc)) from exc
+    except RecursionError as exc:
+        raise HashListError("not valid JSON: {reason}", reason="nested too deeply") from exc
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
+    elif isinstance(data, dict):
+        yield 1, data  # JSON Lines with a single line
+        return
     if not isinstance(data, list):
         raise HashListError('a JSON hash list is a list of objects, or {"items": [...]}')
     for number, entry in enumerate(data, start=1):
         if isinstance(entry, dict):
             yield number, entry
         else:
-            yield number, "entry is not an object"
+            yield number, InputError("entry is not an object")
+
+
+def _looks_like_json_lines(text: str) -> bool:
+    """Whether the first meaningful line is a whole JSON object by itself."""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("{"):
+            return False
+        try:
+            return isinstance(json.loads(line), dict)
+        except (json.JSONDecodeError, RecursionError):
+            return False
+    return False
+
+
+def _json_lines_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
+    """JSON Lines: one object per line. Lines `rempart hash --json` wrote for files it could not
+    hash (`{"path": ..., "error": ...}`) are reported, not imported."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if len(line) > MAX_LINE:
+            yield number, InputError("line longer than {limit} characters", limit=MAX_LINE)
+            continue
+        try:
+            entry = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            yield number, InputError("not valid JSON: {reason}", reason=str(exc))
+            continue
+        if not isinstance(entry, dict):
+            yield number, InputError("entry is not an object")
+        elif "error" in entry and not {"pdq", "md5", "sha256"} & set(entry):
+            yield (
+                number,
+                InputError(
+                    "this file could not be hashed: {reason}", reason=str(entry["error"])[:200]
+                ),
+            )
+        else:
+            yield number, entry
 
 
 def _record(row: dict[str, Any], line: int) -> HashRecord:
@@ -211,7 +275,8 @@ def _pdq(value: Any) -> PdqHash | None:
     pdq = PdqHash.from_hex(value)
     if pdq.is_degenerate:
         raise InvalidHash(
-            f"degenerate PDQ hash ({pdq.ones} of 256 bits set): it would match unrelated images"
+            "degenerate PDQ hash ({ones} of 256 bits set): it would match unrelated images",
+            ones=pdq.ones,
         )
     return pdq
 
@@ -220,12 +285,16 @@ def _hex_digest(value: Any, length: int, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidHash(f"{name} must be a string of {length} hexadecimal characters")
+        raise InvalidHash(
+            "{name} must be a string of {length} hexadecimal characters", name=name, length=length
+        )
     text = value.strip().lower()
     if len(text) != length or not _HEX.fullmatch(text):
-        raise InvalidHash(f"{name} must be {length} hexadecimal characters")
+        raise InvalidHash(
+            "{name} must be {length} hexadecimal characters", name=name, length=length
+        )
     if len(set(text)) == 1:
-        raise InvalidHash(f"degenerate {name} (one repeated character)")
+        raise InvalidHash("degenerate {name} (one repeated character)", name=name)
     return text
 
 
@@ -250,7 +319,7 @@ def _label(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidHash("label must be text")
     if len(value) > MAX_LABEL:
-        raise InvalidHash(f"label longer than {MAX_LABEL} characters")
+        raise InvalidHash("label longer than {limit} characters", limit=MAX_LABEL)
     if _CONTROL.search(value):
         raise InvalidHash("label contains control characters")
     label: str = value.strip()

@@ -1,25 +1,33 @@
 """Opening the store: the engine, schema migrations (Alembic) and sessions.
 
 The only module that creates engines. Must not hold global state: callers pass a `Database` in.
+Alembic is imported only when the schema is not at its head revision (start-up time).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rempart.errors import StoreError
 
-__all__ = ["Database"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["Database", "head_revision"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_REVISION = re.compile(r"^revision(?:\s*:[^=\n]*)?\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=\n]*)?\s*=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 
 def _redact(url: str) -> str:
@@ -41,34 +49,66 @@ class Database:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
+        """The database at `url`, its schema upgraded to the head revision when `migrate`.
+
+        A schema already at the head (the usual case) costs one query, not an Alembic run.
+        """
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             engine = create_engine(url, future=True)
         except (SQLAlchemyError, ImportError) as exc:
-            raise StoreError(f"cannot use database {_redact(url)}: {exc}") from exc
+            raise StoreError(
+                "cannot use database {url}: {reason}", url=_redact(url), reason=str(exc)
+            ) from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         db = cls(engine)
-        if migrate:
+        if migrate and not db.at_head():
             db.upgrade()
         return db
 
+    def stored_revisions(self) -> set[str] | None:
+        """The revisions recorded in the database's `alembic_version`, or None if it has none."""
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return {str(row[0]) for row in rows}
+        except SQLAlchemyError:
+            return None  # no such table yet (a new database), or unreadable: migrate
+
+    def at_head(self) -> bool:
+        """Whether the schema is exactly at the one head revision of the migration scripts.
+
+        Any doubt (no revision table, several heads, scripts it cannot read) answers False,
+        so that Alembic runs and decides.
+        """
+        head = head_revision()
+        return head is not None and self.stored_revisions() == {head}
+
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         cfg.attributes["engine"] = self.engine
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
+        from alembic import command
+
         try:
             command.upgrade(self.alembic_config(), revision)
         except OperationalError as exc:
             raise StoreError(
-                f"cannot reach or migrate database {_redact(str(self.engine.url))}: {exc.orig}"
+                "cannot reach or migrate database {url}: {reason}",
+                url=_redact(str(self.engine.url)),
+                reason=str(exc.orig),
             ) from exc
 
     def downgrade(self, revision: str = "base") -> None:
+        from alembic import command
+
         command.downgrade(self.alembic_config(), revision)
 
     def table_names(self) -> list[str]:
@@ -82,6 +122,33 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@cache
+def head_revision(versions: Path = _MIGRATIONS / "versions") -> str | None:
+    """The head revision of the migration scripts, read from their text without Alembic.
+
+    None when it is not exactly one revision or a script cannot be read: callers then let
+    Alembic decide.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        scripts = sorted(versions.glob("*.py"))
+        for script in scripts:
+            source = script.read_text(encoding="utf-8")
+            revision = _REVISION.search(source)
+            down = _DOWN_REVISION.search(source)
+            if revision is None or down is None:
+                return None
+            revisions.add(revision.group(1))
+            parents.update(_QUOTED.findall(down.group(1)))
+    except (OSError, UnicodeDecodeError):
+        return None
+    heads = revisions - parents
+    if len(scripts) != len(revisions) or len(heads) != 1 or not parents <= revisions:
+        return None
+    return heads.pop()
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
