@@ -134,3 +134,121 @@ def test_flat_image_is_reported_low_quality(home: Path, tmp_path: Path) -> None:
     Image.new("RGB", (64, 64), (10, 10, 10)).save(flat)
     (obj,) = _lines(_run("hash", "--json", str(flat))[1])
     assert obj["quality"] == 0
+
+
+def _cells(stdout: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is `first`."""
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r} in:\n{stdout}")
+
+
+def _headers(stdout: str) -> list[str]:
+    line = next(line for line in stdout.splitlines() if line.startswith("┃"))
+    return [c.strip() for c in line.strip("┃ ").split("┃")]
+
+
+def test_bank_list_shows_each_value_under_its_own_header(home: Path) -> None:
+    assert _run("case", "create", "case-9")[0] == 0
+    assert _run("bank", "create", "b9", "--case", "case-9", "--kind", "allow")[0] == 0
+    result = runner.invoke(app, ["bank", "list"], env={"COLUMNS": "200"})
+    row = dict(zip(_headers(result.stdout), _cells(result.stdout, "b9"), strict=True))
+    assert row["kind"] == "allow" and row["case"] == "case-9"
+
+
+def test_bank_show_names_the_banks_case(home: Path) -> None:
+    _run("case", "create", "case-3")
+    _run("bank", "create", "b3", "--case", "case-3")
+    _run("bank", "create", "loose")
+    assert "Case: case-3" in _run("bank", "show", "b3")[1]
+    assert "rempart case attach CASE loose" in _run("bank", "show", "loose")[1]
+    (shown,) = _lines(_run("bank", "show", "b3", "--json")[1])
+    assert shown["case"] == "case-3"
+
+
+def test_what_hash_json_writes_imports_into_a_bank(home: Path, tmp_path: Path) -> None:
+    original, mirrored, broken = _images(tmp_path)
+    listing = tmp_path / "hashes.jsonl"
+    listing.write_text(_run("hash", "--json", str(original), str(mirrored), str(broken))[1])
+    _run("bank", "create", "from-hashes")
+    result = runner.invoke(app, ["bank", "import", "from-hashes", str(listing)])
+    assert "2 imported" in result.stdout and "1 rejected" in result.stdout
+    assert "could not be hashed" in result.stderr  # the broken file's line, reported
+    assert result.exit_code == 1
+    listing.write_text(_run("hash", "--json", str(original))[1])
+    result = runner.invoke(app, ["bank", "import", "from-hashes", str(listing)])
+    assert result.exit_code == 0 and "1 already in from-hashes" in result.stdout
+
+
+def test_counts_agree_with_their_number(home: Path, tmp_path: Path) -> None:
+    lst = tmp_path / "list.txt"
+    lst.write_text("pdq xyz\n")
+    _run("bank", "create", "one")
+    result = runner.invoke(app, ["bank", "import", "one", str(lst), "--strict"])
+    assert "1 invalid entry;" in result.stderr and "entries" not in result.stderr
+    flat = tmp_path / "flat.png"
+    Image.new("RGB", (64, 64), (10, 10, 10)).save(flat)
+    original, _, _ = _images(tmp_path)
+    result = runner.invoke(app, ["hash", str(original), str(tmp_path / "missing.jpg")])
+    assert "1 of 2 files could not be hashed." in result.stderr
+
+
+def test_bank_and_case_commands_speak_french(home: Path, tmp_path: Path) -> None:
+    fr = {"REMPART_LANG": "fr", "COLUMNS": "200"}
+    result = runner.invoke(app, ["case", "create", "case-5"], env=fr)
+    assert "Dossier case-5 ouvert." in result.stdout
+    result = runner.invoke(app, ["bank", "create", "b5", "--case", "case-5"], env=fr)
+    assert "Banque de protection b5 créée" in result.stdout and "Created" not in result.stdout
+    result = runner.invoke(app, ["bank", "list"], env=fr)
+    assert _headers(result.stdout)[:3] == ["nom", "type", "dossier"]
+    assert _cells(result.stdout, "b5")[1] == "protection"
+    result = runner.invoke(app, ["bank", "show", "b5"], env=fr)
+    assert "Dossier : case-5" in result.stdout and "threshold" not in result.stdout
+    result = runner.invoke(app, ["bank", "add", "nope", str(_images(tmp_path)[0])], env=fr)
+    assert "aucune banque nommée 'nope'" in result.stderr and result.exit_code == 2
+    lst = tmp_path / "list.txt"
+    lst.write_text(f"pdq {'0' * 64}\n")
+    result = runner.invoke(app, ["bank", "import", "b5", str(lst)], env=fr)
+    assert "dégénérée" in result.stderr and "refusés : 1" in result.stdout
+    result = runner.invoke(app, ["match", "--hashes", str(lst)], env=fr)
+    assert "dégénérée" in result.stderr
+
+
+def test_help_of_bank_case_hash_and_match_is_french(home: Path) -> None:
+    fr = {"REMPART_LANG": "fr"}
+    for args, french, english in (
+        (["--help"], "Commencez par", "Start with"),
+        (["bank", "--help"], "banques contiennent", "Banks hold"),
+        (["bank", "import", "--help"], "Importe une liste", "Import a hash list"),
+        (["case", "create", "--help"], "Ouvre un dossier", "Open a case"),
+        (["hash", "--help"], "Calcule l'empreinte PDQ", "Compute the PDQ"),
+        (["match", "--help"], "Compare des images", "Check images"),
+    ):
+        result = runner.invoke(app, args, env=fr)
+        assert french in result.stdout and english not in result.stdout, args
+
+
+def test_match_lines_speak_french(home: Path, tmp_path: Path) -> None:
+    original, mirrored, _ = _images(tmp_path)
+    _run("bank", "create", "b6")
+    _run("bank", "add", "b6", str(original))
+    result = runner.invoke(app, ["match", str(mirrored)], env={"REMPART_LANG": "fr"})
+    assert "CORRESPONDANCE" in result.stdout and "MATCH" not in result.stdout
+    assert "élément" in result.stdout and "distance PDQ" in result.stdout
+
+
+def test_importing_the_cli_loads_no_store_nor_image_code() -> None:
+    # Other command modules are stubbed: each keeps its own imports light likewise.
+    code = (
+        "import sys, types\n"
+        "for m in ('rempart.cli.watch', 'rempart.cli.review', 'rempart.cli.evidence'):\n"
+        "    sys.modules[m] = types.ModuleType(m)\n"
+        "import rempart.cli\n"
+        "heavy = ('numpy', 'PIL', 'cv2', 'sqlalchemy', 'alembic', 'rempart.store.database',\n"
+        "         'rempart.intake.banks', 'rempart.matching.service', 'rempart.hashing.image')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

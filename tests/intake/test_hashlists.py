@@ -134,3 +134,38 @@ def test_every_line_ends_up_a_record_or_a_problem(lines: list[str]) -> None:
     parsed = parse_hash_list("\n".join(lines), ListFormat.PDQ)
     meaningful = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
     assert len(parsed.records) + len(parsed.problems) == len(meaningful)
+
+
+def test_json_lines_as_rempart_hash_writes_them_are_read_line_by_line() -> None:
+    text = (
+        json.dumps({"path": "a.jpg", "pdq": GOOD, "quality": 100, "md5": MD5, "width": 4})
+        + "\n\n"
+        + json.dumps({"path": "b.png", "error": "corrupt PNG data"})
+        + "\n"
+        + json.dumps({"path": "c.jpg", "pdq": GOOD2, "quality": 90})
+        + "\n{not json\n"
+        + "[1]\n"
+    )
+    parsed = parse_hash_list(text, filename="hashes.jsonl")
+    assert [(r.line, r.pdq.hex if r.pdq else None) for r in parsed.records] == [
+        (1, GOOD),
+        (4, GOOD2),
+    ]
+    assert parsed.records[0].md5 == MD5 and parsed.records[0].quality == 100
+    problems = {p.line: p.reason for p in parsed.problems}
+    assert set(problems) == {3, 5, 6}
+    assert "could not be hashed: corrupt PNG data" in problems[3]
+    assert "not valid JSON" in problems[5] and "not an object" in problems[6]
+
+
+def test_a_single_json_object_is_a_one_line_list() -> None:
+    parsed = parse_hash_list(json.dumps({"pdq": GOOD}) + "\n")
+    assert [r.pdq.hex if r.pdq else None for r in parsed.records] == [GOOD]
+
+
+def test_line_problems_speak_the_callers_language() -> None:
+    parsed = parse_hash_list(f"pdq {GOOD}\npdq {GOOD}\npdq {'0' * 64}\n")
+    duplicate, degenerate = parsed.problems
+    assert duplicate.reason == "duplicate of entry 1"
+    assert duplicate.localized("fr") == "doublon de l'entrée 1"
+    assert "dégénérée" in degenerate.localized("fr") and "degenerate" in degenerate.reason

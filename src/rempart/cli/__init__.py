@@ -64,6 +64,9 @@ app.add_typer(bank_app, name="bank")
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 T = TypeVar("T")
+# Marks before a line about one input: it failed, or it was added.
+_FAILED = "[red]✗[/] "
+_ADDED = "[green]✓[/] "
 _IMAGE_SUFFIXES = {
     ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic",
     ".heif", ".avif", ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi",
@@ -185,7 +188,14 @@ def hash_command(
 
     paths = _expand(files)
     failed = 0
-    table = Table(_("file"), "PDQ", _("quality"), "SHA-256", title=_("Hashes"))
+    table = Table(
+        _("file"),
+        _("PDQ"),
+        _("quality"),
+        _("SHA-256"),
+        title=_("Hashes"),
+        caption=_("Hashes are shortened here; `--json` gives them in full."),
+    )
     for path, result in hash_many(_progress(paths, _("hashing"), as_json), dihedral=dihedral):
         if isinstance(result, ImageDecodeError):
             failed += 1
@@ -203,9 +213,9 @@ def hash_command(
                 quality = "[yellow]" + _("{quality} (low)", quality=quality) + "[/]"
             table.add_row(
                 shown(path, _PATH_WIDTH),
-                result.pdq.hash.hex,
+                _short(result.pdq.hash.hex),
                 quality,
-                result.digest.sha256[:16] + "…",
+                _short(result.digest.sha256),
             )
     if not as_json:
         out.print(table)
@@ -219,6 +229,11 @@ def hash_command(
                 )
             )
     raise typer.Exit(1 if failed else 0)
+
+
+def _short(digest: str) -> str:
+    """The start of a hash, enough to tell hashes apart in an 80-column table."""
+    return digest[:16] + "…"
 
 
 def _hash_json(path: Path, h: ImageHashes) -> dict[str, object]:
@@ -325,26 +340,23 @@ def bank_list(
     if not infos:
         out.print(_("No banks yet. Create one with `rempart bank create NAME`."))
         return
-    table = Table(
-        _("name"),
-        _("kind"),
-        _("case"),
-        _("threshold"),
-        _("quality gate"),
-        _("items"),
-        _("withdrawn"),
-        _("created"),
-    )
+    # Six columns fit 80 columns; the creation date and every count are in `bank show`/--json.
+    table = Table()
+    table.add_column(_("name"), overflow="fold")  # names are short and plain: shown whole
+    table.add_column(_("kind"))
+    table.add_column(_("case"), overflow="fold")
+    table.add_column(_("items"))
+    table.add_column(_("threshold / quality gate"))
     for i in infos:
+        items = str(i.active_items)
+        if i.withdrawn_items:
+            items += " " + ngettext("(+{n} withdrawn)", "(+{n} withdrawn)", i.withdrawn_items)
         table.add_row(
-            shown(i.name, _LABEL_WIDTH),
+            shown(i.name),
             _kind(i.kind.value),
-            shown(i.case or "", _LABEL_WIDTH),
-            str(i.threshold),
-            str(i.quality_min),
-            str(i.active_items),
-            str(i.withdrawn_items),
-            i.created_at.strftime("%Y-%m-%d"),
+            shown(i.case or ""),
+            items,
+            f"{i.threshold} / {i.quality_min}",
         )
     out.print(table)
 
@@ -393,9 +405,11 @@ def bank_show(
         _emit(obj)
         return
     summary = _(
-        "[bold]{name}[/] — {kind} bank, threshold {threshold}, quality gate {quality_min}",
+        "[bold]{name}[/] — {kind} bank created {date}, threshold {threshold}, quality gate "
+        "{quality_min}",
         name=shown(info.name),
         kind=_kind(info.kind.value),
+        date=info.created_at.strftime("%Y-%m-%d"),
         threshold=info.threshold,
         quality_min=info.quality_min,
     )
@@ -413,12 +427,19 @@ def bank_show(
         )
     if info.description:
         out.print(shown(info.description))
-    table = Table(_("id"), "PDQ", _("quality"), _("label"), _("status"))
+    table = Table(
+        _("id"),
+        _("PDQ"),
+        _("quality"),
+        _("label"),
+        _("status"),
+        caption=_("Hashes are shortened here; `--json` gives them in full."),
+    )
     for i in items:
         status = _("withdrawn") if i.withdrawn_at else _("active")
         table.add_row(
             str(i.id),
-            i.pdq or "—",
+            _short(i.pdq) if i.pdq else "—",
             str(i.quality if i.quality is not None else "—"),
             shown(i.label, _LABEL_WIDTH),
             status,
@@ -511,7 +532,7 @@ def bank_add(
             )
         elif o.error:
             err.print(
-                "[red]✗[/] "
+                _FAILED
                 + _("{path}: {reason}", path=shown(o.path), reason=escape(o.error.localized())),
                 markup=True,
             )
@@ -533,9 +554,9 @@ def bank_add(
                 path=shown(o.path),
                 item=o.item_id,
             )
-            out.print("[green]✓[/] " + more)
+            out.print(_ADDED + more)
         else:
-            out.print("[green]✓[/] " + _("{path}: item {item}", path=shown(o.path), item=o.item_id))
+            out.print(_ADDED + _("{path}: item {item}", path=shown(o.path), item=o.item_id))
     if not as_json:
         out.print(
             _(
@@ -593,7 +614,10 @@ def bank_import(
         _fail(_("{path}: {reason}", path=shown(list_file), reason=exc))
     where = shown(list_file)
     for problem in parsed.problems:
-        err.print(f"[red]✗[/] {where}:{problem.line}: {escape(problem.localized())}", markup=True)
+        reason = escape(problem.localized())
+        err.print(
+            _FAILED + _("{where}:{line}: {reason}", where=where, line=problem.line, reason=reason)
+        )
     if strict and parsed.problems:
         _fail(
             ngettext(
@@ -604,8 +628,9 @@ def bank_import(
         )
     with _reported():
         report = bank_cases.import_records(db, name, parsed.records)
-    for line, reason in report.rejected:
-        err.print(f"[red]✗[/] {where}:{line}: {escape(reason.localized())}", markup=True)
+    for line, refusal in report.rejected:
+        why = escape(refusal.localized())
+        err.print(_FAILED + _("{where}:{line}: {reason}", where=where, line=line, reason=why))
     rejected = len(parsed.problems) + len(report.rejected)
     out.print(
         _(
@@ -733,8 +758,7 @@ def _match_files(
             _emit({"path": str(path), "error": str(error)})
         else:
             err.print(
-                "[red]✗[/] "
-                + _("{path}: {reason}", path=shown(path), reason=escape(error.localized())),
+                _FAILED + _("{path}: {reason}", path=shown(path), reason=escape(error.localized())),
                 markup=True,
             )
 
@@ -779,9 +803,10 @@ def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_j
         if as_json:
             _emit({"line": problem.line, "error": problem.reason})
         else:
+            reason = escape(problem.localized())
             err.print(
-                f"[red]✗[/] {shown(path)}:{problem.line}: {escape(problem.localized())}",
-                markup=True,
+                _FAILED
+                + _("{where}:{line}: {reason}", where=shown(path), line=problem.line, reason=reason)
             )
     for record in parsed.records:
         if record.pdq is None:

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from rempart.cli import _emit, _open_db, _reported, app, out
-from rempart.cli.text import shown
+from rempart.cli.text import safe, shown
 from rempart.i18n import _
 
 case_app = typer.Typer(
@@ -108,7 +109,7 @@ def case_show(
     if info.minor:
         out.print(_("[bold]{name}[/]  (minor involved)", name=shown(info.name)))
     else:
-        out.print(f"[bold]{shown(info.name)}[/]")
+        out.print(Text(safe(info.name), style="bold"))
     if info.description:
         out.print(shown(info.description))
     if info.banks:

@@ -82,7 +82,9 @@ def decode_luma(data: bytes, *, fast: bool = False) -> DecodedImage:
         raise ImageDecodeError("empty file (0 bytes)")
     if len(data) > MAX_FILE_BYTES:
         raise ImageDecodeError(
-            f"file is {len(data) / 2**20:.0f} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit"
+            "file is {size} MiB, above the {limit} MiB limit",
+            size=f"{len(data) / 2**20:.0f}",
+            limit=MAX_FILE_BYTES >> 20,
         )
     _register_heif()
     # Pillow reports oversize images with a DecompressionBombWarning; recording warnings lets
@@ -142,7 +144,7 @@ def _open(data: bytes) -> ImageFile.ImageFile:
     try:
         return Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
     except Image.DecompressionBombError as exc:
-        raise ImageDecodeError(_bomb_message(str(exc))) from None
+        raise _bomb_error(str(exc)) from None
     except UnidentifiedImageError:
         sniffed = _sniff(data)
         if sniffed is None:
@@ -151,7 +153,7 @@ def _open(data: bytes) -> ImageFile.ImageFile:
                 "TIFF, HEIF/HEIC, AVIF)"
             ) from None
         # The signature says what it is, but Pillow could not read the header behind it.
-        raise ImageDecodeError(f"corrupt or truncated {sniffed} header") from None
+        raise ImageDecodeError("corrupt or truncated {format} header", format=sniffed) from None
     except Exception as exc:  # a recognised header that the plugin then failed to parse
         raise _failure(exc, _sniff(data) or "image") from None
 
@@ -197,15 +199,22 @@ def _megapixels(pixels: float) -> str:
 def _check_size(image: Image.Image, *, bomb_warned: bool) -> None:
     width, height = image.size
     if width < 1 or height < 1:
-        raise ImageDecodeError(f"image is {width}×{height} pixels: it has no pixels")
+        raise ImageDecodeError(
+            "image is {width}×{height} pixels: it has no pixels", width=width, height=height
+        )
     if max(width, height) > MAX_SIDE:
         raise ImageDecodeError(
-            f"image is {width}×{height} pixels, above the {MAX_SIDE} pixel limit on a side"
+            "image is {width}×{height} pixels, above the {limit} pixel limit on a side",
+            width=width,
+            height=height,
+            limit=MAX_SIDE,
         )
     if bomb_warned or width * height > _pixel_limit():
         raise ImageDecodeError(
-            f"image is {width}×{height} pixels, above the "
-            f"{_megapixels(_pixel_limit())} megapixel limit"
+            "image is {width}×{height} pixels, above the {limit} megapixel limit",
+            width=width,
+            height=height,
+            limit=_megapixels(_pixel_limit()),
         )
 
 
@@ -213,11 +222,19 @@ def _bomb_warned(caught: list[warnings.WarningMessage]) -> bool:
     return any(issubclass(w.category, Image.DecompressionBombWarning) for w in caught)
 
 
-def _bomb_message(text: str) -> str:
+def _bomb_error(text: str) -> ImageDecodeError:
     """Pillow's DecompressionBombError comes before we see the size; it states the pixels."""
     found = re.search(r"\((\d+) pixels\)", text)
-    size = f"{_megapixels(int(found.group(1)))} megapixels" if found else "too large"
-    return f"image is {size}, above the {_megapixels(_pixel_limit())} megapixel limit"
+    limit = _megapixels(_pixel_limit())
+    if found is None:
+        return ImageDecodeError(
+            "image is too large, above the {limit} megapixel limit", limit=limit
+        )
+    return ImageDecodeError(
+        "image is {size} megapixels, above the {limit} megapixel limit",
+        size=_megapixels(int(found.group(1))),
+        limit=limit,
+    )
 
 
 # -------------------------------------------------------------------------------- decoding
@@ -337,13 +354,15 @@ _OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
 def _failure(exc: BaseException, name: str) -> ImageDecodeError:
     """One line a person can act on, from whatever a decoder raised."""
     if isinstance(exc, Image.DecompressionBombError):
-        return ImageDecodeError(_bomb_message(str(exc)))
+        return _bomb_error(str(exc))
     if isinstance(exc, MemoryError):
-        return ImageDecodeError(f"not enough memory to decode this {name}")
+        return ImageDecodeError("not enough memory to decode this {format}", format=name)
     reason = _OBJECT_REPR.sub("data", str(exc)).strip().splitlines()
     text = reason[0][:160] if reason else type(exc).__name__
     if isinstance(exc, EOFError) or "truncated" in text.lower():
-        return ImageDecodeError(f"truncated {name} data (the file ends before the image does)")
+        return ImageDecodeError(
+            "truncated {format} data (the file ends before the image does)", format=name
+        )
     if text in _UNINFORMATIVE:
-        return ImageDecodeError(f"corrupt or truncated {name} data")
-    return ImageDecodeError(f"corrupt {name} data: {text}")
+        return ImageDecodeError("corrupt or truncated {format} data", format=name)
+    return ImageDecodeError("corrupt {format} data: {reason}", format=name, reason=text)

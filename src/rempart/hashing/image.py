@@ -172,9 +172,13 @@ def _read(path: Path) -> bytes:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise ImageDecodeError(f"cannot read {path.name}: {reason}") from None
+        raise ImageDecodeError(
+            "cannot read {name}: {reason}", name=path.name, reason=reason
+        ) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ImageDecodeError(f"{path.name} is over the {MAX_FILE_BYTES >> 20} MiB limit")
+        raise ImageDecodeError(
+            "{name} is over the {limit} MiB limit", name=path.name, limit=MAX_FILE_BYTES >> 20
+        )
     return data
 
 

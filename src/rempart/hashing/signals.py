@@ -58,7 +58,7 @@ class PdqHash:
 
     def __post_init__(self) -> None:
         if len(self.value) != PDQ_BITS // 8:
-            raise InvalidHash(f"a PDQ hash has 32 bytes, got {len(self.value)}")
+            raise InvalidHash("a PDQ hash has 32 bytes, got {size}", size=len(self.value))
 
     @classmethod
     def from_hex(cls, text: str) -> PdqHash:
@@ -108,7 +108,7 @@ class PdqSignal:
 
     def __post_init__(self) -> None:
         if not 0 <= self.quality <= 100:
-            raise InvalidHash(f"PDQ quality is 0-100, got {self.quality}")
+            raise InvalidHash("PDQ quality is 0-100, got {quality}", quality=self.quality)
 
 
 @dataclass(frozen=True, slots=True)

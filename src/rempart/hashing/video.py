@@ -189,7 +189,7 @@ def hash_video_bytes(
     if not data:
         raise ImageDecodeError("empty file (0 bytes)")
     if len(data) > limits.max_file_bytes:
-        raise ImageDecodeError(_too_big(len(data), limits))
+        raise _too_big(len(data), limits)
     decoded = _decode(io.BytesIO(data), fps, limits, clock)
     return decoded.hashes(_digest(data), fps)
 
@@ -211,12 +211,14 @@ def hash_video_file(
         with path.open("rb") as handle:
             digest, size = _digest_stream(handle, limits)
             if size == 0:
-                raise ImageDecodeError(f"{path.name} is empty (0 bytes)")
+                raise ImageDecodeError("{name} is empty (0 bytes)", name=path.name)
             handle.seek(0)
             decoded = _decode(handle, fps, limits, clock)
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise ImageDecodeError(f"cannot read {path.name}: {reason}") from None
+        raise ImageDecodeError(
+            "cannot read {name}: {reason}", name=path.name, reason=reason
+        ) from None
     return decoded.hashes(digest, fps)
 
 
@@ -276,7 +278,7 @@ def _read(
 ) -> _Decoded:
     family = _CONTAINERS.get(container.format.name)
     if family is None:  # FFmpeg enforces the allowlist; this keeps the promise if it did not
-        raise ImageDecodeError(f"unsupported container {container.format.name!r}")
+        raise ImageDecodeError("unsupported container {name!r}", name=container.format.name)
     stream = _video_stream(container)
     codec = _codec_name(stream)
     _check_resolution(stream.codec_context.width, stream.codec_context.height, limits)
@@ -313,7 +315,7 @@ def _codec_name(stream: VideoStream) -> str:
         raise ImageDecodeError("unknown video codec")
     name = context.codec.canonical_name
     if name not in SUPPORTED_CODECS:
-        raise ImageDecodeError(f"unsupported video codec {name!r}")
+        raise ImageDecodeError("unsupported video codec {name!r}", name=name)
     return name
 
 
@@ -414,7 +416,8 @@ class _Sampler:
         last = math.ceil((start - _EPSILON) / self._interval) - 1  # largest k with k*i+eps < s
         if last + 1 > self._max_instants:
             raise ImageDecodeError(
-                f"the video gives more than {self._max_instants} sampled frames, the limit"
+                "the video gives more than {limit} sampled frames, the limit",
+                limit=self._max_instants,
             )
         instants = tuple(k * self._interval for k in range(self._next, last + 1))
         self._next = last + 1
@@ -446,7 +449,8 @@ class _Run:
     def check_clock(self) -> None:
         if self._clock() > self._deadline:
             raise ImageDecodeError(
-                f"decoding took longer than the {self._limits.max_decode_s:g} s limit"
+                "decoding took longer than the {limit} s limit",
+                limit=f"{self._limits.max_decode_s:g}",
             )
 
     def add(self, frame: VideoFrame) -> None:
@@ -541,20 +545,32 @@ def _check_resolution(width: int, height: int, limits: VideoLimits) -> None:
     """Refuse frames beyond the limits; 0 (not yet known) passes."""
     if width > limits.max_side or height > limits.max_side:
         raise ImageDecodeError(
-            f"video is {width}x{height}, above the limit of {limits.max_side} pixels a side"
+            "video is {width}x{height}, above the limit of {limit} pixels a side",
+            width=width,
+            height=height,
+            limit=limits.max_side,
         )
     if width * height > limits.max_pixels:
         raise ImageDecodeError(
-            f"video is {width}x{height}, above the limit of {limits.max_pixels:,} pixels a frame"
+            "video is {width}x{height}, above the limit of {limit} pixels a frame",
+            width=width,
+            height=height,
+            limit=f"{limits.max_pixels:,}",
         )
 
 
 def _check_duration(seconds: Fraction, limits: VideoLimits, says: str) -> None:
     """Refuse a video longer than the limit ("video declares 4:00:00, above...")."""
-    if seconds > limits.max_duration_s:
+    if seconds <= limits.max_duration_s:
+        return
+    duration, limit = _hms(seconds), _hms(limits.max_duration_s)
+    if says == "declares":
         raise ImageDecodeError(
-            f"video {says} {_hms(seconds)}, above the {_hms(limits.max_duration_s)} limit"
+            "video declares {duration}, above the {limit} limit", duration=duration, limit=limit
         )
+    raise ImageDecodeError(
+        "video runs for {duration}, above the {limit} limit", duration=duration, limit=limit
+    )
 
 
 def _check_samples(seconds: Fraction, fps: Fraction, limits: VideoLimits) -> None:
@@ -562,8 +578,12 @@ def _check_samples(seconds: Fraction, fps: Fraction, limits: VideoLimits) -> Non
     count = math.ceil(seconds * fps)
     if count > limits.max_samples:
         raise ImageDecodeError(
-            f"video declares {_hms(seconds)}: sampling {float(fps):g} frames/s gives "
-            f"{count} frames, above the limit of {limits.max_samples}"
+            "video declares {duration}: sampling {fps} frames/s gives {count} frames, above "
+            "the limit of {limit}",
+            duration=_hms(seconds),
+            fps=f"{float(fps):g}",
+            count=count,
+            limit=limits.max_samples,
         )
 
 
@@ -572,8 +592,9 @@ def _check_whole(decoded: Fraction, stated: Fraction) -> None:
     slack = max(Fraction(_TRUNCATION_SLACK_S), stated * Fraction(_TRUNCATION_SLACK_SHARE))
     if decoded + slack < stated:
         raise ImageDecodeError(
-            f"truncated video: frames stop at {float(decoded):.1f} s of the "
-            f"{float(stated):.1f} s the file declares"
+            "truncated video: frames stop at {decoded} s of the {stated} s the file declares",
+            decoded=f"{float(decoded):.1f}",
+            stated=f"{float(stated):.1f}",
         )
 
 
@@ -585,8 +606,12 @@ def _hms(seconds: float | Fraction) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def _too_big(size: int, limits: VideoLimits) -> str:
-    return f"file is {_bytes(size)}, above the {_bytes(limits.max_file_bytes)} limit"
+def _too_big(size: int, limits: VideoLimits) -> ImageDecodeError:
+    return ImageDecodeError(
+        "file is {size}, above the {limit} limit",
+        size=_bytes(size),
+        limit=_bytes(limits.max_file_bytes),
+    )
 
 
 def _bytes(size: int) -> str:
@@ -613,7 +638,7 @@ def _digest_stream(handle: BinaryIO, limits: VideoLimits) -> tuple[Digest, int]:
     while chunk := handle.read(_CHUNK):
         size += len(chunk)
         if size > limits.max_file_bytes:
-            raise ImageDecodeError(_too_big(size, limits))
+            raise _too_big(size, limits)
         sha256.update(chunk)
         md5.update(chunk)
     return Digest(sha256=sha256.hexdigest(), md5=md5.hexdigest()), size
@@ -632,8 +657,9 @@ def _open_failure(exc: BaseException) -> ImageDecodeError:
     if isinstance(exc, MemoryError):
         return ImageDecodeError("not enough memory to open this video")
     return ImageDecodeError(
-        f"not a readable video: unknown format, or a damaged or truncated file "
-        f"(supported: {_CONTAINER_HELP})"
+        "not a readable video: unknown format, or a damaged or truncated file "
+        "(supported: {formats})",
+        formats=_CONTAINER_HELP,
     )
 
 
@@ -644,7 +670,7 @@ def _decode_failure(exc: BaseException) -> ImageDecodeError:
     text = _reason(exc)
     if isinstance(exc, EOFError) or "partial file" in text or "end of file" in text.lower():
         return ImageDecodeError("truncated video (the file ends before the video does)")
-    return ImageDecodeError(f"corrupt or truncated video data: {text}")
+    return ImageDecodeError("corrupt or truncated video data: {reason}", reason=text)
 
 
 def _reason(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -17,13 +18,15 @@ from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
-from rempart.hashing import ImageHashes, Windows, hash_many
 from rempart.hashing.signals import PdqHash
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
-from rempart.hashing.video import VideoHashes, hash_video_file
 from rempart.intake.hashlists import HashRecord, ListFormat, format_records
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Case, Item, ItemAction, ItemEvent, ItemSignal
+
+if TYPE_CHECKING:
+    from rempart.hashing import ImageHashes, Windows
+    from rempart.hashing.video import VideoHashes
 
 __all__ = [
     "AddOutcome",
@@ -211,7 +214,7 @@ def add_images(
     paths: Iterable[Path],
     *,
     label: str = "",
-    extras: Windows = Windows.NONE,
+    extras: Windows | None = None,
     clock: Clock = utc_now,
 ) -> Iterator[AddOutcome]:
     """Hash each image here and store only its hashes; one outcome per file, errors included.
@@ -219,6 +222,12 @@ def add_images(
     `extras` asks for extra hashes stored with each item (Windows.CROPS, GRID, FACES): they
     let Rempart find cropped, overlaid or deepfaked copies, and are never exported.
     """
+    # Imported here: listing or showing banks must not load the image decoders (start-up).
+    from rempart.hashing import Windows, hash_many
+    from rempart.hashing.video import hash_video_file
+
+    if extras is None:
+        extras = Windows.NONE
     with db.session() as session:
         _bank(session, name)  # fail before hashing anything
     for path in paths:

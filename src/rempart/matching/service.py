@@ -425,7 +425,9 @@ class Matcher:
         self.refresh()
         unknown = set(banks or ()) - self.bank_names()
         if unknown:
-            raise NotFound(f"no bank named {sorted(unknown)[0]!r} (see `rempart bank list`)")
+            raise NotFound(
+                "no bank named {name!r} (see `rempart bank list`)", name=sorted(unknown)[0]
+            )
         found: list[list[Match]] = [[] for _ in queries]
         gated: list[list[str]] = [[] for _ in queries]
         for bank in self._banks.values():
