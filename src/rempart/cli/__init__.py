@@ -24,7 +24,7 @@ from rich.text import Text
 
 from rempart import __version__
 from rempart.cli.localize import LocalizedGroup
-from rempart.cli.text import shown
+from rempart.cli.text import safe, shown
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
 from rempart.i18n import N_, _, ngettext
@@ -74,7 +74,10 @@ _IMAGE_SUFFIXES = {
 
 
 def _fail(message: str | RempartError) -> NoReturn:
-    """Print an error (a translated message, or a Rempart error in the current language)."""
+    """Print an error (a translated message, or a Rempart error in the current language).
+
+    The message is printed as plain text: outside values in it go through `safe`, not `shown`.
+    """
     text = message.localized() if isinstance(message, RempartError) else message
     err.print(_("[bold red]error:[/] {message}", message=escape(text)), markup=True)
     raise typer.Exit(2)
@@ -601,17 +604,17 @@ def bank_import(
     try:
         raw = list_file.read_bytes()
     except OSError as exc:
-        _fail(_("cannot read {path}: {reason}", path=shown(list_file), reason=exc.strerror))
+        _fail(_("cannot read {path}: {reason}", path=safe(list_file), reason=exc.strerror))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        _fail(_("{path} is not UTF-8 text: is it really a hash list?", path=shown(list_file)))
+        _fail(_("{path} is not UTF-8 text: is it really a hash list?", path=safe(list_file)))
     try:
         parsed = parse_hash_list(
             text, ListFormat(fmt.value) if fmt else None, filename=list_file.name
         )
     except HashListError as exc:
-        _fail(_("{path}: {reason}", path=shown(list_file), reason=exc))
+        _fail(_("{path}: {reason}", path=safe(list_file), reason=exc))
     where = shown(list_file)
     for problem in parsed.problems:
         reason = escape(problem.localized())
@@ -793,7 +796,7 @@ def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_j
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(_("cannot read {path} as UTF-8 text: {reason}", path=shown(path), reason=exc))
+        _fail(_("cannot read {path} as UTF-8 text: {reason}", path=safe(path), reason=exc))
     try:
         parsed = parse_hash_list(text, ListFormat.PDQ)
     except HashListError as exc:
