@@ -7,6 +7,8 @@ and `--version` under 0.25 s, commands that only read the store under 0.5 s.
 
     python bench/startup.py            # 15 runs each
     python bench/startup.py --runs 30 --json
+    python bench/startup.py --without rempart.cli.watch,rempart.cli.review
+                                       # what start-up would be without those modules
 """
 
 from __future__ import annotations
@@ -38,7 +40,20 @@ _BARE_TYPER = (
 _SEED = "f8f8f0cee0f4a84f06370a32038f67f0b36e2ed596623e1d33e3b80d2a1d7c6f"
 
 
+_WITHOUT: tuple[str, ...] = ()
+_STUBBED = (
+    "import sys, types\n"
+    "for name in sys.argv.pop(1).split(','):\n"
+    "    sys.modules[name] = types.ModuleType(name)\n"
+    "from rempart.cli import app\n"
+    "sys.argv[0] = 'rempart'\n"
+    "app()\n"
+)
+
+
 def _rempart() -> list[str]:
+    if _WITHOUT:  # a diagnosis: those command modules replaced by empty ones
+        return [sys.executable, "-c", _STUBBED, ",".join(_WITHOUT)]
     exe = Path(sys.executable).with_name("rempart")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "rempart"]
 
@@ -108,7 +123,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=15, help="runs per command (default 15)")
     parser.add_argument("--items", type=int, default=1000, help="items in the populated bank")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument(
+        "--without",
+        default="",
+        help="comma-separated command modules to replace by empty ones (their commands vanish)",
+    )
     args = parser.parse_args(argv)
+    global _WITHOUT
+    _WITHOUT = tuple(m for m in args.without.split(",") if m)
     rempart = _rempart()
     with tempfile.TemporaryDirectory(prefix="rempart-startup-") as folder:
         tmp = Path(folder)
