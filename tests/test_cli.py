@@ -192,7 +192,9 @@ def test_counts_agree_with_their_number(home: Path, tmp_path: Path) -> None:
     Image.new("RGB", (64, 64), (10, 10, 10)).save(flat)
     original, _, _ = _images(tmp_path)
     result = runner.invoke(app, ["hash", str(original), str(tmp_path / "missing.jpg")])
-    assert "1 of 2 files could not be hashed." in result.stderr
+    assert "1 file of 2 could not be hashed." in result.stderr
+    result = runner.invoke(app, ["hash", str(original), str(flat)], env={"REMPART_LANG": "fr"})
+    assert "0 (faible)" in result.stdout
 
 
 def test_bank_and_case_commands_speak_french(home: Path, tmp_path: Path) -> None:

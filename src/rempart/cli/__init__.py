@@ -225,10 +225,10 @@ def hash_command(
         if failed:
             err.print(
                 ngettext(
-                    "{failed} of {n} file could not be hashed.",
-                    "{failed} of {n} files could not be hashed.",
-                    len(paths),
-                    failed=failed,
+                    "{n} file of {total} could not be hashed.",
+                    "{n} files of {total} could not be hashed.",
+                    failed,
+                    total=len(paths),
                 )
             )
     raise typer.Exit(1 if failed else 0)
