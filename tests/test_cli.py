@@ -254,3 +254,19 @@ def test_importing_the_cli_loads_no_store_nor_image_code() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_outside_names_in_tables_are_shown_safely_and_shortened(home: Path, tmp_path: Path) -> None:
+    original, _, _ = _images(tmp_path)
+    hostile = tmp_path / ("x" * 80 + "[red]evil\x1b[2J.jpg")
+    hostile.write_bytes(original.read_bytes())
+    result = runner.invoke(app, ["hash", str(hostile)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "␛" in result.stdout
+    shown = "".join(
+        line.split("│")[1].strip() for line in result.stdout.splitlines() if line[:1] == "│"
+    )
+    assert shown.endswith("]evil␛[2J.jpg")  # markup shown as text, not applied
+    assert "…" in shown and "x" * 60 not in shown  # shortened in the middle
+    (obj,) = _lines(_run("hash", "--json", str(hostile))[1])
+    assert obj["path"] == str(hostile)  # the full value stays in --json

@@ -192,13 +192,12 @@ def hash_command(
     paths = _expand(files)
     failed = 0
     table = Table(
-        _("file"),
-        _("PDQ"),
-        _("quality"),
-        _("SHA-256"),
-        title=_("Hashes"),
-        caption=_("Hashes are shortened here; `--json` gives them in full."),
+        title=_("Hashes"), caption=_("Hashes are shortened here; `--json` gives them in full.")
     )
+    table.add_column(_("file"), overflow="fold")  # already shortened: wrap, never cut again
+    table.add_column(_("PDQ"))
+    table.add_column(_("quality"))
+    table.add_column(_("SHA-256"))
     for path, result in hash_many(_progress(paths, _("hashing"), as_json), dihedral=dihedral):
         if isinstance(result, ImageDecodeError):
             failed += 1
@@ -430,14 +429,12 @@ def bank_show(
         )
     if info.description:
         out.print(shown(info.description))
-    table = Table(
-        _("id"),
-        _("PDQ"),
-        _("quality"),
-        _("label"),
-        _("status"),
-        caption=_("Hashes are shortened here; `--json` gives them in full."),
-    )
+    table = Table(caption=_("Hashes are shortened here; `--json` gives them in full."))
+    table.add_column(_("id"))
+    table.add_column(_("PDQ"))
+    table.add_column(_("quality"))
+    table.add_column(_("label"), overflow="fold")
+    table.add_column(_("status"))
     for i in items:
         status = _("withdrawn") if i.withdrawn_at else _("active")
         table.add_row(

@@ -80,7 +80,12 @@ def case_list(
     if not infos:
         out.print(_("No cases yet. Open one with `rempart case create PSEUDONYM`."))
         return
-    table = Table(_("case"), _("minor"), _("banks"), _("findings"), _("confirmed"), _("opened"))
+    table = Table()
+    table.add_column(_("case"), overflow="fold")
+    table.add_column(_("minor"))
+    table.add_column(_("banks"), overflow="fold")
+    for header in (_("findings"), _("confirmed"), _("opened")):
+        table.add_column(header)
     for info in infos:
         table.add_row(
             shown(info.name, 30),
