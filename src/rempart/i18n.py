@@ -372,10 +372,11 @@ class Phrase(str):
         return gettext(self.template, lang=lang, **self.values)
 
 
-def joined(parts: Iterable[object], separator: str = "; ") -> Phrase:
-    """`parts` one after the other, each rendered in the language the whole is rendered in."""
+def joined(parts: Iterable[object]) -> Phrase:
+    """`parts` separated by semicolons, each (and the separator) said in the language the
+    whole is said in."""
     values = {f"part{i}": part for i, part in enumerate(parts)}
-    return Phrase(separator.join(f"{{{name}}}" for name in values), **values)
+    return Phrase("{sep}".join(f"{{{name}}}" for name in values), sep=Phrase("; "), **values)
 
 
 _ = gettext
