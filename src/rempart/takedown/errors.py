@@ -3,7 +3,8 @@
 TakedownError (a RempartError)
  ├── RegistryError     a platforms file that cannot be used (its path, line and key named)
  └── ResolutionError   a URL or a lookup that gave no usable answer; kept as a value
-      ├── DnsError     no answer, NXDOMAIN, garbage, timeout
+      ├── DnsError     no answer, garbage, timeout
+      │    └── NxDomainError   the name does not exist
       └── RdapError    refused, not JSON, too big, too slow, no endpoint
 
 Only messages for people live here: the stage's code raises them with template values.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from rempart.errors import RempartError
 
-__all__ = ["DnsError", "RdapError", "RegistryError", "ResolutionError", "TakedownError"]
+__all__ = ["DnsError", "NxDomainError", "RdapError", "RegistryError", "ResolutionError", "TakedownError"]
 
 
 class TakedownError(RempartError):
@@ -30,6 +31,10 @@ class ResolutionError(TakedownError):
 
 class DnsError(ResolutionError):
     """A DNS query gave no usable answer."""
+
+
+class NxDomainError(DnsError):
+    """The name does not exist (NXDOMAIN): nothing more to ask DNS about it."""
 
 
 class RdapError(ResolutionError):
