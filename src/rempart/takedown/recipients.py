@@ -154,9 +154,10 @@ def resolve(
     chain = _Chain(url, host, registry, lookups)
     platform = registry.get("telegram") if source_kind.startswith("telegram") else None
     platform = platform or registry.by_host(host)
-    if platform is not None and not minor:
+    if platform is not None:
         chain.platform = platform
-        chain.add_platform(platform, Role.HOST, N_("{host} is a known platform: {name}"))
+        if not minor:
+            chain.add_platform(platform, Role.HOST, N_("{host} is a known platform: {name}"))
     else:
         chain.network_chain(headers or {})
     if minor:
