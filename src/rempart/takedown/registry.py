@@ -237,12 +237,13 @@ def parse_registry(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        message = str(exc)
+        line = getattr(exc, "lineno", None) or _line_from_message(message, text)
         raise RegistryError(
             "{path}, line {line}: not valid TOML ({reason})",
             path=origin,
             line=line,
-            reason=getattr(exc, "msg", str(exc)),
+            reason=getattr(exc, "msg", re.sub(r"\s*\(at [^)]*\)$", "", message)),
         ) from exc
     locate = _Locator(text)
     out = dict(base or {})
@@ -286,9 +287,12 @@ def parse_registry(
     return out
 
 
-def _line_from_message(message: str) -> int:
+def _line_from_message(message: str, text: str) -> int:
+    """The line tomllib names (Python 3.11 puts it in the message; at the end: the last line)."""
     found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else 1
+    if found:
+        return int(found.group(1))
+    return max(1, len(text.splitlines())) if "end of document" in message else 1
 
 
 class _Locator:
