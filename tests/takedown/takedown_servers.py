@@ -29,7 +29,11 @@ from rempart.takedown.bootstrap import RdapBootstrap
 
 # (name, type) -> list of "TYPE value" records, or one of the behaviours below.
 NXDOMAIN, GARBAGE, SILENT, SERVFAIL, WRONG_ID = (
-    "nxdomain", "garbage", "silent", "servfail", "wrong-id"
+    "nxdomain",
+    "garbage",
+    "silent",
+    "servfail",
+    "wrong-id",
 )
 
 
@@ -189,8 +193,9 @@ def _vcard(name: str, email: str = "") -> list[Any]:
     return ["vcard", items]
 
 
-def ip_network(handle: str, name: str, country: str, abuse: str, asns: list[int] | None = None
-               ) -> dict[str, Any]:
+def ip_network(
+    handle: str, name: str, country: str, abuse: str, asns: list[int] | None = None
+) -> dict[str, Any]:
     """An IP network answer shaped like RIPE's: the abuse entity nested in the owner's."""
     answer: dict[str, Any] = {
         "rdapConformance": ["rdap_level_0"],
@@ -287,16 +292,21 @@ ZONE: dict[tuple[str, str], Any] = {
 }
 
 RDAP: dict[str, Reply] = {
-    "/ip/192.0.2.10": Reply(as_json(ip_network("EX-NET-1", "EXAMPLE-HOSTING", "FR",
-                                                HOSTING_ABUSE))),
-    "/ip/2001:db8::10": Reply(as_json(ip_network("EX-NET-6", "EXAMPLE-HOSTING", "FR",
-                                                  HOSTING_ABUSE))),
-    "/ip/198.51.100.7": Reply(as_json(ip_network("US-NET", "US-HOSTING", "US",
-                                                  "abuse@us-hosting.example", [64501]))),
+    "/ip/192.0.2.10": Reply(
+        as_json(ip_network("EX-NET-1", "EXAMPLE-HOSTING", "FR", HOSTING_ABUSE))
+    ),
+    "/ip/2001:db8::10": Reply(
+        as_json(ip_network("EX-NET-6", "EXAMPLE-HOSTING", "FR", HOSTING_ABUSE))
+    ),
+    "/ip/198.51.100.7": Reply(
+        as_json(ip_network("US-NET", "US-HOSTING", "US", "abuse@us-hosting.example", [64501]))
+    ),
     "/autnum/64500": Reply(as_json(autnum(64500, "EXAMPLE-TRANSIT", TRANSIT_ABUSE))),
     "/autnum/64501": Reply(as_json(autnum(64501, "US-TRANSIT", "noc@us-transit.example"))),
-    "/domain/example.org": Reply(as_json(domain("example.org", "Example Registrar SAS",
-                                                 REGISTRAR_ABUSE))),
-    "/domain/example.net": Reply(as_json(domain("example.net", "Example Registrar SAS",
-                                                 REGISTRAR_ABUSE))),
+    "/domain/example.org": Reply(
+        as_json(domain("example.org", "Example Registrar SAS", REGISTRAR_ABUSE))
+    ),
+    "/domain/example.net": Reply(
+        as_json(domain("example.net", "Example Registrar SAS", REGISTRAR_ABUSE))
+    ),
 }

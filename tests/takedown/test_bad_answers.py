@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from takedown_servers import DnsServer, RdapServer, Reply, as_json, ip_network
+from takedown_servers import DnsServer, RdapServer, Reply, as_json
 
 from rempart.takedown import DnsError, NxDomainError, RdapError, resolve
 from rempart.takedown.answers import parse_rdap
@@ -58,8 +58,11 @@ def test_no_resolver_listening_is_an_error_not_a_crash() -> None:
 
 
 def _rdap(server: RdapServer, **limits: float) -> RdapClient:
-    return RdapClient(server.bootstrap(), timeout=limits.get("timeout", 1.0),
-                      max_bytes=int(limits.get("max_bytes", 1 << 20)))
+    return RdapClient(
+        server.bootstrap(),
+        timeout=limits.get("timeout", 1.0),
+        max_bytes=int(limits.get("max_bytes", 1 << 20)),
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,8 +80,9 @@ def _rdap(server: RdapServer, **limits: float) -> RdapClient:
         (Reply(b'{"objectClassName": "ip network"}' + b" " * 200, drip=0.01), "in time"),
     ],
 )
-def test_bad_rdap_answers_are_clear_errors(rdap_server: RdapServer, reply: Reply,
-                                           message: str) -> None:
+def test_bad_rdap_answers_are_clear_errors(
+    rdap_server: RdapServer, reply: Reply, message: str
+) -> None:
     rdap_server.answers["/ip/203.0.113.5"] = reply
     client = _rdap(rdap_server, timeout=0.5, max_bytes=4096)
     with pytest.raises(RdapError, match=message):
@@ -100,14 +104,22 @@ def test_addresses_outside_the_bootstrap_have_no_server_and_nothing_is_asked(
 
 
 def test_hostile_entities_are_read_within_bounds() -> None:
-    deep: dict[str, object] = {"roles": ["abuse"], "vcardArray": ["vcard", [
-        ["email", {}, "text", "deep@x.example"]]]}
+    deep: dict[str, object] = {
+        "roles": ["abuse"],
+        "vcardArray": ["vcard", [["email", {}, "text", "deep@x.example"]]],
+    }
     for _ in range(50):
         deep = {"roles": ["registrant"], "entities": [deep]}
-    wide = [{"roles": ["abuse"], "vcardArray": ["vcard", [["email", {}, "text", f"a{i}@x.example"]]]}
-            for i in range(5000)]
-    answer = {"objectClassName": "ip network", "entities": [deep, *wide],
-              "vcardArray": "not a card", "country": 42}
+    wide = [
+        {"roles": ["abuse"], "vcardArray": ["vcard", [["email", {}, "text", f"a{i}@x.example"]]]}
+        for i in range(5000)
+    ]
+    answer = {
+        "objectClassName": "ip network",
+        "entities": [deep, *wide],
+        "vcardArray": "not a card",
+        "country": 42,
+    }
     record = parse_rdap(as_json(answer))
     assert "deep@x.example" not in record.abuse_emails  # deeper than any real answer nests
     assert len(record.abuse_emails) <= 8
@@ -119,10 +131,16 @@ def test_a_failed_lookup_leaves_a_problem_and_no_evidence(
 ) -> None:
     rdap_server.answers["/ip/192.0.2.10"] = Reply(b"not json at all")
     rdap_server.answers["/domain/example.org"] = Reply(b"x" * 5000)
-    lookups = NetworkLookups(LookupSettings(
-        dns_server="127.0.0.1", dns_port=dns_server.port, dns_timeout=0.5,
-        rdap_bootstrap=rdap_server.bootstrap(), rdap_timeout=1.0, rdap_max_bytes=4096,
-    ))
+    lookups = NetworkLookups(
+        LookupSettings(
+            dns_server="127.0.0.1",
+            dns_port=dns_server.port,
+            dns_timeout=0.5,
+            rdap_bootstrap=rdap_server.bootstrap(),
+            rdap_timeout=1.0,
+            rdap_max_bytes=4096,
+        )
+    )
     result = resolve("https://forum.example.org/t/1", registry=registry, lookups=lookups)
     lookups.close()
     failed = [str(p) for p in result.problems]
@@ -137,10 +155,15 @@ def test_a_failed_lookup_leaves_a_problem_and_no_evidence(
 def test_a_silent_resolver_in_the_chain_gives_manual_and_problems_fast(
     registry: Registry, dns_server: DnsServer, rdap_server: RdapServer
 ) -> None:
-    lookups = NetworkLookups(LookupSettings(
-        dns_server="127.0.0.1", dns_port=dns_server.port, dns_timeout=0.2,
-        rdap_bootstrap=rdap_server.bootstrap(), rdap_timeout=1.0,
-    ))
+    lookups = NetworkLookups(
+        LookupSettings(
+            dns_server="127.0.0.1",
+            dns_port=dns_server.port,
+            dns_timeout=0.2,
+            rdap_bootstrap=rdap_server.bootstrap(),
+            rdap_timeout=1.0,
+        )
+    )
     started = time.monotonic()
     result = resolve("https://slow.example.com/x", registry=registry, lookups=lookups)
     lookups.close()

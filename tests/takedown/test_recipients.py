@@ -44,10 +44,19 @@ def test_every_raw_answer_is_kept_with_its_digest_and_the_sources_point_at_them(
     registry: Registry, lookups: NetworkLookups
 ) -> None:
     result = resolve("https://forum.example.org/t/42", registry=registry, lookups=lookups)
-    kinds = {(a.kind, a.query.split("/")[-2] if a.kind == "rdap" else a.query.split()[0])
-             for a in result.evidence}
-    assert {("dns", "A"), ("dns", "AAAA"), ("dns", "NS"), ("dns", "TXT"), ("rdap", "ip"),
-            ("rdap", "autnum"), ("rdap", "domain")} <= kinds
+    kinds = {
+        (a.kind, a.query.split("/")[-2] if a.kind == "rdap" else a.query.split()[0])
+        for a in result.evidence
+    }
+    assert {
+        ("dns", "A"),
+        ("dns", "AAAA"),
+        ("dns", "NS"),
+        ("dns", "TXT"),
+        ("rdap", "ip"),
+        ("rdap", "autnum"),
+        ("rdap", "domain"),
+    } <= kinds
     for answer in result.evidence:
         assert answer.sha256 == hashlib.sha256(answer.raw).hexdigest()
         assert answer.received_at.tzinfo is not None
@@ -73,27 +82,29 @@ def test_telegram_finds_go_to_telegram_even_without_a_web_address(registry: Regi
         result = resolve(url, registry=registry, lookups=NoNetwork(), source_kind=kind)
         first = result.recipients[0]
         assert (first.platform, first.channel, first.address) == (
-            "telegram", Channel.EMAIL, "abuse@telegram.org"
+            "telegram",
+            Channel.EMAIL,
+            "abuse@telegram.org",
         )
 
 
 def test_a_minor_case_gets_only_child_protection_channels_with_references_only(
     registry: Registry, lookups: NetworkLookups
 ) -> None:
-    result = resolve("https://forum.example.org/t/42", registry=registry, lookups=lookups,
-                     minor=True)
+    result = resolve(
+        "https://forum.example.org/t/42", registry=registry, lookups=lookups, minor=True
+    )
     assert {r.platform for r in result.recipients} == {"pharos", "point-de-contact"}
     assert all(r.role is Role.HOTLINE and r.references_only for r in result.recipients)
 
 
-def test_a_minor_case_on_a_us_host_adds_ncmec(registry: Registry, lookups: NetworkLookups
-                                              ) -> None:
-    on_us_platform = resolve("https://i.imgur.com/x.png", registry=registry,
-                             lookups=NoNetwork(), minor=True)
+def test_a_minor_case_on_a_us_host_adds_ncmec(registry: Registry, lookups: NetworkLookups) -> None:
+    on_us_platform = resolve(
+        "https://i.imgur.com/x.png", registry=registry, lookups=NoNetwork(), minor=True
+    )
     assert "ncmec" in {r.platform for r in on_us_platform.recipients}
     assert all(r.role is Role.HOTLINE for r in on_us_platform.recipients)
-    behind = resolve("https://mirror.example.net/a", registry=registry, lookups=lookups,
-                     minor=True)
+    behind = resolve("https://mirror.example.net/a", registry=registry, lookups=lookups, minor=True)
     assert {r.platform for r in behind.recipients} == {"pharos", "point-de-contact", "ncmec"}
 
 
@@ -110,10 +121,13 @@ def test_cloudflare_is_found_by_its_cname_and_the_origin_network_still_asked(
     assert result.asn == 64501
 
 
-def test_a_cdn_is_found_by_response_headers(registry: Registry, lookups: NetworkLookups
-                                            ) -> None:
-    result = resolve("https://forum.example.org/x", registry=registry, lookups=lookups,
-                     headers={"CF-RAY": "8a1b2c3d4e5f-CDG", "Server": "cloudflare"})
+def test_a_cdn_is_found_by_response_headers(registry: Registry, lookups: NetworkLookups) -> None:
+    result = resolve(
+        "https://forum.example.org/x",
+        registry=registry,
+        lookups=lookups,
+        headers={"CF-RAY": "8a1b2c3d4e5f-CDG", "Server": "cloudflare"},
+    )
     assert result.cdn == "cloudflare"
 
 
@@ -132,8 +146,9 @@ def test_an_association_cdn_is_found_by_its_address_range(
     assert result.cdn == "testcdn"
     assert result.recipients[0].address == "abuse@testcdn.example"
     # the IPv4 address lies in the CDN's range: its network is not asked as the host
-    assert "/ip/192.0.2.10" not in [a.query.split("127.0.0.1:")[-1][5:] for a in
-                                     result.evidence if a.kind == "rdap"]
+    assert "/ip/192.0.2.10" not in [
+        a.query.split("127.0.0.1:")[-1][5:] for a in result.evidence if a.kind == "rdap"
+    ]
 
 
 def test_a_vanished_site_says_manual_plainly_and_records_the_nxdomain(

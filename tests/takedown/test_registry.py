@@ -19,9 +19,24 @@ from rempart.takedown.registry import (
 
 def test_shipped_registry_loads_and_every_fact_names_its_https_source() -> None:
     registry = load_registry(None)
-    for wanted in ("reddit", "x", "telegram", "discord", "google-search", "bing", "cloudflare",
-                   "meta", "tiktok", "imgur", "imgbb", "postimages", "catbox", "pharos",
-                   "point-de-contact", "ncmec"):
+    for wanted in (
+        "reddit",
+        "x",
+        "telegram",
+        "discord",
+        "google-search",
+        "bing",
+        "cloudflare",
+        "meta",
+        "tiktok",
+        "imgur",
+        "imgbb",
+        "postimages",
+        "catbox",
+        "pharos",
+        "point-de-contact",
+        "ncmec",
+    ):
         assert registry.get(wanted) is not None, wanted
     for platform in registry.platforms.values():
         assert platform.name and platform.roles
@@ -104,18 +119,31 @@ def test_a_file_that_is_not_toml_is_refused_with_its_line(tmp_path: Path) -> Non
         ('schema = 1\n\n[platform.a]\nname = "A"\nroles = ["host"]\nfax = "1"\n', 6, "fax"),
         ('[platform.a]\nname = "A"\nroles = ["shop"]\n', 3, "roles"),
         ('[platform.a]\nname = "A"\nroles = ["host"]\ndomains = ["co.uk"]\n', 4, "domains"),
-        ('[platform.a]\nname = "A"\nroles = ["host"]\ndomains = ["not a domain"]\n', 4,
-         "domains"),
-        ('[platform.a]\nname = "A"\nroles = ["host"]\n'
-         'notice_email = { value = "abuse@a.example" }\n', 4, "notice_email"),
-        ('[platform.a]\nname = "A"\nroles = ["host"]\n'
-         'notice_email = { value = "not an email", source = "https://a.example/" }\n', 4,
-         "notice_email"),
-        ('[platform.a]\nname = "A"\nroles = ["host"]\n'
-         'ncii_form = { value = "http://a.example/form", source = "https://a.example/" }\n', 4,
-         "ncii_form"),
-        ('[platform.a]\nname = "A"\nroles = ["host"]\n\n[platform.a.detect]\n'
-         'source = "https://a.example/"\nranges = ["300.0.0.0/8"]\n', 5, "detect"),
+        ('[platform.a]\nname = "A"\nroles = ["host"]\ndomains = ["not a domain"]\n', 4, "domains"),
+        (
+            '[platform.a]\nname = "A"\nroles = ["host"]\n'
+            'notice_email = { value = "abuse@a.example" }\n',
+            4,
+            "notice_email",
+        ),
+        (
+            '[platform.a]\nname = "A"\nroles = ["host"]\n'
+            'notice_email = { value = "not an email", source = "https://a.example/" }\n',
+            4,
+            "notice_email",
+        ),
+        (
+            '[platform.a]\nname = "A"\nroles = ["host"]\n'
+            'ncii_form = { value = "http://a.example/form", source = "https://a.example/" }\n',
+            4,
+            "ncii_form",
+        ),
+        (
+            '[platform.a]\nname = "A"\nroles = ["host"]\n\n[platform.a.detect]\n'
+            'source = "https://a.example/"\nranges = ["300.0.0.0/8"]\n',
+            5,
+            "detect",
+        ),
         ('# comment\n[platform.new]\nroles = ["host"]\n', 2, "name"),
         ('[platform."Bad Id"]\nname = "A"\nroles = ["host"]\n', 1, ""),
     ],
@@ -133,7 +161,7 @@ def test_two_platforms_of_one_file_cannot_claim_the_same_domain() -> None:
         '[platform.a]\nname = "A"\nroles = ["host"]\ndomains = ["same.example"]\n'
         '[platform.b]\nname = "B"\nroles = ["host"]\ndomains = ["same.example"]\n'
     )
-    with pytest.raises(RegistryError, match="line 8.*already claimed"):
+    with pytest.raises(RegistryError, match=r"line 8.*already claimed"):
         parse_registry(text)
 
 

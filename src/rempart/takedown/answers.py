@@ -50,8 +50,9 @@ class RawAnswer:
     def of(
         cls, kind: str, query: str, server: str, received_at: datetime, raw: bytes, media_type: str
     ) -> RawAnswer:
-        return cls(kind, query, server, received_at, raw, hashlib.sha256(raw).hexdigest(),
-                   media_type)
+        return cls(
+            kind, query, server, received_at, raw, hashlib.sha256(raw).hexdigest(), media_type
+        )
 
     def custody_detail(self) -> dict[str, Any]:
         """What a custody event records about this answer (the bytes go to the vault)."""
@@ -107,7 +108,9 @@ def parse_rdap(raw: bytes) -> RdapRecord:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise RdapError("the RDAP answer is not JSON ({reason})", reason=type(exc).__name__) from exc
+        raise RdapError(
+            "the RDAP answer is not JSON ({reason})", reason=type(exc).__name__
+        ) from exc
     if not isinstance(data, dict):
         raise RdapError("the RDAP answer is not a JSON object")
     object_class = _text(data.get("objectClassName"))
@@ -115,8 +118,9 @@ def parse_rdap(raw: bytes) -> RdapRecord:
         raise RdapError("the RDAP answer is not about a network, an AS or a domain")
     entities = list(_entities(data.get("entities"), depth=0, within=()))
     abuse = _emails(e for e, path in entities if "abuse" in _roles(e))
-    registrar, registrar_abuse = "", ()
-    for entity, path in entities:
+    registrar = ""
+    registrar_abuse: tuple[str, ...] = ()
+    for entity, _path in entities:
         if "registrar" in _roles(entity):
             registrar = _vcard(entity, "fn") or _text(entity.get("handle"))
             registrar_abuse = _emails(
@@ -124,9 +128,11 @@ def parse_rdap(raw: bytes) -> RdapRecord:
             )
             break
     asns = data.get("arin_originas0_originautnums")
-    origin = tuple(a for a in asns if isinstance(a, int) and 0 < a < 2**32)[:16] if isinstance(
-        asns, list
-    ) else ()
+    origin = (
+        tuple(a for a in asns if isinstance(a, int) and 0 < a < 2**32)[:16]
+        if isinstance(asns, list)
+        else ()
+    )
     return RdapRecord(
         object_class=object_class,
         handle=_text(data.get("handle")),
@@ -159,8 +165,9 @@ def _entities(
             return
         if isinstance(entity, dict):
             yield entity, within
-            yield from _entities(entity.get("entities"), depth=depth + 1,
-                                 within=(*within, id(entity)))
+            yield from _entities(
+                entity.get("entities"), depth=depth + 1, within=(*within, id(entity))
+            )
 
 
 def _vcard(entity: Mapping[str, Any], prop: str) -> str:

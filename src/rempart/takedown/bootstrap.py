@@ -54,9 +54,7 @@ class RdapBootstrap:
         return cls.from_documents(docs, allow_http=allow_http)
 
     @classmethod
-    def from_documents(
-        cls, docs: Mapping[str, Any], *, allow_http: bool = False
-    ) -> RdapBootstrap:
+    def from_documents(cls, docs: Mapping[str, Any], *, allow_http: bool = False) -> RdapBootstrap:
         networks: list[tuple[Network, tuple[str, ...]]] = []
         asns: list[tuple[int, int, tuple[str, ...]]] = []
         tlds: dict[str, tuple[str, ...]] = {}

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from rempart.errors import RempartError
 
-__all__ = ["DnsError", "NxDomainError", "RdapError", "RegistryError", "ResolutionError", "TakedownError"]
+__all__ = [
+    "DnsError",
+    "NxDomainError",
+    "RdapError",
+    "RegistryError",
+    "ResolutionError",
+    "TakedownError",
+]
 
 
 class TakedownError(RempartError):

@@ -50,6 +50,7 @@ from rempart.takedown.answers import (
 )
 from rempart.takedown.bootstrap import BOOTSTRAP_FILES, RdapBootstrap
 from rempart.takedown.errors import DnsError, NxDomainError, RdapError
+from rempart.takedown.recipients import Lookups
 
 __all__ = [
     "IANA_BOOTSTRAP_BASE",
@@ -95,7 +96,8 @@ class DnsClient:
             raise NxDomainError("{query}: no such domain (NXDOMAIN)", query=label)
         if rcode != dns.rcode.NOERROR:
             raise DnsError(
-                "{query}: the resolver answered {rcode}", query=label,
+                "{query}: the resolver answered {rcode}",
+                query=label,
                 rcode=dns.rcode.to_text(rcode),
             )
         wanted = dns.rdatatype.from_text(rdtype)
@@ -109,7 +111,11 @@ class DnsClient:
                 else:
                     records.append(rdata.to_text().rstrip(".").lower()[:255])
         evidence = RawAnswer.of(
-            "dns", label, f"{self.server}:{self.port}", self.clock(), raw,
+            "dns",
+            label,
+            f"{self.server}:{self.port}",
+            self.clock(),
+            raw,
             "application/dns-message",
         )
         return DnsAnswer(name, rdtype, tuple(records[:64]), evidence)
@@ -132,7 +138,8 @@ class DnsClient:
                 raise DnsError("{query}: no answer in time", query=label) from exc
             except OSError as exc:
                 raise DnsError(
-                    "{query}: the resolver cannot be reached ({reason})", query=label,
+                    "{query}: the resolver cannot be reached ({reason})",
+                    query=label,
                     reason=type(exc).__name__,
                 ) from exc
 
@@ -151,7 +158,8 @@ class DnsClient:
             raise DnsError("{query}: no answer in time", query=label) from exc
         except OSError as exc:
             raise DnsError(
-                "{query}: the resolver cannot be reached ({reason})", query=label,
+                "{query}: the resolver cannot be reached ({reason})",
+                query=label,
                 reason=type(exc).__name__,
             ) from exc
         response = _parse_dns(raw, label)
@@ -213,7 +221,10 @@ class RdapClient:
         clock: Clock = utc_now,
     ) -> None:
         self.bootstrap, self.timeout, self.max_bytes, self.clock = (
-            bootstrap, timeout, max_bytes, clock
+            bootstrap,
+            timeout,
+            max_bytes,
+            clock,
         )
         self.client = client or httpx.Client(
             headers={
@@ -257,7 +268,8 @@ class RdapClient:
                     raise RdapError("{query}: the RDAP server knows nothing about it", query=url)
                 if response.status_code != 200:
                     raise RdapError(
-                        "{query}: the RDAP server answered HTTP {status}", query=url,
+                        "{query}: the RDAP server answered HTTP {status}",
+                        query=url,
                         status=response.status_code,
                     )
                 if response.headers.get("content-encoding", "identity") != "identity":
@@ -265,14 +277,16 @@ class RdapClient:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     raise RdapError(
-                        "{query}: the answer is larger than {limit} bytes", query=url,
+                        "{query}: the answer is larger than {limit} bytes",
+                        query=url,
                         limit=self.max_bytes,
                     )
                 for chunk in response.iter_raw():
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise RdapError(
-                            "{query}: the answer is larger than {limit} bytes", query=url,
+                            "{query}: the answer is larger than {limit} bytes",
+                            query=url,
                             limit=self.max_bytes,
                         )
                     if time.monotonic() > deadline:
@@ -282,7 +296,8 @@ class RdapClient:
             raise RdapError("{query}: no complete answer in time", query=url) from exc
         except httpx.HTTPError as exc:
             raise RdapError(
-                "{query}: the RDAP server cannot be reached ({reason})", query=url,
+                "{query}: the RDAP server cannot be reached ({reason})",
+                query=url,
                 reason=type(exc).__name__,
             ) from exc
         raw = bytes(body)
@@ -379,8 +394,14 @@ class CachingLookups:
     """Any `Lookups` with a bounded, time-limited cache of complete answers (failures are not
     cached). A cached answer keeps its original evidence: time, bytes and digest."""
 
-    def __init__(self, inner: Any, *, clock: Clock = utc_now, ttl: timedelta = timedelta(hours=6),
-                 size: int = 10_000) -> None:
+    def __init__(
+        self,
+        inner: Lookups,
+        *,
+        clock: Clock = utc_now,
+        ttl: timedelta = timedelta(hours=6),
+        size: int = 10_000,
+    ) -> None:
         self.inner, self.clock = inner, clock
         self._cache = _Cache(size, ttl)
         self.hits = 0
@@ -428,7 +449,9 @@ class CachingLookups:
 def network_lookups(settings: LookupSettings, *, clock: Clock = utc_now) -> CachingLookups:
     """The production wiring: network lookups behind the cache."""
     return CachingLookups(
-        NetworkLookups(settings, clock=clock), clock=clock, ttl=settings.cache_ttl,
+        NetworkLookups(settings, clock=clock),
+        clock=clock,
+        ttl=settings.cache_ttl,
         size=settings.cache_size,
     )
 
@@ -455,7 +478,8 @@ def refresh_bootstrap(
                 with http.stream("GET", url, timeout=30.0) as response:
                     if response.status_code != 200:
                         raise RdapError(
-                            "{query}: the RDAP server answered HTTP {status}", query=url,
+                            "{query}: the RDAP server answered HTTP {status}",
+                            query=url,
                             status=response.status_code,
                         )
                     body = bytearray()
@@ -463,12 +487,14 @@ def refresh_bootstrap(
                         body += chunk
                         if len(body) > max_bytes:
                             raise RdapError(
-                                "{query}: the answer is larger than {limit} bytes", query=url,
+                                "{query}: the answer is larger than {limit} bytes",
+                                query=url,
                                 limit=max_bytes,
                             )
             except httpx.HTTPError as exc:
                 raise RdapError(
-                    "{query}: the RDAP server cannot be reached ({reason})", query=url,
+                    "{query}: the RDAP server cannot be reached ({reason})",
+                    query=url,
                     reason=type(exc).__name__,
                 ) from exc
             texts[name] = bytes(body)
@@ -480,8 +506,9 @@ def refresh_bootstrap(
     try:
         docs = {name: json.loads(raw) for name, raw in texts.items()}
     except ValueError as exc:
-        raise RdapError("the RDAP bootstrap data is malformed ({reason})",
-                        reason=type(exc).__name__) from exc
+        raise RdapError(
+            "the RDAP bootstrap data is malformed ({reason})", reason=type(exc).__name__
+        ) from exc
     bootstrap = RdapBootstrap.from_documents(docs)
     folder.mkdir(parents=True, exist_ok=True)
     for name, raw in texts.items():
@@ -490,4 +517,3 @@ def refresh_bootstrap(
             out.write(raw)
         os.replace(temporary, folder / f"{name}.json")
     return bootstrap
-

@@ -96,8 +96,11 @@ class Recipient:
             "platform": self.platform or None,
             "references_only": self.references_only,
             "sources": [
-                {"ref": s.ref, "checked": s.checked.isoformat() if s.checked else None,
-                 "sha256": s.sha256 or None}
+                {
+                    "ref": s.ref,
+                    "checked": s.checked.isoformat() if s.checked else None,
+                    "sha256": s.sha256 or None,
+                }
                 for s in self.sources
             ],
         }
@@ -188,8 +191,10 @@ def _manual(host: str) -> Recipient:
         channel=Channel.MANUAL,
         address="",
         why=Reason(
-            N_("{host} is not a known platform and no abuse contact was found: find who hosts "
-               "it by hand"),
+            N_(
+                "{host} is not a known platform and no abuse contact was found: find who hosts "
+                "it by hand"
+            ),
             {"host": host},
         ),
     )
@@ -206,9 +211,7 @@ def _platform_recipient(
     platform: Platform, role: Role, why: Reason, *, references_only: bool = False
 ) -> Recipient:
     channels = [(ch, platform.fact(key)) for key, ch in _CHANNEL_ORDER if platform.fact(key)]
-    sources = tuple(
-        Provenance(f.source, f.checked) for f in platform.facts.values()
-    )
+    sources = tuple(Provenance(f.source, f.checked) for f in platform.facts.values())
     if not channels:
         return Recipient(
             name=platform.name,
@@ -216,8 +219,9 @@ def _platform_recipient(
             channel=Channel.MANUAL,
             address="",
             why=Reason(
-                N_("{name} is known but publishes no notice address Rempart knows: find it by "
-                   "hand"),
+                N_(
+                    "{name} is known but publishes no notice address Rempart knows: find it by hand"
+                ),
                 {"name": platform.name},
             ),
             sources=sources,
@@ -298,9 +302,7 @@ class _Chain:
                 recipient = _platform_recipient(
                     platform, Role.CDN, Reason(how, {"host": self.host, "cdn": platform.name})
                 )
-                self.recipients.append(
-                    _with_source(recipient, Provenance(detect.source))
-                )
+                self.recipients.append(_with_source(recipient, Provenance(detect.source)))
                 return
 
     def ip_networks(self) -> set[str]:
@@ -310,8 +312,10 @@ class _Chain:
         for address in self.addresses:
             if asked >= _MAX_ADDRESSES:
                 break
-            if self.cdn is not None and self.cdn.detect and self.cdn.detect.matches_address(
-                address
+            if (
+                self.cdn is not None
+                and self.cdn.detect
+                and self.cdn.detect.matches_address(address)
             ):
                 continue
             asked += 1
@@ -404,8 +408,9 @@ class _Chain:
 
     def add_platform(self, platform: Platform, role: Role, why: str) -> None:
         self.recipients.append(
-            _platform_recipient(platform, role, Reason(why, {"host": self.host,
-                                                             "name": platform.name}))
+            _platform_recipient(
+                platform, role, Reason(why, {"host": self.host, "name": platform.name})
+            )
         )
 
     def add_search(self) -> None:
@@ -414,8 +419,9 @@ class _Chain:
                 _platform_recipient(
                     platform,
                     Role.SEARCH,
-                    Reason(N_("{name} can delist the copy from its results"),
-                           {"name": platform.name}),
+                    Reason(
+                        N_("{name} can delist the copy from its results"), {"name": platform.name}
+                    ),
                 )
             )
 
@@ -436,14 +442,17 @@ class _Chain:
                 p,
                 Role.HOTLINE,
                 Reason(
-                    N_("a minor is involved: only the child-protection channel {name} is "
-                       "notified, with references and digests only"),
+                    N_(
+                        "a minor is involved: only the child-protection channel {name} is "
+                        "notified, with references and digests only"
+                    ),
                     {"name": p.name},
                 ),
                 references_only=True,
             )
-            for p in sorted(hotlines, key=lambda p: countries.index(
-                (p.fact("country") or _NO_COUNTRY).value))
+            for p in sorted(
+                hotlines, key=lambda p: countries.index((p.fact("country") or _NO_COUNTRY).value)
+            )
         ]
         if not self.recipients:
             self.recipients = [
@@ -452,8 +461,12 @@ class _Chain:
                     role=Role.HOTLINE,
                     channel=Channel.MANUAL,
                     address="",
-                    why=Reason(N_("a minor is involved and no child-protection channel is "
-                                  "registered: report it to the police by hand")),
+                    why=Reason(
+                        N_(
+                            "a minor is involved and no child-protection channel is "
+                            "registered: report it to the police by hand"
+                        )
+                    ),
                     references_only=True,
                 )
             ]

@@ -179,9 +179,7 @@ class Registry:
 @cache
 def _extractor() -> tldextract.TLDExtract:
     # The bundled public-suffix snapshot only: no URL to fetch, no cache folder to write.
-    return tldextract.TLDExtract(
-        cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True
-    )
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
 
 
 def normalise_host(host: str) -> str:
@@ -391,8 +389,12 @@ class _EntryChecker:
             try:
                 out.append(Role(item))
             except ValueError:
-                self.fail("roles", N_("unknown role {role!r} (known: {known})"), role=item,
-                          known=", ".join(r.value for r in Role))
+                self.fail(
+                    "roles",
+                    N_("unknown role {role!r} (known: {known})"),
+                    role=item,
+                    known=", ".join(r.value for r in Role),
+                )
         return tuple(out)
 
     def domains(self, value: object) -> tuple[str, ...]:
