@@ -185,3 +185,54 @@ def test_recipient_json_has_the_notify_plan_fields(registry: Registry) -> None:
     result = resolve("https://t.me/c/1", registry=registry, lookups=NoNetwork())
     shape = result.recipients[0].as_json("en")
     assert {"name", "role", "channel", "address"} <= set(shape)
+
+
+def test_an_address_in_the_url_skips_dns_and_asks_its_network(
+    registry: Registry, lookups: NetworkLookups, dns_server: DnsServer
+) -> None:
+    result = resolve("http://192.0.2.10:8080/x.jpg", registry=registry, lookups=lookups)
+    assert result.recipients[0].address == HOSTING_ABUSE
+    assert result.domain == ""
+    assert not [q for q in dns_server.queries if q[1] in ("A", "AAAA", "CNAME")]
+
+
+def test_the_bootstrap_is_refreshed_only_when_asked_and_then_used(
+    tmp_path: Path, rdap_server: RdapServer
+) -> None:
+    from takedown_servers import Reply, as_json
+
+    from rempart.takedown.lookups import LookupSettings, refresh_bootstrap
+
+    urls = ["https://rdap.example/"]
+    files = {
+        "ipv4": {"services": [[["192.0.2.0/24"], urls]]},
+        "ipv6": {"services": [[["2001:db8::/32"], urls]]},
+        "asn": {"services": [[["64496-64511"], urls]]},
+        "dns": {"services": [[["org"], urls]]},
+    }
+    for name, doc in files.items():
+        rdap_server.answers[f"/iana/{name}.json"] = Reply(as_json(doc), content_type="text/json")
+    assert LookupSettings.for_home(tmp_path).rdap_bootstrap is None  # shipped files until then
+    refresh_bootstrap(tmp_path / "rdap-bootstrap", base_url=rdap_server.base + "iana/")
+    refreshed = LookupSettings.for_home(tmp_path).rdap_bootstrap
+    assert refreshed is not None and refreshed.for_address("192.0.2.1") == urls[0]
+    assert sorted(p.name for p in (tmp_path / "rdap-bootstrap").iterdir()) == [
+        "asn.json",
+        "dns.json",
+        "ipv4.json",
+        "ipv6.json",
+    ]
+
+
+def test_a_broken_bootstrap_download_replaces_nothing(
+    tmp_path: Path, rdap_server: RdapServer
+) -> None:
+    from takedown_servers import Reply
+
+    from rempart.takedown.lookups import refresh_bootstrap
+
+    for name in ("asn", "dns", "ipv4", "ipv6"):
+        rdap_server.answers[f"/iana/{name}.json"] = Reply(b'{"services": "nonsense"}')
+    with pytest.raises(ResolutionError, match="malformed"):
+        refresh_bootstrap(tmp_path / "rdap-bootstrap", base_url=rdap_server.base + "iana/")
+    assert not (tmp_path / "rdap-bootstrap").exists()
