@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -426,17 +426,14 @@ class _Chain:
             )
 
     def minor_resolution(self, home_country: str, platform: Platform | None) -> Resolution:
-        """Only child-protection hotlines, references and digests only (rule 6)."""
-        host_country = self.host_country
-        if platform is not None and platform.fact("country"):
-            fact = platform.fact("country")
-            host_country = fact.value if fact else host_country
+        """Only child-protection hotlines, references and digests only (rule 6): those of the
+        association's country first, then the host country's when it is known."""
+        host_country = _country(platform) if platform is not None else self.host_country
         countries = [home_country, *([host_country] if host_country else [])]
-        hotlines = [
-            p
-            for p in self.registry.with_role(Role.HOTLINE)
-            if (p.fact("country") or _NO_COUNTRY).value in countries
-        ]
+        hotlines = sorted(
+            (p for p in self.registry.with_role(Role.HOTLINE) if _country(p) in countries),
+            key=lambda p: countries.index(_country(p)),
+        )
         self.recipients = [
             _platform_recipient(
                 p,
@@ -450,9 +447,7 @@ class _Chain:
                 ),
                 references_only=True,
             )
-            for p in sorted(
-                hotlines, key=lambda p: countries.index((p.fact("country") or _NO_COUNTRY).value)
-            )
+            for p in hotlines
         ]
         if not self.recipients:
             self.recipients = [
@@ -501,17 +496,12 @@ class _Chain:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _NoCountry:
-    value: str = ""
-
-
-_NO_COUNTRY = _NoCountry()
+def _country(platform: Platform) -> str:
+    fact = platform.fact("country")
+    return fact.value if fact else ""
 
 
 def _with_source(recipient: Recipient, source: Provenance) -> Recipient:
-    from dataclasses import replace
-
     return replace(recipient, sources=(*recipient.sources, source))
 
 
