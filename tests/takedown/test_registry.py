@@ -174,3 +174,14 @@ def test_the_shipped_file_parses_on_its_own() -> None:
     assert not cloudflare.detect.matches_headers({"Server": "nginx"})
     assert cloudflare.detect.matches_address("104.16.0.1")
     assert not cloudflare.detect.matches_address("192.0.2.1")
+
+
+def test_the_example_in_the_documentation_loads(tmp_path: Path) -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "takedown.md"
+    text = docs.read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "platforms.toml").write_text(example)
+    registry = load_registry(tmp_path)
+    assert registry.by_host("img.leakforum-cdn.example").id == "leakforum"
+    assert registry["imgbb"].fact("notice_email").checked.isoformat() == "2026-11-20"
+    assert registry["smallcdn"].detect.matches_headers({"X-SmallCDN-Id": "1"})

@@ -139,16 +139,19 @@ class Platform:
 
 @dataclass(frozen=True, slots=True)
 class Registry:
-    """Every known platform by id, with an index of their domains for host lookup."""
+    """Every known platform by id, with an index of their domains for host lookup (a domain
+    claimed twice goes to the platform listed last: the association's file comes last)."""
 
     platforms: Mapping[str, Platform]
-    _domains: Mapping[str, str] = field(repr=False, default_factory=lambda: MappingProxyType({}))
+    _domains: Mapping[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        domains = {d: p.id for p in self.platforms.values() for d in p.domains}
+        object.__setattr__(self, "_domains", MappingProxyType(domains))
 
     @classmethod
     def of(cls, platforms: Iterable[Platform]) -> Registry:
-        by_id = {p.id: p for p in platforms}
-        domains = {d: p.id for p in by_id.values() for d in p.domains}
-        return cls(MappingProxyType(by_id), MappingProxyType(domains))
+        return cls(MappingProxyType({p.id: p for p in platforms}))
 
     def __getitem__(self, platform_id: str) -> Platform:
         return self.platforms[platform_id]
