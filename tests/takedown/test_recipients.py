@@ -236,3 +236,10 @@ def test_a_broken_bootstrap_download_replaces_nothing(
     with pytest.raises(ResolutionError, match="malformed"):
         refresh_bootstrap(tmp_path / "rdap-bootstrap", base_url=rdap_server.base + "iana/")
     assert not (tmp_path / "rdap-bootstrap").exists()
+
+
+def test_a_url_on_a_cdn_name_goes_to_the_cdn_in_its_own_role(registry: Registry) -> None:
+    result = resolve(
+        "https://d1234abcd.cloudfront.net/a.jpg", registry=registry, lookups=NoNetwork()
+    )
+    assert (result.recipients[0].platform, result.recipients[0].role) == ("cloudfront", Role.CDN)

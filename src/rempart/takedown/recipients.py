@@ -160,7 +160,7 @@ def resolve(
     if platform is not None:
         chain.platform = platform
         if not minor:
-            chain.add_platform(platform, Role.HOST, N_("{host} is a known platform: {name}"))
+            chain.add_platform(platform, N_("{host} is a known platform: {name}"))
     else:
         chain.network_chain(headers or {})
     if minor:
@@ -406,7 +406,10 @@ class _Chain:
             )
         )
 
-    def add_platform(self, platform: Platform, role: Role, why: str) -> None:
+    def add_platform(self, platform: Platform, why: str) -> None:
+        """The platform that serves the host: as its host, or in its own role (a CDN's name)."""
+        hosting = {Role.HOST, Role.MESSAGING} & set(platform.roles)
+        role = Role.HOST if hosting else platform.roles[0]
         self.recipients.append(
             _platform_recipient(
                 platform, role, Reason(why, {"host": self.host, "name": platform.name})
