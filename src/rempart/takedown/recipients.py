@@ -210,7 +210,11 @@ _CHANNEL_ORDER = (
 def _platform_recipient(
     platform: Platform, role: Role, why: Reason, *, references_only: bool = False
 ) -> Recipient:
-    channels = [(ch, platform.fact(key)) for key, ch in _CHANNEL_ORDER if platform.fact(key)]
+    channels = [
+        (channel, fact)
+        for key, channel in _CHANNEL_ORDER
+        if (fact := platform.fact(key)) is not None
+    ]
     sources = tuple(Provenance(f.source, f.checked) for f in platform.facts.values())
     if not channels:
         return Recipient(
@@ -229,7 +233,6 @@ def _platform_recipient(
             references_only=references_only,
         )
     (channel, fact), *others = channels
-    assert fact is not None
     return Recipient(
         name=platform.name,
         role=role,
@@ -239,7 +242,7 @@ def _platform_recipient(
         sources=sources,
         platform=platform.id,
         references_only=references_only,
-        alternatives=tuple((ch, f.value) for ch, f in others if f is not None),
+        alternatives=tuple((other, f.value) for other, f in others),
     )
 
 
