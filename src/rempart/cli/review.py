@@ -171,7 +171,7 @@ def _guarded(action: Callable[[], object]) -> bool:
     try:
         action()
     except RempartError as exc:
-        err.print(f"[red]✗[/] {shown(exc.localized())}", markup=True)
+        err.print(_("[red]✗[/] {message}", message=shown(exc.localized())), markup=True)
         return False
     return True
 
