@@ -198,9 +198,10 @@ def test_posting_date_and_author_are_shown_and_make_the_period_covered() -> None
     text = all_text(render_dossier(dossier(found)))
     assert "Période couverte (dates de publication) du 04/05/2023 au 12/02/2024" in text
     assert "(date de publication inconnue pour 1 copie)" in text
-    assert "Publiée le 04/05/2023 23:30:00" in text and "Publiée par user123" in text
+    assert "Date de publication 04/05/2023 23:30:00" in text and "Publiée par user123" in text
     assert "Canal ou groupe Leaks FR" in text
-    assert "non indiqué par le site" in text  # the third copy's date and author
+    assert "inconnue (non indiquée par le site)" in text  # the third copy's date
+    assert "inconnu (non indiqué par le site)" in text  # and author
 
 
 def test_french_pdf_says_how_it_matched_in_words_and_leaks_no_internal_names() -> None:
@@ -587,3 +588,16 @@ def test_events_from_findings_records_what_the_findings_know() -> None:
 def test_repr_never_shows_the_victims_name_or_picture_bytes() -> None:
     assert "Jeanne" not in repr(case(victim_name="Jeanne"))
     assert "\\xff" not in repr(finding(0))
+
+
+def test_the_timeline_starts_at_the_posting_and_leaves_pending_matches_out() -> None:
+    posted = datetime(2023, 5, 4, 21, 30, tzinfo=UTC)
+    found = (
+        finding(0, posted_at=posted),
+        finding(1, status=FindingStatus.PENDING, reviewed_by=None, reviewed_at=None),
+    )
+    events = events_from_findings(found)
+    assert events[0] == DossierEvent(posted, EventKind.POSTED, 100)
+    assert {e.finding_id for e in events} == {100}
+    text = all_text(render_dossier(dossier(found)))
+    assert "Publication 1 04/05/2023" in text

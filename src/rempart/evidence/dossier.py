@@ -51,6 +51,7 @@ class FindingStatus(enum.StrEnum):
 
 
 class EventKind(enum.StrEnum):
+    POSTED = "posted"  # the copy was posted (the date the site or the export gave)
     FIRST_SEEN = "first_seen"
     CAPTURED = "captured"
     CONFIRMED = "confirmed"
@@ -318,6 +319,8 @@ def events_from_findings(findings: tuple[DossierFinding, ...]) -> tuple[DossierE
     for f in findings:
         if f.status is not FindingStatus.CONFIRMED:
             continue
+        if f.posted_at is not None:
+            events.append(DossierEvent(f.posted_at, EventKind.POSTED, f.id))
         events.append(DossierEvent(f.first_seen_at, EventKind.FIRST_SEEN, f.id))
         if f.status is FindingStatus.CONFIRMED and f.reviewed_at is not None:
             events.append(DossierEvent(f.reviewed_at, EventKind.CONFIRMED, f.id))

@@ -683,12 +683,12 @@ class _Story:
         if f.post_id:
             rows.append((t("finding.post"), t.literal(f.post_id, 200)))
         rows.append(
-            (t("finding.posted"), t.when(f.posted_at) if f.posted_at else t("finding.unknown"))
+            (t("finding.posted"), t.when(f.posted_at) if f.posted_at else t("finding.unknown.date"))
         )
         rows.append(
             (
                 t("finding.author"),
-                t.literal(f.author, 200) if f.author else t("finding.unknown"),
+                t.literal(f.author, 200) if f.author else t("finding.unknown.author"),
             )
         )
         media = t(f"media.{f.media}") if f.media in ("image", "video") else t.literal(f.media, 40)

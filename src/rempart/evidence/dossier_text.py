@@ -161,8 +161,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "counted and described in this dossier; rejected matches are left out, and matches "
         "not yet reviewed appear, if at all, only in a separate annex.",
         "fr": "<b>Confirmation humaine.</b> Une correspondance n'est qu'une présomption : une "
-        "personne de l'association examine chaque copie, puis la confirme ou l'écarte. Les "
-        "seules les copies confirmées sont comptées et décrites dans ce dossier ; les "
+        "personne de l'association examine chaque copie, puis la confirme ou l'écarte. "
+        "Seules les copies confirmées sont comptées et décrites dans ce dossier ; les "
         "correspondances écartées n'y figurent pas, et celles qui n'ont pas encore été "
         "examinées n'apparaissent, le cas échéant, que dans une annexe distincte.",
     },
@@ -258,6 +258,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "chart.count": {"en": "Copies", "fr": "Copies"},
     "chart.zone": {"en": "Date and time ({zone})", "fr": "Date et heure (fuseau {zone})"},
     "chart.day": {"en": "%Y-%m-%d", "fr": "%d/%m/%Y"},
+    "event.posted": {"en": "Posted", "fr": "Publication"},
     "event.first_seen": {"en": "First seen", "fr": "Première détection"},
     "event.captured": {"en": "Sealed capture", "fr": "Constat scellé"},
     "event.confirmed": {"en": "Confirmed", "fr": "Confirmation"},
@@ -290,9 +291,16 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "Last seen by Rempart",
         "fr": "Vue par Rempart pour la dernière fois",
     },
-    "finding.posted": {"en": "Posted", "fr": "Publiée le"},
+    "finding.posted": {"en": "Posted on", "fr": "Date de publication"},
     "finding.author": {"en": "Posted by", "fr": "Publiée par"},
-    "finding.unknown": {"en": "not given by the site", "fr": "non indiqué par le site"},
+    "finding.unknown.date": {
+        "en": "unknown (not given by the site)",
+        "fr": "inconnue (non indiquée par le site)",
+    },
+    "finding.unknown.author": {
+        "en": "unknown (not given by the site)",
+        "fr": "inconnu (non indiqué par le site)",
+    },
     "finding.place": {"en": "Channel or group", "fr": "Canal ou groupe"},
     "finding.removed_at": {"en": "Found removed", "fr": "Retrait constaté le"},
     "finding.victim": {"en": "Victim (pseudonym)", "fr": "Victime (pseudonyme)"},

@@ -91,9 +91,9 @@ def decide(
         row = _finding_row(session, finding_id)
         before = FindingStatus(row.status)
         if before is verdict and row.review_note == note:
-            raise Conflict(
-                "finding {id} is already {verdict}", id=finding_id, verdict=verdict.value
-            )
+            if verdict is FindingStatus.CONFIRMED:
+                raise Conflict("finding {id} is already confirmed", id=finding_id)
+            raise Conflict("finding {id} is already rejected", id=finding_id)
         now = clock()
         row.status = verdict
         row.reviewed_by = actor
