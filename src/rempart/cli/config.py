@@ -190,9 +190,10 @@ def _ask(dotted: str, config: FileConfig) -> str | bool | None:
     if key.kind == "bool":
         return typer.confirm(_(key.help), default=current is True)
     answer: str = typer.prompt(
-        _("{meaning} ({key})", meaning=_(key.help), key=dotted),
+        _("{meaning} ({key})", meaning=_(key.help).rstrip("."), key=dotted),
         default=current if isinstance(current, str) else "",
         show_default=bool(current),
+        prompt_suffix=_(": "),
     )
     return answer
 

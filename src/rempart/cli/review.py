@@ -137,7 +137,8 @@ def _review_one(view: FindingView, actor: str) -> bool:
     out.print(_details(view))
     choices = _("[c] confirm  [r] reject  [v] view blurred  [s] show unblurred  [n] next  [q] quit")
     while True:
-        answer = typer.prompt(choices, default="n", show_default=False).strip().lower()[:1]
+        answer = typer.prompt(choices, default="n", show_default=False, prompt_suffix=_(": "))
+        answer = answer.strip().lower()[:1]
         if answer == "q":
             return False
         if answer == "n":
@@ -150,11 +151,15 @@ def _review_one(view: FindingView, actor: str) -> bool:
             elif typer.confirm(_("The picture will open unblurred. Continue?"), default=False):
                 _guarded(partial(_show, view.id, actor, clear=True, interactive=True))
         elif answer == "c":
-            note = typer.prompt(_("Note (optional)"), default="", show_default=False)
+            note = typer.prompt(
+                _("Note (optional)"), default="", show_default=False, prompt_suffix=_(": ")
+            )
             if _guarded(partial(_decide, view.id, Status.CONFIRMED, actor, note)):
                 return True
         elif answer == "r":
-            note = typer.prompt(_("Why is it not a match?"), default="", show_default=False)
+            note = typer.prompt(
+                _("Why is it not a match?"), default="", show_default=False, prompt_suffix=" "
+            )
             if not note.strip():
                 err.print(
                     _(

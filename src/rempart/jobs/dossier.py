@@ -42,9 +42,9 @@ from rempart.store.models import CaptureRow, FindingStatus
 __all__ = ["MissingIdentity", "build_dossier", "require_identity"]
 
 _SET_COMMANDS = {
-    "organisation.name": 'rempart config set organisation.name "Your association"',
-    "caseworker.name": 'rempart config set caseworker.name "First Last"',
-    "organisation.designation": 'rempart config set organisation.designation "REF-2026-001"',
+    "organisation.name": 'rempart config set organisation.name "…"',
+    "caseworker.name": 'rempart config set caseworker.name "…"',
+    "organisation.designation": 'rempart config set organisation.designation "…"',
 }
 
 
@@ -56,9 +56,16 @@ def require_identity(identity: Identity) -> None:
     """Refuse, saying the exact command to run, when the identity a dossier shows is unset."""
     missing = identity.missing_for_dossier()
     if missing:
+        if len(missing) == 1:
+            raise MissingIdentity(
+                "a complaint dossier names the organisation and the caseworker; this is not "
+                "set yet: {key}. Run `rempart config init`, or `{command}`",
+                key=missing[0],
+                command=_SET_COMMANDS[missing[0]],
+            )
         raise MissingIdentity(
-            "a complaint dossier names the organisation and the caseworker, and {keys} "
-            "is not set: run `rempart config init`, or `{command}`",
+            "a complaint dossier names the organisation and the caseworker; these are not "
+            "set yet: {keys}. Run `rempart config init`, or `{command}` and so on",
             keys=", ".join(missing),
             command=_SET_COMMANDS[missing[0]],
         )
