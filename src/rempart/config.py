@@ -28,6 +28,7 @@ __all__ = [
     "ConfigKey",
     "FileConfig",
     "Identity",
+    "MissingIdentity",
     "Settings",
     "config_path",
     "effective_values",
@@ -42,6 +43,16 @@ CONFIG_FILE = "config.toml"
 
 class ConfigError(InputError):
     """The configuration file (or a value given for it) is not valid."""
+
+
+class MissingIdentity(InputError):
+    """A command that acts in the organisation's name found part of its identity unset."""
+
+
+_SET_COMMANDS = {
+    "organisation.name": 'rempart config set organisation.name "…"',
+    "caseworker.name": 'rempart config set caseworker.name "…"',
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,26 @@ class Identity:
         if self.trusted_flagger and not self.designation.strip():
             missing.append("organisation.designation")
         return tuple(missing)
+
+    def require(self, missing: tuple[str, ...]) -> None:
+        """Raise MissingIdentity naming the unset keys and the command that sets them (a
+        complaint dossier, a notice: whatever acts in the organisation's name)."""
+        if not missing:
+            return
+        command = _SET_COMMANDS.get(missing[0], f'rempart config set {missing[0]} "…"')
+        if len(missing) == 1:
+            raise MissingIdentity(
+                "this is done in the organisation's name and {key} is not set yet: run "
+                "`rempart config init`, or `{command}`",
+                key=missing[0],
+                command=command,
+            )
+        raise MissingIdentity(
+            "this is done in the organisation's name and {keys} are not set yet: run "
+            "`rempart config init`, or `{command}` and the like",
+            keys=", ".join(missing),
+            command=command,
+        )
 
     @property
     def contact(self) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
-from rempart.config import Identity
+from rempart.config import Identity, MissingIdentity
 from rempart.errors import InputError
 from rempart.evidence.custody import CustodyAction
 from rempart.evidence.dossier import (
@@ -41,34 +41,10 @@ from rempart.store.models import CaptureRow, FindingStatus
 
 __all__ = ["MissingIdentity", "build_dossier", "require_identity"]
 
-_SET_COMMANDS = {
-    "organisation.name": 'rempart config set organisation.name "…"',
-    "caseworker.name": 'rempart config set caseworker.name "…"',
-    "organisation.designation": 'rempart config set organisation.designation "…"',
-}
-
-
-class MissingIdentity(InputError):
-    """The organisation or the caseworker is not configured: a dossier cannot name them."""
-
 
 def require_identity(identity: Identity) -> None:
     """Refuse, saying the exact command to run, when the identity a dossier shows is unset."""
-    missing = identity.missing_for_dossier()
-    if missing:
-        if len(missing) == 1:
-            raise MissingIdentity(
-                "a complaint dossier names the organisation and the caseworker; this is not "
-                "set yet: {key}. Run `rempart config init`, or `{command}`",
-                key=missing[0],
-                command=_SET_COMMANDS[missing[0]],
-            )
-        raise MissingIdentity(
-            "a complaint dossier names the organisation and the caseworker; these are not "
-            "set yet: {keys}. Run `rempart config init`, or `{command}` and so on",
-            keys=", ".join(missing),
-            command=_SET_COMMANDS[missing[0]],
-        )
+    identity.require(identity.missing_for_dossier())
 
 
 def build_dossier(
