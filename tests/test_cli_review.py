@@ -273,3 +273,14 @@ def test_review_speaks_french(home: Path, tmp_path: Path, monkeypatch: pytest.Mo
     help_text = _ok("review", "--help")
     assert "Confirmer" in help_text or "confirmer" in help_text
     assert "Confirm or reject each match" not in help_text
+
+
+def test_the_interactive_s_key_opens_the_viewer_after_asking_and_logs_the_look(
+    home: Path, tmp_path: Path, viewer: Path
+) -> None:
+    db, made = _made(home, tmp_path)
+    result = _run("review", input="s\ny\nq\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Opened unblurred in the image viewer" in result.stdout
+    assert Path(f"{viewer}.png").exists()
+    assert _chain(db) == [("review_look", "alice", {"clear": True, "sha256": _sha(made)})]
