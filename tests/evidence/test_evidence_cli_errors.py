@@ -24,6 +24,7 @@ runner = CliRunner()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("REMPART_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("REMPART_OPERATOR", "camille")
+    monkeypatch.setenv("REMPART_ORGANISATION", "Association Exemple")  # dossiers name it
     monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
     monkeypatch.delenv("REMPART_TSA_CONFIG", raising=False)
     monkeypatch.setenv("COLUMNS", "200")

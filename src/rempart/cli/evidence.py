@@ -383,29 +383,41 @@ def dossier_command(
         Path, typer.Option("--to", help="The folder to write the dossier and its bundles in.")
     ] = Path("."),
     lang: Annotated[list[str] | None, typer.Option(help="fr, en (default: both).")] = None,
+    include_pending: Annotated[
+        bool,
+        typer.Option(
+            "--include-pending",
+            help="Also list matches not reviewed yet, apart, in a labelled annex (never "
+            "counted as copies).",
+        ),
+    ] = False,
 ) -> None:
-    """Write the complaint dossier of a case: a PDF per language (timeline chart, each copy
-    with a blurred thumbnail, digests, seals, notices) and the sealed bundles, with a
-    SHA256SUMS file. A minor's case carries no picture at all."""
+    """Write the complaint dossier of a case: a PDF per language (timeline chart, each
+    confirmed copy with when and by whom it was posted, a blurred thumbnail, digests, seals,
+    notices) and the sealed bundles, with a SHA256SUMS file. Written in the organisation's
+    name (`rempart config`). A minor's case carries no picture at all."""
     from rempart.evidence.dossier import render_dossier
-    from rempart.jobs import evidence
+    from rempart.i18n import _, ngettext
+    from rempart.jobs.dossier import build_dossier, require_identity
 
     languages = lang or ["fr", "en"]
     if not set(languages) <= {"fr", "en"}:
-        _fail("--lang is fr or en")
-    settings = Settings.from_env()
+        _fail(_("--lang is fr or en"))
+    with _reported():
+        settings = Settings.from_env()
+        require_identity(settings.identity)
     db, vault = _open_db(), _open_vault()
     folder = to / f"dossier-{case}"
     if folder.exists():
-        _fail(f"{folder} exists already; choose another --to")
+        _fail(_("{folder} exists already; choose another --to", folder=str(folder)))
     with _reported():
-        dossiers, bundles = evidence.build_dossier(
+        dossiers, bundles = build_dossier(
             db,
             vault,
             case,
             languages=languages,
-            actor=settings.operator,
-            organisation=settings.organisation,
+            identity=settings.identity,
+            include_pending=include_pending,
         )
         written = {f"dossier-{case}-{d.language}.pdf": render_dossier(d) for d in dossiers}
     written.update({f"bundles/{name}": data for name, data in bundles.items()})
@@ -421,7 +433,33 @@ def dossier_command(
         partial.rename(folder)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        _fail(f"cannot write {folder}: {exc.strerror}")
-    out.print(f"Wrote {escape(str(folder))}:")
+        _fail(_("cannot write {folder}: {problem}", folder=str(folder), problem=exc.strerror))
+    confirmed = sum(f.status == "confirmed" for f in dossiers[0].findings)
+    pending = len(dossiers[0].findings) - confirmed
+    out.print(_("Wrote {folder}:", folder=escape(str(folder))))
     for name in sorted(written):
         out.print(f"  {escape(name)}")
+    out.print(
+        _(
+            "{copies} confirmed; {pending} pending in a separate annex.",
+            copies=ngettext("{n} copy", "{n} copies", confirmed),
+            pending=pending,
+        )
+        if include_pending
+        else _("{copies} confirmed.", copies=ngettext("{n} copy", "{n} copies", confirmed))
+    )
+    if not include_pending:
+        from rempart.jobs.findings import list_findings
+
+        waiting = len(list_findings(db, case=case, status="pending"))
+        if waiting:
+            out.print(
+                ngettext(
+                    "{n} match not reviewed yet is left out: review it (`rempart review "
+                    "--case {case}`), or list it apart with --include-pending.",
+                    "{n} matches not reviewed yet are left out: review them (`rempart review "
+                    "--case {case}`), or list them apart with --include-pending.",
+                    waiting,
+                    case=escape(case),
+                )
+            )
