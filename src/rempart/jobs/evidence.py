@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import EvidenceError, InputError, NotFound, RempartError
+from rempart.evidence.artifacts import Capture
 from rempart.evidence.browser import Browser
 from rempart.evidence.bundle import capture_custody_detail, seal_capture
 from rempart.evidence.capture import Operator, capture_page
@@ -46,7 +48,10 @@ from rempart.fetch import FetchPolicy
 from rempart.intake.cases import case_info, chain_of
 from rempart.jobs.findings import FindingView, list_findings
 from rempart.store.database import Database
-from rempart.store.models import CaptureRow, Case, FindingStatus
+from rempart.store.models import CaptureRow, Case, Finding, FindingStatus, Sighting, SourceRow
+
+if TYPE_CHECKING:
+    from rempart.evidence.source_record import Sighted
 
 __all__ = [
     "CaptureOutcome",
@@ -56,6 +61,7 @@ __all__ = [
     "capture_url",
     "export_bundle",
     "list_captures",
+    "seal_from_source",
 ]
 
 
@@ -134,7 +140,6 @@ def capture_url(
         case_row = _case_row(session, case_name)
         case_id = case_row.id if case_row else None
         minor = bool(case_row.minor) if case_row else False
-    chain = chain_of(case_id)
     started = clock()
     try:
         capture = capture_page(
@@ -148,6 +153,112 @@ def capture_url(
         )
     except RempartError as exc:
         return _failed(db, url, case_id, finding, sealer, started, clock, exc, minor)
+
+    return _seal_and_keep(
+        db,
+        vault,
+        sealer,
+        capture,
+        case=(case_id, case_name),
+        finding=finding,
+        minor=minor,
+        clock=clock,
+    )
+
+
+def seal_from_source(
+    db: Database,
+    vault: Vault,
+    sealer: Sealer,
+    finding: FindingView,
+    *,
+    clock: Clock = utc_now,
+) -> CaptureOutcome:
+    """Seal a copy seen in a file-based source (Telegram export, folder or archive, WARC):
+    the source is read again, and the record as found, the media as stored (digests only for
+    a minor), the export's metadata and who acquired it when are logged and sealed like a web
+    capture. A source that no longer holds the copy gives a `failed` capture with its reason."""
+    from rempart.evidence.source_record import acquire_record
+
+    sighted = _sighted(db, finding.id)
+    with db.session() as session:
+        case_row = _case_row(session, finding.case)
+        case_id = case_row.id if case_row else None
+        minor = bool(case_row.minor) if case_row else finding.minor
+    started = clock()
+    shown = sighted.media_url or sighted.key
+    try:
+        capture = acquire_record(
+            sighted,
+            operator=sealer.operator,
+            organisation=sealer.organisation,
+            no_media=minor,
+            clock=clock,
+        )
+    except RempartError as exc:
+        return _failed(db, shown, case_id, finding, sealer, started, clock, exc, minor)
+    return _seal_and_keep(
+        db,
+        vault,
+        sealer,
+        capture,
+        case=(case_id, finding.case),
+        finding=finding,
+        minor=minor,
+        clock=clock,
+    )
+
+
+def _sighted(db: Database, finding_id: int) -> Sighted:
+    from rempart.evidence.source_record import Sighted
+
+    with db.session() as session:
+        found = session.execute(
+            select(Sighting, SourceRow)
+            .join(Finding, Finding.sighting_id == Sighting.id)
+            .join(SourceRow, SourceRow.id == Sighting.source_id)
+            .where(Finding.id == finding_id)
+        ).first()
+        if found is None:
+            raise NotFound("no finding {id}", id=finding_id)
+        sighting, source = found
+        try:
+            settings = json.loads(source.settings or "{}")
+            context = json.loads(sighting.context or "{}")
+        except ValueError:
+            settings, context = {}, {}
+        return Sighted(
+            kind=source.kind,
+            source=source.name,
+            settings=settings if isinstance(settings, dict) else {},
+            key=sighting.key,
+            sha256=sighting.sha256,
+            media_url=sighting.media_url,
+            page_url=sighting.page_url,
+            post_id=sighting.post_id,
+            posted_at=aware(sighting.posted_at) if sighting.posted_at else None,
+            context={str(k): str(v) for k, v in context.items()}
+            if isinstance(context, dict)
+            else {},
+        )
+
+
+def _seal_and_keep(
+    db: Database,
+    vault: Vault,
+    sealer: Sealer,
+    capture: Capture,
+    *,
+    case: tuple[int | None, str | None],
+    finding: FindingView | None,
+    minor: bool,
+    clock: Clock,
+) -> CaptureOutcome:
+    """Log a capture (web or file-based) in its case's custody log, seal it, keep the
+    bundle in the vault and log the seal: one path for every kind of capture."""
+    case_id, case_name = case
+    chain = chain_of(case_id)
+    url = capture.url
 
     def logged(session: Session) -> int:
         row = CaptureRow(
@@ -324,7 +435,7 @@ def list_captures(
 def capture_confirmed(
     db: Database,
     vault: Vault,
-    browser: Browser,
+    browser: Browser | Callable[[], Browser],
     sealer: Sealer,
     *,
     policy: FetchPolicy,
@@ -333,8 +444,13 @@ def capture_confirmed(
     progress: Callable[[FindingView], None] | None = None,
     clock: Clock = utc_now,
 ) -> list[CaptureOutcome]:
-    """Capture every confirmed finding that has no sealed capture yet (its page, else its
-    media address). Safe to run again: what is sealed is not captured twice."""
+    """Seal every confirmed finding that has no sealed capture yet: a copy seen on the web
+    is captured in the browser (its page, else its media address); one seen in a Telegram
+    export, a folder or an archive, or a WARC file is sealed from that source. `browser`
+    may be a function that opens one, called only when a web page is to be captured. Safe
+    to run again: what is sealed is not sealed twice."""
+    from rempart.evidence.source_record import SOURCE_KINDS
+
     with db.session() as session:
         done = set(
             session.scalars(
@@ -343,17 +459,36 @@ def capture_confirmed(
                 )
             )
         )
+        rows = session.execute(select(SourceRow.name, SourceRow.kind))
+        kinds = {name: kind for name, kind in rows}
+    opened: list[Browser] = []
+
+    def the_browser() -> Browser:
+        if isinstance(browser, Browser):
+            return browser
+        if not opened:
+            opened.append(browser())
+        return opened[0]
+
     outcomes: list[CaptureOutcome] = []
     for view in list_findings(db, status=FindingStatus.CONFIRMED.value, case=case, ids=ids):
         if view.id in done:
             continue
+        if kinds.get(view.source) in SOURCE_KINDS:
+            if progress is not None:
+                progress(view)
+            outcomes.append(seal_from_source(db, vault, sealer, view, clock=clock))
+            done.add(view.id)
+            continue
         url = view.page_url or view.media_url
         if url is None or not url.startswith(("http://", "https://")):
-            continue  # seen in a file or an export: the sighting's digests are the evidence
+            continue  # a web finding always has an address; nothing to capture without one
         if progress is not None:
             progress(view)
         outcomes.append(
-            capture_url(db, vault, browser, sealer, url, policy=policy, finding=view, clock=clock)
+            capture_url(
+                db, vault, the_browser(), sealer, url, policy=policy, finding=view, clock=clock
+            )
         )
         done.add(view.id)
     return outcomes
