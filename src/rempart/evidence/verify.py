@@ -178,10 +178,10 @@ class _Context:
 
 def _json(files: Mapping[str, bytes], name: str) -> dict[str, Any]:
     if name not in files:
-        raise EvidenceError(f"{name} is missing")
+        raise EvidenceError("{name} is missing", name=name)
     document = load_json(files[name], name)
     if not isinstance(document, dict):
-        raise EvidenceError(f"{name} is not a JSON object")
+        raise EvidenceError("{name} is not a JSON object", name=name)
     return document
 
 
@@ -224,13 +224,13 @@ def _by_path(entries: object, where: str) -> dict[str, Mapping[str, Any]]:
     """A file list (datapackage resources, seal entries) by path; malformed or repeated
     entries are refused."""
     if not isinstance(entries, list):
-        raise EvidenceError(f"{where} has no file list")
+        raise EvidenceError("{where} has no file list", where=where)
     found: dict[str, Mapping[str, Any]] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            raise EvidenceError(f"an entry of {where} has no path")
+            raise EvidenceError("an entry of {where} has no path", where=where)
         if entry["path"] in found:
-            raise EvidenceError(f"{where} lists {entry['path']} twice")
+            raise EvidenceError("{where} lists {path} twice", where=where, path=entry["path"])
         found[entry["path"]] = entry
     return found
 

@@ -116,7 +116,7 @@ def _case_row(session: Session, name: str | None) -> Case | None:
         return None
     case = session.scalar(select(Case).where(Case.name == name))
     if case is None:
-        raise NotFound(f"no case named {name!r} (see `rempart case list`)")
+        raise NotFound("no case named {name!r} (see `rempart case list`)", name=name)
     return case
 
 
@@ -345,7 +345,7 @@ def _through_capture(events: tuple[CustodyEvent, ...], capture_id: int) -> tuple
     for position, event in enumerate(events):
         if event.action is CustodyAction.CAPTURE and event.subject == f"capture:{capture_id}":
             return events[: position + 1]
-    raise EvidenceError(f"capture {capture_id} is missing from its custody chain")
+    raise EvidenceError("capture {id} is missing from its custody chain", id=capture_id)
 
 
 def _bundle_name(case_id: int | None, capture_id: int) -> str:
@@ -396,7 +396,7 @@ def _seal_failed(db: Database, capture_id: int, exc: RempartError) -> CaptureOut
 def _outcome(db: Database, capture_id: int) -> CaptureOutcome:
     for outcome in list_captures(db, ids=(capture_id,)):
         return outcome
-    raise NotFound(f"no capture {capture_id}")
+    raise NotFound("no capture {id}", id=capture_id)
 
 
 def list_captures(
@@ -507,10 +507,12 @@ def export_bundle(
     found = list_captures(db, ids=(capture_id,))
     outcome = found[0] if found else None
     if outcome is None or outcome.bundle is None:
-        raise NotFound(f"capture {capture_id} has no sealed bundle (see `rempart evidence list`)")
+        raise NotFound(
+            "capture {id} has no sealed bundle (see `rempart evidence list`)", id=capture_id
+        )
     target = destination / Path(outcome.bundle).name if destination.is_dir() else destination
     if target.exists():
-        raise InputError(f"{target} exists already; choose another name")
+        raise InputError("{path} exists already; choose another name", path=str(target))
     with db.session() as session:
         case_id = session.scalar(select(CaptureRow.case_id).where(CaptureRow.id == capture_id))
 
@@ -527,7 +529,7 @@ def export_bundle(
 
     data = vault.get(outcome.bundle)
     if hashlib.sha256(data).hexdigest() != outcome.bundle_sha256:
-        raise EvidenceError(f"capture {capture_id}: the vault copy does not match its digest")
+        raise EvidenceError("capture {id}: the vault copy does not match its digest", id=capture_id)
     # Written aside, logged, then put in place: no half-written bundle, no unlogged export.
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
@@ -538,9 +540,11 @@ def export_bundle(
         in_custody(db, logged)
         os.link(partial, target)  # refuses to replace a file that appeared meanwhile
     except FileExistsError:
-        raise InputError(f"{target} exists already; choose another name") from None
+        raise InputError("{path} exists already; choose another name", path=str(target)) from None
     except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+        raise InputError(
+            "cannot write {path}: {reason}", path=str(target), reason=exc.strerror
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
     return target
