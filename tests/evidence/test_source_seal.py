@@ -269,6 +269,9 @@ def test_a_copy_gone_from_its_source_fails_with_its_reason_and_what_to_do(
     assert row["status"] == "failed" and row["bundle_sha256"] is None and row["error"]
     french = runner.invoke(app, ["capture", "--confirmed"], env={"REMPART_LANG": "fr"})
     assert french.exit_code == 1 and "Que faire" in french.stderr
+    assert "a échoué" in french.stderr and "What to do" not in french.stderr
+    listed_fr = runner.invoke(app, ["evidence", "list"], env={"REMPART_LANG": "fr"}).stdout
+    assert "problème" in listed_fr and "échoué" in listed_fr and "failed" not in listed_fr
 
 
 def test_an_uncompressed_warc_record_is_kept_whole(tmp_path: Path) -> None:
