@@ -97,6 +97,9 @@ class Check:
     status: Status
     key: str
     values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A Rempart error the line quotes: rendered in the report's language, where `values`
+    # keeps its English.
+    cause: EvidenceError | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +147,17 @@ def _short(text: str) -> str:
 
 
 def _error(check_id: str, exc: BaseException) -> Check:
-    return Check(check_id, Status.FAIL, "check.error", _values(error=_describe(exc)))
+    cause = exc if isinstance(exc, EvidenceError) else None
+    return Check(check_id, Status.FAIL, "check.error", _values(error=_describe(exc)), cause)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, lang: str = "en") -> str:
     """A short, printable account of why a check could not run: library messages on hostile
     input may quote kilobytes of binary."""
-    text = str(exc) if isinstance(exc, EvidenceError) else f"{exc.__class__.__name__}: {exc}"
+    if isinstance(exc, EvidenceError):
+        text = exc.localized(lang) if lang != "en" else str(exc)
+    else:
+        text = f"{exc.__class__.__name__}: {exc}"
     text = ascii(text)[1:-1]
     return text if len(text) <= 160 else text[:159] + "…"
 
@@ -595,7 +602,7 @@ def _verify(
     try:
         entries = read_entries(data)
     except EvidenceError as exc:
-        unread = [Check("container", Status.FAIL, "container.unreadable", _values(why=exc))]
+        unread = [Check("container", Status.FAIL, "container.unreadable", _values(why=exc), exc)]
         unread += [
             Check(step, Status.NOT_CHECKED, "check.unreadable", _values()) for step, _ in _STEPS[1:]
         ]
@@ -990,6 +997,41 @@ _DETAILS_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^not a Rempart seal$", "ce n'est pas un sceau Rempart"),
         (r"^not the signing key$", "ce n'est pas la clé de signature"),
         (r"^the ZIP time is not the capture time$", "l'heure du ZIP n'est pas celle de la capture"),
+        (
+            r"^the ZIP directory or layout differs from the canonical encoding$",
+            "le répertoire ou la disposition du ZIP diffère de l'encodage canonique",
+        ),
+        (r"^entry (\S+) does not match its CRC-32$", r"l'entrée \1 ne correspond pas à son CRC-32"),
+        (r"^entries carry different times$", "les entrées portent des heures différentes"),
+        (
+            r"^the entries' ZIP time is not a valid date$",
+            "l'heure ZIP des entrées n'est pas une date valide",
+        ),
+        (r"^not a canonical bundle: ", "ce n'est pas un scellé canonique : "),
+        (r"^edited$", "modifié"),
+        (r"^deleted$", "supprimé"),
+        (r"^inserted$", "inséré"),
+        (r"^reordered$", "réordonné"),
+        (r"^truncated$", "tronqué"),
+        (
+            r"^its fields do not match its digest$",
+            "ses champs ne correspondent pas à son empreinte",
+        ),
+        (
+            r"^it follows event (\d+), not the event just before it$",
+            r"il suit l'événement \1, et non l'événement juste avant lui",
+        ),
+        (
+            r"^the next event recorded a different digest for it$",
+            "l'événement suivant a enregistré une autre empreinte pour lui",
+        ),
+        (
+            r"^the chain does not end at the anchored event$",
+            "la chaîne ne se termine pas à l'événement ancré",
+        ),
+        (r"^event (\d+) stands where (\d+) should$", r"l'événement \1 est à la place du \2"),
+        (r"^event number (\d+) appears twice$", r"le numéro d'événement \1 apparaît deux fois"),
+        (r"^event (\d+) is missing$", r"l'événement \1 manque"),
     )
 )
 _REFERENCE = re.compile(r"(finding|capture):(\d+)")
@@ -1024,6 +1066,9 @@ def _in_language(text: str, messages: Messages) -> str:
 
 def _message(check: Check, messages: Messages) -> str:
     values = {k: _printable(_in_language(v, messages)) for k, v in check.values.items()}
+    if check.cause is not None and messages.lang != "en":
+        described = _printable(_describe(check.cause, messages.lang))
+        values = {k: described if k in ("error", "why") else v for k, v in values.items()}
     return messages.lookup(CATALOG, check.key, **values)
 
 
