@@ -279,3 +279,44 @@ def test_an_uncompressed_warc_record_is_kept_whole(tmp_path: Path) -> None:
     from rempart.evidence.source_record import _as_gzip_member
 
     assert gzip.decompress(_as_gzip_member(raw)) == raw
+
+
+def test_a_zipped_export_and_a_wacz_are_sealed_from_inside_their_archives(
+    home: Path, tmp_path: Path
+) -> None:
+    picture = web_jpeg(12, 320, 240)
+    _ok("case", "create", "case-z")
+    _ok("bank", "create", "case-z-images", "--case", "case-z")
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "photo.jpg").write_bytes(picture)
+    _ok("bank", "add", "case-z-images", str(device))
+    export = _telegram_export(tmp_path / "plain", picture)
+    zipped = tmp_path / "export.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(export.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{export.name}/{path.relative_to(export).as_posix()}")
+    warc = _warc_file(tmp_path / "data.warc.gz", picture).read_bytes()
+    wacz = tmp_path / "crawl.wacz"
+    with zipfile.ZipFile(wacz, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.warc.gz", warc)
+    db = Database.open(Settings.from_env().database_url)
+    add_source(db, "zipped", "telegram", {"path": str(zipped)})
+    add_source(db, "wacz", "warc", {"path": str(wacz)})
+    _ok("scan", "--all")
+    found = _findings("case-z")
+    assert set(found) == {"zipped", "wacz"}
+    _ok("keys", "init")
+    for ids in found.values():
+        _ok("review", "confirm", str(ids[0]))
+    outcomes = [json.loads(x) for x in _ok("evidence", "list", "--json").splitlines()]
+    assert [o["status"] for o in outcomes] == ["sealed", "sealed"], outcomes
+    vault = Vault.open(home)
+    for outcome in outcomes:
+        context = json.loads(_bundle_files(vault.get(outcome["bundle"]))["capture/context.json"])
+        roles = {f["role"] for f in context["source"]["files"]}
+        assert roles & {"export archive (zip)", "WACZ file"}
+        target = tmp_path / f"z-{outcome['capture']}.wacz"
+        _ok("evidence", "export", str(outcome["capture"]), "--to", str(target))
+        assert json.loads(_ok("verify", str(target), "--json"))["verdict"] == "pass"

@@ -397,7 +397,7 @@ def evidence_list(
             str(o.finding or ""),
             escape(shown(o.url, 32)),
             _(_STATES.get(o.status, o.status)),
-            (o.bundle_sha256[:16] + "…") if o.bundle_sha256 else "",
+            (o.bundle_sha256[:12] + "…") if o.bundle_sha256 else "",
             escape(shown(o.error or "", 60)),
         )
     out.print(table)

@@ -16,7 +16,7 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -561,7 +561,3 @@ def _context(
         },
         "no_media": no_media,
     }
-
-
-def iter_kinds() -> Iterator[str]:  # pragma: no cover - documentation helper
-    yield from SOURCE_KINDS
