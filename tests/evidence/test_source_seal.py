@@ -258,15 +258,17 @@ def test_a_copy_gone_from_its_source_fails_with_its_reason_and_what_to_do(
     _victim_with_copies(tmp_path, "case-g", minor=False)
     _ok("keys", "init")
     finding = _findings("case-g")["channel"][0]
-    _ok("review", "confirm", str(finding), "--no-capture")
     (tmp_path / "sources" / "ChatExport_2024-05-02" / PHOTO).write_bytes(b"gone")
+    confirmed = _run("review", "confirm", str(finding))  # confirmed, but not sealed
+    assert confirmed.exit_code == 1 and "What to do" in confirmed.stderr
     result = _run("capture", "--confirmed")
     assert result.exit_code == 1
     assert "failed" in result.stderr and "What to do" in result.stderr
     listed = _ok("evidence", "list")
     assert "failed" in listed and "problem" in listed
-    (row,) = [json.loads(x) for x in _ok("evidence", "list", "--json").splitlines()]
-    assert row["status"] == "failed" and row["bundle_sha256"] is None and row["error"]
+    rows = [json.loads(x) for x in _ok("evidence", "list", "--json").splitlines()]
+    assert all(r["status"] == "failed" and r["bundle_sha256"] is None for r in rows)
+    assert all("no longer holds" in r["error"] for r in rows)
     french = runner.invoke(app, ["capture", "--confirmed"], env={"REMPART_LANG": "fr"})
     assert french.exit_code == 1 and "Que faire" in french.stderr
     assert "a échoué" in french.stderr and "What to do" not in french.stderr
