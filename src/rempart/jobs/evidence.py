@@ -1,5 +1,6 @@
 """Evidence use cases: capture a page and seal it into the vault (by hand, or for every
-confirmed finding), export a bundle, and assemble a case's complaint dossier.
+confirmed finding; a copy found in a Telegram export, a folder or an archive, or a WARC file is
+sealed from that source instead), export a bundle, and assemble a case's complaint dossier.
 
 Every step is written to the case's custody log with who and when. The capture and the
 time-stamps happen outside any transaction; a failed seal leaves a `failed` capture row with
