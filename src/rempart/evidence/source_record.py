@@ -147,6 +147,7 @@ def acquire_record(
         clock_state=clock_state,
         found=found,
         media=media,
+        md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),  # as hash lists carry it
     )
     names = [a.name for a in artifacts] + [CONTEXT_JSON]
     context["checklist"] = source_checklist(context, names)
@@ -518,6 +519,7 @@ def _context(
     clock_state: dict[str, JsonValue],
     found: _Found,
     media: CapturedMedia,
+    md5: str,
 ) -> dict[str, JsonValue]:
     tools = tool_versions("none")
     tools.pop("chromium", None)
@@ -553,6 +555,7 @@ def _context(
                 {
                     "url": media.url,
                     "sha256": media.sha256,
+                    "md5": md5,
                     "bytes": media.size,
                     "media_type": media.media_type,
                     "artifact": media.artifact,
