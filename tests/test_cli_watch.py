@@ -220,7 +220,7 @@ path = "{archive}"
 """
     )
     out = _ok("source", "load", str(listing))
-    assert "sources loaded (6)" in out
+    assert "6 sources loaded" in out
     sources = _sources()
     assert {n: s["kind"] for n, s in sources.items()} == {
         "channel": "telegram",
@@ -362,7 +362,7 @@ def test_scan_reports_the_match_and_findings_lists_where_it_was_seen(victim: Pat
     assert finding["method"] == "pdq" and int(finding["distance"]) <= 31  # type: ignore[call-overload]
     assert _lines(_ok("findings", "--json", "--source", "inbox")) == [finding]
     assert _lines(_ok("findings", "--json", "--status", "confirmed")) == []
-    assert "1 findings." in _ok("findings")
+    assert "1 finding." in _ok("findings")
     (listed,) = _lines(_ok("source", "list", "--json"))
     assert listed["last_run"] == "done" and listed["last_run_finished"] is not None
 
@@ -392,7 +392,7 @@ def test_scan_all_scans_every_source_and_one_with_sightings_cannot_be_removed(
     # `inbox` holds evidence; `other` has a scan history but nothing was seen there
     refused = _run("source", "remove", "inbox")
     assert refused.exit_code == 2
-    assert "has 1 sightings of protected images" in _flat(refused.stderr)
+    assert "sightings of protected images: 1" in _flat(refused.stderr)
     assert "removed" not in refused.stdout
     _ok("source", "remove", "other")
     assert set(_sources()) == {"inbox"}
