@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 # The source kinds of rempart.sources.catalog.KINDS (a test keeps them equal), here so that
 # `--help` needs no import of the sources.
-SOURCE_KINDS = ("web", "telegram", "files", "warc")
+SOURCE_KINDS = ("web", "files", "telegram", "warc")
 # Problems `rempart scan` prints; the rest with `rempart runs --problems`.
 _PROBLEMS_SHOWN = 10
 # The narrowest a URL is shortened to in a table (the whole value is in --json).
@@ -99,10 +99,10 @@ def _settings(
     return settings
 
 
-def _url_width(others: int) -> int:
-    """The width of each of two URL columns in a table whose other columns and borders take
-    `others` characters: shortened in the middle to fit the terminal (80 columns or more)."""
-    return max(_MIN_URL_WIDTH, (out.width - others) // 2)
+def _url_width(others: int, columns: int = 1) -> int:
+    """The width of each of `columns` URL columns in a table whose other columns and borders
+    take `others` characters: URLs are shortened in the middle to fit the terminal."""
+    return max(_MIN_URL_WIDTH, (out.width - others) // columns)
 
 
 def _every_text(every_s: int | None) -> str:
@@ -119,7 +119,7 @@ def _every_text(every_s: int | None) -> str:
 @source_app.command("add")
 def source_add(
     name: Annotated[str, typer.Argument(help="A short name: letters, digits, - _ .")],
-    kind: Annotated[str, typer.Argument(help="One of: web, telegram, files, warc.")],
+    kind: Annotated[str, typer.Argument(help="One of: web, files, telegram, warc.")],
     url: Annotated[
         list[str] | None, typer.Option(help="web: a start URL (repeatable), for a generic crawl.")
     ] = None,
@@ -412,7 +412,7 @@ def _render_report(
     )
     if views:
         table = Table(_("item"), _("seen at"), _("media"), _("how"), show_lines=False)
-        width = _url_width(50)
+        width = _url_width(50, 2)
         for v in views:
             table.add_row(
                 f"{shown(v.bank, 14)}#{v.item}",
@@ -585,8 +585,9 @@ def findings_command(
 ) -> None:
     """List what scans found: where each copy was seen and how it matched.
 
-    A copy is one finding whichever sources saw it: the first sighting is shown, the
-    others are counted (+N) and listed in `--json` ("also_seen").
+    The table shows the page (or the file) where each copy was first seen, shortened to fit;
+    `--json` gives every address in full. A copy is one finding whichever sources saw it:
+    the others are counted (+N) and listed in `--json` ("also_seen").
     """
     from rempart.intake.cases import case_info
     from rempart.jobs import findings as finding_views
@@ -605,8 +606,8 @@ def findings_command(
         for v in views:
             _emit(v.to_json())
         return
-    table = Table("#", _("status"), _("source"), _("item"), _("page"), _("media"), _("dist."))
-    width = _url_width(52)
+    table = Table("#", _("status"), _("source"), _("item"), _("seen at"), _("distance"))
+    width = _url_width(54)
     for v in views:
         seen = shown(v.source, 12)
         if v.also_seen:
@@ -616,8 +617,7 @@ def findings_command(
             _(_STATES.get(v.status, v.status)),
             seen,
             f"{shown(v.bank, 14)}#{v.item}",
-            shown(v.page_url or "", width),
-            shown(v.media_url or "", width),
+            shown(v.page_url or v.media_url or "", width),
             str(v.distance),
         )
     out.print(table)
