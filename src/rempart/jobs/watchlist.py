@@ -114,13 +114,13 @@ def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> li
         raise InputError("{path} is not valid TOML: {error}", path=str(path), error=exc) from exc
     entries = document.get("source")
     if not isinstance(entries, list) or not entries:
-        raise InputError(
-            "{path} has no [[source]] tables (see docs/sources.md)", path=str(path)
-        )
+        raise InputError("{path} has no [[source]] tables (see docs/sources.md)", path=str(path))
     parsed: list[tuple[str, str, dict[str, Any], int | None]] = []
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
-            raise InputError("{path}: source #{number} is not a table", path=str(path), number=number)
+            raise InputError(
+                "{path}: source #{number} is not a table", path=str(path), number=number
+            )
         settings = dict(entry)
         name, kind = settings.pop("name", None), settings.pop("kind", None)
         if not isinstance(name, str) or not isinstance(kind, str):
