@@ -18,7 +18,15 @@ from rempart.errors import RempartError
 from rempart.fetch import Validators
 from rempart.i18n import gettext
 
-__all__ = ["Candidate", "Problem", "Source", "SourceState", "Validators", "localized_reason"]
+__all__ = [
+    "Candidate",
+    "Problem",
+    "Reason",
+    "Source",
+    "SourceState",
+    "Validators",
+    "localized_reason",
+]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -44,6 +52,22 @@ class Candidate:
     context: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
+class Reason(str):
+    """A reason in English (it is a `str`, and is stored as such) that remembers its catalog
+    template and values, so that it can be shown in the reader's language. Plain English
+    reasons are catalog message ids themselves (mark them with `N_`)."""
+
+    template: str
+    values: Mapping[str, str]
+
+    @classmethod
+    def of(cls, template: str, /, **values: object) -> Reason:
+        texts = {key: str(value) for key, value in values.items()}
+        reason = cls(template.format(**texts) if texts else template)
+        reason.template, reason.values = template, MappingProxyType(texts)
+        return reason
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Something a source could not read (a dead link, a corrupt archive member, a page too
@@ -57,6 +81,12 @@ class Problem:
     reason: str
     template: str = ""
     values: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self) -> None:
+        if not self.template and isinstance(self.reason, Reason):
+            object.__setattr__(self, "template", self.reason.template)
+            object.__setattr__(self, "values", self.reason.values)
+        object.__setattr__(self, "reason", str(self.reason))
 
     @classmethod
     def of(cls, source: str, where: str, template: str, /, **values: object) -> Problem:
