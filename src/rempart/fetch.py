@@ -733,7 +733,9 @@ def load_cookies_txt(path: str | Path) -> http.cookiejar.CookieJar:
     try:
         jar.load(ignore_discard=True, ignore_expires=True)
     except (OSError, http.cookiejar.LoadError) as exc:
-        raise InputError(f"cannot read cookies file {Path(path).name}: {exc}") from None
+        raise InputError(
+            "cannot read cookies file {name}: {error}", name=Path(path).name, error=str(exc)
+        ) from None
     now = time.time()
     for cookie in list(jar):
         if cookie.expires == 0:

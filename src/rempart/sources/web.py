@@ -74,7 +74,7 @@ def normalise_url(url: str, *, session_params: Iterable[str] = ()) -> str:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise InputError(f"not a usable URL: {exc}") from None
+        raise InputError("not a usable URL: {error}", error=str(exc)) from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
     if scheme not in {"http", "https"} or not host:
         raise InputError("not an absolute http(s) URL")
@@ -628,7 +628,7 @@ def _not_html(result: FetchResult) -> tuple[str, str]:
     """The problem's template and the type it names."""
     if result.sniffed_type is None and result.declared_type in _HTML_TYPES:
         return N_("not an HTML page (binary data served as {kind})"), result.declared_type or ""
-    return N_("not an HTML page ({kind})"), result.content_type or "unknown type"
+    return N_("not an HTML page ({kind})"), result.content_type or N_("unknown type")
 
 
 def _charset(result: FetchResult) -> str | None:
