@@ -262,8 +262,10 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
         for v in found:
             table.add_row(v.source, f"#{v.item}", v.page_url or v.media_url or "", describe_how(v))
         console.print(table)
-        web = {(v.page_url, v.media_url) for v in found}
-        posts = {v.post_id for v in found if v.source == "telegram"}
+        # a copy seen by several sources is one finding; each later sighting counts as found
+        seen = [*found, *(again for v in found for again in v.also_seen)]
+        web = {(s.page_url, s.media_url) for s in seen}
+        posts = {s.post_id for s in seen if s.source == "telegram"}
         missed = [
             s
             for s in expected
