@@ -263,9 +263,11 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
             table.add_row(v.source, f"#{v.item}", v.page_url or v.media_url or "", describe_how(v))
         console.print(table)
         # a copy seen by several sources is one finding; each later sighting counts as found
-        seen = [*found, *(again for v in found for again in v.also_seen)]
-        web = {(s.page_url, s.media_url) for s in seen}
-        posts = {s.post_id for s in seen if s.source == "telegram"}
+        places = [(v.source, v.page_url, v.media_url, v.post_id) for v in found] + [
+            (a.source, a.page_url, a.media_url, a.post_id) for v in found for a in v.also_seen
+        ]
+        web = {(page, media) for _source, page, media, _post in places}
+        posts = {post for source, _page, _media, post in places if source == "telegram"}
         missed = [
             s
             for s in expected
