@@ -494,7 +494,7 @@ def _advise(db: Database, name: str, problems: list[finding_views.ProblemView]) 
             "allow it:"
         )
     )
-    out.print(f"  {shown(shlex.join(command))}")
+    out.print(f"  {shown(shlex.join(command))}", soft_wrap=True)  # one line, to copy whole
 
 
 # ------------------------------------------------------------------------------------ runs
@@ -532,8 +532,9 @@ def runs_command(
             _emit(line)
         return
     table = Table(
-        "#", _("source"), _("started"), _("ended"), _("new media"), _("matched"), _("problems")
+        "#", _("source"), _("started"), _("status"), _("new media"), _("matched"), _("problems")
     )
+    table.columns[2].no_wrap = True
     for run in runs:
         table.add_row(
             str(run.id),
@@ -546,10 +547,17 @@ def runs_command(
         )
     out.print(table)
     if problems:
-        for run in runs:
-            found = finding_views.list_problems(db, run.id)
-            if not found:
-                continue
+        _render_run_problems(db, runs)
+
+
+def _render_run_problems(db: Database, runs: list[finding_views.RunView]) -> None:
+    """Each scan's problems; what to do about them once per source, after its latest scan."""
+    from rempart.jobs import findings as finding_views
+
+    advised: set[str] = set()
+    for run in runs:
+        found = finding_views.list_problems(db, run.id)
+        if found or run.error:
             out.print(
                 _(
                     "[bold]Scan #{run}[/] ({name}): {problems}",
@@ -558,17 +566,19 @@ def runs_command(
                     problems=_problems_text(run.problems),
                 )
             )
-            for p in found:
-                out.print(
-                    _(
-                        "  • {where}: {reason}",
-                        where=shown(p.where, 60),
-                        reason=escape(safe(p.localized())),
-                    )
+        for p in found:
+            out.print(
+                _(
+                    "  • {where}: {reason}",
+                    where=shown(p.where, 60),
+                    reason=escape(safe(p.localized())),
                 )
+            )
+        if run.error:
+            out.print(_("  scan stopped: {error}", error=shown(run.error)))
+        if found and run.source not in advised:
+            advised.add(run.source)
             _advise(db, run.source, found)
-            if run.error:
-                out.print(_("  scan stopped: {error}", error=shown(run.error)))
 
 
 # -------------------------------------------------------------------------------- findings
