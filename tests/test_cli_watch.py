@@ -684,7 +684,7 @@ def test_scan_and_findings_speak_french(
     listed = _flat(_ok("findings"))
     assert "en attente" in listed and "1 copie trouvée." in listed and "pending" not in listed
     sources = _flat(_ok("source", "list"))
-    assert "à la demande" in sources and "terminée" in sources
+    assert "à la demande" in sources and "dernière analyse" in sources and "never" not in sources
     refused = _run("source", "add", "inbox", "files", "--path", str(victim))
     assert "existe déjà" in _flat(refused.stderr)
     watched = _run("watch")

@@ -418,7 +418,7 @@ def _render_report(
                 f"{shown(v.bank, 14)}#{v.item}",
                 shown(v.page_url or "", width),
                 shown(v.media_url or "", width),
-                describe_how(v),
+                escape(describe_how(v)),
             )
         out.print(table)
     if problems:
