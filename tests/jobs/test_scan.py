@@ -198,3 +198,34 @@ def test_a_copy_is_known_by_its_normalised_media_url_too() -> None:
     assert media_key("HTTP://Img.Example:80/f/1.jpg#top") == media_key("http://img.example/f/1.jpg")
     assert media_key("photos/photo_1.jpg") is None  # a path inside an export names nothing
     assert media_key(None) is None
+
+
+class _Fake:
+    """A source that yields the given problems, after asking about `keys` if any."""
+
+    def __init__(self, name: str, keys: tuple[str, ...], problems: int) -> None:
+        self.name, self._keys, self._problems = name, keys, problems
+
+    def scan(self, state):  # type: ignore[no-untyped-def]
+        from rempart.sources.base import Problem
+
+        for key in self._keys:
+            state.seen(key)
+        for n in range(self._problems):
+            yield Problem.of(
+                self.name, f"http://site.example/{n}", "refused port: {detail}", detail=n
+            )
+
+
+@pytest.mark.parametrize(
+    ("keys", "problems", "unreadable"),
+    [((), 2, True), (("http://site.example/a.jpg",), 2, False), ((), 0, False)],
+)
+def test_a_source_that_gave_nothing_but_problems_could_not_be_read(
+    db: Database, keys: tuple[str, ...], problems: int, unreadable: bool
+) -> None:
+    from rempart.jobs.scan import scan_source
+
+    source_id = watchlist.add_source(db, "fake", "web", {"start_urls": ["http://site.example/"]})
+    report = scan_source(db, Matcher(db), source_id, _Fake("fake", keys, problems))
+    assert report.unreadable is unreadable and report.problems == problems

@@ -153,7 +153,10 @@ def scan_source(
         _finish_run(db, run_id, clock(), status, f"{type(exc).__name__}: {exc}")
         raise
     _finish_run(db, run_id, clock(), "done", None)
-    read = pipeline is not None and (pipeline.source_state.read_something or counts.candidates > 0)
+    # a web page that answered "not modified" was reached too (WebSource.last_stats)
+    unchanged = getattr(getattr(source, "last_stats", None), "pages_unchanged", 0)
+    read = counts.candidates > 0 or unchanged > 0
+    read = read or (pipeline is not None and pipeline.source_state.read_something)
     return ScanReport(
         run_id,
         source.name,
