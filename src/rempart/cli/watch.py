@@ -147,9 +147,10 @@ def source_add(
     """Add a source to watch. Its settings are checked now, not at the first scan.
 
     Examples:
-      rempart source add forum web --recipe recipes/forum.toml --every 6h
-      rempart source add channel telegram --path ~/Downloads/Telegram/ChatExport_2026-11-01
-      rempart source add seized files --path evidence/phone-backup.zip
+
+    * `rempart source add forum web --recipe recipes/forum.toml --every 6h`
+    * `rempart source add channel telegram --path ~/Downloads/Telegram/ChatExport_2026-11-01`
+    * `rempart source add seized files --path evidence/phone-backup.zip`
     """
     from rempart.jobs import watchlist
 
@@ -207,11 +208,13 @@ def source_load(
     Each [[source]] has a name, a kind, an optional `every`, and the kind's settings
     (see docs/sources.md), e.g.:
 
-      [[source]]
-      name = "forum"
-      kind = "web"
-      every = "6h"
-      recipe = "recipes/forum.toml"
+    ```
+    [[source]]
+    name = "forum"
+    kind = "web"
+    every = "6h"
+    recipe = "recipes/forum.toml"
+    ```
     """
     from rempart.jobs import watchlist
 
