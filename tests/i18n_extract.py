@@ -17,7 +17,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "rempart"
 
 # Calls whose first string argument is a message id.
-_GETTEXT_NAMES = {"_", "gettext", "N_"}
+_GETTEXT_NAMES = {"_", "gettext", "N_", "Phrase"}
 _NGETTEXT_NAMES = {"ngettext", "plural_form"}
 # Error classes take an English message (a template when values are given): it is a message id.
 _ERROR_SUFFIXES = ("Error", "NotFound", "Conflict", "InvalidHash", "UnreadableMember")

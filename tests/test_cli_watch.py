@@ -220,7 +220,7 @@ path = "{archive}"
 """
     )
     out = _ok("source", "load", str(listing))
-    assert "sources loaded (6)" in out
+    assert "6 sources loaded" in out
     sources = _sources()
     assert {n: s["kind"] for n, s in sources.items()} == {
         "channel": "telegram",
@@ -362,7 +362,7 @@ def test_scan_reports_the_match_and_findings_lists_where_it_was_seen(victim: Pat
     assert finding["method"] == "pdq" and int(finding["distance"]) <= 31  # type: ignore[call-overload]
     assert _lines(_ok("findings", "--json", "--source", "inbox")) == [finding]
     assert _lines(_ok("findings", "--json", "--status", "confirmed")) == []
-    assert "1 findings." in _ok("findings")
+    assert "1 finding." in _ok("findings")
     (listed,) = _lines(_ok("source", "list", "--json"))
     assert listed["last_run"] == "done" and listed["last_run_finished"] is not None
 
@@ -392,7 +392,7 @@ def test_scan_all_scans_every_source_and_one_with_sightings_cannot_be_removed(
     # `inbox` holds evidence; `other` has a scan history but nothing was seen there
     refused = _run("source", "remove", "inbox")
     assert refused.exit_code == 2
-    assert "has 1 sightings of protected images" in _flat(refused.stderr)
+    assert "sightings of protected images: 1" in _flat(refused.stderr)
     assert "removed" not in refused.stdout
     _ok("source", "remove", "other")
     assert set(_sources()) == {"inbox"}
@@ -449,6 +449,95 @@ def test_json_times_carry_their_zone(home: Path, tmp_path: Path) -> None:
 def test_findings_refuses_an_unknown_status(home: Path) -> None:
     result = _run("findings", "--status", "confirm")
     assert result.exit_code == 2
+
+
+def test_a_scan_that_could_not_read_anything_says_why_what_to_do_and_exits_1(
+    home: Path, tmp_path: Path
+) -> None:
+    """A rehearsal against a site on one's own machine: the port is refused (no network is
+    reached), the scan says so, gives the command that allows it, and fails."""
+    _ok("source", "add", "rehearsal", "web", "--url", "http://127.0.0.1:8401/forum/")
+    result = _run("scan", "rehearsal")
+    assert result.exit_code == 1
+    said = _flat(result.stdout)
+    assert "1 problem " in said and "1 problems" not in said
+    assert "refused port: port 8401" in said
+    assert (
+        "rempart source add rehearsal web --url http://127.0.0.1:8401/forum/ "
+        "--allow-network 127.0.0.1/32 --replace" in said
+    )
+    assert "could not be read at all" in _flat(result.stderr)
+    (report,) = _lines(_run("scan", "rehearsal", "--json").stdout)
+    assert report["unreadable"] is True
+    (problem,) = report["problem_list"]  # type: ignore[misc]
+    assert problem["reason"] == "refused port: port 8401"
+    listed = _flat(_ok("runs", "--problems", "--source", "rehearsal"))
+    assert "refused port: port 8401" in listed and "--allow-network" in listed
+    runs = _lines(_ok("runs", "--json", "--problems"))
+    assert len(runs) == 2 and runs[0]["problem_list"][0]["where"] == "http://127.0.0.1:8401/forum/"  # type: ignore[index]
+
+
+def test_problems_are_shown_in_french_and_stored_in_english(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ok("source", "add", "rehearsal", "web", "--url", "http://127.0.0.1:8401/forum/")
+    monkeypatch.setenv("REMPART_LANG", "fr")
+    result = _run("scan", "rehearsal")
+    said = _flat(result.stdout)
+    assert result.exit_code == 1
+    assert "port refusé : port 8401" in said and "refused port" not in said
+    assert "1 problème" in said and "Ce qui n'a pas pu être lu" in said
+    assert "n'a pas pu être lue du tout" in _flat(result.stderr)
+    (report,) = _lines(_run("scan", "rehearsal", "--json").stdout)
+    assert report["problem_list"][0]["reason"] == "refused port: port 8401"  # type: ignore[index]
+
+
+def test_a_scan_that_read_something_exits_0_even_with_problems(victim: Path) -> None:
+    (victim / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    _ok("source", "add", "inbox", "files", "--path", str(victim))
+    said = _flat(_ok("scan", "inbox"))
+    assert "1 problem " in said and "broken.jpg" in said
+
+
+def test_findings_of_one_case(victim: Path, tmp_path: Path) -> None:
+    _ok("case", "create", "case-a")
+    _ok("case", "attach", "case-a", "case-0142")
+    _ok("source", "add", "inbox", "files", "--path", str(victim))
+    _ok("scan", "inbox")
+    assert [f["case"] for f in _lines(_ok("findings", "--case", "case-a", "--json"))] == ["case-a"]
+    _ok("case", "create", "case-b")
+    assert _lines(_ok("findings", "--case", "case-b", "--json")) == []
+    unknown = _run("findings", "--case", "nope")
+    assert unknown.exit_code == 2
+
+
+def test_a_copy_already_found_elsewhere_stays_one_finding(victim: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "same.jpg").write_bytes((victim / "picture-3.jpg").read_bytes())
+    _ok("source", "add", "inbox", "files", "--path", str(victim))
+    _ok("source", "add", "mirror", "files", "--path", str(mirror))
+    _ok("scan", "inbox", "mirror")
+    (finding,) = _lines(_ok("findings", "--json"))
+    assert finding["source"] == "inbox"
+    assert [s["source"] for s in finding["also_seen"]] == ["mirror"]  # type: ignore[union-attr]
+    assert "inbox +1" in _ok("findings")
+
+
+def test_findings_fit_80_columns_with_long_urls_shortened_in_the_middle(
+    victim: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = victim / ("very-long-folder-name-" * 4)
+    deep.mkdir()
+    (victim / "picture-3.jpg").rename(deep / "picture-3.jpg")
+    _ok("source", "add", "inbox", "files", "--path", str(victim))
+    _ok("scan", "inbox")
+    monkeypatch.setenv("COLUMNS", "80")
+    listed = _ok("findings")
+    assert max(len(line) for line in listed.splitlines()) <= 80
+    assert "…" in listed and "-3.jpg" in listed
+    (finding,) = _lines(_ok("findings", "--json"))
+    assert str(finding["media_url"]).endswith(("very-long-folder-name-" * 4) + "/picture-3.jpg")
 
 
 # ---------------------------------------------------------------------------------- watch
@@ -510,6 +599,25 @@ def test_watch_goes_on_past_a_source_that_cannot_be_opened(home: Path, tmp_path:
     assert _sources()["b-inbox"]["last_run"] == "done"
 
 
+def test_watch_with_only_on_demand_sources_says_nothing_is_scheduled_and_how(
+    home: Path, tmp_path: Path
+) -> None:
+    _ok("source", "add", "inbox", "files", "--path", str(_folder(tmp_path / "inbox")))
+    result = _run("watch", "--poll", "0.1")  # returns at once: nothing to wait for
+    assert result.exit_code == 1
+    said = _flat(result.stderr)
+    assert "Nothing is scheduled" in said and "rempart source schedule inbox 6h" in said
+    _ok("source", "schedule", "inbox", "6h")
+    assert _sources()["inbox"]["every_s"] == 6 * 3600
+    _ok("source", "schedule", "inbox", "off")
+    assert _sources()["inbox"]["every_s"] is None
+
+
+def test_watch_without_any_source_says_how_to_add_one(home: Path) -> None:
+    result = _run("watch")
+    assert result.exit_code == 1 and "--every 6h" in _flat(result.stderr)
+
+
 # ----------------------------------------------------------------------------------- help
 
 
@@ -524,6 +632,8 @@ def test_watch_goes_on_past_a_source_that_cannot_be_opened(home: Path, tmp_path:
         (["source", "remove"], "Stop watching a source"),
         (["scan"], "Scan sources once"),
         (["findings"], "List what scans found"),
+        (["runs"], "List recent scans"),
+        (["source", "schedule"], "how often"),
         (["watch"], "Re-scan each source on its interval"),
         (["worker"], "REMPART_BROKER_URL"),
     ],
@@ -532,3 +642,50 @@ def test_every_watching_command_explains_itself(home: Path, command: list[str], 
     result = _run(*command, "--help")
     assert result.exit_code == 0, result.stdout
     assert says in _flat(result.stdout)
+
+
+def test_the_kinds_and_states_the_cli_offers_are_those_of_the_code() -> None:
+    from rempart.cli.watch import SOURCE_KINDS, FindingState
+    from rempart.sources.catalog import KINDS
+    from rempart.store.models import FindingStatus
+
+    assert tuple(SOURCE_KINDS) == tuple(KINDS)
+    assert [s.value for s in FindingState] == [s.value for s in FindingStatus]
+
+
+@pytest.mark.parametrize(
+    ("command", "french", "english"),
+    [
+        (["source", "--help"], "Les lieux que Rempart surveille", "The places Rempart watches"),
+        (["source", "add", "--help"], "Ajoute une source", "Add a source to watch"),
+        (["scan", "--help"], "Analyse des sources", "Scan sources once"),
+        (["findings", "--help"], "copie", "List what scans found"),
+        (["watch", "--help"], "intervalle", "Re-scan each source"),
+        (["runs", "--help"], "analyses récentes", "List recent scans"),
+        (["worker", "--help"], "REMPART_BROKER_URL", "Run scan workers"),
+    ],
+)
+def test_watching_commands_speak_french(
+    home: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], french: str, english: str
+) -> None:
+    monkeypatch.setenv("REMPART_LANG", "fr")
+    said = _flat(_ok(*command))
+    assert french in said and english not in said
+
+
+def test_scan_and_findings_speak_french(
+    victim: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMPART_LANG", "fr")
+    added = _flat(_ok("source", "add", "inbox", "files", "--path", str(victim)))
+    assert "ajoutée" in added and "added" not in added
+    scanned = _flat(_ok("scan", "inbox"))
+    assert "nouveaux médias" in scanned and "new media" not in scanned
+    listed = _flat(_ok("findings"))
+    assert "en attente" in listed and "1 copie trouvée." in listed and "pending" not in listed
+    sources = _flat(_ok("source", "list"))
+    assert "à la demande" in sources and "dernière analyse" in sources and "never" not in sources
+    refused = _run("source", "add", "inbox", "files", "--path", str(victim))
+    assert "existe déjà" in _flat(refused.stderr)
+    watched = _run("watch")
+    assert "Rien n'est programmé" in _flat(watched.stderr)

@@ -262,8 +262,12 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
         for v in found:
             table.add_row(v.source, f"#{v.item}", v.page_url or v.media_url or "", describe_how(v))
         console.print(table)
-        web = {(v.page_url, v.media_url) for v in found}
-        posts = {v.post_id for v in found if v.source == "telegram"}
+        # a copy seen by several sources is one finding; each later sighting counts as found
+        places = [(v.source, v.page_url, v.media_url, v.post_id) for v in found] + [
+            (a.source, a.page_url, a.media_url, a.post_id) for v in found for a in v.also_seen
+        ]
+        web = {(page, media) for _source, page, media, _post in places}
+        posts = {post for source, _page, _media, post in places if source == "telegram"}
         missed = [
             s
             for s in expected

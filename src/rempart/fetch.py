@@ -41,6 +41,7 @@ import httpx
 from rempart import __version__
 from rempart.errors import InputError, RempartError
 from rempart.hashing.sniff import SNIFF_BYTES, sniff_media
+from rempart.i18n import N_, gettext
 
 __all__ = [
     "AddressGuard",
@@ -88,21 +89,22 @@ _RETRY_STATUSES = frozenset({429, 503})
 
 
 class FetchFailure(StrEnum):
-    """Why a fetch failed; stable values, fit for logs and Problem reasons."""
+    """Why a fetch failed; stable English values, fit for logs and stored Problem reasons,
+    and message ids of the catalog (shown translated)."""
 
-    BAD_URL = "bad url"
-    REFUSED_ADDRESS = "refused address"
-    REFUSED_PORT = "refused port"
-    DNS = "name not resolved"
-    CONNECT = "connection failed"
-    CONNECTION = "connection broken"
-    PROXY = "proxy failed"
-    TIMEOUT = "timeout"
-    TOO_LARGE = "too large"
-    DECODING = "bad content encoding"
-    TOO_MANY_REDIRECTS = "too many redirects"
-    REDIRECT_LOOP = "redirect loop"
-    HTTP_STATUS = "http error"
+    BAD_URL = N_("bad url")
+    REFUSED_ADDRESS = N_("refused address")
+    REFUSED_PORT = N_("refused port")
+    DNS = N_("name not resolved")
+    CONNECT = N_("connection failed")
+    CONNECTION = N_("connection broken")
+    PROXY = N_("proxy failed")
+    TIMEOUT = N_("timeout")
+    TOO_LARGE = N_("too large")
+    DECODING = N_("bad content encoding")
+    TOO_MANY_REDIRECTS = N_("too many redirects")
+    REDIRECT_LOOP = N_("redirect loop")
+    HTTP_STATUS = N_("http error")
 
 
 _TRANSIENT = frozenset(
@@ -126,7 +128,17 @@ class FetchError(RempartError):
         self.url = url
         self.detail = detail
         self.status = status
-        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+        if detail:
+            super().__init__(N_("{reason}: {detail}"), reason=reason.value, detail=detail)
+        else:
+            super().__init__(N_("{reason}"), reason=reason.value)
+
+    def localized(self, lang: str | None = None) -> str:
+        """The reason in `lang` (the reason code translated), with its technical detail."""
+        reason = gettext(self.reason.value, lang=lang)
+        if self.detail:
+            return gettext("{reason}: {detail}", lang=lang, reason=reason, detail=self.detail)
+        return reason
 
     @property
     def transient(self) -> bool:
@@ -721,7 +733,9 @@ def load_cookies_txt(path: str | Path) -> http.cookiejar.CookieJar:
     try:
         jar.load(ignore_discard=True, ignore_expires=True)
     except (OSError, http.cookiejar.LoadError) as exc:
-        raise InputError(f"cannot read cookies file {Path(path).name}: {exc}") from None
+        raise InputError(
+            "cannot read cookies file {name}: {error}", name=Path(path).name, error=str(exc)
+        ) from None
     now = time.time()
     for cookie in list(jar):
         if cookie.expires == 0:

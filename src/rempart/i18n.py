@@ -11,7 +11,7 @@ This module must not print and reads its catalog only when a message is first tr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,11 +21,13 @@ __all__ = [
     "N_",
     "Catalog",
     "Messages",
+    "Phrase",
     "PoEntry",
     "_",
     "catalog",
     "current_language",
     "gettext",
+    "joined",
     "ngettext",
     "parse_po",
     "plural_form",
@@ -342,9 +344,39 @@ def _format(text: str, lang: str, values: Mapping[str, object]) -> str:
 
 def _localized_value(value: object, lang: str) -> object:
     localize = getattr(value, "localized", None)
-    if callable(localize) and isinstance(value, Exception):
+    if callable(localize) and isinstance(value, Exception | Phrase):
         return localize(lang)
     return value
+
+
+class Phrase(str):
+    """A message kept as text that can be said again in another language: the `str` is the
+    English (what JSON and stored files get), `localized(lang)` renders it from the catalog.
+
+    For verdicts and notes computed in one place and shown later, as errors are:
+    `Phrase("event {seq} is missing", seq=4)`.
+    """
+
+    template: str
+    values: Mapping[str, object]
+
+    def __new__(cls, template: str, /, **values: object) -> Phrase:
+        english = _format(template, "en", values) if values else template
+        phrase = super().__new__(cls, english)
+        phrase.template = template
+        phrase.values = values
+        return phrase
+
+    def localized(self, lang: str | None = None) -> str:
+        """The phrase in `lang` (default: the current language)."""
+        return gettext(self.template, lang=lang, **self.values)
+
+
+def joined(parts: Iterable[object]) -> Phrase:
+    """`parts` separated by semicolons, each (and the separator) said in the language the
+    whole is said in."""
+    values = {f"part{i}": part for i, part in enumerate(parts)}
+    return Phrase("{sep}".join(f"{{{name}}}" for name in values), sep=Phrase("; "), **values)
 
 
 _ = gettext

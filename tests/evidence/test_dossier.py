@@ -134,7 +134,7 @@ def test_french_dossier_parses_and_has_every_section_with_its_accents(french: by
         "Synthèse",
         "Méthode : comment lire ce dossier",
         "Ce que prouve un scellé, et ce qu'il ne prouve pas",
-        "« en attente de confirmation »",
+        "annexe distincte",
         "Constat et scellé",
         "Chronologie",
         "Copie n° 100",
@@ -166,15 +166,79 @@ def test_english_dossier_says_the_same_in_english() -> None:
     assert "Synthèse" not in text
 
 
-def test_summary_counts_copies_confirmed_sites_and_removed() -> None:
+def test_summary_counts_only_confirmed_copies_and_pending_ones_go_to_a_labelled_annex() -> None:
     found = (
         finding(0),
         finding(1, status=FindingStatus.PENDING, reviewed_by=None, reviewed_at=None),
         finding(2, removed_at=T0 + timedelta(days=9)),
     )
-    text = all_text(render_dossier(dossier(found, language="en")))
-    assert "Copies found 3 confirmed by the organisation 2 awaiting confirmation 1" in text
-    assert "Sites 2 Copies removed 1 Copies still online 2 Sealed captures 3" in text
+    pages = pdf_text(render_dossier(dossier(found, language="en")))
+    text = " ".join(pages)
+    assert "Copies found, confirmed by the organisation 2" in text
+    assert "not counted: unverified matches, in a separate annex 1" in text
+    assert "Sites 1 Copies removed 1 Copies still online 1 Sealed captures 2" in text
+    annex = [i for i, page in enumerate(pages) if "Separate annex: unverified matches" in page]
+    assert annex and "Not confirmed." in pages[annex[0]]
+    before = " ".join(pages[: annex[0]])
+    assert "Copy #101" not in before and "Copy #101" in pages[annex[0]]
+
+
+def test_without_pending_matches_there_is_no_annex_of_them() -> None:
+    text = all_text(render_dossier(dossier(language="en")))
+    assert "unverified matches" not in text and "awaiting confirmation" not in text
+
+
+def test_posting_date_and_author_are_shown_and_make_the_period_covered() -> None:
+    posted = datetime(2023, 5, 4, 21, 30, tzinfo=UTC)
+    found = (
+        finding(0, posted_at=posted, author="user123"),
+        finding(1, posted_at=datetime(2024, 2, 12, 8, 0, tzinfo=UTC), place="Leaks FR"),
+        finding(2),
+    )
+    text = all_text(render_dossier(dossier(found)))
+    assert "Période couverte (dates de publication) du 04/05/2023 au 12/02/2024" in text
+    assert "(date de publication inconnue pour 1 copie)" in text
+    assert "Date de publication 04/05/2023 23:30:00" in text and "Publiée par user123" in text
+    assert "Canal ou groupe Leaks FR" in text
+    assert "inconnue (non indiquée par le site)" in text  # the third copy's date
+    assert "inconnu (non indiqué par le site)" in text  # and author
+
+
+def test_french_pdf_says_how_it_matched_in_words_and_leaks_no_internal_names() -> None:
+    found = (
+        finding(0, match=DossierMatch("pdq", 14, 31, window="grid", variant="flipy")),
+        finding(1, match=DossierMatch("pdq", 20, 46, window="smooth", reference="crop_smooth")),
+        finding(2, match=DossierMatch("pdq", 3, 31, window="uncaptioned", variant="original")),
+        finding(3, match=DossierMatch("sha256", 0, 0)),
+    )
+    text = all_text(render_dossier(dossier(found)))
+    for leak in ("grid", "uncaptioned", "smooth", "original", "variante", "partie de l'image"):
+        assert leak not in text, leak
+    assert "en miroir" in text and "recadrée" in text and "légendée" in text
+    assert "14 bits sur 256 diffèrent (correspondance jusqu'à 31)" in text
+    assert "fichier identique" in text
+
+
+def test_the_cover_shows_the_organisations_identity_and_designation() -> None:
+    text = all_text(
+        render_dossier(
+            dossier(
+                contact="1 rue de l'Exemple, Paris · contact@asso.example",
+                trusted_flagger=True,
+                designation="TF-2025-04",
+                designated_by="Arcom",
+            )
+        )
+    )
+    assert "Coordonnées 1 rue de l'Exemple, Paris · contact@asso.example" in text
+    assert "Signaleur de confiance (DSA, art. 22) oui, désignation TF-2025-04 par Arcom" in text
+
+
+def test_a_dossier_without_organisation_or_caseworker_is_refused() -> None:
+    with pytest.raises(ValueError, match="organisation and the caseworker"):
+        case(organisation=" ")
+    with pytest.raises(ValueError, match="organisation and the caseworker"):
+        case(caseworker="")
 
 
 def test_every_page_has_its_number_the_case_reference_and_the_generation_time(
@@ -524,3 +588,16 @@ def test_events_from_findings_records_what_the_findings_know() -> None:
 def test_repr_never_shows_the_victims_name_or_picture_bytes() -> None:
     assert "Jeanne" not in repr(case(victim_name="Jeanne"))
     assert "\\xff" not in repr(finding(0))
+
+
+def test_the_timeline_starts_at_the_posting_and_leaves_pending_matches_out() -> None:
+    posted = datetime(2023, 5, 4, 21, 30, tzinfo=UTC)
+    found = (
+        finding(0, posted_at=posted),
+        finding(1, status=FindingStatus.PENDING, reviewed_by=None, reviewed_at=None),
+    )
+    events = events_from_findings(found)
+    assert events[0] == DossierEvent(posted, EventKind.POSTED, 100)
+    assert {e.finding_id for e in events} == {100}
+    text = all_text(render_dossier(dossier(found)))
+    assert "Publication 1 04/05/2023" in text

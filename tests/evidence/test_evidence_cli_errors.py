@@ -24,6 +24,7 @@ runner = CliRunner()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("REMPART_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("REMPART_OPERATOR", "camille")
+    monkeypatch.setenv("REMPART_ORGANISATION", "Association Exemple")  # dossiers name it
     monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
     monkeypatch.delenv("REMPART_TSA_CONFIG", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
@@ -106,3 +107,42 @@ def test_a_dossier_is_never_written_over_an_existing_one(home: Path, tmp_path: P
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     result = _run("dossier", "nope", "--to", str(tmp_path))
     assert result.exit_code == 2 and "no case named" in result.stderr
+
+
+def test_a_failed_capture_has_its_own_status_and_problem_column_not_the_digest_one(
+    home: Path,
+) -> None:
+    db = Database.open(Settings.from_env().database_url)
+    with db.session() as session:
+        session.add(
+            CaptureRow(
+                url="http://127.0.0.1:8401/forum/thread/12",
+                status="failed",
+                operator="camille",
+                started_at=datetime.now(UTC),
+                error="port 8401 not allowed",
+            )
+        )
+    listed = _run("evidence", "list")
+    header = listed.stdout.splitlines()[1]
+    assert "status" in header and "problem" in header
+    (row,) = [line for line in listed.stdout.splitlines() if "8401" in line]
+    cells = [cell.strip() for cell in row.split("│")]
+    assert cells[5] == "failed" and cells[6] == "" and "port 8401 not allowed" in cells[7]
+    french = runner.invoke(app, ["evidence", "list"], env={"REMPART_LANG": "fr"}).stdout
+    assert "problème" in french and "échoué" in french
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        ("port 8401 not allowed", "--allow-network"),
+        ("refused: private address 10.0.0.1", "--allow-network"),
+        ("source channel no longer holds 1/2/photo.jpg", "rempart source list"),
+        ("the page did not load within 30 s", "rempart capture --confirmed"),
+    ],
+)
+def test_a_failed_capture_says_what_to_do(error: str, advice: str) -> None:
+    from rempart.cli.evidence import _what_to_do
+
+    assert advice in _what_to_do(error)

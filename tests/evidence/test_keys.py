@@ -179,3 +179,48 @@ def test_signing_keys_never_show_key_material(sealing_key: SigningKey) -> None:
     )
     assert raw.hex() not in repr(sealing_key)
     assert sealing_key.fingerprint in repr(sealing_key) or "PublicKeyInfo" in repr(sealing_key)
+
+
+# ------------------------------------------------------------------ the keys commands
+
+
+def test_keys_init_says_the_key_is_unencrypted_and_how_to_encrypt_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rempart.cli import app
+
+    monkeypatch.setenv("REMPART_HOME", str(tmp_path))
+    monkeypatch.delenv("REMPART_KEY_PASSPHRASE", raising=False)
+    runner = CliRunner()
+    assert "REMPART_KEY_PASSPHRASE" in runner.invoke(app, ["keys", "init", "--help"]).output
+    made = runner.invoke(app, ["keys", "init"])
+    assert made.exit_code == 0
+    assert "unencrypted" in made.stderr and "REMPART_KEY_PASSPHRASE" in made.stderr
+    monkeypatch.setenv("REMPART_KEY_PASSPHRASE", "correct horse")
+    rotated = runner.invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0 and "unencrypted" not in rotated.stderr
+    french = runner.invoke(app, ["keys", "init", "--help"], env={"REMPART_LANG": "fr"})
+    assert "chiffrée" in french.output and "REMPART_KEY_PASSPHRASE" in french.output
+
+
+def test_keys_list_prints_each_whole_fingerprint_on_its_own_line_at_80_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rempart.cli import app
+
+    monkeypatch.setenv("REMPART_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("REMPART_KEY_PASSPHRASE", raising=False)
+    keyring = Keyring(tmp_path / "keys", clock=Ticking())
+    keyring.generate()
+    keyring.rotate()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["keys", "list"]).stdout.splitlines()
+    for info in keyring.public_keys():
+        assert f"  {info.fingerprint}" in listed  # whole, alone on its line
+    french = runner.invoke(app, ["keys", "list"], env={"REMPART_LANG": "fr"}).stdout
+    assert "clé active" in french and "retirée" in french

@@ -11,7 +11,6 @@ import hashlib
 import io
 import multiprocessing
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -146,14 +145,12 @@ def test_changing_any_single_byte_fails_verification(
         (bundle, fingerprint, root_der, start, min(start + step, len(bundle)))
         for start in range(0, len(bundle), step)
     ]
-    started = time.monotonic()
     workers = max(1, min(2, os.cpu_count() or 1))
     # spawn, not fork: this process runs server threads (the demo authorities).
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         undetected = [change for found in pool.map(_undetected, jobs) for change in found]
     assert undetected == [], f"undetected changes at {undetected[:10]}"
-    assert time.monotonic() - started < 120  # ~20 s on two cores
 
 
 def test_truncating_or_extending_the_bundle_fails(small_bundle: tuple[bytes, str, object]) -> None:

@@ -15,13 +15,14 @@ import subprocess
 import zipfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sealing_support import fixed_signing_key, seal_sample
+from sealing_support import fixed_signing_key, make_capture, seal_sample
 
 from rempart.demo_site.tsa import DemoTimestampAuthority
 from rempart.evidence.artifacts import Capture
@@ -408,3 +409,70 @@ def test_two_authorities_each_stamp_and_one_trusted_root_is_enough(
     assert not none.ok and statuses(none)["timestamp.1.trust"] is Status.FAIL
     text = render_report(both, Messages("en"))
     assert "time-stamped by first" in text and "time-stamped by second" in text
+
+
+# --------------------------------------------------------- `rempart verify`, in two languages
+
+
+@pytest.fixture
+def own_sealed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recording_timestamper: Any
+) -> tuple[Path, str]:
+    """A bundle sealed with this installation's own key ($REMPART_HOME/keys)."""
+    from rempart.evidence.keys import Keyring
+
+    monkeypatch.setenv("REMPART_HOME", str(tmp_path))
+    monkeypatch.delenv("REMPART_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("REMPART_TSA_CONFIG", raising=False)
+    keyring = Keyring(tmp_path / "keys")
+    keyring.generate()
+    key = keyring.signing_key()
+    path = tmp_path / "own.wacz"
+    path.write_bytes(seal_sample(make_capture(), key, recording_timestamper))
+    return path, key.fingerprint
+
+
+def test_the_installations_own_key_is_trusted_and_the_report_says_so(
+    own_sealed: tuple[Path, str],
+) -> None:
+    from typer.testing import CliRunner
+
+    from rempart.cli import app
+
+    path, key = own_sealed
+    runner = CliRunner()
+    own = json.loads(runner.invoke(app, ["verify", str(path), "--json"]).stdout)
+    (trust,) = [c for c in own["checks"] if c["id"] == "key_trust"]
+    assert trust["status"] == "pass" and trust["values"]["origin"] == "own"
+    assert "this installation's own sealing key" in trust["message"]
+    alone = json.loads(runner.invoke(app, ["verify", str(path), "--json", "--no-own-keys"]).stdout)
+    (trust,) = [c for c in alone["checks"] if c["id"] == "key_trust"]
+    assert trust["status"] == "not_checked"
+    given = runner.invoke(
+        app, ["verify", str(path), "--json", "--no-own-keys", "--trust-key", key]
+    ).stdout
+    (trust,) = [c for c in json.loads(given)["checks"] if c["id"] == "key_trust"]
+    assert trust["status"] == "pass" and "--trust-key" in trust["message"]
+
+
+def test_the_french_report_is_french_through_and_through(own_sealed: tuple[Path, str]) -> None:
+    from typer.testing import CliRunner
+
+    from rempart.cli import app
+
+    path, _key = own_sealed
+    result = CliRunner().invoke(app, ["verify", str(path), "--lang", "fr"])
+    text = result.stdout
+    assert result.exit_code == 0
+    assert "RÉUSSI" in text and "la clé de scellement de cette installation" in text
+    for english in ("PASS", "not revoked", "CRL issued", "Constat :", "FAIL", "NOT CHECKED"):
+        assert english not in text, english
+    as_json = json.loads(CliRunner().invoke(app, ["verify", str(path), "--json"]).stdout)
+    assert as_json["verdict"] == "pass"  # machine fields stay stable
+
+
+def test_a_finding_reference_reads_as_a_copy_number_in_french() -> None:
+    from rempart.evidence.verify import _fact
+
+    assert _fact("finding", "finding:24", Messages("fr")) == "Copie trouvée : n° 24"
+    assert _fact("finding", "finding:24", Messages("en")) == "Finding: finding 24"

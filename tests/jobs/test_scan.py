@@ -139,3 +139,93 @@ def test_a_minors_case_holds_no_media_at_all(
     report = run_scan(db, Matcher(db), "forum", vault=vault)
     assert report.matched > 0
     assert list(vault.names()) == []
+
+
+# ------------------------------------------------------------------- one copy, one finding
+
+
+def _copies(folder: Path, *seeds: int) -> Path:
+    from rempart.samples import neutral_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        neutral_image(seed, 320, 240).save(folder / f"picture-{seed}.jpg", quality=85)
+    return folder
+
+
+def test_a_copy_seen_by_a_second_source_is_a_sighting_of_the_same_finding(
+    db: Database, tmp_path: Path
+) -> None:
+    from rempart.jobs.review import decide
+    from rempart.samples import neutral_image
+    from rempart.store.models import Finding, FindingStatus
+
+    original = tmp_path / "original.jpg"
+    neutral_image(3, 320, 240).save(original, quality=95)
+    banks.create_bank(db, "victim")
+    list(banks.add_images(db, "victim", [original]))
+    first = _copies(tmp_path / "first", 3)
+    second = tmp_path / "second"
+    second.mkdir()
+    # the same bytes under another name, in another place
+    (second / "renamed.jpg").write_bytes((first / "picture-3.jpg").read_bytes())
+    watchlist.add_source(db, "first", "files", {"path": str(first)})
+    watchlist.add_source(db, "second", "files", {"path": str(second)})
+    matcher = Matcher(db)
+    assert run_scan(db, matcher, "first").matched == 1
+    (view,) = list_findings(db)
+    decide(db, view.id, FindingStatus.CONFIRMED, actor="caseworker")
+
+    report = run_scan(db, matcher, "second")
+
+    assert report.matched == 1  # seen, and reported as such
+    (again,) = list_findings(db)  # still one finding, still confirmed
+    assert again.id == view.id and again.status == "confirmed"
+    assert [s.source for s in again.also_seen] == ["second"]
+    assert again.also_seen[0].media_url and again.also_seen[0].media_url.endswith("renamed.jpg")
+    assert [v.id for v in list_findings(db, source="second")] == [view.id]
+    assert [v.id for v in list_findings(db, since_run_sightings=report.sightings)] == [view.id]
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Finding)) == 1
+        assert session.scalar(select(func.count()).select_from(Sighting)) == 2
+
+
+def test_a_copy_is_known_by_its_normalised_media_url_too() -> None:
+    """Another source may see the same address with other bytes (a host that re-encodes):
+    the normalised media URL makes it the same copy."""
+    from rempart.jobs.scan import media_key
+
+    assert media_key("HTTP://Img.Example:80/f/1.jpg#top") == media_key("http://img.example/f/1.jpg")
+    assert media_key("photos/photo_1.jpg") is None  # a path inside an export names nothing
+    assert media_key(None) is None
+
+
+class _Fake:
+    """A source that yields the given problems, after asking about `keys` if any."""
+
+    def __init__(self, name: str, keys: tuple[str, ...], problems: int) -> None:
+        self.name, self._keys, self._problems = name, keys, problems
+
+    def scan(self, state):  # type: ignore[no-untyped-def]
+        from rempart.sources.base import Problem
+
+        for key in self._keys:
+            state.seen(key)
+        for n in range(self._problems):
+            yield Problem.of(
+                self.name, f"http://site.example/{n}", "refused port: {detail}", detail=n
+            )
+
+
+@pytest.mark.parametrize(
+    ("keys", "problems", "unreadable"),
+    [((), 2, True), (("http://site.example/a.jpg",), 2, False), ((), 0, False)],
+)
+def test_a_source_that_gave_nothing_but_problems_could_not_be_read(
+    db: Database, keys: tuple[str, ...], problems: int, unreadable: bool
+) -> None:
+    from rempart.jobs.scan import scan_source
+
+    source_id = watchlist.add_source(db, "fake", "web", {"start_urls": ["http://site.example/"]})
+    report = scan_source(db, Matcher(db), source_id, _Fake("fake", keys, problems))
+    assert report.unreadable is unreadable and report.problems == problems

@@ -2,6 +2,7 @@
 confirmed copy, checking it offline, and handing it over with a complaint.
 
 Thin: parse, call rempart.jobs.evidence / rempart.evidence, render. Registered by rempart.cli.
+Heavy parts (the browser, sealing, the store) load inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -10,29 +11,27 @@ import hashlib
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from cryptography import x509
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
+from rempart.cli.text import shown
 from rempart.config import Settings
 from rempart.errors import InputError
-from rempart.evidence.authorities import authorities_file, load_authorities
-from rempart.evidence.keys import Keyring
-from rempart.evidence.timestamps import load_certificates, make_timestamper
-from rempart.fetch import FetchPolicy
-from rempart.i18n import Messages
+from rempart.i18n import N_, Messages, _, ngettext
 
 if TYPE_CHECKING:  # the browser, PDF and sealing stacks load only for the commands using them
+    import httpx
+
     from rempart.evidence.browser import Browser
+    from rempart.evidence.keys import Keyring
+    from rempart.fetch import FetchPolicy
     from rempart.jobs import evidence
     from rempart.jobs.findings import FindingView
 
@@ -53,9 +52,12 @@ app.add_typer(evidence_app, name="evidence")
 
 _PASSPHRASE_ENV = "REMPART_KEY_PASSPHRASE"  # noqa: S105 - the variable's name, no secret
 _CHROMIUM_ENV = "REMPART_CHROMIUM"
+_STATES = {"sealed": N_("sealed"), "failed": N_("failed"), "sealing": N_("sealing")}
 
 
 def _keyring() -> Keyring:
+    from rempart.evidence.keys import Keyring
+
     return Keyring(Settings.from_env().home / "keys")
 
 
@@ -64,27 +66,47 @@ def _passphrase() -> bytes | None:
     return value.encode() if value else None
 
 
+def _unencrypted_warning() -> None:
+    if _passphrase() is None:
+        err.print(
+            _(
+                "[yellow]Note:[/] the private key is stored [bold]unencrypted[/] in "
+                "{folder} (readable by this user only). To encrypt it, set "
+                "REMPART_KEY_PASSPHRASE before creating the key, and whenever you seal.",
+                folder=escape(str(Settings.from_env().home / "keys")),
+            ),
+            markup=True,
+        )
+
+
 @keys_app.command("init")
 def keys_init() -> None:
-    """Create the organisation's first signing key."""
+    """Create the organisation's first signing key. With REMPART_KEY_PASSPHRASE set, the
+    private key is encrypted with it (and sealing then needs it); without, it is stored
+    unencrypted, readable by this user only."""
     with _reported():
         info = _keyring().generate(passphrase=_passphrase())
-    out.print(f"Signing key created. Fingerprint (publish it): [bold]{info.fingerprint}[/]")
+    out.print(_("Signing key created. Fingerprint (publish it):"))
+    out.print(info.fingerprint, soft_wrap=True, markup=False, highlight=False)
+    _unencrypted_warning()
 
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Make a new active key; the old one is retired but kept to check older bundles."""
+    """Make a new active key; the old one is retired but kept to check older bundles.
+    REMPART_KEY_PASSPHRASE, when set, encrypts the new private key."""
     with _reported():
         info = _keyring().rotate(passphrase=_passphrase())
-    out.print(f"New active key: [bold]{info.fingerprint}[/] (publish it; keep the old one listed)")
+    out.print(_("New active key (publish its fingerprint; keep the old one listed):"))
+    out.print(info.fingerprint, soft_wrap=True, markup=False, highlight=False)
+    _unencrypted_warning()
 
 
 @keys_app.command("list")
 def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """List the keys, active and retired, with their fingerprints."""
+    """List the keys, active and retired, with their full fingerprints."""
     with _reported():
         infos = _keyring().public_keys()
     if as_json:
@@ -99,17 +121,21 @@ def keys_list(
             )
         return
     if not infos:
-        out.print("No signing key yet: `rempart keys init`.")
+        out.print(_("No signing key yet: `rempart keys init`."))
         return
-    table = Table("fingerprint", "state", "created", "retired")
+    # One key per paragraph, its fingerprint whole on a line of its own: it is what the
+    # organisation publishes, so it must never be cut or wrapped by a table.
     for info in infos:
-        table.add_row(
-            info.fingerprint,
-            "active" if info.active else "retired",
-            info.created.strftime("%Y-%m-%d"),
-            info.retired.strftime("%Y-%m-%d") if info.retired else "",
-        )
-    out.print(table)
+        if info.retired:
+            line = _(
+                "retired key, created {created}, retired {retired}:",
+                created=f"{info.created:%Y-%m-%d}",
+                retired=f"{info.retired:%Y-%m-%d}",
+            )
+        else:
+            line = _("active key, created {created}:", created=f"{info.created:%Y-%m-%d}")
+        out.print(line, markup=False)
+        out.print(f"  {info.fingerprint}", soft_wrap=True, markup=False, highlight=False)
 
 
 @keys_app.command("export")
@@ -124,6 +150,9 @@ def keys_export(
 
 
 def _sealer(http: httpx.Client) -> evidence.Sealer:
+    from rempart.evidence.authorities import authorities_file, load_authorities
+    from rempart.evidence.keys import Keyring
+    from rempart.evidence.timestamps import make_timestamper
     from rempart.jobs import evidence
 
     settings = Settings.from_env()
@@ -133,8 +162,8 @@ def _sealer(http: httpx.Client) -> evidence.Sealer:
     authorities = load_authorities(authorities_file(settings.home, os.environ))
     if not authorities:
         raise InputError(
-            "no time-stamping authority is configured: list one in "
-            f"{authorities_file(settings.home, os.environ)} (see docs/evidence.md)"
+            "no time-stamping authority is configured: list one in {path} (see docs/evidence.md)",
+            path=str(authorities_file(settings.home, os.environ)),
         )
     return evidence.Sealer(
         key=keyring.signing_key(passphrase=_passphrase()),
@@ -145,26 +174,42 @@ def _sealer(http: httpx.Client) -> evidence.Sealer:
 
 
 @contextmanager
-def _sealing() -> Iterator[tuple[evidence.Sealer, Browser]]:
-    from rempart.evidence.browser import DEFAULT_CHROMIUM, open_browser
+def _sealing() -> Iterator[tuple[evidence.Sealer, Callable[[], Browser]]]:
+    """The sealer, and a function that opens Chromium the first time a web page is to be
+    captured: copies found in files and exports are sealed without a browser."""
+    import httpx
 
-    with _reported(), httpx.Client(timeout=30.0) as http:
+    with _reported(), httpx.Client(timeout=30.0) as http, ExitStack() as stack:
         sealer = _sealer(http)
-        with open_browser(os.environ.get(_CHROMIUM_ENV) or DEFAULT_CHROMIUM) as browser:
-            yield sealer, browser
+        opened: list[Browser] = []
+
+        def browser() -> Browser:
+            from rempart.evidence.browser import DEFAULT_CHROMIUM, open_browser
+
+            if not opened:
+                chromium = os.environ.get(_CHROMIUM_ENV) or DEFAULT_CHROMIUM
+                opened.append(stack.enter_context(open_browser(chromium)))
+            return opened[0]
+
+        yield sealer, browser
 
 
 def _policy(allow_network: list[str] | None) -> FetchPolicy:
+    from rempart.fetch import FetchPolicy
+
     try:
         networks = tuple(allow_network or ())
         return FetchPolicy(allow_networks=networks, any_port=bool(networks))
     except ValueError as exc:
-        _fail(f"--allow-network: {exc}")
+        _fail(_("--allow-network: {reason}", reason=str(exc)))
 
 
 def capture_after_review(finding_ids: list[int], allow_network: list[str] | None) -> None:
-    """Capture and seal what a caseworker just confirmed, when sealing is set up; otherwise
-    say what to run. A failed capture is reported and retried by `capture --confirmed`."""
+    """Seal what a caseworker just confirmed (a web page in the browser, a copy in a file or
+    an export from its source), when sealing is set up; otherwise say what to run. A failed
+    capture is reported with what to do, exits 1, and is retried by `capture --confirmed`."""
+    from rempart.evidence.authorities import authorities_file, load_authorities
+    from rempart.evidence.keys import Keyring
     from rempart.jobs import evidence
 
     if not finding_ids:
@@ -175,8 +220,10 @@ def capture_after_review(finding_ids: list[int], allow_network: list[str] | None
     )
     if not configured:
         out.print(
-            "Not captured yet: set up sealing (`rempart keys init` and a time-stamping "
-            "authority, docs/evidence.md), then run `rempart capture --confirmed`."
+            _(
+                "Not captured yet: set up sealing (`rempart keys init` and a time-stamping "
+                "authority, docs/evidence.md), then run `rempart capture --confirmed`."
+            )
         )
         return
     db, vault, policy = _open_db(), _open_vault(), _policy(allow_network)
@@ -186,6 +233,34 @@ def capture_after_review(finding_ids: list[int], allow_network: list[str] | None
         )
     for outcome in outcomes:
         _show(outcome, as_json=False)
+    if any(o.status != "sealed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _what_to_do(error: str) -> str:
+    """What a caseworker can do about a failed capture, from its (English) reason."""
+    lowered = error.lower()
+    if "not allowed" in lowered or "refused" in lowered or "private" in lowered:
+        return _(
+            "The address is refused by the network guard. If it is on your own machine or "
+            "network (a rehearsal with the demo site), allow it with `--allow-network "
+            "127.0.0.1/32` (or its network); otherwise check the address. Then run "
+            "`rempart capture --confirmed` again."
+        )
+    if "no longer holds" in lowered or "changed since" in lowered or "cannot be read" in lowered:
+        return _(
+            "Put the export, folder or file back where it was scanned (see `rempart source "
+            "list`), then run `rempart capture --confirmed` again."
+        )
+    if "time-stamp" in lowered:
+        return _(
+            "Check the time-stamping authorities (docs/evidence.md) and the network, then run "
+            "`rempart capture --confirmed` again."
+        )
+    return _(
+        "Fix the cause above, then run `rempart capture --confirmed` again: failed captures "
+        "are tried again, sealed ones are not redone."
+    )
 
 
 def _show(outcome: evidence.CaptureOutcome, as_json: bool) -> None:
@@ -194,17 +269,29 @@ def _show(outcome: evidence.CaptureOutcome, as_json: bool) -> None:
         return
     if outcome.status != "sealed":
         err.print(
-            f"[red]✗[/] capture {outcome.id} of {escape(outcome.url)} failed: "
-            f"{escape(outcome.error or '')}",
+            _(
+                "[red]✗[/] capture {id} of {url} failed: {reason}",
+                id=outcome.id,
+                url=escape(shown(outcome.url)),
+                reason=escape(shown(outcome.error or "?")),
+            ),
             markup=True,
         )
+        err.print(_("  What to do: {advice}", advice=escape(_what_to_do(outcome.error or ""))))
         return
     stamps = ", ".join(f"{a} {t:%Y-%m-%d %H:%M:%S}Z" for a, t in outcome.stamps)
-    out.print(
-        f"[green]✓[/] capture {outcome.id}: {escape(outcome.url)} sealed "
-        f"({outcome.bundle_size:,} bytes, SHA-256 {outcome.bundle_sha256}, time-stamped by "
-        f"{escape(stamps)})" + (" — minor's case: no picture kept" if outcome.no_media else "")
+    message = _(
+        "[green]✓[/] capture {id}: {url} sealed ({size} bytes, SHA-256 {sha256}, "
+        "time-stamped by {stamps})",
+        id=outcome.id,
+        url=escape(shown(outcome.url)),
+        size=f"{outcome.bundle_size or 0:,}",
+        sha256=outcome.bundle_sha256,
+        stamps=escape(shown(stamps)),
     )
+    if outcome.no_media:
+        message += _(" — minor's case: no picture kept")
+    out.print(message)
 
 
 @app.command("capture")
@@ -229,10 +316,13 @@ def capture_command(
 ) -> None:
     """Capture a page as a fresh browser sees it (screenshot, rendered HTML, WARC, media,
     DNS, server address, TLS chain), log it, seal it (signature + RFC 3161 time-stamps) and
-    keep the bundle encrypted. Examples: `rempart capture https://site/thread/12 --case
-    case-0142`; `rempart capture --confirmed` after `rempart review`."""
+    keep the bundle encrypted. A copy found in a Telegram export, a folder or an archive, or
+    a WARC file is sealed from that source (the message or record as found, the media as
+    stored, the export's digests). Exit 1 when a capture failed, with its reason. Examples:
+    `rempart capture https://site/thread/12 --case case-0142`; `rempart capture --confirmed`
+    after `rempart review`."""
     if sum((url is not None, confirmed, finding is not None and url is None)) != 1:
-        _fail("give a URL, --finding N, or --confirmed")
+        _fail(_("give a URL, --finding N, or --confirmed"))
     from rempart.jobs import evidence
     from rempart.jobs.review import finding as finding_view
 
@@ -243,7 +333,7 @@ def capture_command(
 
             def show(view: FindingView) -> None:
                 if not as_json:
-                    err.print(f"capturing finding {view.id}…")
+                    err.print(_("sealing finding {id}…", id=view.id))
 
             outcomes = evidence.capture_confirmed(
                 db,
@@ -255,7 +345,7 @@ def capture_command(
                 progress=show,
             )
             if not outcomes and not as_json:
-                out.print("Nothing to capture: every confirmed finding is sealed.")
+                out.print(_("Nothing to capture: every confirmed finding is sealed."))
         else:
             assert url is not None
             view = finding_view(db, finding) if finding is not None else None
@@ -263,7 +353,7 @@ def capture_command(
                 evidence.capture_url(
                     db,
                     vault,
-                    browser,
+                    browser(),
                     sealer,
                     url,
                     policy=policy,
@@ -273,7 +363,10 @@ def capture_command(
             ]
     for outcome in outcomes:
         _show(outcome, as_json)
-    if any(o.status != "sealed" for o in outcomes):
+    failed = sum(o.status != "sealed" for o in outcomes)
+    if failed:
+        if not as_json:
+            err.print(ngettext("{n} capture failed.", "{n} captures failed.", failed))
         raise typer.Exit(1)
 
 
@@ -282,7 +375,7 @@ def evidence_list(
     case: Annotated[str | None, typer.Option(help="Only this case.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """List captures: sealed bundles and failed attempts."""
+    """List captures: sealed bundles, and failed attempts with their reason."""
     from rempart.jobs import evidence
 
     with _reported():
@@ -291,17 +384,30 @@ def evidence_list(
         for outcome in outcomes:
             _emit(outcome.to_json())
         return
-    table = Table("#", "case", "finding", "url", "status", "bundle SHA-256")
+    if not outcomes:
+        out.print(_("No capture yet: `rempart capture --confirmed` after `rempart review`."))
+        return
+    table = Table(
+        _("#"), _("case"), _("copy"), _("address"), _("status"), _("bundle SHA-256"), _("problem")
+    )
     for o in outcomes:
         table.add_row(
             str(o.id),
-            Text(o.case or ""),
+            escape(shown(o.case or "", 16)),
             str(o.finding or ""),
-            Text(o.url, overflow="fold"),
-            o.status,
-            o.bundle_sha256 or Text(o.error or "", overflow="fold"),
+            escape(shown(o.url, 32)),
+            _(_STATES.get(o.status, o.status)),
+            (o.bundle_sha256[:12] + "…") if o.bundle_sha256 else "",
+            escape(shown(o.error or "", 60)),
         )
     out.print(table)
+    if any(o.status == "failed" for o in outcomes):
+        out.print(
+            _(
+                "Failed captures are tried again by `rempart capture --confirmed`; "
+                "`--json` gives full digests and reasons."
+            )
+        )
 
 
 @evidence_app.command("export")
@@ -316,7 +422,12 @@ def evidence_export(
         target = evidence.export_bundle(
             _open_db(), _open_vault(), capture_id, to, actor=Settings.from_env().operator
         )
-    out.print(f"Wrote {escape(str(target))}. Check it with `rempart verify {escape(str(target))}`.")
+    out.print(
+        _(
+            "Wrote {path}. Check it with `rempart verify {path}`.",
+            path=escape(shown(str(target))),
+        )
+    )
 
 
 @app.command("verify")
@@ -339,14 +450,26 @@ def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
     """Check a bundle offline: digests, manifest, signature, time-stamps, custody chain.
-    PASS/FAIL per check, and what it proves and does not. Exit 0 intact, 1 not."""
-    from rempart.evidence.verify import render_report, report_json_text, verify_bundle
+    PASS/FAIL per check, and what it proves and does not. By default the keys and
+    time-stamping roots of this installation ($REMPART_HOME) are trusted, and the report
+    says so; `--no-own-keys` trusts only what you give. Exit 0 intact, 1 not."""
+    from cryptography import x509
+
+    from rempart.evidence.authorities import authorities_file, load_authorities
+    from rempart.evidence.keys import Keyring
+    from rempart.evidence.timestamps import load_certificates
+    from rempart.evidence.verify import (
+        OWN_KEY,
+        render_report,
+        report_json_text,
+        verify_bundle,
+    )
 
     try:
         data = bundle.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {bundle}: {exc.strerror}")
-    keys = list(trust_key or [])
+        _fail(_("cannot read {path}: {reason}", path=str(bundle), reason=exc.strerror))
+    origins = {k.strip().lower(): "given" for k in trust_key or []}
     roots: list[x509.Certificate] = []
     with _reported():
         for path in tsa_root or []:
@@ -356,10 +479,11 @@ def verify_command(
             settings = Settings.from_env()
             keyring = Keyring(settings.home / "keys")
             if keyring.exists:
-                keys.extend(keyring.trusted_fingerprints())
+                for fingerprint in keyring.trusted_fingerprints():
+                    origins.setdefault(fingerprint.lower(), OWN_KEY)
             for authority in load_authorities(authorities_file(settings.home, os.environ)):
                 roots.extend(load_certificates(list(authority.certificates)))
-    report = verify_bundle(data, trusted_keys=keys, tsa_roots=roots, crls=crls)
+    report = verify_bundle(data, trusted_keys=origins, tsa_roots=roots, crls=crls)
     messages = Messages(lang) if lang in ("fr", "en") else Messages.for_env()
     if as_json:
         typer.echo(report_json_text(report, messages))
@@ -369,6 +493,8 @@ def verify_command(
 
 
 def _der_crl(data: bytes) -> bytes:
+    from cryptography import x509
+
     if data.lstrip().startswith(b"-----BEGIN"):
         from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -383,29 +509,41 @@ def dossier_command(
         Path, typer.Option("--to", help="The folder to write the dossier and its bundles in.")
     ] = Path("."),
     lang: Annotated[list[str] | None, typer.Option(help="fr, en (default: both).")] = None,
+    include_pending: Annotated[
+        bool,
+        typer.Option(
+            "--include-pending",
+            help="Also list matches not reviewed yet, apart, in a labelled annex (never "
+            "counted as copies).",
+        ),
+    ] = False,
 ) -> None:
-    """Write the complaint dossier of a case: a PDF per language (timeline chart, each copy
-    with a blurred thumbnail, digests, seals, notices) and the sealed bundles, with a
-    SHA256SUMS file. A minor's case carries no picture at all."""
+    """Write the complaint dossier of a case: a PDF per language (timeline chart, each
+    confirmed copy with when and by whom it was posted, a blurred thumbnail, digests, seals,
+    notices) and the sealed bundles, with a SHA256SUMS file. Written in the organisation's
+    name (`rempart config`). A minor's case carries no picture at all."""
     from rempart.evidence.dossier import render_dossier
-    from rempart.jobs import evidence
+    from rempart.i18n import _, ngettext
+    from rempart.jobs.dossier import build_dossier, require_identity
 
     languages = lang or ["fr", "en"]
     if not set(languages) <= {"fr", "en"}:
-        _fail("--lang is fr or en")
-    settings = Settings.from_env()
+        _fail(_("--lang is fr or en"))
+    with _reported():
+        settings = Settings.from_env()
+        require_identity(settings.identity)
     db, vault = _open_db(), _open_vault()
     folder = to / f"dossier-{case}"
     if folder.exists():
-        _fail(f"{folder} exists already; choose another --to")
+        _fail(_("{folder} exists already; choose another --to", folder=str(folder)))
     with _reported():
-        dossiers, bundles = evidence.build_dossier(
+        dossiers, bundles = build_dossier(
             db,
             vault,
             case,
             languages=languages,
-            actor=settings.operator,
-            organisation=settings.organisation,
+            identity=settings.identity,
+            include_pending=include_pending,
         )
         written = {f"dossier-{case}-{d.language}.pdf": render_dossier(d) for d in dossiers}
     written.update({f"bundles/{name}": data for name, data in bundles.items()})
@@ -421,7 +559,33 @@ def dossier_command(
         partial.rename(folder)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        _fail(f"cannot write {folder}: {exc.strerror}")
-    out.print(f"Wrote {escape(str(folder))}:")
+        _fail(_("cannot write {folder}: {problem}", folder=str(folder), problem=exc.strerror))
+    confirmed = sum(f.status == "confirmed" for f in dossiers[0].findings)
+    pending = len(dossiers[0].findings) - confirmed
+    out.print(_("Wrote {folder}:", folder=escape(str(folder))))
     for name in sorted(written):
         out.print(f"  {escape(name)}")
+    out.print(
+        _(
+            "{copies} confirmed; {pending} pending in a separate annex.",
+            copies=ngettext("{n} copy", "{n} copies", confirmed),
+            pending=pending,
+        )
+        if include_pending
+        else _("{copies} confirmed.", copies=ngettext("{n} copy", "{n} copies", confirmed))
+    )
+    if not include_pending:
+        from rempart.jobs.findings import list_findings
+
+        waiting = len(list_findings(db, case=case, status="pending"))
+        if waiting:
+            out.print(
+                ngettext(
+                    "{n} match not reviewed yet is left out: review it (`rempart review "
+                    "--case {case}`), or list it apart with --include-pending.",
+                    "{n} matches not reviewed yet are left out: review them (`rempart review "
+                    "--case {case}`), or list them apart with --include-pending.",
+                    waiting,
+                    case=escape(case),
+                )
+            )

@@ -1,35 +1,67 @@
-"""`rempart source …`, `scan`, `watch`, `worker` and `findings`: watching where copies appear.
+"""`rempart source …`, `scan`, `runs`, `watch`, `worker` and `findings`: watching where copies
+appear.
 
-Thin: parse, call rempart.jobs, render. Registered on the main app by rempart.cli.
+Thin: parse, call rempart.jobs, render. Registered on the main app by rempart.cli. Heavy
+modules (the store, matching, sources) are imported inside the commands, so `--help` is quick.
 """
 
 from __future__ import annotations
 
+import enum
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
 from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
-from rempart.clock import aware
+from rempart.cli.text import safe, shown
 from rempart.errors import RempartError
-from rempart.jobs import findings as finding_views
-from rempart.jobs import watchlist
-from rempart.jobs.findings import describe_how
-from rempart.jobs.runner import run_scan, watch
-from rempart.jobs.scan import ScanProgress, ScanReport
-from rempart.matching.service import Matcher
-from rempart.sources.catalog import KINDS
-from rempart.store.models import FindingStatus
+from rempart.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from rempart.jobs import findings as finding_views
+    from rempart.jobs import watchlist
+    from rempart.jobs.scan import ScanReport
+    from rempart.matching.service import Matcher
+    from rempart.store.database import Database
+
+# The source kinds of rempart.sources.catalog.KINDS (a test keeps them equal), here so that
+# `--help` needs no import of the sources.
+SOURCE_KINDS = ("web", "files", "telegram", "warc")
+# Problems `rempart scan` prints; the rest with `rempart runs --problems`.
+_PROBLEMS_SHOWN = 10
+# The narrowest a URL is shortened to in a table (the whole value is in --json).
+_MIN_URL_WIDTH = 14
+
+
+class FindingState(enum.StrEnum):
+    """The review states of rempart.store.models.FindingStatus (a test keeps them equal)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+_STATES = {
+    "pending": N_("pending"),
+    "confirmed": N_("confirmed"),
+    "rejected": N_("rejected"),
+}
+_RUN_STATES = {
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
 
 source_app = typer.Typer(
     help="The places Rempart watches: web sites (forums, image hosts), Telegram exports, "
@@ -50,7 +82,7 @@ def _settings(
 ) -> dict[str, Any]:
     if kind != "web":
         if path is None:
-            _fail(f"a {kind} source needs --path")
+            _fail(_("a {kind} source needs --path", kind=shown(kind)))
         return {"path": str(path.resolve())}
     settings: dict[str, Any] = {}
     if recipe is not None:
@@ -67,10 +99,27 @@ def _settings(
     return settings
 
 
+def _url_width(others: int, columns: int = 1) -> int:
+    """The width of each of `columns` URL columns in a table whose other columns and borders
+    take `others` characters: URLs are shortened in the middle to fit the terminal."""
+    return max(_MIN_URL_WIDTH, (out.width - others) // columns)
+
+
+def _every_text(every_s: int | None) -> str:
+    """An interval as a person reads it: "6 h", "30 min", "1 day"; "on demand" without one."""
+    if not every_s:
+        return _("on demand")
+    if every_s % 86400 == 0:
+        return ngettext("{n} day", "{n} days", every_s // 86400)
+    if every_s % 3600 == 0:
+        return _("{n} h", n=every_s // 3600)
+    return _("{n} min", n=every_s // 60)
+
+
 @source_app.command("add")
 def source_add(
     name: Annotated[str, typer.Argument(help="A short name: letters, digits, - _ .")],
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    kind: Annotated[str, typer.Argument(help="One of: web, files, telegram, warc.")],
     url: Annotated[
         list[str] | None, typer.Option(help="web: a start URL (repeatable), for a generic crawl.")
     ] = None,
@@ -98,16 +147,56 @@ def source_add(
     """Add a source to watch. Its settings are checked now, not at the first scan.
 
     Examples:
-      rempart source add forum web --recipe recipes/forum.toml --every 6h
-      rempart source add channel telegram --path ~/Downloads/Telegram/ChatExport_2026-11-01
-      rempart source add seized files --path evidence/phone-backup.zip
+
+    * `rempart source add forum web --recipe recipes/forum.toml --every 6h`
+    * `rempart source add channel telegram --path ~/Downloads/Telegram/ChatExport_2026-11-01`
+    * `rempart source add seized files --path evidence/phone-backup.zip`
     """
+    from rempart.jobs import watchlist
+
     db = _open_db()
     with _reported():
         settings = _settings(kind, url, path, recipe, allow_network, cookies, proxy)
         interval = watchlist.parse_every(every)
         watchlist.add_source(db, name, kind, settings, every_s=interval, replace=replace)
-    out.print(f"[green]✓[/] source {name} ({kind}) added")
+    out.print(_("[green]✓[/] Source [bold]{name}[/] ({kind}) added.", name=shown(name), kind=kind))
+    if interval is None:
+        out.print(
+            _(
+                "It is scanned only on demand (`rempart scan {name}`); to have `rempart watch` "
+                "re-scan it, give it an interval: `rempart source schedule {name} 6h`.",
+                name=shown(name),
+            )
+        )
+
+
+@source_app.command("schedule")
+def source_schedule(
+    name: Annotated[str, typer.Argument(help="The source.")],
+    every: Annotated[
+        str, typer.Argument(help="Re-scan interval for `rempart watch` (30m, 6h, 1d…), or off.")
+    ],
+) -> None:
+    """Set how often `rempart watch` re-scans a source, or `off` to scan it only on demand.
+
+    Example: rempart source schedule forum 6h
+    """
+    from rempart.jobs import watchlist
+
+    db = _open_db()
+    with _reported():
+        interval = None if every.strip().lower() == "off" else watchlist.parse_every(every)
+        watchlist.set_every(db, name, interval)
+    if interval is None:
+        out.print(_("[green]✓[/] {name} is now scanned only on demand.", name=shown(name)))
+    else:
+        out.print(
+            _(
+                "[green]✓[/] {name} is re-scanned every {every} by `rempart watch`.",
+                name=shown(name),
+                every=_every_text(interval),
+            )
+        )
 
 
 @source_app.command("load")
@@ -119,19 +208,32 @@ def source_load(
     Each [[source]] has a name, a kind, an optional `every`, and the kind's settings
     (see docs/sources.md), e.g.:
 
-      [[source]]
-      name = "forum"
-      kind = "web"
-      every = "6h"
-      recipe = "recipes/forum.toml"
+    ```
+    [[source]]
+    name = "forum"
+    kind = "web"
+    every = "6h"
+    recipe = "recipes/forum.toml"
+    ```
     """
+    from rempart.jobs import watchlist
+
     db = _open_db()
     with _reported():
         names = watchlist.load_sources_file(db, file)
-    out.print(f"[green]✓[/] sources loaded ({len(names)}): {escape(', '.join(names))}")
+    out.print(
+        ngettext(
+            "[green]✓[/] {n} source loaded: {names}",
+            "[green]✓[/] {n} sources loaded: {names}",
+            len(names),
+            names=shown(", ".join(names)),
+        )
+    )
 
 
 def _source_json(info: watchlist.SourceInfo) -> dict[str, object]:
+    from rempart.clock import aware
+
     return {
         "name": info.name,
         "kind": info.kind,
@@ -149,6 +251,8 @@ def source_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List the sources, their interval and how their last scan ended."""
+    from rempart.jobs import watchlist
+
     db = _open_db()
     with _reported():
         infos = watchlist.list_sources(db)
@@ -156,21 +260,24 @@ def source_list(
         for info in infos:
             _emit(_source_json(info))
         return
-    table = Table("name", "kind", "every", "last scan", "ended")
+    table = Table(_("name"), _("kind"), _("every"), _("last scan"), _("ended"))
     for info in infos:
+        status = info.last_run_status
         table.add_row(
-            info.name,
+            shown(info.name),
             info.kind,
-            f"{info.every_s // 60} min" if info.every_s else "on demand",
-            info.last_run_status or "never",
+            _every_text(info.every_s),
+            _(_RUN_STATES.get(status, status)) if status else _("never"),
             info.last_run_finished.strftime("%Y-%m-%d %H:%M") if info.last_run_finished else "",
         )
     out.print(table)
 
 
 @source_app.command("show")
-def source_show(name: str) -> None:
+def source_show(name: Annotated[str, typer.Argument(help="The source.")]) -> None:
     """Show one source's settings (JSON)."""
+    from rempart.jobs import watchlist
+
     db = _open_db()
     with _reported():
         info = watchlist.get_source(db, name)
@@ -178,27 +285,46 @@ def source_show(name: str) -> None:
 
 
 @source_app.command("remove")
-def source_remove(name: str) -> None:
+def source_remove(name: Annotated[str, typer.Argument(help="The source.")]) -> None:
     """Stop watching a source and forget its scan history (not if copies were found there)."""
+    from rempart.jobs import watchlist
+
     db = _open_db()
     with _reported():
         watchlist.remove_source(db, name)
-    out.print(f"[green]✓[/] source {name} removed")
+    out.print(_("[green]✓[/] Source {name} removed.", name=shown(name)))
 
 
-def _scan_one(matcher: Matcher, name: str, as_json: bool) -> ScanReport:
-    db = _open_db()
+# ------------------------------------------------------------------------------------ scan
+
+
+def _problems_text(n: int) -> str:
+    return ngettext("{n} problem", "{n} problems", n)
+
+
+def _scan_one(db: Database, matcher: Matcher, name: str, as_json: bool) -> ScanReport:
+    from rempart.jobs.runner import run_scan
+
     if as_json or not err.is_terminal:
         return run_scan(db, matcher, name, vault=_open_vault())
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from rempart.jobs.scan import ScanProgress
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(f"scanning {name}")
+        task = progress.add_task(_("scanning {name}", name=shown(name)))
 
         def show(counts: ScanProgress) -> None:
             progress.update(
                 task,
-                description=f"scanning {name}: {counts.candidates} new media, "
-                f"{counts.matched} matched, {counts.problems} problems",
+                description=_(
+                    "scanning {name}: {new} new media, {matched} matched, {problems}",
+                    name=shown(name),
+                    new=counts.candidates,
+                    matched=counts.matched,
+                    problems=_problems_text(counts.problems),
+                ),
             )
 
         return run_scan(db, matcher, name, progress=show, vault=_open_vault())
@@ -213,30 +339,39 @@ def scan_command(
     """Scan sources once: fetch what is new, hash it in memory, match it against the banks,
     and record where protected images were seen. Nothing else is kept.
 
+    What could not be read is listed at the end with its reason (all of it: `rempart runs
+    --problems`). Exit status 1 when a source could not be scanned or read at all.
+
     A scan that is interrupted (Ctrl-C, a crash, a reboot) resumes where it stopped the
     next time, without losing or repeating anything.
     """
+    from rempart.jobs import findings as finding_views
+    from rempart.jobs import watchlist
+    from rempart.matching.service import Matcher
+
     db = _open_db()
     with _reported():
         if scan_all:
             names = [info.name for info in watchlist.list_sources(db)]
         if not names:
-            _fail("name the sources to scan, or use --all (see `rempart source list`)")
+            _fail(_("name the sources to scan, or use --all (see `rempart source list`)"))
         for name in names:
             watchlist.get_source(db, name)  # a mistyped name stops before anything is scanned
         matcher = Matcher(db)
     failed = 0
     for name in names:
         try:
-            report = _scan_one(matcher, name, as_json)
+            report = _scan_one(db, matcher, name, as_json)
         except RempartError as exc:  # one source's failure must not stop the others
             failed += 1
             if as_json:
                 _emit({"source": name, "error": str(exc)})
             else:
-                err.print(f"[red]✗[/] {escape(name)}: {escape(str(exc))}", markup=True)
+                err.print(_source_error(name, exc), markup=True)
             continue
         views = finding_views.list_findings(db, since_run_sightings=report.sightings)
+        problems = finding_views.list_problems(db, report.run_id)
+        failed += report.unreadable
         if as_json:
             _emit(
                 {
@@ -245,65 +380,264 @@ def scan_command(
                     "new_media": report.candidates,
                     "matched": report.matched,
                     "problems": report.problems,
+                    "unreadable": report.unreadable,
+                    "problem_list": [p.to_json() for p in problems],
                     "findings": [v.to_json() for v in views],
                 }
             )
         else:
-            _render_report(name, report, views)
+            _render_report(db, name, report, views, problems)
     raise typer.Exit(1 if failed else 0)
 
 
-def _render_report(name: str, report: ScanReport, views: list[finding_views.FindingView]) -> None:
+def _source_error(name: str, exc: RempartError) -> str:
+    return _("[red]✗[/] {name}: {error}", name=shown(name), error=escape(safe(exc.localized())))
+
+
+def _render_report(
+    db: Database,
+    name: str,
+    report: ScanReport,
+    views: list[finding_views.FindingView],
+    problems: list[finding_views.ProblemView],
+) -> None:
+    from rempart.jobs.findings import describe_how
+
     out.print(
-        f"[bold]{escape(name)}[/]: {report.candidates} new media hashed, "
-        f"[bold red]{report.matched} matched[/], {report.problems} problems "
-        f"(`rempart findings --source {name}` lists every finding)"
+        _(
+            "[bold]{name}[/]: {new} new media hashed, [bold red]{matched} matched[/], "
+            "{problems} (`rempart findings --source {name}` lists every finding)",
+            name=shown(name),
+            new=report.candidates,
+            matched=report.matched,
+            problems=_problems_text(report.problems),
+        )
     )
     if views:
-        table = Table("item", "seen at", "media", "how", show_lines=False)
+        table = Table(_("item"), _("seen at"), _("media"), _("how"), show_lines=False)
+        width = _url_width(50, 2)
         for v in views:
             table.add_row(
-                f"{v.bank}#{v.item}",
-                Text(v.page_url or "", overflow="fold"),
-                Text(v.media_url or "", overflow="fold"),
-                describe_how(v),
+                f"{shown(v.bank, 14)}#{v.item}",
+                shown(v.page_url or "", width),
+                shown(v.media_url or "", width),
+                escape(describe_how(v)),
             )
         out.print(table)
+    if problems:
+        _render_problems(problems, report.problems)
+        _advise(db, name, problems)
+    if report.unreadable:
+        err.print(
+            _(
+                "[red]✗[/] {name} could not be read at all: every page or file failed "
+                "(the reasons are above).",
+                name=shown(name),
+            ),
+            markup=True,
+        )
+
+
+def _render_problems(problems: list[finding_views.ProblemView], total: int) -> None:
+    out.print(_("What could not be read:"))
+    for p in problems[:_PROBLEMS_SHOWN]:
+        out.print(
+            _(
+                "  • {where}: {reason}",
+                where=shown(p.where, 60),
+                reason=escape(safe(p.localized())),
+            )
+        )
+    if total > _PROBLEMS_SHOWN:
+        out.print(
+            _(
+                "  … and {n} more: `rempart runs --problems --source {name}`",
+                n=total - _PROBLEMS_SHOWN,
+                name=shown(problems[0].source),
+            )
+        )
+
+
+_REFUSALS = ("refused address", "refused port")
+
+
+def _advise(db: Database, name: str, problems: list[finding_views.ProblemView]) -> None:
+    """What to do about problems a caseworker can fix herself: a web source refused a private
+    address or an unusual port (a rehearsal on her own machine, a site on a local network)."""
+    from rempart.jobs import watchlist
+
+    refused = [p for p in problems if p.values.get("reason") in _REFUSALS]
+    if not refused:
+        return
+    info = watchlist.get_source(db, name)
+    if info.kind != "web":
+        return
+    host = urlsplit(refused[0].where).hostname or "127.0.0.1"
+    network = f"{host}/32" if host.replace(".", "").isdigit() else "127.0.0.1/32"
+    command = ["rempart", "source", "add", name, "web"]
+    settings = info.settings
+    if settings.get("recipe"):
+        command += ["--recipe", str(settings["recipe"])]
+    for start in settings.get("start_urls") or []:
+        command += ["--url", str(start)]
+    for allowed in settings.get("allow_networks") or []:
+        command += ["--allow-network", str(allowed)]
+    command += ["--allow-network", network]
+    if info.every_s:
+        command += ["--every", f"{info.every_s // 60}m"]
+    if settings.get("cookies"):
+        command += ["--cookies", str(settings["cookies"])]
+    if settings.get("proxy"):
+        command += ["--proxy", str(settings["proxy"])]
+    command.append("--replace")
+    out.print(
+        _(
+            "[yellow]![/] Rempart refuses private addresses and unusual ports unless the source "
+            "allows them. For a rehearsal on your own machine (or a site on your own network), "
+            "allow it:"
+        )
+    )
+    out.print(f"  {shown(shlex.join(command))}", soft_wrap=True)  # one line, to copy whole
+
+
+# ------------------------------------------------------------------------------------ runs
+
+
+@app.command("runs")
+def runs_command(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    last: Annotated[int, typer.Option(help="How many recent scans.", min=1)] = 10,
+    problems: Annotated[
+        bool, typer.Option("--problems", help="List what each scan could not read, and why.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List recent scans: when, how they ended, what they counted; with `--problems`, what
+    each could not read and why.
+
+    Example: rempart runs --source forum --last 1 --problems
+    """
+    from rempart.jobs import findings as finding_views
+    from rempart.jobs import watchlist
+
+    db = _open_db()
+    with _reported():
+        if source is not None:
+            watchlist.get_source(db, source)
+        runs = finding_views.list_runs(db, source=source, last=last)
+    if as_json:
+        for run in runs:
+            line = run.to_json()
+            if problems:
+                line["problem_list"] = [
+                    p.to_json() for p in finding_views.list_problems(db, run.id)
+                ]
+            _emit(line)
+        return
+    table = Table(
+        "#", _("source"), _("started"), _("status"), _("new media"), _("matched"), _("problems")
+    )
+    table.columns[2].no_wrap = True
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            shown(run.source, 20),
+            run.started_at.strftime("%Y-%m-%d %H:%M"),
+            _(_RUN_STATES.get(run.status, run.status)),
+            str(run.candidates),
+            str(run.matched),
+            str(run.problems),
+        )
+    out.print(table)
+    if problems:
+        _render_run_problems(db, runs)
+
+
+def _render_run_problems(db: Database, runs: list[finding_views.RunView]) -> None:
+    """Each scan's problems; what to do about them once per source, after its latest scan."""
+    from rempart.jobs import findings as finding_views
+
+    advised: set[str] = set()
+    for run in runs:
+        found = finding_views.list_problems(db, run.id)
+        if found or run.error:
+            out.print(
+                _(
+                    "[bold]Scan #{run}[/] ({name}): {problems}",
+                    run=run.id,
+                    name=shown(run.source),
+                    problems=_problems_text(run.problems),
+                )
+            )
+        for p in found:
+            out.print(
+                _(
+                    "  • {where}: {reason}",
+                    where=shown(p.where, 60),
+                    reason=escape(safe(p.localized())),
+                )
+            )
+        if run.error:
+            out.print(_("  scan stopped: {error}", error=shown(run.error)))
+        if found and run.source not in advised:
+            advised.add(run.source)
+            _advise(db, run.source, found)
+
+
+# -------------------------------------------------------------------------------- findings
 
 
 @app.command("findings")
 def findings_command(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     status: Annotated[
-        FindingStatus | None, typer.Option(help="Only findings in this state.")
+        FindingState | None, typer.Option(help="Only findings in this state.")
     ] = None,
+    case: Annotated[str | None, typer.Option(help="Only this case's findings.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """List what scans found: where each copy was seen and how it matched."""
+    """List what scans found: where each copy was seen and how it matched.
+
+    The table shows the page (or the file) where each copy was first seen, shortened to fit;
+    `--json` gives every address in full. A copy is one finding whichever sources saw it:
+    the others are counted (+N) and listed in `--json` ("also_seen").
+    """
+    from rempart.intake.cases import case_info
+    from rempart.jobs import findings as finding_views
+    from rempart.jobs import watchlist
+
     db = _open_db()
     with _reported():
         if source is not None:
             watchlist.get_source(db, source)  # an unknown name is an error, not "no findings"
+        if case is not None:
+            case_info(db, case)  # an unknown case is an error, not "no findings"
         views = finding_views.list_findings(
-            db, source=source, status=status.value if status else None
+            db, source=source, status=status.value if status else None, case=case
         )
     if as_json:
         for v in views:
             _emit(v.to_json())
         return
-    table = Table("#", "status", "source", "item", "page", "media", "distance")
+    table = Table("#", _("status"), _("source"), _("item"), _("seen at"), _("distance"))
+    width = _url_width(54)
     for v in views:
+        seen = shown(v.source, 12)
+        if v.also_seen:
+            seen += f" +{len(v.also_seen)}"
         table.add_row(
             str(v.id),
-            v.status,
-            Text(v.source),
-            f"{v.bank}#{v.item}",
-            Text(v.page_url or "", overflow="fold"),
-            Text(v.media_url or "", overflow="fold"),
+            _(_STATES.get(v.status, v.status)),
+            seen,
+            f"{shown(v.bank, 14)}#{v.item}",
+            shown(v.page_url or v.media_url or "", width),
             str(v.distance),
         )
     out.print(table)
-    out.print(f"{len(views)} findings.")
+    out.print(ngettext("{n} finding.", "{n} findings.", len(views)))
+
+
+# ----------------------------------------------------------------------------------- watch
 
 
 @app.command("watch")
@@ -317,17 +651,33 @@ def watch_command(
         ),
     ] = False,
 ) -> None:
-    """Re-scan each source on its interval (`--every`), until stopped with Ctrl-C."""
+    """Re-scan each source on its interval (`--every`), until stopped with Ctrl-C.
+
+    Sources without an interval are scanned only on demand (`rempart scan`); give one an
+    interval with `rempart source schedule NAME 6h`. With none scheduled, exits at once
+    (status 1) and says so.
+    """
+    from rempart.jobs import watchlist
+    from rempart.jobs.runner import run_scan, watch
+
     db = _open_db()
+    with _reported():
+        infos = watchlist.list_sources(db)
+    scheduled = [info for info in infos if info.every_s]
+    if not scheduled:
+        _nothing_scheduled([info.name for info in infos])
+        raise typer.Exit(1)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *args: stop.set())
     if distributed:
         from rempart.jobs import tasks
 
         def start(name: str) -> None:
             tasks.scan.send(name)
-            out.print(f"queued scan of {name}")
+            out.print(_("Queued a scan of {name}.", name=shown(name)))
     else:
+        from rempart.matching.service import Matcher
+
         matcher = Matcher(db)
         vault = _open_vault()
 
@@ -335,19 +685,62 @@ def watch_command(
             try:
                 report = run_scan(db, matcher, name, vault=vault)
             except RempartError as exc:  # reported; the other sources go on being watched
-                err.print(f"[red]✗[/] {escape(name)}: {escape(str(exc))}", markup=True)
+                err.print(_source_error(name, exc), markup=True)
                 return
             out.print(
-                f"{escape(name)}: {report.candidates} new media, {report.matched} matched, "
-                f"{report.problems} problems"
+                _(
+                    "{name}: {new} new media, {matched} matched, {problems}",
+                    name=shown(name),
+                    new=report.candidates,
+                    matched=report.matched,
+                    problems=_problems_text(report.problems),
+                )
             )
+            if report.problems:
+                out.print(
+                    _(
+                        "  see them with `rempart runs --problems --source {name} --last 1`",
+                        name=shown(name),
+                    )
+                )
 
-    out.print("watching; Ctrl-C to stop")
+    every = ", ".join(f"{safe(info.name)} ({_every_text(info.every_s)})" for info in scheduled)
+    out.print(
+        ngettext(
+            "Watching {n} source: {sources}. Ctrl-C to stop.",
+            "Watching {n} sources: {sources}. Ctrl-C to stop.",
+            len(scheduled),
+            sources=escape(every),
+        )
+    )
     try:
         with _reported():
             watch(db, start, stop=stop, poll_s=poll)
     except KeyboardInterrupt:
-        out.print("stopped")
+        out.print(_("Stopped."))
+
+
+def _nothing_scheduled(names: list[str]) -> None:
+    if not names:
+        err.print(
+            _(
+                "Nothing to watch: there is no source yet. Add one with an interval, e.g. "
+                "`rempart source add forum web --recipe forum.toml --every 6h`."
+            ),
+            markup=True,
+        )
+        return
+    first = shlex.quote(names[0])
+    err.print(
+        _(
+            "Nothing is scheduled: every source ({names}) is scanned only on demand, with "
+            "`rempart scan`. To have `rempart watch` re-scan one, give it an interval, e.g. "
+            "`rempart source schedule {first} 6h` (or `--every 6h` when adding a source).",
+            names=shown(", ".join(names)),
+            first=shown(first),
+        ),
+        markup=True,
+    )
 
 
 @app.command("worker")

@@ -13,10 +13,15 @@ from datetime import datetime
 from types import MappingProxyType
 
 from rempart.clock import aware
+from rempart.errors import EvidenceError
 
 __all__ = ["Artifact", "Capture", "CapturedMedia", "JsonValue"]
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+class _InvalidArtifactError(EvidenceError, ValueError):
+    """An artifact that cannot go into a bundle (a ValueError too: it is a value's check)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +38,14 @@ class Artifact:
     def __post_init__(self) -> None:
         parts = self.name.split("/")
         if not self.name or self.name.startswith("/") or any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"artifact name must be a plain relative path: {self.name!r}")
+            raise _InvalidArtifactError(
+                "artifact name must be a plain relative path: {name!r}", name=self.name
+            )
         digest = hashlib.sha256(self.data).hexdigest()
         if self.sha256 and self.sha256 != digest:
-            raise ValueError(f"artifact {self.name}: digest does not match its bytes")
+            raise _InvalidArtifactError(
+                "artifact {name}: digest does not match its bytes", name=self.name
+            )
         object.__setattr__(self, "sha256", digest)
         object.__setattr__(self, "acquired_at", aware(self.acquired_at))
 
@@ -86,7 +95,7 @@ class Capture:
         object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
         names = [a.name for a in self.artifacts]
         if len(set(names)) != len(names):
-            raise ValueError("two artifacts share a name")
+            raise _InvalidArtifactError("two artifacts share a name")
 
     def artifact(self, name: str) -> Artifact:
         for artifact in self.artifacts:

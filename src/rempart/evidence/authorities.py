@@ -39,41 +39,56 @@ def load_authorities(path: Path) -> tuple[TimestampAuthority, ...]:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: not a readable authorities file: {exc}") from None
+        raise InputError(
+            "{path}: not a readable authorities file: {reason}", path=path, reason=exc
+        ) from None
     entries = document.get("authority", [])
     if not isinstance(entries, list):
-        raise InputError(f"{path}: `authority` must be a list of [[authority]] tables")
+        raise InputError("{path}: `authority` must be a list of [[authority]] tables", path=path)
     found: list[TimestampAuthority] = []
     for number, entry in enumerate(entries, 1):
         found.append(_authority(path, number, entry))
     names = [a.name for a in found]
     if len(set(names)) != len(names):
-        raise InputError(f"{path}: two authorities share a name")
+        raise InputError("{path}: two authorities share a name", path=path)
     return tuple(found)
 
 
 def _authority(path: Path, number: int, entry: Any) -> TimestampAuthority:
-    where = f"{path}, authority {number}"
+    where = {"path": path, "number": number}
     if not isinstance(entry, dict):
-        raise InputError(f"{where}: not a table")
+        raise InputError("{path}, authority {number}: not a table", **where)
     name, url, certificates = entry.get("name"), entry.get("url"), entry.get("certificates", [])
     if not isinstance(name, str) or not isinstance(url, str):
-        raise InputError(f"{where}: `name` and `url` are required strings")
+        raise InputError(
+            "{path}, authority {number}: `name` and `url` are required strings", **where
+        )
     if not isinstance(certificates, list) or not all(isinstance(c, str) for c in certificates):
-        raise InputError(f"{where}: `certificates` is a list of file names")
+        raise InputError(
+            "{path}, authority {number}: `certificates` is a list of file names", **where
+        )
     blobs: list[bytes] = []
     for name_of_file in certificates:
         file = (path.parent / name_of_file).resolve()
         try:
             if file.stat().st_size > _MAX_CERT:
-                raise InputError(f"{where}: {file} is too large for a certificate file")
+                raise InputError(
+                    "{path}, authority {number}: {file} is too large for a certificate file",
+                    file=file,
+                    **where,
+                )
             blobs.append(file.read_bytes())
         except OSError as exc:
-            raise InputError(f"{where}: cannot read {file}: {exc.strerror}") from None
+            raise InputError(
+                "{path}, authority {number}: cannot read {file}: {reason}",
+                file=file,
+                reason=exc.strerror,
+                **where,
+            ) from None
     try:
         return TimestampAuthority(name=name, url=url, certificates=tuple(blobs))
     except ValueError as exc:
-        raise InputError(f"{where}: {exc}") from None
+        raise InputError("{path}, authority {number}: {reason}", reason=exc, **where) from None
 
 
 def write_authorities(path: Path, entries: list[tuple[str, str, list[str]]]) -> None:

@@ -67,7 +67,9 @@ def _downscaled(data: bytes, max_side: int) -> Image.Image:
     except ImageDecodeError:
         raise
     except Exception as exc:  # decoders raise anything from OSError to struct.error
-        raise ImageDecodeError(f"cannot decode the picture's colours: {exc}") from None
+        raise ImageDecodeError(
+            "cannot decode the picture's colours: {problem}", problem=str(exc)
+        ) from None
 
 
 def _shrink(image: ImageFile.ImageFile, max_side: int) -> Image.Image:

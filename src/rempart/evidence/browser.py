@@ -109,14 +109,16 @@ class Browser:
                 and ("has been closed" not in exc.message)
             ):
                 raise CaptureError(
-                    f"the browser could not open a fresh context: {_first_line(exc.message)}"
+                    "the browser could not open a fresh context: {reason}",
+                    reason=_first_line(exc.message),
                 ) from None
         self._launch()  # Chromium died (or the watchdog stopped it): a new one, once
         try:
             return self._context(proxy_server, viewport, user_agent)
         except Error as exc:
             raise CaptureError(
-                f"the browser could not open a fresh context: {_first_line(exc.message)}"
+                "the browser could not open a fresh context: {reason}",
+                reason=_first_line(exc.message),
             ) from None
 
     def _context(self, proxy_server: str, viewport: Viewport, user_agent: str) -> BrowserContext:
@@ -194,7 +196,9 @@ class Browser:
                 handle_sigint=False,
             )
         except Error as exc:
-            raise CaptureError(f"Chromium did not start: {_first_line(exc.message)}") from None
+            raise CaptureError(
+                "Chromium did not start: {reason}", reason=_first_line(exc.message)
+            ) from None
         session = chromium.new_browser_cdp_session()
         try:
             self.headless_user_agent = str(session.send("Browser.getVersion")["userAgent"])
@@ -214,7 +218,9 @@ def open_browser(
     the block. Raises CaptureError when it cannot start."""
     executable = str(executable_path)
     if not Path(executable).is_file():
-        raise CaptureError(f"no Chromium at {executable}: install Debian's chromium package")
+        raise CaptureError(
+            "no Chromium at {path}: install Debian's chromium package", path=executable
+        )
     playwright = sync_playwright().start()
     try:
         browser = Browser(playwright, executable, headless)

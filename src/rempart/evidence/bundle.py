@@ -56,6 +56,7 @@ from rempart.evidence.custody import (
 )
 from rempart.evidence.keys import SigningKey, spki_der
 from rempart.evidence.timestamps import Timestamp, Timestamper, verify_timestamp
+from rempart.i18n import N_, Phrase, joined
 
 __all__ = [
     "CUSTODY",
@@ -130,17 +131,20 @@ def check_entry_name(name: str) -> None:
         or not _NAME.fullmatch(name)
         or any(part in (".", "..") for part in name.split("/"))
     ):
-        raise EvidenceError(f"unsafe or invalid file name in bundle: {name[:80]!r}")
+        raise EvidenceError(
+            "unsafe or invalid file name in bundle: {name!r}",
+            name=name[:80] if isinstance(name, str) else name,
+        )
 
 
 def canonical_zip(entries: Mapping[str, bytes], moment: datetime) -> bytes:
     """The one ZIP encoding of `entries`: sorted names, STORED, every entry stamped with
     `moment` (2 s resolution), no extra fields, no comment, Unix mode 0644, no ZIP64."""
     if len(entries) > MAX_ENTRIES:
-        raise EvidenceError(f"a bundle holds at most {MAX_ENTRIES} files")
+        raise EvidenceError("a bundle holds at most {count} files", count=MAX_ENTRIES)
     folders = {name[:i] for name in entries for i, c in enumerate(name) if c == "/"}
     if clash := folders & set(entries):
-        raise EvidenceError(f"{sorted(clash)[0]} is both a file and a folder")
+        raise EvidenceError("{name} is both a file and a folder", name=sorted(clash)[0])
     time, date = _dos_time(moment)
     body = bytearray()
     central = bytearray()
@@ -174,7 +178,7 @@ class BundleEntries:
     files: Mapping[str, bytes]
     moment: datetime | None  # the entries' common ZIP time, when there is one
     canonical: bool  # the bytes are exactly canonical_zip(files, moment)
-    note: str  # why not canonical, or how the entries were read
+    note: str  # why not canonical, or how the entries were read (a Phrase when not "")
 
 
 def read_entries(data: bytes, *, max_total: int = MAX_BUNDLE) -> BundleEntries:
@@ -190,11 +194,12 @@ def read_entries(data: bytes, *, max_total: int = MAX_BUNDLE) -> BundleEntries:
     try:
         files, moment, note = _walk_stored(data)
     except EvidenceError as exc:
-        files, note = _read_any_zip(data, max_total), f"not a canonical bundle: {exc}"
+        files = _read_any_zip(data, max_total)
+        note = Phrase("not a canonical bundle: {reason}", reason=exc)
         return BundleEntries(MappingProxyType(files), None, False, note)
     canonical = canonical_zip(files, moment) == data if moment is not None else False
     if not canonical and not note:
-        note = "the ZIP directory or layout differs from the canonical encoding"
+        note = Phrase("the ZIP directory or layout differs from the canonical encoding")
     return BundleEntries(MappingProxyType(files), moment, canonical, note)
 
 
@@ -202,10 +207,10 @@ def _walk_stored(data: bytes) -> tuple[dict[str, bytes], datetime | None, str]:
     files: dict[str, bytes] = {}
     offset = 0
     stamp: tuple[int, int] | None = None
-    note = ""
+    note: str = ""
     while data[offset : offset + 4] == struct.pack("<I", _LOCAL_SIG):
         if len(files) >= MAX_ENTRIES:
-            raise EvidenceError(f"more than {MAX_ENTRIES} files")
+            raise EvidenceError("more than {count} files", count=MAX_ENTRIES)
         header = data[offset : offset + _LOCAL.size]
         if len(header) < _LOCAL.size:
             raise EvidenceError("truncated ZIP entry header")
@@ -219,24 +224,24 @@ def _walk_stored(data: bytes) -> tuple[dict[str, bytes], datetime | None, str]:
             raise EvidenceError("an entry name is not ASCII") from None
         check_entry_name(name)
         if name in files:
-            raise EvidenceError(f"two entries are named {name}")
+            raise EvidenceError("two entries are named {name}", name=name)
         payload_start = start + nlen + elen
         payload = data[payload_start : payload_start + csize]
         if len(payload) != csize:
-            raise EvidenceError(f"entry {name} is cut short")
+            raise EvidenceError("entry {name} is cut short", name=name)
         if zlib.crc32(payload) != crc:
-            note = note or f"entry {name} does not match its CRC-32"
+            note = note or Phrase("entry {name} does not match its CRC-32", name=name)
         if stamp is None:
             stamp = (time, date)
         elif stamp != (time, date):
-            note = note or "entries carry different times"
+            note = note or Phrase("entries carry different times")
         files[name] = payload
         offset = payload_start + csize
     if not files:
         raise EvidenceError("no ZIP entry at the start of the file")
     moment = _from_dos(*stamp) if stamp is not None else None
     if moment is None:
-        note = note or "the entries' ZIP time is not a valid date"
+        note = note or Phrase("the entries' ZIP time is not a valid date")
     return files, moment, note
 
 
@@ -255,9 +260,11 @@ def _read_any_zip(data: bytes, max_total: int) -> dict[str, bytes]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise EvidenceError(f"not a readable ZIP file ({exc.__class__.__name__})") from None
+        raise EvidenceError(
+            "not a readable ZIP file ({kind})", kind=exc.__class__.__name__
+        ) from None
     if len(infos) > MAX_ENTRIES:
-        raise EvidenceError(f"more than {MAX_ENTRIES} files")
+        raise EvidenceError("more than {count} files", count=MAX_ENTRIES)
     files: dict[str, bytes] = {}
     total = 0
     for info in infos:
@@ -265,7 +272,7 @@ def _read_any_zip(data: bytes, max_total: int) -> dict[str, bytes]:
             continue
         check_entry_name(info.filename)
         if info.filename in files:
-            raise EvidenceError(f"two entries are named {info.filename}")
+            raise EvidenceError("two entries are named {name}", name=info.filename)
         if info.flag_bits & 0x1:
             raise EvidenceError("encrypted entries are refused")
         chunks = []
@@ -280,7 +287,9 @@ def _read_any_zip(data: bytes, max_total: int) -> dict[str, bytes]:
             raise
         except Exception as exc:  # zipfile and zlib raise many things on hostile input
             raise EvidenceError(
-                f"entry {info.filename} is unreadable ({exc.__class__.__name__})"
+                "entry {name} is unreadable ({kind})",
+                name=info.filename,
+                kind=exc.__class__.__name__,
             ) from None
         files[info.filename] = b"".join(chunks)
     return files
@@ -389,7 +398,7 @@ def _cdxj(warc: bytes, filename: str) -> bytes:
             )
     except Exception as exc:  # warcio raises anything on a malformed archive
         raise EvidenceError(
-            f"the capture's WARC is unreadable ({exc.__class__.__name__})"
+            "the capture's WARC is unreadable ({kind})", kind=exc.__class__.__name__
         ) from None
     return "".join(line + "\n" for line in sorted(lines)).encode("utf-8")
 
@@ -423,10 +432,12 @@ def _check_capture(capture: Capture) -> str:
     for artifact in capture.artifacts:
         check_entry_name(artifact.name)
         if artifact.name in _RESERVED or artifact.name.startswith(_RESERVED_PREFIXES):
-            raise EvidenceError(f"artifact name {artifact.name} is reserved for the bundle")
+            raise EvidenceError(
+                "artifact name {name} is reserved for the bundle", name=artifact.name
+            )
     for warc in warcs:
         if not warc.name.endswith((".warc", ".warc.gz")):
-            raise EvidenceError(f"only WARC files may sit under archive/: {warc.name}")
+            raise EvidenceError("only WARC files may sit under archive/: {name}", name=warc.name)
     if len(warcs) != 1:
         raise EvidenceError("a capture must hold exactly one WARC under archive/")
     if capture.no_media:
@@ -439,14 +450,14 @@ def _check_capture(capture: Capture) -> str:
     names = {a.name for a in capture.artifacts}
     for media in capture.media:
         if media.artifact is not None and media.artifact not in names:
-            raise EvidenceError(f"media {media.sha256[:12]} names a missing artifact")
+            raise EvidenceError("media {sha256} names a missing artifact", sha256=media.sha256[:12])
     return warcs[0].name
 
 
 def _check_custody(custody: Sequence[CustodyEvent], capture: Capture) -> None:
     check = verify_chain(custody)
     if not check.ok:
-        raise EvidenceError(f"the custody chain is broken at event {check.first_bad_seq}")
+        raise EvidenceError("the custody chain is broken at event {seq}", seq=check.first_bad_seq)
     if not custody:
         raise EvidenceError("the custody chain must end with this capture's event")
     last = custody[-1]
@@ -544,9 +555,13 @@ def seal_capture(
     warc_name = _check_capture(capture)
     _check_custody(custody, capture)
     operator = operator if operator is not None else _context_operator(capture)
-    for label, text in (("case", case_ref), ("finding", finding_ref), ("operator", operator)):
+    for text, missing in (
+        (case_ref, N_("a case reference is required")),
+        (finding_ref, N_("a finding reference is required")),
+        (operator, N_("an operator reference is required")),
+    ):
         if not text:
-            raise EvidenceError(f"a {label} reference is required")
+            raise EvidenceError(missing)
 
     files: dict[str, bytes] = {a.name: a.data for a in capture.artifacts}
     files[INDEX] = _cdxj(files[warc_name], warc_name.removeprefix("archive/"))
@@ -572,7 +587,11 @@ def seal_capture(
     for index, stamp in enumerate(stamps, start=1):
         verdict = verify_timestamp(stamp, files[DIGEST])
         if not verdict.valid:
-            raise EvidenceError(f"time-stamp {index} is invalid: {'; '.join(verdict.problems)}")
+            raise EvidenceError(
+                "time-stamp {index} is invalid: {problems}",
+                index=index,
+                problems=joined(verdict.problems),
+            )
         places = timestamp_files(index, stamp)
         files[places["request"]] = stamp.request
         files[places["response"]] = stamp.response
@@ -703,7 +722,9 @@ def load_json(data: bytes, what: str) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise EvidenceError(f"{what} is not JSON ({exc.__class__.__name__})") from None
+        raise EvidenceError(
+            "{what} is not JSON ({kind})", what=what, kind=exc.__class__.__name__
+        ) from None
 
 
 def load_timestamps(files: Mapping[str, bytes], seal: Mapping[str, Any]) -> tuple[Timestamp, ...]:
@@ -732,7 +753,7 @@ def load_timestamps(files: Mapping[str, bytes], seal: Mapping[str, Any]) -> tupl
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise EvidenceError(
-                f"a time-stamp entry of the seal is unusable ({exc!r:.80})"
+                "a time-stamp entry of the seal is unusable ({problem!r:.80})", problem=exc
             ) from None
     return tuple(found)
 
@@ -742,18 +763,18 @@ def read_bundle(data: bytes) -> SealedBundle:
     required document parses. Use `verify_bundle` to know whether it can be trusted."""
     entries = read_entries(data)
     if not entries.canonical:
-        raise EvidenceError(f"not a canonical Rempart bundle: {entries.note}")
+        raise EvidenceError("not a canonical Rempart bundle: {note}", note=entries.note)
     files = entries.files
     for required in (DATAPACKAGE, DIGEST, MANIFEST, CUSTODY, SEAL, SEAL_SIGNATURE, PAGES):
         if required not in files:
-            raise EvidenceError(f"the bundle has no {required}")
+            raise EvidenceError("the bundle has no {name}", name=required)
     seal = load_json(files[SEAL], SEAL)
     if not isinstance(seal, dict):
-        raise EvidenceError(f"{SEAL} is not an object")
+        raise EvidenceError("{name} is not an object", name=SEAL)
     documents = {name: load_json(files[name], name) for name in (DATAPACKAGE, DIGEST, MANIFEST)}
     for name, document in documents.items():
         if not isinstance(document, dict):
-            raise EvidenceError(f"{name} is not an object")
+            raise EvidenceError("{name} is not an object", name=name)
     return SealedBundle(
         files=files,
         datapackage=documents[DATAPACKAGE],
@@ -767,8 +788,8 @@ def read_bundle(data: bytes) -> SealedBundle:
 
 def decode_base64(text: object, what: str) -> bytes:
     if not isinstance(text, str):
-        raise EvidenceError(f"{what} is not a string")
+        raise EvidenceError("{what} is not a string", what=what)
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise EvidenceError(f"{what} is not base64") from None
+        raise EvidenceError("{what} is not base64", what=what) from None

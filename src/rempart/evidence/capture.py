@@ -209,11 +209,11 @@ def _take(
         except Error as exc:
             if fired():
                 raise CaptureError(
-                    f"the page stopped responding: capture stopped after "
-                    f"{limits.hard_deadline_s:g} s"
+                    "the page stopped responding: capture stopped after {seconds} s",
+                    seconds=f"{limits.hard_deadline_s:g}",
                 ) from None
             raise CaptureError(
-                f"the browser failed during the capture: {_line(exc.message)}"
+                "the browser failed during the capture: {reason}", reason=_line(exc.message)
             ) from None
         finally:
             _close_quietly(context)
@@ -314,14 +314,22 @@ def _load(
             url, wait_until="domcontentloaded", timeout=limits.page_timeout_s * 1000
         )
     except PlaywrightTimeout:
+        why = _relay_reason(relay.report(), recorder, url)
+        seconds = f"{limits.page_timeout_s:g}"
+        if why is None:
+            raise CaptureError(
+                "the page did not load within {seconds} s", seconds=seconds
+            ) from None
         raise CaptureError(
-            f"the page did not load within {limits.page_timeout_s:g} s"
-            + _relay_reason(relay.report(), recorder, url)
+            "the page did not load within {seconds} s ({why})", seconds=seconds, why=why
         ) from None
     except Error as exc:
+        why = _relay_reason(relay.report(), recorder, url)
+        reason = _line(exc.message)
+        if why is None:
+            raise CaptureError("the page could not be loaded: {reason}", reason=reason) from None
         raise CaptureError(
-            f"the page could not be loaded: {_line(exc.message)}"
-            + _relay_reason(relay.report(), recorder, url)
+            "the page could not be loaded: {reason} ({why})", reason=reason, why=why
         ) from None
     if response is None:
         raise CaptureError("the browser got no answer for the page")
@@ -440,7 +448,8 @@ def _screenshot(
             png = page.screenshot(full_page=True, type="png", timeout=timeout)
     except PlaywrightTimeout:
         raise CaptureError(
-            f"the screenshot took longer than {limits.screenshot_timeout_s:g} s"
+            "the screenshot took longer than {seconds} s",
+            seconds=f"{limits.screenshot_timeout_s:g}",
         ) from None
     artifact = Artifact(SCREENSHOT, png, "image/png", clock())
     facts: dict[str, JsonValue] = {
@@ -472,19 +481,19 @@ def _close_quietly(context: BrowserContext) -> None:
         context.close()
 
 
-def _relay_reason(report: RelayReport, recorder: PageRecorder, url: str) -> str:
+def _relay_reason(report: RelayReport, recorder: PageRecorder, url: str) -> CaptureError | None:
     """Why the relay did not serve the page (or its redirects), in a few words."""
     hosts = {host_port(url)} | {host_port(f.url) for f in recorder.failed_main_documents()}
     for connection in report.connections:
         if (connection.host, connection.port) not in hosts:
             continue
         if connection.refused:
-            return f" (refused: {connection.refused})"
+            return CaptureError("refused: {reason}", reason=connection.refused)
         if connection.error:
-            return f" (server unreachable: {connection.error})"
+            return CaptureError("server unreachable: {reason}", reason=connection.error)
     if report.limit_reached:
-        return f" (capture limit reached: {report.limit_reached})"
-    return ""
+        return CaptureError("capture limit reached: {limit}", limit=report.limit_reached)
+    return None
 
 
 # ---------------------------------------------------------------------------- the URL
@@ -498,20 +507,22 @@ def _check_url(url: str, policy: FetchPolicy, resolver: Resolver) -> None:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise CaptureError(f"not a URL: {exc}") from None
+        raise CaptureError("not a URL: {reason}", reason=str(exc)) from None
     if parts.scheme not in {"http", "https"}:
-        raise CaptureError(f"scheme {parts.scheme!r} not allowed: http or https only")
+        raise CaptureError("scheme {scheme!r} not allowed: http or https only", scheme=parts.scheme)
     if parts.username or parts.password:
         raise CaptureError("credentials in the URL are not allowed")
     if not parts.hostname:
         raise CaptureError("the URL names no host")
     if not policy.any_port and port not in policy.allowed_ports:
-        raise CaptureError(f"port {port} not allowed")
+        raise CaptureError("port {port} not allowed", port=port)
     guard = AddressGuard(policy.networks(), resolver)
     try:
         guard.checked_addresses(parts.hostname, port, url)
     except FetchError as exc:
-        raise CaptureError(f"{exc.reason.value}: {exc.detail}") from None
+        raise CaptureError(
+            "{reason}: {detail}", reason=exc.reason.value, detail=exc.detail
+        ) from None
 
 
 def _line(text: Any) -> str:

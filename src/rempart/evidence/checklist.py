@@ -20,8 +20,10 @@ __all__ = [
     "MISSING",
     "NOT_APPLICABLE",
     "RECORDED",
+    "SOURCE_ITEMS",
     "ChecklistItem",
     "checklist",
+    "source_checklist",
 ]
 
 RECORDED = "recorded"
@@ -47,8 +49,20 @@ class ChecklistItem:
 
 def checklist(context: Context, artifacts: Collection[str]) -> list[JsonValue]:
     """Every item, judged against a capture's `context` and its artifact names."""
+    return _judged(ITEMS, context, artifacts)
+
+
+def source_checklist(context: Context, artifacts: Collection[str]) -> list[JsonValue]:
+    """The items of a copy found in a file-based source (a Telegram export, a folder or an
+    archive, a WARC file): what such a finding must record, judged against its context."""
+    return _judged(SOURCE_ITEMS, context, artifacts)
+
+
+def _judged(
+    chosen: tuple[ChecklistItem, ...], context: Context, artifacts: Collection[str]
+) -> list[JsonValue]:
     items: list[JsonValue] = []
-    for item in ITEMS:
+    for item in chosen:
         status, detail = item.judge(context, artifacts)
         items.append(
             {
@@ -337,4 +351,106 @@ ITEMS: tuple[ChecklistItem, ...] = (
         ("artifact list of the bundle",),
         _digests,
     ),
+)
+
+
+# ------------------------------------------------------------- copies in file-based sources
+
+
+def _source_software(context: Context, _: Collection[str]) -> Verdict:
+    tools = _get(context, "tools") or {}
+    if not tools.get("rempart"):
+        return MISSING, "software versions unknown"
+    return RECORDED, ", ".join(f"{name} {version}" for name, version in tools.items())
+
+
+def _source_origin(context: Context, _: Collection[str]) -> Verdict:
+    source = _get(context, "source") or {}
+    files = source.get("files") or []
+    if not source.get("kind") or not files:
+        return MISSING, "the source and its files are not described"
+    return RECORDED, (
+        f"{source['kind']} source {source.get('name')}: {len(files)} file(s) of the export "
+        "digested (SHA-256, size, modification time)"
+    )
+
+
+def _source_record(context: Context, artifacts: Collection[str]) -> Verdict:
+    record = _get(context, "record") or {}
+    kind = record.get("kind")
+    if not kind:
+        return MISSING, "the record is not described"
+    if kind == "telegram message":
+        if "source/message.json" not in artifacts:
+            return MISSING, "the message is not kept"
+        return RECORDED, (
+            f"message {record.get('message_id')} of {record.get('chat', {}).get('name')!r}, "
+            "as the export holds it"
+        )
+    if kind == "WARC record":
+        how = "copied as stored" if record.get("copied") else "headers and digests only"
+        return RECORDED, f"record at offset {record.get('offset')} of {record.get('file')}: {how}"
+    return RECORDED, f"{kind}: {record.get('file_on_disk')}"
+
+
+def _source_posted(context: Context, _: Collection[str]) -> Verdict:
+    posted = _get(context, "posted") or {}
+    record = _get(context, "record") or {}
+    if posted.get("at"):
+        author = record.get("author") or (posted.get("context") or {}).get("from")
+        return RECORDED, f"posted {posted['at']}" + (f" by {author}" if author else "")
+    return NOT_APPLICABLE, "the source gives no posting date"
+
+
+def _source_media(context: Context, artifacts: Collection[str]) -> Verdict:
+    media = _get(context, "media") or {}
+    if not media.get("count"):
+        return MISSING, "no media recorded"
+    if _get(context, "no_media"):
+        return RECORDED, "digests only, no picture kept (minor's case)"
+    return RECORDED, "media as stored in the source, with its digest"
+
+
+SOURCE_ITEMS: tuple[ChecklistItem, ...] = (
+    ITEMS[0],  # operator
+    ITEMS[1],  # machine
+    ChecklistItem(
+        "software",
+        "Software used and its versions",
+        "Logiciels utilisés et leurs versions",
+        (f"{CONTEXT}#/tools",),
+        _source_software,
+    ),
+    ITEMS[3],  # machine state
+    ITEMS[6],  # time
+    ITEMS[7],  # clock
+    ChecklistItem(
+        "origin",
+        "Where the copy was found: the source and its files, with their digests",
+        "Où la copie a été trouvée : la source et ses fichiers, avec leurs empreintes",
+        (f"{CONTEXT}#/source",),
+        _source_origin,
+    ),
+    ChecklistItem(
+        "record",
+        "The message or record as found",
+        "Le message ou l'enregistrement tel que trouvé",
+        (f"{CONTEXT}#/record", "source/message.json", "archive/data.warc.gz"),
+        _source_record,
+    ),
+    ChecklistItem(
+        "posted",
+        "When and by whom it was posted, where the source says",
+        "Quand et par qui il a été publié, si la source le dit",
+        (f"{CONTEXT}#/posted",),
+        _source_posted,
+    ),
+    ChecklistItem(
+        "downloads",
+        "The media as stored in the source",
+        "Le média tel que stocké dans la source",
+        ("media/", f"{CONTEXT}#/media"),
+        _source_media,
+    ),
+    ITEMS[-1],  # digests
 )

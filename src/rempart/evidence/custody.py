@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from rempart.errors import EvidenceError
+from rempart.i18n import Phrase
 
 __all__ = [
     "GENESIS",
@@ -79,6 +80,11 @@ class CustodyAction(StrEnum):
     CASE_CLOSE = "case_close"
 
 
+class _InvalidEventError(EvidenceError, ValueError):
+    """A custody event or time that breaks the encoding's rules (a ValueError too: the rules
+    are checks on values)."""
+
+
 class ChainBreak(StrEnum):
     """Why a chain does not verify, as best it can be told from the events alone."""
 
@@ -92,13 +98,15 @@ class ChainBreak(StrEnum):
 def format_time(moment: datetime) -> str:
     """The one text form of a custody time: UTC, microseconds, `Z`."""
     if moment.tzinfo is None:
-        raise ValueError("custody times must carry a time zone")
+        raise _InvalidEventError("custody times must carry a time zone")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(text: str) -> datetime:
     if not isinstance(text, str) or not _TIME.fullmatch(text):
-        raise ValueError(f"not a custody time (YYYY-MM-DDTHH:MM:SS.ffffffZ): {text!r:.40}")
+        raise _InvalidEventError(
+            "not a custody time (YYYY-MM-DDTHH:MM:SS.ffffffZ): {text!r:.40}", text=text
+        )
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
@@ -111,14 +119,14 @@ def canonical_json(value: object) -> bytes:
 
 def _check_value(value: object, depth: int = 0) -> None:
     if depth > _MAX_DEPTH:
-        raise ValueError("detail nests too deeply")
+        raise _InvalidEventError("detail nests too deeply")
     if value is None or isinstance(value, bool | str):
         if isinstance(value, str):
             _check_text(value)
         return
     if isinstance(value, int):
         if not -_SAFE_INT < value < _SAFE_INT:
-            raise ValueError("detail integers must stay within ±2^53")
+            raise _InvalidEventError("detail integers must stay within ±2^53")
         return
     if isinstance(value, list | tuple):
         for item in value:
@@ -127,10 +135,14 @@ def _check_value(value: object, depth: int = 0) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str) or not _DETAIL_KEY.fullmatch(key):
-                raise ValueError(f"detail keys must match [a-z0-9_.-]+: {key!r:.40}")
+                raise _InvalidEventError(
+                    "detail keys must match [a-z0-9_.-]+: {key!r:.40}", key=key
+                )
             _check_value(item, depth + 1)
         return
-    raise ValueError(f"detail values must be JSON without floats, not {type(value).__name__}")
+    raise _InvalidEventError(
+        "detail values must be JSON without floats, not {kind}", kind=type(value).__name__
+    )
 
 
 def _check_text(text: str) -> None:
@@ -138,7 +150,7 @@ def _check_text(text: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError("text is not valid Unicode") from exc
+        raise _InvalidEventError("text is not valid Unicode") from exc
 
 
 def _freeze(value: Any) -> Any:
@@ -173,25 +185,25 @@ class CustodyEvent:
 
     def __post_init__(self) -> None:
         if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 1:
-            raise ValueError("seq must be a positive integer")
+            raise _InvalidEventError("seq must be a positive integer")
         if self.seq >= _SAFE_INT:
-            raise ValueError("seq too large")
+            raise _InvalidEventError("seq too large")
         object.__setattr__(self, "action", CustodyAction(self.action))
         for name in ("actor", "subject"):
             text = getattr(self, name)
             if not isinstance(text, str) or not text:
-                raise ValueError(f"{name} must be a non-empty string")
+                raise _InvalidEventError("{name} must be a non-empty string", name=name)
             _check_text(text)
         if not isinstance(self.at, datetime) or self.at.tzinfo is None:
-            raise ValueError("at must be an aware datetime")
+            raise _InvalidEventError("at must be an aware datetime")
         object.__setattr__(self, "at", self.at.astimezone(UTC))
         for name in ("prev", "digest"):
             if not isinstance(getattr(self, name), str) or not _HEX64.fullmatch(
                 getattr(self, name)
             ):
-                raise ValueError(f"{name} must be 64 lowercase hex digits")
+                raise _InvalidEventError("{name} must be 64 lowercase hex digits", name=name)
         if not isinstance(self.detail, Mapping):
-            raise ValueError("detail must be an object")
+            raise _InvalidEventError("detail must be an object")
         _check_value(self.detail)
         object.__setattr__(self, "detail", _freeze(self.detail))
 
@@ -227,7 +239,7 @@ def append(
     seq = 1 if tail is None else tail.seq + 1
     prev = GENESIS if tail is None else tail.digest
     if tail is not None and at < tail.at:
-        raise ValueError("a custody event cannot be earlier than the one before it")
+        raise _InvalidEventError("a custody event cannot be earlier than the one before it")
     draft = CustodyEvent(
         seq=seq,
         at=at,
@@ -258,7 +270,7 @@ class ChainCheck:
     events: int
     first_bad_seq: int | None = None
     reason: ChainBreak | None = None
-    detail: str = ""
+    detail: str = ""  # a Phrase: English, or `detail.localized(lang)`
     tail: str = GENESIS  # digest of the last event (GENESIS for an empty chain)
 
 
@@ -277,7 +289,12 @@ def verify_chain(events: Sequence[CustodyEvent], *, anchor: str | None = None) -
             return _sequence_break(seqs, position, n, tail)
         if event.expected_digest() != event.digest:
             return ChainCheck(
-                False, n, event.seq, ChainBreak.EDITED, "its fields do not match its digest", tail
+                False,
+                n,
+                event.seq,
+                ChainBreak.EDITED,
+                Phrase("its fields do not match its digest"),
+                tail,
             )
         if event.prev != prev:
             if event.prev in digests:
@@ -286,7 +303,10 @@ def verify_chain(events: Sequence[CustodyEvent], *, anchor: str | None = None) -
                     n,
                     event.seq,
                     ChainBreak.INSERTED,
-                    f"it follows event {digests[event.prev]}, not the event just before it",
+                    Phrase(
+                        "it follows event {seq}, not the event just before it",
+                        seq=digests[event.prev],
+                    ),
                     tail,
                 )
             return ChainCheck(
@@ -294,7 +314,7 @@ def verify_chain(events: Sequence[CustodyEvent], *, anchor: str | None = None) -
                 n,
                 max(event.seq - 1, 1),
                 ChainBreak.EDITED,
-                "the next event recorded a different digest for it",
+                Phrase("the next event recorded a different digest for it"),
                 tail,
             )
         digests[event.digest] = event.seq
@@ -306,7 +326,7 @@ def verify_chain(events: Sequence[CustodyEvent], *, anchor: str | None = None) -
             n,
             last + 1,
             ChainBreak.TRUNCATED,
-            "the chain does not end at the anchored event",
+            Phrase("the chain does not end at the anchored event"),
             tail,
         )
     return ChainCheck(True, n, tail=tail)
@@ -321,19 +341,34 @@ def _sequence_break(seqs: list[int], position: int, n: int, tail: str) -> ChainC
             n,
             found,
             ChainBreak.REORDERED,
-            f"event {found} stands where {expected} should",
+            Phrase("event {found} stands where {expected} should", found=found, expected=expected),
             tail,
         )
     if found in seqs[:position] or len(set(seqs)) < n:
         return ChainCheck(
-            False, n, found, ChainBreak.INSERTED, f"event number {found} appears twice", tail
+            False,
+            n,
+            found,
+            ChainBreak.INSERTED,
+            Phrase("event number {found} appears twice", found=found),
+            tail,
         )
     if found > expected:
         return ChainCheck(
-            False, n, expected, ChainBreak.DELETED, f"event {expected} is missing", tail
+            False,
+            n,
+            expected,
+            ChainBreak.DELETED,
+            Phrase("event {expected} is missing", expected=expected),
+            tail,
         )
     return ChainCheck(
-        False, n, found, ChainBreak.INSERTED, f"event {found} stands where {expected} should", tail
+        False,
+        n,
+        found,
+        ChainBreak.INSERTED,
+        Phrase("event {found} stands where {expected} should", found=found, expected=expected),
+        tail,
     )
 
 
@@ -355,26 +390,33 @@ def parse_jsonl(data: bytes) -> tuple[CustodyEvent, ...]:
         raise EvidenceError("custody log: the last line does not end with a newline")
     lines = bytes(data).split(b"\n")[:-1]
     if len(lines) > MAX_EVENTS:
-        raise EvidenceError(f"custody log: more than {MAX_EVENTS} events")
+        raise EvidenceError("custody log: more than {count} events", count=MAX_EVENTS)
     return tuple(_parse_line(number, line) for number, line in enumerate(lines, start=1))
 
 
 def _parse_line(number: int, line: bytes) -> CustodyEvent:
-    where = f"custody log line {number}"
     if len(line) > MAX_LINE:
-        raise EvidenceError(f"{where}: longer than {MAX_LINE} bytes")
+        raise EvidenceError(
+            "custody log line {line}: longer than {size} bytes", line=number, size=MAX_LINE
+        )
     try:
         text = line.decode("utf-8")
         raw = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise EvidenceError(f"{where}: not JSON ({exc.__class__.__name__})") from None
+        raise EvidenceError(
+            "custody log line {line}: not JSON ({kind})", line=number, kind=exc.__class__.__name__
+        ) from None
     if not isinstance(raw, dict):
-        raise EvidenceError(f"{where}: not a JSON object")
+        raise EvidenceError("custody log line {line}: not a JSON object", line=number)
     if sorted(raw) != list(_FIELDS):
-        raise EvidenceError(f"{where}: fields must be exactly {', '.join(_FIELDS)}")
+        raise EvidenceError(
+            "custody log line {line}: fields must be exactly {fields}",
+            line=number,
+            fields=", ".join(_FIELDS),
+        )
     try:
         if not isinstance(raw["action"], str) or raw["action"] not in _ACTIONS:
-            raise ValueError(f"unknown action {raw['action']!r:.40}")
+            raise _InvalidEventError("unknown action {action!r:.40}", action=raw["action"])
         event = CustodyEvent(
             seq=raw["seq"],
             at=parse_time(raw["at"]),
@@ -387,9 +429,11 @@ def _parse_line(number: int, line: bytes) -> CustodyEvent:
         )
         canonical = canonical_json(event.to_json())
     except (ValueError, TypeError, RecursionError) as exc:
-        raise EvidenceError(f"{where}: {exc}") from None
+        raise EvidenceError(
+            "custody log line {line}: {problem}", line=number, problem=exc
+        ) from None
     if canonical != line:
-        raise EvidenceError(f"{where}: not in canonical form")
+        raise EvidenceError("custody log line {line}: not in canonical form", line=number)
     return event
 
 
@@ -397,4 +441,4 @@ _ACTIONS = frozenset(action.value for action in CustodyAction)
 
 
 def _refuse_float(text: str) -> Any:
-    raise ValueError("floats are not allowed in a custody log")
+    raise ValueError("floats are not allowed in a custody log")  # only its kind is shown

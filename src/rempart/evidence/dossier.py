@@ -51,6 +51,7 @@ class FindingStatus(enum.StrEnum):
 
 
 class EventKind(enum.StrEnum):
+    POSTED = "posted"  # the copy was posted (the date the site or the export gave)
     FIRST_SEEN = "first_seen"
     CAPTURED = "captured"
     CONFIRMED = "confirmed"
@@ -72,10 +73,16 @@ class DossierCase:
     kind: ComplaintKind = ComplaintKind.INDIVIDUAL
     victims: int = 1  # how many victims a collective complaint covers
     victim_name: str | None = field(default=None, repr=False)
+    contact: str = ""  # the organisation's address, e-mail, phone, website (one line)
+    trusted_flagger: bool = False  # designated under the DSA (article 22)
+    designation: str = ""  # the designation's reference
+    designated_by: str = ""  # the Digital Services Coordinator that designated it
 
     def __post_init__(self) -> None:
         if not self.reference.strip():
             raise ValueError("a dossier needs a case reference")
+        if not self.organisation.strip() or not self.caseworker.strip():
+            raise ValueError("a dossier names the organisation and the caseworker")
         object.__setattr__(self, "kind", ComplaintKind(self.kind))
         if self.victims < 1:
             raise ValueError(f"a complaint covers at least one victim, got {self.victims}")
@@ -94,6 +101,8 @@ class DossierMatch:
     threshold: int
     window: str | None = None  # which part of the picture matched (crop, grid cell, face…)
     variant: str | None = None  # mirrored / rotated variant, when not the original
+    reference: str | None = None  # which registered hash matched (whole, crop, face…)
+    reference_label: str = ""  # which crop or face
 
 
 class SealTimestamp(NamedTuple):
@@ -149,7 +158,9 @@ class DossierNotice:
 class DossierFinding:
     """One copy found online: where and when, its digests, how it matched, its captures and
     notices. `thumbnail` holds the media's bytes as served (a frame for a video) or None; the
-    dossier only ever shows it blurred, and never for a minor."""
+    dossier only ever shows it blurred, and never for a minor. `posted_at` and `author` are
+    what the site or the export said of the post (unknown: None); `place` names where it was
+    posted when there is no page (a Telegram channel)."""
 
     id: int
     status: FindingStatus
@@ -171,6 +182,9 @@ class DossierFinding:
     reviewed_at: datetime | None = None
     removed_at: datetime | None = None  # found gone (and not back since)
     victim: str | None = None  # the victim's pseudonym, in a collective complaint
+    posted_at: datetime | None = None
+    author: str | None = None
+    place: str | None = None
     thumbnail: bytes | None = field(default=None, repr=False)
     captures: tuple[DossierCapture, ...] = ()
     notices: tuple[DossierNotice, ...] = ()
@@ -179,7 +193,7 @@ class DossierFinding:
         if str(self.status) == "rejected":
             raise ValueError(f"finding {self.id} was rejected: it does not belong in a dossier")
         object.__setattr__(self, "status", FindingStatus(self.status))
-        for name in ("first_seen_at", "last_seen_at", "reviewed_at", "removed_at"):
+        for name in ("first_seen_at", "last_seen_at", "reviewed_at", "removed_at", "posted_at"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, aware(value))
@@ -267,13 +281,29 @@ class Dossier:
 
     @property
     def ordered_findings(self) -> tuple[DossierFinding, ...]:
-        """Findings in the order they were first seen."""
-        return tuple(sorted(self.findings, key=lambda f: (f.first_seen_at, f.id)))
+        """Confirmed findings (the dossier's copies) in the order they were first seen."""
+        return tuple(
+            sorted(
+                (f for f in self.findings if f.status is FindingStatus.CONFIRMED),
+                key=lambda f: (f.first_seen_at, f.id),
+            )
+        )
+
+    @property
+    def pending_findings(self) -> tuple[DossierFinding, ...]:
+        """Matches not yet checked by a caseworker: never counted as copies, only shown in a
+        separate annex when the caller put them in."""
+        return tuple(
+            sorted(
+                (f for f in self.findings if f.status is FindingStatus.PENDING),
+                key=lambda f: (f.first_seen_at, f.id),
+            )
+        )
 
     def bundle_findings(self) -> Mapping[str, tuple[int, ...]]:
         """For each bundle name, the findings whose captures it holds."""
         holders: dict[str, list[int]] = {}
-        for finding in self.ordered_findings:
+        for finding in (*self.ordered_findings, *self.pending_findings):
             for capture in finding.captures:
                 ids = holders.setdefault(capture.bundle, [])
                 if finding.id not in ids:
@@ -282,10 +312,15 @@ class Dossier:
 
 
 def events_from_findings(findings: tuple[DossierFinding, ...]) -> tuple[DossierEvent, ...]:
-    """The timeline events the findings themselves record: first seen, confirmed, captured,
-    notices sent and removed. Reappearances are only known to the caller."""
+    """The timeline events the confirmed findings record: first seen, confirmed, captured,
+    notices sent and removed (pending matches are not copies and stay off the timeline).
+    Reappearances are only known to the caller."""
     events: list[DossierEvent] = []
     for f in findings:
+        if f.status is not FindingStatus.CONFIRMED:
+            continue
+        if f.posted_at is not None:
+            events.append(DossierEvent(f.posted_at, EventKind.POSTED, f.id))
         events.append(DossierEvent(f.first_seen_at, EventKind.FIRST_SEEN, f.id))
         if f.status is FindingStatus.CONFIRMED and f.reviewed_at is not None:
             events.append(DossierEvent(f.reviewed_at, EventKind.CONFIRMED, f.id))

@@ -60,6 +60,7 @@ from rempart.evidence.dossier import (
 from rempart.evidence.dossier_text import CATALOG
 from rempart.evidence.timeline import KIND_ORDER, timeline_png
 from rempart.i18n import Messages
+from rempart.matching.wording import describe_match
 
 __all__ = ["DEJAVU_DIR", "THUMBNAIL_SIDE", "render_pdf"]
 
@@ -387,6 +388,7 @@ class _Story:
             *self.finding_sections(),
             PageBreak(),
             *self.annex(),
+            *self.pending_annex(),
         ]
 
     # ---------------------------------------------------------------------------- cover
@@ -402,19 +404,25 @@ class _Story:
             complaint = t("cover.collective.one")
         else:
             complaint = t("cover.collective", n=case.victims)
+        rows.append((t("cover.organisation"), t.literal(case.organisation)))
+        if case.contact:
+            rows.append((t("cover.contact"), t.literal(case.contact, 400)))
+        if case.trusted_flagger:
+            flagger = t("cover.flagger.value", designation=case.designation or t.none)
+            if case.designated_by:
+                flagger = t(
+                    "cover.flagger.by",
+                    designation=case.designation or t.none,
+                    coordinator=case.designated_by,
+                )
+            rows.append((t("cover.flagger"), flagger))
         rows += [
-            (t("cover.organisation"), t.literal(case.organisation)),
             (t("cover.caseworker"), t.literal(case.caseworker)),
             (t("cover.complaint"), complaint),
             (t("cover.opened"), t.when(case.opened_at)),
             (t("cover.generated"), t.when(self.dossier.generated_at)),
         ]
-        if self.findings:
-            start = min(f.first_seen_at for f in self.findings)
-            end = max(f.last_seen_at for f in self.findings)
-            rows.append(
-                (t("cover.period"), t("cover.period.value", start=t.day(start), end=t.day(end)))
-            )
+        rows += self.period_rows()
         flow: list[Flowable] = [
             Spacer(1, 10 * mm),
             _heading(t("cover.title"), s.title, t("cover.title", raw=True)),
@@ -444,6 +452,31 @@ class _Story:
         ]
         return flow
 
+    def period_rows(self) -> list[tuple[str, str]]:
+        """When the copies were posted (as the sites or exports said), and when Rempart saw
+        them: two periods, never one passed off as the other."""
+        t = self.text
+        if not self.findings:
+            return []
+        rows = []
+        posted = [f.posted_at for f in self.findings if f.posted_at is not None]
+        if posted:
+            value = t("cover.period.value", start=t.day(min(posted)), end=t.day(max(posted)))
+            unknown = len(self.findings) - len(posted)
+            if unknown:
+                value += " " + (
+                    t("cover.period.unknown.one")
+                    if unknown == 1
+                    else t("cover.period.unknown", n=unknown)
+                )
+            rows.append((t("cover.period"), value))
+        else:
+            rows.append((t("cover.period"), t("cover.period.none")))
+        start = min(f.first_seen_at for f in self.findings)
+        end = max(f.last_seen_at for f in self.findings)
+        rows.append((t("cover.seen"), t("cover.period.value", start=t.day(start), end=t.day(end))))
+        return rows
+
     def attach_line(self) -> str:
         t, count = self.text, len(self.dossier.bundles)
         if count == 0:
@@ -453,12 +486,12 @@ class _Story:
     def summary(self) -> Table:
         t = self.text
         found = len(self.findings)
-        confirmed = sum(f.status is FindingStatus.CONFIRMED for f in self.findings)
         removed = sum(f.removed_at is not None for f in self.findings)
-        rows = [
-            (t("summary.found"), found, True),
-            (t("summary.confirmed"), confirmed, False),
-            (t("summary.pending"), found - confirmed, False),
+        rows = [(t("summary.found"), found, True)]
+        pending = len(self.dossier.pending_findings)
+        if pending:
+            rows.append((t("summary.pending"), pending, False))
+        rows += [
             (t("summary.sites"), len({f.site for f in self.findings}), True),
             (t("summary.removed"), removed, True),
             (t("summary.online"), found - removed, True),
@@ -637,6 +670,10 @@ class _Story:
         rows = [
             (t("finding.site"), t.literal(f.site, 200)),
             (t("finding.source"), t.literal(f.source, 200)),
+        ]
+        if f.place:
+            rows.append((t("finding.place"), t.literal(f.place, 200)))
+        rows += [
             (t("finding.page"), t.literal(f.page_url, _MAX_URL) if f.page_url else t.none),
             (
                 t("finding.media_url"),
@@ -645,6 +682,15 @@ class _Story:
         ]
         if f.post_id:
             rows.append((t("finding.post"), t.literal(f.post_id, 200)))
+        rows.append(
+            (t("finding.posted"), t.when(f.posted_at) if f.posted_at else t("finding.unknown.date"))
+        )
+        rows.append(
+            (
+                t("finding.author"),
+                t.literal(f.author, 200) if f.author else t("finding.unknown.author"),
+            )
+        )
         media = t(f"media.{f.media}") if f.media in ("image", "video") else t.literal(f.media, 40)
         rows.append((t("finding.media"), media))
         if f.victim:
@@ -673,20 +719,21 @@ class _Story:
         return rows
 
     def match_text(self, f: DossierFinding) -> str:
-        t, m = self.text, f.match
-        method = m.method.lower()
-        if method in ("sha256", "md5"):
-            text = t("match.exact", method="SHA-256" if method == "sha256" else "MD5")
-        elif method == "pdq":
-            text = t("match.pdq", distance=m.distance, threshold=m.threshold)
-        else:
-            text = t("match.other", method=m.method, distance=m.distance, threshold=m.threshold)
-        extras = []
-        if m.window:
-            extras.append(t("match.window", window=m.window))
-        if m.variant:
-            extras.append(t("match.variant", variant=m.variant))
-        return "<br/>".join([text, *extras])
+        """How the copy matched, in the words the review uses (recadrée, en miroir…)."""
+        m = f.match
+        return self.text.literal(
+            describe_match(
+                m.method,
+                m.distance,
+                m.threshold,
+                window=m.window,
+                variant=m.variant,
+                reference=m.reference,
+                reference_label=m.reference_label,
+                lang=self.dossier.language,
+            ),
+            400,
+        )
 
     def review_text(self, f: DossierFinding) -> str:
         t = self.text
@@ -753,7 +800,10 @@ class _Story:
             (t("capture.sha256"), self.mono(c.bundle_sha256)),
         ]
         if c.url:
-            rows.append((t("capture.url"), t.literal(c.url, _MAX_URL)))
+            key = (
+                "capture.url" if c.url.lower().startswith(("http:", "https:")) else "capture.record"
+            )
+            rows.append((t(key), t.literal(c.url, _MAX_URL)))
         stamps = [
             t("capture.timestamp", authority=stamp.authority, at=t.when(stamp.gen_time))
             for stamp in sorted(c.timestamps, key=lambda s: (s.gen_time, s.authority))
@@ -843,6 +893,24 @@ class _Story:
             )
         )
         return [*flow, table]
+
+    def pending_annex(self) -> list[Flowable]:
+        """Matches no caseworker has checked yet, only when asked for: apart, labelled, and
+        never counted as copies."""
+        pending = self.dossier.pending_findings
+        if not pending:
+            return []
+        t, s = self.text, self.s
+        flow: list[Flowable] = [
+            PageBreak(),
+            _heading(t("pending.title"), s.h2, t("pending.title", raw=True)),
+            self.boxed([Paragraph(t("pending.warning"), s.small)], _ALERT_BAND, _ALERT),
+            Spacer(1, 4 * mm),
+        ]
+        for finding in pending:
+            flow += self.finding(finding)
+            flow.append(Spacer(1, 6 * mm))
+        return flow
 
     # -------------------------------------------------------------------------- helpers
 

@@ -45,6 +45,19 @@ _TEXT: dict[str, dict[str, str]] = {
     "cover.victim": {"en": "Victim", "fr": "Victime"},
     "cover.organisation": {"en": "Organisation", "fr": "Association"},
     "cover.caseworker": {"en": "Caseworker", "fr": "Dossier suivi par"},
+    "cover.contact": {"en": "Contact", "fr": "Coordonnées"},
+    "cover.flagger": {
+        "en": "Trusted flagger (DSA, art. 22)",
+        "fr": "Signaleur de confiance (DSA, art. 22)",
+    },
+    "cover.flagger.value": {
+        "en": "yes, designation {designation}",
+        "fr": "oui, désignation {designation}",
+    },
+    "cover.flagger.by": {
+        "en": "yes, designation {designation} by {coordinator}",
+        "fr": "oui, désignation {designation} par {coordinator}",
+    },
     "cover.complaint": {"en": "Complaint", "fr": "Plainte"},
     "cover.individual": {"en": "individual", "fr": "individuelle"},
     "cover.collective": {
@@ -54,7 +67,23 @@ _TEXT: dict[str, dict[str, str]] = {
     "cover.collective.one": {"en": "collective, for 1 victim", "fr": "collective, pour 1 victime"},
     "cover.opened": {"en": "Case opened", "fr": "Dossier ouvert le"},
     "cover.generated": {"en": "Dossier generated", "fr": "Document établi le"},
-    "cover.period": {"en": "Period covered", "fr": "Période couverte"},
+    "cover.period": {
+        "en": "Period covered (posting dates)",
+        "fr": "Période couverte (dates de publication)",
+    },
+    "cover.period.none": {
+        "en": "unknown: the sites gave no posting date",
+        "fr": "inconnue : les sites n'ont pas indiqué de date de publication",
+    },
+    "cover.period.unknown": {
+        "en": "(posting date unknown for {n} copies)",
+        "fr": "(date de publication inconnue pour {n} copies)",
+    },
+    "cover.period.unknown.one": {
+        "en": "(posting date unknown for 1 copy)",
+        "fr": "(date de publication inconnue pour 1 copie)",
+    },
+    "cover.seen": {"en": "Seen online by Rempart", "fr": "Constatées en ligne par Rempart"},
     "cover.period.value": {"en": "{start} to {end}", "fr": "du {start} au {end}"},
     "cover.attach": {
         "en": "To attach: this document and the {n} sealed bundles listed in the annex.",
@@ -83,14 +112,13 @@ _TEXT: dict[str, dict[str, str]] = {
     },
     # -------------------------------------------------------------------------- summary
     "summary.title": {"en": "Summary", "fr": "Synthèse"},
-    "summary.found": {"en": "Copies found", "fr": "Copies trouvées"},
-    "summary.confirmed": {
-        "en": "confirmed by the organisation",
-        "fr": "dont confirmées par l'association",
+    "summary.found": {
+        "en": "Copies found, confirmed by the organisation",
+        "fr": "Copies trouvées, confirmées par l'association",
     },
     "summary.pending": {
-        "en": "awaiting confirmation",
-        "fr": "dont en attente de confirmation",
+        "en": "not counted: unverified matches, in a separate annex",
+        "fr": "non comptées : correspondances non vérifiées, en annexe distincte",
     },
     "summary.sites": {"en": "Sites", "fr": "Sites concernés"},
     "summary.removed": {"en": "Copies removed", "fr": "Copies retirées"},
@@ -129,12 +157,14 @@ _TEXT: dict[str, dict[str, str]] = {
     },
     "method.review": {
         "en": "<b>Human confirmation.</b> A match is only a presumption: a member of the "
-        "organisation looks at each copy and confirms or rejects it. Rejected copies are left "
-        "out of this dossier; copies not yet reviewed are marked “awaiting confirmation”.",
+        "organisation looks at each copy and confirms or rejects it. Only confirmed copies are "
+        "counted and described in this dossier; rejected matches are left out, and matches "
+        "not yet reviewed appear, if at all, only in a separate annex.",
         "fr": "<b>Confirmation humaine.</b> Une correspondance n'est qu'une présomption : une "
-        "personne de l'association examine chaque copie, puis la confirme ou l'écarte. Les "
-        "copies écartées ne figurent pas dans ce dossier ; celles qui n'ont pas encore été "
-        "examinées sont marquées « en attente de confirmation ».",
+        "personne de l'association examine chaque copie, puis la confirme ou l'écarte. "
+        "Seules les copies confirmées sont comptées et décrites dans ce dossier ; les "
+        "correspondances écartées n'y figurent pas, et celles qui n'ont pas encore été "
+        "examinées n'apparaissent, le cas échéant, que dans une annexe distincte.",
     },
     "method.seal": {
         "en": "<b>Capture and seal.</b> Each page is captured by a dedicated browser: the raw "
@@ -228,6 +258,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "chart.count": {"en": "Copies", "fr": "Copies"},
     "chart.zone": {"en": "Date and time ({zone})", "fr": "Date et heure (fuseau {zone})"},
     "chart.day": {"en": "%Y-%m-%d", "fr": "%d/%m/%Y"},
+    "event.posted": {"en": "Posted", "fr": "Publication"},
     "event.first_seen": {"en": "First seen", "fr": "Première détection"},
     "event.captured": {"en": "Sealed capture", "fr": "Constat scellé"},
     "event.confirmed": {"en": "Confirmed", "fr": "Confirmation"},
@@ -252,27 +283,30 @@ _TEXT: dict[str, dict[str, str]] = {
     "finding.media": {"en": "Media", "fr": "Média"},
     "media.image": {"en": "image", "fr": "image"},
     "media.video": {"en": "video", "fr": "vidéo"},
-    "finding.first_seen": {"en": "First seen", "fr": "Vue pour la première fois"},
-    "finding.last_seen": {"en": "Last seen", "fr": "Vue pour la dernière fois"},
+    "finding.first_seen": {
+        "en": "First seen by Rempart",
+        "fr": "Vue par Rempart pour la première fois",
+    },
+    "finding.last_seen": {
+        "en": "Last seen by Rempart",
+        "fr": "Vue par Rempart pour la dernière fois",
+    },
+    "finding.posted": {"en": "Posted on", "fr": "Date de publication"},
+    "finding.author": {"en": "Posted by", "fr": "Publiée par"},
+    "finding.unknown.date": {
+        "en": "unknown (not given by the site)",
+        "fr": "inconnue (non indiquée par le site)",
+    },
+    "finding.unknown.author": {
+        "en": "unknown (not given by the site)",
+        "fr": "inconnu (non indiqué par le site)",
+    },
+    "finding.place": {"en": "Channel or group", "fr": "Canal ou groupe"},
     "finding.removed_at": {"en": "Found removed", "fr": "Retrait constaté le"},
     "finding.victim": {"en": "Victim (pseudonym)", "fr": "Victime (pseudonyme)"},
     "finding.item": {"en": "Protected picture", "fr": "Image protégée"},
     "finding.item.value": {"en": "{item} (bank {bank})", "fr": "{item} (banque {bank})"},
     "finding.match": {"en": "How it matched", "fr": "Correspondance"},
-    "match.exact": {
-        "en": "identical {method} hash (exact copy)",
-        "fr": "empreinte {method} identique (copie exacte)",
-    },
-    "match.pdq": {
-        "en": "PDQ, distance {distance} for a threshold of {threshold} (out of 256 bits)",
-        "fr": "PDQ, distance {distance} pour un seuil de {threshold} (sur 256 bits)",
-    },
-    "match.other": {
-        "en": "{method}, distance {distance} for a threshold of {threshold}",
-        "fr": "{method}, distance {distance} pour un seuil de {threshold}",
-    },
-    "match.window": {"en": "part of the picture: {window}", "fr": "partie de l'image : {window}"},
-    "match.variant": {"en": "variant: {variant}", "fr": "variante : {variant}"},
     "finding.review": {"en": "Review", "fr": "Examen"},
     "review.by": {"en": "confirmed by {who} on {at}", "fr": "confirmée par {who} le {at}"},
     "review.at": {"en": "confirmed on {at}", "fr": "confirmée le {at}"},
@@ -293,6 +327,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "capture.bundle": {"en": "Bundle", "fr": "Scellé"},
     "capture.sha256": {"en": "Bundle SHA-256", "fr": "SHA-256 du scellé"},
     "capture.url": {"en": "Page captured", "fr": "Page capturée"},
+    "capture.record": {"en": "Record sealed", "fr": "Élément scellé"},
     "capture.when": {"en": "Captured", "fr": "Capturée le"},
     "capture.when.value": {"en": "{at} by {operator}", "fr": "{at} par {operator}"},
     "capture.signer": {"en": "Signing key", "fr": "Clé de signature"},
@@ -324,6 +359,19 @@ _TEXT: dict[str, dict[str, str]] = {
     "status.failed": {"en": "could not be delivered", "fr": "n'a pas pu être remise"},
     # ---------------------------------------------------------------------------- annex
     "annex.title": {"en": "Annex: sealed bundles", "fr": "Annexe : scellés"},
+    "pending.title": {
+        "en": "Separate annex: unverified matches",
+        "fr": "Annexe distincte : correspondances non vérifiées",
+    },
+    "pending.warning": {
+        "en": "<b>Not confirmed.</b> These matches were found from hashes alone and no one at "
+        "the organisation has checked them yet: they may not be copies of the victim's "
+        "pictures. They are not counted in this dossier and prove nothing on their own.",
+        "fr": "<b>Non confirmées.</b> Ces correspondances ont été trouvées par empreintes "
+        "uniquement et personne à l'association ne les a encore examinées : il peut ne pas "
+        "s'agir de copies des images de la victime. Elles ne sont pas comptées dans ce "
+        "dossier et ne prouvent rien à elles seules.",
+    },
     "annex.intro": {
         "en": "Hand these files over with this document. Their SHA-256 lets anyone check they "
         "are the files that were sealed, bit for bit.",

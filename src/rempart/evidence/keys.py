@@ -159,7 +159,10 @@ class Keyring:
     def generate(self, *, passphrase: bytes | None = None) -> PublicKeyInfo:
         """Create the first key. Refuses when the folder already holds a keyring."""
         if self.exists:
-            raise KeyringError(f"a keyring already exists in {self.folder}; rotate it instead")
+            raise KeyringError(
+                "a keyring already exists in {folder}; rotate it instead (`rempart keys rotate`)",
+                folder=str(self.folder),
+            )
         self._make_folder()
         info = self._new_key(passphrase)
         self._write_metadata([info])
@@ -190,20 +193,25 @@ class Keyring:
         path = self.folder / _METADATA
         try:
             if path.stat().st_size > _MAX_METADATA:
-                raise KeyringError(f"{path} is too large to be a keyring")
+                raise KeyringError("{path} is too large to be a keyring", path=str(path))
             raw = json.loads(path.read_bytes())
         except FileNotFoundError:
             raise KeyringError(
-                f"no keyring in {self.folder}: generate the organisation's key first"
+                "no keyring in {folder}: create the organisation's key first (`rempart keys init`)",
+                folder=str(self.folder),
             ) from None
         except (OSError, ValueError) as exc:
             raise KeyringError(
-                f"{path} is unreadable or corrupt ({exc.__class__.__name__})"
+                "{path} is unreadable or corrupt ({error})",
+                path=str(path),
+                error=exc.__class__.__name__,
             ) from None
         try:
             return _parse_metadata(raw)
         except (KeyError, TypeError, ValueError) as exc:
-            raise KeyringError(f"{path} is corrupt: {exc}") from None
+            raise KeyringError(
+                "{path} is corrupt: {reason}", path=str(path), reason=str(exc)
+            ) from None
 
     def active(self) -> PublicKeyInfo:
         return self._active(self.public_keys())
@@ -212,7 +220,10 @@ class Keyring:
         for info in self.public_keys():
             if info.fingerprint == fingerprint_hex:
                 return info
-        raise KeyringError(f"no key with fingerprint {fingerprint_hex[:64]!r} in this keyring")
+        raise KeyringError(
+            "no key with fingerprint {fingerprint!r} in this keyring (see `rempart keys list`)",
+            fingerprint=fingerprint_hex[:64],
+        )
 
     def trusted_fingerprints(self) -> tuple[str, ...]:
         return tuple(info.fingerprint for info in self.public_keys())
@@ -225,17 +236,23 @@ class Keyring:
             mode = path.stat().st_mode
             if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise KeyringError(
-                    f"{path} can be read by other users (mode {stat.S_IMODE(mode):o}); "
-                    "run chmod 600 on it"
+                    "{path} can be read by other users (mode {mode}); run chmod 600 on it",
+                    path=str(path),
+                    mode=f"{stat.S_IMODE(mode):o}",
                 )
             pem = path.read_bytes()
         except FileNotFoundError:
-            raise KeyringError(f"the active private key {path.name} is missing") from None
+            raise KeyringError("the active private key {name} is missing", name=path.name) from None
         except OSError as exc:
-            raise KeyringError(f"cannot read {path}: {exc.strerror}") from None
+            raise KeyringError(
+                "cannot read {path}: {reason}", path=str(path), reason=exc.strerror
+            ) from None
         encrypted = b"ENCRYPTED PRIVATE KEY" in pem
         if encrypted and passphrase is None:
-            raise KeyringError("the signing key is protected by a passphrase and none was given")
+            raise KeyringError(
+                "the signing key is protected by a passphrase and none was given: set "
+                "REMPART_KEY_PASSPHRASE"
+            )
         try:
             private = serialization.load_pem_private_key(
                 pem, password=passphrase if encrypted else None
@@ -243,21 +260,29 @@ class Keyring:
         except (ValueError, TypeError, UnsupportedAlgorithm):
             if encrypted:
                 raise KeyringError("wrong passphrase for the signing key") from None
-            raise KeyringError(f"{path.name} is not a readable private key (corrupt?)") from None
+            raise KeyringError(
+                "{name} is not a readable private key (corrupt?)", name=path.name
+            ) from None
         if not isinstance(private, Ed25519PrivateKey):
-            raise KeyringError(f"{path.name} is not an Ed25519 key")
+            raise KeyringError("{name} is not an Ed25519 key", name=path.name)
         key = SigningKey(info, private)
         public_raw = private.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
         if public_raw != info.public_key:
-            raise KeyringError(f"{path.name} does not match the active key in {_METADATA}")
+            raise KeyringError(
+                "{name} does not match the active key in {metadata}",
+                name=path.name,
+                metadata=_METADATA,
+            )
         return key
 
     def _active(self, keys: Sequence[PublicKeyInfo]) -> PublicKeyInfo:
         active = [info for info in keys if info.active]
         if len(active) != 1:
-            raise KeyringError(f"{self.folder / _METADATA} must name exactly one active key")
+            raise KeyringError(
+                "{path} must name exactly one active key", path=str(self.folder / _METADATA)
+            )
         return active[0]
 
     def _private_path(self, fingerprint_hex: str) -> Path:
@@ -267,7 +292,9 @@ class Keyring:
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise KeyringError(f"cannot create {self.folder}: {exc.strerror}") from None
+            raise KeyringError(
+                "cannot create {path}: {reason}", path=str(self.folder), reason=exc.strerror
+            ) from None
 
     def _new_key(self, passphrase: bytes | None) -> PublicKeyInfo:
         private = Ed25519PrivateKey.generate()
@@ -306,16 +333,22 @@ class Keyring:
             _write_new(temporary, data, 0o644)
             os.replace(temporary, path)  # atomic: a crash leaves the old or the new keyring
         except OSError as exc:
-            raise KeyringError(f"cannot write {path}: {exc.strerror}") from None
+            raise KeyringError(
+                "cannot write {path}: {reason}", path=str(path), reason=exc.strerror
+            ) from None
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        raise KeyringError(f"{path} already exists; refusing to overwrite a key") from None
+        raise KeyringError(
+            "{path} already exists; refusing to overwrite a key", path=str(path)
+        ) from None
     except OSError as exc:
-        raise KeyringError(f"cannot create {path}: {exc.strerror}") from None
+        raise KeyringError(
+            "cannot create {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from None
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()

@@ -30,6 +30,7 @@ from rempart.fetch import (
     Resolver,
     system_resolver,
 )
+from rempart.i18n import Phrase
 
 __all__ = ["DnsAnswer", "GuardedRelay", "RelayConnection", "RelayReport"]
 
@@ -299,7 +300,8 @@ class GuardedRelay:
                     up_reader.readuntil(b"\r\n\r\n"), timeout=self._policy.read_timeout_s
                 )
             except TimeoutError:
-                self._update(entry, error=f"no answer within {self._policy.read_timeout_s:g} s")
+                waited = f"{self._policy.read_timeout_s:g}"
+                self._update(entry, error=Phrase("no answer within {seconds} s", seconds=waited))
                 return
             answer = _Head.parse(head)
             self._update(entry, status=answer.status)
@@ -345,16 +347,17 @@ class GuardedRelay:
         raise _NoConnection(failure)
 
     def _refusal(self, port: int) -> str | None:
+        """Why a connection is refused (a Phrase: English in the capture, any language shown)."""
         if self._refuse_all:
-            return "no capture in progress"
+            return Phrase("no capture in progress")
         with self._lock:
             if self._state.limit_reached:
-                return f"capture limit reached ({self._state.limit_reached})"
+                return Phrase("capture limit reached ({limit})", limit=self._state.limit_reached)
             if len(self._state.entries) > self._max_connections:
                 self._state.limit_reached = "connections"
-                return "capture limit reached (connections)"
+                return Phrase("capture limit reached ({limit})", limit="connections")
         if not self._policy.any_port and port not in self._policy.allowed_ports:
-            return f"port {port} not allowed"
+            return Phrase("port {port} not allowed", port=port)
         return None
 
     async def _relay(

@@ -27,6 +27,7 @@ CHART_SIZE_IN = (6.7, 3.9)  # fits the A4 text width (174 mm) at print size
 CHART_DPI = 200
 
 KIND_ORDER = (
+    EventKind.POSTED,
     EventKind.FIRST_SEEN,
     EventKind.CAPTURED,
     EventKind.CONFIRMED,
@@ -36,6 +37,7 @@ KIND_ORDER = (
 )
 # Okabe-Ito: told apart by colour-blind readers and still distinct when printed in grey.
 _COLOURS = {
+    EventKind.POSTED: "#000000",
     EventKind.FIRST_SEEN: "#0072B2",
     EventKind.CAPTURED: "#009E73",
     EventKind.CONFIRMED: "#56B4E9",
@@ -121,10 +123,16 @@ def _draw_counts(
     times: list[float] = [limits[0]]
     found_series: list[int] = [0]
     online_series: list[int] = [0]
+    # A copy is online from when it was posted, where the site said so, else from when it
+    # was first seen; it counts as found when first seen.
+    online_since: set[int] = set()
     for event, at in zip(events, local, strict=True):
-        if event.kind is EventKind.FIRST_SEEN:
-            found += 1
-            online += 1
+        if event.kind in (EventKind.POSTED, EventKind.FIRST_SEEN):
+            if event.kind is EventKind.FIRST_SEEN:
+                found += 1
+            if event.finding_id not in online_since:
+                online_since.add(event.finding_id)
+                online += 1
         elif event.kind is EventKind.REMOVED:
             online -= 1
         elif event.kind is EventKind.REAPPEARED:

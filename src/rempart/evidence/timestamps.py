@@ -38,9 +38,11 @@ from rfc3161_client import (
 )
 from rfc3161_client._rust import parse_timestamp_request
 
-from rempart.errors import TimestampError
+from rempart.errors import InputError, TimestampError
+from rempart.i18n import Phrase, joined
 
 __all__ = [
+    "InvalidAuthorityError",
     "RevocationStatus",
     "Timestamp",
     "TimestampAuthority",
@@ -87,6 +89,10 @@ def load_certificates(blobs: Sequence[bytes]) -> list[x509.Certificate]:
     return found
 
 
+class InvalidAuthorityError(InputError, ValueError):
+    """An authority's name or URL is unusable (a ValueError too: it is a value's check)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TimestampAuthority:
     """One configured authority. `certificates` (PEM or DER) are its chain as published by
@@ -98,9 +104,11 @@ class TimestampAuthority:
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
-            raise ValueError(f"authority name must match [a-z0-9-]{{1,40}}: {self.name!r}")
+            raise InvalidAuthorityError(
+                "authority name must match [a-z0-9-]{{1,40}}: {name!r}", name=self.name
+            )
         if not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"authority URL must be http(s): {self.url!r}")
+            raise InvalidAuthorityError("authority URL must be http(s): {url!r}", url=self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,7 @@ class Timestamp:
     chain: tuple[bytes, ...] = field(default=(), repr=False)  # DER, TSA certificate first
     crls: tuple[bytes, ...] = field(default=(), repr=False)  # DER, fetched at stamping time
     revocation_notes: tuple[str, ...] = ()  # plainly: what could not be fetched, and why
+    # (Phrases when fetched here: English in the bundle, any language when shown)
 
     @property
     def gen_time(self) -> datetime:
@@ -133,7 +142,9 @@ class RevocationStatus(StrEnum):
 @dataclass(frozen=True, slots=True)
 class TimestampVerdict:
     """What `verify_timestamp` found. `problems` empty: the token is valid over the data, with
-    a chain valid at genTime up to `root_subject`; `trusted` says if that root was given."""
+    a chain valid at genTime up to `root_subject`; `trusted` says if that root was given.
+    `problems` and `revocation_detail` are English text; those made here are Phrases, which
+    `localized(lang)` says in the reader's language."""
 
     authority: str
     gen_time: datetime | None
@@ -176,14 +187,16 @@ def request_timestamps(
     if not authorities:
         raise TimestampError("no time-stamping authority is configured")
     kept: list[Timestamp] = []
-    failures: list[str] = []
+    failures: list[Phrase] = []
     for authority in authorities:
         try:
             kept.append(_stamp_one(data, authority, http))
         except TimestampError as exc:
-            failures.append(f"{authority.name}: {exc}")
+            failures.append(Phrase("{authority}: {problem}", authority=authority.name, problem=exc))
     if not kept:
-        raise TimestampError("no authority gave a valid time-stamp: " + "; ".join(failures))
+        raise TimestampError(
+            "no authority gave a valid time-stamp: {failures}", failures=joined(failures)
+        )
     return tuple(kept)
 
 
@@ -203,7 +216,9 @@ def _stamp_one(data: bytes, authority: TimestampAuthority, http: httpx.Client) -
     try:
         configured = load_certificates(authority.certificates)
     except ValueError as exc:
-        raise TimestampError(f"its configured certificates are unreadable: {exc}") from None
+        raise TimestampError(
+            "its configured certificates are unreadable: {reason}", reason=exc
+        ) from None
     request = build_request(data)
     response = _post(http, authority.url, request)
     try:
@@ -211,9 +226,9 @@ def _stamp_one(data: bytes, authority: TimestampAuthority, http: httpx.Client) -
         token_certs = [x509.load_der_x509_certificate(c) for c in parsed.signed_data.certificates]
         leaf = _signer(parsed, token_certs + configured)
     except (ValueError, VerificationError) as exc:
-        raise TimestampError(f"unreadable answer: {exc}") from None
+        raise TimestampError("unreadable answer: {reason}", reason=exc) from None
     if parsed.status != PKIStatus.GRANTED:
-        raise TimestampError(f"refused (status {parsed.status})")
+        raise TimestampError("refused (status {status})", status=parsed.status)
     path, _ = _build_path(leaf, token_certs + configured)
     crls, notes = fetch_revocation(path, http=http)
     stamp = Timestamp(
@@ -228,10 +243,10 @@ def _stamp_one(data: bytes, authority: TimestampAuthority, http: httpx.Client) -
     roots = [c for c in configured if _self_signed(c)]
     verdict = verify_timestamp(stamp, data, roots=roots)
     if not verdict.valid:
-        raise TimestampError("invalid answer: " + "; ".join(verdict.problems))
+        raise TimestampError("invalid answer: {problems}", problems=joined(verdict.problems))
     if verdict.trusted is False:
         raise TimestampError(
-            f"answer does not chain to its configured root ({verdict.root_subject})"
+            "answer does not chain to its configured root ({root})", root=verdict.root_subject
         )
     if verdict.revocation is RevocationStatus.REVOKED:
         raise TimestampError("the authority's certificate is revoked")
@@ -246,10 +261,10 @@ def _post(http: httpx.Client, url: str, request: bytes) -> bytes:
     try:
         with http.stream("POST", url, content=request, headers=headers) as answer:
             if answer.status_code != 200:
-                raise TimestampError(f"HTTP {answer.status_code}")
+                raise TimestampError("HTTP {status}", status=answer.status_code)
             return _read_capped(answer, _MAX_RESPONSE)
     except httpx.HTTPError as exc:
-        raise TimestampError(f"unreachable ({exc.__class__.__name__})") from None
+        raise TimestampError("unreachable ({kind})", kind=exc.__class__.__name__) from None
 
 
 def _read_capped(answer: httpx.Response, cap: int) -> bytes:
@@ -257,7 +272,7 @@ def _read_capped(answer: httpx.Response, cap: int) -> bytes:
     for chunk in answer.iter_bytes():
         body.extend(chunk)
         if len(body) > cap:
-            raise TimestampError(f"answer larger than {cap} bytes")
+            raise TimestampError("answer larger than {cap} bytes", cap=cap)
     return bytes(body)
 
 
@@ -276,21 +291,38 @@ def fetch_revocation(
         subject = certificate.subject.rfc4514_string()
         urls = _crl_urls(certificate)
         if not urls:
-            notes.append(f"{subject} names no CRL distribution point: revocation not checkable")
+            notes.append(
+                Phrase(
+                    "{subject} names no CRL distribution point: revocation not checkable",
+                    subject=subject,
+                )
+            )
             continue
         found = False
         for url in urls:
             try:
                 der = _fetch_crl(http, url, issuer)
             except TimestampError as exc:
-                notes.append(f"CRL for {subject} at {url} not fetched: {exc}")
+                notes.append(
+                    Phrase(
+                        "CRL for {subject} at {url} not fetched: {reason}",
+                        subject=subject,
+                        url=url,
+                        reason=exc,
+                    )
+                )
                 continue
             if der not in crls:
                 crls.append(der)
             found = True
             break
         if not found:
-            notes.append(f"no CRL for {subject} could be fetched: revocation not checkable")
+            notes.append(
+                Phrase(
+                    "no CRL for {subject} could be fetched: revocation not checkable",
+                    subject=subject,
+                )
+            )
     return tuple(crls), tuple(notes)
 
 
@@ -312,10 +344,10 @@ def _fetch_crl(http: httpx.Client, url: str, issuer: x509.Certificate | None) ->
     try:
         with http.stream("GET", url) as answer:
             if answer.status_code != 200:
-                raise TimestampError(f"HTTP {answer.status_code}")
+                raise TimestampError("HTTP {status}", status=answer.status_code)
             body = _read_capped(answer, _MAX_CRL)
     except httpx.HTTPError as exc:
-        raise TimestampError(f"unreachable ({exc.__class__.__name__})") from None
+        raise TimestampError("unreachable ({kind})", kind=exc.__class__.__name__) from None
     try:
         crl = (
             x509.load_pem_x509_crl(body)
@@ -350,24 +382,28 @@ def _signer(parsed: Any, pool: Sequence[x509.Certificate]) -> x509.Certificate:
     """The certificate named by the token's (signed) SignerInfo."""
     infos = list(parsed.signed_data.signer_infos)
     if len(infos) != 1:
-        raise ValueError(f"expected one SignerInfo, found {len(infos)}")
+        raise _TokenError("expected one SignerInfo, found {count}", count=len(infos))
     info = infos[0]
     for certificate in pool:
         if certificate.issuer == info.issuer and certificate.serial_number == info.serial_number:
             return certificate
-    raise ValueError("the token's signing certificate is neither in it nor in the kept chain")
+    raise _TokenError("the token's signing certificate is neither in it nor in the kept chain")
+
+
+class _TokenError(TimestampError, ValueError):
+    """A token that cannot be checked at all (a ValueError for the callers that parse it)."""
 
 
 def _build_path(
     leaf: x509.Certificate, pool: Sequence[x509.Certificate]
-) -> tuple[list[x509.Certificate], str | None]:
+) -> tuple[list[x509.Certificate], Phrase | None]:
     """Leaf first, up to a self-signed root when one is in `pool`; the reason it stopped short
     otherwise. Signatures are checked link by link; validity times are not (see _path_problems)."""
     path = [leaf]
     current = leaf
     while not _self_signed(current):
         if len(path) > _MAX_CHAIN:
-            return path, "the certificate chain is too long"
+            return path, Phrase("the certificate chain is too long")
         issuer = next(
             (
                 c
@@ -377,7 +413,7 @@ def _build_path(
             None,
         )
         if issuer is None:
-            return path, f"issuer {current.issuer.rfc4514_string()} not found"
+            return path, Phrase("issuer {issuer} not found", issuer=current.issuer.rfc4514_string())
         path.append(issuer)
         current = issuer
     return path, None
@@ -395,35 +431,43 @@ def _issued(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _path_problems(path: Sequence[x509.Certificate], at: datetime) -> list[str]:
+def _path_problems(path: Sequence[x509.Certificate], at: datetime) -> list[Phrase]:
     problems = []
     for index, certificate in enumerate(path):
         if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
             problems.append(
-                f"{certificate.subject.rfc4514_string()} was not valid at genTime "
-                f"{at:%Y-%m-%dT%H:%M:%SZ} "
-                f"(valid {certificate.not_valid_before_utc:%Y-%m-%d} to "
-                f"{certificate.not_valid_after_utc:%Y-%m-%d})"
+                Phrase(
+                    "{subject} was not valid at genTime {at} (valid {start} to {end})",
+                    subject=certificate.subject.rfc4514_string(),
+                    at=f"{at:%Y-%m-%dT%H:%M:%SZ}",
+                    start=f"{certificate.not_valid_before_utc:%Y-%m-%d}",
+                    end=f"{certificate.not_valid_after_utc:%Y-%m-%d}",
+                )
             )
         if index == 0:
             problems.extend(_tsa_usage_problems(certificate))
         elif not _is_ca(certificate):
             problems.append(
-                f"{certificate.subject.rfc4514_string()} signs certificates but is not a CA"
+                Phrase(
+                    "{subject} signs certificates but is not a CA",
+                    subject=certificate.subject.rfc4514_string(),
+                )
             )
     return problems
 
 
-def _tsa_usage_problems(certificate: x509.Certificate) -> list[str]:
+def _tsa_usage_problems(certificate: x509.Certificate) -> list[Phrase]:
     try:
         eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     except x509.ExtensionNotFound:
-        return ["the TSA certificate has no extended key usage"]
+        return [Phrase("the TSA certificate has no extended key usage")]
     problems = []
     if not eku.critical:
-        problems.append("the TSA certificate's extended key usage is not critical")
+        problems.append(Phrase("the TSA certificate's extended key usage is not critical"))
     if list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
-        problems.append("the TSA certificate's extended key usage is not timeStamping alone")
+        problems.append(
+            Phrase("the TSA certificate's extended key usage is not timeStamping alone")
+        )
     return problems
 
 
@@ -462,10 +506,19 @@ def verify_timestamp(
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # rfc3161-client can panic (a BaseException) on hostile DER
-        return _failed(stamp, f"unreadable time-stamp ({exc.__class__.__name__}: {exc})"[:300])
+        return _failed(
+            stamp,
+            Phrase(
+                "unreadable time-stamp ({kind}: {reason})",
+                kind=exc.__class__.__name__,
+                reason=str(exc)[:240],
+            ),
+        )
 
 
-def _failed(stamp: Timestamp, problem: str, gen_time: datetime | None = None) -> TimestampVerdict:
+def _failed(
+    stamp: Timestamp, problem: Phrase, gen_time: datetime | None = None
+) -> TimestampVerdict:
     return TimestampVerdict(
         stamp.authority, gen_time, None, (problem,), None, None, None, None,
         RevocationStatus.UNKNOWN, (),
@@ -477,29 +530,31 @@ def _verify(
 ) -> TimestampVerdict:
     parsed = decode_timestamp_response(stamp.response)
     if parsed.status != PKIStatus.GRANTED:
-        return _failed(stamp, f"the authority did not grant it (status {parsed.status})")
+        return _failed(
+            stamp, Phrase("the authority did not grant it (status {status})", status=parsed.status)
+        )
     gen_time = _gen_time(parsed)
-    problems: list[str] = []
+    problems: list[Phrase] = []
     digest = hashlib.sha256(data).digest()
     imprint = parsed.tst_info.message_imprint
     if imprint.hash_algorithm != _SHA256_OID or imprint.message != digest:
-        problems.append("its imprint is not the SHA-256 of the stamped file")
+        problems.append(Phrase("its imprint is not the SHA-256 of the stamped file"))
     request = parse_timestamp_request(stamp.request)
     if request.message_imprint.message != digest:
-        problems.append("the kept request is not for the stamped file")
+        problems.append(Phrase("the kept request is not for the stamped file"))
     if request.nonce is None or parsed.tst_info.nonce != request.nonce:
-        problems.append("its nonce does not match the kept request")
+        problems.append(Phrase("its nonce does not match the kept request"))
 
     token_certs = [x509.load_der_x509_certificate(c) for c in parsed.signed_data.certificates]
     kept = [x509.load_der_x509_certificate(c) for c in stamp.chain]
     pool = token_certs + kept + list(roots)
     try:
         leaf = _signer(parsed, pool)
-    except ValueError as exc:
-        return _failed(stamp, str(exc), gen_time)
+    except _TokenError as exc:
+        return _failed(stamp, Phrase(exc.template, **exc.values), gen_time)
     path, short = _build_path(leaf, pool)
     if short is not None:
-        problems.append(f"the chain does not reach a root: {short}")
+        problems.append(Phrase("the chain does not reach a root: {why}", why=short))
     problems.extend(_path_problems(path, gen_time))
     root = path[-1] if short is None else None
     if root is not None:
@@ -510,7 +565,9 @@ def _verify(
         trusted = root is not None and root.public_bytes(serialization.Encoding.DER) in root_ders
     revocation, detail = _revocation(path, stamp.crls + extra_crls, stamp, gen_time)
     if revocation is RevocationStatus.REVOKED:
-        problems.append("a certificate of the chain is revoked: " + "; ".join(detail))
+        problems.append(
+            Phrase("a certificate of the chain is revoked: {detail}", detail=joined(detail))
+        )
     return TimestampVerdict(
         authority=stamp.authority,
         gen_time=gen_time,
@@ -527,7 +584,7 @@ def _verify(
 
 def _signature_problems(
     parsed: Any, digest: bytes, path: Sequence[x509.Certificate], nonce: int | None
-) -> list[str]:
+) -> list[Phrase]:
     """The CMS signature and ESS binding, checked by rfc3161-client against this path's root
     (certificate times are judged at genTime there too)."""
     builder = VerifierBuilder(
@@ -538,7 +595,7 @@ def _signature_problems(
     try:
         builder.build().verify(parsed, digest)
     except VerificationError as exc:
-        return [f"its signature does not verify: {exc}"[:300]]
+        return [Phrase("its signature does not verify: {reason}", reason=str(exc)[:270])]
     return []
 
 
@@ -550,7 +607,7 @@ def _revocation(
         try:
             crls.append(x509.load_der_x509_crl(der))
         except ValueError:
-            return RevocationStatus.UNKNOWN, ("a kept CRL is unreadable",)
+            return RevocationStatus.UNKNOWN, (Phrase("a kept CRL is unreadable"),)
     status = RevocationStatus.GOOD
     detail: list[str] = []
     for index, certificate in enumerate(path):
@@ -561,25 +618,35 @@ def _revocation(
         covering = [c for c in crls if _crl_signed_by(c, issuer)]
         if not covering:
             status = RevocationStatus.UNKNOWN if status is RevocationStatus.GOOD else status
-            detail.append(f"no CRL from its issuer was kept for {name}")
+            detail.append(Phrase("no CRL from its issuer was kept for {name}", name=name))
             continue
         for crl in covering:
             entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
-            issued = f"CRL issued {crl.last_update_utc:%Y-%m-%dT%H:%M:%SZ}"
+            issued = f"{crl.last_update_utc:%Y-%m-%dT%H:%M:%SZ}"
             if entry is None:
-                detail.append(f"{name}: not revoked ({issued})")
+                detail.append(
+                    Phrase("{name}: not revoked (CRL issued {issued})", name=name, issued=issued)
+                )
                 continue
             reason = _reason(entry)
             revoked_at = entry.revocation_date_utc
             when = f"{revoked_at:%Y-%m-%dT%H:%M:%SZ}"
-            label = reason.value if reason is not None else "no reason given"
+            label = reason.value if reason is not None else Phrase("no reason given")
+            values = {"name": name, "when": when, "reason": label, "issued": issued}
             if revoked_at <= gen_time or reason in _COMPROMISE:
                 status = RevocationStatus.REVOKED
-                detail.append(f"{name}: revoked {when} ({label}; {issued})")
+                detail.append(
+                    Phrase("{name}: revoked {when} ({reason}; CRL issued {issued})", **values)
+                )
             else:
                 if status is not RevocationStatus.REVOKED:
                     status = RevocationStatus.REVOKED_LATER
-                detail.append(f"{name}: revoked {when}, after genTime ({label}; {issued})")
+                detail.append(
+                    Phrase(
+                        "{name}: revoked {when}, after genTime ({reason}; CRL issued {issued})",
+                        **values,
+                    )
+                )
     detail.extend(stamp.revocation_notes)
     return status, tuple(detail)
 

@@ -78,19 +78,24 @@ class Vault:
         try:
             sealed = path.read_bytes()
         except FileNotFoundError:
-            raise EvidenceError(f"no object {name!r} in the evidence vault") from None
+            raise EvidenceError("no object {name!r} in the evidence vault", name=name) from None
         except OSError as exc:
-            raise EvidenceError(f"cannot read {name!r} from the evidence vault: {exc}") from exc
+            raise EvidenceError(
+                "cannot read {name!r} from the evidence vault: {reason}",
+                name=name,
+                reason=exc,
+            ) from exc
         head = len(_MAGIC)
         if not sealed.startswith(_MAGIC) or len(sealed) < head + _NONCE + 16:
-            raise EvidenceError(f"{name!r} in the evidence vault is not a vault object")
+            raise EvidenceError("{name!r} in the evidence vault is not a vault object", name=name)
         nonce = sealed[head : head + _NONCE]
         try:
             return self._aead.decrypt(nonce, sealed[head + _NONCE :], name.encode())
         except InvalidTag:
             raise EvidenceError(
-                f"{name!r} in the evidence vault fails its integrity check "
-                "(altered, swapped, or another vault key)"
+                "{name!r} in the evidence vault fails its integrity check "
+                "(altered, swapped, or another vault key)",
+                name=name,
             ) from None
 
     def has(self, name: str) -> bool:
@@ -108,7 +113,7 @@ class Vault:
 
     def _path(self, name: str) -> Path:
         if not _NAME.fullmatch(name):
-            raise EvidenceError(f"not a vault object name: {name!r}")
+            raise EvidenceError("not a vault object name: {name!r}", name=name)
         return self.folder / name
 
 
@@ -117,9 +122,9 @@ def _load_key(path: Path, encoded: str | None) -> bytes:
         try:
             key = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise EvidenceError(f"{KEY_ENV} is not base64") from None
+            raise EvidenceError("{variable} is not base64", variable=KEY_ENV) from None
         if len(key) != 32:
-            raise EvidenceError(f"{KEY_ENV} must hold 32 bytes, base64-encoded")
+            raise EvidenceError("{variable} must hold 32 bytes, base64-encoded", variable=KEY_ENV)
         return key
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -136,7 +141,9 @@ def _load_key(path: Path, encoded: str | None) -> bytes:
     try:
         key = base64.b64decode(path.read_bytes().strip(), validate=True)
     except (binascii.Error, ValueError, OSError) as exc:
-        raise EvidenceError(f"the vault key {path} is unreadable: {exc}") from None
+        raise EvidenceError(
+            "the vault key {path} is unreadable: {reason}", path=path, reason=exc
+        ) from None
     if len(key) != 32:
-        raise EvidenceError(f"the vault key {path} does not hold 32 bytes")
+        raise EvidenceError("the vault key {path} does not hold 32 bytes", path=path)
     return key

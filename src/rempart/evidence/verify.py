@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,8 @@ from rempart.i18n import Catalog, Messages
 
 __all__ = [
     "CATALOG",
+    "GIVEN_KEY",
+    "OWN_KEY",
     "Check",
     "Status",
     "VerifyReport",
@@ -75,6 +78,9 @@ CORE = (
 _MAX_WARC_EXPANSION = 512 * 1024 * 1024  # decompressed WARC bytes read per bundle
 _CLOCK_SKEW = timedelta(minutes=5)
 _MAX_VALUE = 400
+# Where the trust in a sealing key came from, said in the report.
+GIVEN_KEY = "given"  # the person verifying gave it (--trust-key)
+OWN_KEY = "own"  # this installation's own key ($REMPART_HOME/keys)
 
 
 class Status(StrEnum):
@@ -91,6 +97,9 @@ class Check:
     status: Status
     key: str
     values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A Rempart error the line quotes: rendered in the report's language, where `values`
+    # keeps its English.
+    cause: EvidenceError | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +147,17 @@ def _short(text: str) -> str:
 
 
 def _error(check_id: str, exc: BaseException) -> Check:
-    return Check(check_id, Status.FAIL, "check.error", _values(error=_describe(exc)))
+    cause = exc if isinstance(exc, EvidenceError) else None
+    return Check(check_id, Status.FAIL, "check.error", _values(error=_describe(exc)), cause)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, lang: str = "en") -> str:
     """A short, printable account of why a check could not run: library messages on hostile
     input may quote kilobytes of binary."""
-    text = str(exc) if isinstance(exc, EvidenceError) else f"{exc.__class__.__name__}: {exc}"
+    if isinstance(exc, EvidenceError):
+        text = exc.localized(lang) if lang != "en" else str(exc)
+    else:
+        text = f"{exc.__class__.__name__}: {exc}"
     text = ascii(text)[1:-1]
     return text if len(text) <= 160 else text[:159] + "…"
 
@@ -158,7 +171,7 @@ class _Context:
 
     files: Mapping[str, bytes]
     entries: BundleEntries
-    trusted_keys: frozenset[str]
+    trusted_keys: Mapping[str, str]  # fingerprint -> where its trust came from
     tsa_roots: tuple[x509.Certificate, ...]
     crls: tuple[bytes, ...] = ()
     datapackage: dict[str, Any] | None = None
@@ -172,10 +185,10 @@ class _Context:
 
 def _json(files: Mapping[str, bytes], name: str) -> dict[str, Any]:
     if name not in files:
-        raise EvidenceError(f"{name} is missing")
+        raise EvidenceError("{name} is missing", name=name)
     document = load_json(files[name], name)
     if not isinstance(document, dict):
-        raise EvidenceError(f"{name} is not a JSON object")
+        raise EvidenceError("{name} is not a JSON object", name=name)
     return document
 
 
@@ -218,13 +231,13 @@ def _by_path(entries: object, where: str) -> dict[str, Mapping[str, Any]]:
     """A file list (datapackage resources, seal entries) by path; malformed or repeated
     entries are refused."""
     if not isinstance(entries, list):
-        raise EvidenceError(f"{where} has no file list")
+        raise EvidenceError("{where} has no file list", where=where)
     found: dict[str, Mapping[str, Any]] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            raise EvidenceError(f"an entry of {where} has no path")
+            raise EvidenceError("an entry of {where} has no path", where=where)
         if entry["path"] in found:
-            raise EvidenceError(f"{where} lists {entry['path']} twice")
+            raise EvidenceError("{where} lists {path} twice", where=where, path=entry["path"])
         found[entry["path"]] = entry
     return found
 
@@ -327,7 +340,11 @@ def _check_key_trust(ctx: _Context) -> Check:
             "key_trust", Status.NOT_CHECKED, "key_trust.none_given", _values(fingerprint=key_id)
         )
     if key_id in ctx.trusted_keys:
-        return Check("key_trust", Status.PASS, "key_trust.pass", _values(fingerprint=key_id))
+        origin = ctx.trusted_keys[key_id]
+        key = {OWN_KEY: "key_trust.pass.own", GIVEN_KEY: "key_trust.pass.given"}.get(
+            origin, "key_trust.pass"
+        )
+        return Check("key_trust", Status.PASS, key, _values(fingerprint=key_id, origin=origin))
     return Check("key_trust", Status.FAIL, "key_trust.fail", _values(fingerprint=key_id))
 
 
@@ -526,6 +543,9 @@ def _facts(ctx: _Context) -> None:
         ):
             if isinstance(value, str):
                 ctx.facts[key] = _short(value)
+        source = (manifest.get("context") or {}).get("source")
+        if isinstance(source, dict) and isinstance(source.get("kind"), str):
+            ctx.facts["source"] = _short(f"{source['kind']}: {source.get('name', '?')}")
     except Exception:  # the checks below say what is wrong with the manifest
         ctx.manifest = None
 
@@ -549,18 +569,22 @@ _STEPS: tuple[tuple[str, _Step], ...] = (
 def verify_bundle(
     data: bytes,
     *,
-    trusted_keys: Iterable[str] = (),
+    trusted_keys: Iterable[str] | Mapping[str, str] = (),
     tsa_roots: Sequence[x509.Certificate] = (),
     crls: Sequence[bytes] = (),
 ) -> VerifyReport:
     """Every check on `data`, offline. `trusted_keys` are the Ed25519 fingerprints your
-    organisation published; `tsa_roots` the time-stamping roots you trust; `crls` (DER) any
-    revocation lists you obtained since sealing, checked with those kept in the bundle.
+    organisation published (or a mapping of each to where its trust came from: GIVEN_KEY,
+    OWN_KEY, said in the report); `tsa_roots` the time-stamping roots you trust; `crls` (DER)
+    any revocation lists you obtained since sealing, checked with those kept in the bundle.
     Never raises."""
     size = len(data) if isinstance(data, bytes | bytearray) else 0
     digest = _sha(bytes(data)) if isinstance(data, bytes | bytearray) else "?"
     try:
-        keys = frozenset(k.strip().lower() for k in trusted_keys)
+        if isinstance(trusted_keys, Mapping):
+            keys = {k.strip().lower(): str(v) for k, v in trusted_keys.items()}
+        else:
+            keys = {k.strip().lower(): "" for k in trusted_keys}
         return _verify(bytes(data), keys, tuple(tsa_roots), tuple(crls), digest)
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -570,7 +594,7 @@ def verify_bundle(
 
 def _verify(
     data: bytes,
-    trusted_keys: frozenset[str],
+    trusted_keys: Mapping[str, str],
     roots: tuple[x509.Certificate, ...],
     crls: tuple[bytes, ...],
     digest: str,
@@ -578,7 +602,7 @@ def _verify(
     try:
         entries = read_entries(data)
     except EvidenceError as exc:
-        unread = [Check("container", Status.FAIL, "container.unreadable", _values(why=exc))]
+        unread = [Check("container", Status.FAIL, "container.unreadable", _values(why=exc), exc)]
         unread += [
             Check(step, Status.NOT_CHECKED, "check.unreadable", _values()) for step, _ in _STEPS[1:]
         ]
@@ -614,7 +638,20 @@ CATALOG: Catalog = {
     "fact.final_url": {"en": "Final URL: {value}", "fr": "URL finale : {value}"},
     "fact.captured_at": {"en": "Capture started: {value}", "fr": "Début de la capture : {value}"},
     "fact.case": {"en": "Case: {value}", "fr": "Dossier : {value}"},
-    "fact.finding": {"en": "Finding: {value}", "fr": "Constat : {value}"},
+    "fact.finding": {"en": "Finding: {value}", "fr": "Copie trouvée : {value}"},
+    "fact.record": {
+        "en": "Copy as found in its source: {value}",
+        "fr": "Copie telle que trouvée dans sa source : {value}",
+    },
+    "fact.source": {
+        "en": "Sealed from a file-based source (not a web capture): {value}",
+        "fr": "Scellée depuis une source de fichiers (pas une capture web) : {value}",
+    },
+    "ref.finding": {"en": "finding {n}", "fr": "n° {n}"},
+    "ref.capture": {
+        "en": "none (capture {n}, made by hand)",
+        "fr": "aucune (constat n° {n}, fait à la main)",
+    },
     "fact.operator": {"en": "Captured by: {value}", "fr": "Capturé par : {value}"},
     "fact.fingerprint": {
         "en": "Sealing key fingerprint: {value}",
@@ -739,6 +776,19 @@ CATALOG: Catalog = {
     "key_trust.pass": {
         "en": "{fingerprint} is among the keys you trust",
         "fr": "{fingerprint} fait partie des clés auxquelles vous faites confiance",
+    },
+    "key_trust.pass.given": {
+        "en": "{fingerprint} is a key you gave as trusted (--trust-key)",
+        "fr": "{fingerprint} est une clé que vous avez déclarée de confiance (--trust-key)",
+    },
+    "key_trust.pass.own": {
+        "en": "{fingerprint} is this installation's own sealing key ($REMPART_HOME/keys), "
+        "trusted because it is yours; someone else checks it against the fingerprint the "
+        "organisation published (--trust-key, and --no-own-keys to trust nothing else)",
+        "fr": "{fingerprint} est la clé de scellement de cette installation "
+        "($REMPART_HOME/keys), reconnue parce que c'est la vôtre ; un tiers la compare à "
+        "l'empreinte publiée par l'organisation (--trust-key, et --no-own-keys pour ne rien "
+        "reconnaître d'autre)",
     },
     "key_trust.fail": {
         "en": "{fingerprint} is NOT among the keys you trust",
@@ -874,6 +924,12 @@ CATALOG: Catalog = {
         "fr": "Que le serveur web a réellement envoyé ces contenus : la capture est "
         "l'enregistrement du navigateur qui l'a faite, signé par qui l'a faite.",
     },
+    "not_proven.source": {
+        "en": "That the platform really published these contents: the record is what the "
+        "export or file held when it was read, sealed by whoever read it.",
+        "fr": "Que la plateforme a réellement publié ces contenus : l'enregistrement est ce "
+        "que contenait l'export ou le fichier au moment de sa lecture, scellé par qui l'a lu.",
+    },
     "not_proven.operator": {
         "en": "Who operates the site or published the content.",
         "fr": "Qui exploite le site ou a publié le contenu.",
@@ -889,7 +945,96 @@ CATALOG: Catalog = {
     },
 }
 
-_FACTS = ("url", "final_url", "captured_at", "case", "finding", "operator", "fingerprint")
+_FACTS = (
+    "source",
+    "url",
+    "final_url",
+    "captured_at",
+    "case",
+    "finding",
+    "operator",
+    "fingerprint",
+)
+
+# English details that checks quote from the time-stamp and custody code, in French.
+_DETAILS_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), french)
+    for pattern, french in (
+        (r"CRL issued (\S+)", r"CRL émise le \1"),
+        (r": not revoked \(", r" : non révoqué ("),
+        (r": revoked (\S+), after genTime \(", r" : révoqué le \1, après l'horodatage ("),
+        (r": revoked (\S+) \(", r" : révoqué le \1 ("),
+        (r"no reason given", "aucun motif donné"),
+        (
+            r"^no CRL from its issuer was kept for ",
+            "aucune CRL de son émetteur n'a été conservée pour ",
+        ),
+        (r"^a kept CRL is unreadable$", "une CRL conservée est illisible"),
+        (
+            r"^it was issued before the capture it covers started$",
+            "il a été émis avant le début de la capture qu'il couvre",
+        ),
+        (
+            r"^its imprint is not the SHA-256 of the stamped file$",
+            "son empreinte n'est pas le SHA-256 du fichier horodaté",
+        ),
+        (
+            r"^the kept request is not for the stamped file$",
+            "la requête conservée ne porte pas sur le fichier horodaté",
+        ),
+        (
+            r"^its nonce does not match the kept request$",
+            "son nonce ne correspond pas à la requête conservée",
+        ),
+        (r"^the chain does not reach a root: ", "la chaîne n'aboutit à aucune racine : "),
+        (
+            r"^a certificate of the chain is revoked: ",
+            "un certificat de la chaîne est révoqué : ",
+        ),
+        (r"^no Ed25519 block$", "aucun bloc Ed25519"),
+        (r"^fingerprint mismatch$", "empreinte de clé discordante"),
+        (r"^bad signature$", "signature fausse"),
+        (r"^not a Rempart seal$", "ce n'est pas un sceau Rempart"),
+        (r"^not the signing key$", "ce n'est pas la clé de signature"),
+        (r"^the ZIP time is not the capture time$", "l'heure du ZIP n'est pas celle de la capture"),
+        (
+            r"^the ZIP directory or layout differs from the canonical encoding$",
+            "le répertoire ou la disposition du ZIP diffère de l'encodage canonique",
+        ),
+        (r"^entry (\S+) does not match its CRC-32$", r"l'entrée \1 ne correspond pas à son CRC-32"),
+        (r"^entries carry different times$", "les entrées portent des heures différentes"),
+        (
+            r"^the entries' ZIP time is not a valid date$",
+            "l'heure ZIP des entrées n'est pas une date valide",
+        ),
+        (r"^not a canonical bundle: ", "ce n'est pas un scellé canonique : "),
+        (r"^edited$", "modifié"),
+        (r"^deleted$", "supprimé"),
+        (r"^inserted$", "inséré"),
+        (r"^reordered$", "réordonné"),
+        (r"^truncated$", "tronqué"),
+        (
+            r"^its fields do not match its digest$",
+            "ses champs ne correspondent pas à son empreinte",
+        ),
+        (
+            r"^it follows event (\d+), not the event just before it$",
+            r"il suit l'événement \1, et non l'événement juste avant lui",
+        ),
+        (
+            r"^the next event recorded a different digest for it$",
+            "l'événement suivant a enregistré une autre empreinte pour lui",
+        ),
+        (
+            r"^the chain does not end at the anchored event$",
+            "la chaîne ne se termine pas à l'événement ancré",
+        ),
+        (r"^event (\d+) stands where (\d+) should$", r"l'événement \1 est à la place du \2"),
+        (r"^event number (\d+) appears twice$", r"le numéro d'événement \1 apparaît deux fois"),
+        (r"^event (\d+) is missing$", r"l'événement \1 manque"),
+    )
+)
+_REFERENCE = re.compile(r"(finding|capture):(\d+)")
 
 
 def _label(check: Check, messages: Messages) -> str:
@@ -906,9 +1051,33 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
+def _in_language(text: str, messages: Messages) -> str:
+    """A detail quoted from English code, in the report's language: each part of it is put
+    in French where its wording is known (names, dates and digests stay as they are)."""
+    if messages.lang != "fr":
+        return text
+    parts = []
+    for part in text.split("; "):
+        for pattern, french in _DETAILS_FR:
+            part = pattern.sub(french, part)
+        parts.append(part)
+    return " ; ".join(parts)
+
+
 def _message(check: Check, messages: Messages) -> str:
-    values = {k: _printable(v) for k, v in check.values.items()}
+    values = {k: _printable(_in_language(v, messages)) for k, v in check.values.items()}
+    if check.cause is not None and messages.lang != "en":
+        described = _printable(_describe(check.cause, messages.lang))
+        values = {k: described if k in ("error", "why") else v for k, v in values.items()}
     return messages.lookup(CATALOG, check.key, **values)
+
+
+def _fact(name: str, value: str, messages: Messages, *, from_source: bool = False) -> str:
+    if name == "url" and from_source:
+        return messages.lookup(CATALOG, "fact.record", value=_printable(value))
+    if name == "finding" and (found := _REFERENCE.fullmatch(value)):
+        value = messages.lookup(CATALOG, f"ref.{found.group(1)}", n=found.group(2))
+    return messages.lookup(CATALOG, f"fact.{name}", value=_printable(value))
 
 
 def render_report(report: VerifyReport, messages: Messages) -> str:
@@ -916,9 +1085,10 @@ def render_report(report: VerifyReport, messages: Messages) -> str:
     say = messages.lookup
     lines = [say(CATALOG, "title"), ""]
     lines.append(say(CATALOG, "bundle", sha256=report.bundle_sha256, size=report.bundle_bytes))
+    from_source = "source" in report.facts
     for fact in _FACTS:
-        if fact in report.facts:
-            lines.append(say(CATALOG, f"fact.{fact}", value=_printable(report.facts[fact])))
+        if fact in report.facts and not (from_source and fact == "final_url"):
+            lines.append(_fact(fact, report.facts[fact], messages, from_source=from_source))
     lines.append(say(CATALOG, "facts.note"))
     lines.append("")
     for check in report.checks:
@@ -935,12 +1105,7 @@ def render_report(report: VerifyReport, messages: Messages) -> str:
     lines.append(say(CATALOG, "proven.title"))
     lines.extend(f"  - {line}" for line in _proven(report, messages))
     lines.append(say(CATALOG, "not_proven.title"))
-    for key in (
-        "not_proven.server",
-        "not_proven.operator",
-        "not_proven.person",
-        "not_proven.before",
-    ):
+    for key in _not_proven(report):
         lines.append(f"  - {say(CATALOG, key)}")
     return "\n".join(lines) + "\n"
 
@@ -968,6 +1133,11 @@ def _proven(report: VerifyReport, messages: Messages) -> list[str]:
     return found
 
 
+def _not_proven(report: VerifyReport) -> tuple[str, ...]:
+    first = "not_proven.source" if "source" in report.facts else "not_proven.server"
+    return (first, "not_proven.operator", "not_proven.person", "not_proven.before")
+
+
 def report_to_json(report: VerifyReport, messages: Messages | None = None) -> dict[str, Any]:
     """The report as JSON values: stable ids and statuses for machines, messages in
     `messages.lang` (English by default) for people."""
@@ -989,15 +1159,7 @@ def report_to_json(report: VerifyReport, messages: Messages | None = None) -> di
             for check in report.checks
         ],
         "proven": _proven(report, messages),
-        "not_proven": [
-            messages.lookup(CATALOG, key)
-            for key in (
-                "not_proven.server",
-                "not_proven.operator",
-                "not_proven.person",
-                "not_proven.before",
-            )
-        ],
+        "not_proven": [messages.lookup(CATALOG, key) for key in _not_proven(report)],
     }
 
 

@@ -1,5 +1,6 @@
 """Evidence use cases: capture a page and seal it into the vault (by hand, or for every
-confirmed finding), export a bundle, and assemble a case's complaint dossier.
+confirmed finding; a copy found in a Telegram export, a folder or an archive, or a WARC file is
+sealed from that source instead), export a bundle, and assemble a case's complaint dossier.
 
 Every step is written to the case's custody log with who and when. The capture and the
 time-stamps happen outside any transaction; a failed seal leaves a `failed` capture row with
@@ -16,12 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import EvidenceError, InputError, NotFound, RempartError
+from rempart.evidence.artifacts import Capture
 from rempart.evidence.browser import Browser
 from rempart.evidence.bundle import capture_custody_detail, seal_capture
 from rempart.evidence.capture import Operator, capture_page
@@ -46,7 +49,10 @@ from rempart.fetch import FetchPolicy
 from rempart.intake.cases import case_info, chain_of
 from rempart.jobs.findings import FindingView, list_findings
 from rempart.store.database import Database
-from rempart.store.models import CaptureRow, Case, FindingStatus
+from rempart.store.models import CaptureRow, Case, Finding, FindingStatus, Sighting, SourceRow
+
+if TYPE_CHECKING:
+    from rempart.evidence.source_record import Sighted
 
 __all__ = [
     "CaptureOutcome",
@@ -56,6 +62,7 @@ __all__ = [
     "capture_url",
     "export_bundle",
     "list_captures",
+    "seal_from_source",
 ]
 
 
@@ -110,7 +117,7 @@ def _case_row(session: Session, name: str | None) -> Case | None:
         return None
     case = session.scalar(select(Case).where(Case.name == name))
     if case is None:
-        raise NotFound(f"no case named {name!r} (see `rempart case list`)")
+        raise NotFound("no case named {name!r} (see `rempart case list`)", name=name)
     return case
 
 
@@ -134,7 +141,6 @@ def capture_url(
         case_row = _case_row(session, case_name)
         case_id = case_row.id if case_row else None
         minor = bool(case_row.minor) if case_row else False
-    chain = chain_of(case_id)
     started = clock()
     try:
         capture = capture_page(
@@ -148,6 +154,112 @@ def capture_url(
         )
     except RempartError as exc:
         return _failed(db, url, case_id, finding, sealer, started, clock, exc, minor)
+
+    return _seal_and_keep(
+        db,
+        vault,
+        sealer,
+        capture,
+        case=(case_id, case_name),
+        finding=finding,
+        minor=minor,
+        clock=clock,
+    )
+
+
+def seal_from_source(
+    db: Database,
+    vault: Vault,
+    sealer: Sealer,
+    finding: FindingView,
+    *,
+    clock: Clock = utc_now,
+) -> CaptureOutcome:
+    """Seal a copy seen in a file-based source (Telegram export, folder or archive, WARC):
+    the source is read again, and the record as found, the media as stored (digests only for
+    a minor), the export's metadata and who acquired it when are logged and sealed like a web
+    capture. A source that no longer holds the copy gives a `failed` capture with its reason."""
+    from rempart.evidence.source_record import acquire_record
+
+    sighted = _sighted(db, finding.id)
+    with db.session() as session:
+        case_row = _case_row(session, finding.case)
+        case_id = case_row.id if case_row else None
+        minor = bool(case_row.minor) if case_row else finding.minor
+    started = clock()
+    shown = sighted.media_url or sighted.key
+    try:
+        capture = acquire_record(
+            sighted,
+            operator=sealer.operator,
+            organisation=sealer.organisation,
+            no_media=minor,
+            clock=clock,
+        )
+    except RempartError as exc:
+        return _failed(db, shown, case_id, finding, sealer, started, clock, exc, minor)
+    return _seal_and_keep(
+        db,
+        vault,
+        sealer,
+        capture,
+        case=(case_id, finding.case),
+        finding=finding,
+        minor=minor,
+        clock=clock,
+    )
+
+
+def _sighted(db: Database, finding_id: int) -> Sighted:
+    from rempart.evidence.source_record import Sighted
+
+    with db.session() as session:
+        found = session.execute(
+            select(Sighting, SourceRow)
+            .join(Finding, Finding.sighting_id == Sighting.id)
+            .join(SourceRow, SourceRow.id == Sighting.source_id)
+            .where(Finding.id == finding_id)
+        ).first()
+        if found is None:
+            raise NotFound("no finding {id}", id=finding_id)
+        sighting, source = found
+        try:
+            settings = json.loads(source.settings or "{}")
+            context = json.loads(sighting.context or "{}")
+        except ValueError:
+            settings, context = {}, {}
+        return Sighted(
+            kind=source.kind,
+            source=source.name,
+            settings=settings if isinstance(settings, dict) else {},
+            key=sighting.key,
+            sha256=sighting.sha256,
+            media_url=sighting.media_url,
+            page_url=sighting.page_url,
+            post_id=sighting.post_id,
+            posted_at=aware(sighting.posted_at) if sighting.posted_at else None,
+            context={str(k): str(v) for k, v in context.items()}
+            if isinstance(context, dict)
+            else {},
+        )
+
+
+def _seal_and_keep(
+    db: Database,
+    vault: Vault,
+    sealer: Sealer,
+    capture: Capture,
+    *,
+    case: tuple[int | None, str | None],
+    finding: FindingView | None,
+    minor: bool,
+    clock: Clock,
+) -> CaptureOutcome:
+    """Log a capture (web or file-based) in its case's custody log, seal it, keep the
+    bundle in the vault and log the seal: one path for every kind of capture."""
+    case_id, case_name = case
+    chain = chain_of(case_id)
+    url = capture.url
 
     def logged(session: Session) -> int:
         row = CaptureRow(
@@ -234,7 +346,7 @@ def _through_capture(events: tuple[CustodyEvent, ...], capture_id: int) -> tuple
     for position, event in enumerate(events):
         if event.action is CustodyAction.CAPTURE and event.subject == f"capture:{capture_id}":
             return events[: position + 1]
-    raise EvidenceError(f"capture {capture_id} is missing from its custody chain")
+    raise EvidenceError("capture {id} is missing from its custody chain", id=capture_id)
 
 
 def _bundle_name(case_id: int | None, capture_id: int) -> str:
@@ -285,7 +397,7 @@ def _seal_failed(db: Database, capture_id: int, exc: RempartError) -> CaptureOut
 def _outcome(db: Database, capture_id: int) -> CaptureOutcome:
     for outcome in list_captures(db, ids=(capture_id,)):
         return outcome
-    raise NotFound(f"no capture {capture_id}")
+    raise NotFound("no capture {id}", id=capture_id)
 
 
 def list_captures(
@@ -324,7 +436,7 @@ def list_captures(
 def capture_confirmed(
     db: Database,
     vault: Vault,
-    browser: Browser,
+    browser: Browser | Callable[[], Browser],
     sealer: Sealer,
     *,
     policy: FetchPolicy,
@@ -333,8 +445,13 @@ def capture_confirmed(
     progress: Callable[[FindingView], None] | None = None,
     clock: Clock = utc_now,
 ) -> list[CaptureOutcome]:
-    """Capture every confirmed finding that has no sealed capture yet (its page, else its
-    media address). Safe to run again: what is sealed is not captured twice."""
+    """Seal every confirmed finding that has no sealed capture yet: a copy seen on the web
+    is captured in the browser (its page, else its media address); one seen in a Telegram
+    export, a folder or an archive, or a WARC file is sealed from that source. `browser`
+    may be a function that opens one, called only when a web page is to be captured. Safe
+    to run again: what is sealed is not sealed twice."""
+    from rempart.evidence.source_record import SOURCE_KINDS
+
     with db.session() as session:
         done = set(
             session.scalars(
@@ -343,17 +460,36 @@ def capture_confirmed(
                 )
             )
         )
+        rows = session.execute(select(SourceRow.name, SourceRow.kind))
+        kinds = {name: kind for name, kind in rows}
+    opened: list[Browser] = []
+
+    def the_browser() -> Browser:
+        if isinstance(browser, Browser):
+            return browser
+        if not opened:
+            opened.append(browser())
+        return opened[0]
+
     outcomes: list[CaptureOutcome] = []
     for view in list_findings(db, status=FindingStatus.CONFIRMED.value, case=case, ids=ids):
         if view.id in done:
             continue
+        if kinds.get(view.source) in SOURCE_KINDS:
+            if progress is not None:
+                progress(view)
+            outcomes.append(seal_from_source(db, vault, sealer, view, clock=clock))
+            done.add(view.id)
+            continue
         url = view.page_url or view.media_url
         if url is None or not url.startswith(("http://", "https://")):
-            continue  # seen in a file or an export: the sighting's digests are the evidence
+            continue  # a web finding always has an address; nothing to capture without one
         if progress is not None:
             progress(view)
         outcomes.append(
-            capture_url(db, vault, browser, sealer, url, policy=policy, finding=view, clock=clock)
+            capture_url(
+                db, vault, the_browser(), sealer, url, policy=policy, finding=view, clock=clock
+            )
         )
         done.add(view.id)
     return outcomes
@@ -372,10 +508,12 @@ def export_bundle(
     found = list_captures(db, ids=(capture_id,))
     outcome = found[0] if found else None
     if outcome is None or outcome.bundle is None:
-        raise NotFound(f"capture {capture_id} has no sealed bundle (see `rempart evidence list`)")
+        raise NotFound(
+            "capture {id} has no sealed bundle (see `rempart evidence list`)", id=capture_id
+        )
     target = destination / Path(outcome.bundle).name if destination.is_dir() else destination
     if target.exists():
-        raise InputError(f"{target} exists already; choose another name")
+        raise InputError("{path} exists already; choose another name", path=str(target))
     with db.session() as session:
         case_id = session.scalar(select(CaptureRow.case_id).where(CaptureRow.id == capture_id))
 
@@ -392,7 +530,7 @@ def export_bundle(
 
     data = vault.get(outcome.bundle)
     if hashlib.sha256(data).hexdigest() != outcome.bundle_sha256:
-        raise EvidenceError(f"capture {capture_id}: the vault copy does not match its digest")
+        raise EvidenceError("capture {id}: the vault copy does not match its digest", id=capture_id)
     # Written aside, logged, then put in place: no half-written bundle, no unlogged export.
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
@@ -403,9 +541,11 @@ def export_bundle(
         in_custody(db, logged)
         os.link(partial, target)  # refuses to replace a file that appeared meanwhile
     except FileExistsError:
-        raise InputError(f"{target} exists already; choose another name") from None
+        raise InputError("{path} exists already; choose another name", path=str(target)) from None
     except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+        raise InputError(
+            "cannot write {path}: {reason}", path=str(target), reason=exc.strerror
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
     return target

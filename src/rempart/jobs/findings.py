@@ -8,14 +8,56 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from rempart.clock import aware
+from rempart.sources.base import localized_reason
 from rempart.store.database import Database
-from rempart.store.models import Bank, Case, Finding, Item, Sighting, SourceRow
+from rempart.store.models import (
+    Bank,
+    Case,
+    Finding,
+    Item,
+    ScanProblem,
+    ScanRun,
+    Sighting,
+    SourceRow,
+)
 
-__all__ = ["FindingView", "describe_how", "list_findings"]
+__all__ = [
+    "FindingView",
+    "ProblemView",
+    "RunView",
+    "SeenAgain",
+    "describe_how",
+    "list_findings",
+    "list_problems",
+    "list_runs",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SeenAgain:
+    """A later sighting of a finding's copy: which source saw it, where, when."""
+
+    source: str
+    page_url: str | None
+    media_url: str | None
+    post_id: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "page_url": self.page_url,
+            "media_url": self.media_url,
+            "post_id": self.post_id,
+            "first_seen_at": aware(self.first_seen_at).isoformat(),
+            "last_seen_at": aware(self.last_seen_at).isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +93,7 @@ class FindingView:
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     review_note: str = ""
+    also_seen: tuple[SeenAgain, ...] = ()  # the same copy seen again, here or elsewhere
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -79,6 +122,7 @@ class FindingView:
             "reviewed_by": self.reviewed_by,
             "reviewed_at": aware(self.reviewed_at).isoformat() if self.reviewed_at else None,
             "review_note": self.review_note or None,
+            "also_seen": [seen.to_json() for seen in self.also_seen],
             **self.detail,
         }
 
@@ -102,7 +146,13 @@ def list_findings(
         .order_by(Finding.id)
     )
     if source is not None:
-        query = query.where(SourceRow.name == source)
+        # a copy this source saw again counts, even if another source saw it first
+        seen_again = (
+            select(Sighting.copy_of_id)
+            .join(SourceRow, SourceRow.id == Sighting.source_id)
+            .where(SourceRow.name == source, Sighting.copy_of_id.is_not(None))
+        )
+        query = query.where(or_(SourceRow.name == source, Sighting.id.in_(seen_again)))
     if status is not None:
         query = query.where(Finding.status == status)
     if since_run_sightings is not None:
@@ -112,10 +162,44 @@ def list_findings(
     if ids is not None:
         query = query.where(Finding.id.in_(ids))
     with db.session() as session:
-        return [_view(*row) for row in session.execute(query).all()]
+        rows = session.execute(query).all()
+        again = _seen_again(session, {row[1].id for row in rows})
+        return [_view(*row, again.get(row[1].id, ())) for row in rows]
 
 
-def _view(f: Finding, s: Sighting, source: str, label: str, case: Case | None) -> FindingView:
+def _seen_again(session: Any, firsts: set[int]) -> dict[int, tuple[SeenAgain, ...]]:
+    """The later sightings of each of these first sightings, in the order they came."""
+    found: dict[int, list[SeenAgain]] = {}
+    if not firsts:
+        return {}
+    rows = session.execute(
+        select(Sighting, SourceRow.name)
+        .join(SourceRow, SourceRow.id == Sighting.source_id)
+        .where(Sighting.copy_of_id.in_(firsts))
+        .order_by(Sighting.id)
+    ).all()
+    for sighting, source in rows:
+        found.setdefault(sighting.copy_of_id, []).append(
+            SeenAgain(
+                source,
+                sighting.page_url,
+                sighting.media_url,
+                sighting.post_id,
+                sighting.first_seen_at,
+                sighting.last_seen_at,
+            )
+        )
+    return {first: tuple(seen) for first, seen in found.items()}
+
+
+def _view(
+    f: Finding,
+    s: Sighting,
+    source: str,
+    label: str,
+    case: Case | None,
+    also_seen: tuple[SeenAgain, ...] = (),
+) -> FindingView:
     return FindingView(
         id=f.id,
         status=str(f.status),
@@ -148,6 +232,7 @@ def _view(f: Finding, s: Sighting, source: str, label: str, case: Case | None) -
         reviewed_by=f.reviewed_by,
         reviewed_at=f.reviewed_at,
         review_note=f.review_note,
+        also_seen=also_seen,
     )
 
 
@@ -165,3 +250,112 @@ def describe_how(view: FindingView) -> str:
         label = f" {view.reference_label}" if view.reference_label else ""
         how += f", its {view.reference}{label}"
     return how
+
+
+# ------------------------------------------------------------------------ runs and problems
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemView:
+    """What a scan could not read: where, and why (English as stored; `localized()` to show)."""
+
+    run: int
+    source: str
+    where: str
+    reason: str
+    template: str | None
+    values: dict[str, str]
+    at: datetime
+
+    def localized(self, lang: str | None = None) -> str:
+        return localized_reason(self.reason, self.template, self.values, lang)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "run": self.run,
+            "source": self.source,
+            "where": self.where,
+            "reason": self.reason,
+            "at": aware(self.at).isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """One scan of one source: when, how it ended, what it counted."""
+
+    id: int
+    source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    candidates: int
+    matched: int
+    problems: int
+    error: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "run": self.id,
+            "source": self.source,
+            "status": self.status,
+            "started_at": aware(self.started_at).isoformat(),
+            "finished_at": aware(self.finished_at).isoformat() if self.finished_at else None,
+            "new_media": self.candidates,
+            "matched": self.matched,
+            "problems": self.problems,
+            "error": self.error,
+        }
+
+
+def list_runs(db: Database, *, source: str | None = None, last: int = 10) -> list[RunView]:
+    """The latest scans, newest first (of one source, or of all)."""
+    query = (
+        select(ScanRun, SourceRow.name)
+        .join(SourceRow, SourceRow.id == ScanRun.source_id)
+        .order_by(ScanRun.id.desc())
+        .limit(last)
+    )
+    if source is not None:
+        query = query.where(SourceRow.name == source)
+    with db.session() as session:
+        return [
+            RunView(
+                run.id,
+                name,
+                run.status,
+                run.started_at,
+                run.finished_at,
+                run.candidates,
+                run.matched,
+                run.problems,
+                run.error,
+            )
+            for run, name in session.execute(query).all()
+        ]
+
+
+def list_problems(db: Database, run: int, *, limit: int | None = None) -> list[ProblemView]:
+    """What one scan could not read, in the order it met it."""
+    query = (
+        select(ScanProblem, SourceRow.name)
+        .join(ScanRun, ScanRun.id == ScanProblem.run_id)
+        .join(SourceRow, SourceRow.id == ScanRun.source_id)
+        .where(ScanProblem.run_id == run)
+        .order_by(ScanProblem.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    with db.session() as session:
+        return [
+            ProblemView(
+                p.run_id,
+                name,
+                p.where,
+                p.reason,
+                p.template,
+                json.loads(p.values) if p.values else {},
+                p.at,
+            )
+            for p, name in session.execute(query).all()
+        ]

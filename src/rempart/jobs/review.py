@@ -45,7 +45,7 @@ def pending(db: Database, *, case: str | None = None) -> list[FindingView]:
 def finding(db: Database, finding_id: int) -> FindingView:
     views = list_findings(db, ids=(finding_id,))
     if not views:
-        raise NotFound(f"no finding {finding_id} (see `rempart review list`)")
+        raise NotFound("no finding {id} (see `rempart review list`)", id=finding_id)
     return views[0]
 
 
@@ -61,7 +61,7 @@ def _case_of(session: Session, finding_row: Finding) -> Case | None:
 def _finding_row(session: Session, finding_id: int) -> Finding:
     row = session.get(Finding, finding_id)
     if row is None:
-        raise NotFound(f"no finding {finding_id} (see `rempart review list`)")
+        raise NotFound("no finding {id} (see `rempart review list`)", id=finding_id)
     return row
 
 
@@ -81,15 +81,19 @@ def decide(
     if not actor.strip():
         raise InputError("say who decides (--as NAME or REMPART_OPERATOR)")
     if verdict is FindingStatus.REJECTED and not note.strip():
-        raise InputError("say why the match is rejected (--note), for the record")
+        raise InputError(
+            "a reason is required: say why the match is rejected (--note), for the record"
+        )
     if len(note) > _NOTE_MAX:
-        raise InputError(f"a review note holds at most {_NOTE_MAX} characters")
+        raise InputError("a review note holds at most {n} characters", n=_NOTE_MAX)
 
     def work(session: Session) -> None:
         row = _finding_row(session, finding_id)
         before = FindingStatus(row.status)
         if before is verdict and row.review_note == note:
-            raise Conflict(f"finding {finding_id} is already {verdict.value}")
+            if verdict is FindingStatus.CONFIRMED:
+                raise Conflict("finding {id} is already confirmed", id=finding_id)
+            raise Conflict("finding {id} is already rejected", id=finding_id)
         now = clock()
         row.status = verdict
         row.reviewed_by = actor
@@ -135,8 +139,9 @@ def look(
         name = held_name(str(sha256))
         if not vault.has(name):
             raise NotFound(
-                f"no copy of finding {finding_id} is held (it was found before copies were "
-                "held); open its page to see it"
+                "no copy of finding {id} is held (it was found before copies were held); "
+                "open its page to see it",
+                id=finding_id,
             )
         record(
             session,

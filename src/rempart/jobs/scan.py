@@ -28,12 +28,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
-from rempart.errors import Conflict, ImageDecodeError
+from rempart.errors import Conflict, ImageDecodeError, InputError
 from rempart.evidence.held import HeldMedia
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
@@ -41,10 +41,11 @@ from rempart.hashing.video import VideoHashes, hash_video_bytes
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
 from rempart.sources.base import Candidate, Problem, Source, Validators
+from rempart.sources.web import normalise_url
 from rempart.store.database import Database
 from rempart.store.models import Finding, ScanProblem, ScanRun, Sighting
 
-__all__ = ["STALE_AFTER", "ScanProgress", "ScanReport", "scan_source"]
+__all__ = ["STALE_AFTER", "ScanProgress", "ScanReport", "media_key", "scan_source"]
 
 _BATCH = 64  # candidates per transaction
 _PROBLEM_BATCH = 256
@@ -75,6 +76,8 @@ class ScanReport:
     matched: int
     problems: int
     sightings: tuple[int, ...] = field(default=())  # ids of sightings recorded by this run
+    # the source gave nothing at all (every page or file failed): it could not be read
+    unreadable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,8 @@ class _Hashed:
 
 @dataclass(frozen=True, slots=True)
 class _Unreadable:
-    reason: str
+    template: str
+    values: dict[str, str]
 
 
 _Outcome = ImageHashes | VideoHashes | _Unreadable
@@ -137,6 +141,7 @@ def scan_source(
         if progress is not None:
             progress(counts)
 
+    pipeline: _Pipeline | None = None
     try:
         with _HashWorkers() as workers:
             pipeline = _Pipeline(state, matcher, workers, record, keep_bytes=held is not None)
@@ -148,8 +153,18 @@ def scan_source(
         _finish_run(db, run_id, clock(), status, f"{type(exc).__name__}: {exc}")
         raise
     _finish_run(db, run_id, clock(), "done", None)
+    # a web page that answered "not modified" was reached too (WebSource.last_stats)
+    unchanged = getattr(getattr(source, "last_stats", None), "pages_unchanged", 0)
+    read = counts.candidates > 0 or unchanged > 0
+    read = read or (pipeline is not None and pipeline.source_state.read_something)
     return ScanReport(
-        run_id, source.name, counts.candidates, counts.matched, counts.problems, tuple(recorded)
+        run_id,
+        source.name,
+        counts.candidates,
+        counts.matched,
+        counts.problems,
+        tuple(recorded),
+        unreadable=counts.problems > 0 and not read,
     )
 
 
@@ -213,14 +228,18 @@ class _HeldValidators:
     def __init__(self, state: StoredState) -> None:
         self._state = state
         self._held: list[tuple[str, Validators]] = []
+        # a source asks about media only once it has read where they are listed
+        self.read_something = False
 
     def seen(self, key: str) -> bool:
+        self.read_something = True
         return self._state.seen(key)
 
     def validators(self, url: str) -> Validators | None:
         return self._state.validators(url)
 
     def save_validators(self, url: str, validators: Validators) -> None:
+        self.read_something = True
         self._held.append((url, validators))
 
     def take(self) -> list[tuple[str, Validators]]:
@@ -290,7 +309,8 @@ def _hash_all(data: list[bytes], windows: Windows) -> list[_Outcome]:
             else:
                 outcomes.append(hash_image_bytes(item, dihedral=True, windows=windows))
         except ImageDecodeError as exc:
-            outcomes.append(_Unreadable(str(exc)))
+            values = {key: str(value) for key, value in exc.values.items()}
+            outcomes.append(_Unreadable(exc.template or str(exc), values))
     return outcomes
 
 
@@ -378,7 +398,9 @@ def _handle(
     data = batch.data or [b""] * len(batch.candidates)
     for c, outcome, content in zip(batch.candidates, outcomes, data, strict=True):
         if isinstance(outcome, _Unreadable):
-            problems.append(Problem(c.source, c.media_url or c.key, outcome.reason))
+            problems.append(
+                Problem.of(c.source, c.media_url or c.key, outcome.template, **outcome.values)
+            )
         else:
             hashed.append(_Hashed(c, outcome))
             kept.append(content)
@@ -400,7 +422,15 @@ def _handle(
         for c in batch.candidates:
             state.mark_seen(session, c.key, digests.get(c.key), now)
         session.add_all(
-            ScanProblem(run_id=run_id, where=p.where, reason=p.reason, at=now) for p in problems
+            ScanProblem(
+                run_id=run_id,
+                where=p.where,
+                reason=p.reason,
+                template=p.template or None,
+                values=json.dumps(dict(p.values), sort_keys=True) if p.values else None,
+                at=now,
+            )
+            for p in problems
         )
         counts.candidates += len(batch.candidates)
         counts.matched += len(recorded)
@@ -423,12 +453,26 @@ def _handle(
 def _record(
     session: Session, source_id: int, hashed: _Hashed, result: QueryResult, now: datetime
 ) -> int:
-    """The sighting (new, or seen again) and one finding per matched item."""
+    """The sighting (new, or seen again) and one finding per matched item, on the copy's first
+    sighting: a copy already sighted (same digest, or same media URL), by this source or
+    another, gains a sighting and keeps its findings and their review. Returns the id of the
+    copy's first sighting."""
     c, h = hashed.candidate, hashed.hashes
     sighting = session.scalar(
         select(Sighting).where(Sighting.source_id == source_id, Sighting.key_sha == key_sha(c.key))
     )
     if sighting is None:
+        media = media_key(c.media_url)
+        same = Sighting.sha256 == h.digest.sha256
+        copy = session.scalar(
+            select(Sighting)
+            .where(
+                Sighting.copy_of_id.is_(None),
+                or_(same, Sighting.media_key == media) if media else same,
+            )
+            .order_by(Sighting.id)
+            .limit(1)
+        )
         sighting = Sighting(
             source_id=source_id,
             key_sha=key_sha(c.key),
@@ -448,16 +492,31 @@ def _record(
             width=h.width,
             height=h.height,
             context=json.dumps(dict(c.context), ensure_ascii=False, sort_keys=True),
+            media_key=media,
+            copy_of_id=copy.id if copy is not None else None,
         )
         session.add(sighting)
         session.flush()
     else:
         sighting.last_seen_at = now
-    known = set(session.scalars(select(Finding.item_id).where(Finding.sighting_id == sighting.id)))
+    first = sighting.copy_of_id or sighting.id
+    known = set(session.scalars(select(Finding.item_id).where(Finding.sighting_id == first)))
     for m in result.matches:
         if m.item not in known:
-            session.add(_finding(sighting.id, m, now))
-    return sighting.id
+            session.add(_finding(first, m, now))
+    return first
+
+
+def media_key(url: str | None) -> str | None:
+    """The SHA-256 of a web media URL, normalised (scheme and host case, default port,
+    fragment, session ids): one copy served at one address is one copy. None for what is not
+    an http(s) URL (a path inside an export names nothing outside it)."""
+    if not url:
+        return None
+    try:
+        return key_sha(normalise_url(url))
+    except InputError:
+        return None
 
 
 def _finding(sighting_id: int, m: Match, now: datetime) -> Finding:

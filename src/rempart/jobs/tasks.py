@@ -17,7 +17,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from rempart.config import Settings
-from rempart.errors import Conflict, NotFound
+from rempart.errors import Conflict, InputError, NotFound
 from rempart.evidence.vault import Vault
 from rempart.jobs.runner import run_scan
 from rempart.matching.service import Matcher
@@ -34,7 +34,7 @@ def broker_for(url: str) -> dramatiq.Broker:
         return RedisBroker(url=url)  # type: ignore[no-untyped-call]
     if url.startswith(("amqp://", "amqps://")):
         return RabbitmqBroker(url=url)
-    raise ValueError(f"REMPART_BROKER_URL must be redis://… or amqp://…, not {url!r}")
+    raise InputError("REMPART_BROKER_URL must be redis://… or amqp://…, not {url!r}", url=url)
 
 
 dramatiq.set_broker(broker_for(os.environ.get("REMPART_BROKER_URL", "redis://127.0.0.1:6379/0")))

@@ -33,6 +33,7 @@ __all__ = [
     "load_sources_file",
     "parse_every",
     "remove_source",
+    "set_every",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -60,7 +61,7 @@ def parse_every(text: str | int | None) -> int | None:
     else:
         found = _EVERY.match(text)
         if found is None:
-            raise InputError(f"cannot read interval {text!r}: write e.g. 30m, 6h or 1d")
+            raise InputError("cannot read interval {text!r}: write e.g. 30m, 6h or 1d", text=text)
         seconds = int(found.group(1)) * _UNITS[found.group(2)]
     if seconds < 60:
         raise InputError("re-scan interval must be at least a minute (be polite to the sites)")
@@ -79,13 +80,16 @@ def add_source(
 ) -> int:
     """Store a source after checking its settings; `replace` updates one of that name."""
     if not _NAME.match(name):
-        raise InputError(f"source name {name!r}: use letters, digits, '-', '_' or '.'")
+        raise InputError("source name {name!r}: use letters, digits, '-', '_' or '.'", name=name)
     catalog.check(kind, name, settings)  # raises InputError on bad settings
     text = json.dumps(dict(settings), sort_keys=True)
     with db.session() as session:
         row = session.scalar(select(SourceRow).where(SourceRow.name == name))
         if row is not None and not replace:
-            raise Conflict(f"a source named {name!r} exists (remove it first, or replace it)")
+            raise Conflict(
+                "a source named {name!r} exists (remove it first, or add it again with --replace)",
+                name=name,
+            )
         if row is None:
             row = SourceRow(
                 name=name, kind=kind, settings=text, every_s=every_s, created_at=clock()
@@ -96,7 +100,7 @@ def add_source(
         try:
             session.flush()
         except IntegrityError as exc:
-            raise Conflict(f"a source named {name!r} exists") from exc
+            raise Conflict("a source named {name!r} exists", name=name) from exc
         return row.id
 
 
@@ -105,28 +109,38 @@ def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> li
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
+        raise InputError("cannot read {path}: {error}", path=str(path), error=exc) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path} is not valid TOML: {exc}") from exc
+        raise InputError("{path} is not valid TOML: {error}", path=str(path), error=exc) from exc
     entries = document.get("source")
     if not isinstance(entries, list) or not entries:
-        raise InputError(f"{path} has no [[source]] tables (see docs/sources.md)")
+        raise InputError("{path} has no [[source]] tables (see docs/sources.md)", path=str(path))
     parsed: list[tuple[str, str, dict[str, Any], int | None]] = []
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
-            raise InputError(f"{path}: source #{number} is not a table")
+            raise InputError(
+                "{path}: source #{number} is not a table", path=str(path), number=number
+            )
         settings = dict(entry)
         name, kind = settings.pop("name", None), settings.pop("kind", None)
         if not isinstance(name, str) or not isinstance(kind, str):
-            raise InputError(f"{path}: source #{number} needs a name and a kind")
+            raise InputError(
+                "{path}: source #{number} needs a name and a kind", path=str(path), number=number
+            )
         if not _NAME.match(name):
-            raise InputError(f"{path}: source name {name!r}: use letters, digits, '-', '_' or '.'")
+            raise InputError(
+                "{path}: source name {name!r}: use letters, digits, '-', '_' or '.'",
+                path=str(path),
+                name=name,
+            )
         _anchor_paths(settings, path.parent)
         try:
             every = parse_every(settings.pop("every", None))
             catalog.check(kind, name, settings)
         except InputError as exc:
-            raise InputError(f"{path}: source {name!r}: {exc}") from exc
+            raise InputError(
+                "{path}: source {name!r}: {error}", path=str(path), name=name, error=exc
+            ) from exc
         parsed.append((name, kind, settings, every))
     for name, kind, settings, every in parsed:
         add_source(db, name, kind, settings, every_s=every, replace=True, clock=clock)
@@ -164,7 +178,7 @@ def get_source(db: Database, name: str) -> SourceInfo:
     with db.session() as session:
         row = session.scalar(select(SourceRow).where(SourceRow.name == name))
         if row is None:
-            raise NotFound(f"no source named {name!r} (see `rempart source list`)")
+            raise NotFound("no source named {name!r} (see `rempart source list`)", name=name)
         return _info(row, _last_run(session, row.id))
 
 
@@ -174,16 +188,27 @@ def remove_source(db: Database, name: str) -> None:
     with db.session() as session:
         row = session.scalar(select(SourceRow).where(SourceRow.name == name))
         if row is None:
-            raise NotFound(f"no source named {name!r} (see `rempart source list`)")
+            raise NotFound("no source named {name!r} (see `rempart source list`)", name=name)
         found = session.scalar(
             select(func.count()).select_from(Sighting).where(Sighting.source_id == row.id)
         )
         if found:
             raise Conflict(
-                f"source {name!r} has {found} sightings of protected images: they are evidence "
-                "and stay; set no interval to stop watching it"
+                "source {name!r} holds evidence (sightings of protected images: {found}) and "
+                "stays; stop watching it with `rempart source schedule {name} off`",
+                name=name,
+                found=found,
             )
         session.delete(row)
+
+
+def set_every(db: Database, name: str, every_s: int | None) -> None:
+    """Change how often `watch` re-scans a source (None: only on demand)."""
+    with db.session() as session:
+        row = session.scalar(select(SourceRow).where(SourceRow.name == name))
+        if row is None:
+            raise NotFound("no source named {name!r} (see `rempart source list`)", name=name)
+        row.every_s = every_s
 
 
 def _last_run(session: Any, source_id: int) -> ScanRun | None:

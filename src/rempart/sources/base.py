@@ -14,9 +14,19 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Protocol
 
+from rempart.errors import RempartError
 from rempart.fetch import Validators
+from rempart.i18n import gettext
 
-__all__ = ["Candidate", "Problem", "Source", "SourceState", "Validators"]
+__all__ = [
+    "Candidate",
+    "Problem",
+    "Reason",
+    "Source",
+    "SourceState",
+    "Validators",
+    "localized_reason",
+]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -42,14 +52,68 @@ class Candidate:
     context: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
+class Reason(str):
+    """A reason in English (it is a `str`, and is stored as such) that remembers its catalog
+    template and values, so that it can be shown in the reader's language. Plain English
+    reasons are catalog message ids themselves (mark them with `N_`)."""
+
+    template: str
+    values: Mapping[str, str]
+
+    @classmethod
+    def of(cls, template: str, /, **values: object) -> Reason:
+        texts = {key: str(value) for key, value in values.items()}
+        reason = cls(template.format(**texts) if texts else template)
+        reason.template, reason.values = template, MappingProxyType(texts)
+        return reason
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Something a source could not read (a dead link, a corrupt archive member, a page too
-    large): reported and skipped, never fatal."""
+    large): reported and skipped, never fatal.
+
+    `reason` is English (it is stored); `template` and `values`, when given, render it again
+    in the reader's language (`localized()`). Make one with `Problem.of` or `from_error`."""
 
     source: str
     where: str
     reason: str
+    template: str = ""
+    values: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self) -> None:
+        if not self.template and isinstance(self.reason, Reason):
+            object.__setattr__(self, "template", self.reason.template)
+            object.__setattr__(self, "values", self.reason.values)
+        object.__setattr__(self, "reason", str(self.reason))
+
+    @classmethod
+    def of(cls, source: str, where: str, template: str, /, **values: object) -> Problem:
+        """A problem whose reason is a catalog message (`template`) with `values`."""
+        texts = {key: str(value) for key, value in values.items()}
+        english = template.format(**texts) if texts else template
+        return cls(source, where, english, template, MappingProxyType(texts))
+
+    @classmethod
+    def from_error(cls, source: str, where: str, error: RempartError) -> Problem:
+        """A problem whose reason is a Rempart error's message."""
+        return cls.of(source, where, error.template or str(error), **error.values)
+
+    def localized(self, lang: str | None = None) -> str:
+        """The reason in `lang` (default: the current language)."""
+        return localized_reason(self.reason, self.template, self.values, lang)
+
+
+def localized_reason(
+    reason: str, template: str | None, values: Mapping[str, str] | None, lang: str | None = None
+) -> str:
+    """A stored reason in `lang`: its template translated, each value too where the catalog
+    knows it (reason codes such as "refused port"); the English reason where no template."""
+    if not template:
+        return gettext(reason, lang=lang)
+    shown = {key: gettext(value, lang=lang) for key, value in (values or {}).items()}
+    return gettext(template, lang=lang, **shown) if shown else gettext(template, lang=lang)
 
 
 class SourceState(Protocol):

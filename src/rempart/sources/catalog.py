@@ -50,18 +50,20 @@ def _only(settings: Mapping[str, Any], allowed: frozenset[str], kind: str) -> No
     unknown = sorted(set(settings) - allowed)
     if unknown:
         raise InputError(
-            f"unknown setting {unknown[0]!r} for a {kind} source "
-            f"(it takes: {', '.join(sorted(allowed))})"
+            "unknown setting {setting!r} for a {kind} source (it takes: {allowed})",
+            setting=unknown[0],
+            kind=kind,
+            allowed=", ".join(sorted(allowed)),
         )
 
 
 def _path(settings: Mapping[str, Any], kind: str) -> Path:
     value = settings.get("path")
     if not isinstance(value, str) or not value:
-        raise InputError(f"a {kind} source needs a path")
+        raise InputError("a {kind} source needs a path", kind=kind)
     path = Path(value).expanduser()
     if not path.exists():
-        raise InputError(f"{path} does not exist")
+        raise InputError("{path} does not exist", path=str(path))
     return path
 
 
@@ -91,7 +93,7 @@ def _policy(settings: Mapping[str, Any]) -> FetchPolicy:
             **numbers,
         )
     except (TypeError, ValueError) as exc:
-        raise InputError(f"bad fetch setting: {exc}") from None
+        raise InputError("bad fetch setting: {error}", error=str(exc)) from None
 
 
 def _web(name: str, settings: Mapping[str, Any]) -> tuple[Recipe, FetchPolicy]:
@@ -131,10 +133,12 @@ def check(kind: str, name: str, settings: Mapping[str, Any]) -> None:
         _web(name, settings)
         cookies = settings.get("cookies")
         if cookies is not None and not Path(str(cookies)).expanduser().is_file():
-            raise InputError(f"cookies file {cookies} does not exist")
+            raise InputError("cookies file {path} does not exist", path=str(cookies))
         return
     if kind not in _LOCAL:
-        raise InputError(f"unknown source kind {kind!r}: choose one of {', '.join(KINDS)}")
+        raise InputError(
+            "unknown source kind {kind!r}: choose one of {kinds}", kind=kind, kinds=", ".join(KINDS)
+        )
     _LOCAL[kind](name, settings)
 
 

@@ -26,7 +26,8 @@ from typing import IO, Final, Literal, Protocol
 
 from rempart.errors import InputError
 from rempart.hashing.sniff import SNIFF_BYTES, sniff_media
-from rempart.sources.base import Candidate, Problem, SourceState
+from rempart.i18n import N_
+from rempart.sources.base import Candidate, Problem, Reason, SourceState
 
 __all__ = [
     "ARCHIVE_ERRORS",
@@ -71,7 +72,10 @@ class UnreadableMember(InputError):
     """An archive member or export file refused or unreadable; `reason` says why, in words."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        if isinstance(reason, Reason):
+            super().__init__(reason.template, **reason.values)
+        else:
+            super().__init__(reason)
         self.reason = reason
 
 
@@ -131,12 +135,14 @@ def _looks_like_tar(head: bytes) -> bool:
 def unsafe_member_name(name: str) -> str | None:
     """Why an archive member's name is hostile (absolute, drive letter, `..`), or None."""
     if "\x00" in name:
-        return "member name contains a NUL byte"
+        return N_("member name contains a NUL byte")
     normal = name.replace("\\", "/")
     if normal.startswith("/") or (len(normal) > 1 and normal[1] == ":"):
-        return f"absolute member name {name!r} (path traversal)"
+        return Reason.of(N_("absolute member name {name!r} (path traversal)"), name=name)
     if ".." in normal.split("/"):
-        return f"member name {name!r} climbs out of the archive (path traversal)"
+        return Reason.of(
+            N_("member name {name!r} climbs out of the archive (path traversal)"), name=name
+        )
     return None
 
 
@@ -159,8 +165,11 @@ def check_zip_directory(fileobj: IO[bytes], limits: ArchiveLimits) -> None:
     members, size = declared
     if members > limits.max_members or size > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER:
         raise UnreadableMember(
-            f"archive declares {members} members, more than the limit of "
-            f"{limits.max_members}: not read"
+            Reason.of(
+                N_("archive declares {members} members, more than the limit of {limit}: not read"),
+                members=members,
+                limit=limits.max_members,
+            )
         )
 
 
@@ -205,7 +214,9 @@ def read_zip_member(
         with archive.open(info) as member:
             data = member.read(limits.max_file_bytes + 1)
     except ARCHIVE_ERRORS as exc:
-        raise UnreadableMember(f"corrupt member: {_describe(exc)}") from None
+        raise UnreadableMember(
+            Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
+        ) from None
     if len(data) > limits.max_file_bytes:
         raise UnreadableMember(_too_large(len(data), limits))
     return data
@@ -214,17 +225,19 @@ def read_zip_member(
 def read_zip_head(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A member's first SNIFF_BYTES. Raises UnreadableMember (encrypted, corrupt)."""
     if info.flag_bits & 0x1:
-        raise UnreadableMember("encrypted member: cannot be read without its password")
+        raise UnreadableMember(N_("encrypted member: cannot be read without its password"))
     try:
         with archive.open(info) as member:
             return member.read(SNIFF_BYTES)
     except ARCHIVE_ERRORS as exc:
-        raise UnreadableMember(f"corrupt member: {_describe(exc)}") from None
+        raise UnreadableMember(
+            Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
+        ) from None
 
 
 def _check_zip_member(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
     if info.flag_bits & 0x1:
-        raise UnreadableMember("encrypted member: cannot be read without its password")
+        raise UnreadableMember(N_("encrypted member: cannot be read without its password"))
     if info.file_size > limits.max_file_bytes:
         raise UnreadableMember(_too_large(info.file_size, limits))
     ratio_refusal = _ratio_refusal(info.file_size, info.compress_size, limits)
@@ -232,20 +245,28 @@ def _check_zip_member(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
         raise UnreadableMember(ratio_refusal)
 
 
-def _ratio_refusal(uncompressed: int, compressed: int, limits: ArchiveLimits) -> str | None:
+def _ratio_refusal(
+    uncompressed: int, compressed: int, limits: ArchiveLimits, *, stopped: bool = False
+) -> Reason | None:
     if uncompressed <= limits.ratio_floor:
         return None
     ratio = uncompressed / max(compressed, 1)
     if ratio <= limits.max_ratio:
         return None
-    return (
-        f"compression ratio {ratio:.0f}:1 is above {limits.max_ratio:.0f}:1 "
-        f"(a decompression bomb?): not read"
+    template = (
+        N_("compression ratio {ratio}:1 is above {limit}:1 (a decompression bomb?): stopped")
+        if stopped
+        else N_("compression ratio {ratio}:1 is above {limit}:1 (a decompression bomb?): not read")
     )
+    return Reason.of(template, ratio=f"{ratio:.0f}", limit=f"{limits.max_ratio:.0f}")
 
 
-def _too_large(size: int, limits: ArchiveLimits) -> str:
-    return f"{size} bytes, more than the limit of {limits.max_file_bytes}: not read"
+def _too_large(size: int, limits: ArchiveLimits) -> Reason:
+    return Reason.of(
+        N_("{size} bytes, more than the limit of {limit}: not read"),
+        size=size,
+        limit=limits.max_file_bytes,
+    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -262,22 +283,27 @@ class _Budget:
 
     bytes_left: int
     members_left: int
-    exhausted: str | None = None
+    exhausted: Reason | None = None
 
     def spend(self, size: int, limits: ArchiveLimits) -> bool:
         """Count `size` bytes read; False once the archive's total is spent."""
         self.bytes_left -= size
         if self.bytes_left < 0:
-            self.exhausted = (
-                f"stopped: more than {limits.max_archive_bytes} uncompressed bytes in one "
-                "archive (a decompression bomb?)"
+            self.exhausted = Reason.of(
+                N_(
+                    "stopped: more than {limit} uncompressed bytes in one archive "
+                    "(a decompression bomb?)"
+                ),
+                limit=limits.max_archive_bytes,
             )
         return self.exhausted is None
 
     def count_member(self, limits: ArchiveLimits) -> bool:
         self.members_left -= 1
         if self.members_left < 0:
-            self.exhausted = f"stopped after {limits.max_members} members (limit reached)"
+            self.exhausted = Reason.of(
+                N_("stopped after {limit} members (limit reached)"), limit=limits.max_members
+            )
         return self.exhausted is None
 
 
@@ -287,6 +313,10 @@ class _Readable(Protocol):
 
 class _LimitReached(Exception):
     """Raised by _CappedReader inside tarfile, which lets it through untouched."""
+
+    def __init__(self, reason: Reason | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _CountingReader(io.RawIOBase):
@@ -323,9 +353,11 @@ class _CappedReader:
         if not self.budget.spend(len(data), self.limits):
             raise _LimitReached(self.budget.exhausted)
         if self.compressed is not None:
-            refusal = _ratio_refusal(self.produced, self.compressed.consumed, self.limits)
+            refusal = _ratio_refusal(
+                self.produced, self.compressed.consumed, self.limits, stopped=True
+            )
             if refusal:
-                raise _LimitReached(refusal.replace("not read", "stopped"))
+                raise _LimitReached(refusal)
         return data
 
 
@@ -398,20 +430,25 @@ def _scan_folder(walk: _Walk, root: Path, label: str) -> Items:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as exc:
-            yield walk.problem(f"{label}/{relative}".rstrip("/"), f"cannot list: {_describe(exc)}")
+            yield walk.problem(
+                f"{label}/{relative}".rstrip("/"),
+                Reason.of(N_("cannot list: {error}"), error=_describe(exc)),
+            )
             continue
         subfolders: list[tuple[Path, str]] = []
         for entry in entries:
             path_in = f"{relative}/{entry.name}".lstrip("/")
             where = f"{label}/{path_in}"
             if entry.is_symlink():
-                yield walk.problem(where, "symbolic link: not followed")
+                yield walk.problem(where, N_("symbolic link: not followed"))
             elif entry.is_dir(follow_symlinks=False):
                 subfolders.append((Path(entry.path), path_in))
             elif entry.is_file(follow_symlinks=False):
                 yield from _scan_disk_file(walk, Path(entry.path), where, label, path_in)
             else:
-                yield walk.problem(where, "not a regular file (device, pipe or socket): skipped")
+                yield walk.problem(
+                    where, N_("not a regular file (device, pipe or socket): skipped")
+                )
         stack.extend(reversed(subfolders))
 
 
@@ -439,7 +476,7 @@ def _scan_disk_file(
                 budget = _Budget(walk.limits.max_archive_bytes, walk.limits.max_members)
                 yield from _scan_archive(walk, handle, kind, key, 0, budget)
     except OSError as exc:
-        yield walk.problem(key, f"cannot read: {_describe(exc)}")
+        yield walk.problem(key, Reason.of(N_("cannot read: {error}"), error=_describe(exc)))
 
 
 def open_regular_file(path: str | os.PathLike[str], *, follow_links: bool) -> IO[bytes]:
@@ -450,12 +487,14 @@ def open_regular_file(path: str | os.PathLike[str], *, follow_links: bool) -> IO
     try:
         descriptor = os.open(path, flags)
     except FileNotFoundError:
-        raise UnreadableMember("no such file") from None
+        raise UnreadableMember(N_("no such file")) from None
     except OSError as exc:
-        raise UnreadableMember(f"cannot open: {_describe(exc)}") from None
+        raise UnreadableMember(
+            Reason.of(N_("cannot open: {error}"), error=_describe(exc))
+        ) from None
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise UnreadableMember("not a regular file (folder, device, pipe): skipped")
+            raise UnreadableMember(N_("not a regular file (folder, device, pipe): skipped"))
         return os.fdopen(descriptor, "rb")
     except BaseException:
         os.close(descriptor)
@@ -478,7 +517,9 @@ def _scan_archive(
     elif kind in ("tar", "gzip", "bzip2", "xz"):
         yield from _scan_tar(walk, fileobj, kind, label, depth, budget)
     else:
-        yield walk.problem(label, f"{kind} archives are not supported: extract it first")
+        yield walk.problem(
+            label, Reason.of(N_("{kind} archives are not supported: extract it first"), kind=kind)
+        )
 
 
 # ----------------------------------------------------------------------------------- zip
@@ -493,7 +534,9 @@ def _scan_zip(walk: _Walk, fileobj: IO[bytes], label: str, depth: int, budget: _
         yield walk.problem(label, exc.reason)
         return
     except ARCHIVE_ERRORS as exc:
-        yield walk.problem(label, f"not a readable zip archive: {_describe(exc)}")
+        yield walk.problem(
+            label, Reason.of(N_("not a readable zip archive: {error}"), error=_describe(exc))
+        )
         return
     with archive:
         names: set[str] = set()
@@ -521,7 +564,7 @@ def _zip_member(
     key = f"{label}!{info.filename}"
     hostile = unsafe_member_name(info.filename)
     if hostile or info.filename in names:
-        yield walk.problem(key, hostile or "duplicate member name: only the first is read")
+        yield walk.problem(key, hostile or N_("duplicate member name: only the first is read"))
         return
     names.add(info.filename)
     if walk.state.seen(key):
@@ -553,7 +596,10 @@ def _nested(
     if depth >= walk.limits.max_nesting:
         yield walk.problem(
             key,
-            f"archive nested more than {walk.limits.max_nesting} level(s) deep: not opened",
+            Reason.of(
+                N_("archive nested more than {limit} level(s) deep: not opened"),
+                limit=walk.limits.max_nesting,
+            ),
         )
         return
     yield from _scan_archive(walk, io.BytesIO(data), kind, key, depth + 1, budget)
@@ -583,7 +629,7 @@ def _scan_tar(
                     break
     except _LimitReached as exc:
         if not (budget.exhausted and depth > 0):  # the outermost archive reports the total
-            yield walk.problem(label, str(exc))
+            yield walk.problem(label, exc.reason or str(exc))
         return
     except ARCHIVE_ERRORS as exc:
         yield walk.problem(label, _tar_failure(kind, members, exc))
@@ -592,12 +638,19 @@ def _scan_tar(
         yield walk.problem(label, budget.exhausted)
 
 
-def _tar_failure(kind: ArchiveKind, members: int, exc: BaseException) -> str:
+def _tar_failure(kind: ArchiveKind, members: int, exc: BaseException) -> Reason:
+    error = _describe(exc)
     if members:
-        return f"corrupt or truncated after {members} member(s): {_describe(exc)}"
+        return Reason.of(
+            N_("corrupt or truncated after {members} member(s): {error}"),
+            members=members,
+            error=error,
+        )
     if kind == "tar":
-        return f"not a readable tar archive: {_describe(exc)}"
-    return f"not a readable tar archive (a compressed file, but not a tar?): {_describe(exc)}"
+        return Reason.of(N_("not a readable tar archive: {error}"), error=error)
+    return Reason.of(
+        N_("not a readable tar archive (a compressed file, but not a tar?): {error}"), error=error
+    )
 
 
 def _tar_member(
@@ -617,7 +670,7 @@ def _tar_member(
     if not member.isreg():
         return
     if member.name in names:
-        yield walk.problem(key, "duplicate member name: only the first is read")
+        yield walk.problem(key, N_("duplicate member name: only the first is read"))
         return
     names.add(member.name)
     if walk.state.seen(key):
@@ -641,8 +694,12 @@ def _tar_member(
 
 def _tar_type_refusal(member: tarfile.TarInfo) -> str | None:
     if member.issym() or member.islnk():
-        kind = "symbolic" if member.issym() else "hard"
-        return f"{kind} link to {member.linkname!r}: skipped"
+        template = (
+            N_("symbolic link to {target!r}: skipped")
+            if member.issym()
+            else N_("hard link to {target!r}: skipped")
+        )
+        return Reason.of(template, target=member.linkname)
     if member.ischr() or member.isblk() or member.isfifo():
-        return "device or pipe member: skipped"
+        return N_("device or pipe member: skipped")
     return None

@@ -93,11 +93,13 @@ class Recipe:
 
     def __post_init__(self) -> None:
         if not self.start_urls:
-            raise RecipeError(f"recipe {self.name!r} has no start_urls")
+            raise RecipeError("recipe {name!r} has no start_urls", name=self.name)
         for url in self.start_urls:
             parts = urlsplit(url)
             if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise RecipeError(f"recipe {self.name!r}: start URL {url!r} is not http(s)")
+                raise RecipeError(
+                    "recipe {name!r}: start URL {url!r} is not http(s)", name=self.name, url=url
+                )
         if self.thread is None and (self.board is not None or self.post is not None):
             object.__setattr__(self, "thread", ThreadRules())
         if not self.allowed_hosts:
@@ -129,7 +131,7 @@ class Recipe:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise RecipeError(f"recipe is not valid TOML: {exc}") from None
+            raise RecipeError("recipe is not valid TOML: {error}", error=str(exc)) from None
         return cls.from_mapping(data)
 
     @classmethod
@@ -137,7 +139,9 @@ class Recipe:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise RecipeError(f"cannot read recipe {Path(path).name}: {exc}") from None
+            raise RecipeError(
+                "cannot read recipe {name}: {error}", name=Path(path).name, error=str(exc)
+            ) from None
         return cls.from_toml(text)
 
     @classmethod
@@ -197,7 +201,7 @@ def _section(data: Mapping[str, Any], key: str, kind: type[Section], where: str)
 
 def _table(value: Any, kind: type[Section], where: str) -> Section:
     if not isinstance(value, Mapping):
-        raise RecipeError(f"{where} must be a table")
+        raise RecipeError("{where} must be a table", where=where)
     kind_fields = {f.name: f for f in fields(kind)}  # type: ignore[arg-type]
     _no_unknown_keys(where, value, set(kind_fields))
     for key, item in value.items():
@@ -205,16 +209,23 @@ def _table(value: Any, kind: type[Section], where: str) -> Section:
     try:
         return kind(**value)
     except TypeError as exc:
-        raise RecipeError(f"{where}: {exc}") from None
+        raise RecipeError("{where}: {error}", where=where, error=str(exc)) from None
 
 
 def _check_value(where: str, key: str, value: Any, annotation: str) -> None:
     if annotation == "int":
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise RecipeError(f"{where} {key} must be a whole number, got {value!r}")
+            raise RecipeError(
+                "{where} {key} must be a whole number, got {value!r}",
+                where=where,
+                key=key,
+                value=value,
+            )
         return
     if not isinstance(value, str):
-        raise RecipeError(f"{where} {key} must be a string, got {value!r}")
+        raise RecipeError(
+            "{where} {key} must be a string, got {value!r}", where=where, key=key, value=value
+        )
     if key in _SELECTOR_KEYS:
         _check_selector(value, f"{where} {key}")
 
@@ -227,33 +238,43 @@ _SELECTOR_KEYS = frozenset(
 
 def _check_selector(selector: str, where: str) -> None:
     if not selector.strip() or not is_valid_selector(selector):
-        raise RecipeError(f"{where}: {selector!r} is not a valid CSS selector")
+        raise RecipeError(
+            "{where}: {selector!r} is not a valid CSS selector", where=where, selector=selector
+        )
 
 
 def _no_unknown_keys(where: str, data: Mapping[str, Any], known: set[str]) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
-        raise RecipeError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        raise RecipeError("{where}: unknown key(s) {keys}", where=where, keys=", ".join(unknown))
 
 
 def _typed(data: Mapping[str, Any], key: str, kind: type[Section], where: str) -> Section:
     value = data.get(key)
     if not isinstance(value, kind):
-        raise RecipeError(f"{where}: {key} must be a {kind.__name__}, got {value!r}")
+        raise RecipeError(
+            "{where}: {key} must be a {kind}, got {value!r}",
+            where=where,
+            key=key,
+            kind=kind.__name__,
+            value=value,
+        )
     return value
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:
     value = data.get(key, [])
     if not isinstance(value, list):
-        raise RecipeError(f"recipe: {key} must be a list")
+        raise RecipeError("recipe: {key} must be a list", key=key)
     return value
 
 
 def _strings(data: Mapping[str, Any], key: str, where: str) -> list[str]:
     values = _list(data, key)
     if not all(isinstance(v, str) and v.strip() for v in values):
-        raise RecipeError(f"{where}: {key} must be a list of non-empty strings")
+        raise RecipeError(
+            "{where}: {key} must be a list of non-empty strings", where=where, key=key
+        )
     return [v.strip() for v in values]
 
 
@@ -261,5 +282,7 @@ def _hosts(values: Iterable[str]) -> tuple[str, ...]:
     hosts = tuple(v.lower().rstrip(".") for v in values)
     for host in hosts:
         if "/" in host or ":" in host or " " in host:
-            raise RecipeError(f"host {host!r} must be a bare name such as img.example.net")
+            raise RecipeError(
+                "host {host!r} must be a bare name such as img.example.net", host=host
+            )
     return hosts

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
-from rempart.sources.base import Candidate, Problem, SourceState
+from rempart.i18n import N_
+from rempart.sources.base import Candidate, Problem, Reason, SourceState
 from rempart.sources.files import (
     ARCHIVE_ERRORS,
     SNIFF_BYTES,
@@ -109,7 +110,10 @@ class TelegramExportSource:
             yield Problem(
                 self.name,
                 label,
-                f"no {RESULT_FILE}: export the chat in 'Machine-readable JSON' format",
+                Reason.of(
+                    N_("no {file}: export the chat in 'Machine-readable JSON' format"),
+                    file=RESULT_FILE,
+                ),
             )
         for result in results:
             try:
@@ -141,7 +145,7 @@ def _load_json(data: bytes) -> Json:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise UnreadableMember(f"not valid JSON: {reason}") from None
+        raise UnreadableMember(Reason.of(N_("not valid JSON: {error}"), error=reason)) from None
 
 
 def _chats(document: Json) -> Iterator[Mapping[str, Json]]:
@@ -216,12 +220,16 @@ def resolve_reference(base: str, reference: str) -> str:
     """The path, relative to the export's top, of a file a message names. Raises
     UnreadableMember for absolute paths and any `..`: Telegram never writes them."""
     if "\x00" in reference or not reference.strip():
-        raise UnreadableMember("empty or malformed file path")
+        raise UnreadableMember(N_("empty or malformed file path"))
     normal = reference.replace("\\", "/")
     if normal.startswith("/") or (len(normal) > 1 and normal[1] == ":"):
-        raise UnreadableMember(f"absolute path {reference!r} outside the export: refused")
+        raise UnreadableMember(
+            Reason.of(N_("absolute path {path!r} outside the export: refused"), path=reference)
+        )
     if ".." in normal.split("/"):
-        raise UnreadableMember(f"path {reference!r} climbs out of the export: refused")
+        raise UnreadableMember(
+            Reason.of(N_("path {path!r} climbs out of the export: refused"), path=reference)
+        )
     return posixpath.normpath(posixpath.join(base, normal))
 
 
@@ -269,7 +277,7 @@ class _ChatScan:
         message_id = _identifier(message.get("id"))
         if message_id is None:
             where = f"{self._chat.chat_id}/?"
-            yield Problem(self._chat.source, where, "message without an id: its media skipped")
+            yield Problem(self._chat.source, where, N_("message without an id: its media skipped"))
             return
         if photo is not None:
             yield from self._media(message, message_id, photo)
@@ -286,7 +294,11 @@ class _ChatScan:
         (in the export, or already handled on an earlier scan)."""
         key = f"{self._chat.chat_id}/{message_id}/{reference}"
         if _not_included(reference):
-            yield Problem(self._chat.source, key, f"not in the export: {reference[1:-1][:200]}")
+            yield Problem(
+                self._chat.source,
+                key,
+                Reason.of(N_("not in the export: {what}"), what=reference[1:-1][:200]),
+            )
             return False
         if key in self._done or self._state.seen(key):
             return True
@@ -339,11 +351,13 @@ def _open_tree(path: Path, limits: ArchiveLimits) -> Iterator[_ExportTree]:
         yield _FolderTree(path)
         return
     if not path.is_file():
-        raise UnreadableMember("not found, or not a folder or a zip file")
+        raise UnreadableMember(N_("not found, or not a folder or a zip file"))
     try:
         handle = path.open("rb")
     except OSError as exc:
-        raise UnreadableMember(f"cannot open: {type(exc).__name__}") from None
+        raise UnreadableMember(
+            Reason.of(N_("cannot open: {error}"), error=type(exc).__name__)
+        ) from None
     with handle, _open_zip(handle, limits) as archive:
         yield _ZipTree(archive, limits)
 
@@ -355,7 +369,9 @@ def _open_zip(handle: IO[bytes], limits: ArchiveLimits) -> zipfile.ZipFile:
         return zipfile.ZipFile(handle)
     except ARCHIVE_ERRORS as exc:
         reason = str(exc)[:200] or type(exc).__name__
-        raise UnreadableMember(f"neither an export folder nor a readable zip: {reason}") from None
+        raise UnreadableMember(
+            Reason.of(N_("neither an export folder nor a readable zip: {error}"), error=reason)
+        ) from None
 
 
 class _FolderTree:
@@ -393,7 +409,9 @@ class _FolderTree:
         try:
             return read(size)
         except OSError as exc:
-            raise UnreadableMember(f"cannot read: {type(exc).__name__}") from None
+            raise UnreadableMember(
+                Reason.of(N_("cannot read: {error}"), error=type(exc).__name__)
+            ) from None
 
     @contextlib.contextmanager
     def _open(self, relative: str, max_bytes: int) -> Iterator[IO[bytes]]:
@@ -401,13 +419,19 @@ class _FolderTree:
         regular file within the size limit."""
         real = os.path.realpath(self._root / relative)
         if os.path.commonpath([real, self._real_root]) != self._real_root:
-            raise UnreadableMember("leads out of the export folder (a link?): refused")
+            raise UnreadableMember(N_("leads out of the export folder (a link?): refused"))
         if not os.path.lexists(real):
-            raise UnreadableMember("listed in the export but missing from its folder")
+            raise UnreadableMember(N_("listed in the export but missing from its folder"))
         with open_regular_file(real, follow_links=False) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
-                raise UnreadableMember(f"{size} bytes, more than the limit of {max_bytes}")
+                raise UnreadableMember(
+                    Reason.of(
+                        N_("{size} bytes, more than the limit of {limit}"),
+                        size=size,
+                        limit=max_bytes,
+                    )
+                )
             yield handle
 
 
@@ -443,7 +467,7 @@ class _ZipTree:
     def _member(self, relative: str) -> zipfile.ZipInfo:
         info = self._members.get(relative)
         if info is None:
-            raise UnreadableMember("listed in the export but missing from the zip")
+            raise UnreadableMember(N_("listed in the export but missing from the zip"))
         return info
 
     def _bounds(self, max_bytes: int) -> ArchiveLimits:

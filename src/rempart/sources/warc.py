@@ -28,7 +28,8 @@ from warcio.statusandheaders import (
     StatusAndHeadersParserException,
 )
 
-from rempart.sources.base import Candidate, Problem, SourceState
+from rempart.i18n import N_
+from rempart.sources.base import Candidate, Problem, Reason, SourceState
 from rempart.sources.files import (
     ARCHIVE_ERRORS,
     SNIFF_BYTES,
@@ -109,7 +110,9 @@ class WarcSource:
                 head = handle.read(4)
                 size = os.fstat(handle.fileno()).st_size
         except OSError as exc:
-            yield Problem(self.name, label, f"cannot read: {type(exc).__name__}")
+            yield Problem(
+                self.name, label, Reason.of(N_("cannot read: {error}"), error=type(exc).__name__)
+            )
             return
         if head.startswith(b"PK"):
             yield from self._scan_wacz(path, label, state)
@@ -130,12 +133,16 @@ class WarcSource:
                 yield Problem(self.name, label, exc.reason)
                 return
             except ARCHIVE_ERRORS as exc:
-                yield Problem(self.name, label, f"not a readable WACZ (zip): {_describe(exc)}")
+                yield Problem(
+                    self.name,
+                    label,
+                    Reason.of(N_("not a readable WACZ (zip): {error}"), error=_describe(exc)),
+                )
                 return
             pages = yield from _read_pages(archive, label, self.name, self._limits)
             members = _warc_members(archive)
             if not members:
-                yield Problem(self.name, label, "a zip without any WARC file: not a WACZ")
+                yield Problem(self.name, label, N_("a zip without any WARC file: not a WACZ"))
             for info in members:
                 yield from self._scan_wacz_member(archive, info, label, pages, state)
 
@@ -157,7 +164,11 @@ class WarcSource:
             with opener() as member:
                 gzipped = member.read(2) == b"\x1f\x8b"
         except _WARC_ERRORS as exc:
-            yield Problem(self.name, where, f"unreadable member: {_describe(exc)}")
+            yield Problem(
+                self.name,
+                where,
+                Reason.of(N_("unreadable member: {error}"), error=_describe(exc)),
+            )
             return
         context = {"archive": label, "warc": info.filename}
         scan = _RecordScan(self.name, where, context, pages, self._limits, state)
@@ -220,7 +231,11 @@ def _read_pages(
         try:
             data = read_zip_member(archive, info, bounds)
         except UnreadableMember as exc:
-            yield Problem(source, f"{label}!{name}", f"{exc.reason} (pages unknown)")
+            yield Problem(
+                source,
+                f"{label}!{name}",
+                Reason.of(N_("{reason} (pages unknown)"), reason=exc.reason),
+            )
             continue
         for line in data.splitlines():
             pages.add(line)
@@ -243,10 +258,13 @@ def _warc_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 def _wacz_member_refusal(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
     if info.flag_bits & 0x1:
-        return "encrypted member: cannot be read without its password"
+        return N_("encrypted member: cannot be read without its password")
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
-        return f"compression ratio {ratio:.0f}:1 (a decompression bomb?): not read"
+        return Reason.of(
+            N_("compression ratio {ratio}:1 (a decompression bomb?): not read"),
+            ratio=f"{ratio:.0f}",
+        )
     return None
 
 
@@ -285,7 +303,11 @@ class _RecordWalk:
                 raw.seek(start)
                 return (yield from self._records(raw, start))
         except _WARC_ERRORS as exc:  # the file itself (or its zip member) cannot be read
-            yield Problem(self.source, f"{self.where}#{start}", f"cannot read: {_describe(exc)}")
+            yield Problem(
+                self.source,
+                f"{self.where}#{start}",
+                Reason.of(N_("cannot read: {error}"), error=_describe(exc)),
+            )
             return None
 
     def _records(
@@ -321,8 +343,10 @@ class _RecordWalk:
         yield Problem(
             self.source,
             f"{self.where}#{stopped_at}",
-            f"the last {self.size - stopped_at} bytes are not a readable record "
-            "(a truncated or damaged file)",
+            Reason.of(
+                N_("the last {n} bytes are not a readable record (a truncated or damaged file)"),
+                n=self.size - stopped_at,
+            ),
         )
 
     def _cut_short(self, read: tuple[int, Record] | None) -> Iterator[Problem]:
@@ -333,9 +357,12 @@ class _RecordWalk:
         offset, record = read
         missing = getattr(record.raw_stream, "limit", 0)
         if record.length is None:
-            reason = "record header cut short or without Content-Length"
+            reason: str = N_("record header cut short or without Content-Length")
         elif isinstance(missing, int) and missing > 0:
-            reason = f"truncated record: the last {missing} bytes its header announces are missing"
+            reason = Reason.of(
+                N_("truncated record: the last {n} bytes its header announces are missing"),
+                n=missing,
+            )
         else:
             return
         yield Problem(self.source, f"{self.where}#{offset}", reason)
@@ -368,13 +395,20 @@ class _RecordWalk:
     def _report_gap(self, resumed_at: int | None) -> Iterator[Problem]:
         if self.broken_at is None:
             return
-        until = f"offset {resumed_at}" if resumed_at is not None else "the end"
-        yield Problem(
-            self.source,
-            f"{self.where}#{self.broken_at}",
-            f"corrupt or truncated record ({self.broken_reason}); "
-            f"skipped from offset {self.broken_at} to {until}",
-        )
+        if resumed_at is not None:
+            reason = Reason.of(
+                N_("corrupt or truncated record ({error}); skipped from offset {start} to {end}"),
+                error=self.broken_reason,
+                start=self.broken_at,
+                end=resumed_at,
+            )
+        else:
+            reason = Reason.of(
+                N_("corrupt or truncated record ({error}); skipped from offset {start} to the end"),
+                error=self.broken_reason,
+                start=self.broken_at,
+            )
+        yield Problem(self.source, f"{self.where}#{self.broken_at}", reason)
         self.broken_at = None
 
 
@@ -516,7 +550,9 @@ class _RecordScan:
         declared_media = _declares_media(record)
         if len(body) > limit:
             if declared_media or sniff_media(head):
-                yield self._problem(key, f"payload larger than {limit} bytes: not read")
+                yield self._problem(
+                    key, Reason.of(N_("payload larger than {limit} bytes: not read"), limit=limit)
+                )
             return None
         expected = record.payload_length if record.payload_length >= 0 else record.length
         if expected is not None and len(body) < expected:
@@ -560,12 +596,25 @@ class _RecordScan:
             return
         headers = record.rec_headers
         original = headers.get_header("WARC-Refers-To-Target-URI") or _target(record)
-        when = headers.get_header("WARC-Refers-To-Date") or "an earlier date"
-        yield self._problem(
-            f"{self._label}#{offset}",
-            f"revisit record: same bytes as the capture of {original} on {when}, "
-            "which holds them (scanned there when it is in this archive)",
-        )
+        when = headers.get_header("WARC-Refers-To-Date")
+        if when:
+            reason = Reason.of(
+                N_(
+                    "revisit record: same bytes as the capture of {original} on {when}, which "
+                    "holds them (scanned there when it is in this archive)"
+                ),
+                original=original,
+                when=when,
+            )
+        else:
+            reason = Reason.of(
+                N_(
+                    "revisit record: same bytes as an earlier capture of {original}, which "
+                    "holds them (scanned there when it is in this archive)"
+                ),
+                original=original,
+            )
+        yield self._problem(f"{self._label}#{offset}", reason)
 
     def _problem(self, where: str, reason: str) -> Problem:
         return Problem(self._source, where, reason)

@@ -29,6 +29,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from rempart.errors import InputError
 from rempart.fetch import Fetcher, FetchError, FetchResult
+from rempart.i18n import N_
 from rempart.sources.base import Candidate, Problem, SourceState, Validators
 from rempart.sources.html import MediaRef, Page, Post, looks_like_media_url
 from rempart.sources.recipes import Recipe
@@ -73,7 +74,7 @@ def normalise_url(url: str, *, session_params: Iterable[str] = ()) -> str:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise InputError(f"not a usable URL: {exc}") from None
+        raise InputError("not a usable URL: {error}", error=str(exc)) from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
     if scheme not in {"http", "https"} or not host:
         raise InputError("not an absolute http(s) URL")
@@ -157,7 +158,7 @@ class _Got:
 @dataclass(frozen=True, slots=True)
 class _Failed:
     job: _MediaJob
-    reason: str
+    problem: Problem
     transient: bool
 
 
@@ -291,7 +292,8 @@ class _Crawl:
         if self.stats.pages_over_limit:
             yield self._problem(
                 self.recipe.start_urls[0],
-                f"page limit reached: {self.stats.pages_over_limit} pages not visited",
+                N_("page limit reached: {n} pages not visited"),
+                n=self.stats.pages_over_limit,
             )
 
     # ---- pages
@@ -359,7 +361,7 @@ class _Crawl:
                 referer=job.referer,
             )
         except FetchError as exc:
-            yield self._problem(job.url, _reason(exc))
+            yield self._problem_of(job.url, exc)
             return exc.transient
         if result.not_modified:
             self.stats.pages_unchanged += 1
@@ -375,7 +377,8 @@ class _Crawl:
                 yield self._candidate(media, result)
             return
         if not _is_html(result):
-            yield self._problem(job.url, _not_html(result))
+            template, kind = _not_html(result)
+            yield self._problem(job.url, template, kind=kind)
             return
         page = Page(
             result.body, result.final_url, charset=_charset(result), ignore=self.recipe.ignore
@@ -492,9 +495,12 @@ class _Crawl:
         try:
             return self._resolve(job) if job.image_page else _Got(job, self._fetch_media(job))
         except FetchError as exc:
-            return _Failed(job, _reason(exc), exc.transient)
+            return _Failed(job, Problem.from_error(self.recipe.name, job.url, exc), exc.transient)
         except Exception as exc:  # a page that trips a parser bug must not end the scan
-            return _Failed(job, f"unreadable: {type(exc).__name__}", False)
+            problem = Problem.of(
+                self.recipe.name, job.url, N_("unreadable: {error}"), error=type(exc).__name__
+            )
+            return _Failed(job, problem, False)
 
     def _fetch_media(self, job: _MediaJob) -> FetchResult:
         return self._fetcher.fetch(
@@ -517,7 +523,9 @@ class _Crawl:
         if _is_media(result):
             return _Got(job, result)
         if not _is_html(result):
-            return _Failed(job, _not_html(result), False)
+            template, kind = _not_html(result)
+            problem = Problem.of(self.recipe.name, job.url, template, kind=kind)
+            return _Failed(job, problem, False)
         rule = self.recipe.image_host(urlsplit(job.url).hostname or "")
         page = Page(result.body, result.final_url, charset=_charset(result))
         return _Resolved(job, page.main_image(rule.image if rule else None), result.validators)
@@ -536,12 +544,13 @@ class _Crawl:
             yield from self._settle_image_page(outcome)
             return
         if isinstance(outcome, _Failed):
-            yield self._problem(job.url, outcome.reason)
+            self.stats.problems += 1
+            yield outcome.problem
             self._finish(job, failed=outcome.transient)
             return
         if not _is_media(outcome.result):
             kind = outcome.result.content_type or "unknown"
-            yield self._problem(job.url, f"not an image or video ({kind})")
+            yield self._problem(job.url, N_("not an image or video ({kind})"), kind=kind)
         elif not (job.image_page and self._state.seen(job.key)):
             yield self._candidate(job, outcome.result)
         self._finish(job)
@@ -551,7 +560,7 @@ class _Crawl:
         if not outcome.unchanged:
             self._ledger.set_validators(job.key, outcome.validators)
             if outcome.media_url is None:
-                yield self._problem(job.url, "no main image on the image page")
+                yield self._problem(job.url, N_("no main image on the image page"))
             else:
                 where = _Where(
                     job.where.page_url,
@@ -584,17 +593,18 @@ class _Crawl:
             context=MappingProxyType(dict(job.where.context)),
         )
 
-    def _problem(self, where: str, reason: str) -> Problem:
+    def _problem(self, where: str, template: str, /, **values: object) -> Problem:
+        """A problem with a catalog message as reason."""
         self.stats.problems += 1
-        return Problem(source=self.recipe.name, where=where, reason=reason)
+        return Problem.of(self.recipe.name, where, template, **values)
+
+    def _problem_of(self, where: str, error: FetchError) -> Problem:
+        self.stats.problems += 1
+        return Problem.from_error(self.recipe.name, where, error)
 
 
 def _context(**values: str | None) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
-
-
-def _reason(error: FetchError) -> str:
-    return f"{error.reason.value}: {error.detail}" if error.detail else error.reason.value
 
 
 def _is_media(result: FetchResult) -> bool:
@@ -614,10 +624,11 @@ def _is_html(result: FetchResult) -> bool:
     )
 
 
-def _not_html(result: FetchResult) -> str:
+def _not_html(result: FetchResult) -> tuple[str, str]:
+    """The problem's template and the type it names."""
     if result.sniffed_type is None and result.declared_type in _HTML_TYPES:
-        return f"not an HTML page (binary data served as {result.declared_type})"
-    return f"not an HTML page ({result.content_type or 'unknown type'})"
+        return N_("not an HTML page (binary data served as {kind})"), result.declared_type or ""
+    return N_("not an HTML page ({kind})"), result.content_type or N_("unknown type")
 
 
 def _charset(result: FetchResult) -> str | None:

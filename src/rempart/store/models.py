@@ -232,7 +232,10 @@ class ScanRun(Base):
 
 
 class ScanProblem(Base):
-    """What a scan could not read (dead link, corrupt file, refused address), for the report."""
+    """What a scan could not read (dead link, corrupt file, refused address), for the report.
+
+    `reason` is English (stored data); `template` and `values` (JSON) render it again in the
+    reader's language."""
 
     __tablename__ = "scan_problems"
 
@@ -240,6 +243,8 @@ class ScanProblem(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("scan_runs.id", ondelete="CASCADE"), index=True)
     where: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(Text)
+    values: Mapped[str | None] = mapped_column(Text)  # JSON object of strings
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -276,6 +281,9 @@ class Sighting(Base):
     """A media file seen somewhere that matched a protected item: where, when, its hashes.
 
     Only matched media become sightings; the media bytes themselves are never stored here.
+    One copy is one set of findings whichever source saw it: a sighting of media already
+    sighted (same SHA-256, or same normalised media URL) names that first sighting in
+    `copy_of_id` and has no findings of its own.
     """
 
     __tablename__ = "sightings"
@@ -299,6 +307,10 @@ class Sighting(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     context: Mapped[str] = mapped_column(Text, default="{}")  # JSON: thread, author, chat…
+    media_key: Mapped[str | None] = mapped_column(String(64), index=True)  # sha256, norm. URL
+    copy_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sightings.id", ondelete="SET NULL"), index=True
+    )
 
     findings: Mapped[list[Finding]] = relationship(
         back_populates="sighting", cascade="all, delete-orphan"
