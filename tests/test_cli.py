@@ -238,7 +238,8 @@ def test_match_lines_speak_french(home: Path, tmp_path: Path) -> None:
     _run("bank", "add", "b6", str(original))
     result = runner.invoke(app, ["match", str(mirrored)], env={"REMPART_LANG": "fr"})
     assert "CORRESPONDANCE" in result.stdout and "MATCH" not in result.stdout
-    assert "élément" in result.stdout and "distance PDQ" in result.stdout
+    assert "élément" in result.stdout and "en miroir" in result.stdout  # said in words
+    assert "flipy" not in result.stdout and "window" not in result.stdout
 
 
 def test_importing_the_cli_loads_no_store_nor_image_code() -> None:

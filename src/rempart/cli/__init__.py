@@ -834,23 +834,22 @@ def _render_match(
             obj["below_quality_gate"] = list(result.below_quality_gate)
         _emit(obj)
         return
+    from rempart.matching.wording import describe_match
+
     what = shown(subject)
     if result.matches:
         for m in result.matches:
-            # The lead replaces these words by rempart.matching.wording once it is merged.
-            if m.method == "pdq":
-                parts = [_("pdq distance {distance}", distance=m.distance)]
-            else:
-                parts = [_("same {method}", method=m.method)]
-            if m.variant is not None and m.variant.value != "original":
-                parts.append(m.variant.value)
-            if m.window == "frame" or m.reference == "frame":
-                parts.append(_("video frames"))
-            elif m.window is not None and m.window != "whole":
-                parts.append(_("{window} window", window=m.window))
-            if m.reference is not None and m.reference not in ("whole", "frame", m.window):
-                ref = f"{m.reference} {m.reference_label}".strip()
-                parts.append(_("against its registered {reference}", reference=ref))
+            parts = [
+                describe_match(
+                    m.method,
+                    m.distance,
+                    m.threshold,
+                    window=m.window,
+                    variant=m.variant.value if m.variant is not None else None,
+                    reference=m.reference,
+                    reference_label=m.reference_label,
+                )
+            ]
             for side, ranges in m.detail:
                 if side.endswith("_ranges") and isinstance(ranges, list):
                     spans = ", ".join(f"{a:g}–{b:g} s" for a, b in ranges)
