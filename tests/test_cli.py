@@ -270,3 +270,11 @@ def test_outside_names_in_tables_are_shown_safely_and_shortened(home: Path, tmp_
     assert "…" in shown and "x" * 60 not in shown  # shortened in the middle
     (obj,) = _lines(_run("hash", "--json", str(hostile))[1])
     assert obj["path"] == str(hostile)  # the full value stays in --json
+
+
+def test_reasons_quoting_outside_text_are_shown_safely(home: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "hashes.jsonl"
+    listing.write_text(json.dumps({"path": "x", "error": "bad\x1b[2J [red]file"}) + "\n")
+    _run("bank", "create", "b8")
+    result = runner.invoke(app, ["bank", "import", "b8", str(listing)])
+    assert "\x1b" not in result.stderr and "bad␛[2J [red]file" in result.stderr

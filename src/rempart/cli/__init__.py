@@ -533,7 +533,7 @@ def bank_add(
         elif o.error:
             err.print(
                 _FAILED
-                + _("{path}: {reason}", path=shown(o.path), reason=escape(o.error.localized())),
+                + _("{path}: {reason}", path=shown(o.path), reason=shown(o.error.localized())),
                 markup=True,
             )
         elif o.existing:
@@ -614,7 +614,7 @@ def bank_import(
         _fail(_("{path}: {reason}", path=safe(list_file), reason=exc))
     where = shown(list_file)
     for problem in parsed.problems:
-        reason = escape(problem.localized())
+        reason = shown(problem.localized())
         err.print(
             _FAILED + _("{where}:{line}: {reason}", where=where, line=problem.line, reason=reason)
         )
@@ -629,7 +629,7 @@ def bank_import(
     with _reported():
         report = bank_cases.import_records(db, name, parsed.records)
     for line, refusal in report.rejected:
-        why = escape(refusal.localized())
+        why = shown(refusal.localized())
         err.print(_FAILED + _("{where}:{line}: {reason}", where=where, line=line, reason=why))
     rejected = len(parsed.problems) + len(report.rejected)
     out.print(
@@ -758,7 +758,7 @@ def _match_files(
             _emit({"path": str(path), "error": str(error)})
         else:
             err.print(
-                _FAILED + _("{path}: {reason}", path=shown(path), reason=escape(error.localized())),
+                _FAILED + _("{path}: {reason}", path=shown(path), reason=shown(error.localized())),
                 markup=True,
             )
 
@@ -803,7 +803,7 @@ def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_j
         if as_json:
             _emit({"line": problem.line, "error": problem.reason})
         else:
-            reason = escape(problem.localized())
+            reason = shown(problem.localized())
             err.print(
                 _FAILED
                 + _("{where}:{line}: {reason}", where=shown(path), line=problem.line, reason=reason)
