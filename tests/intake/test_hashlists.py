@@ -169,3 +169,8 @@ def test_line_problems_speak_the_callers_language() -> None:
     assert duplicate.reason == "duplicate of entry 1"
     assert duplicate.localized("fr") == "doublon de l'entrée 1"
     assert "dégénérée" in degenerate.localized("fr") and "degenerate" in degenerate.reason
+
+
+def test_a_pretty_printed_single_object_is_one_entry() -> None:
+    parsed = parse_hash_list(json.dumps({"pdq": GOOD, "label": "a"}, indent=2))
+    assert [r.label for r in parsed.records] == ["a"] and parsed.problems == []

@@ -197,7 +197,7 @@ def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
     elif isinstance(data, dict):
-        yield 1, data  # JSON Lines with a single line
+        yield 1, _json_entry(data)  # one object: JSON Lines of one line, or pretty-printed
         return
     if not isinstance(data, list):
         raise HashListError('a JSON hash list is a list of objects, or {"items": [...]}')
@@ -224,8 +224,7 @@ def _looks_like_json_lines(text: str) -> bool:
 
 
 def _json_lines_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
-    """JSON Lines: one object per line. Lines `rempart hash --json` wrote for files it could not
-    hash (`{"path": ..., "error": ...}`) are reported, not imported."""
+    """JSON Lines: one object per line, each read by `_json_entry`."""
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -238,17 +237,19 @@ def _json_lines_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | InputErr
         except (json.JSONDecodeError, RecursionError) as exc:
             yield number, InputError("not valid JSON: {reason}", reason=str(exc))
             continue
-        if not isinstance(entry, dict):
-            yield number, InputError("entry is not an object")
-        elif "error" in entry and not {"pdq", "md5", "sha256"} & set(entry):
-            yield (
-                number,
-                InputError(
-                    "this file could not be hashed: {reason}", reason=str(entry["error"])[:200]
-                ),
-            )
-        else:
-            yield number, entry
+        yield number, _json_entry(entry)
+
+
+def _json_entry(entry: object) -> dict[str, Any] | InputError:
+    """One object of a JSON Lines list. Those `rempart hash --json` wrote for files it could
+    not hash (`{"path": ..., "error": ...}`) are reported, not imported."""
+    if not isinstance(entry, dict):
+        return InputError("entry is not an object")
+    if "error" in entry and not {"pdq", "md5", "sha256"} & set(entry):
+        return InputError(
+            "this file could not be hashed: {reason}", reason=str(entry["error"])[:200]
+        )
+    return entry
 
 
 def _record(row: dict[str, Any], line: int) -> HashRecord:
