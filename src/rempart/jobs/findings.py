@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from rempart.clock import aware
+from rempart.matching.wording import describe_match
 from rempart.sources.base import localized_reason
 from rempart.store.database import Database
 from rempart.store.models import (
@@ -237,19 +238,17 @@ def _view(
 
 
 def describe_how(view: FindingView) -> str:
-    """How a finding matched, in a few words: "exact file (sha256)", or the distance with the
-    variant, query window and registered hash that produced it."""
-    if view.method != "pdq":
-        return f"exact file ({view.method})"
-    how = f"PDQ {view.distance}/{view.threshold}"
-    if view.variant and view.variant != "original":
-        how += f", {view.variant}"
-    if view.window and view.window != "whole":
-        how += f", {view.window} window"
-    if view.reference and view.reference not in ("whole", view.window):
-        label = f" {view.reference_label}" if view.reference_label else ""
-        how += f", its {view.reference}{label}"
-    return how
+    """How a finding matched, in words a caseworker reads (the current language): an identical
+    file, or how the copy was altered and how close its PDQ hash is."""
+    return describe_match(
+        view.method,
+        view.distance,
+        view.threshold,
+        window=view.window,
+        variant=view.variant,
+        reference=view.reference,
+        reference_label=view.reference_label,
+    )
 
 
 # ------------------------------------------------------------------------ runs and problems
