@@ -226,17 +226,16 @@ def test_confirm_whose_capture_failed_says_why_and_what_to_do_and_exits_1(
         finding=made.finding, error="refused port: port 8401 is not allowed",
     )  # fmt: skip
 
-    def captures(db: object, **_kw: object) -> list[jobs_evidence.CaptureOutcome]:
-        return [failed] if attempts else []
+    def capture(ids: list[int], nets: object) -> list[jobs_evidence.CaptureOutcome]:
+        attempts.append(ids)
+        cli_evidence._show(failed, as_json=False)  # what the real one prints for each outcome
+        return [failed]
 
-    monkeypatch.setattr(
-        cli_evidence, "capture_after_review", lambda ids, nets: attempts.append(ids)
-    )
-    monkeypatch.setattr(jobs_evidence, "list_captures", captures)
+    monkeypatch.setattr(cli_evidence, "capture_after_review", capture)
     result = _run("review", "confirm", str(made.finding))
     assert attempts == [[made.finding]]
     assert result.exit_code == 1
-    assert "capture of finding" in result.stderr and "port 8401" in result.stderr
+    assert "capture 7" in result.stderr and "port 8401" in result.stderr
     assert "--allow-network" in result.stderr
     assert f"rempart capture --finding {made.finding}" in result.stderr
 

@@ -204,16 +204,18 @@ def _policy(allow_network: list[str] | None) -> FetchPolicy:
         _fail(_("--allow-network: {reason}", reason=str(exc)))
 
 
-def capture_after_review(finding_ids: list[int], allow_network: list[str] | None) -> None:
+def capture_after_review(
+    finding_ids: list[int], allow_network: list[str] | None
+) -> list[evidence.CaptureOutcome]:
     """Seal what a caseworker just confirmed (a web page in the browser, a copy in a file or
-    an export from its source), when sealing is set up; otherwise say what to run. A failed
-    capture is reported with what to do, exits 1, and is retried by `capture --confirmed`."""
+    an export from its source), when sealing is set up; otherwise say what to run. Each
+    failed capture is reported with what to do; the caller exits 1 when one failed."""
     from rempart.evidence.authorities import authorities_file, load_authorities
     from rempart.evidence.keys import Keyring
     from rempart.jobs import evidence
 
     if not finding_ids:
-        return
+        return []
     settings = Settings.from_env()
     configured = Keyring(settings.home / "keys").exists and load_authorities(
         authorities_file(settings.home, os.environ)
@@ -225,7 +227,7 @@ def capture_after_review(finding_ids: list[int], allow_network: list[str] | None
                 "authority, docs/evidence.md), then run `rempart capture --confirmed`."
             )
         )
-        return
+        return []
     db, vault, policy = _open_db(), _open_vault(), _policy(allow_network)
     with _sealing() as (sealer, browser):
         outcomes = evidence.capture_confirmed(
@@ -233,8 +235,7 @@ def capture_after_review(finding_ids: list[int], allow_network: list[str] | None
         )
     for outcome in outcomes:
         _show(outcome, as_json=False)
-    if any(o.status != "sealed" for o in outcomes):
-        raise typer.Exit(1)
+    return outcomes
 
 
 def _what_to_do(error: str) -> str:
@@ -272,22 +273,30 @@ def _show(outcome: evidence.CaptureOutcome, as_json: bool) -> None:
             _(
                 "[red]✗[/] capture {id} of {url} failed: {reason}",
                 id=outcome.id,
-                url=escape(shown(outcome.url)),
-                reason=escape(shown(outcome.error or "?")),
+                url=(shown(outcome.url)),
+                reason=(shown(outcome.error or "?")),
             ),
             markup=True,
         )
         err.print(_("  What to do: {advice}", advice=escape(_what_to_do(outcome.error or ""))))
+        if outcome.finding is not None:
+            err.print(
+                _(
+                    "  To try this copy alone: `rempart capture --finding {id}` (with the same "
+                    "`--allow-network` if needed).",
+                    id=outcome.finding,
+                )
+            )
         return
     stamps = ", ".join(f"{a} {t:%Y-%m-%d %H:%M:%S}Z" for a, t in outcome.stamps)
     message = _(
         "[green]✓[/] capture {id}: {url} sealed ({size} bytes, SHA-256 {sha256}, "
         "time-stamped by {stamps})",
         id=outcome.id,
-        url=escape(shown(outcome.url)),
+        url=(shown(outcome.url)),
         size=f"{outcome.bundle_size or 0:,}",
         sha256=outcome.bundle_sha256,
-        stamps=escape(shown(stamps)),
+        stamps=(shown(stamps)),
     )
     if outcome.no_media:
         message += _(" — minor's case: no picture kept")
@@ -393,12 +402,12 @@ def evidence_list(
     for o in outcomes:
         table.add_row(
             str(o.id),
-            escape(shown(o.case or "", 16)),
+            (shown(o.case or "", 16)),
             str(o.finding or ""),
-            escape(shown(o.url, 32)),
+            (shown(o.url, 32)),
             _(_STATES.get(o.status, o.status)),
             (o.bundle_sha256[:12] + "…") if o.bundle_sha256 else "",
-            escape(shown(o.error or "", 60)),
+            (shown(o.error or "", 60)),
         )
     out.print(table)
     if any(o.status == "failed" for o in outcomes):
@@ -425,7 +434,7 @@ def evidence_export(
     out.print(
         _(
             "Wrote {path}. Check it with `rempart verify {path}`.",
-            path=escape(shown(str(target))),
+            path=(shown(str(target))),
         )
     )
 

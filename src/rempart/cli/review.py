@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from rempart.jobs.findings import FindingView
-    from rempart.store.database import Database
 
 review_app = typer.Typer(
     help=(
@@ -125,7 +124,7 @@ def review_main(
         if v.status == Status.CONFIRMED.value
     ]
     if capture and confirmed:
-        _capture(db, confirmed, allow_network)
+        _capture(confirmed, allow_network)
 
 
 def _n_matches(n: int) -> str:
@@ -263,7 +262,7 @@ def review_confirm(
     with _reported():
         _decide(finding_id, Status.CONFIRMED, _actor(as_), note)
     if capture:
-        _capture(_open_db(), [finding_id], allow_network)
+        _capture([finding_id], allow_network)
 
 
 @review_app.command("reject")
@@ -296,54 +295,14 @@ def _decide(finding_id: int, verdict: Status, actor: str, note: str) -> None:
     out.print(message)
 
 
-def _capture(db: Database, finding_ids: list[int], allow_network: list[str] | None) -> None:
+def _capture(finding_ids: list[int], allow_network: list[str] | None) -> None:
     """Capture what was just confirmed (when sealing is set up); a failed capture is explained
     with what to do, and the command exits 1."""
     from rempart.cli.evidence import capture_after_review
-    from rempart.jobs.evidence import list_captures
 
-    before = {c.id for c in list_captures(db)}
-    capture_after_review(finding_ids, allow_network)
-    latest: dict[int, tuple[int, str, str]] = {}
-    for c in list_captures(db):
-        if c.id not in before and c.finding in finding_ids:
-            latest[c.finding] = max(
-                latest.get(c.finding, (0, "", "")), (c.id, c.status, c.error or "")
-            )
-    failed = {f: error for f, (_i, status, error) in latest.items() if status != "sealed"}
-    for finding_id, error in sorted(failed.items()):
-        err.print(_capture_failed(finding_id, error, allow_network))
-    if failed:
+    outcomes = capture_after_review(finding_ids, allow_network)
+    if any(o.status != "sealed" for o in outcomes):
         raise typer.Exit(1)
-
-
-def _capture_failed(finding_id: int, error: str, allow_network: list[str] | None) -> str:
-    lines = [
-        _(
-            "[red]The capture of finding {id} failed:[/] {error}. Nothing was sealed; the "
-            "finding stays confirmed.",
-            id=finding_id,
-            error=shown(error) or _("no reason given"),
-        )
-    ]
-    lowered = error.lower()
-    if not allow_network and any(
-        word in lowered for word in ("port", "private", "network", "loopback", "refused")
-    ):
-        lines.append(
-            _(
-                "If the page is on your own machine or network (a rehearsal with the demo "
-                "site), allow it: `--allow-network 127.0.0.1/32`."
-            )
-        )
-    lines.append(
-        _(
-            "To try again: `rempart capture --finding {id}` (with the same `--allow-network` "
-            "if needed).",
-            id=finding_id,
-        )
-    )
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------- the picture
