@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from findings_made import make_finding
 from PIL import Image
 from recheck_site import LOOPBACK, Site, free_port, jpeg, png, resolver
 from sqlalchemy import select, update
 
+from findings_made import make_finding
 from rempart.errors import CaptureError
 from rempart.jobs import recheck as rc
 from rempart.matching.service import Matcher

@@ -234,13 +234,17 @@ def _tiny(seen: Observation) -> bool:
 
 
 def _page(seen: Observation) -> Verdict:
+    if (
+        seen.kind in {"image", "video"}
+        and not seen.unreadable
+        and (seen.same_bytes or seen.matched)
+    ):
+        return Verdict(CheckStatus.ONLINE, N_("the page address serves the copy itself"))
     moved = _moved_away(seen)
     if moved is not None:
         return moved
     if seen.kind == "html" and seen.refers:
         return Verdict(CheckStatus.ONLINE, N_("the page still shows the copy"))
-    if seen.kind in {"image", "video"} and (seen.same_bytes or seen.matched):
-        return Verdict(CheckStatus.ONLINE, N_("the page address serves the copy itself"))
     if seen.removal_words:
         return Verdict(
             CheckStatus.REMOVED, N_("the page says the content was removed"), placeholder=True
