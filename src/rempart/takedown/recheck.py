@@ -49,8 +49,9 @@ class Target(StrEnum):
     PAGE = "page"  # the page that showed it
 
 
-# Fetch failures (rempart.fetch.FetchFailure values) that say nothing about the copy.
 _GONE_STATUSES = frozenset({404, 410, 451})
+# Fetch failures where nothing was asked: the address was refused before any connection.
+_NOT_TRIED = frozenset({"refused address", "refused port", "bad url"})
 # Pictures this small, or this flat (PDQ quality), are placeholders when they do not match.
 TINY_PIXELS = 20_000
 TINY_SIDE = 64
@@ -151,6 +152,10 @@ def _failed(seen: Observation) -> Verdict:
             CheckStatus.UNREACHABLE,
             N_("HTTP {status}: try again later"),
             {"status": str(seen.http_status)},
+        )
+    if seen.failure in _NOT_TRIED:
+        return Verdict(
+            CheckStatus.UNREACHABLE, N_("not checked: {reason}"), {"reason": seen.failure}
         )
     return Verdict(
         CheckStatus.UNREACHABLE,
