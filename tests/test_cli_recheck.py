@@ -85,6 +85,14 @@ def test_json_lines_and_a_removal_recorded_even_without_sealing(
     with db.session() as session:
         assert session.scalar(select(CaptureRow.finding_id)) == gone
     db.dispose()
+    # `rempart findings` shows each copy's last check
+    listed = runner.invoke(app, ["findings", "--json"])
+    checks = {
+        row["finding"]: row["last_check"] for row in map(json.loads, listed.stdout.split("\n")[:-1])
+    }
+    assert checks == {online: "online", gone: "removed"}
+    table = runner.invoke(app, ["findings"], env={"REMPART_LANG": "fr"}).stdout
+    assert "retirée" in table and "en ligne" in table
     # --all no longer lists the removed copy
     again = run("--all", "--json", "--allow-network", "127.0.0.1/32")
     assert [json.loads(line)["finding"] for line in again.stdout.splitlines()] == [online]
