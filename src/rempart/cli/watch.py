@@ -620,8 +620,8 @@ def findings_command(
     checks = last_statuses(db, [v.id for v in views])
     if as_json:
         for v in views:
-            status, at = checks.get(v.id, (None, None))
-            _emit({**v.to_json(), "last_check": status, "last_checked_at": at and at.isoformat()})
+            last, at = checks.get(v.id, (None, None))
+            _emit({**v.to_json(), "last_check": last, "last_checked_at": at and at.isoformat()})
         return
     table = Table(
         "#", _("status"), _("source"), _("item"), _("seen at"), _("distance"), _("re-check")
