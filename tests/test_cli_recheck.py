@@ -117,6 +117,8 @@ def test_the_network_guard_refuses_loopback_unless_allowed(
     assert result.exit_code == 1
     (row,) = map(json.loads, result.stdout.splitlines())
     assert row["status"] == "unreachable" and "refused" in row["detail"]
+    french = run("--all", REMPART_LANG="fr")
+    assert "non vérifiée" in french.stdout and "refused" not in french.stdout
 
 
 def test_bad_options_are_refused(home: Path) -> None:

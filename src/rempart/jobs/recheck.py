@@ -142,7 +142,12 @@ class CheckOutcome:
     capture_error: str | None = None
 
     def detail(self, lang: str | None = None) -> str:
-        return gettext(self.reason, lang=lang, **self.values)
+        """Why, in `lang`; a fetch failure's reason (a catalog message id) translated too."""
+        values = {
+            key: gettext(value, lang=lang) if key == "reason" else value
+            for key, value in self.values.items()
+        }
+        return gettext(self.reason, lang=lang, **values)
 
     def to_json(self) -> dict[str, object]:
         return {
