@@ -56,7 +56,7 @@ def run(db: Database, **options: object) -> dict[tuple[int, str], rc.CheckOutcom
         db,
         Matcher(db),
         tracked,
-        policy=replace(LOOPBACK, total_timeout_s=1.0),
+        policy=options.pop("policy", LOOPBACK),
         resolver=resolver,
         clock=lambda: NOW,
         **options,  # type: ignore[arg-type]
@@ -82,7 +82,6 @@ def test_copies_are_sorted_into_online_removed_changed_and_unreachable(
     other = confirmed(db, tmp_path, 5, site.route("/other.jpg", jpeg(77)))
     busy = confirmed(db, tmp_path, 6, site.route("/busy.jpg", b"busy", status=503))
     refused = confirmed(db, tmp_path, 7, f"http://host.test:{free_port()}/x.jpg")
-    slow = confirmed(db, tmp_path, 8, site.slow("/slow.jpg"))
     nxdomain = confirmed(db, tmp_path, 9, "http://img.gone.invalid/a.jpg")
     tiny = confirmed(db, tmp_path, 10, site.route("/tiny.png", png(55, 120, 60)))
     page = confirmed(
@@ -100,15 +99,25 @@ def test_copies_are_sorted_into_online_removed_changed_and_unreachable(
         db, tmp_path, 13, site.route("/moved.jpg", status=302, headers={"Location": "/"})
     )
 
+    broken = confirmed(
+        db,
+        tmp_path,
+        14,
+        site.route(
+            "/broken.jpg", b"\xff\xd8\xff" + b"\x00" * 500, headers={"Content-Type": "image/jpeg"}
+        ),
+    )
+
     seen = run(db)
     status = {finding: seen[(finding, "media")].status for finding, _ in seen}
+    assert status[broken] is CheckStatus.CHANGED
     assert status[same] is CheckStatus.ONLINE
     assert status[smaller] is CheckStatus.ONLINE
     assert seen[(smaller, "media")].distance is not None
     for removed in (gone, g410, nxdomain, tiny, page, home):
         assert status[removed] is CheckStatus.REMOVED, seen[(removed, "media")]
     assert status[other] is CheckStatus.CHANGED
-    for unreachable in (busy, refused, slow):
+    for unreachable in (busy, refused):
         assert status[unreachable] is CheckStatus.UNREACHABLE, seen[(unreachable, "media")]
     assert seen[(tiny, "media")].placeholder and seen[(page, "media")].placeholder
     assert seen[(home, "media")].final_url == site.url("/")
@@ -119,6 +128,15 @@ def test_copies_are_sorted_into_online_removed_changed_and_unreachable(
     assert schedule[gone].removed_at is not None
     assert schedule[busy].next_check_at.replace(tzinfo=UTC) == NOW + timedelta(hours=1)
     assert schedule[same].next_check_at.replace(tzinfo=UTC) == NOW + timedelta(hours=6)
+
+
+def test_a_server_slower_than_the_limit_is_unreachable_within_it(
+    db: Database, tmp_path: Path, site: Site
+) -> None:
+    slow = confirmed(db, tmp_path, 8, site.slow("/slow.jpg"))
+    seen = run(db, policy=replace(LOOPBACK, total_timeout_s=0.5))
+    assert seen[(slow, "media")].status is CheckStatus.UNREACHABLE
+    assert seen[(slow, "media")].values == {"reason": "timeout"}
 
 
 def test_a_picture_served_for_many_removed_addresses_is_a_placeholder(

@@ -9,6 +9,7 @@ print (results come back as values).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -25,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import ImageDecodeError, InputError, RempartError
-from rempart.fetch import Fetcher, FetchError, FetchPolicy, Resolver, system_resolver
+from rempart.fetch import (
+    Fetcher,
+    FetchError,
+    FetchFailure,
+    FetchPolicy,
+    Resolver,
+    system_resolver,
+)
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_bytes
@@ -364,7 +372,7 @@ def _observe(
                 target,
                 http_status=exc.status,
                 failure=exc.reason.value,
-                nxdomain=host in names.missing,
+                nxdomain=exc.reason is FetchFailure.DNS and host in names.missing,
             ),
         )
     body = result.body
@@ -385,8 +393,6 @@ def _observe(
         else:
             hashes = hash_image_bytes(body, dihedral=True, windows=w)
     except ImageDecodeError:
-        import hashlib
-
         return _Seen(tracked, replace(seen, unreadable=True), hashlib.sha256(body).hexdigest())
     finally:
         del body  # hashed or not, the bytes go now
