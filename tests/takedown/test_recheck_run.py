@@ -253,6 +253,20 @@ def test_the_network_guard_stays_on_for_a_source_that_did_not_allow_loopback(
     assert "refused address" in outcomes[0].detail("en")
 
 
+def test_a_withdrawn_item_s_copies_are_no_longer_followed(
+    db: Database, tmp_path: Path, site: Site
+) -> None:
+    from rempart.intake import banks
+
+    copy = confirmed(db, tmp_path, 85, site.route("/w.jpg", jpeg(85)))
+    with db.session() as session:
+        item = session.scalar(select(Finding.item_id).where(Finding.id == copy))
+    assert [t.finding for t in rc.tracked_findings(db, rc.Selection.ALL)] == [copy]
+    banks.withdraw_item(db, "case-a-images", item)
+    assert rc.tracked_findings(db, rc.Selection.ALL) == []
+    assert rc.tracked_findings(db, rc.Selection.DUE, now=NOW) == []
+
+
 def test_unknown_or_unconfirmed_findings_are_refused(db: Database, tmp_path: Path) -> None:
     made = make_finding(db, None, tmp_path, seed=90)
     with pytest.raises(Exception, match="not a confirmed copy"):

@@ -194,9 +194,9 @@ def tracked_findings(
     ids: Sequence[int] = (),
     now: datetime | None = None,
 ) -> list[Tracked]:
-    """The confirmed copies to re-check, in finding order. `ALL`: every one not yet removed;
-    `DUE`: those never checked or whose next check is due; `FINDINGS`: `ids` (an unknown or
-    unconfirmed one is an error)."""
+    """The confirmed copies to re-check (of items not withdrawn), in finding order. `ALL`:
+    every one not yet removed; `DUE`: those never checked or whose next check is due;
+    `FINDINGS`: `ids` (an unknown or unconfirmed one is an error)."""
     query = (
         select(
             Finding.id,
@@ -214,7 +214,8 @@ def tracked_findings(
         .join(Bank, Bank.id == Item.bank_id)
         .outerjoin(Case, Case.id == Bank.case_id)
         .outerjoin(RecheckSchedule, RecheckSchedule.finding_id == Finding.id)
-        .where(Finding.status == FindingStatus.CONFIRMED)
+        # a withdrawn item is no longer the victim's to protect: its copies are not followed
+        .where(Finding.status == FindingStatus.CONFIRMED, Item.withdrawn_at.is_(None))
         .order_by(Finding.id)
     )
     if selection is Selection.ALL:
