@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
@@ -518,7 +519,13 @@ def recheck(
                 seen = list(
                     pool.map(lambda j: _observe(fetchers, names, j[0], j[1], j[2], windows), jobs)
                 )
-                done = _record(db, _matched(matcher, seen), intervals, clock)
+                matched = _matched(matcher, seen)
+                try:
+                    done = _record(db, matched, intervals, clock)
+                except IntegrityError:
+                    # another re-check scheduled one of these copies first: record against
+                    # the schedule it wrote
+                    done = _record(db, matched, intervals, clock)
                 if seal is not None:
                     done = _seal_removals(db, done, part, seal)
                 for outcome in done:
