@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 _INTERVALS_ENV = "REMPART_RECHECK_INTERVALS"
 _CHROMIUM_ENV = "REMPART_CHROMIUM"
-_TARGETS = {"media": N_("media"), "page": N_("page")}
+_TARGETS = {"page": N_("page")}
 _STYLE = {"online": "red", "removed": "green", "changed": "yellow", "unreachable": "magenta"}
 
 
@@ -184,8 +184,17 @@ def _removal_sealer(db: Database, stack: ExitStack, extra: tuple[str, ...]) -> R
     )
 
 
+def _address(outcome: CheckOutcome) -> str:
+    """The address, shortened to fit 80 columns; a page's is marked as such (the media's,
+    which decides, is not)."""
+    if outcome.target.value == "page":
+        return f"{_(_TARGETS['page'])} {shown(outcome.url, 24)}"
+    return shown(outcome.url, 30)
+
+
 def _render(outcomes: list[CheckOutcome]) -> None:
     table = Table("#", _("address"), _("status"), _("why"), _("capture"))
+    table.columns[1].no_wrap = True
     for o in outcomes:
         style = _STYLE.get(o.status.value, "")
         capture = ""
@@ -197,9 +206,9 @@ def _render(outcomes: list[CheckOutcome]) -> None:
             )
         table.add_row(
             str(o.finding),
-            f"{_(_TARGETS[o.target.value])}: {shown(o.url, 40)}",
+            _address(o),
             f"[{style}]{_(o.status.value)}[/]" if style else _(o.status.value),
-            shown(o.detail(), 40),
+            shown(o.detail()),
             capture,
         )
     out.print(table)
