@@ -615,12 +615,18 @@ def findings_command(
         views = finding_views.list_findings(
             db, source=source, status=status.value if status else None, case=case
         )
+    from rempart.jobs.recheck import last_statuses
+
+    checks = last_statuses(db, [v.id for v in views])
     if as_json:
         for v in views:
-            _emit(v.to_json())
+            last, at = checks.get(v.id, (None, None))
+            _emit({**v.to_json(), "last_check": last, "last_checked_at": at and at.isoformat()})
         return
-    table = Table("#", _("status"), _("source"), _("item"), _("seen at"), _("distance"))
-    width = _url_width(54)
+    table = Table(
+        "#", _("status"), _("source"), _("item"), _("seen at"), _("distance"), _("re-check")
+    )
+    width = _url_width(66)
     for v in views:
         seen = shown(v.source, 12)
         if v.also_seen:
@@ -632,6 +638,7 @@ def findings_command(
             f"{shown(v.bank, 14)}#{v.item}",
             shown(v.page_url or v.media_url or "", width),
             str(v.distance),
+            _(checks[v.id][0]) if v.id in checks else "",
         )
     out.print(table)
     out.print(ngettext("{n} finding.", "{n} findings.", len(views)))

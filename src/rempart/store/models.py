@@ -38,11 +38,13 @@ __all__ = [
     "ItemEvent",
     "ItemSignal",
     "PageValidator",
+    "RecheckSchedule",
     "ScanProblem",
     "ScanRun",
     "SeenMedia",
     "Sighting",
     "SourceRow",
+    "UrlCheck",
 ]
 
 
@@ -413,3 +415,55 @@ class CaptureRow(Base):
     timestamps: Mapped[int] = mapped_column(Integer, default=0)
     stamps: Mapped[str] = mapped_column(Text, default="[]")  # JSON: authority, time of each
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------------------ re-checks
+
+
+class UrlCheck(Base):
+    """One re-check of one address of a confirmed copy (its media, or the page showing it):
+    what came back and what it means. Digest and PDQ distance of what was served, never its
+    bytes. `detail` is an English template and `detail_values` its values (JSON), shown in
+    the reader's language; `capture_id` names the sealed capture of a removal."""
+
+    __tablename__ = "url_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(10))  # "media" or "page"
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # online, removed, changed, unreachable
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    detail_values: Mapped[str] = mapped_column(Text, default="{}")
+    served_sha256: Mapped[str | None] = mapped_column(String(64))
+    distance: Mapped[int | None] = mapped_column(Integer)
+    placeholder: Mapped[bool] = mapped_column(Boolean, default=False)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_url_checks_finding_id", "finding_id", "checked_at"),
+        Index("ix_url_checks_served_sha256", "served_sha256"),
+    )
+
+
+class RecheckSchedule(Base):
+    """When a confirmed copy is due to be checked again, and what its checks have shown:
+    the last time it was seen online and the first time it was seen removed (time to
+    removal lies between them)."""
+
+    __tablename__ = "recheck_schedule"
+
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    last_checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_check_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    interval_s: Mapped[int] = mapped_column(Integer)
+    last_online_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_recheck_schedule_next", "next_check_at"),)
