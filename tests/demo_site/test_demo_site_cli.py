@@ -93,3 +93,17 @@ def test_help_is_for_caseworkers_in_their_language(monkeypatch: pytest.MonkeyPat
     french = parser().format_help()
     assert "Affiche ce message" in french and "recettes" in french
     assert "Show this message" not in french and "Also write" not in french
+
+
+def test_what_it_prints_is_in_the_caseworkers_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMPART_LANG", "fr")
+    lines: list[str] = []
+    stop = threading.Event()
+    stop.set()  # print, then stop at once
+    serve_until_interrupted(1, 10, recipes=tmp_path / "r", out=lines.append, stop=stop)
+    text = "\n".join(lines)
+    assert "hébergeur d'images :" in text and "recettes d'exploration" in text
+    assert "Ctrl-C pour arrêter." in text
+    assert "image host" not in text and "victim images" not in text
