@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
 
 from rempart.store.database import Database
+
+# Property tests must not depend on this machine's speed: no per-example deadline and no
+# "too slow" health check, for every test that does not set its own.
+settings.register_profile(
+    "any-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("any-machine")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "REMPART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -32,7 +32,7 @@ from rempart.evidence.vault import Vault
 from rempart.evidence.verify import verify_bundle
 from rempart.fetch import FetchPolicy
 from rempart.hashing import Windows, hash_image_bytes
-from rempart.i18n import Messages
+from rempart.i18n import N_, Messages, _
 from rempart.intake import banks as bank_cases
 from rempart.intake.cases import create_case
 from rempart.intake.hashlists import ListFormat
@@ -64,12 +64,12 @@ def _crop(img: Image.Image, share: float) -> Image.Image:
 
 # What re-uploaders do to an image, each as a function of the image.
 ALTERATIONS: dict[str, Callable[[Image.Image], Image.Image]] = {
-    "resized to 40%": lambda im: im.resize((im.width * 2 // 5, im.height * 2 // 5)),
-    "JPEG quality 25": lambda im: Image.open(io.BytesIO(_jpeg(im, 25))),
-    "mirrored": ImageOps.mirror,
-    "rotated 90°": lambda im: im.transpose(Image.Transpose.ROTATE_90),
-    "cropped 1% per side": lambda im: _crop(im, 0.01),
-    "brighter, more contrast": lambda im: ImageEnhance.Contrast(
+    N_("resized to 40%"): lambda im: im.resize((im.width * 2 // 5, im.height * 2 // 5)),
+    N_("JPEG quality 25"): lambda im: Image.open(io.BytesIO(_jpeg(im, 25))),
+    N_("mirrored"): ImageOps.mirror,
+    N_("rotated 90°"): lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    N_("cropped 1% per side"): lambda im: _crop(im, 0.01),
+    N_("brighter, more contrast"): lambda im: ImageEnhance.Contrast(
         ImageEnhance.Brightness(im).enhance(1.2)
     ).enhance(1.3),
 }
@@ -114,10 +114,17 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
     item_ids: list[int] = []
     for outcome in bank_cases.add_images(db, "demo-victim", paths, label="demo"):
         if outcome.item_id is None:
-            console.print(f"[red]✗ {outcome.path.name}: {outcome.error}[/]")
+            console.print(
+                _("✗ {name}: {error}", name=outcome.path.name, error=outcome.error),
+                style="red",
+                markup=False,
+            )
             return False
         item_ids.append(outcome.item_id)
-        console.print(f"   {outcome.path.name} → item {outcome.item_id}")
+        console.print(
+            "   " + _("{name} → item {item}", name=outcome.path.name, item=outcome.item_id),
+            markup=False,
+        )
     allowed_img = neutral_image(201, 800, 600)
     allowed_path = device / "published-with-consent.jpg"
     allowed_path.write_bytes(_jpeg(allowed_img))
@@ -151,8 +158,10 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
         text, got = _describe(t, result)
         ok = got == copy.expected_item and (copy.expected_item is not None or not result.matches)
         problems += not ok
-        expected = f"item {copy.expected_item}" if copy.expected_item else t("demo.nomatch")
-        table.add_row(copy.name, copy.alteration, text if ok else f"[red]{text}[/]", expected)
+        expected = (
+            _("item {item}", item=copy.expected_item) if copy.expected_item else t("demo.nomatch")
+        )
+        table.add_row(copy.name, _(copy.alteration), text if ok else f"[red]{text}[/]", expected)
     console.print(table)
     false_matches = sum(bool(r.matches) for r in _match(matcher, distractors))
     problems += false_matches
@@ -165,7 +174,11 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
         if copy.expected_item == gone:
             text, got = _describe(t, result)
             problems += got is not None
-            console.print(f"   {copy.name} ({copy.alteration}): {text}")
+            console.print(
+                "   " + _("{name} ({alteration}): {result}", name=copy.name,
+                          alteration=_(copy.alteration), result=text),
+                markup=False,
+            )  # fmt: skip
 
     console.print(t("demo.step.export"))
     exported = bank_cases.export_bank(db, "demo-victim", ListFormat.PDQ)
@@ -174,9 +187,9 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
     problems += _watch(console, t, db, home)
     db.dispose()
     if problems:
-        console.print(f"[bold red]{t('demo.failed', n=problems)}")
+        console.print(t("demo.failed", n=problems), style="bold red")
         return False
-    console.print(f"[bold green]{t('demo.ok')}")
+    console.print(t("demo.ok"), style="bold green")
     return True
 
 
@@ -281,7 +294,9 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
         for s in missed:
             where = s.page_url or s.media_url
             console.print(
-                f"   [red]{t('demo.watch.missed', where=where, alteration=s.alteration)}[/]"
+                "   " + t("demo.watch.missed", where=where, alteration=_(s.alteration)),
+                style="red",
+                markup=False,
             )
         return len(missed) + _evidence(console, t, db, home, vault)
 
@@ -323,14 +338,18 @@ def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Va
         roots = [tsa.root]
     for outcome in outcomes:
         if outcome.status != "sealed" or outcome.bundle is None:
-            console.print(f"[red]{t('demo.evidence.failed', url=outcome.url, error=outcome.error)}")
+            console.print(
+                t("demo.evidence.failed", url=outcome.url, error=outcome.error),
+                style="red",
+                markup=False,
+            )
             problems += 1
             continue
         report = verify_bundle(
             vault.get(outcome.bundle), trusted_keys=[key.fingerprint], tsa_roots=roots
         )
         problems += not report.ok
-        verdict = "PASS" if report.ok else "FAIL"
+        verdict = _("every check passed") if report.ok else _("a check failed")
         console.print(
             t(
                 "demo.evidence.sealed",

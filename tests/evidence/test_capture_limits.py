@@ -32,7 +32,10 @@ from rempart.fetch import FetchPolicy
 
 pytestmark = pytest.mark.browser
 
-SHORT = replace(FAST, page_timeout_s=2.0, settle_timeout_s=2.0)
+# The pages here are hostile: a call that hangs on a busy page gives up after 10 s, as it
+# always did (FAST's longer screenshot limit is for pages that behave).
+SHORT = replace(FAST, settle_timeout_s=2.0, screenshot_timeout_s=10.0)
+TIMES_OUT = replace(SHORT, page_timeout_s=2.0)  # for the pages that must time out
 PUBLIC_ONLY = FetchPolicy(any_port=True)  # the guard's defaults: loopback refused
 
 
@@ -141,10 +144,12 @@ def test_page_that_never_answers_times_out(browser: Browser) -> None:
         began = time.monotonic()
 
         fails(
-            lambda: capture_page(browser, url, operator=OPERATOR, policy=LOOPBACK, limits=SHORT),
+            lambda: capture_page(
+                browser, url, operator=OPERATOR, policy=LOOPBACK, limits=TIMES_OUT
+            ),
             "did not load within 2 s",
         )
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 20  # well before the 30 s the server would hold on
 
 
 def test_endless_redirects_fail_the_capture(browser: Browser) -> None:
@@ -173,7 +178,7 @@ def test_subresource_that_never_ends_is_recorded_and_the_capture_goes_on(
 
         capture = capture_page(browser, url, operator=OPERATOR, policy=LOOPBACK, limits=SHORT)
 
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 20  # well before the 30 s the server would hold on
     assert capture.context["page"]["load"]["network_idle"] is False
     assert "settle time (network not idle)" in capture.context["limits"]["reached"]
     (unfinished,) = capture.context["requests"]["unanswered"]
@@ -244,7 +249,7 @@ def test_a_script_that_never_returns_is_stopped_before_the_screenshot(browser: B
 
         capture = capture_page(browser, url, operator=OPERATOR, policy=LOOPBACK, limits=SHORT)
 
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 20  # well before the 30 s the server would hold on
     assert capture.context["page"]["load"]["scripts_stopped_before_taking"] is True
     assert capture.context["screenshot"]["taken"] is True
 
@@ -258,10 +263,12 @@ def test_a_script_that_blocks_the_document_times_out_and_leaves_the_browser_usab
         began = time.monotonic()
 
         fails(
-            lambda: capture_page(browser, url, operator=OPERATOR, policy=LOOPBACK, limits=SHORT),
+            lambda: capture_page(
+                browser, url, operator=OPERATOR, policy=LOOPBACK, limits=TIMES_OUT
+            ),
             "did not load within 2 s",
         )
-        assert time.monotonic() - began < 10
+        assert time.monotonic() - began < 20  # well before the 30 s the server would hold on
         after = capture_page(browser, ok, operator=OPERATOR, policy=LOOPBACK, limits=SHORT)
 
     assert after.context["page"]["status"] == 200
@@ -301,7 +308,7 @@ def test_watchdog_stops_a_page_that_hangs_the_browser(browser: Browser) -> None:
             began = time.monotonic()
             with browser.watchdog(1.0) as fired, pytest.raises(Error, match="crashed"):
                 page.evaluate("document.title")
-            assert fired() and time.monotonic() - began < 5
+            assert fired() and time.monotonic() - began < 20  # 1 s, with room for a loaded machine
         finally:
             context.close()
 

@@ -515,9 +515,9 @@ def test_two_hundred_copies_render_in_reasonable_time() -> None:
         )
         for i in range(200)
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: processes running beside do not count
     pdf = render_dossier(dossier(found))
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < 30, f"{elapsed:.1f} s"
     reader = PdfReader(io.BytesIO(pdf))
     outline = reader.outline

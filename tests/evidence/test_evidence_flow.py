@@ -200,9 +200,11 @@ def test_the_cli_captures_and_verifies_a_page_of_the_served_demo_site(
     )
     server.start()
     try:
-        for _ in range(200):
-            if any(line.startswith("forum:") for line in lines):
-                break
+        # the site prints its addresses once it serves; waiting longer is only a hang guard
+        deadline = time.monotonic() + 300
+        while not any(line.startswith("forum:") for line in lines):
+            assert server.is_alive(), "the demo site stopped before serving:\n" + "\n".join(lines)
+            assert time.monotonic() < deadline, "the demo site did not start"
             time.sleep(0.05)
         forum = next(line.split()[-1] for line in lines if line.startswith("forum:"))
         assert any("REMPART_TSA_CONFIG=" in line for line in lines)

@@ -50,9 +50,9 @@ def test_fast_enough_for_tests() -> None:
     neutral_image(0)  # font and plugin loading happen once
     timings = []
     for seed in range(10):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: processes running beside do not count
         neutral_image(seed)
-        timings.append(time.perf_counter() - start)
+        timings.append(time.process_time() - start)
     assert statistics.median(timings) < 0.06  # ~15 ms here; generous for busy CI machines
 
 

@@ -28,9 +28,10 @@ LOOPBACK = FetchPolicy(
     any_port=True,
     per_host_interval_s=0.0,
     per_host_concurrency=8,
-    connect_timeout_s=2.0,
-    read_timeout_s=2.0,
-    total_timeout_s=5.0,
+    # guards against a hang only, with room for a loaded machine (time-out tests set their own)
+    connect_timeout_s=20.0,
+    read_timeout_s=20.0,
+    total_timeout_s=60.0,
     contact_url="https://rempart.test/contact",
 )
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from rempart.demo_site import wording
+from rempart.i18n import N_
 
 __all__ = [
     "ALTERATIONS",
@@ -43,9 +44,16 @@ __all__ = [
     "victim_pictures",
 ]
 
-EXACT = "exact"
+EXACT = N_("exact")
 # What re-uploaders did to a victim's picture; media.py implements each with Pillow.
-ALTERATIONS = ("resized", "recompressed", "mirrored", "cropped", "letterboxed", "captioned")
+ALTERATIONS = (
+    N_("resized"),
+    N_("recompressed"),
+    N_("mirrored"),
+    N_("cropped"),
+    N_("letterboxed"),
+    N_("captioned"),
+)
 # How a post shows an upload (see docs/demo-site.md for the HTML of each).
 EMBEDS = ("thumbnail", "srcset", "background", "direct", "og-image")
 

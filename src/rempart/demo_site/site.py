@@ -27,6 +27,7 @@ from rempart.demo_site.media import MediaCache, SiteMedia
 from rempart.demo_site.mirror import MirrorApp
 from rempart.demo_site.servers import AccessLog, serve_apps
 from rempart.demo_site.web import App, SiteUrls
+from rempart.i18n import _
 
 __all__ = ["DemoSite", "ServedSite", "Sighting", "serve_until_interrupted"]
 
@@ -261,8 +262,22 @@ def _serve_demo_authority(running: ExitStack, folder: Path, out: Callable[[str],
     (folder / "demo-tsa-root.pem").write_bytes(tsa.root_pem)
     config = folder / "authorities.toml"
     write_authorities(config, [("demo-tsa", tsa.url, ["demo-tsa-root.pem"])])
-    out(f"time-stamping (DEMO, trusted by no court): {tsa.url}")
-    out(f"  for rempart capture: export {CONFIG_ENV}={config}")
+    out(_("time-stamping (DEMO, trusted by no court): {url}", url=tsa.url))
+    out("  " + _("for rempart capture: export {setting}", setting=f"{CONFIG_ENV}={config}"))
+
+
+def _print_recipes(written: list[Path], out: Callable[[str], None]) -> None:
+    *recipes, sources = written
+    out(_("crawler recipes: {files}", files=", ".join(str(p) for p in recipes)))
+    out("  " + _("to watch the demo sites: rempart source load {file}", file=sources))
+    out(
+        "  "
+        + _(
+            "or one by one: rempart source add demo-forum web --recipe {file} "
+            "--allow-network 127.0.0.1/32",
+            file=recipes[0],
+        )
+    )
 
 
 def serve_until_interrupted(
@@ -273,28 +288,46 @@ def serve_until_interrupted(
     ports: tuple[int, int, int] = (0, 0, 0),
     telegram_export: str | Path | None = None,
     timestamp_authority: str | Path | None = None,
+    recipes: str | Path | None = None,
     out: Callable[[str], None] = print,
     stop: threading.Event | None = None,
 ) -> None:
     """Serve a demo site and print its URLs until Ctrl-C (or until `stop` is set), for a
-    caseworker to look at in a browser. Writes a Telegram export too when asked, and runs a
-    DEMO time-stamping authority (its authorities file in that folder) for `rempart capture`."""
+    caseworker to look at in a browser. Writes a Telegram export too when asked, crawler
+    recipes for the running sites (recipes.py), and runs a DEMO time-stamping authority (its
+    authorities file in that folder) for `rempart capture`."""
     site = DemoSite(seed=seed, images=images)
     with ExitStack() as running:
         served = running.enter_context(site.serve(host, ports=ports))
         if timestamp_authority is not None:
             _serve_demo_authority(running, Path(timestamp_authority), out)
-        out(f"forum:      {served.forum_url}/")
-        out(f"image host: {served.imagehost_url}/")
-        out(f"mirror:     {served.mirror_url}/")
+        labelled = [
+            (_("forum"), served.forum_url),
+            (_("image host"), served.imagehost_url),
+            (_("mirror"), served.mirror_url),
+        ]
+        heads = [_("{label}:", label=label) for label, _url in labelled]
+        width = max(len(head) for head in heads) + 1
+        for head, (_label, url) in zip(heads, labelled, strict=True):
+            out(f"{head.ljust(width)}{url}/")
         if telegram_export is not None:
             folder = Path(telegram_export)
             site.write_telegram_export(folder)
-            out(f"telegram export: {folder / 'result.json'}")
+            out(_("telegram export: {path}", path=folder / "result.json"))
+        if recipes is not None:
+            from rempart.demo_site.recipes import write_recipes
+
+            _print_recipes(write_recipes(served, recipes, telegram_export=telegram_export), out)
         sightings = served.expected_sightings()
-        out(f"{len(site.content.victims)} victim images, {len(sightings)} copies on the sites")
-        out("Ctrl-C to stop.")
+        out(
+            _(
+                "{victims} victim images, {copies} copies on the sites",
+                victims=len(site.content.victims),
+                copies=len(sightings),
+            )
+        )
+        out(_("Ctrl-C to stop."))
         try:
             (stop or threading.Event()).wait()
         except KeyboardInterrupt:
-            out("stopping")
+            out(_("stopping"))
