@@ -10,46 +10,19 @@ from rempart.cli import app
 from rempart.errors import InputError, NotFound
 from rempart.i18n import Messages, catalog, gettext, ngettext, parse_po
 
-# Parts of the code whose messages are still being put through the catalog. Each entry is a
-# path prefix under src/; the list must end empty (issue 10: French for every message).
-PENDING: tuple[str, ...] = (
-    "rempart/cli",
-    "rempart/demo.py",
-    "rempart/demo_site",
-    "rempart/evidence",
-    "rempart/fetch.py",
-    "rempart/hashing",
-    "rempart/intake",
-    "rempart/jobs",
-    "rempart/matching",
-    "rempart/samples.py",
-    "rempart/sources",
-    "rempart/store",
-    "help",
-)
-
-
-def _pending(where: str) -> bool:
-    where = where.removeprefix("src/")
-    return where.startswith(PENDING)
-
 
 def test_every_message_and_help_text_has_its_french() -> None:
-    lacking = [
-        f"{where}: {msgid[:60]!r}"
-        for msgid, _plural, where in i18n_extract.missing()
-        if not _pending(where)
-    ]
+    lacking = [f"{where}: {msgid[:60]!r}" for msgid, _plural, where in i18n_extract.missing()]
     assert not lacking, "no French for:\n" + "\n".join(lacking)
 
 
 def test_entry_points_print_no_english_outside_the_catalog() -> None:
-    raw = [line for line in i18n_extract.raw_output() if not _pending(line)]
+    raw = list(i18n_extract.raw_output())
     assert not raw, "literal English shown without the catalog:\n" + "\n".join(raw)
 
 
 def test_errors_are_catalog_templates_not_fstrings() -> None:
-    raw = [line for line in i18n_extract.raw_errors() if not _pending(line)]
+    raw = list(i18n_extract.raw_errors())
     assert not raw, "errors built with f-strings (use a template and values):\n" + "\n".join(raw)
 
 
