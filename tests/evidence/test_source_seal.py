@@ -106,7 +106,18 @@ def _warc_file(path: Path, picture: bytes) -> Path:
     return path
 
 
+def _reencoded(picture: bytes, quality: int) -> bytes:
+    """Another file of the same picture: each place holds its own copy (one copy, one finding)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(picture)).convert("RGB").save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 def _victim_with_copies(tmp_path: Path, case: str, *, minor: bool) -> tuple[Database, bytes]:
+    """The victim's picture registered, and different copies of it in an export, a folder, a
+    zip and a WARC. Returns the store and the copy the Telegram export holds."""
     picture = web_jpeg(11, 320, 240)
     _ok("case", "create", case, *(["--minor"] if minor else []))
     _ok("bank", "create", f"{case}-images", "--case", case)
@@ -118,15 +129,17 @@ def _victim_with_copies(tmp_path: Path, case: str, *, minor: bool) -> tuple[Data
     sources.mkdir()
     folder = sources / "seized"
     folder.mkdir()
-    (folder / "holiday.jpg").write_bytes(picture)
+    (folder / "holiday.jpg").write_bytes(_reencoded(picture, 90))
     with zipfile.ZipFile(folder / "backup.zip", "w") as archive:
-        archive.writestr("DCIM/copy.jpg", picture)
+        archive.writestr("DCIM/copy.jpg", _reencoded(picture, 85))
+    in_export = _reencoded(picture, 80)
+    in_warc = _reencoded(picture, 75)
     db = Database.open(Settings.from_env().database_url)
-    add_source(db, "channel", "telegram", {"path": str(_telegram_export(sources, picture))})
+    add_source(db, "channel", "telegram", {"path": str(_telegram_export(sources, in_export))})
     add_source(db, "seized", "files", {"path": str(folder)})
-    add_source(db, "crawl", "warc", {"path": str(_warc_file(sources / "crawl.warc.gz", picture))})
+    add_source(db, "crawl", "warc", {"path": str(_warc_file(sources / "crawl.warc.gz", in_warc))})
     _ok("scan", "--all")
-    return db, picture
+    return db, in_export
 
 
 def _findings(case: str) -> dict[str, list[int]]:
@@ -293,13 +306,13 @@ def test_a_zipped_export_and_a_wacz_are_sealed_from_inside_their_archives(
     device.mkdir()
     (device / "photo.jpg").write_bytes(picture)
     _ok("bank", "add", "case-z-images", str(device))
-    export = _telegram_export(tmp_path / "plain", picture)
+    export = _telegram_export(tmp_path / "plain", _reencoded(picture, 80))
     zipped = tmp_path / "export.zip"
     with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(export.rglob("*")):
             if path.is_file():
                 archive.write(path, f"{export.name}/{path.relative_to(export).as_posix()}")
-    warc = _warc_file(tmp_path / "data.warc.gz", picture).read_bytes()
+    warc = _warc_file(tmp_path / "data.warc.gz", _reencoded(picture, 75)).read_bytes()
     wacz = tmp_path / "crawl.wacz"
     with zipfile.ZipFile(wacz, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("archive/data.warc.gz", warc)
