@@ -1,0 +1,232 @@
+"""`rempart notify …` and `rempart notices`: plan → show → approve → send → reply, as a
+caseworker types them, against a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import email
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+sys.path.insert(0, str(Path(__file__).parent / "takedown"))
+
+from findings_made import make_finding
+from smtp_process import RecordingSmtp
+
+from rempart.cli import app
+from rempart.config import Settings
+from rempart.evidence.custody import verify_chain
+from rempart.evidence.ledger import chain_events
+from rempart.intake.cases import case_info
+from rempart.jobs.review import decide
+from rempart.store.database import Database
+from rempart.store.models import FindingStatus
+
+runner = CliRunner()
+
+PLATFORMS = """
+[platform.demoforum]
+name = "Demo Forum"
+roles = ["host"]
+domains = ["forum.example"]
+country = { value = "NL", source = "https://forum.example/imprint" }
+notice_email = { value = "abuse@forum.example", source = "https://forum.example/contact" }
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "platforms.toml").write_text(PLATFORMS)
+    monkeypatch.setenv("REMPART_HOME", str(home))
+    monkeypatch.setenv("REMPART_OPERATOR", "alice")
+    monkeypatch.setenv("REMPART_ORGANISATION", "Asso Rempart")
+    monkeypatch.setenv("REMPART_ORGANISATION_EMAIL", "contact@asso.example")
+    monkeypatch.setenv("REMPART_SMTP_FROM", "notices@asso.example")
+    monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REMPART_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    return home
+
+
+@pytest.fixture
+def smtp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingSmtp]:
+    server = RecordingSmtp(tmp_path / "smtp")
+    monkeypatch.setenv("REMPART_SMTP_URL", server.url)
+    yield server
+    server.close()
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(app, list(args), env=env)
+
+
+def _ok(*args: str, env: dict[str, str] | None = None) -> str:
+    result = _run(*args, env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _confirmed(tmp_path: Path, seeds: tuple[int, ...] = (1, 2), **kwargs: object) -> Database:
+    db = Database.open(Settings.from_env().database_url)
+    for seed in seeds:
+        made = make_finding(db, None, tmp_path, seed=seed, **kwargs)  # type: ignore[arg-type]
+        decide(db, made.finding, FindingStatus.CONFIRMED, actor="alice")
+    return db
+
+
+def _plan(*args: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in _ok("notify", "plan", "--json", *args).splitlines()]
+
+
+def test_plan_drafts_one_notice_per_recipient_listing_every_copy_on_that_service(
+    home: Path, tmp_path: Path
+) -> None:
+    db = _confirmed(tmp_path)
+    planned = _plan()
+    host = [n for n in planned if n["kind"] == "dsa"]
+    assert len(host) == 1
+    notice = host[0]
+    assert notice["recipient"] == {
+        "name": "Demo Forum",
+        "role": "host",
+        "channel": "email",
+        "address": "abuse@forum.example",
+        "platform": "demoforum",
+    }
+    assert notice["legal_basis"] == "226-2-1" and notice["status"] == "drafted"
+    assert notice["urls"] == ["https://forum.example/case-a/1.jpg", "https://forum.example/case-a/2.jpg"]
+    assert notice["case"] == "case-a"
+    kinds = sorted(n["kind"] for n in planned)
+    assert kinds == ["delisting", "delisting", "dsa", "pharos"]
+    assert _plan() == []  # nothing left uncovered
+    actions = [e.action.value for e in chain_events(db, f"case:{case_info(db, 'case-a').id}")]
+    assert "notice_draft" in actions
+    assert verify_chain(chain_events(db, f"case:{case_info(db, 'case-a').id}")).ok
+
+
+def test_plan_refuses_without_the_organisation_and_says_what_to_run(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _confirmed(tmp_path, seeds=(1,))
+    monkeypatch.delenv("REMPART_ORGANISATION_EMAIL")
+    result = _run("notify", "plan")
+    assert result.exit_code == 2
+    assert "organisation.email" in result.stderr and "rempart config" in result.stderr
+
+
+def test_deepfake_ground_is_remembered_for_the_case(home: Path, tmp_path: Path) -> None:
+    _confirmed(tmp_path, seeds=(1,))
+    (notice, *_rest) = _plan("--case", "case-a", "--basis", "deepfake")
+    assert notice["legal_basis"] == "226-8-1"
+    _confirmed(tmp_path, seeds=(3,))
+    later = _plan()
+    assert {n["legal_basis"] for n in later} == {"226-8-1"}
+    text = _ok("notify", "show", str(notice["notice"]), "--lang", "fr")
+    assert "226-8-1" in text
+
+
+def test_show_gives_the_text_and_each_dsa_element_and_never_the_victims_name(
+    home: Path, tmp_path: Path
+) -> None:
+    _confirmed(tmp_path, seeds=(1,))
+    notice = next(n for n in _plan() if n["kind"] == "dsa")
+    text = _ok("notify", "show", str(notice["notice"]))
+    for element in ("16(2)(a)", "16(2)(b)", "16(2)(c)", "16(2)(d)"):
+        assert f"PASS {element}" in text
+    assert "https://forum.example/case-a/1.jpg" in text
+    assert "good faith" in text and "Asso Rempart" in text
+    french = _ok("notify", "show", str(notice["notice"]), env={"REMPART_LANG": "fr"})
+    assert "Vérifications" in french or "Contrôles" in french
+    assert "Checks" not in french
+
+
+def test_approve_is_logged_with_the_operator_and_a_missing_element_blocks_it(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _confirmed(tmp_path, seeds=(1,))
+    notice = next(n for n in _plan() if n["kind"] == "dsa")
+    approved = _ok("notify", "approve", str(notice["notice"]))
+    assert "unfounded" in approved.lower()
+    events = chain_events(db, f"case:{case_info(db, 'case-a').id}")
+    approval = [e for e in events if e.action.value == "notice_approve"]
+    assert approval and approval[0].actor == "alice"
+    assert approval[0].detail["checks"]["16(2)(c)"] is True
+    again = _run("notify", "approve", str(notice["notice"]))
+    assert again.exit_code == 2
+
+
+def test_send_delivers_each_approved_notice_once_with_its_message_id_and_digest(
+    home: Path, tmp_path: Path, smtp: RecordingSmtp
+) -> None:
+    _confirmed(tmp_path)
+    notice = next(n for n in _plan() if n["kind"] == "dsa")
+    _ok("notify", "approve", str(notice["notice"]))
+    result = _run("notify", "send", "--approved", "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    (outcome,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert outcome["status"] == "sent"
+    (raw,) = smtp.raw()
+    message = email.message_from_bytes(raw)
+    assert message["Message-ID"] == outcome["message_id"]
+    assert message["To"] == "abuse@forum.example"
+    body = message.get_payload(decode=True).decode()
+    assert "https://forum.example/case-a/2.jpg" in body
+    assert not message.is_multipart()  # no picture, ever
+    listed = json.loads(_ok("notices", "--json").splitlines()[0])
+    assert listed["message_sha256"] == outcome["message_sha256"]
+    assert [h["status"] for h in listed["history"]] == ["drafted", "approved", "sent"]
+    assert listed["due_at"] is not None
+    # sending again never sends twice
+    again = _run("notify", "send", str(notice["notice"]), "--json")
+    assert json.loads(again.stdout)["status"] == "sent"
+    assert len(smtp.raw()) == 1
+
+
+def test_web_form_notice_is_pasted_and_its_ticket_recorded(home: Path, tmp_path: Path) -> None:
+    _confirmed(tmp_path, seeds=(1,))
+    pharos = next(n for n in _plan() if n["kind"] == "pharos")
+    number = str(pharos["notice"])
+    text = _ok("notify", "show", number)
+    assert "URLs" in text and "https://forum.example/case-a/1.jpg" in text
+    _ok("notify", "approve", number)
+    _ok("notify", "submitted", number, "--reference", "PH-2026-001")
+    _ok("notify", "reply", number, "--status", "acknowledged", "--note", "pris en charge")
+    (listed,) = [json.loads(x) for x in _ok("notices", "--json", "--status", "acknowledged").splitlines()]
+    assert listed["reference"] == "PH-2026-001"
+    assert [h["status"] for h in listed["history"]][-2:] == ["submitted", "acknowledged"]
+
+
+def test_a_minors_case_gets_only_child_protection_notices_with_references_only(
+    home: Path, tmp_path: Path
+) -> None:
+    _confirmed(tmp_path, seeds=(1,), case="case-m", minor=True)
+    planned = _plan()
+    assert planned and {n["kind"] for n in planned} == {"hotline"}
+    assert {n["recipient"]["role"] for n in planned} == {"hotline"}
+    assert all(n["references_only"] for n in planned)
+
+
+def test_overdue_lists_sent_notices_past_their_due_date(
+    home: Path, tmp_path: Path, smtp: RecordingSmtp
+) -> None:
+    db = _confirmed(tmp_path, seeds=(1,))
+    notice = next(n for n in _plan() if n["kind"] == "dsa")
+    _ok("notify", "approve", str(notice["notice"]))
+    _ok("notify", "send", "--approved")
+    assert _ok("notices", "--overdue", "--json") == ""
+    from datetime import UTC, datetime
+
+    from rempart.store.models import NoticeRow
+
+    with db.session() as session:
+        row = session.get(NoticeRow, notice["notice"])
+        assert row is not None
+        row.due_at = datetime(2020, 1, 1, tzinfo=UTC)
+    (late,) = _ok("notices", "--overdue", "--json").splitlines()
+    assert json.loads(late)["notice"] == notice["notice"]
