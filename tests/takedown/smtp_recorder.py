@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -53,9 +54,11 @@ class Recorder:
 
 def main() -> None:
     folder = Path(sys.argv[1])
-    controller = Controller(Recorder(folder), hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # a free port (aiosmtpd checks readiness on the port given)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Recorder(folder), hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     (folder / ".port").write_text(str(port))
     os.replace(folder / ".port", folder / "port")
     try:

@@ -746,7 +746,7 @@ def approve(
             status=NoticeStatus.APPROVED.value,
             action=CustodyAction.NOTICE_APPROVE,
             detail={
-                "checks": {c.code: c.ok for c in found},
+                "checks": [{"code": c.code, "ok": c.ok} for c in found],
                 "text_sha256": digest,
                 "trusted_flagger": identity.trusted_flagger,
             },
