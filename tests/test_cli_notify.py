@@ -14,9 +14,9 @@ from typer.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).parent / "takedown"))
 
-from findings_made import make_finding
 from smtp_process import RecordingSmtp
 
+from findings_made import make_finding
 from rempart.cli import app
 from rempart.config import Settings
 from rempart.evidence.custody import verify_chain
@@ -100,7 +100,10 @@ def test_plan_drafts_one_notice_per_recipient_listing_every_copy_on_that_service
         "platform": "demoforum",
     }
     assert notice["legal_basis"] == "226-2-1" and notice["status"] == "drafted"
-    assert notice["urls"] == ["https://forum.example/case-a/1.jpg", "https://forum.example/case-a/2.jpg"]
+    assert notice["urls"] == [
+        "https://forum.example/case-a/1.jpg",
+        "https://forum.example/case-a/2.jpg",
+    ]
     assert notice["case"] == "case-a"
     kinds = sorted(n["kind"] for n in planned)
     assert kinds == ["delisting", "delisting", "dsa", "pharos"]
@@ -197,7 +200,9 @@ def test_web_form_notice_is_pasted_and_its_ticket_recorded(home: Path, tmp_path:
     _ok("notify", "approve", number)
     _ok("notify", "submitted", number, "--reference", "PH-2026-001")
     _ok("notify", "reply", number, "--status", "acknowledged", "--note", "pris en charge")
-    (listed,) = [json.loads(x) for x in _ok("notices", "--json", "--status", "acknowledged").splitlines()]
+    (listed,) = [
+        json.loads(x) for x in _ok("notices", "--json", "--status", "acknowledged").splitlines()
+    ]
     assert listed["reference"] == "PH-2026-001"
     assert [h["status"] for h in listed["history"]][-2:] == ["submitted", "acknowledged"]
 

@@ -123,7 +123,7 @@ def test_a_send_killed_anywhere_never_sends_twice_and_never_loses_a_notice(
                 hit = _wait(lambda w=wanted: len(smtp.raw()) >= w, process)
             elif trigger == "held":
                 hit = _wait(
-                    lambda: len(list(smtp.folder.glob("held-*"))) > held_before, process
+                    lambda h=held_before: len(list(smtp.folder.glob("held-*"))) > h, process
                 )
             else:
                 hit = _wait(

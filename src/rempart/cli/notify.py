@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from rempart.cli import _emit, _fail, _open_db, _reported, app, err, out
 from rempart.cli.text import safe, shown
@@ -153,7 +154,7 @@ def notify_plan(
     if not planned.notices:
         out.print(_("No notice to draft: every confirmed copy is covered."))
         return
-    _table(planned.notices)
+    _table(list(planned.notices))
     out.print(
         _(
             "Read each with `rempart notify show N`, then `rempart notify approve N`. Nothing "
@@ -288,7 +289,7 @@ def notify_show(
             )
         )
         for label, value in form_fields(facts, language):
-            out.print(f"[bold]{shown(label)}[/]")
+            out.print(Text(safe(label), style="bold"))
             _lines(value)
             out.print("")
 

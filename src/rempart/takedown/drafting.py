@@ -379,15 +379,16 @@ def _candidates(session: Session, case: str | None) -> list[_Candidate]:
         .join(NoticeRow, NoticeRow.id == NoticeItemRow.notice_id)
         .where(NoticeItemRow.finding_id.in_(ids))
     ):
-        covered.setdefault(finding_id, set()).add(key)
+        if finding_id is not None:
+            covered.setdefault(finding_id, set()).add(key)
     captures: dict[int, CaptureRow] = {}
-    for capture in session.scalars(
+    for sealed in session.scalars(
         select(CaptureRow)
         .where(CaptureRow.finding_id.in_(ids), CaptureRow.status == "sealed")
         .order_by(CaptureRow.id)
     ):
-        assert capture.finding_id is not None
-        captures[capture.finding_id] = capture  # the latest sealed capture wins
+        assert sealed.finding_id is not None
+        captures[sealed.finding_id] = sealed  # the latest sealed capture wins
     out = []
     for finding, sighting, source_kind, case_row in rows:
         url = sighting.media_url or sighting.page_url or sighting.key

@@ -98,20 +98,6 @@ class NoticeStatus(StrEnum):
     REFUSED = "refused"
 
 
-STATUS_WORDS: Mapping[str, str] = {
-    "drafted": N_("drafted"),
-    "approved": N_("approved"),
-    "sending": N_("sending"),
-    "sent": N_("sent"),
-    "submitted": N_("submitted"),
-    "uncertain": N_("uncertain"),
-    "failed": N_("failed"),
-    "acknowledged": N_("acknowledged"),
-    "removed": N_("removed"),
-    "refused": N_("refused"),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Copy:
     """One copy a notice covers: where it is, the media's SHA-256, the sealed capture's."""

@@ -30,9 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
@@ -224,12 +224,12 @@ def _claim(db: Database, notice_id: int, owner: str, clock: Clock) -> OutboxRow 
     """queued → sending, atomically: two runs never both take one notice."""
     with db.session() as session:
         now = clock()
-        claimed = session.execute(
+        claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(OutboxRow)
             .where(OutboxRow.notice_id == notice_id, OutboxRow.state == "queued")
             .values(state="sending", owner=owner, attempts=OutboxRow.attempts + 1, updated_at=now)
-        ).rowcount
-        if not claimed:
+        )
+        if not claimed.rowcount:
             return None
         box = session.get(OutboxRow, notice_id)
         assert box is not None
