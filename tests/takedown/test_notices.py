@@ -74,8 +74,9 @@ def test_take_it_down_needs_a_signature_and_contact() -> None:
 
 
 def test_a_hotline_report_needs_no_notifier_and_carries_references_only() -> None:
-    facts = replace(FACTS, kind=NoticeKind.HOTLINE, references_only=True,
-                    sender=replace(SENDER, email=""))  # fmt: skip
+    facts = replace(
+        FACTS, kind=NoticeKind.HOTLINE, references_only=True, sender=replace(SENDER, email="")
+    )
     assert not blocking(checks(facts))
     assert "No picture is attached to this report" in render(facts).body
 
@@ -99,18 +100,31 @@ def test_trusted_flagger_status_and_designation_appear_when_it_has_one() -> None
 
 def test_hostile_text_cannot_reorder_or_inject_lines() -> None:
     assert clean("https://x.example/\u202egpj.exe\x1b[31m") == "https://x.example/gpj.exe[31m"
-    facts = replace(FACTS, recipient_name="Evil\r\nBcc: all@example.org",
-                    copies=(Copy("https://x.example/\u202e1.jpg\r\nBcc: x@y", "a" * 64),))  # fmt: skip
-    data = message_bytes(facts, render(facts), sender="n@asso.example",
-                         message_id="<notice-3.k@asso.example>", date=datetime(2026, 12, 6, tzinfo=UTC))  # fmt: skip
+    facts = replace(
+        FACTS,
+        recipient_name="Evil\r\nBcc: all@example.org",
+        copies=(Copy("https://x.example/\u202e1.jpg\r\nBcc: x@y", "a" * 64),),
+    )
+    data = message_bytes(
+        facts,
+        render(facts),
+        sender="n@asso.example",
+        message_id="<notice-3.k@asso.example>",
+        date=datetime(2026, 12, 6, tzinfo=UTC),
+    )
     message = email.message_from_bytes(data)
     assert message["Bcc"] is None
     assert "\u202e" not in message.get_payload(decode=True).decode()
 
 
 def test_the_email_is_plain_text_with_its_message_id_and_no_attachment() -> None:
-    data = message_bytes(FACTS, render(FACTS), sender="notices@asso.example",
-                         message_id="<notice-3.k@asso.example>", date=datetime(2026, 12, 6, tzinfo=UTC))  # fmt: skip
+    data = message_bytes(
+        FACTS,
+        render(FACTS),
+        sender="notices@asso.example",
+        message_id="<notice-3.k@asso.example>",
+        date=datetime(2026, 12, 6, tzinfo=UTC),
+    )
     message = email.message_from_bytes(data)
     assert message["Message-ID"] == "<notice-3.k@asso.example>"
     assert message["Reply-To"] == "contact@asso.example"

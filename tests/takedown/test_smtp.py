@@ -35,8 +35,12 @@ def test_a_message_is_delivered_byte_for_byte_with_dot_stuffing_undone(
 ) -> None:
     transport = SmtpTransport(SmtpUrl.parse(server.url))
     called: list[str] = []
-    transport.send(MESSAGE, sender="a@asso.example", recipients=["b@host.example"],
-                   before_data=lambda: called.append("data"))  # fmt: skip
+    transport.send(
+        MESSAGE,
+        sender="a@asso.example",
+        recipients=["b@host.example"],
+        before_data=lambda: called.append("data"),
+    )
     assert called == ["data"]
     (raw,) = server.raw()
     assert raw.replace(b"\r\n", b"\n") == MESSAGE.replace(b"\r\n", b"\n")
@@ -85,7 +89,6 @@ def test_a_password_is_never_sent_in_clear_to_a_remote_server() -> None:
 
 def _outbox_db(db: Database, tmp_path: Path, address: str) -> int:
     from findings_made import make_finding
-
     from rempart.jobs.review import decide
     from rempart.store.models import FindingStatus
     from rempart.takedown.drafting import approve, plan

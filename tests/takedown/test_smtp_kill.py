@@ -78,14 +78,22 @@ def _approved_notices(home: Path, tmp_path: Path, n: int) -> Database:
     os.environ.update(REMPART_HOME=str(home))
     db = Database.open(Settings.from_env().database_url)
     identity = Settings.from_env(
-        {"REMPART_HOME": str(home), "REMPART_ORGANISATION": "Asso Rempart",
-         "REMPART_ORGANISATION_EMAIL": "contact@asso.example"}
-    ).identity  # fmt: skip
+        {
+            "REMPART_HOME": str(home),
+            "REMPART_ORGANISATION": "Asso Rempart",
+            "REMPART_ORGANISATION_EMAIL": "contact@asso.example",
+        }
+    ).identity
     for index in range(n):
         made = make_finding(db, None, tmp_path, case=f"case-{index}", seed=index + 1)
         decide(db, made.finding, FindingStatus.CONFIRMED, actor="alice")
-    planned = plan(db, registry=load_registry(home), lookups=_NoLookups(),  # type: ignore[arg-type]
-                   identity=identity, operator="alice")  # fmt: skip
+    planned = plan(
+        db,
+        registry=load_registry(home),
+        lookups=_NoLookups(),  # type: ignore[arg-type]
+        identity=identity,
+        operator="alice",
+    )
     for view in planned.notices:
         if view.recipient_channel == "email" and view.kind == "dsa":
             approve(db, view.id, identity=identity, operator="alice")
