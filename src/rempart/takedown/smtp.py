@@ -135,20 +135,27 @@ class SmtpTransport:
         self.url = url
         self.timeout = timeout
         self.local_hostname = local_hostname
+        self._tls: ssl.SSLContext | None = None
+
+    def _context(self) -> ssl.SSLContext:
+        """The TLS context (certificates verified), made once: loading the system's CAs is
+        most of the cost of a connection."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     def __repr__(self) -> str:
         return f"SmtpTransport({self.url.masked})"
 
     def _connect(self) -> smtplib.SMTP:
         url = self.url
-        context = ssl.create_default_context()
         try:
             if url.scheme == "smtps":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
                     url.host,
                     url.port,
                     timeout=self.timeout,
-                    context=context,
+                    context=self._context(),
                     local_hostname=self.local_hostname,
                 )
             else:
@@ -159,7 +166,7 @@ class SmtpTransport:
             tls = url.scheme == "smtps"
             if url.scheme == "smtp" and url.starttls != "never":
                 if client.has_extn("starttls"):
-                    client.starttls(context=context)
+                    client.starttls(context=self._context())
                     client.ehlo()
                     tls = True
                 elif url.starttls == "required":
