@@ -145,8 +145,20 @@ def test_show_gives_the_text_and_each_dsa_element_and_never_the_victims_name(
     assert "https://forum.example/case-a/1.jpg" in text
     assert "good faith" in text and "Asso Rempart" in text
     french = _ok("notify", "show", str(notice["notice"]), env={"REMPART_LANG": "fr"})
-    assert "Vérifications" in french or "Contrôles" in french
-    assert "Checks" not in french
+    assert "Vérifications" in french and "OK 16(2)(c)" in french
+    assert "Checks" not in french and "PASS" not in french
+    french_text = _ok("notify", "show", str(notice["notice"]), "--lang", "fr")
+    assert "bonne foi" in french_text and "226-2-1" in french_text
+
+
+def test_help_and_messages_are_french_with_rempart_lang_fr(home: Path, tmp_path: Path) -> None:
+    french = {"REMPART_LANG": "fr"}
+    help_text = _ok("notify", "--help", env=french)
+    assert "Rien ne part sans l'approbation" in help_text and "Nothing leaves" not in help_text
+    assert "Rédiger" in _ok("notify", "plan", "--help", env=french)
+    assert "Aucune notification." in _ok("notices", env=french)
+    missing = _run("notify", "show", "99", env=french)
+    assert "aucune notification 99" in missing.stderr
 
 
 def test_approve_is_logged_with_the_operator_and_a_missing_element_blocks_it(
