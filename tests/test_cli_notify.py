@@ -144,8 +144,10 @@ def test_show_gives_the_text_and_each_dsa_element_and_never_the_victims_name(
         assert f"PASS {element}" in text
     assert "https://forum.example/case-a/1.jpg" in text
     assert "good faith" in text and "Asso Rempart" in text
+    assert "case-a" in text  # the case's pseudonym is our reference; no name exists to leak
     french = _ok("notify", "show", str(notice["notice"]), env={"REMPART_LANG": "fr"})
     assert "Vérifications" in french and "OK 16(2)(c)" in french
+    assert "forum.example est une plateforme connue : Demo Forum" in french
     assert "Checks" not in french and "PASS" not in french
     french_text = _ok("notify", "show", str(notice["notice"]), "--lang", "fr")
     assert "bonne foi" in french_text and "226-2-1" in french_text

@@ -249,6 +249,9 @@ def notify_show(
         )
     )
     why = view.provenance.get("why")
+    template, values = view.provenance.get("why_template"), view.provenance.get("why_values")
+    if isinstance(template, str) and isinstance(values, dict):
+        why = _(template, **values)
     if why:
         out.print(_("Why this recipient: {why}", why=shown(why)))
     out.print(

@@ -648,6 +648,8 @@ def _provenance(recipient: Recipient, resolution: Resolution) -> dict[str, objec
     detail = recipient.as_json("en")
     return {
         "why": detail["why"],
+        "why_template": recipient.why.template,
+        "why_values": {k: str(v) for k, v in recipient.why.values.items()},
         "sources": detail["sources"],
         "alternatives": [[c.value, a] for c, a in recipient.alternatives],
         "chain": [

@@ -226,7 +226,7 @@ def checks(facts: NoticeFacts) -> tuple[Check, ...]:
             ("16(2)(a)", explanation),
             ("16(2)(b)", urls),
             ("16(2)(c)", bool(sender.name.strip() and sender.email.strip())),
-            ("16(2)(d)", True),  # the template always states it; a test holds it to that
+            ("16(2)(d)", _states_good_faith(facts)),
         ]
     else:
         found += [("16(2)(a)", explanation), ("16(2)(b)", urls)]
@@ -236,7 +236,7 @@ def checks(facts: NoticeFacts) -> tuple[Check, ...]:
         found += [
             ("tida:signature", bool(sender.caseworker.strip() and sender.name.strip())),
             ("tida:identification", urls),
-            ("tida:good-faith", True),
+            ("tida:good-faith", _states_good_faith(facts)),
             ("tida:contact", bool(sender.email.strip())),
         ]
     found.append(("no-media", True))
@@ -246,6 +246,21 @@ def checks(facts: NoticeFacts) -> tuple[Check, ...]:
         Check(code, _CHECK_LABELS[code], ok, "" if ok else _ADVICE.get(code, ""))
         for code, ok in found
     )
+
+
+_GOOD_FAITH = {
+    "en": "declares in good faith that the information and allegations in this notice are "
+    "accurate and complete",
+    "fr": "déclare de bonne foi que les informations et allégations contenues dans cette "
+    "notification sont exactes et complètes",
+}
+
+
+def _states_good_faith(facts: NoticeFacts) -> bool:
+    """Whether the text as rendered holds the statement of good faith (16(2)(d))."""
+    language = facts.language if facts.language in LANGUAGES else "en"
+    body = " ".join(render(facts, language).body.split())
+    return _GOOD_FAITH[language] in body
 
 
 def blocking(found: Sequence[Check]) -> tuple[Check, ...]:

@@ -279,6 +279,8 @@ def send_notices(
         query = select(OutboxRow.notice_id, OutboxRow.state).order_by(OutboxRow.notice_id)
         if ids is not None:
             query = query.where(OutboxRow.notice_id.in_(list(ids)))
+        else:  # --approved: what waits; sent, failed and uncertain ones are listed by `notices`
+            query = query.where(OutboxRow.state == "queued")
         boxes: dict[int, str] = {n: s for n, s in session.execute(query).all()}
     outcomes: list[SendOutcome] = []
     for notice_id in ids if ids is not None else sorted(boxes):
