@@ -274,7 +274,7 @@ def send_notices(
         raise InputError(
             'set the address notices are sent from: `rempart config set smtp.from "…"`'
         )
-    recover(db, actor=actor, clock=clock)
+    settled = recover(db, actor=actor, clock=clock)
     with db.session() as session:
         query = select(OutboxRow.notice_id, OutboxRow.state).order_by(OutboxRow.notice_id)
         if ids is not None:
@@ -283,6 +283,12 @@ def send_notices(
             query = query.where(OutboxRow.state == "queued")
         boxes: dict[int, str] = {n: s for n, s in session.execute(query).all()}
     outcomes: list[SendOutcome] = []
+    if ids is None:  # what this run found uncertain is news: say it
+        for notice_id in settled:
+            outcome = _not_queued(db, notice_id, "uncertain")
+            outcomes.append(outcome)
+            if on_progress is not None:
+                on_progress(outcome)
     for notice_id in ids if ids is not None else sorted(boxes):
         state = boxes.get(notice_id)
         if state != "queued":
