@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from rempart.cli import _emit, _fail, _open_db, _reported, app, err, out
+from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
 from rempart.cli.text import safe, shown
 from rempart.config import Settings
 from rempart.errors import InputError
@@ -135,6 +135,7 @@ def notify_plan(
                 operator=settings.operator,
                 case=case,
                 basis=BASES[basis.value] if basis else None,
+                vault=_open_vault(),
             )
         finally:
             lookups.close()

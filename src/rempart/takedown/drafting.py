@@ -25,6 +25,7 @@ from rempart.config import Identity
 from rempart.errors import Conflict, InputError, NotFound
 from rempart.evidence.custody import CustodyAction
 from rempart.evidence.ledger import in_custody, record
+from rempart.evidence.vault import Vault
 from rempart.i18n import N_
 from rempart.intake.cases import chain_of
 from rempart.store.database import Database
@@ -462,11 +463,13 @@ def plan(
     basis: LegalBasis | None = None,
     headers: Callable[[int], dict[str, str]] | None = None,
     home_country: str = "FR",
+    vault: Vault | None = None,
     clock: Clock = utc_now,
 ) -> Planned:
     """Draft notices for confirmed copies not yet covered, one per recipient and case (a
     recipient's existing draft gains the new copies). The raw lookup answers that chose each
-    recipient go to the case's custody log with their digests. `basis` given: recorded as the
+    recipient go to the case's custody log with their digests, and their bytes to `vault`
+    (as `lookups/<sha256>`) when one is given. `basis` given: recorded as the
     case's ground (with --case) and used for this run's drafts."""
     identity.require(missing_for_notice(identity))
     with db.session() as session:
@@ -507,6 +510,10 @@ def plan(
                 {"url": candidate.url[:500], **answer.custody_detail()}
                 for answer in resolution.evidence
             )
+        if vault is not None:
+            for answer in resolution.evidence:
+                if not vault.has(f"lookups/{answer.sha256}"):
+                    vault.put(f"lookups/{answer.sha256}", answer.raw)
     drafted: list[int] = []
     for (case_id, key), (kind, recipient, members, resolution) in groups.items():
 
