@@ -249,3 +249,13 @@ def test_overdue_lists_sent_notices_past_their_due_date(
         row.due_at = datetime(2020, 1, 1, tzinfo=UTC)
     (late,) = _ok("notices", "--overdue", "--json").splitlines()
     assert json.loads(late)["notice"] == notice["notice"]
+
+
+def test_the_mail_servers_password_is_never_shown(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMPART_SMTP_URL", "smtps://me:s3cret@mail.example:465")
+    shown = _ok("config", "show") + _ok("config", "show", "--json")
+    assert "s3cret" not in shown and "me:***@mail.example" in shown
+    result = _run("notify", "send", "--approved")
+    assert "s3cret" not in result.stdout + result.stderr
