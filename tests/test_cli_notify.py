@@ -259,3 +259,53 @@ def test_the_mail_servers_password_is_never_shown(
     assert "s3cret" not in shown and "me:***@mail.example" in shown
     result = _run("notify", "send", "--approved")
     assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_a_sent_message_is_time_stamped_by_the_configured_authority(
+    home: Path, tmp_path: Path, smtp: RecordingSmtp
+) -> None:
+    import hashlib
+
+    from rempart.demo_site.tsa import DemoTimestampAuthority
+    from rempart.evidence.authorities import write_authorities
+    from rempart.evidence.timestamps import verify_timestamp
+
+    db = _confirmed(tmp_path, seeds=(1,))
+    notice = next(n for n in _plan() if n["kind"] == "dsa")
+    _ok("notify", "approve", str(notice["notice"]))
+    with DemoTimestampAuthority.start() as tsa:
+        (home / "demo-root.pem").write_bytes(tsa.root_pem)
+        write_authorities(home / "authorities.toml", [("demo", tsa.url, ["demo-root.pem"])])
+        result = _run("notify", "send", "--approved", "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["sealed"] is True
+    listed = json.loads(_ok("notices", "--json").splitlines()[0])
+    assert listed["notice"] == notice["notice"]
+    (stamp,) = listed["seal"]
+    assert stamp["authority"] == "demo"
+    (raw,) = smtp.raw()
+    from rempart.store.models import NoticeRow
+
+    with db.session() as session:
+        row = session.get(NoticeRow, notice["notice"])
+        assert row is not None and row.message is not None
+        kept = row.message
+    assert hashlib.sha256(kept).hexdigest() == listed["message_sha256"]
+    assert raw.replace(b"\r\n", b"\n") == kept.replace(b"\r\n", b"\n")  # exactly what arrived
+    import base64
+
+    from rempart.evidence.timestamps import Timestamp
+
+    from rempart.evidence.timestamps import load_certificates
+
+    answer = Timestamp(
+        "demo",
+        tsa.url,
+        base64.b64decode(stamp["request"]),
+        base64.b64decode(stamp["token"]),
+        tuple(base64.b64decode(c) for c in stamp["chain"]),
+    )
+    verdict = verify_timestamp(answer, kept, roots=load_certificates([tsa.root_pem]))
+    assert verdict.valid, verdict.problems
+    events = chain_events(db, f"case:{case_info(db, 'case-a').id}")
+    assert [e.action.value for e in events][-2:] == ["notice_send", "seal"]

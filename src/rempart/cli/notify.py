@@ -377,7 +377,7 @@ def _stamper(settings: Settings) -> Stamper | None:
     def stamp(data: bytes) -> list[Stamp]:
         with httpx.Client(timeout=30.0) as http:
             answers = request_timestamps(data, authorities, http=http)
-        return [Stamp(a.authority, a.gen_time, a.response) for a in answers]
+        return [Stamp(a.authority, a.gen_time, a.response, a.request, a.chain) for a in answers]
 
     return stamp
 

@@ -71,7 +71,9 @@ class Stamp:
 
     authority: str
     time: datetime
-    token: bytes
+    token: bytes  # the full DER TimeStampResp
+    request: bytes = b""  # the DER TimeStampReq sent (its nonce)
+    chain: tuple[bytes, ...] = ()  # the TSA's certificates (DER), to check it offline later
 
 
 Stamper = Callable[[bytes], Sequence[Stamp]]
@@ -562,6 +564,8 @@ def _seal(
                     "authority": s.authority,
                     "time": aware(s.time).isoformat(),
                     "token": base64.b64encode(s.token).decode(),
+                    "request": base64.b64encode(s.request).decode(),
+                    "chain": [base64.b64encode(c).decode() for c in s.chain],
                 }
                 for s in stamps
             ]
