@@ -294,9 +294,7 @@ def test_a_sent_message_is_time_stamped_by_the_configured_authority(
     assert raw.replace(b"\r\n", b"\n") == kept.replace(b"\r\n", b"\n")  # exactly what arrived
     import base64
 
-    from rempart.evidence.timestamps import Timestamp
-
-    from rempart.evidence.timestamps import load_certificates
+    from rempart.evidence.timestamps import Timestamp, load_certificates
 
     answer = Timestamp(
         "demo",
