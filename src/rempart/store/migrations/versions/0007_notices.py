@@ -15,6 +15,22 @@ branch_labels = None
 depends_on = None
 
 
+_APPEND_ONLY_SQLITE = """
+CREATE TRIGGER notice_events_no_{what} BEFORE {verb} ON notice_events
+BEGIN SELECT RAISE(ABORT, 'a notice''s history is append-only'); END
+"""
+
+_APPEND_ONLY_POSTGRES_FUNCTION = """
+CREATE FUNCTION notice_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'a notice''s history is append-only'; END $$
+"""
+
+_APPEND_ONLY_POSTGRES = """
+CREATE TRIGGER notice_events_append_only BEFORE UPDATE OR DELETE ON notice_events
+FOR EACH ROW EXECUTE FUNCTION notice_events_append_only()
+"""
+
+
 def _tz() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
@@ -100,6 +116,12 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False, server_default=""),
     )
     op.create_index("ix_notice_events_notice_id", "notice_events", ["notice_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_APPEND_ONLY_POSTGRES_FUNCTION)
+        op.execute(_APPEND_ONLY_POSTGRES)
+    else:
+        for what, verb in (("update", "UPDATE"), ("delete", "DELETE")):
+            op.execute(_APPEND_ONLY_SQLITE.format(what=what, verb=verb))
     op.create_table(
         "notice_outbox",
         sa.Column(
@@ -134,6 +156,9 @@ def downgrade() -> None:
     op.drop_table("case_grounds")
     op.drop_index("ix_notice_outbox_state", table_name="notice_outbox")
     op.drop_table("notice_outbox")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER notice_events_append_only ON notice_events")
+        op.execute("DROP FUNCTION notice_events_append_only()")
     op.drop_index("ix_notice_events_notice_id", table_name="notice_events")
     op.drop_table("notice_events")
     op.drop_index("ix_notice_items_finding_id", table_name="notice_items")
