@@ -161,3 +161,31 @@ def test_a_send_killed_anywhere_never_sends_twice_and_never_loses_a_notice(
         assert kills, "no kill happened"
     finally:
         smtp.close()
+
+
+def test_killed_while_the_server_holds_the_message_it_is_uncertain_and_never_resent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("REMPART_HOME", str(home))
+    db = _approved_notices(home, tmp_path, 2)
+    smtp = RecordingSmtp(tmp_path / "smtp")
+    command = [sys.executable, "-m", "rempart", "notify", "send", "--approved", "--json"]
+    try:
+        env = _env(home, smtp)
+        (smtp.folder / "hold").write_text("")
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        assert _wait(lambda: any(smtp.folder.glob("held-*")), process)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        (smtp.folder / "hold").unlink()
+        again = subprocess.run(command, env=env, capture_output=True, check=False)
+        assert again.returncode == 1  # the uncertain one is reported
+        assert b'"status": "uncertain"' in again.stdout
+        states = sorted(v.outbox_state or "" for v in list_notices(db) if v.outbox_state)
+        assert states == ["sent", "uncertain"]
+        assert sorted(smtp.count_by_message_id().values()) == [1, 1]
+    finally:
+        smtp.close()
