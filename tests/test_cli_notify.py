@@ -307,3 +307,27 @@ def test_a_sent_message_is_time_stamped_by_the_configured_authority(
     assert verdict.valid, verdict.problems
     events = chain_events(db, f"case:{case_info(db, 'case-a').id}")
     assert [e.action.value for e in events][-2:] == ["notice_send", "seal"]
+
+
+def test_approval_is_refused_while_a_required_element_is_missing(
+    home: Path, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from rempart.store.models import NoticeItemRow
+
+    db = _confirmed(tmp_path, seeds=(1,))
+    notice = next(n for n in _plan() if n["kind"] == "dsa")
+    with db.session() as session:
+        session.execute(
+            update(NoticeItemRow)
+            .where(NoticeItemRow.notice_id == notice["notice"])
+            .values(url="t.me/c/123/45")
+        )
+    assert "MISSING 16(2)(b)" in _ok("notify", "show", str(notice["notice"]))
+    refused = _run("notify", "approve", str(notice["notice"]))
+    assert refused.exit_code == 2 and "16(2)(b)" in refused.stderr
+    french = _run("notify", "approve", str(notice["notice"]), env={"REMPART_LANG": "fr"})
+    assert "ne peut pas être approuvée" in french.stderr and "l'URL exacte" in french.stderr
+    listed = json.loads(_ok("notices", "--json").splitlines()[0])
+    assert listed["status"] == "drafted" and listed["approved_by"] is None

@@ -26,7 +26,7 @@ from rempart.errors import Conflict, InputError, NotFound
 from rempart.evidence.custody import CustodyAction
 from rempart.evidence.ledger import in_custody, record
 from rempart.evidence.vault import Vault
-from rempart.i18n import N_
+from rempart.i18n import N_, Phrase, joined
 from rempart.intake.cases import chain_of
 from rempart.store.database import Database
 from rempart.store.models import (
@@ -737,7 +737,9 @@ def approve(
         raise ChecksFailed(
             "notice {id} cannot be approved: {missing} (see `rempart notify show {id}`)",
             id=notice_id,
-            missing="; ".join(f"{c.code} {c.label}" for c in failed),
+            missing=joined(
+                Phrase("{code} {element}", code=c.code, element=Phrase(c.label)) for c in failed
+            ),
         )
     text = render(facts)
     digest = hashlib.sha256((text.subject + "\n" + text.body).encode()).hexdigest()
