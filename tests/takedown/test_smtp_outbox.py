@@ -145,3 +145,13 @@ def test_a_web_form_notice_is_never_emailed(db: Database, tmp_path: Path) -> Non
     )
     assert outcomes[0].status == "skipped" and "submitted" in str(outcomes[0].error)
     assert transport.sent == []
+
+
+def test_the_history_of_an_uncertain_notice_reads_in_french(db: Database, tmp_path: Path) -> None:
+    from rempart.i18n import gettext
+
+    host, _pharos = _approved(db, tmp_path)
+    _leave(db, host, "data", "elsewhere:1")
+    recover(db, actor="alice")
+    note = notice(db, host).history[-1].note
+    assert "vérifiez auprès du destinataire" in gettext(note, lang="fr")

@@ -565,6 +565,6 @@ def notices_command(
         for entry in view.history:
             out.print(
                 f"  {_time(entry.at)}  {_status(entry.status)}  {shown(entry.actor)}"
-                + (f"  {shown(safe(entry.note), 80)}" if entry.note else "")
+                + (f"  {shown(_(entry.note), 80)}" if entry.note else "")
             )
     out.print(ngettext("{n} notice", "{n} notices", len(views), n=len(views)))

@@ -40,6 +40,7 @@ from rempart.config import Identity
 from rempart.errors import Conflict, InputError, NotFound, RempartError
 from rempart.evidence.custody import CustodyAction
 from rempart.evidence.ledger import in_custody, record
+from rempart.i18n import N_
 from rempart.intake.cases import chain_of
 from rempart.store.database import Database
 from rempart.store.models import NoticeEventRow, NoticeRow, OutboxRow
@@ -49,7 +50,11 @@ from rempart.takedown.smtp import PermanentFailure, TemporaryFailure, UncertainD
 
 __all__ = ["SendOutcome", "Stamp", "Transport", "recover", "resend", "send_notices"]
 
-_STALE = timedelta(minutes=10)  # a run on another machine silent this long is taken as dead
+_STALE = timedelta(minutes=10)
+_RESENT = {
+    "uncertain": N_("queued again at the caseworker's word, after checking with the recipient"),
+    "failed": N_("queued again at the caseworker's word, after it failed"),
+}  # a run on another machine silent this long is taken as dead
 
 
 class Transport(Protocol):
@@ -171,11 +176,11 @@ def recover(db: Database, *, actor: str, clock: Clock = utc_now) -> list[int]:
                     at=now,
                     actor=actor,
                     status=NoticeStatus.APPROVED.value,
-                    note="an interrupted run had not handed the message over: queued again",
+                    note=N_("an interrupted run had not handed the message over: queued again"),
                 )
             else:
                 box.state, box.owner, box.updated_at = "uncertain", None, now
-                box.last_error = (
+                box.last_error = N_(
                     "interrupted after the message was handed to the mail server and before "
                     "it answered: check with the recipient before sending it again"
                 )
@@ -216,7 +221,7 @@ def resend(db: Database, notice_id: int, *, actor: str, clock: Clock = utc_now) 
             at=now,
             actor=actor,
             status=NoticeStatus.APPROVED.value,
-            note=f"queued again by {actor} after it was {was}",
+            note=_RESENT[was],
         )
 
     in_custody(db, work)
