@@ -69,6 +69,9 @@ def config_show(
     with _reported():
         config = read_config_file(home)
         values = effective_values(config, os.environ)
+    from rempart.takedown.smtp import mask_url  # a mail server's password is never shown
+
+    values = {k: mask_url(v) if isinstance(v, str) and "://" in v else v for k, v in values.items()}
     if as_json:
         _emit({"path": str(config_path(home)), **values})
         return

@@ -78,6 +78,11 @@ class CustodyAction(StrEnum):
     REVIEW_DECISION = "review_decision"
     DELETE = "delete"
     CASE_CLOSE = "case_close"
+    LOOKUP = "lookup"  # raw answers that named a notice's recipient (their digests)
+    NOTICE_DRAFT = "notice_draft"
+    NOTICE_APPROVE = "notice_approve"
+    NOTICE_SEND = "notice_send"  # the message's digest and Message-ID
+    NOTICE_UPDATE = "notice_update"  # submitted, replied, uncertain, failed
 
 
 class _InvalidEventError(EvidenceError, ValueError):

@@ -4,7 +4,7 @@ to be checked again.
 A check keeps the served media's digest and PDQ distance to the item, never its bytes.
 
 Revision ID: 0008
-Revises: 0006 (to be re-pointed at 0007, the notices, when the two branches are merged)
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -12,9 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# Written beside 0007_notices on another branch: the lead re-points this at "0007" when
-# merging, so that the revisions form one line again.
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
