@@ -6,7 +6,9 @@ is reachable they are skipped with a message, except under CI (CI=true), where t
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,3 +97,25 @@ def make_finding(db: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
         return make(db, vault, tmp_path, **kwargs)
 
     return made
+
+
+_real_getaddrinfo = socket.getaddrinfo
+_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def _loopback_only_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Tests never ask the machine's DNS server (it is not on loopback): a name other than
+    localhost or an address literal does not exist for them, as `.invalid` names do not."""
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is None or name.lower().rstrip(".") in _LOCAL_NAMES:
+        return _real_getaddrinfo(host, *args, **kwargs)
+    try:
+        ipaddress.ip_address(str(name).split("%")[0])
+    except ValueError:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_dns_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only_getaddrinfo)

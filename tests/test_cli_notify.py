@@ -331,3 +331,38 @@ def test_approval_is_refused_while_a_required_element_is_missing(
     assert "ne peut pas être approuvée" in french.stderr and "l'URL exacte" in french.stderr
     listed = json.loads(_ok("notices", "--json").splitlines()[0])
     assert listed["status"] == "drafted" and listed["approved_by"] is None
+
+
+def test_recheck_by_notice_checks_exactly_the_copies_that_notice_lists(
+    home: Path, tmp_path: Path
+) -> None:
+    import socket
+
+    from sqlalchemy import update
+
+    from rempart.store.models import Finding, Sighting
+
+    db = _confirmed(tmp_path, seeds=(1, 2, 3))
+    host = next(n for n in _plan() if n["kind"] == "dsa")
+    listed = [c["finding"] for c in host["copies"]]  # type: ignore[attr-defined]
+    with socket.socket() as probe:  # a loopback port nobody listens on: no traffic leaves
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moved = {}
+    with db.session() as session:
+        for finding in listed:
+            sighting = session.get(Finding, finding).sighting_id  # type: ignore[union-attr]
+            moved[finding] = f"http://127.0.0.1:{port}/{finding}.jpg"
+            session.execute(
+                update(Sighting)
+                .where(Sighting.id == sighting)
+                .values(media_url=moved[finding], page_url=None)
+            )
+    result = _run(
+        "recheck", "--notice", str(host["notice"]), "--json", "--no-seal",
+        "--allow-network", "127.0.0.1/32",
+    )  # fmt: skip
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["url"] for r in rows} == set(moved.values())
+    assert all(r["status"] == "unreachable" for r in rows)
+    assert result.exit_code == 1  # some could not be checked: said, and tried again later

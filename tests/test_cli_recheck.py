@@ -127,7 +127,8 @@ def test_bad_options_are_refused(home: Path) -> None:
     assert run("--allow-network", "not-a-net").exit_code == 2
     refused = run("--finding", "99")
     assert refused.exit_code == 2 and "not a confirmed copy" in refused.stderr
-    assert "--finding" in run("--notice", "1").stderr
+    missing = run("--notice", "1")
+    assert missing.exit_code == 2 and "notice" in missing.stderr and "notices" in missing.stderr
 
 
 def test_help_is_in_french(home: Path) -> None:

@@ -135,13 +135,14 @@ def _checked_networks(networks: tuple[str, ...]) -> None:
 
 
 def _notice_findings(db: Database, notice: int) -> list[int]:
-    """The findings a notice lists. Notices come with `rempart notify`: until this command
-    is wired to them, a notice cannot be named here."""
+    """The findings a notice lists (a missing notice is an error naming `rempart notices`)."""
     from rempart.errors import InputError
+    from rempart.takedown.drafting import notice as notice_view
 
-    raise InputError(
-        "re-checking by notice is not available yet: use --finding N (see `rempart findings`)"
-    )
+    ids = [c.finding for c in notice_view(db, notice).copies if c.finding is not None]
+    if not ids:
+        raise InputError("notice {notice} lists no copy that can be re-checked", notice=notice)
+    return ids
 
 
 def _removal_sealer(db: Database, stack: ExitStack, extra: tuple[str, ...]) -> RemovalSealer:
