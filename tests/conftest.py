@@ -109,11 +109,22 @@ def _loopback_only_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untype
     name = host.decode() if isinstance(host, bytes) else host
     if name is None or name.lower().rstrip(".") in _LOCAL_NAMES:
         return _real_getaddrinfo(host, *args, **kwargs)
-    try:
-        ipaddress.ip_address(str(name).split("%")[0])
-    except ValueError:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+    if not _numeric(str(name)):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def _numeric(name: str) -> bool:
+    """An address literal, in any form the C library reads without DNS ("127.1", "0x7f.1",
+    "2130706433" too)."""
+    try:
+        ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        try:
+            socket.inet_aton(name)
+        except OSError:
+            return False
+    return True
 
 
 @pytest.fixture(autouse=True)
