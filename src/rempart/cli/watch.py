@@ -616,12 +616,23 @@ def findings_command(
             db, source=source, status=status.value if status else None, case=case
         )
     from rempart.jobs.recheck import last_statuses
+    from rempart.takedown.followup import link_reuploads, reupload_of
 
     checks = last_statuses(db, [v.id for v in views])
+    with _reported():
+        link_reuploads(db)  # a copy found again after its item was notified or removed
+    again = reupload_of(db, [v.id for v in views])
     if as_json:
         for v in views:
             last, at = checks.get(v.id, (None, None))
-            _emit({**v.to_json(), "last_check": last, "last_checked_at": at and at.isoformat()})
+            _emit(
+                {
+                    **v.to_json(),
+                    "last_check": last,
+                    "last_checked_at": at and at.isoformat(),
+                    "reupload_of": again.get(v.id),
+                }
+            )
         return
     table = Table(
         "#", _("status"), _("source"), _("item"), _("seen at"), _("distance"), _("re-check")
@@ -641,6 +652,18 @@ def findings_command(
             _(checks[v.id][0]) if v.id in checks else "",
         )
     out.print(table)
+    reuploads = [v.id for v in views if v.id in again]
+    if reuploads:
+        out.print(
+            ngettext(
+                "{n} re-upload (a copy found again after an earlier one was notified or "
+                "removed): {ids}.",
+                "{n} re-uploads (copies found again after an earlier one was notified or "
+                "removed): {ids}.",
+                len(reuploads),
+                ids=", ".join(f"{f} → {again[f]}" for f in reuploads),
+            )
+        )
     out.print(ngettext("{n} finding.", "{n} findings.", len(views)))
 
 
