@@ -743,11 +743,69 @@ def watch_command(
             sources=escape(every),
         )
     )
+    follow = threading.Thread(
+        target=_follow_up, args=(db, stop, poll), name="followup", daemon=True
+    )
+    follow.start()
     try:
         with _reported():
             watch(db, start, stop=stop, poll_s=poll)
     except KeyboardInterrupt:
         out.print(_("Stopped."))
+    finally:
+        stop.set()
+
+
+def _follow_up(db: Database, stop: threading.Event, poll: float) -> None:
+    """Beside the scans: re-check the copies due (every 5 min) and draft the escalations due
+    (every hour). Each failure is reported; the watch goes on."""
+    from datetime import timedelta
+
+    from rempart.config import Settings
+    from rempart.jobs import recheck as rc
+    from rempart.jobs.followup import Followup, Task, TaskOutcome
+    from rempart.matching.service import Matcher
+    from rempart.takedown.followup import escalate, link_reuploads, sync
+
+    def rechecks() -> int:
+        tracked = rc.tracked_findings(db, rc.Selection.DUE)
+        done = rc.recheck(db, Matcher(db), tracked) if tracked else []
+        sync(db)
+        link_reuploads(db)
+        return len(done)
+
+    def escalations() -> int:
+        settings = Settings.from_env()
+        return len(escalate(db, identity=settings.identity, operator=settings.operator))
+
+    def report(outcome: TaskOutcome) -> None:
+        if outcome.error is not None:
+            reason = (
+                outcome.error.localized()
+                if isinstance(outcome.error, RempartError)
+                else str(outcome.error)
+            )
+            err.print(_("[red]{task} failed:[/] {reason}", task=outcome.name, reason=shown(reason)))
+        elif outcome.name == "recheck" and outcome.count:
+            out.print(
+                ngettext("Re-checked {n} address.", "Re-checked {n} addresses.", outcome.count)
+            )
+        elif outcome.name == "escalate" and outcome.count:
+            out.print(
+                ngettext(
+                    "Drafted {n} escalation: read it with `rempart notices --status drafted`.",
+                    "Drafted {n} escalations: read them with `rempart notices --status drafted`.",
+                    outcome.count,
+                )
+            )
+
+    tasks = Followup(
+        [
+            Task("recheck", timedelta(minutes=5), rechecks),
+            Task("escalate", timedelta(hours=1), escalations),
+        ]
+    )
+    tasks.loop(stop, report, poll_s=poll)
 
 
 def _nothing_scheduled(names: list[str]) -> None:
