@@ -234,3 +234,28 @@ def test_a_copy_found_again_is_linked_counted_and_cited_in_its_notice(
     assert str(sent["message_id"]) in text
     shown = _ok("notices")
     assert "re-uploaded copy" in shown
+
+
+def test_the_complaint_dossier_lists_each_notice_with_its_history_and_time_to_removal(
+    home: Path, tmp_path: Path, smtp: RecordingSmtp, clock: Clock
+) -> None:
+    from rempart.evidence.dossier_pdf import render_pdf
+    from rempart.evidence.vault import Vault
+    from rempart.jobs.dossier import build_dossier
+
+    db, finding, sent = _sent_dsa_notice(tmp_path, clock)
+    _checked(db, finding, "removed", T0 + timedelta(hours=20))
+    clock.now = T0 + timedelta(hours=21)
+    _ok("notices")  # the removal is recorded
+    settings = Settings.from_env()
+    vault = Vault.open(home)
+    (english, french), _bundles = build_dossier(
+        db, vault, "case-a", languages=("en", "fr"), identity=settings.identity
+    )
+    (copy,) = [f for f in english.findings if f.id == finding]
+    (notice,) = copy.notices
+    assert notice.number == sent["notice"] and notice.kind == "dsa"
+    assert notice.message_id == sent["message_id"] and notice.status == "removed"
+    assert notice.time_to_removal == timedelta(hours=20)
+    assert [s for s, _at in notice.history] == ["drafted", "approved", "sent", "removed"]
+    assert render_pdf(french)[:4] == b"%PDF"
