@@ -30,6 +30,7 @@ from rempart.i18n import N_, _, ngettext
 if TYPE_CHECKING:
     from rempart.jobs import findings as finding_views
     from rempart.jobs import watchlist
+    from rempart.jobs.recheck import RemovalSealer
     from rempart.jobs.scan import ScanReport
     from rempart.matching.service import Matcher
     from rempart.store.database import Database
@@ -759,17 +760,26 @@ def watch_command(
 def _follow_up(db: Database, stop: threading.Event, poll: float) -> None:
     """Beside the scans: re-check the copies due (every 5 min) and draft the escalations due
     (every hour). Each failure is reported; the watch goes on."""
+    from contextlib import ExitStack
     from datetime import timedelta
 
+    from rempart.cli.recheck import _removal_sealer
     from rempart.config import Settings
     from rempart.jobs import recheck as rc
     from rempart.jobs.followup import Followup, Task, TaskOutcome
     from rempart.matching.service import Matcher
     from rempart.takedown.followup import escalate, link_reuploads, sync
 
+    stack = ExitStack()
+    sealers: list[RemovalSealer] = []
+
     def rechecks() -> int:
         tracked = rc.tracked_findings(db, rc.Selection.DUE)
-        done = rc.recheck(db, Matcher(db), tracked) if tracked else []
+        # a removal found here is sealed as `rempart recheck` seals it (one browser, opened
+        # on the first removal and kept for the watch)
+        if tracked and not sealers:
+            sealers.append(_removal_sealer(db, stack, ()))
+        done = rc.recheck(db, Matcher(db), tracked, seal=sealers[0]) if tracked else []
         sync(db)
         link_reuploads(db)
         return len(done)
@@ -805,7 +815,8 @@ def _follow_up(db: Database, stop: threading.Event, poll: float) -> None:
             Task("escalate", timedelta(hours=1), escalations),
         ]
     )
-    tasks.loop(stop, report, poll_s=poll)
+    with stack:
+        tasks.loop(stop, report, poll_s=poll)
 
 
 def _nothing_scheduled(names: list[str]) -> None:
