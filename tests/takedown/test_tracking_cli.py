@@ -182,6 +182,13 @@ def test_recheck_proving_the_copy_gone_marks_the_notice_removed_with_time_to_rem
     assert notice["history"][-1]["actor"] == "rempart"  # type: ignore[index]
     assert "check" in notice["history"][-1]["note"]  # type: ignore[index]
     assert notice["tracking"]["time_to_removal_s"] == 20 * 3600  # type: ignore[index]
+    (copy,) = _lines("findings", "--json")
+    assert copy["takedown"]["state"] == "removed"  # type: ignore[index]
+    history = copy["takedown"]["history"]  # type: ignore[index]
+    ours = [h for h in history if h.get("notice") == sent["notice"] or "check" in h]
+    assert [h["status"] for h in ours] == ["drafted", "approved", "sent", "removed", "removed"]
+    assert "check" in ours[3] and ours[4]["notice"] == sent["notice"]  # the check, then the notice
+    assert {h["notice"] for h in history if "notice" in h} > {sent["notice"]}  # delisting, Pharos
     clock.now = T0 + timedelta(days=5)
     assert _lines("notify", "escalate", "--json") == []  # gone: nothing to escalate
 

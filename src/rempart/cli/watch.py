@@ -617,13 +617,14 @@ def findings_command(
             db, source=source, status=status.value if status else None, case=case
         )
     from rempart.jobs.recheck import last_statuses
-    from rempart.takedown.followup import link_reuploads, reupload_of
+    from rempart.takedown.followup import link_reuploads, reupload_of, url_states
 
     checks = last_statuses(db, [v.id for v in views])
     with _reported():
         link_reuploads(db)  # a copy found again after its item was notified or removed
     again = reupload_of(db, [v.id for v in views])
     if as_json:
+        states = url_states(db, [v.id for v in views])
         for v in views:
             last, at = checks.get(v.id, (None, None))
             _emit(
@@ -632,6 +633,7 @@ def findings_command(
                     "last_check": last,
                     "last_checked_at": at and at.isoformat(),
                     "reupload_of": again.get(v.id),
+                    "takedown": states[v.id],
                 }
             )
         return

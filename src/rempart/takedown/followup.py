@@ -43,7 +43,7 @@ from rempart.store.models import (
 )
 from rempart.takedown.escalation import Escalation, Lapsed, Step, citation, decide
 from rempart.takedown.notices import DSA_TARGET, NoticeStatus, Reupload
-from rempart.takedown.tracking import LEFT, deadline_for, time_to_removal
+from rempart.takedown.tracking import LEFT, deadline_for, time_to_removal, url_state
 
 __all__ = [
     "Synced",
@@ -54,6 +54,7 @@ __all__ = [
     "reuploads_for",
     "sync",
     "tracking_of",
+    "url_states",
 ]
 
 ACTOR = "rempart"  # who records what the re-checks and the calendar decide
@@ -576,3 +577,66 @@ def tracking_of(
             reuploads=tuple(sorted(f for f in fs if f in reup)),
         )
     return out
+
+
+def url_states(db: Database, finding_ids: Iterable[int]) -> dict[int, dict[str, object]]:
+    """Each copy's takedown state (rempart.takedown.tracking.url_state) and its history:
+    every status change of the notices covering it and every re-check, oldest first."""
+    wanted = list(finding_ids)
+    history: dict[int, list[tuple[datetime, dict[str, object]]]] = defaultdict(list)
+    statuses: dict[int, list[str]] = defaultdict(list)
+    with db.session() as session:
+        covering = session.execute(
+            select(NoticeItemRow.finding_id, NoticeRow.id, NoticeRow.status)
+            .join(NoticeRow, NoticeRow.id == NoticeItemRow.notice_id)
+            .where(NoticeItemRow.finding_id.in_(wanted))
+        ).all()
+        by_notice: dict[int, list[int]] = defaultdict(list)
+        for finding, notice_id, status in covering:
+            if finding is not None:
+                by_notice[notice_id].append(finding)
+                statuses[finding].append(status)
+        for event in session.scalars(
+            select(NoticeEventRow)
+            .where(NoticeEventRow.notice_id.in_(list(by_notice)))
+            .order_by(NoticeEventRow.id)
+        ):
+            for finding in by_notice[event.notice_id]:
+                history[finding].append(
+                    (
+                        aware(event.at),
+                        {
+                            "at": aware(event.at).isoformat(),
+                            "status": event.status,
+                            "notice": event.notice_id,
+                        },
+                    )
+                )
+        for check in session.scalars(
+            select(UrlCheck).where(UrlCheck.finding_id.in_(wanted)).order_by(UrlCheck.id)
+        ):
+            history[check.finding_id].append(
+                (
+                    aware(check.checked_at),
+                    {
+                        "at": aware(check.checked_at).isoformat(),
+                        "status": check.status,
+                        "check": check.id,
+                        "url": check.url,
+                    },
+                )
+            )
+        last = dict(
+            session.execute(
+                select(RecheckSchedule.finding_id, RecheckSchedule.status).where(
+                    RecheckSchedule.finding_id.in_(wanted)
+                )
+            ).all()
+        )
+    return {
+        f: {
+            "state": url_state(statuses.get(f, ()), last.get(f)),
+            "history": [entry for _at, entry in sorted(history.get(f, []), key=lambda e: e[0])],
+        }
+        for f in wanted
+    }
