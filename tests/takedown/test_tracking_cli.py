@@ -152,6 +152,7 @@ def test_a_lapsed_notice_with_the_copy_online_is_escalated_once_citing_it(
     db, finding, sent = _sent_dsa_notice(tmp_path, clock)
     clock.now = T0 + timedelta(hours=30)
     assert "Nothing to escalate" in _ok("notify", "escalate")  # never re-checked: not proven
+    assert "Rien à faire remonter" in _ok("notify", "escalate", env={"REMPART_LANG": "fr"})
     _checked(db, finding, "online", T0 + timedelta(hours=29))
     (drafted,) = _lines("notify", "escalate", "--json")
     # the chain of a known platform holds the host and the search engines (already notified):
@@ -165,6 +166,8 @@ def test_a_lapsed_notice_with_the_copy_online_is_escalated_once_citing_it(
     assert _lines("notify", "escalate", "--json") == []  # once
     text = _ok("notify", "show", str(drafted["notice"]), "--lang", "fr")
     assert "article 53" in text and str(sent["message_id"]) in text
+    french = _ok("notify", "show", str(drafted["notice"]), env={"REMPART_LANG": "fr"})
+    assert "plainte au régulateur" in french and "Arcom est la suite de la chaîne" in french
     listed = {n["notice"]: n for n in _lines("notices", "--json")}
     assert listed[sent["notice"]]["tracking"]["escalated_to"] == [drafted["notice"]]  # type: ignore[index]
     assert listed[drafted["notice"]]["tracking"]["escalates"] == sent["notice"]  # type: ignore[index]

@@ -26,6 +26,7 @@ from rempart.clock import Clock, aware, utc_now
 from rempart.config import Identity
 from rempart.evidence.custody import CustodyAction
 from rempart.evidence.ledger import in_custody, record
+from rempart.i18n import N_
 from rempart.intake.cases import chain_of
 from rempart.store.database import Database
 from rempart.store.models import (
@@ -57,6 +58,9 @@ __all__ = [
     "url_states",
 ]
 
+_ESCALATION_WHY = N_(
+    "notice {id} went past its due date with the copy still online: {step} is next in the chain"
+)
 ACTOR = "rempart"  # who records what the re-checks and the calendar decide
 _OPEN = ("sent", "submitted", "acknowledged", "no-answer", "uncertain", "refused")
 _UNANSWERED = ("sent", "submitted")
@@ -295,9 +299,9 @@ def _draft(
         recipient_country="FR" if step.role == "regulator" else "",
         provenance=json.dumps(
             {
-                "why": f"escalation of notice {earlier.id}",
-                "why_template": "escalation of notice {id}",
-                "why_values": {"id": str(earlier.id)},
+                "why": _ESCALATION_WHY.format(id=earlier.id, step=step.name),
+                "why_template": _ESCALATION_WHY,
+                "why_values": {"id": str(earlier.id), "step": step.name},
                 "sources": [],
                 "alternatives": [],
                 "chain": provenance.get("chain", []),
