@@ -268,4 +268,7 @@ def test_the_complaint_dossier_lists_each_notice_with_its_history_and_time_to_re
     assert notice.message_id == sent["message_id"] and notice.status == "removed"
     assert notice.time_to_removal == timedelta(hours=20)
     assert [s for s, _at in notice.history] == ["drafted", "approved", "sent", "removed"]
+    assert copy.removed_at == T0 + timedelta(hours=20)
+    kinds = [e.kind.value for e in english.events if e.finding_id == finding]
+    assert "notice" in kinds and "removed" in kinds
     assert render_pdf(french)[:4] == b"%PDF"

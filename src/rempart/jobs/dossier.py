@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -100,7 +101,11 @@ def build_dossier(
             thumbnail = vault.get(held_name(view.sha256))
         findings.append(_finding(view, thumbnail, tuple(seals)))
     notices = _notices(db, info.name)
-    findings = [replace(f, notices=notices.get(f.id, ())) for f in findings]
+    removed = _removed(db, [f.id for f in findings])
+    findings = [
+        replace(f, notices=notices.get(f.id, ()), removed_at=removed.get(f.id, f.removed_at))
+        for f in findings
+    ]
     now = clock()
     dossier = Dossier(
         case=DossierCase(
@@ -237,3 +242,16 @@ def _notices(db: Database, case: str) -> dict[int, tuple[DossierNotice, ...]]:
             if copy.finding is not None:
                 found.setdefault(copy.finding, []).append(notice)
     return {f: tuple(ns) for f, ns in found.items()}
+
+
+def _removed(db: Database, finding_ids: list[int]) -> dict[int, datetime]:
+    """When re-checks first found each copy gone (copies still gone now)."""
+    from rempart.store.models import RecheckSchedule
+
+    with db.session() as session:
+        rows = session.execute(
+            select(RecheckSchedule.finding_id, RecheckSchedule.removed_at).where(
+                RecheckSchedule.finding_id.in_(finding_ids), RecheckSchedule.status == "removed"
+            )
+        ).all()
+    return {f: aware(at) for f, at in rows if at is not None}
