@@ -272,3 +272,22 @@ def test_the_complaint_dossier_lists_each_notice_with_its_history_and_time_to_re
     kinds = [e.kind.value for e in english.events if e.finding_id == finding]
     assert "notice" in kinds and "removed" in kinds
     assert render_pdf(french)[:4] == b"%PDF"
+
+
+def test_one_watch_iteration_rechecks_the_copies_due_and_records_the_removal(
+    home: Path, tmp_path: Path, smtp: RecordingSmtp, clock: Clock
+) -> None:
+    from contextlib import ExitStack
+
+    from rempart.cli.watch import _followup_tasks
+
+    db, finding, sent = _sent_dsa_notice(tmp_path, clock)
+    later = T0 + timedelta(hours=30)
+    with ExitStack() as stack:
+        outcomes = _followup_tasks(db, stack, clock=lambda: later).run_due()
+    # the host name no longer exists (tests resolve only localhost): the copy is gone
+    assert [(o.name, o.error) for o in outcomes] == [("recheck", None), ("escalate", None)]
+    assert outcomes[0].count >= 1 and outcomes[1].count == 0
+    listed = {n["notice"]: n for n in _lines("notices", "--json")}
+    assert listed[sent["notice"]]["status"] == "removed"
+    assert listed[sent["notice"]]["tracking"]["time_to_removal_s"] == 30 * 3600  # type: ignore[index]

@@ -28,8 +28,12 @@ from rempart.errors import RempartError
 from rempart.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
+    from contextlib import ExitStack
+
+    from rempart.clock import Clock
     from rempart.jobs import findings as finding_views
     from rempart.jobs import watchlist
+    from rempart.jobs.followup import Followup, TaskOutcome
     from rempart.jobs.recheck import RemovalSealer
     from rempart.jobs.scan import ScanReport
     from rempart.matching.service import Matcher
@@ -763,62 +767,69 @@ def _follow_up(db: Database, stop: threading.Event, poll: float) -> None:
     """Beside the scans: re-check the copies due (every 5 min) and draft the escalations due
     (every hour). Each failure is reported; the watch goes on."""
     from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        _followup_tasks(db, stack).loop(stop, _report_task, poll_s=poll)
+
+
+def _followup_tasks(db: Database, stack: ExitStack, clock: Clock | None = None) -> Followup:
+    """The watch's follow-up tasks (`run_due()` is one iteration: tests call it)."""
     from datetime import timedelta
 
     from rempart.cli.recheck import _removal_sealer
+    from rempart.clock import utc_now
     from rempart.config import Settings
     from rempart.jobs import recheck as rc
-    from rempart.jobs.followup import Followup, Task, TaskOutcome
+    from rempart.jobs.followup import Followup, Task
     from rempart.matching.service import Matcher
     from rempart.takedown.followup import escalate, link_reuploads, sync
 
-    stack = ExitStack()
+    now = clock or utc_now
     sealers: list[RemovalSealer] = []
 
     def rechecks() -> int:
-        tracked = rc.tracked_findings(db, rc.Selection.DUE)
+        tracked = rc.tracked_findings(db, rc.Selection.DUE, now=now())
         # a removal found here is sealed as `rempart recheck` seals it (one browser, opened
         # on the first removal and kept for the watch)
         if tracked and not sealers:
             sealers.append(_removal_sealer(db, stack, ()))
-        done = rc.recheck(db, Matcher(db), tracked, seal=sealers[0]) if tracked else []
-        sync(db)
-        link_reuploads(db)
+        done = rc.recheck(db, Matcher(db), tracked, seal=sealers[0], clock=now) if tracked else []
+        sync(db, clock=now)
+        link_reuploads(db, clock=now)
         return len(done)
 
     def escalations() -> int:
         settings = Settings.from_env()
-        return len(escalate(db, identity=settings.identity, operator=settings.operator))
+        drafted = escalate(db, identity=settings.identity, operator=settings.operator, clock=now)
+        return len(drafted)
 
-    def report(outcome: TaskOutcome) -> None:
-        if outcome.error is not None:
-            reason = (
-                outcome.error.localized()
-                if isinstance(outcome.error, RempartError)
-                else str(outcome.error)
-            )
-            err.print(_("[red]{task} failed:[/] {reason}", task=outcome.name, reason=shown(reason)))
-        elif outcome.name == "recheck" and outcome.count:
-            out.print(
-                ngettext("Re-checked {n} address.", "Re-checked {n} addresses.", outcome.count)
-            )
-        elif outcome.name == "escalate" and outcome.count:
-            out.print(
-                ngettext(
-                    "Drafted {n} escalation: read it with `rempart notices --status drafted`.",
-                    "Drafted {n} escalations: read them with `rempart notices --status drafted`.",
-                    outcome.count,
-                )
-            )
-
-    tasks = Followup(
+    return Followup(
         [
             Task("recheck", timedelta(minutes=5), rechecks),
             Task("escalate", timedelta(hours=1), escalations),
-        ]
+        ],
+        clock=now,
     )
-    with stack:
-        tasks.loop(stop, report, poll_s=poll)
+
+
+def _report_task(outcome: TaskOutcome) -> None:
+    if outcome.error is not None:
+        reason = (
+            outcome.error.localized()
+            if isinstance(outcome.error, RempartError)
+            else str(outcome.error)
+        )
+        err.print(_("[red]{task} failed:[/] {reason}", task=outcome.name, reason=shown(reason)))
+    elif outcome.name == "recheck" and outcome.count:
+        out.print(ngettext("Re-checked {n} address.", "Re-checked {n} addresses.", outcome.count))
+    elif outcome.name == "escalate" and outcome.count:
+        out.print(
+            ngettext(
+                "Drafted {n} escalation: read it with `rempart notices --status drafted`.",
+                "Drafted {n} escalations: read them with `rempart notices --status drafted`.",
+                outcome.count,
+            )
+        )
 
 
 def _nothing_scheduled(names: list[str]) -> None:
