@@ -281,7 +281,7 @@ def test_one_watch_iteration_rechecks_the_copies_due_and_records_the_removal(
 
     from rempart.cli.watch import _followup_tasks
 
-    db, finding, sent = _sent_dsa_notice(tmp_path, clock)
+    db, _finding, sent = _sent_dsa_notice(tmp_path, clock)
     later = T0 + timedelta(hours=30)
     with ExitStack() as stack:
         outcomes = _followup_tasks(db, stack, clock=lambda: later).run_due()
