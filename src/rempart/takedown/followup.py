@@ -440,13 +440,16 @@ def link_reuploads(db: Database, *, clock: Clock = utc_now) -> list[tuple[int, i
 
 
 def reupload_of(db: Database, finding_ids: Iterable[int]) -> dict[int, int]:
-    """Each re-uploaded copy's earlier copy (finding ids)."""
+    """Each re-uploaded copy's earlier copy (finding ids); a copy since rejected is none."""
     wanted = list(finding_ids)
     with db.session() as session:
         return dict(
             session.execute(
-                select(FindingReupload.finding_id, FindingReupload.earlier_finding_id).where(
-                    FindingReupload.finding_id.in_(wanted)
+                select(FindingReupload.finding_id, FindingReupload.earlier_finding_id)
+                .join(Finding, Finding.id == FindingReupload.finding_id)
+                .where(
+                    FindingReupload.finding_id.in_(wanted),
+                    Finding.status != FindingStatus.REJECTED,
                 )
             ).all()
         )
