@@ -19,12 +19,16 @@ from rich.text import Text
 
 from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
 from rempart.cli.text import safe, shown
+from rempart.clock import Clock, utc_now
 from rempart.config import Settings
 from rempart.errors import InputError
 from rempart.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from rempart.takedown.drafting import NoticeView
+    from rempart.takedown.followup import Tracking
     from rempart.takedown.notices import Check
     from rempart.takedown.sending import SendOutcome, Stamper
 
@@ -38,6 +42,10 @@ notify_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(notify_app, name="notify")
+
+# The time commands read "now" from: tests replace it (no command waits on the wall clock).
+_clock: Clock = utc_now
+_DSA_TARGET_ENV = "REMPART_DSA_TARGET"
 
 
 class Basis(StrEnum):
@@ -53,6 +61,7 @@ class Lang(StrEnum):
 class Reply(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     REMOVED = "removed"
+    DISABLED = "disabled"
     REFUSED = "refused"
 
 
@@ -67,6 +76,8 @@ _STATUS_WORDS = {
     "acknowledged": N_("acknowledged"),
     "removed": N_("removed"),
     "refused": N_("refused"),
+    "disabled": N_("disabled"),
+    "no-answer": N_("no answer"),
     "skipped": N_("skipped"),
     "queued": N_("queued"),
 }
@@ -77,6 +88,7 @@ _KIND_WORDS = {
     "pharos": N_("Pharos report"),
     "hotline": N_("child protection"),
     "manual": N_("to find by hand"),
+    "complaint": N_("complaint to the regulator"),
 }
 _BASIS_WORDS = {
     "226-2-1": N_("art. 226-2-1 Code pénal (intimate images shared without consent)"),
@@ -98,6 +110,24 @@ def _time(moment: datetime | None) -> str:
 def _settings() -> Settings:
     with _reported():
         return Settings.from_env()
+
+
+def _dsa_target() -> timedelta:
+    """The DSA follow-up target: REMPART_DSA_TARGET (e.g. 72h, 5d), else Rempart's 72 h."""
+    from rempart.takedown.notices import DSA_TARGET
+    from rempart.takedown.tracking import parse_duration
+
+    value = os.environ.get(_DSA_TARGET_ENV, "").strip()
+    if not value:
+        return DSA_TARGET
+    try:
+        return parse_duration(value)
+    except ValueError:
+        _fail(
+            InputError(
+                "{env}={value!r} is not a duration like 72h or 5d", env=_DSA_TARGET_ENV, value=value
+            )
+        )
 
 
 # -------------------------------------------------------------------------------- plan
@@ -136,6 +166,8 @@ def notify_plan(
                 case=case,
                 basis=BASES[basis.value] if basis else None,
                 vault=_open_vault(),
+                clock=_clock,
+                dsa_target=_dsa_target(),
             )
         finally:
             lookups.close()
@@ -322,7 +354,11 @@ def notify_approve(
     settings = _settings()
     with _reported():
         view, found = approve(
-            _open_db(), notice_id, identity=settings.identity, operator=settings.operator
+            _open_db(),
+            notice_id,
+            identity=settings.identity,
+            operator=settings.operator,
+            clock=_clock,
         )
     out.print(_("[bold]Checks at approval[/]"))
     _check_lines(found, None)
@@ -448,6 +484,7 @@ def notify_send(
             actor=settings.operator,
             stamper=stamper,
             on_progress=progress,
+            clock=_clock,
         )
     if not outcomes and not as_json:
         out.print(_("Nothing to send: no approved e-mail notice is waiting."))
@@ -492,7 +529,9 @@ def notify_submitted(
 
     settings = _settings()
     with _reported():
-        view = submitted(_open_db(), notice_id, reference=reference, operator=settings.operator)
+        view = submitted(
+            _open_db(), notice_id, reference=reference, operator=settings.operator, clock=_clock
+        )
     out.print(
         _(
             "Notice {id} submitted, ticket {ref}; answer due {due}.",
@@ -509,7 +548,7 @@ def notify_reply(
     status: Annotated[Reply, typer.Option("--status", help="What the recipient answered.")],
     note: Annotated[str, typer.Option(help="What they said, for the record.")] = "",
 ) -> None:
-    """Record the recipient's answer: acknowledged, removed or refused."""
+    """Record the recipient's answer: acknowledged, removed, disabled or refused."""
     from rempart.takedown.drafting import reply
     from rempart.takedown.notices import NoticeStatus
 
@@ -521,6 +560,7 @@ def notify_reply(
             status=NoticeStatus(status.value),
             operator=settings.operator,
             note=note,
+            clock=_clock,
         )
     out.print(_("Notice {id} is now {status}.", id=view.id, status=_status(view.status)))
 
@@ -537,8 +577,10 @@ def notices_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List notices with their recipient, status, due date and history."""
+    """List notices with their recipient, status, due date and history: time to removal
+    (measured by the re-checks), escalations and re-uploaded copies."""
     from rempart.takedown.drafting import list_notices
+    from rempart.takedown.followup import sync, tracking_of
 
     if status is not None and status not in _STATUS_WORDS:
         _fail(
@@ -548,13 +590,17 @@ def notices_command(
                 known=", ".join(k for k in _STATUS_WORDS if k not in ("skipped", "queued")),
             )
         )
+    db = _open_db()
+    now = _clock()
     with _reported():
-        views = list_notices(
-            _open_db(), case=case, status=status, overdue_at=datetime.now(UTC) if overdue else None
+        sync(db, clock=_clock)  # removals proven by re-checks, due dates passed
+        views = list_notices(db, case=case, status=status, overdue_at=now if overdue else None)
+        follow = tracking_of(
+            db, [(v.id, v.sent_at, [c.finding for c in v.copies if c.finding]) for v in views]
         )
     if as_json:
         for view in views:
-            _emit(view.to_json())
+            _emit({**view.to_json(), "tracking": follow[view.id].to_json()})
         return
     if not views:
         out.print(_("No notices."))
@@ -562,9 +608,72 @@ def notices_command(
     _table(views)
     for view in views:
         out.print(_("[bold]Notice {id}[/]", id=view.id))
+        _follow_lines(follow[view.id])
         for entry in view.history:
             out.print(
                 f"  {_time(entry.at)}  {_status(entry.status)}  {shown(entry.actor)}"
                 + (f"  {shown(_(entry.note), 80)}" if entry.note else "")
             )
     out.print(ngettext("{n} notice", "{n} notices", len(views), n=len(views)))
+
+
+def _follow_lines(track: Tracking) -> None:
+    if track.time_to_removal is not None:
+        hours = track.time_to_removal.total_seconds() / 3600
+        out.print(_("  removed {hours:.1f} h after it was sent (re-checks)", hours=hours))
+    if track.follows is not None:
+        out.print(_("  escalates notice {id}", id=track.follows))
+    for later in track.next:
+        out.print(_("  escalated to notice {id}", id=later))
+    if track.reuploads:
+        out.print(
+            ngettext(
+                "  {n} re-uploaded copy (finding {ids})",
+                "  {n} re-uploaded copies (findings {ids})",
+                len(track.reuploads),
+                ids=", ".join(str(f) for f in track.reuploads),
+            )
+        )
+
+
+# ----------------------------------------------------------------------------- escalate
+
+
+@notify_app.command("escalate")
+def notify_escalate(
+    case: CaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Draft the next step for each notice whose deadline passed while a copy it lists is
+    still online (by its last re-check): host, then CDN, network, registrar, search engines,
+    and last a complaint to Arcom (DSA Art. 53). Each draft cites the notices before it and
+    waits for approval. Example: `rempart notify escalate --case case-0142`."""
+    from rempart.takedown.drafting import list_notices
+    from rempart.takedown.followup import escalate
+
+    settings = _settings()
+    db = _open_db()
+    with _reported():
+        ids = escalate(
+            db,
+            identity=settings.identity,
+            operator=settings.operator,
+            case=case,
+            dsa_target=_dsa_target(),
+            clock=_clock,
+        )
+        views = list_notices(db, ids=ids) if ids else []
+    if as_json:
+        for view in views:
+            _emit(view.to_json())
+        return
+    if not views:
+        out.print(_("Nothing to escalate: no deadline has lapsed with a copy still online."))
+        return
+    _table(views)
+    out.print(
+        _(
+            "Read each with `rempart notify show N`, then `rempart notify approve N`. Nothing "
+            "leaves before that."
+        )
+    )

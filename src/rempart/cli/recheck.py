@@ -118,6 +118,9 @@ def recheck_command(
             seal=sealer,
             progress=shown_now,
         )
+        from rempart.takedown.followup import sync
+
+        sync(db)  # notices whose copies are all proven gone become "removed"
     if not as_json:
         _render(outcomes)
     if any(o.status.value == "unreachable" for o in outcomes):

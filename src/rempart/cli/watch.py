@@ -28,8 +28,13 @@ from rempart.errors import RempartError
 from rempart.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
+    from contextlib import ExitStack
+
+    from rempart.clock import Clock
     from rempart.jobs import findings as finding_views
     from rempart.jobs import watchlist
+    from rempart.jobs.followup import Followup, TaskOutcome
+    from rempart.jobs.recheck import RemovalSealer
     from rempart.jobs.scan import ScanReport
     from rempart.matching.service import Matcher
     from rempart.store.database import Database
@@ -616,12 +621,25 @@ def findings_command(
             db, source=source, status=status.value if status else None, case=case
         )
     from rempart.jobs.recheck import last_statuses
+    from rempart.takedown.followup import link_reuploads, reupload_of, url_states
 
     checks = last_statuses(db, [v.id for v in views])
+    with _reported():
+        link_reuploads(db)  # a copy found again after its item was notified or removed
+    again = reupload_of(db, [v.id for v in views])
     if as_json:
+        states = url_states(db, [v.id for v in views])
         for v in views:
             last, at = checks.get(v.id, (None, None))
-            _emit({**v.to_json(), "last_check": last, "last_checked_at": at and at.isoformat()})
+            _emit(
+                {
+                    **v.to_json(),
+                    "last_check": last,
+                    "last_checked_at": at and at.isoformat(),
+                    "reupload_of": again.get(v.id),
+                    "takedown": states[v.id],
+                }
+            )
         return
     table = Table(
         "#", _("status"), _("source"), _("item"), _("seen at"), _("distance"), _("re-check")
@@ -641,6 +659,18 @@ def findings_command(
             _(checks[v.id][0]) if v.id in checks else "",
         )
     out.print(table)
+    reuploads = [v.id for v in views if v.id in again]
+    if reuploads:
+        out.print(
+            ngettext(
+                "{n} re-upload (a copy found again after an earlier one was notified or "
+                "removed): {ids}.",
+                "{n} re-uploads (copies found again after an earlier one was notified or "
+                "removed): {ids}.",
+                len(reuploads),
+                ids=", ".join(f"{f} → {again[f]}" for f in reuploads),
+            )
+        )
     out.print(ngettext("{n} finding.", "{n} findings.", len(views)))
 
 
@@ -720,11 +750,86 @@ def watch_command(
             sources=escape(every),
         )
     )
+    follow = threading.Thread(
+        target=_follow_up, args=(db, stop, poll), name="followup", daemon=True
+    )
+    follow.start()
     try:
         with _reported():
             watch(db, start, stop=stop, poll_s=poll)
     except KeyboardInterrupt:
         out.print(_("Stopped."))
+    finally:
+        stop.set()
+
+
+def _follow_up(db: Database, stop: threading.Event, poll: float) -> None:
+    """Beside the scans: re-check the copies due (every 5 min) and draft the escalations due
+    (every hour). Each failure is reported; the watch goes on."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        _followup_tasks(db, stack).loop(stop, _report_task, poll_s=poll)
+
+
+def _followup_tasks(db: Database, stack: ExitStack, clock: Clock | None = None) -> Followup:
+    """The watch's follow-up tasks (`run_due()` is one iteration: tests call it)."""
+    from datetime import timedelta
+
+    from rempart.cli.recheck import _removal_sealer
+    from rempart.clock import utc_now
+    from rempart.config import Settings
+    from rempart.jobs import recheck as rc
+    from rempart.jobs.followup import Followup, Task
+    from rempart.matching.service import Matcher
+    from rempart.takedown.followup import escalate, link_reuploads, sync
+
+    now = clock or utc_now
+    sealers: list[RemovalSealer] = []
+
+    def rechecks() -> int:
+        tracked = rc.tracked_findings(db, rc.Selection.DUE, now=now())
+        # a removal found here is sealed as `rempart recheck` seals it (one browser, opened
+        # on the first removal and kept for the watch)
+        if tracked and not sealers:
+            sealers.append(_removal_sealer(db, stack, ()))
+        done = rc.recheck(db, Matcher(db), tracked, seal=sealers[0], clock=now) if tracked else []
+        sync(db, clock=now)
+        link_reuploads(db, clock=now)
+        return len(done)
+
+    def escalations() -> int:
+        settings = Settings.from_env()
+        drafted = escalate(db, identity=settings.identity, operator=settings.operator, clock=now)
+        return len(drafted)
+
+    return Followup(
+        [
+            Task("recheck", timedelta(minutes=5), rechecks),
+            Task("escalate", timedelta(hours=1), escalations),
+        ],
+        clock=now,
+    )
+
+
+def _report_task(outcome: TaskOutcome) -> None:
+    if outcome.error is not None:
+        reason = (
+            outcome.error.localized()
+            if isinstance(outcome.error, RempartError)
+            else str(outcome.error)
+        )
+        err.print(_("[red]{task} failed:[/] {reason}", task=outcome.name, reason=shown(reason)))
+    elif outcome.name == "recheck" and outcome.count:
+        out.print(ngettext("Re-checked {n} address.", "Re-checked {n} addresses.", outcome.count))
+    elif outcome.name == "escalate" and outcome.count:
+        out.print(
+            ngettext(
+                "Drafted {n} escalation: read it with `rempart notices --status drafted`.",
+                "Drafted {n} escalations: read them with `rempart notices --status drafted`.",
+                outcome.count,
+            )
+        )
 
 
 def _nothing_scheduled(names: list[str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,6 +147,12 @@ class DossierNotice:
     legal_basis: str
     status: str
     status_at: datetime | None = None
+    kind: str = ""  # dsa, abuse, delisting, complaint…
+    message_id: str | None = None  # or the web form's ticket
+    history: tuple[tuple[str, datetime], ...] = ()  # (status, when), oldest first
+    time_to_removal: timedelta | None = None  # sent → first re-check that found it gone
+    escalates: int | None = None  # the notice this one followed up
+    number: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sent_at", aware(self.sent_at))

@@ -836,7 +836,11 @@ class _Story:
         data = [header] + [
             [
                 Paragraph(t.when(n.sent_at), s.value),
-                Paragraph(t.literal(n.recipient, 300), s.value),
+                Paragraph(
+                    t.literal(n.recipient, 300)
+                    + (f"<br/>{t.literal(n.message_id, 250)}" if n.message_id else ""),
+                    s.value,
+                ),
                 Paragraph(t.literal(n.channel, 100), s.value),
                 Paragraph(t.literal(n.legal_basis, 300), s.value),
                 Paragraph(self.notice_status(n), s.value),
@@ -850,9 +854,14 @@ class _Story:
         t = self.text
         key = f"status.{n.status}"
         status = t(key) if key in CATALOG else t.literal(n.status, 100)
-        if n.status_at is None:
-            return status
-        return t("notice.status.value", status=_Markup(status), at=t.when(n.status_at))
+        if n.status_at is not None:
+            status = t("notice.status.value", status=_Markup(status), at=t.when(n.status_at))
+        if n.time_to_removal is not None:
+            hours = f"{n.time_to_removal.total_seconds() / 3600:.1f}"
+            status += "<br/>" + t("notice.removed_after", hours=hours)
+        if n.escalates is not None:
+            status += "<br/>" + t("notice.escalates", id=str(n.escalates))
+        return status
 
     # ---------------------------------------------------------------------------- annex
 

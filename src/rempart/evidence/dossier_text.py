@@ -348,6 +348,14 @@ _TEXT: dict[str, dict[str, str]] = {
     "notice.basis": {"en": "Legal basis", "fr": "Fondement"},
     "notice.status": {"en": "Outcome", "fr": "Suite donnée"},
     "notice.status.value": {"en": "{status} ({at})", "fr": "{status} ({at})"},
+    "notice.removed_after": {
+        "en": "removed {hours} h after sending (re-checks)",
+        "fr": "retirée {hours} h après l'envoi (revérifications)",
+    },
+    "notice.escalates": {
+        "en": "follows up notice {id}",
+        "fr": "fait suite à la notification {id}",
+    },
     "status.sent": {"en": "sent, no answer yet", "fr": "envoyée, sans réponse à ce jour"},
     "status.acknowledged": {"en": "acknowledged", "fr": "accusé de réception"},
     "status.removed": {"en": "content removed", "fr": "contenu retiré"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from rempart.evidence.dossier import (
     DossierCase,
     DossierFinding,
     DossierMatch,
+    DossierNotice,
     SealTimestamp,
     events_from_findings,
 )
@@ -98,6 +100,12 @@ def build_dossier(
         if not info.minor and vault.has(held_name(view.sha256)):
             thumbnail = vault.get(held_name(view.sha256))
         findings.append(_finding(view, thumbnail, tuple(seals)))
+    notices = _notices(db, info.name)
+    removed = _removed(db, [f.id for f in findings])
+    findings = [
+        replace(f, notices=notices.get(f.id, ()), removed_at=removed.get(f.id, f.removed_at))
+        for f in findings
+    ]
     now = clock()
     dossier = Dossier(
         case=DossierCase(
@@ -192,3 +200,58 @@ def _capture_operators(db: Database, ids: list[int]) -> dict[int, str]:
             select(CaptureRow.id, CaptureRow.operator).where(CaptureRow.id.in_(ids))
         ).all()
     return {row_id: operator for row_id, operator in rows}
+
+
+_DOSSIER_STATUS = {"no-answer": "no_response", "submitted": "sent", "uncertain": "sent"}
+
+
+def _notices(db: Database, case: str) -> dict[int, tuple[DossierNotice, ...]]:
+    """The notices that left about each copy of the case: recipient, kind, legal basis, date,
+    Message-ID (or ticket), status history, time to removal measured by the re-checks, and
+    the notice each escalation followed up."""
+    from rempart.takedown.drafting import list_notices
+    from rempart.takedown.followup import tracking_of
+
+    views = [v for v in list_notices(db, case=case) if v.sent_at is not None]
+    follow = tracking_of(
+        db, [(v.id, v.sent_at, [c.finding for c in v.copies if c.finding]) for v in views]
+    )
+    found: dict[int, list[DossierNotice]] = {}
+    for v in views:
+        assert v.sent_at is not None
+        track = follow[v.id]
+        last = v.history[-1] if v.history else None
+        status = "escalated" if track.next and v.status != "removed" else v.status
+        notice = DossierNotice(
+            sent_at=v.sent_at,
+            recipient=f"{v.recipient_name} <{v.recipient_address}>"
+            if v.recipient_address
+            else v.recipient_name,
+            channel=v.recipient_channel,
+            legal_basis=f"Code pénal, art. {v.legal_basis}",
+            status=_DOSSIER_STATUS.get(status, status),
+            status_at=last.at if last else None,
+            kind=v.kind,
+            message_id=v.message_id or v.reference,
+            history=tuple((h.status, h.at) for h in v.history),
+            time_to_removal=track.time_to_removal,
+            escalates=track.follows,
+            number=v.id,
+        )
+        for copy in v.copies:
+            if copy.finding is not None:
+                found.setdefault(copy.finding, []).append(notice)
+    return {f: tuple(ns) for f, ns in found.items()}
+
+
+def _removed(db: Database, finding_ids: list[int]) -> dict[int, datetime]:
+    """When re-checks first found each copy gone (copies still gone now)."""
+    from rempart.store.models import RecheckSchedule
+
+    with db.session() as session:
+        rows = session.execute(
+            select(RecheckSchedule.finding_id, RecheckSchedule.removed_at).where(
+                RecheckSchedule.finding_id.in_(finding_ids), RecheckSchedule.status == "removed"
+            )
+        ).all()
+    return {f: aware(at) for f, at in rows if at is not None}

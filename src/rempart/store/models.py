@@ -34,11 +34,13 @@ __all__ = [
     "CaseGround",
     "CustodyRow",
     "Finding",
+    "FindingReupload",
     "FindingStatus",
     "Item",
     "ItemAction",
     "ItemEvent",
     "ItemSignal",
+    "NoticeEscalation",
     "NoticeEventRow",
     "NoticeItemRow",
     "NoticeRow",
@@ -583,3 +585,38 @@ class CaseGround(Base):
     basis: Mapped[str] = mapped_column(String(40))
     set_by: Mapped[str] = mapped_column(String(200))
     set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -------------------------------------------------------------------- tracking (0009)
+
+
+class FindingReupload(Base):
+    """A copy found again after its item was already notified or removed elsewhere: the
+    earlier finding it repeats, and why that one counts (`notified` or `removed`)."""
+
+    __tablename__ = "finding_reuploads"
+
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
+    )
+    earlier_finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    why: Mapped[str] = mapped_column(String(20))
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NoticeEscalation(Base):
+    """A notice drafted because an earlier one went unanswered past its due date while the
+    copy stayed online: the next step of the chain (host → CDN → … → regulator)."""
+
+    __tablename__ = "notice_escalations"
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    earlier_notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(20))  # the role escalated to
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,7 @@ import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,7 +45,9 @@ from rempart.store.models import (
     SourceRow,
 )
 from rempart.takedown.errors import ResolutionError, TakedownError
+from rempart.takedown.followup import as_reuploads, link_reuploads, reuploads_for
 from rempart.takedown.notices import (
+    DSA_TARGET,
     Check,
     Copy,
     LegalBasis,
@@ -69,6 +71,7 @@ from rempart.takedown.recipients import (
     resolve,
 )
 from rempart.takedown.registry import Registry, Role
+from rempart.takedown.tracking import deadline_for, stored_deadline
 
 __all__ = [
     "NoticeView",
@@ -84,8 +87,22 @@ __all__ = [
 ]
 
 _NOTE_MAX = 2_000
-_REPLIES = (NoticeStatus.ACKNOWLEDGED, NoticeStatus.REMOVED, NoticeStatus.REFUSED)
-_ANSWERABLE = {"sent", "submitted", "acknowledged", "uncertain", "refused", "removed"}
+_REPLIES = (
+    NoticeStatus.ACKNOWLEDGED,
+    NoticeStatus.REMOVED,
+    NoticeStatus.DISABLED,
+    NoticeStatus.REFUSED,
+)
+_ANSWERABLE = {
+    "sent",
+    "submitted",
+    "acknowledged",
+    "uncertain",
+    "refused",
+    "removed",
+    "disabled",
+    "no-answer",
+}
 
 
 def missing_for_notice(identity: Identity) -> tuple[str, ...]:
@@ -153,7 +170,7 @@ class NoticeView:
         return (
             self.due_at is not None
             and self.due_at < now
-            and self.status in ("sent", "submitted", "acknowledged")
+            and self.status in ("sent", "submitted", "acknowledged", "no-answer")
         )
 
     def to_json(self) -> dict[str, object]:
@@ -336,6 +353,7 @@ def facts_of(view: NoticeView, identity: Identity) -> NoticeFacts:
         take_it_down=view.take_it_down,
         references_only=view.references_only,
         earlier=tuple(str(e) for e in view.provenance.get("earlier", ()) or ()),  # type: ignore[attr-defined]
+        reuploads=as_reuploads(view.provenance.get("reuploads")),
     )
 
 
@@ -465,13 +483,17 @@ def plan(
     home_country: str = "FR",
     vault: Vault | None = None,
     clock: Clock = utc_now,
+    dsa_target: timedelta = DSA_TARGET,
 ) -> Planned:
     """Draft notices for confirmed copies not yet covered, one per recipient and case (a
     recipient's existing draft gains the new copies). The raw lookup answers that chose each
     recipient go to the case's custody log with their digests, and their bytes to `vault`
     (as `lookups/<sha256>`) when one is given. `basis` given: recorded as the
-    case's ground (with --case) and used for this run's drafts."""
+    case's ground (with --case) and used for this run's drafts. Each draft keeps its deadline
+    (`dsa_target`, 48 h under TAKE IT DOWN, the platform's response time when shorter), and
+    cites the earlier removal of any copy that is a re-upload."""
     identity.require(missing_for_notice(identity))
+    link_reuploads(db, clock=clock)
     with db.session() as session:
         candidates = _candidates(session, case)
     groups: dict[
@@ -552,6 +574,15 @@ def plan(
             chain = chain_of(case_id)
             if row is None:
                 country = _country(registry, recipient)
+                take_it_down = kind is NoticeKind.DSA and country == "US"
+                deadline = deadline_for(
+                    kind,
+                    take_it_down=take_it_down,
+                    response_time=_response_time(registry, recipient),
+                    dsa_target=dsa_target,
+                )
+                provenance = _provenance(recipient, resolution)
+                provenance["deadline_s"] = int(deadline.total_seconds()) if deadline else None
                 row = NoticeRow(
                     case_id=case_id,
                     kind=kind.value,
@@ -562,9 +593,9 @@ def plan(
                     recipient_address=recipient.address[:500],
                     recipient_platform=recipient.platform,
                     recipient_country=country,
-                    provenance=json.dumps(_provenance(recipient, resolution), ensure_ascii=False),
+                    provenance=json.dumps(provenance, ensure_ascii=False),
                     legal_basis=ground.value,
-                    take_it_down=kind is NoticeKind.DSA and country == "US",
+                    take_it_down=take_it_down,
                     references_only=recipient.references_only or kind is NoticeKind.HOTLINE,
                     language=language_for(_language(registry, recipient), country),
                     status=NoticeStatus.DRAFTED.value,
@@ -606,6 +637,15 @@ def plan(
                         capture_sha256=member.capture_sha256,
                     )
                 )
+            session.flush()
+            reuploads = reuploads_for(session, [m.finding for m in members])
+            if reuploads:
+                stored = json.loads(row.provenance or "{}")
+                known = {r.get("finding") for r in stored.get("reuploads", [])}
+                stored["reuploads"] = stored.get("reuploads", []) + [
+                    r for r in reuploads if r["finding"] not in known
+                ]
+                row.provenance = json.dumps(stored, ensure_ascii=False)
             record(
                 session,
                 chain,
@@ -642,6 +682,12 @@ def _country(registry: Registry, recipient: Recipient) -> str:
     platform = registry.get(recipient.platform) if recipient.platform else None
     fact = platform.fact("country") if platform else None
     return fact.value if fact else ""
+
+
+def _response_time(registry: Registry, recipient: Recipient) -> str | None:
+    platform = registry.get(recipient.platform) if recipient.platform else None
+    fact = platform.fact("response_time") if platform else None
+    return fact.value if fact else None
 
 
 def _language(registry: Registry, recipient: Recipient) -> str:
@@ -800,7 +846,9 @@ def submitted(
             )
         now = clock()
         row.reference, row.sent_at = reference, now
-        row.due_at = due_after(NoticeKind(row.kind), row.take_it_down, now)
+        row.due_at = due_after(
+            NoticeKind(row.kind), row.take_it_down, now, deadline=stored_deadline(row.provenance)
+        )
         _event(
             session,
             row,
@@ -824,9 +872,9 @@ def reply(
     note: str = "",
     clock: Clock = utc_now,
 ) -> NoticeView:
-    """Record the recipient's answer: acknowledged, removed or refused."""
+    """Record the recipient's answer: acknowledged, removed, disabled or refused."""
     if status not in _REPLIES:
-        raise InputError("a reply is acknowledged, removed or refused")
+        raise InputError("a reply is acknowledged, removed, disabled or refused")
     if len(note) > _NOTE_MAX:
         raise InputError("a note holds at most {n} characters", n=_NOTE_MAX)
 

@@ -44,6 +44,7 @@ __all__ = [
     "NoticeKind",
     "NoticeStatus",
     "RenderedNotice",
+    "Reupload",
     "checks",
     "clean",
     "due_after",
@@ -71,6 +72,7 @@ class NoticeKind(StrEnum):
     PHAROS = "pharos"  # report to the French police platform, pasted in its form
     HOTLINE = "hotline"  # a minor's case: child-protection channel, references only
     MANUAL = "manual"  # nobody known: the caseworker finds who hosts it
+    COMPLAINT = "complaint"  # a complaint to the regulator (Arcom) under DSA Art. 53
 
 
 class LegalBasis(StrEnum):
@@ -96,6 +98,8 @@ class NoticeStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     REMOVED = "removed"
     REFUSED = "refused"
+    DISABLED = "disabled"  # access disabled (geo-blocked, hidden) rather than removed
+    NO_ANSWER = "no-answer"  # the due date passed without acknowledgement or removal
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,17 @@ class Copy:
     page_url: str | None = None
     capture: int | None = None
     capture_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reupload:
+    """A copy uploaded again: its URL, the earlier copy's, when that one was found removed
+    (YYYY-MM-DD, or "") and the earlier notices about it (date, recipient, Message-ID)."""
+
+    url: str
+    earlier_url: str
+    removed_on: str = ""
+    notified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +144,7 @@ class NoticeFacts:
     references_only: bool = False
     found_at: datetime | None = None
     earlier: tuple[str, ...] = field(default=())  # earlier notices cited (escalations)
+    reuploads: tuple[Reupload, ...] = field(default=())  # known identical copies cited
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +188,27 @@ def language_for(language: str, country: str) -> str:
     return "fr" if country == "FR" else "en"
 
 
-def due_after(facts_kind: NoticeKind, take_it_down: bool, sent_at: datetime) -> datetime | None:
+def due_after(
+    facts_kind: NoticeKind,
+    take_it_down: bool,
+    sent_at: datetime,
+    *,
+    deadline: timedelta | None = None,
+) -> datetime | None:
     """When an answer is due: 48 h under TAKE IT DOWN, the DSA target for other notices to a
-    host, CDN or registrar; none for a Pharos report or a hotline (the police take it on)."""
+    host, CDN or registrar; none for a Pharos report or a hotline (the police take it on).
+    `deadline`: the one `notify plan` chose for this notice (its platform's response time
+    when shorter, the configured DSA target), used instead when given."""
+    if deadline is not None and facts_kind not in (NoticeKind.PHAROS, NoticeKind.HOTLINE):
+        return sent_at + deadline
     if take_it_down:
         return sent_at + TAKE_IT_DOWN_DEADLINE
-    if facts_kind in (NoticeKind.DSA, NoticeKind.ABUSE, NoticeKind.DELISTING):
+    if facts_kind in (
+        NoticeKind.DSA,
+        NoticeKind.ABUSE,
+        NoticeKind.DELISTING,
+        NoticeKind.COMPLAINT,
+    ):
         return sent_at + DSA_TARGET
     return None
 
@@ -315,7 +346,16 @@ def _context(facts: NoticeFacts, lang: str) -> dict[str, object]:
         "designated_by": clean(sender.designated_by or "Arcom", 300),
         "caseworker": clean(sender.caseworker, 200),
         "found_at": facts.found_at.strftime("%Y-%m-%d") if facts.found_at else "",
-        "earlier": [clean(e, 300) for e in facts.earlier],
+        "earlier": [clean(e, 500) for e in facts.earlier],
+        "reuploads": [
+            {
+                "url": clean(r.url),
+                "earlier_url": clean(r.earlier_url),
+                "removed_on": clean(r.removed_on, 10),
+                "notified": [clean(n, 300) for n in r.notified],
+            }
+            for r in facts.reuploads
+        ],
         "copies": [
             {
                 "url": clean(c.url),

@@ -47,6 +47,7 @@ from rempart.store.models import NoticeEventRow, NoticeRow, OutboxRow
 from rempart.takedown.drafting import facts_of, notice
 from rempart.takedown.notices import NoticeKind, NoticeStatus, due_after, message_bytes, render
 from rempart.takedown.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
+from rempart.takedown.tracking import stored_deadline
 
 __all__ = ["SendOutcome", "Stamp", "Transport", "recover", "resend", "send_notices"]
 
@@ -516,7 +517,9 @@ def _sent(
         now = clock()
         box.state, box.owner, box.last_error, box.updated_at = "sent", None, None, now
         row.sent_at = now
-        row.due_at = due_after(NoticeKind(row.kind), row.take_it_down, now)
+        row.due_at = due_after(
+            NoticeKind(row.kind), row.take_it_down, now, deadline=stored_deadline(row.provenance)
+        )
         _history(
             session,
             row,
