@@ -37,7 +37,8 @@ notify_app = typer.Typer(
         "Notices asking for a copy to be taken down: `plan` drafts them for confirmed copies, "
         "`show` gives the exact text and its checks, `approve` lets one leave, `send` e-mails "
         "the approved ones with proof, `submitted` records a web form's ticket, `reply` the "
-        "recipient's answer. Nothing leaves without a caseworker's approval."
+        "recipient's answer, `escalate` drafts the next step when a deadline lapses. Nothing "
+        "leaves without a caseworker's approval."
     ),
     no_args_is_help=True,
 )
