@@ -23,8 +23,15 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from rempart.demo_site import DemoSite
+from rempart.demo_site.abuse import (
+    FORUM_ADDRESS,
+    IMAGEHOST_ADDRESS,
+    MIRROR_ADDRESS,
+    serve_abuse_desks,
+)
 from rempart.demo_site.tsa import DemoTimestampAuthority
-from rempart.evidence.browser import open_browser
+from rempart.demo_takedown import Takedown, run_takedown
+from rempart.evidence.browser import Browser, open_browser
 from rempart.evidence.dossier import render_dossier
 from rempart.evidence.keys import Keyring
 from rempart.evidence.timestamps import TimestampAuthority, make_timestamper
@@ -38,7 +45,7 @@ from rempart.intake.cases import create_case
 from rempart.intake.hashlists import ListFormat
 from rempart.jobs import review
 from rempart.jobs.evidence import Sealer, build_dossier, capture_confirmed
-from rempart.jobs.findings import describe_how, list_findings
+from rempart.jobs.findings import FindingView, describe_how, list_findings
 from rempart.jobs.runner import run_scan
 from rempart.jobs.scan import ScanProgress
 from rempart.jobs.watchlist import add_source
@@ -195,7 +202,8 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
 
 DEMO_CASE = "demo-case"
 _CASEWORKER = "demo caseworker"
-_LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_interval_s": 0.0}
+_DEMO_NETWORK = "127.0.0.0/29"  # the demo site's hosts, each on its own loopback address
+_LOOPBACK = {"allow_networks": [_DEMO_NETWORK], "any_port": True, "per_host_interval_s": 0.0}
 
 
 def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
@@ -204,7 +212,10 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
     console.rule(f"[bold]{t('demo.watch.title')}")
     site = DemoSite(seed=1, images=60)
     with ExitStack() as running:
-        served = running.enter_context(site.serve())
+        served = running.enter_context(
+            site.serve(hosts=(FORUM_ADDRESS, IMAGEHOST_ADDRESS, MIRROR_ADDRESS))
+        )
+        desks = running.enter_context(serve_abuse_desks(site.content, served.urls))
         console.print(
             t(
                 "demo.watch.site",
@@ -298,15 +309,59 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                 style="red",
                 markup=False,
             )
-        return len(missed) + _evidence(console, t, db, home, vault)
+        problems = len(missed)
+        on_web = [v for v in found if (v.page_url or "").startswith("http")]
+        on_host = next((v for v in on_web if _on(v, served.imagehost_url)), None)
+        on_mirror = next((v for v in on_web if _on(v, served.mirror_url)), None)
+        if on_host is None or on_mirror is None:
+            console.print(_("✗ no copy found on the image host and the mirror"), style="red")
+            return problems + 1
+        ready = _evidence(console, t, db, home, vault, running, [on_host, on_mirror])
+        problems += ready.problems
+        return problems + run_takedown(
+            console,
+            t,
+            Takedown(
+                db=db,
+                home=home,
+                vault=vault,
+                desks=desks,
+                matcher=matcher,
+                sealer=ready.sealer,
+                browser=ready.browser,
+                case=DEMO_CASE,
+                on_host=on_host,
+                on_mirror=on_mirror,
+                loopback=(_DEMO_NETWORK,),
+            ),
+        )
 
 
-def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Vault) -> int:
+def _on(view: FindingView, base: str) -> bool:
+    return (view.media_url or "").startswith(base.rstrip("/") + "/")
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """What the evidence part leaves open for the takedown part (closed with the site)."""
+
+    problems: int
+    sealer: Sealer
+    browser: Browser
+
+
+def _evidence(
+    console: Console,
+    t: Messages,
+    db: Database,
+    home: Path,
+    vault: Vault,
+    running: ExitStack,
+    chosen: list[FindingView],
+) -> _Ready:
     """Review, capture, seal, verify and the dossier, on the copies the watch found. The demo
     confirms the matches itself and time-stamps with a DEMO authority; both say so."""
     console.rule(f"[bold]{t('demo.evidence.title')}")
-    web = [v for v in list_findings(db, case=DEMO_CASE) if (v.page_url or "").startswith("http")]
-    chosen = web[:2]
     for view in chosen:
         review.decide(
             db,
@@ -321,21 +376,19 @@ def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Va
     key = keyring.signing_key()
     console.print(t("demo.evidence.key", fingerprint=key.fingerprint))
     problems = 0
-    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True)
-    with (
-        DemoTimestampAuthority.start() as tsa,
-        httpx.Client(timeout=30.0, trust_env=False) as http,
-        open_browser() as browser,
-    ):
-        authority = TimestampAuthority("demo-tsa", tsa.url, (tsa.root_pem,))
-        sealer = Sealer(
-            key=key,
-            timestamper=make_timestamper([authority], http=http),
-            operator=_CASEWORKER,
-            organisation="Rempart demo",
-        )
-        outcomes = capture_confirmed(db, vault, browser, sealer, policy=policy)
-        roots = [tsa.root]
+    policy = FetchPolicy(allow_networks=(_DEMO_NETWORK,), any_port=True)
+    tsa = running.enter_context(DemoTimestampAuthority.start())
+    http = running.enter_context(httpx.Client(timeout=30.0, trust_env=False))
+    browser = running.enter_context(open_browser())
+    authority = TimestampAuthority("demo-tsa", tsa.url, (tsa.root_pem,))
+    sealer = Sealer(
+        key=key,
+        timestamper=make_timestamper([authority], http=http),
+        operator=_CASEWORKER,
+        organisation="Rempart demo",
+    )
+    outcomes = capture_confirmed(db, vault, browser, sealer, policy=policy)
+    roots = [tsa.root]
     for outcome in outcomes:
         if outcome.status != "sealed" or outcome.bundle is None:
             console.print(
@@ -368,7 +421,7 @@ def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Va
     path = home / f"dossier-{DEMO_CASE}-{t.lang}.pdf"
     path.write_bytes(pdf)
     console.print(t("demo.evidence.dossier", path=path, pages=pdf.count(b"/Type /Page\n")))
-    return problems
+    return _Ready(problems, sealer, browser)
 
 
 def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:
