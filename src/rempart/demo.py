@@ -34,7 +34,11 @@ from rempart.demo_takedown import Takedown, run_takedown
 from rempart.evidence.browser import Browser, open_browser
 from rempart.evidence.dossier import render_dossier
 from rempart.evidence.keys import Keyring
-from rempart.evidence.timestamps import TimestampAuthority, make_timestamper
+from rempart.evidence.timestamps import (
+    TimestampAuthority,
+    make_timestamper,
+    request_timestamps,
+)
 from rempart.evidence.vault import Vault
 from rempart.evidence.verify import verify_bundle
 from rempart.fetch import FetchPolicy
@@ -53,6 +57,7 @@ from rempart.matching.service import Matcher, Query, QueryResult
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import BankKind, FindingStatus
+from rempart.takedown.sending import Stamp, Stamper
 
 __all__ = ["ALTERATIONS", "run_demo"]
 
@@ -329,6 +334,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                 matcher=matcher,
                 sealer=ready.sealer,
                 browser=ready.browser,
+                stamp=ready.stamp,
                 case=DEMO_CASE,
                 on_host=on_host,
                 on_mirror=on_mirror,
@@ -348,6 +354,7 @@ class _Ready:
     problems: int
     sealer: Sealer
     browser: Browser
+    stamp: Stamper  # time-stamps what a notice sent, with the same DEMO authority
 
 
 def _evidence(
@@ -421,7 +428,12 @@ def _evidence(
     path = home / f"dossier-{DEMO_CASE}-{t.lang}.pdf"
     path.write_bytes(pdf)
     console.print(t("demo.evidence.dossier", path=path, pages=pdf.count(b"/Type /Page\n")))
-    return _Ready(problems, sealer, browser)
+
+    def stamp(data: bytes) -> list[Stamp]:
+        answers = request_timestamps(data, [authority], http=http)
+        return [Stamp(a.authority, a.gen_time, a.response, a.request, a.chain) for a in answers]
+
+    return _Ready(problems, sealer, browser, stamp)
 
 
 def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:

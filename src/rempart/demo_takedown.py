@@ -37,7 +37,7 @@ from rempart.takedown.notices import NoticeStatus
 from rempart.takedown.registry import Platform, Registry, load_registry
 from rempart.takedown.report_files import write_flagger, write_removals
 from rempart.takedown.reports import flagger_report, removal_stats
-from rempart.takedown.sending import send_notices
+from rempart.takedown.sending import Stamper, send_notices
 from rempart.takedown.smtp import SmtpTransport, SmtpUrl
 
 __all__ = ["DEMO_IDENTITY", "Takedown", "run_takedown"]
@@ -100,6 +100,7 @@ class Takedown:
     matcher: Matcher
     sealer: Sealer
     browser: Browser
+    stamp: Stamper
     case: str
     on_host: FindingView  # a confirmed copy on PicDrop, which acts on notices
     on_mirror: FindingView  # one on the mirror, which ignores them
@@ -177,6 +178,7 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
         identity=identity,
         sender=identity.email,
         actor=identity.caseworker,
+        stamper=run.stamp,
     )
     check(
         [o.status for o in sent] == ["sent", "sent"],
@@ -184,6 +186,8 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
     )
     arrived = run.desks.wait_for(2)
     check(arrived, _("the demo hosts' mailboxes did not receive both notices"))
+    stamped = all(o.sealed for o in sent)
+    check(stamped, _("each message sent should carry a time-stamp"))
     removed = [r for r in run.desks.received if r.removed]
     taken = sum(len(r.removed) for r in removed)
     console.print(
