@@ -103,8 +103,10 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def provider_label(t: Messages, name: str) -> str:
+def provider_label(t: Messages, name: str, *, short: bool = False) -> str:
     if name == OTHER_PROVIDER:
+        if short:  # a chart's axis
+            return t.gettext("Other providers")
         return t.gettext("Other providers (not in the platform registry)")
     if name == TOTAL:
         return t.gettext("All platforms")
@@ -186,7 +188,7 @@ def _provider_chart(report: FlaggerReport, t: Messages) -> bytes:
         if not any(counts):
             continue
         axes.barh(
-            [provider_label(t, p) for p in providers],
+            [provider_label(t, p, short=True) for p in providers],
             counts,
             left=left,
             color=_ACTION_COLOURS[action],
@@ -195,7 +197,7 @@ def _provider_chart(report: FlaggerReport, t: Messages) -> bytes:
         left = [a + b for a, b in zip(left, counts, strict=True)]
     axes.set_xlabel(t.gettext("notified items"))
     axes.set_title(t.gettext("Action taken, by hosting provider"))
-    axes.legend(fontsize="small", loc="lower right")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(figure)
 
@@ -401,15 +403,36 @@ def _times_chart(stats: RemovalStats, t: Messages) -> bytes:
     names = _platforms(stats)
     for y, name in enumerate(names):
         row = rows[name]
-        axes.scatter(row.hours, [y] * len(row.hours), color="#0072B2", s=12, alpha=0.6)
-        axes.scatter([row.median_hours or 0.0], [y], marker="|", s=400, color="#000000")
-        axes.scatter([row.p90_hours or 0.0], [y], marker="|", s=400, color="#D55E00")
-    axes.set_yticks(range(len(names)), [provider_label(t, n) for n in names])
-    axes.axvline(48, color="#999999", linestyle="--", linewidth=0.8)
-    axes.set_xlabel(t.gettext("hours from the notice to the removal proven by a re-check"))
-    axes.set_title(
-        t.gettext("Time to removal (black: median; orange: 90th percentile; dashed: 48 h)")
-    )
+        first = y == 0  # one legend entry per kind of mark
+        axes.scatter(
+            row.hours,
+            [y] * len(row.hours),
+            color="#0072B2",
+            s=12,
+            alpha=0.6,
+            label=t.gettext("each removal") if first else None,
+        )
+        axes.scatter(
+            [row.median_hours or 0.0],
+            [y],
+            marker="|",
+            s=400,
+            color="#000000",
+            label=t.gettext("median") if first else None,
+        )
+        axes.scatter(
+            [row.p90_hours or 0.0],
+            [y],
+            marker="|",
+            s=400,
+            color="#D55E00",
+            label=t.gettext("90th percentile") if first else None,
+        )
+    axes.set_yticks(range(len(names)), [provider_label(t, n, short=True) for n in names])
+    axes.axvline(48, color="#999999", linestyle="--", linewidth=0.8, label=t.gettext("within 48 h"))
+    axes.set_xlabel(t.gettext("hours from the notice to the removal"))
+    axes.set_title(t.gettext("Time to removal, proven by a re-check"))
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(figure)
 
 
@@ -433,10 +456,11 @@ def _shares_chart(stats: RemovalStats, t: Messages) -> bytes:
         color="#56B4E9",
         label=t.gettext("within 10 days"),
     )
-    axes.set_yticks(list(ys), [provider_label(t, n) for n in names])
+    axes.set_yticks(list(ys), [provider_label(t, n, short=True) for n in names])
     axes.set_xlim(0, 100)
     axes.set_xlabel(t.gettext("% of notified items removed"))
-    axes.legend(fontsize="small", loc="lower right")
+    axes.set_title(t.gettext("Removed within 48 hours and within 10 days"))
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(figure)
 
 
