@@ -140,10 +140,11 @@ def test_reports_hold_no_personal_data(filled: Database, tmp_path: Path, lang: s
     )
     allowed = _allowed_words()
     texts = []
-    for path in (*flagger.paths, *removals.paths):
+    outputs = [p for p in (*flagger.paths, *removals.paths) if p.suffix in (".csv", ".pdf")]
+    for path in outputs:
         if path.suffix == ".csv":
             texts.append(path.read_text(encoding="utf-8"))
-        elif path.suffix == ".pdf":
+        else:
             texts.append("\n".join(p.extract_text() for p in pypdf.PdfReader(path).pages))
     assert any(p.suffix == ".png" for p in flagger.paths)
     assert any(p.suffix == ".png" for p in removals.paths)
@@ -151,6 +152,11 @@ def test_reports_hold_no_personal_data(filled: Database, tmp_path: Path, lang: s
         for secret in SECRETS:
             assert secret.lower() not in text.lower()
         assert not (_words(text) - allowed), _words(text) - allowed
+    pdf = next(text for path, text in zip(outputs, texts, strict=True) if path.suffix == ".pdf")
+    if lang == "fr":
+        assert "Par hébergeur" in pdf and "By hosting provider" not in pdf
+    else:
+        assert "By hosting provider" in pdf
     rows = list(csv.DictReader((tmp_path / "f" / "flagger-2026.csv").open(encoding="utf-8")))
     assert {r["hosting_provider"] for r in rows} == {"Reddit", "Telegram", OTHER_PROVIDER}
     assert sum(int(r["items"]) for r in rows) == 4
