@@ -123,7 +123,7 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
     registry = _ByAddress(load_registry(run.home).platforms, PLATFORM_AT)
     console.print(
         _(
-            "DEMO organisation: {name} <{email}>; the demo hosts PicDrop (DEMO) and ThreadKeep "
+            "DEMO organisation: {name} <{email}>; the demo hosts PicDrop (DEMO) and ForumVault "
             "(DEMO) are added to the platform registry ({path}).",
             name=identity.name,
             email=identity.email,
@@ -153,7 +153,7 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
     check(set(ours) == demo_hosts, _("a notice to each demo host was expected"))
     if set(ours) != demo_hosts:
         return problems
-    picdrop, mirror = ours["demo-picdrop"], ours["demo-threadkeep"]
+    picdrop, mirror = ours["demo-picdrop"], ours["demo-forumvault"]
     for view in (picdrop, mirror):
         approved, checks = drafting.approve(
             db, view.id, identity=identity, operator=identity.caseworker
@@ -199,8 +199,8 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
         )
         + " "
         + ngettext(
-            "PicDrop took down {m} upload; ThreadKeep did nothing.",
-            "PicDrop took down {m} uploads; ThreadKeep did nothing.",
+            "PicDrop took down {m} upload; ForumVault did nothing.",
+            "PicDrop took down {m} uploads; ForumVault did nothing.",
             taken,
             m=taken,
         ),
@@ -248,7 +248,7 @@ def _recheck(
     console.print(
         _(
             "Re-check, 30 hours later on the demo's clock: the copy on PicDrop is {host}, the "
-            "one on ThreadKeep {mirror}.",
+            "one on ForumVault {mirror}.",
             host=_(host.finding_status.value) if host else "?",
             mirror=_(mirror.finding_status.value) if mirror else "?",
         )
@@ -257,7 +257,7 @@ def _recheck(
     check(gone, _("the copy on PicDrop should be found removed"))
     check(
         mirror is not None and mirror.finding_status.value == "online",
-        _("the copy on ThreadKeep should still be online"),
+        _("the copy on ForumVault should still be online"),
     )
     sealed = [o for o in outcomes if o.capture is not None and o.capture_status == "sealed"]
     check(bool(sealed), _("the removed state should have been sealed"))
@@ -291,7 +291,7 @@ def _deadline(
     moment = sent_at + _DEADLINE_CHECK_AFTER
     overdue = drafting.list_notices(run.db, overdue_at=moment)
     late = [v for v in overdue if v.id == notice]
-    check(bool(late), _("the notice to ThreadKeep should be overdue"))
+    check(bool(late), _("the notice to ForumVault should be overdue"))
     if late:
         console.print(
             _(

@@ -121,5 +121,5 @@ def test_the_demo_platforms_lay_over_the_shipped_registry() -> None:
     base = parse_registry(shipped_registry_text())
     platforms = parse_registry(platforms_toml(), origin="demo", base=base)
     assert platforms["demo-picdrop"].fact("notice_email").value == PICDROP_MAILBOX  # type: ignore[union-attr]
-    assert platforms["demo-threadkeep"].fact("notice_email").value == MIRROR_MAILBOX  # type: ignore[union-attr]
+    assert platforms["demo-forumvault"].fact("notice_email").value == MIRROR_MAILBOX  # type: ignore[union-attr]
     assert "DEMO" in platforms["demo-picdrop"].name

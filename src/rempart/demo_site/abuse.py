@@ -53,9 +53,9 @@ FORUM_ADDRESS = "127.0.0.1"
 IMAGEHOST_ADDRESS = "127.0.0.2"
 MIRROR_ADDRESS = "127.0.0.3"
 PICDROP_MAILBOX = "abuse@picdrop.demo.invalid"
-MIRROR_MAILBOX = "abuse@threadkeep.demo.invalid"
+MIRROR_MAILBOX = "abuse@forumvault.demo.invalid"
 # Which platform each address is (the registry knows hosts by name; the demo's have none).
-PLATFORM_AT = {IMAGEHOST_ADDRESS: "demo-picdrop", MIRROR_ADDRESS: "demo-threadkeep"}
+PLATFORM_AT = {IMAGEHOST_ADDRESS: "demo-picdrop", MIRROR_ADDRESS: "demo-forumvault"}
 _UPLOAD = re.compile(r"/[fti]/([0-9A-Za-z]+)(?:\.jpg)?")
 
 
@@ -73,13 +73,13 @@ country = {{ value = "FR", source = "https://picdrop.demo.invalid/abuse" }}
 notice_email = {{ value = "{PICDROP_MAILBOX}", source = "https://picdrop.demo.invalid/abuse" }}
 language = {{ value = "fr", source = "https://picdrop.demo.invalid/abuse" }}
 
-[platform.demo-threadkeep]
-name = "ThreadKeep (DEMO)"
+[platform.demo-forumvault]
+name = "ForumVault (DEMO)"
 roles = ["host"]
-domains = ["threadkeep.demo.invalid"]
-country = {{ value = "FR", source = "https://threadkeep.demo.invalid/about" }}
-notice_email = {{ value = "{MIRROR_MAILBOX}", source = "https://threadkeep.demo.invalid/about" }}
-language = {{ value = "fr", source = "https://threadkeep.demo.invalid/about" }}
+domains = ["forumvault.demo.invalid"]
+country = {{ value = "FR", source = "https://forumvault.demo.invalid/about" }}
+notice_email = {{ value = "{MIRROR_MAILBOX}", source = "https://forumvault.demo.invalid/about" }}
+language = {{ value = "fr", source = "https://forumvault.demo.invalid/about" }}
 """
 
 
