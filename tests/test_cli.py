@@ -115,6 +115,10 @@ def test_installed_entry_point_runs_the_demo(tmp_path: Path) -> None:
     done = subprocess.run([*cmd, "demo"], env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Everything behaved as expected" in done.stdout
+    # the loop closes: sent, removed and proven, overdue, re-upload caught, report written
+    said = " ".join(done.stdout.split())  # lines are wrapped at the terminal's width
+    for step in ("abuse mailboxes", "Removal proven", "is overdue", "Re-upload caught"):
+        assert step in said
 
 
 def test_demo_speaks_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,6 +126,9 @@ def test_demo_speaks_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.stdout
     assert "Tout s'est passé comme prévu" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "Retrait prouvé" in said and "Remise en ligne repérée" in said
+    assert "Removal proven" not in said
 
 
 def test_help_teaches(home: Path) -> None:

@@ -8,6 +8,7 @@ her copies were seen. Uses its own temporary data folder.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import tempfile
@@ -23,22 +24,34 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from rempart.demo_site import DemoSite
+from rempart.demo_site.abuse import (
+    FORUM_ADDRESS,
+    IMAGEHOST_ADDRESS,
+    MIRROR_ADDRESS,
+    serve_abuse_desks,
+)
 from rempart.demo_site.tsa import DemoTimestampAuthority
-from rempart.evidence.browser import open_browser
+from rempart.demo_takedown import DEMO_IDENTITY, Takedown, run_takedown
+from rempart.evidence.browser import Browser, open_browser
 from rempart.evidence.dossier import render_dossier
 from rempart.evidence.keys import Keyring
-from rempart.evidence.timestamps import TimestampAuthority, make_timestamper
+from rempart.evidence.timestamps import (
+    TimestampAuthority,
+    make_timestamper,
+    request_timestamps,
+)
 from rempart.evidence.vault import Vault
 from rempart.evidence.verify import verify_bundle
 from rempart.fetch import FetchPolicy
 from rempart.hashing import Windows, hash_image_bytes
-from rempart.i18n import N_, Messages, _
+from rempart.i18n import N_, Messages, _, ngettext
 from rempart.intake import banks as bank_cases
 from rempart.intake.cases import create_case
 from rempart.intake.hashlists import ListFormat
 from rempart.jobs import review
-from rempart.jobs.evidence import Sealer, build_dossier, capture_confirmed
-from rempart.jobs.findings import describe_how, list_findings
+from rempart.jobs.dossier import build_dossier
+from rempart.jobs.evidence import Sealer, capture_confirmed
+from rempart.jobs.findings import FindingView, describe_how, list_findings
 from rempart.jobs.runner import run_scan
 from rempart.jobs.scan import ScanProgress
 from rempart.jobs.watchlist import add_source
@@ -46,6 +59,7 @@ from rempart.matching.service import Matcher, Query, QueryResult
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import BankKind, FindingStatus
+from rempart.takedown.sending import Stamp, Stamper
 
 __all__ = ["ALTERATIONS", "run_demo"]
 
@@ -187,7 +201,10 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
     problems += _watch(console, t, db, home)
     db.dispose()
     if problems:
-        console.print(t("demo.failed", n=problems), style="bold red")
+        console.print(
+            t("demo.failed", n=ngettext("{n} problem", "{n} problems", problems)),
+            style="bold red",
+        )
         return False
     console.print(t("demo.ok"), style="bold green")
     return True
@@ -195,7 +212,8 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
 
 DEMO_CASE = "demo-case"
 _CASEWORKER = "demo caseworker"
-_LOOPBACK = {"allow_networks": ["127.0.0.1/32"], "any_port": True, "per_host_interval_s": 0.0}
+_DEMO_NETWORK = "127.0.0.0/29"  # the demo site's hosts, each on its own loopback address
+_LOOPBACK = {"allow_networks": [_DEMO_NETWORK], "any_port": True, "per_host_interval_s": 0.0}
 
 
 def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
@@ -204,7 +222,10 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
     console.rule(f"[bold]{t('demo.watch.title')}")
     site = DemoSite(seed=1, images=60)
     with ExitStack() as running:
-        served = running.enter_context(site.serve())
+        served = running.enter_context(
+            site.serve(hosts=(FORUM_ADDRESS, IMAGEHOST_ADDRESS, MIRROR_ADDRESS))
+        )
+        desks = running.enter_context(serve_abuse_desks(site.content, served.urls))
         console.print(
             t(
                 "demo.watch.site",
@@ -265,7 +286,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                     source=name,
                     n=report.candidates,
                     m=report.matched,
-                    p=report.problems,
+                    p=ngettext("{n} problem reported", "{n} problems reported", report.problems),
                 )
             )
         found = list_findings(db)
@@ -298,15 +319,61 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                 style="red",
                 markup=False,
             )
-        return len(missed) + _evidence(console, t, db, home, vault)
+        problems = len(missed)
+        on_web = [v for v in found if (v.page_url or "").startswith("http")]
+        on_host = next((v for v in on_web if _on(v, served.imagehost_url)), None)
+        on_mirror = next((v for v in on_web if _on(v, served.mirror_url)), None)
+        if on_host is None or on_mirror is None:
+            console.print(_("✗ no copy found on the image host and the mirror"), style="red")
+            return problems + 1
+        ready = _evidence(console, t, db, home, vault, running, [on_host, on_mirror])
+        problems += ready.problems
+        return problems + run_takedown(
+            console,
+            t,
+            Takedown(
+                db=db,
+                home=home,
+                vault=vault,
+                desks=desks,
+                matcher=matcher,
+                sealer=ready.sealer,
+                browser=ready.browser,
+                stamp=ready.stamp,
+                case=DEMO_CASE,
+                on_host=on_host,
+                on_mirror=on_mirror,
+                loopback=(_DEMO_NETWORK,),
+            ),
+        )
 
 
-def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Vault) -> int:
+def _on(view: FindingView, base: str) -> bool:
+    return (view.media_url or "").startswith(base.rstrip("/") + "/")
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """What the evidence part leaves open for the takedown part (closed with the site)."""
+
+    problems: int
+    sealer: Sealer
+    browser: Browser
+    stamp: Stamper  # time-stamps what a notice sent, with the same DEMO authority
+
+
+def _evidence(
+    console: Console,
+    t: Messages,
+    db: Database,
+    home: Path,
+    vault: Vault,
+    running: ExitStack,
+    chosen: list[FindingView],
+) -> _Ready:
     """Review, capture, seal, verify and the dossier, on the copies the watch found. The demo
     confirms the matches itself and time-stamps with a DEMO authority; both say so."""
     console.rule(f"[bold]{t('demo.evidence.title')}")
-    web = [v for v in list_findings(db, case=DEMO_CASE) if (v.page_url or "").startswith("http")]
-    chosen = web[:2]
     for view in chosen:
         review.decide(
             db,
@@ -321,21 +388,19 @@ def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Va
     key = keyring.signing_key()
     console.print(t("demo.evidence.key", fingerprint=key.fingerprint))
     problems = 0
-    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True)
-    with (
-        DemoTimestampAuthority.start() as tsa,
-        httpx.Client(timeout=30.0, trust_env=False) as http,
-        open_browser() as browser,
-    ):
-        authority = TimestampAuthority("demo-tsa", tsa.url, (tsa.root_pem,))
-        sealer = Sealer(
-            key=key,
-            timestamper=make_timestamper([authority], http=http),
-            operator=_CASEWORKER,
-            organisation="Rempart demo",
-        )
-        outcomes = capture_confirmed(db, vault, browser, sealer, policy=policy)
-        roots = [tsa.root]
+    policy = FetchPolicy(allow_networks=(_DEMO_NETWORK,), any_port=True)
+    tsa = running.enter_context(DemoTimestampAuthority.start())
+    http = running.enter_context(httpx.Client(timeout=30.0, trust_env=False))
+    browser = running.enter_context(open_browser())
+    authority = TimestampAuthority("demo-tsa", tsa.url, (tsa.root_pem,))
+    sealer = Sealer(
+        key=key,
+        timestamper=make_timestamper([authority], http=http),
+        operator=_CASEWORKER,
+        organisation="Rempart demo",
+    )
+    outcomes = capture_confirmed(db, vault, browser, sealer, policy=policy)
+    roots = [tsa.root]
     for outcome in outcomes:
         if outcome.status != "sealed" or outcome.bundle is None:
             console.print(
@@ -362,13 +427,22 @@ def _evidence(console: Console, t: Messages, db: Database, home: Path, vault: Va
         )
     problems += len(outcomes) != len(chosen)
     (dossier,), _bundles = build_dossier(
-        db, vault, DEMO_CASE, languages=[t.lang], actor=_CASEWORKER, organisation="Rempart demo"
+        db,
+        vault,
+        DEMO_CASE,
+        languages=[t.lang],
+        identity=dataclasses.replace(DEMO_IDENTITY, caseworker=_CASEWORKER),
     )
     pdf = render_dossier(dossier)
     path = home / f"dossier-{DEMO_CASE}-{t.lang}.pdf"
     path.write_bytes(pdf)
     console.print(t("demo.evidence.dossier", path=path, pages=pdf.count(b"/Type /Page\n")))
-    return problems
+
+    def stamp(data: bytes) -> list[Stamp]:
+        answers = request_timestamps(data, [authority], http=http)
+        return [Stamp(a.authority, a.gen_time, a.response, a.request, a.chain) for a in answers]
+
+    return _Ready(problems, sealer, browser, stamp)
 
 
 def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:

@@ -102,9 +102,8 @@ _CATALOG: dict[str, dict[str, str]] = {
         "fr": "analyse de {source} : {n} médias hachés, {m} correspondances",
     },
     "demo.watch.scanned": {
-        "en": "   {source}: {n} media hashed in memory, {m} copies found, {p} problems reported",
-        "fr": "   {source} : {n} médias hachés en mémoire, {m} copies trouvées, "
-        "{p} problèmes signalés",
+        "en": "   {source}: {n} media hashed in memory, {m} copies found, {p}",
+        "fr": "   {source} : {n} médias hachés en mémoire, {m} copies trouvées, {p}",
     },
     "demo.watch.summary": {
         "en": "{n} of the {total} copies placed on the sites were found; everything else was "
@@ -159,8 +158,8 @@ _CATALOG: dict[str, dict[str, str]] = {
         "fr": "Le dossier de données de la démonstration est conservé : {home}",
     },
     "demo.failed": {
-        "en": "Something did not behave as expected: {n} problems (see above).",
-        "fr": "Quelque chose ne s'est pas passé comme prévu : {n} problèmes (voir ci-dessus).",
+        "en": "Something did not behave as expected: {n} (see above).",
+        "fr": "Quelque chose ne s'est pas passé comme prévu : {n} (voir ci-dessus).",
     },
 }
 

@@ -83,7 +83,10 @@ class MirrorApp:
         older = f'<a class="older" href="/?p={page + 1}">older threads</a>' if page < pages else ""
         newer = f'<a class="newer" href="/?p={page - 1}">newer threads</a> ' if page > 1 else ""
         main = f'<div class="listing">{items}</div><div class="nav">{newer}{older}</div>'
-        return self._frame("Archived threads", main)
+        shown = threads[first : first + MIRROR_THREADS_PER_PAGE]
+        # A thread added later (the demo's re-upload) changes the page: a re-scan reads it.
+        newest = max((e.posted_at for t in shown for e in t.entries), default=SITE_START)
+        return self._frame("Archived threads", main, max(newest, SITE_START))
 
     def _thread(self, mirror_id: int, slug: str, page: int) -> Response:
         thread = self._content.mirror_thread(mirror_id)

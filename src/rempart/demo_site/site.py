@@ -14,6 +14,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rempart.demo_site.content import (
     MIRROR_ENTRIES_PER_PAGE,
@@ -106,10 +107,14 @@ class DemoSite:
         *,
         ports: tuple[int, int, int] = (0, 0, 0),
         access_log: AccessLog | None = None,
+        hosts: tuple[str, str, str] | None = None,
     ) -> Iterator[ServedSite]:
         """Serve the forum, image host and mirror on `ports` (0: any free port) until the
-        block ends. Requests are handled concurrently, one thread per connection."""
-        with serve_apps(self._apps, host=host, ports=ports, access_log=access_log) as urls:
+        block ends (`hosts`: one address each). Requests are handled concurrently, one
+        thread per connection."""
+        with serve_apps(
+            self._apps, host=host, ports=ports, access_log=access_log, hosts=hosts
+        ) as urls:
             yield ServedSite(self, urls)
 
     def write_telegram_export(self, folder: str | Path, *, photos: int = 30) -> list[Sighting]:
@@ -202,8 +207,12 @@ class ServedSite:
     def recipes(self) -> dict[str, dict[str, Any]]:
         """Crawler recipes for the forum and the mirror (rempart.sources.recipes format),
         written from the structure in docs/demo-site.md. The forum's start URLs are its
-        boards; its image host shares the loopback address, so it is named by address."""
+        boards; its image host is named by address (the demo's hosts have no names)."""
         forum = self.urls.forum.rstrip("/")
+        forum_host, image_host, mirror_host = (
+            urlsplit(u).hostname or "127.0.0.1"
+            for u in (self.urls.forum, self.urls.imagehost, self.urls.mirror)
+        )
         unbounded = {
             "max_pages": 1_000_000,
             "max_pages_per_host": 1_000_000,
@@ -213,7 +222,7 @@ class ServedSite:
             "forum": {
                 "name": "shutter-lane",
                 "start_urls": [f"{forum}/board/{b.slug}" for b in self.site.content.boards],
-                "allowed_hosts": ["127.0.0.1"],
+                "allowed_hosts": sorted({forum_host, image_host}),
                 "ignore": "aside.sidebar",
                 "board": {
                     "thread_links": "li.thread-row a.thread-link",
@@ -228,13 +237,13 @@ class ServedSite:
                     "time": "time.post-time",
                     "content": "div.post-body",
                 },
-                "image_hosts": [{"host": "127.0.0.1", "image": "img#full"}],
+                "image_hosts": [{"host": image_host, "image": "img#full"}],
                 "limits": unbounded,
             },
             "mirror": {
                 "name": "forumvault",
                 "start_urls": [self.urls.mirror],
-                "allowed_hosts": ["127.0.0.1"],
+                "allowed_hosts": [mirror_host],
                 "board": {
                     "thread_links": "div.item a.item-title",
                     "next_page": "a.older",

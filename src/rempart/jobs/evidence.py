@@ -1,6 +1,6 @@
 """Evidence use cases: capture a page and seal it into the vault (by hand, or for every
 confirmed finding; a copy found in a Telegram export, a folder or an archive, or a WARC file is
-sealed from that source instead), export a bundle, and assemble a case's complaint dossier.
+sealed from that source instead) and export a bundle. The complaint dossier is jobs.dossier's.
 
 Every step is written to the case's custody log with who and when. The capture and the
 time-stamps happen outside any transaction; a failed seal leaves a `failed` capture row with
@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,24 +29,12 @@ from rempart.evidence.browser import Browser
 from rempart.evidence.bundle import capture_custody_detail, seal_capture
 from rempart.evidence.capture import Operator, capture_page
 from rempart.evidence.custody import CustodyAction, CustodyEvent
-from rempart.evidence.dossier import (
-    Dossier,
-    DossierBundle,
-    DossierCapture,
-    DossierCase,
-    DossierFinding,
-    DossierMatch,
-    SealTimestamp,
-    events_from_findings,
-)
-from rempart.evidence.dossier import FindingStatus as DossierStatus
-from rempart.evidence.held import held_name
 from rempart.evidence.keys import SigningKey
 from rempart.evidence.ledger import chain_events, in_custody, record
 from rempart.evidence.timestamps import Timestamp, Timestamper
 from rempart.evidence.vault import Vault
 from rempart.fetch import FetchPolicy
-from rempart.intake.cases import case_info, chain_of
+from rempart.intake.cases import chain_of
 from rempart.jobs.findings import FindingView, list_findings
 from rempart.store.database import Database
 from rempart.store.models import CaptureRow, Case, Finding, FindingStatus, Sighting, SourceRow
@@ -57,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CaptureOutcome",
     "Sealer",
-    "build_dossier",
     "capture_confirmed",
     "capture_url",
     "export_bundle",
@@ -549,113 +536,3 @@ def export_bundle(
     finally:
         partial.unlink(missing_ok=True)
     return target
-
-
-def build_dossier(
-    db: Database,
-    vault: Vault,
-    case: str,
-    *,
-    languages: Sequence[str],
-    actor: str,
-    organisation: str,
-    clock: Clock = utc_now,
-) -> tuple[tuple[Dossier, ...], dict[str, bytes]]:
-    """The case's dossier in each language, and the bundles to hand over with it (by file
-    name). Rejected findings are left out; a minor's case carries no picture at all. Logged
-    once as an export."""
-    if not languages:
-        raise InputError("a dossier needs at least one language")
-    info = case_info(db, case)
-    captures: dict[int, list[CaptureOutcome]] = {}
-    for outcome in list_captures(db, case=case):
-        if outcome.status == "sealed" and outcome.finding is not None:
-            captures.setdefault(outcome.finding, []).append(outcome)
-    findings: list[DossierFinding] = []
-    bundles: dict[str, bytes] = {}
-    for view in list_findings(db, case=case):
-        if view.status == FindingStatus.REJECTED.value:
-            continue
-        thumbnail = None
-        if not info.minor and vault.has(held_name(view.sha256)):
-            thumbnail = vault.get(held_name(view.sha256))
-        seals = []
-        for outcome in captures.get(view.id, []):
-            assert outcome.bundle is not None and outcome.bundle_sha256 is not None
-            file_name = Path(outcome.bundle).name
-            bundles[file_name] = vault.get(outcome.bundle)
-            seals.append(
-                DossierCapture(
-                    bundle=file_name,
-                    bundle_sha256=outcome.bundle_sha256,
-                    captured_at=outcome.started_at or aware(view.first_seen_at),
-                    operator=actor,
-                    signer=outcome.signer or "",
-                    timestamps=tuple(SealTimestamp(a, t) for a, t in outcome.stamps),
-                    url=outcome.url,
-                    bundle_size=outcome.bundle_size,
-                )
-            )
-        findings.append(
-            DossierFinding(
-                id=view.id,
-                status=DossierStatus(view.status),
-                first_seen_at=aware(view.first_seen_at),
-                last_seen_at=aware(view.last_seen_at or view.first_seen_at),
-                source=view.source,
-                bank=view.bank,
-                item=view.item_label or f"#{view.item}",
-                match=DossierMatch(
-                    view.method, view.distance, view.threshold, view.window, view.variant
-                ),
-                sha256=view.sha256,
-                md5=view.md5,
-                page_url=view.page_url,
-                media_url=view.media_url,
-                post_id=view.post_id,
-                pdq=view.pdq,
-                quality=view.quality,
-                media=view.media,
-                reviewed_by=view.reviewed_by,
-                reviewed_at=aware(view.reviewed_at) if view.reviewed_at else None,
-                thumbnail=thumbnail,
-                captures=tuple(seals),
-            )
-        )
-    now = clock()
-    dossier = Dossier(
-        case=DossierCase(
-            reference=info.name,
-            organisation=organisation or "—",
-            caseworker=actor,
-            opened_at=info.created_at,
-            minor=info.minor,
-        ),
-        findings=tuple(findings),
-        events=events_from_findings(tuple(findings)),
-        generated_at=now,
-        language=languages[0],
-        bundles=tuple(
-            DossierBundle(name, hashlib.sha256(data).hexdigest(), len(data))
-            for name, data in sorted(bundles.items())
-        ),
-    )
-
-    def logged(session: Session) -> None:
-        record(
-            session,
-            chain_of(info.id),
-            at=now,
-            actor=actor,
-            action=CustodyAction.EXPORT,
-            subject=f"dossier:{info.name}",
-            detail={
-                "languages": list(languages),
-                "findings": [f.id for f in findings],
-                "bundles": sorted(bundles),
-                "thumbnails": sum(f.thumbnail is not None for f in findings),
-            },
-        )
-
-    in_custody(db, logged)
-    return tuple(replace(dossier, language=language) for language in languages), bundles

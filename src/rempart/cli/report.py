@@ -1,0 +1,121 @@
+"""`rempart report …`: the trusted flagger's yearly report (DSA Art. 22(3)) and the removal
+statistics, written as CSV, charts and a PDF, with no personal data.
+
+Thin: parse, call rempart.jobs.reports and rempart.takedown.reports, write, say what was
+written. Registered on the main app by rempart.cli; the store and the PDF code load inside.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rempart.cli import _open_db, _reported, app, out
+from rempart.cli.text import shown
+from rempart.config import Settings
+from rempart.i18n import Messages, _, current_language
+
+report_app = typer.Typer(
+    help=(
+        "Reports with no personal data: `flagger` is the trusted flagger's yearly report "
+        "(DSA Art. 22(3)), `removals` the time platforms take to remove what they are sent."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+
+
+class ReportLang(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+ToOption = Annotated[
+    Path, typer.Option("--to", help="The folder to write the report in (created if missing).")
+]
+LangOption = Annotated[
+    ReportLang | None,
+    typer.Option("--lang", help="The PDF's and the charts' language (default: yours)."),
+]
+
+
+def _messages(lang: ReportLang | None) -> Messages:
+    return Messages(lang.value if lang else current_language())
+
+
+def _written(paths: tuple[Path, ...]) -> None:
+    for path in paths:
+        out.print("   " + shown(str(path)), markup=False, highlight=False)
+
+
+@report_app.command("flagger")
+def report_flagger(
+    year: Annotated[int, typer.Option("--year", help="The calendar year (UTC) to count.")],
+    to: ToOption,
+    lang: LangOption = None,
+    against_women: Annotated[
+        bool,
+        typer.Option(
+            "--against-women",
+            help="Use the DSA categories of cyber violence against women.",
+        ),
+    ] = False,
+) -> None:
+    """Notices sent in a year by hosting provider, type of content and action taken, as CSV
+    and a PDF with charts. Example: `rempart report flagger --year 2026 --to reports/`."""
+    from rempart.jobs.reports import load_notified
+    from rempart.takedown.report_files import write_flagger
+    from rempart.takedown.reports import flagger_report
+
+    with _reported():
+        settings = Settings.from_env()
+        copies = load_notified(_open_db())
+        report = flagger_report(
+            copies, year=year, as_of=datetime.now(UTC), against_women=against_women
+        )
+        written = write_flagger(report, to, _messages(lang), organisation=settings.identity.name)
+    out.print(
+        _(
+            "Yearly report {year}: {notices} notices, {items} items. Written:",
+            year=year,
+            notices=report.notices,
+            items=report.items,
+        )
+    )
+    _written(written.paths)
+
+
+@report_app.command("removals")
+def report_removals(
+    to: ToOption,
+    lang: LangOption = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Only notices sent this year (default: all).")
+    ] = None,
+) -> None:
+    """Per platform: median and 90th percentile time to removal, share removed within 48 hours
+    and within 10 days, re-uploads; as CSV, charts and a PDF.
+    Example: `rempart report removals --to reports/`."""
+    from rempart.jobs.reports import load_notified, reuploads_by_provider
+    from rempart.takedown.report_files import write_removals
+    from rempart.takedown.reports import removal_stats
+
+    with _reported():
+        db = _open_db()
+        stats = removal_stats(load_notified(db), reuploads=reuploads_by_provider(db), year=year)
+        written = write_removals(stats, to, _messages(lang), as_of=datetime.now(UTC))
+    total = stats.rows[-1]
+    out.print(
+        _(
+            "Removal statistics: {removed} of {notified} notified items removed. Written:",
+            removed=total.removed,
+            notified=total.notified,
+        )
+    )
+    if not stats.reuploads_tracked:
+        out.print(_("Re-uploads are not linked in this store yet: counted as 0."))
+    _written(written.paths)

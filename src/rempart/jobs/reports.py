@@ -1,0 +1,95 @@
+"""Read the notified copies out of the store for the reports (rempart.takedown.reports).
+
+Owns the one query the reports need; reduces each row to a `NotifiedCopy` at once, so no case,
+URL or person ever reaches the report code. Must not compute a figure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from rempart.clock import aware
+from rempart.store.database import Database
+from rempart.store.models import (
+    Finding,
+    FindingReupload,
+    Item,
+    NoticeItemRow,
+    NoticeRow,
+    RecheckSchedule,
+)
+from rempart.takedown.reports import OTHER_PROVIDER, NotifiedCopy
+
+__all__ = ["load_notified", "reuploads_by_provider"]
+
+
+def _provider(row: NoticeRow) -> str:
+    """The registry's name for a platform in it; anyone else is OTHER_PROVIDER (a contact
+    looked up in RDAP can be a private person)."""
+    return row.recipient_name if row.recipient_platform else OTHER_PROVIDER
+
+
+def load_notified(db: Database) -> list[NotifiedCopy]:
+    """Every copy listed in a notice that has left (sent, or submitted through a form)."""
+    query = (
+        select(
+            NoticeRow,
+            NoticeItemRow.id,
+            Item.media,
+            RecheckSchedule.removed_at,
+        )
+        .join(NoticeItemRow, NoticeItemRow.notice_id == NoticeRow.id)
+        .outerjoin(Finding, Finding.id == NoticeItemRow.finding_id)
+        .outerjoin(Item, Item.id == Finding.item_id)
+        .outerjoin(RecheckSchedule, RecheckSchedule.finding_id == NoticeItemRow.finding_id)
+        .where(NoticeRow.sent_at.is_not(None))
+        .order_by(NoticeRow.id, NoticeItemRow.id)
+    )
+    copies = []
+    with db.session() as session:
+        for notice, _item_row, media, removed_at in session.execute(query):
+            assert notice.sent_at is not None
+            copies.append(
+                NotifiedCopy(
+                    notice=notice.id,
+                    kind=notice.kind,
+                    provider=_provider(notice),
+                    sent_at=aware(notice.sent_at),
+                    notice_status=notice.status,
+                    legal_basis=notice.legal_basis,
+                    media=media or "image",
+                    due_at=aware(notice.due_at) if notice.due_at else None,
+                    removed_at=aware(removed_at) if removed_at else None,
+                )
+            )
+    return copies
+
+
+def reuploads_by_provider(db: Database) -> Mapping[str, int] | None:
+    """Re-uploads per provider: copies found again after their item was notified or removed
+    elsewhere (`finding_reuploads`), counted under the provider of a sent notice listing the
+    re-upload, else under the provider of one listing the earlier copy."""
+
+    def providers(column: object) -> dict[int, str]:
+        query = (
+            select(FindingReupload.finding_id, NoticeRow)
+            .join(NoticeItemRow, NoticeItemRow.finding_id == column)
+            .join(NoticeRow, NoticeRow.id == NoticeItemRow.notice_id)
+            .where(NoticeRow.sent_at.is_not(None))
+            .order_by(NoticeRow.sent_at)
+        )
+        found: dict[int, str] = {}
+        with db.session() as session:
+            for finding, notice in session.execute(query):
+                found.setdefault(finding, _provider(notice))
+        return found
+
+    own = providers(FindingReupload.finding_id)
+    earlier = providers(FindingReupload.earlier_finding_id)
+    with db.session() as session:
+        every = list(session.scalars(select(FindingReupload.finding_id)))
+    seen = {f: own.get(f) or earlier.get(f) or OTHER_PROVIDER for f in every}
+    return dict(Counter(seen.values()))
