@@ -26,7 +26,7 @@ def test_report_flagger_writes_csv_and_pdf_for_an_empty_year(home: Path, tmp_pat
         app, ["report", "flagger", "--year", "2026", "--to", str(tmp_path / "out")]
     )
     assert result.exit_code == 0, result.output
-    assert "0 notices, 0 items" in result.output
+    assert "notices: 0, items: 0" in result.output
     assert (tmp_path / "out" / "flagger-2026.csv").is_file()
     assert (tmp_path / "out" / "flagger-2026-en.pdf").is_file()
 
@@ -37,7 +37,7 @@ def test_report_removals_in_french(home: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Statistiques de retrait" in result.output
-    assert "remises en ligne" in result.output
+    assert "notifiés : 0, retirés : 0" in result.output
     assert "Written" not in result.output
     assert (tmp_path / "out" / "removals-fr.pdf").is_file()
 

@@ -80,7 +80,7 @@ def report_flagger(
         written = write_flagger(report, to, _messages(lang), organisation=settings.identity.name)
     out.print(
         _(
-            "Yearly report {year}: {notices} notices, {items} items. Written:",
+            "Yearly report {year} — notices: {notices}, items: {items}. Written:",
             year=year,
             notices=report.notices,
             items=report.items,
@@ -111,7 +111,7 @@ def report_removals(
     total = stats.rows[-1]
     out.print(
         _(
-            "Removal statistics: {removed} of {notified} notified items removed. Written:",
+            "Removal statistics — notified: {notified}, removed: {removed}. Written:",
             removed=total.removed,
             notified=total.notified,
         )
