@@ -3,6 +3,7 @@
 Typer turns docstrings and `help=` texts into Click objects once per run; `LocalizedGroup`
 translates that tree through the one catalog just before Click parses the arguments, and
 points Click's and Typer's built-in words ("Usage:", "Missing argument…") at it too.
+Relies on Typer's own copy of Click (typer >= 0.29, pinned in pyproject.toml).
 Must not print; changes nothing when the language is English.
 """
 
