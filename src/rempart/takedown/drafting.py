@@ -46,6 +46,7 @@ from rempart.store.models import (
 )
 from rempart.takedown.errors import ResolutionError, TakedownError
 from rempart.takedown.followup import as_reuploads, link_reuploads, reuploads_for
+from rempart.takedown.history import record_status
 from rempart.takedown.notices import (
     DSA_TARGET,
     Check,
@@ -723,32 +724,6 @@ def _provenance(recipient: Recipient, resolution: Resolution) -> dict[str, objec
 # ------------------------------------------------------------------------- decisions
 
 
-def _event(
-    session: Session,
-    row: NoticeRow,
-    *,
-    at: datetime,
-    actor: str,
-    status: str,
-    note: str = "",
-    action: CustodyAction = CustodyAction.NOTICE_UPDATE,
-    detail: dict[str, object] | None = None,
-) -> None:
-    """A status change: the row, its history line and its custody event, together."""
-    row.status = status
-    row.updated_at = at
-    session.add(NoticeEventRow(notice_id=row.id, at=at, actor=actor, status=status, note=note))
-    record(
-        session,
-        chain_of(row.case_id),
-        at=at,
-        actor=actor,
-        action=action,
-        subject=f"notice:{row.id}",
-        detail={"status": status, "note": note, **(detail or {})},
-    )
-
-
 def _row(session: Session, notice_id: int) -> NoticeRow:
     row = session.get(NoticeRow, notice_id)
     if row is None:
@@ -796,7 +771,7 @@ def approve(
             raise Conflict("notice {id} was approved meanwhile", id=notice_id)
         now = clock()
         row.approved_at, row.approved_by = now, operator
-        _event(
+        record_status(
             session,
             row,
             at=now,
@@ -849,7 +824,7 @@ def submitted(
         row.due_at = due_after(
             NoticeKind(row.kind), row.take_it_down, now, deadline=stored_deadline(row.provenance)
         )
-        _event(
+        record_status(
             session,
             row,
             at=now,
@@ -886,7 +861,7 @@ def reply(
                 id=notice_id,
                 status=row.status,
             )
-        _event(session, row, at=clock(), actor=operator, status=status.value, note=note)
+        record_status(session, row, at=clock(), actor=operator, status=status.value, note=note)
 
     in_custody(db, work)
     return notice(db, notice_id)

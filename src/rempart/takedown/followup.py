@@ -43,6 +43,7 @@ from rempart.store.models import (
     UrlCheck,
 )
 from rempart.takedown.escalation import Escalation, Lapsed, Step, citation, decide
+from rempart.takedown.history import record_status
 from rempart.takedown.notices import DSA_TARGET, NoticeStatus, Reupload
 from rempart.takedown.tracking import LEFT, deadline_for, time_to_removal, url_state
 
@@ -72,28 +73,6 @@ class Synced:
 
     removed: tuple[int, ...] = ()
     no_answer: tuple[int, ...] = ()
-
-
-def _event(
-    session: Session,
-    row: NoticeRow,
-    *,
-    at: datetime,
-    status: str,
-    note: str,
-    detail: dict[str, object],
-) -> None:
-    row.status, row.updated_at = status, at
-    session.add(NoticeEventRow(notice_id=row.id, at=at, actor=ACTOR, status=status, note=note))
-    record(
-        session,
-        chain_of(row.case_id),
-        at=at,
-        actor=ACTOR,
-        action=CustodyAction.NOTICE_UPDATE,
-        subject=f"notice:{row.id}",
-        detail={"status": status, "note": note, **detail},
-    )
 
 
 def sync(db: Database, *, clock: Clock = utc_now) -> Synced:
@@ -127,20 +106,22 @@ def sync(db: Database, *, clock: Clock = utc_now) -> Synced:
                     f"check {p['check']}" + (f" / capture {p['capture']}" if p["capture"] else "")
                     for p in proofs
                 )
-                _event(
+                record_status(
                     session,
                     row,
                     at=now,
+                    actor=ACTOR,
                     status=NoticeStatus.REMOVED.value,
                     note=note[:2000],
                     detail={"removed_at": first.isoformat(), "checks": proofs},
                 )
                 removed.append(row.id)
             elif row.status in _UNANSWERED and row.due_at is not None and aware(row.due_at) < now:
-                _event(
+                record_status(
                     session,
                     row,
                     at=now,
+                    actor=ACTOR,
                     status=NoticeStatus.NO_ANSWER.value,
                     note=aware(row.due_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                     detail={"due_at": aware(row.due_at).isoformat()},

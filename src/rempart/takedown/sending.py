@@ -43,8 +43,9 @@ from rempart.evidence.ledger import in_custody, record
 from rempart.i18n import N_
 from rempart.intake.cases import chain_of
 from rempart.store.database import Database
-from rempart.store.models import NoticeEventRow, NoticeRow, OutboxRow
+from rempart.store.models import NoticeRow, OutboxRow
 from rempart.takedown.drafting import facts_of, notice
+from rempart.takedown.history import record_status
 from rempart.takedown.notices import NoticeKind, NoticeStatus, due_after, message_bytes, render
 from rempart.takedown.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
 from rempart.takedown.tracking import stored_deadline
@@ -130,31 +131,6 @@ def _dead(owner: str | None, updated_at: datetime, now: datetime) -> bool:
     return now - aware(updated_at) > _STALE
 
 
-def _history(
-    session: Session,
-    row: NoticeRow,
-    *,
-    at: datetime,
-    actor: str,
-    status: str,
-    note: str = "",
-    detail: dict[str, object] | None = None,
-    action: CustodyAction = CustodyAction.NOTICE_UPDATE,
-) -> None:
-    row.status = status
-    row.updated_at = at
-    session.add(NoticeEventRow(notice_id=row.id, at=at, actor=actor, status=status, note=note))
-    record(
-        session,
-        chain_of(row.case_id),
-        at=at,
-        actor=actor,
-        action=action,
-        subject=f"notice:{row.id}",
-        detail={"status": status, "note": note, **(detail or {})},
-    )
-
-
 def recover(db: Database, *, actor: str, clock: Clock = utc_now) -> list[int]:
     """Settle what dead runs left: `sending` back to `queued` (nothing left), `data` to
     `uncertain` (the server may have it). Returns the notices made uncertain."""
@@ -171,7 +147,7 @@ def recover(db: Database, *, actor: str, clock: Clock = utc_now) -> list[int]:
             assert row is not None
             if box.state == "sending":
                 box.state, box.owner, box.updated_at = "queued", None, now
-                _history(
+                record_status(
                     session,
                     row,
                     at=now,
@@ -185,7 +161,7 @@ def recover(db: Database, *, actor: str, clock: Clock = utc_now) -> list[int]:
                     "interrupted after the message was handed to the mail server and before "
                     "it answered: check with the recipient before sending it again"
                 )
-                _history(
+                record_status(
                     session,
                     row,
                     at=now,
@@ -216,7 +192,7 @@ def resend(db: Database, notice_id: int, *, actor: str, clock: Clock = utc_now) 
         now = clock()
         was = box.state
         box.state, box.owner, box.updated_at = "queued", None, now
-        _history(
+        record_status(
             session,
             row,
             at=now,
@@ -461,7 +437,9 @@ def _failed(
         assert box is not None and row is not None
         now = clock()
         box.state, box.owner, box.last_error, box.updated_at = "failed", None, str(exc), now
-        _history(session, row, at=now, actor=actor, status=NoticeStatus.FAILED.value, note=str(exc))
+        record_status(
+            session, row, at=now, actor=actor, status=NoticeStatus.FAILED.value, note=str(exc)
+        )
 
     in_custody(db, work)
     return SendOutcome(notice_id, "failed", attempts=tries, error=exc)
@@ -483,7 +461,7 @@ def _uncertain(
         assert box is not None and row is not None
         now = clock()
         box.state, box.owner, box.last_error, box.updated_at = "uncertain", None, str(exc), now
-        _history(
+        record_status(
             session,
             row,
             at=now,
@@ -520,7 +498,7 @@ def _sent(
         row.due_at = due_after(
             NoticeKind(row.kind), row.take_it_down, now, deadline=stored_deadline(row.provenance)
         )
-        _history(
+        record_status(
             session,
             row,
             at=now,
