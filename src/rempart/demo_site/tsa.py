@@ -197,9 +197,12 @@ class _TsaHandler(BaseHTTPRequestHandler):
             self._send(404, b"not found", "text/plain")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
-        if status != 200:
-            self.close_connection = True  # an unread or refused body must not poison the next
         self.send_response(status)
+        if status != 200:
+            # An unread or refused body must not poison the next request: close, and say so,
+            # so that the client never sends another request on a connection being closed.
+            self.close_connection = True
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
