@@ -56,6 +56,7 @@ from rempart.jobs.runner import run_scan
 from rempart.jobs.scan import ScanProgress
 from rempart.jobs.watchlist import add_source
 from rempart.matching.service import Matcher, Query, QueryResult
+from rempart.matching.wording import describe_match
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import BankKind, FindingStatus
@@ -455,8 +456,16 @@ def _match(matcher: Matcher, images: list[bytes]) -> list[QueryResult]:
 def _describe(t: Messages, result: QueryResult) -> tuple[str, int | None]:
     if result.matches:
         m = result.matches[0]
-        variant = m.variant.value if m.variant else m.method
-        return t("demo.match", item=m.item, distance=m.distance, variant=variant), m.item
+        how = describe_match(
+            m.method,
+            m.distance,
+            m.threshold,
+            window=m.window,
+            variant=m.variant.value if m.variant else None,
+            reference=m.reference,
+            lang=t.lang,
+        )
+        return t("demo.match", item=m.item, how=how), m.item
     if result.allowed_by:
         return t("demo.allowed", item=result.allowed_by[0].item), None
     return t("demo.nomatch"), None

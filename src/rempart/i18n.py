@@ -69,8 +69,8 @@ _CATALOG: dict[str, dict[str, str]] = {
     "demo.col.result": {"en": "result", "fr": "résultat"},
     "demo.col.expected": {"en": "expected", "fr": "attendu"},
     "demo.match": {
-        "en": "match: item {item}, distance {distance}, {variant}",
-        "fr": "correspondance : élément {item}, distance {distance}, {variant}",
+        "en": "match: item {item}, {how}",
+        "fr": "correspondance : élément {item}, {how}",
     },
     "demo.nomatch": {"en": "no match", "fr": "aucune correspondance"},
     "demo.allowed": {

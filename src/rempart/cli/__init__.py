@@ -847,7 +847,6 @@ def _render_match(
                     window=m.window,
                     variant=m.variant.value if m.variant is not None else None,
                     reference=m.reference,
-                    reference_label=m.reference_label,
                 )
             ]
             for side, ranges in m.detail:

@@ -428,7 +428,6 @@ def _how(view: FindingView) -> str:
         window=view.window,
         variant=view.variant,
         reference=view.reference,
-        reference_label=view.reference_label,
     )
 
 

@@ -729,7 +729,6 @@ class _Story:
                 window=m.window,
                 variant=m.variant,
                 reference=m.reference,
-                reference_label=m.reference_label,
                 lang=self.dossier.language,
             ),
             400,

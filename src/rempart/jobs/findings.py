@@ -247,7 +247,6 @@ def describe_how(view: FindingView) -> str:
         window=view.window,
         variant=view.variant,
         reference=view.reference,
-        reference_label=view.reference_label,
     )
 
 

@@ -89,12 +89,11 @@ def describe_match(
     window: str | None = None,
     variant: str | None = None,
     reference: str | None = None,
-    reference_label: str = "",
     lang: str | None = None,
 ) -> str:
     """One sentence on how a copy matched: an identical file (same digest), or how it was
-    altered and how close its PDQ hash is. `reference_label` (which crop or face) is shown
-    after the alteration when the victim's own hash was a part of her picture."""
+    altered and how close its PDQ hash is. Which registered crop or cell matched is an
+    internal label ("r0c2"): it stays in the JSON, not in the sentence."""
     exact = _EXACT.get(method.lower())
     if exact is not None:
         return gettext("identical file (same {digest} digest)", lang=lang, digest=exact)
@@ -106,8 +105,6 @@ def describe_match(
         if changes
         else gettext("the same picture, perhaps resized or recompressed", lang=lang)
     )
-    if reference_label and reference in ("crop", "crop_smooth", "face", "grid"):
-        what = gettext("{what} ({part})", lang=lang, what=what, part=reference_label)
     return gettext(
         "{what} — {distance}",
         lang=lang,
