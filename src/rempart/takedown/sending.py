@@ -428,20 +428,34 @@ def _send_one(
         )
 
 
-def _failed(
-    db: Database, notice_id: int, exc: RempartError, actor: str, clock: Clock, tries: int
-) -> SendOutcome:
+def _unsent(
+    db: Database,
+    notice_id: int,
+    state: NoticeStatus,
+    exc: RempartError,
+    actor: str,
+    clock: Clock,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Close the outbox row as `failed` or `uncertain`, with the notice's status and history."""
+
     def work(session: Session) -> None:
         box = session.get(OutboxRow, notice_id)
         row = session.get(NoticeRow, notice_id)
         assert box is not None and row is not None
         now = clock()
-        box.state, box.owner, box.last_error, box.updated_at = "failed", None, str(exc), now
+        box.state, box.owner, box.last_error, box.updated_at = state.value, None, str(exc), now
         record_status(
-            session, row, at=now, actor=actor, status=NoticeStatus.FAILED.value, note=str(exc)
+            session, row, at=now, actor=actor, status=state.value, note=str(exc), detail=detail
         )
 
     in_custody(db, work)
+
+
+def _failed(
+    db: Database, notice_id: int, exc: RempartError, actor: str, clock: Clock, tries: int
+) -> SendOutcome:
+    _unsent(db, notice_id, NoticeStatus.FAILED, exc, actor, clock)
     return SendOutcome(notice_id, "failed", attempts=tries, error=exc)
 
 
@@ -455,23 +469,8 @@ def _uncertain(
     message_id: str,
     digest: str,
 ) -> SendOutcome:
-    def work(session: Session) -> None:
-        box = session.get(OutboxRow, notice_id)
-        row = session.get(NoticeRow, notice_id)
-        assert box is not None and row is not None
-        now = clock()
-        box.state, box.owner, box.last_error, box.updated_at = "uncertain", None, str(exc), now
-        record_status(
-            session,
-            row,
-            at=now,
-            actor=actor,
-            status=NoticeStatus.UNCERTAIN.value,
-            note=str(exc),
-            detail={"message_id": message_id, "message_sha256": digest},
-        )
-
-    in_custody(db, work)
+    detail: dict[str, object] = {"message_id": message_id, "message_sha256": digest}
+    _unsent(db, notice_id, NoticeStatus.UNCERTAIN, exc, actor, clock, detail)
     return SendOutcome(notice_id, "uncertain", message_id, digest, tries, error=exc)
 
 
