@@ -17,6 +17,7 @@ from typing import Any
 from typer import _click as click
 from typer.core import TyperGroup
 
+from rempart.cli import coercion
 from rempart.i18n import catalog, current_language, gettext, plural_form
 
 __all__ = ["LocalizedGroup", "help_texts", "localize_command", "translate_formatted"]
@@ -197,5 +198,6 @@ class LocalizedGroup(TyperGroup):
     """The root group: translates its tree to the current language before each run."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        coercion.install()
         localize_command(self, current_language())
         return super().main(*args, **kwargs)
