@@ -197,8 +197,9 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
 
     console.print(t("demo.step.export"))
     exported = bank_cases.export_bank(db, "demo-victim", ListFormat.PDQ)
-    console.print(exported.rstrip(), markup=False, highlight=False)
-    problems += len(exported.splitlines()) != len(item_ids) - 1 or allowed.item_id is None
+    console.print(exported.text.rstrip(), markup=False, highlight=False)
+    problems += len(exported.text.splitlines()) != len(item_ids) - 1 or allowed.item_id is None
+    problems += len(exported.left_out) != 0
     problems += _watch(console, t, db, home)
     db.dispose()
     if problems:

@@ -82,7 +82,7 @@ def test_withdrawn_items_are_never_exported(db: Database) -> None:
     report = banks.import_records(db, "list", parse_hash_list(f"{GOOD}\n{other}\n").records)
     banks.withdraw_item(db, "list", report.added[0])
     for fmt in ListFormat:
-        text = banks.export_bank(db, "list", fmt)
+        text = banks.export_bank(db, "list", fmt).text
         assert GOOD not in text and other in text
 
 

@@ -48,5 +48,5 @@ def test_undress_style_edit_matches_through_the_registered_face(
     assert m.threshold == 24
     without_faces = Query.from_image(hash_image_bytes(_jpeg(edited), dihedral=True))
     assert matcher.match([without_faces])[0].matches == ()  # the whole image alone misses it
-    exported = banks.export_bank(db, "victim", ListFormat.CSV)
+    exported = banks.export_bank(db, "victim", ListFormat.CSV).text
     assert len(exported.strip().splitlines()) == 2  # header and the item's own hash only

@@ -82,7 +82,7 @@ def test_deleting_the_bank_deletes_its_registered_hashes(db: Database) -> None:
 def test_registered_hashes_are_never_exported(db: Database) -> None:
     _register(db)
     for fmt in ListFormat:
-        exported = banks.export_bank(db, "victim", fmt)
+        exported = banks.export_bank(db, "victim", fmt).text
         assert ITEM.hex in exported
         assert CELL.hex not in exported and FACE.hex not in exported
 

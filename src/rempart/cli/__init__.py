@@ -273,6 +273,11 @@ def _kind(value: str) -> str:
     return _(_KIND_SHOWN.get(value, value))
 
 
+class UnknownQualityChoice(StrEnum):
+    accept = "accept"
+    refuse = "refuse"
+
+
 @bank_app.command("create")
 def bank_create(
     name: Annotated[str, typer.Argument(help="Letters, digits, '-', '_' or '.'.")],
@@ -285,6 +290,13 @@ def bank_create(
     quality_min: Annotated[
         int, typer.Option(help="Hashes of lower PDQ quality are neither stored nor matched.")
     ] = 50,
+    unknown_quality: Annotated[
+        UnknownQualityChoice,
+        typer.Option(
+            help="Imported PDQ hashes whose list gives no quality (StopNCII's, bare pdq "
+            "lines): accept them, or refuse them."
+        ),
+    ] = UnknownQualityChoice.accept,
     description: Annotated[str, typer.Option(help="A note for caseworkers.")] = "",
     case: Annotated[
         str | None,
@@ -302,6 +314,7 @@ def bank_create(
             kind=BankKind(kind.value),
             threshold=threshold,
             quality_min=quality_min,
+            unknown_quality=unknown_quality.value,
             description=description,
             case=case,
         )
@@ -369,6 +382,7 @@ def _bank_json(i: BankInfo) -> dict[str, object]:
         "kind": i.kind.value,
         "threshold": i.threshold,
         "quality_min": i.quality_min,
+        "unknown_quality": i.unknown_quality,
         "description": i.description,
         "created_at": i.created_at.isoformat(),
         "items": i.active_items,
@@ -399,6 +413,7 @@ def bank_show(
                 "quality": i.quality,
                 "md5": i.md5,
                 "sha256": i.sha256,
+                "media": i.media,
                 "label": i.label,
                 "withdrawn_at": i.withdrawn_at.isoformat() if i.withdrawn_at else None,
             }
@@ -427,6 +442,10 @@ def bank_show(
         out.print(
             _("Case: none (attach one with `rempart case attach CASE {bank}`)", bank=info.name)
         )
+    if info.unknown_quality == "refuse":
+        out.print(_("Imported PDQ hashes without a quality are refused."))
+    else:
+        out.print(_("Imported PDQ hashes without a quality are accepted."))
     if info.description:
         out.print(shown(info.description))
     table = Table(caption=_("Hashes are shortened here; `--json` gives them in full."))
@@ -573,6 +592,9 @@ class FormatChoice(StrEnum):
     pdq = "pdq"
     csv = "csv"
     json = "json"
+    pytx = "pytx"
+    stopncii = "stopncii"
+    hma = "hma"
 
 
 @bank_app.command("import")
@@ -586,13 +608,25 @@ def bank_import(
         typer.Option("--format", help="Default: from the extension, else from the content."),
     ] = None,
     strict: Annotated[bool, typer.Option(help="Import nothing if any entry is invalid.")] = False,
+    skip_unknown_columns: Annotated[
+        bool,
+        typer.Option(
+            help="Leave out CSV columns and JSON keys Rempart does not know, instead of "
+            "refusing the list."
+        ),
+    ] = False,
 ) -> None:
     """Import a hash list. Every entry is validated; each rejected one is reported by line.
 
-    Formats: `pdq <64 hex>` per line (ThreatExchange style; `md5 <hex>` and `sha256 <hex>`
-    too), CSV with a header (pdq, quality, md5, sha256, label), JSON (a list of objects
-    with those keys) or JSON Lines (one such object per line, as `rempart hash --json`
-    writes). Valid entries land together in one transaction, or none do.
+    Reads what partners write: `pdq <64 hex>` lines (ThreatExchange; python-threatexchange's
+    `dataset --print-signals`; `md5`, `sha256`, `video_md5`, `video_sha256` lines; the
+    reference PDQ hasher's `hash,quality,filename`), CSV with a header (pdq, quality, md5,
+    sha256, media, label; or hash and hash_type/signal_type columns, as in
+    python-threatexchange's `dataset --csv`), JSON or JSON Lines (Rempart's objects,
+    StopNCII-style signalType/hashValue records, HMA signal objects). A column Rempart does
+    not know refuses the list unless --skip-unknown-columns; what is read but not kept (file
+    names, a partner's metadata) is said. Valid entries land together in one transaction,
+    or none do.
     """
     from rempart.intake import banks as bank_cases
     from rempart.intake.hashlists import ListFormat, parse_hash_list
@@ -608,7 +642,10 @@ def bank_import(
         _fail(_("{path} is not UTF-8 text: is it really a hash list?", path=safe(list_file)))
     try:
         parsed = parse_hash_list(
-            text, ListFormat(fmt.value) if fmt else None, filename=list_file.name
+            text,
+            ListFormat(fmt.value) if fmt else None,
+            filename=list_file.name,
+            skip_unknown=skip_unknown_columns,
         )
     except HashListError as exc:
         _fail(_("{path}: {reason}", path=safe(list_file), reason=exc))
@@ -632,6 +669,24 @@ def bank_import(
         why = shown(refusal.localized())
         err.print(_FAILED + _("{where}:{line}: {reason}", where=where, line=line, reason=why))
     rejected = len(parsed.problems) + len(report.rejected)
+    for what, count in sorted(parsed.not_kept.items()):
+        err.print(
+            ngettext(
+                "Not kept: {what} ({n} entry).", "Not kept: {what} ({n} entries).", count,
+                what=_(what),
+            )
+        )  # fmt: skip
+    if report.unknown_quality:
+        err.print(
+            ngettext(
+                "{n} PDQ hash came without a quality: accepted, as {bank} accepts them "
+                "(`rempart bank create --unknown-quality refuse` for a bank that refuses them).",
+                "{n} PDQ hashes came without a quality: accepted, as {bank} accepts them "
+                "(`rempart bank create --unknown-quality refuse` for a bank that refuses them).",
+                report.unknown_quality,
+                bank=shown(name),
+            )
+        )
     out.print(
         _(
             "{added} imported, {existing} already in {bank}, {rejected} rejected.",
@@ -647,24 +702,46 @@ def bank_import(
 @bank_app.command("export")
 def bank_export(
     name: Annotated[str, typer.Argument(help="The bank.")],
-    fmt: Annotated[FormatChoice, typer.Option("--format", help="pdq lines, CSV or JSON.")] = (
-        FormatChoice.pdq
-    ),
+    fmt: Annotated[
+        FormatChoice,
+        typer.Option(
+            "--format",
+            help="pdq lines (Rempart, ThreatExchange), csv, json, pytx "
+            "(python-threatexchange's signal files), stopncii (signalType/hashValue "
+            "records) or hma (HMA signal objects, one per line).",
+        ),
+    ] = FormatChoice.pdq,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
-    """Export a bank's active items as a hash list. Withdrawn items are never exported."""
+    """Export a bank's active items as a hash list. Withdrawn items are never exported.
+
+    Items a format cannot carry (python-threatexchange, StopNCII and HMA have no signal type
+    for a picture known only by its MD5 or SHA-256) are listed and the exit status is 1:
+    export those with `--format csv` or `json`, which carry everything.
+    """
     from rempart.intake import banks as bank_cases
     from rempart.intake.hashlists import ListFormat
 
     with _reported():
-        text = bank_cases.export_bank(_open_db(), name, ListFormat(fmt.value))
+        written = bank_cases.export_bank(_open_db(), name, ListFormat(fmt.value))
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(written.text)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(written.text, encoding="utf-8")
         err.print(_("Wrote {path}.", path=shown(output)))
+    for item_id, why in written.left_out:
+        err.print(_FAILED + _("item {item} left out: {reason}", item=item_id, reason=why))
+    if written.left_out:
+        err.print(
+            ngettext(
+                "{n} item left out: export it with --format csv or json.",
+                "{n} items left out: export them with --format csv or json.",
+                len(written.left_out),
+            )
+        )
+        raise typer.Exit(1)
 
 
 @bank_app.command("withdraw")

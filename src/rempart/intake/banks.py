@@ -20,7 +20,7 @@ from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
 from rempart.hashing.signals import PdqHash
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
-from rempart.intake.hashlists import HashRecord, ListFormat, format_records
+from rempart.intake.hashlists import Formatted, HashRecord, ListFormat, format_records
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Case, Item, ItemAction, ItemEvent, ItemSignal
 
@@ -62,6 +62,7 @@ class BankInfo:
     active_items: int
     withdrawn_items: int
     case: str | None = None  # the case's pseudonym when the bank holds one victim's items
+    unknown_quality: str = "accept"  # list entries without a quality: "accept" or "refuse"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class ItemInfo:
     origin: str
     created_at: datetime
     withdrawn_at: datetime | None
+    media: str = "image"  # "image" or "video"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class ImportReport:
     added: list[int] = field(default_factory=list)
     already_in_bank: list[tuple[int, int]] = field(default_factory=list)  # (line, item id)
     rejected: list[tuple[int, InputError]] = field(default_factory=list)  # (line, why)
+    unknown_quality: int = 0  # PDQ entries added without a quality (the bank accepts them)
 
 
 def _bank(session: Session, name: str) -> Bank:
@@ -114,6 +117,7 @@ def create_bank(
     kind: BankKind = BankKind.PROTECT,
     threshold: int = 31,
     quality_min: int = 50,
+    unknown_quality: str = "accept",
     description: str = "",
     case: str | None = None,
     clock: Clock = utc_now,
@@ -125,6 +129,8 @@ def create_bank(
         raise InputError("the threshold is a number of bits from 0 to 128 (PDQ's usual is 31)")
     if not 0 <= quality_min <= 100:
         raise InputError("the quality gate is from 0 to 100 (PDQ's usual is 50)")
+    if unknown_quality not in ("accept", "refuse"):
+        raise InputError("hashes of unknown quality are either accepted or refused")
     try:
         with db.session() as session:
             case_id = None
@@ -137,6 +143,7 @@ def create_bank(
                 kind=kind,
                 threshold=threshold,
                 quality_min=quality_min,
+                unknown_quality=unknown_quality,
                 description=description,
                 created_at=clock(),
                 case_id=case_id,
@@ -178,6 +185,7 @@ def bank_info(db: Database, name: str) -> BankInfo:
             created_at=bank.created_at,
             active_items=counts.get(True, 0),
             withdrawn_items=counts.get(False, 0),
+            unknown_quality=bank.unknown_quality,
             case=session.scalar(select(Case.name).where(Case.id == bank.case_id))
             if bank.case_id is not None
             else None,
@@ -196,6 +204,7 @@ def _item_info(item: Item, bank_name: str) -> ItemInfo:
         origin=item.origin,
         created_at=item.created_at,
         withdrawn_at=item.withdrawn_at,
+        media=item.media,
     )
 
 
@@ -362,14 +371,12 @@ def import_records(
             if pdq is not None and pdq in known:
                 report.already_in_bank.append((record.line, known[pdq]))
                 continue
-            if record.quality is not None and pdq and record.quality < bank.quality_min:
-                below = InputError(
-                    "PDQ quality {quality} is below this bank's gate of {gate}",
-                    quality=record.quality,
-                    gate=bank.quality_min,
-                )
-                report.rejected.append((record.line, below))
+            refused = _quality_refusal(record, bank)
+            if refused is not None:
+                report.rejected.append((record.line, refused))
                 continue
+            if pdq is not None and record.quality is None:
+                report.unknown_quality += 1
             rows.append(
                 {
                     "bank_id": bank.id,
@@ -378,6 +385,7 @@ def import_records(
                     "md5": record.md5,
                     "sha256": record.sha256,
                     "label": record.label,
+                    "media": record.media,
                     "origin": "list",
                     "created_at": now,
                 }
@@ -389,6 +397,25 @@ def import_records(
                 rows.clear()
         report.added.extend(_insert_items(session, bank.id, rows, now))
     return report
+
+
+def _quality_refusal(record: HashRecord, bank: Bank) -> InputError | None:
+    """Why the bank's quality gate refuses a list entry's PDQ hash, or None."""
+    if record.pdq is None:
+        return None
+    if record.quality is None:
+        if bank.unknown_quality == "refuse":
+            return InputError(
+                "no PDQ quality given, and this bank refuses hashes of unknown quality"
+            )
+        return None
+    if record.quality < bank.quality_min:
+        return InputError(
+            "PDQ quality {quality} is below this bank's gate of {gate}",
+            quality=record.quality,
+            gate=bank.quality_min,
+        )
+    return None
 
 
 def _insert_items(
@@ -406,8 +433,9 @@ def _insert_items(
     return ids
 
 
-def export_bank(db: Database, name: str, fmt: ListFormat) -> str:
-    """The bank's active items as a hash list. Withdrawn items are never exported."""
+def export_bank(db: Database, name: str, fmt: ListFormat) -> Formatted:
+    """The bank's active items as a hash list, and those the format cannot carry (with
+    why). Withdrawn items are never exported."""
     items = list_items(db, name)
     records = [
         HashRecord(
@@ -416,6 +444,7 @@ def export_bank(db: Database, name: str, fmt: ListFormat) -> str:
             md5=i.md5,
             sha256=i.sha256,
             label=i.label,
+            media=i.media,
         )
         for i in items
     ]

@@ -96,6 +96,8 @@ class Bank(Base):
     )
     threshold: Mapped[int] = mapped_column(Integer, default=31)
     quality_min: Mapped[int] = mapped_column(Integer, default=50)
+    # list entries without a PDQ quality: "accept" or "refuse" (migration 0015)
+    unknown_quality: Mapped[str] = mapped_column(String(10), server_default="accept")
     description: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     case_id: Mapped[int | None] = mapped_column(
@@ -107,6 +109,7 @@ class Bank(Base):
     __table_args__ = (
         CheckConstraint("threshold >= 0 AND threshold <= 128", name="ck_banks_threshold"),
         CheckConstraint("quality_min >= 0 AND quality_min <= 100", name="ck_banks_quality_min"),
+        CheckConstraint("unknown_quality IN ('accept', 'refuse')", name="ck_banks_unknown_quality"),
     )
 
     def __repr__(self) -> str:
