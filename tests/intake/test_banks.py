@@ -5,7 +5,7 @@ from PIL import Image
 
 from rempart.errors import Conflict, InputError, NotFound
 from rempart.intake import banks
-from rempart.intake.hashlists import ListFormat, parse_hash_list
+from rempart.intake.hashlists import ITEM_LISTS, parse_hash_list
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import BankKind
@@ -81,7 +81,7 @@ def test_withdrawn_items_are_never_exported(db: Database) -> None:
     other = GOOD[32:] + GOOD[:32]
     report = banks.import_records(db, "list", parse_hash_list(f"{GOOD}\n{other}\n").records)
     banks.withdraw_item(db, "list", report.added[0])
-    for fmt in ListFormat:
+    for fmt in ITEM_LISTS:
         text = banks.export_bank(db, "list", fmt).text
         assert GOOD not in text and other in text
 

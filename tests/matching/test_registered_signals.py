@@ -6,7 +6,7 @@ from sqlalchemy import select
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
-from rempart.intake.hashlists import ListFormat, parse_hash_list
+from rempart.intake.hashlists import ITEM_LISTS, parse_hash_list
 from rempart.matching.service import Matcher, Query, QuerySignal
 from rempart.store.database import Database
 from rempart.store.models import Item, ItemSignal
@@ -81,7 +81,7 @@ def test_deleting_the_bank_deletes_its_registered_hashes(db: Database) -> None:
 
 def test_registered_hashes_are_never_exported(db: Database) -> None:
     _register(db)
-    for fmt in ListFormat:
+    for fmt in ITEM_LISTS:
         exported = banks.export_bank(db, "victim", fmt).text
         assert ITEM.hex in exported
         assert CELL.hex not in exported and FACE.hex not in exported

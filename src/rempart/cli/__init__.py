@@ -178,18 +178,30 @@ def hash_command(
     dihedral: Annotated[
         bool, typer.Option("--dihedral", help="Also print the 8 rotation/flip variants.")
     ] = False,
+    vpdq: Annotated[
+        Path | None,
+        typer.Option(
+            "--vpdq", help="Also write each video's frame hashes as a vPDQ file in this folder."
+        ),
+    ] = None,
 ) -> None:
-    """Compute the PDQ hash (with its quality), SHA-256 and MD5 of each image.
+    """Compute the PDQ hash (with its quality), SHA-256 and MD5 of each image, and of each
+    video its digests and one PDQ hash a second of its frames (as vPDQ samples them).
 
     The PDQ hash is written as python-threatexchange and Meta's reference write it, so any
     PDQ-compatible platform can match against it. Quality below 50 is not trusted for matching.
-    The `--json` output is a hash list that `rempart bank import` reads as it is.
+    The `--json` output is a hash list that `rempart bank import` reads as it is (a video's
+    digests; its frames go in with the vPDQ file that `--vpdq` writes).
 
     Example: `rempart hash --json photos/ > hashes.jsonl`
     """
     from rempart.hashing import hash_many
+    from rempart.hashing.sniff import SNIFF_BYTES, is_video
 
-    paths = _expand(files)
+    paths: list[Path] = []
+    videos: list[Path] = []
+    for path in _expand(files):
+        (videos if is_video(_head(path, SNIFF_BYTES)) else paths).append(path)
     failed = 0
     table = Table(
         title=_("Hashes"), caption=_("Hashes are shortened here; `--json` gives them in full.")
@@ -219,6 +231,8 @@ def hash_command(
                 quality,
                 _short(result.digest.sha256),
             )
+    for path in videos:
+        failed += not _hash_video(path, table, as_json, vpdq)
     if not as_json:
         out.print(table)
         if failed:
@@ -227,10 +241,59 @@ def hash_command(
                     "{n} file of {total} could not be hashed.",
                     "{n} files of {total} could not be hashed.",
                     failed,
-                    total=len(paths),
+                    total=len(paths) + len(videos),
                 )
             )
     raise typer.Exit(1 if failed else 0)
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first bytes of a file (empty when it cannot be read: hashing says why)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""
+
+
+def _hash_video(path: Path, table: Table, as_json: bool, vpdq: Path | None) -> bool:
+    """Hash one video into `table` (or a JSON line), its frames into `vpdq`; False if it fails."""
+    from rempart.hashing.video import hash_video_file
+    from rempart.intake.vpdq import VideoFrame, format_vpdq
+
+    try:
+        video = hash_video_file(path)
+    except ImageDecodeError as error:
+        if as_json:
+            _emit({"path": str(path), "error": str(error)})
+        else:
+            reason = _("error: {reason}", reason=error)
+            table.add_row(shown(path, _PATH_WIDTH), Text(reason, style="red"), "", "")
+        return False
+    if vpdq is not None:
+        vpdq.mkdir(parents=True, exist_ok=True)
+        frames = (VideoFrame(f.time_s, f.pdq.hash, f.pdq.quality) for f in video.frames)
+        (vpdq / (path.name + ".vpdq")).write_text(format_vpdq(frames), encoding="utf-8")
+    if as_json:
+        _emit(
+            {
+                "path": str(path),
+                "media": "video",
+                "sha256": video.digest.sha256,
+                "md5": video.digest.md5,
+                "duration_s": round(video.duration_s, 3),
+                "frames": [
+                    {"at_s": f.time_s, "pdq": f.pdq.hash.hex, "quality": f.pdq.quality}
+                    for f in video.frames
+                ],
+            }
+        )
+    else:
+        frames_text = ngettext(
+            "video: {n} frame hash", "video: {n} frame hashes", len(video.frames)
+        )
+        table.add_row(shown(path, _PATH_WIDTH), frames_text, "—", _short(video.digest.sha256))
+    return True
 
 
 def _short(digest: str) -> str:
@@ -595,6 +658,7 @@ class FormatChoice(StrEnum):
     pytx = "pytx"
     stopncii = "stopncii"
     hma = "hma"
+    vpdq = "vpdq"
 
 
 @bank_app.command("import")
@@ -708,7 +772,8 @@ def bank_export(
             "--format",
             help="pdq lines (Rempart, ThreatExchange), csv, json, pytx "
             "(python-threatexchange's signal files), stopncii (signalType/hashValue "
-            "records) or hma (HMA signal objects, one per line).",
+            "records), hma (HMA signal objects, one per line) or vpdq (each video's frame "
+            "hashes, one file a video, in the folder given by -o).",
         ),
     ] = FormatChoice.pdq,
     output: Annotated[
@@ -724,6 +789,9 @@ def bank_export(
     from rempart.intake import banks as bank_cases
     from rempart.intake.hashlists import ListFormat
 
+    if fmt is FormatChoice.vpdq:
+        _export_vpdq(name, output)
+        return
     with _reported():
         written = bank_cases.export_bank(_open_db(), name, ListFormat(fmt.value))
     if output is None:
@@ -742,6 +810,27 @@ def bank_export(
             )
         )
         raise typer.Exit(1)
+
+
+def _export_vpdq(name: str, folder: Path | None) -> None:
+    """Each video item of the bank as a vPDQ file in `folder`."""
+    from rempart.intake import banks as bank_cases
+
+    if folder is None:
+        _fail(_("a vPDQ file holds one video: give a folder with -o, one file a video goes there"))
+    with _reported():
+        videos = bank_cases.export_videos(_open_db(), name)
+    if not videos:
+        _fail(_("{bank} holds no video.", bank=shown(name)))
+    folder.mkdir(parents=True, exist_ok=True)
+    for item_id, text in videos:
+        (folder / f"{name}-item-{item_id}.vpdq").write_text(text, encoding="utf-8")
+    err.print(
+        ngettext(
+            "Wrote {n} vPDQ file in {path}.", "Wrote {n} vPDQ files in {path}.", len(videos),
+            path=shown(folder),
+        )
+    )  # fmt: skip
 
 
 @bank_app.command("withdraw")

@@ -21,6 +21,7 @@ from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
 from rempart.hashing.signals import PdqHash
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.intake.hashlists import Formatted, HashRecord, ListFormat, format_records
+from rempart.intake.vpdq import VideoFrame, format_vpdq
 from rempart.store.database import Database
 from rempart.store.models import Bank, BankKind, Case, Item, ItemAction, ItemEvent, ItemSignal
 
@@ -377,6 +378,9 @@ def import_records(
                 continue
             if pdq is not None and record.quality is None:
                 report.unknown_quality += 1
+            if record.frames:
+                report.added.append(_insert_video(session, bank, record, now))
+                continue
             rows.append(
                 {
                     "bank_id": bank.id,
@@ -397,6 +401,54 @@ def import_records(
                 rows.clear()
         report.added.extend(_insert_items(session, bank.id, rows, now))
     return report
+
+
+def _insert_video(session: Session, bank: Bank, record: HashRecord, now: datetime) -> int:
+    """A video item from a vPDQ file: its frame hashes (quality-gated) as signals."""
+    item = Item(
+        bank_id=bank.id,
+        pdq=None,
+        quality=None,
+        md5=record.md5,
+        sha256=record.sha256,
+        label=record.label,
+        origin="list",
+        media="video",
+        duration_s=record.frames[-1].at_s if record.frames else None,
+        created_at=now,
+    )
+    item.signals = [
+        ItemSignal(kind="frame", label="", pdq=f.pdq.hex, quality=f.quality, at_s=f.at_s)
+        for f in record.frames
+        if f.quality >= bank.quality_min
+    ]
+    session.add(item)
+    session.flush()
+    _log(session, item, ItemAction.ADD, now)
+    return item.id
+
+
+def export_videos(db: Database, name: str) -> list[tuple[int, str]]:
+    """Each active video item of the bank as a vPDQ file (item id, text). Its frame hashes
+    leave Rempart only so: a caseworker asks for them by name."""
+    with db.session() as session:
+        bank = _bank(session, name)
+        videos = session.scalars(
+            select(Item)
+            .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None), Item.media == "video")
+            .order_by(Item.id)
+        ).all()
+        return [
+            (
+                item.id,
+                format_vpdq(
+                    VideoFrame(s.at_s or 0.0, PdqHash.from_hex(s.pdq), s.quality or 0)
+                    for s in item.signals
+                    if s.kind == "frame"
+                ),
+            )
+            for item in videos
+        ]
 
 
 def _quality_refusal(record: HashRecord, bank: Bank) -> InputError | None:

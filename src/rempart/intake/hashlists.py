@@ -29,8 +29,10 @@ from rempart.errors import HashListError, InputError, InvalidHash
 from rempart.hashing.signals import PdqHash
 from rempart.i18n import N_, Phrase
 from rempart.intake.signal_names import MATCHABLE, pytx_name, signal_name, stopncii_name
+from rempart.intake.vpdq import VPDQ_LINE, VideoFrame, parse_vpdq
 
 __all__ = [
+    "ITEM_LISTS",
     "Formatted",
     "HashRecord",
     "LineProblem",
@@ -56,6 +58,7 @@ PARTNER_METADATA = N_("a partner's metadata (collaboration, category, tags, stat
 OUR_NUMBERS = N_("item numbers of the list that was exported")
 PICTURE_FACTS = N_("picture facts (size, format, variants)")
 SKIPPED_COLUMNS = N_("columns skipped on request")
+VIDEO_FRAMES = N_("a video's frame hashes (they come in from a vPDQ file: --format vpdq)")
 
 # Columns (CSV) and keys (JSON) Rempart understands, besides the signal names themselves.
 _KEPT = {"pdq", "md5", "sha256", "quality", "label", "media"}
@@ -79,6 +82,8 @@ _NOT_KEPT = {
     "format": PICTURE_FACTS,
     "animated": PICTURE_FACTS,
     "variants": PICTURE_FACTS,
+    "durations": PICTURE_FACTS,  # duration_s (names are compared without "_")
+    "frames": VIDEO_FRAMES,
 }
 # A StopNCII record in these states has been withdrawn by the person: never imported.
 _WITHDRAWN = {"withdrawn", "deleted"}
@@ -91,11 +96,16 @@ class ListFormat(StrEnum):
     PYTX = "pytx"  # python-threatexchange's signal files: `<signal_type> <signal>` lines
     STOPNCII = "stopncii"  # StopNCII-style records: `signalType` / `hashValue`
     HMA = "hma"  # JSON Lines of HMA signal objects: the body of POST /c/bank/<bank>/signal
+    VPDQ = "vpdq"  # one video's frame hashes (rempart.intake.vpdq): one file, one video
+
+
+# The formats that hold a list of items (bank export); a vPDQ file holds one video.
+ITEM_LISTS = tuple(f for f in ListFormat if f is not ListFormat.VPDQ)
 
 
 @dataclass(frozen=True, slots=True)
 class HashRecord:
-    """One entry of a hash list, validated. At least one of pdq, md5, sha256 is set."""
+    """One entry of a hash list, validated. At least one of pdq, md5, sha256, frames is set."""
 
     pdq: PdqHash | None = None
     quality: int | None = None  # None: the list did not say (a bank setting decides)
@@ -104,6 +114,7 @@ class HashRecord:
     label: str = ""
     line: int = 0  # where it came from, for reports; 0 when not from a list
     media: str = "image"  # "image" or "video" (a video's digests)
+    frames: tuple[VideoFrame, ...] = ()  # a video's frame hashes (from a vPDQ file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +158,14 @@ def detect_format(text: str, filename: str = "") -> ListFormat:
     for fmt in (ListFormat.PDQ, ListFormat.CSV, ListFormat.JSON):
         if lower.endswith("." + fmt.value):
             return fmt
+    if lower.endswith(".vpdq"):
+        return ListFormat.VPDQ
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith(("[", "{")):
         return ListFormat.JSON
     first = stripped.split("\n", 1)[0].lower()
+    if VPDQ_LINE.fullmatch(first.strip()):
+        return ListFormat.VPDQ
     fields = {f.strip().strip('"') for f in first.split(",")}
     if len(fields) > 1 and fields & (_KEPT | set(_VALUE) | set(_TYPE)):
         return ListFormat.CSV  # a CSV header names its columns
@@ -168,6 +183,8 @@ def parse_hash_list(
     fmt = fmt or detect_format(text, filename)
     text = text.removeprefix("\ufeff")
     parsed = ParsedList()
+    if fmt is ListFormat.VPDQ:
+        return _video_list(text)
     rows: Iterator[tuple[int, dict[str, Any] | InputError]]
     if fmt in (ListFormat.PDQ, ListFormat.PYTX):
         rows = _pdq_rows(text, parsed.not_kept)
@@ -191,6 +208,16 @@ def parse_hash_list(
             parsed.problems.append(LineProblem(line, problem))
             continue
         parsed.records.append(record)
+    return parsed
+
+
+def _video_list(text: str) -> ParsedList:
+    """A vPDQ file: one video item made of its frame hashes (its file's digests unknown)."""
+    frames, problems = parse_vpdq(text)
+    parsed = ParsedList(problems=[LineProblem(line, why) for line, why in problems])
+    if not frames:
+        raise HashListError("no frame hash in this vPDQ file")
+    parsed.records.append(HashRecord(media="video", frames=tuple(frames), line=1))
     return parsed
 
 
@@ -535,12 +562,19 @@ def format_records(records: Iterable[HashRecord], fmt: ListFormat, ids: Iterable
     picture's SHA-256 first). What a format cannot carry is left out and listed.
     """
     pairs = list(zip(ids, records, strict=True))
+    if fmt is ListFormat.VPDQ:
+        raise ValueError("a vPDQ file holds one video: see banks.export_videos")
     if fmt in (ListFormat.CSV, ListFormat.JSON):
-        return Formatted(_table(pairs, fmt))
+        framed = [(i, r) for i, r in pairs if r.pdq or r.md5 or r.sha256]
+        unframed = [(i, _FRAMES_ONLY) for i, r in pairs if not (r.pdq or r.md5 or r.sha256)]
+        return Formatted(_table(framed, fmt), unframed)
     lines: list[str] = []
     records_out: list[dict[str, str]] = []
     left_out: list[tuple[int, InputError]] = []
     for item_id, record in pairs:
+        if record.pdq is None and record.md5 is None and record.sha256 is None:
+            left_out.append((item_id, _FRAMES_ONLY))
+            continue
         kind, value = _one_signal(record)
         name = _partner_name(fmt, kind, record.media)
         if name is None:
@@ -555,6 +589,9 @@ def format_records(records: Iterable[HashRecord], fmt: ListFormat, ids: Iterable
         payload = {"count": len(records_out), "hashRecords": records_out}
         return Formatted(json.dumps(payload, indent=1) + "\n", left_out)
     return Formatted("".join(lines), left_out)
+
+
+_FRAMES_ONLY = InputError("a video known only by its frame hashes: export it with --format vpdq")
 
 
 def _one_signal(record: HashRecord) -> tuple[str, str]:

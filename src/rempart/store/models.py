@@ -147,8 +147,9 @@ class Item(Base):
         Index("ix_items_md5", "md5"),
         Index("ix_items_bank_active", "bank_id", "withdrawn_at", "pdq"),
         Index("ix_items_sha256", "sha256"),
-        CheckConstraint(
-            "pdq IS NOT NULL OR md5 IS NOT NULL OR sha256 IS NOT NULL", name="ck_items_signal"
+        CheckConstraint(  # a video may be known by its frames alone (vPDQ, migration 0016)
+            "pdq IS NOT NULL OR md5 IS NOT NULL OR sha256 IS NOT NULL OR media = 'video'",
+            name="ck_items_signal",
         ),
     )
 
