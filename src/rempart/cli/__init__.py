@@ -315,6 +315,8 @@ def _hash_json(path: Path, h: ImageHashes) -> dict[str, object]:
         "format": h.format,
         "animated": h.animated,
     }
+    if h.partner_pdq is not None:  # what python-threatexchange and HMA get from this file
+        obj["pdq_partner"] = h.partner_pdq.hash.hex
     if h.variants:
         obj["variants"] = {d.value: v.hash.hex for d, v in zip(Dihedral, h.variants, strict=True)}
     return obj
@@ -477,6 +479,7 @@ def bank_show(
                 "md5": i.md5,
                 "sha256": i.sha256,
                 "media": i.media,
+                "pdq_partner": i.partner_pdq,
                 "label": i.label,
                 "withdrawn_at": i.withdrawn_at.isoformat() if i.withdrawn_at else None,
             }

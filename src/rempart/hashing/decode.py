@@ -65,6 +65,9 @@ class DecodedImage:
     height: int
     format: str
     frames: int
+    # The luma python-threatexchange and HMA hash (raw pixels: no EXIF orientation, palette
+    # indices as grey, CMYK's first three channels as RGB), where it is not `luma`.
+    partner_luma: Luma | None = None
 
     @property
     def animated(self) -> bool:
@@ -104,6 +107,7 @@ def _decode_opened(
     try:
         luma, (width, height) = _first_frame_luma(image, fast)
         orientation = _orientation(image)
+        partner = _partner_luma(image, luma, orientation)
         frames = _count_frames(image)
     except ImageDecodeError:
         raise
@@ -119,6 +123,7 @@ def _decode_opened(
         height=height,
         format=str(image.format),
         frames=frames,
+        partner_luma=partner,
     )
 
 
@@ -259,6 +264,18 @@ def _luma(image: Image.Image) -> Luma:
         return _high_depth_luma(np.asarray(image), image.mode)
     rgb = image if image.mode == "RGB" else image.convert("RGB")  # drops alpha, as reference
     return _rgb_luma(np.asarray(rgb, dtype=np.uint8))
+
+
+def _partner_luma(image: Image.Image, luma: Luma, orientation: int) -> Luma | None:
+    """The luma other tools hash from this picture's raw pixels, where it differs from ours:
+    python-threatexchange and HMA hand Pillow's array to pdqhash as it is, so a palette
+    picture's indices count as grey levels, a CMYK picture's C, M and Y as R, G and B, and
+    the EXIF orientation is not applied (the reference hasher and Rempart apply it)."""
+    if image.mode == "P":
+        return np.asarray(image, dtype=np.float32)
+    if image.mode == "CMYK":
+        return _rgb_luma(np.ascontiguousarray(np.asarray(image, dtype=np.uint8)[..., :3]))
+    return luma if orientation != 1 else None
 
 
 def _draft_luma(image: ImageFile.ImageFile, fast: bool) -> None:

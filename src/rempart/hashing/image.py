@@ -83,6 +83,10 @@ class ImageHashes:
     frames: int
     variants: tuple[PdqSignal, ...] = ()
     windows: tuple[WindowHashes, ...] = ()
+    # The PDQ hash python-threatexchange and HMA compute from the raw pixels (no EXIF
+    # orientation, palette indices, CMYK channels), where it differs from `pdq`: stored and
+    # shared so that a partner hashing the same file finds it.
+    partner_pdq: PdqSignal | None = None
 
 
 def hash_image_bytes(
@@ -108,7 +112,15 @@ def hash_image_bytes(
         frames=decoded.frames,
         variants=signals if dihedral else (),
         windows=_window_hashes(decoded.luma, windows, dihedral),
+        partner_pdq=_partner_pdq(decoded.partner_luma, signals[0]),
     )
+
+
+def _partner_pdq(luma: npt.NDArray[np.generic] | None, ours: PdqSignal) -> PdqSignal | None:
+    if luma is None:
+        return None
+    partner = pdq_from_luma(luma)
+    return partner if partner.hash != ours.hash else None
 
 
 def _window_hashes(

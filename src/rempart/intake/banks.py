@@ -7,7 +7,7 @@ Takes a `Database` and a clock; must not decode images itself (hashing does) nor
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +79,7 @@ class ItemInfo:
     created_at: datetime
     withdrawn_at: datetime | None
     media: str = "image"  # "image" or "video"
+    partner_pdq: str | None = None  # the raw-pixel hash partners compute, where it differs
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,17 @@ def list_items(db: Database, name: str, *, include_withdrawn: bool = False) -> l
         query = select(Item).where(Item.bank_id == bank.id).order_by(Item.id)
         if not include_withdrawn:
             query = query.where(Item.withdrawn_at.is_(None))
-        return [_item_info(item, bank.name) for item in session.scalars(query)]
+        partners = dict(
+            session.execute(
+                select(ItemSignal.item_id, ItemSignal.pdq)
+                .join(Item, Item.id == ItemSignal.item_id)
+                .where(Item.bank_id == bank.id, ItemSignal.label == PARTNER)
+            ).all()
+        )
+        return [
+            replace(_item_info(item, bank.name), partner_pdq=partners.get(item.id))
+            for item in session.scalars(query)
+        ]
 
 
 def add_images(
@@ -347,6 +358,9 @@ def _add_hashes(
             for w in hashes.windows
             if w.variants[0].quality >= bank.quality_min  # a flat crop or cell says nothing
         ]
+        partner = hashes.partner_pdq
+        if partner is not None and partner.quality >= bank.quality_min:
+            item.signals.append(_partner_signal(partner.hash.hex, partner.quality))
         session.add(item)
         session.flush()
         _log(session, item, ItemAction.ADD, item.created_at)
@@ -367,6 +381,7 @@ def import_records(
             ).all()
         )
         rows: list[dict[str, object]] = []
+        partners: dict[int, tuple[str, int]] = {}  # row -> a raw-pixel hash and its quality
         for record in records:
             pdq = record.pdq.hex if record.pdq else None
             if pdq is not None and pdq in known:
@@ -381,6 +396,9 @@ def import_records(
             if record.frames:
                 report.added.append(_insert_video(session, bank, record, now))
                 continue
+            if record.partner_pdq is not None:  # lists give its picture's quality only
+                quality = record.quality if record.quality is not None else bank.quality_min
+                partners[len(rows)] = (record.partner_pdq.hex, quality)
             rows.append(
                 {
                     "bank_id": bank.id,
@@ -397,10 +415,20 @@ def import_records(
             if pdq is not None:
                 known[pdq] = -1
             if len(rows) == _IMPORT_BATCH:  # bounded memory on lists of millions
-                report.added.extend(_insert_items(session, bank.id, rows, now))
+                report.added.extend(_insert_items(session, bank.id, rows, now, partners))
                 rows.clear()
-        report.added.extend(_insert_items(session, bank.id, rows, now))
+                partners.clear()
+        report.added.extend(_insert_items(session, bank.id, rows, now, partners))
     return report
+
+
+PARTNER = "partner"  # the label of an item's raw-pixel hash (a signal of kind "whole")
+
+
+def _partner_signal(pdq: str, quality: int | None) -> ItemSignal:
+    """The hash python-threatexchange and HMA compute from the item's raw pixels (no EXIF
+    orientation, palette indices): matched as the whole picture, and shared in lists."""
+    return ItemSignal(kind="whole", label=PARTNER, pdq=pdq, quality=quality)
 
 
 def _insert_video(session: Session, bank: Bank, record: HashRecord, now: datetime) -> int:
@@ -471,10 +499,15 @@ def _quality_refusal(record: HashRecord, bank: Bank) -> InputError | None:
 
 
 def _insert_items(
-    session: Session, bank_id: int, rows: list[dict[str, object]], now: datetime
+    session: Session,
+    bank_id: int,
+    rows: list[dict[str, object]],
+    now: datetime,
+    partners: dict[int, tuple[str, int]],
 ) -> list[int]:
     """Core bulk inserts of items and their events: the ORM's unit of work costs ~50 µs an
-    item on big lists. Returns the new item ids in the order of `rows`."""
+    item on big lists. Returns the new item ids in the order of `rows`. `partners` maps a
+    row's index to its raw-pixel hash and quality."""
     if not rows:
         return []
     ids = list(session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows))
@@ -482,6 +515,20 @@ def _insert_items(
         insert(ItemEvent),
         [{"item_id": i, "bank_id": bank_id, "action": ItemAction.ADD, "at": now} for i in ids],
     )
+    if partners:
+        session.execute(
+            insert(ItemSignal),
+            [
+                {
+                    "item_id": ids[row],
+                    "kind": "whole",
+                    "label": PARTNER,
+                    "pdq": pdq,
+                    "quality": quality,
+                }
+                for row, (pdq, quality) in partners.items()
+            ],
+        )
     return ids
 
 
@@ -497,6 +544,7 @@ def export_bank(db: Database, name: str, fmt: ListFormat) -> Formatted:
             sha256=i.sha256,
             label=i.label,
             media=i.media,
+            partner_pdq=PdqHash.from_hex(i.partner_pdq) if i.partner_pdq else None,
         )
         for i in items
     ]

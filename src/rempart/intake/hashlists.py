@@ -61,7 +61,7 @@ SKIPPED_COLUMNS = N_("columns skipped on request")
 VIDEO_FRAMES = N_("a video's frame hashes (they come in from a vPDQ file: --format vpdq)")
 
 # Columns (CSV) and keys (JSON) Rempart understands, besides the signal names themselves.
-_KEPT = {"pdq", "md5", "sha256", "quality", "label", "media"}
+_KEPT = {"pdq", "md5", "sha256", "quality", "label", "media", "pdq_partner"}
 _VALUE = ("hash", "signal", "signal_str", "signal_value", "hash_value", "hashvalue", "value")
 _TYPE = ("hash_type", "signal_type", "signaltype", "hashtype", "type")
 _NOT_KEPT = {
@@ -115,6 +115,8 @@ class HashRecord:
     line: int = 0  # where it came from, for reports; 0 when not from a list
     media: str = "image"  # "image" or "video" (a video's digests)
     frames: tuple[VideoFrame, ...] = ()  # a video's frame hashes (from a vPDQ file)
+    # the PDQ hash partners compute from the raw pixels, where it differs (see ImageHashes)
+    partner_pdq: PdqHash | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +313,7 @@ def _columns(names: Iterable[str], skip_unknown: bool) -> tuple[set[str], set[st
 
 def _signals_of(row: dict[str, Any]) -> dict[str, Any] | InputError:
     """A row with partners' names (`hash` + `hash_type`, `video_md5`, ...) in Rempart's terms."""
-    out: dict[str, Any] = {k: row[k] for k in ("quality", "label") if k in row}
+    out: dict[str, Any] = {k: row[k] for k in ("quality", "label", "pdq_partner") if k in row}
     media = row.get("media")
     if media is not None and media not in ("image", "video"):
         return InputError("media must be image or video")
@@ -325,7 +327,7 @@ def _signals_of(row: dict[str, Any]) -> dict[str, Any] | InputError:
         return InputError("a signal type without a value")
     if value_key is not None and type_key is not None:
         pairs.append((row[type_key], row[value_key]))
-    skip = {"quality", "label", "media", *_VALUE, *_TYPE}
+    skip = {"quality", "label", "media", "pdq_partner", *_VALUE, *_TYPE}
     pairs += [(k, v) for k, v in row.items() if k not in skip]
     for name_text, value in pairs:
         name = signal_name(name_text) if isinstance(name_text, str) else None
@@ -486,6 +488,7 @@ def _record(row: dict[str, Any], line: int) -> HashRecord:
         label=_label(row.get("label")),
         line=line,
         media=str(row.get("media", "image")),
+        partner_pdq=_pdq(row.get("pdq_partner")),
     )
 
 
@@ -575,16 +578,19 @@ def format_records(records: Iterable[HashRecord], fmt: ListFormat, ids: Iterable
         if record.pdq is None and record.md5 is None and record.sha256 is None:
             left_out.append((item_id, _FRAMES_ONLY))
             continue
-        kind, value = _one_signal(record)
-        name = _partner_name(fmt, kind, record.media)
-        if name is None:
-            left_out.append((item_id, _cannot_carry(fmt, kind, record.media)))
-        elif fmt is ListFormat.STOPNCII:
-            records_out.append({"signalType": name, "hashValue": value})
-        elif fmt is ListFormat.HMA:
-            lines.append(json.dumps({name: value}) + "\n")
-        else:
-            lines.append(f"{name} {value}\n")
+        signals = [_one_signal(record)]
+        if record.partner_pdq is not None:  # what a partner hashing the same file gets
+            signals.append(("pdq", record.partner_pdq.hex))
+        for kind, value in signals:
+            name = _partner_name(fmt, kind, record.media)
+            if name is None:
+                left_out.append((item_id, _cannot_carry(fmt, kind, record.media)))
+            elif fmt is ListFormat.STOPNCII:
+                records_out.append({"signalType": name, "hashValue": value})
+            elif fmt is ListFormat.HMA:
+                lines.append(json.dumps({name: value}) + "\n")
+            else:
+                lines.append(f"{name} {value}\n")
     if fmt is ListFormat.STOPNCII:
         payload = {"count": len(records_out), "hashRecords": records_out}
         return Formatted(json.dumps(payload, indent=1) + "\n", left_out)
@@ -639,6 +645,7 @@ def _table(pairs: Sequence[tuple[int, HashRecord]], fmt: ListFormat) -> str:
             "md5": r.md5,
             "sha256": r.sha256,
             "media": r.media,
+            "pdq_partner": r.partner_pdq.hex if r.partner_pdq else None,
             "label": r.label,
         }
         for item_id, r in pairs
@@ -646,7 +653,7 @@ def _table(pairs: Sequence[tuple[int, HashRecord]], fmt: ListFormat) -> str:
     if fmt is ListFormat.JSON:
         return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
     out = io.StringIO()
-    columns = ["id", "pdq", "quality", "md5", "sha256", "media", "label"]
+    columns = ["id", "pdq", "quality", "md5", "sha256", "media", "pdq_partner", "label"]
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     for row in rows:
