@@ -25,7 +25,7 @@ _ERROR_SUFFIXES = ("Error", "NotFound", "Conflict", "InvalidHash", "UnreadableMe
 # Human output in entry points: their literal text must come through the catalog.
 _OUTPUT_CALLS = {"print", "_fail", "confirm", "prompt", "ask", "add_column", "Table", "echo"}
 # Modules whose human output is checked for literal English (entry points, and what they show).
-ENTRY_POINTS = ("cli", "demo.py", "demo_takedown.py")
+ENTRY_POINTS = ("cli", "web", "demo.py", "demo_takedown.py")
 
 
 @dataclass(frozen=True)

@@ -190,26 +190,33 @@ def authenticate(
             elif token.expires_at is not None and aware(token.expires_at) <= now:
                 why = "expired token"
         if why or token is None:
-            access_log.write(
-                session,
-                actor=token.name if token else "-",
-                action=action,
-                outcome="denied",
-                client=client,
-                detail=why,
-                at=now,
+            actor = token.name if token else "-"
+        else:
+            cases = session.scalars(
+                select(TokenCase.case_id).where(TokenCase.token_id == token.id)
             )
-            raise refused
-        cases = session.scalars(select(TokenCase.case_id).where(TokenCase.token_id == token.id))
-        banks = session.scalars(select(TokenBank.bank_id).where(TokenBank.token_id == token.id))
-        return Principal(
-            token.name,
-            Role(token.role),
-            "token",
-            frozenset(cases),
-            frozenset(banks),
-            token.all_banks,
-        )
+            banks = session.scalars(
+                select(TokenBank.bank_id).where(TokenBank.token_id == token.id)
+            )
+            return Principal(
+                token.name,
+                Role(token.role),
+                "token",
+                frozenset(cases),
+                frozenset(banks),
+                token.all_banks,
+            )
+    # Logged in its own transaction: the refusal must stay on record.
+    access_log.record(
+        db,
+        actor=actor,
+        action=action,
+        outcome="denied",
+        client=client,
+        detail=why,
+        clock=lambda: now,
+    )
+    raise refused
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,9 +87,14 @@ class Guard:
         secure = scope.get("scheme") == "https"
         lang = choose(_cookie(scope, COOKIE), _header(scope, b"accept-language"), self.language)
         started = False
+        too_large = False  # the body went over the limit: whatever the app answers, 413
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
+            if too_large and not started:
+                await reply(413, gettext("The request is too large.", lang=lang))
+            if too_large:
+                return
             if message["type"] == "http.response.start":
                 started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k not in _OWNED]
@@ -104,24 +109,25 @@ class Guard:
         async def reply(
             status: int, text: str, extra: tuple[tuple[bytes, bytes], ...] = ()
         ) -> None:
+            nonlocal started
+            started = True
             if path.startswith(_API_PREFIXES):
                 body = json.dumps({"message": text}).encode()
                 kind = b"application/json"
             else:
                 body = _page(status, text, lang).encode()
                 kind = b"text/html; charset=utf-8"
-            await guarded_send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [
-                        (b"content-type", kind),
-                        (b"content-length", str(len(body)).encode()),
-                        *extra,
-                    ],
-                }
-            )
-            await guarded_send({"type": "http.response.body", "body": body})
+            headers = [
+                (b"content-type", kind),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+                *_ALWAYS,
+                (b"cache-control", b"no-store"),
+            ]
+            if secure:
+                headers.append(_HSTS)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
 
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
@@ -139,17 +145,18 @@ class Guard:
         received = 0
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    too_large = True
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, guarded_send)
-        except _TooLarge:
+        except _TooLarge:  # the app let it through: nothing sent yet, the 413 goes now
             if not started:
                 await reply(413, gettext("The request is too large.", lang=lang))
         except Exception:

@@ -48,7 +48,7 @@ class WebSettings:
     secure_cookies: str = "auto"
     trusted_proxies: str = "127.0.0.1"
     max_body: int = 1 << 20
-    rate: int = 50
+    rate: float = 50.0
     burst: int = 100
     language: str = "en"
     sessions: SessionRule = field(default_factory=SessionRule)
