@@ -8,7 +8,7 @@ import random
 import time
 
 import pytest
-from conftest import Web
+from webapp import Web
 
 from rempart.accounts import access_log, tokens
 from rempart.accounts.policy import Role
@@ -79,7 +79,13 @@ def test_every_operation_refuses_a_missing_wrong_expired_or_revoked_token(banks:
             assert answer.headers["www-authenticate"] == "Bearer"  # type: ignore[attr-defined]
             assert "message" in answer.json()  # type: ignore[attr-defined]
     reasons = {e.detail for e in access_log.recent(web.db, limit=1000, outcome="denied")}
-    assert reasons >= {"no token", "unknown token", "malformed token", "expired token", "revoked token"}
+    assert reasons >= {
+        "no token",
+        "unknown token",
+        "malformed token",
+        "expired token",
+        "revoked token",
+    }
 
 
 def test_a_token_whose_role_may_not_match_is_refused_every_operation(banks: Web) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Web, make_web
+from webapp import Web, make_web
 
 from rempart.accounts import access_log
 from rempart.accounts.policy import Role
@@ -55,7 +55,7 @@ def test_an_auditor_sees_every_case_read_only_and_an_admin_gets_404_for_unknown(
     web.user("ada", Role.ADMIN, totp=True)
     admin = web.client()
     web.sign_in(admin, "ada")
-    from conftest import csrf_of
+    from webapp import csrf_of
 
     admin.post(
         "/login/code",
@@ -108,7 +108,10 @@ def test_every_response_carries_the_security_headers(web: Web) -> None:
 def test_pages_have_no_inline_script_or_style(web: Web) -> None:
     web.user("claire", Role.CASEWORKER)
     client = web.client()
-    for html in (client.get("/login").text, (web.sign_in(client, "claire"), client.get("/"))[1].text):
+    for html in (
+        client.get("/login").text,
+        (web.sign_in(client, "claire"), client.get("/"))[1].text,
+    ):
         assert "<script" not in html and "<style" not in html and " style=" not in html
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PASSWORD, Web, csrf_of, make_web
+from webapp import PASSWORD, Web, csrf_of, make_web
 
 from rempart.accounts import access_log
 from rempart.accounts.policy import Role
@@ -68,9 +68,7 @@ def test_sign_in_without_its_csrf_token_is_refused_and_logged(web: Web) -> None:
     web.user("claire", Role.CASEWORKER)
     client = web.client()
     client.get("/login")
-    answer = client.post(
-        "/login", data={"name": "claire", "password": PASSWORD, "csrf": "forged"}
-    )
+    answer = client.post("/login", data={"name": "claire", "password": PASSWORD, "csrf": "forged"})
     assert answer.status_code == 403
     assert "rempart_session" not in client.cookies
     assert any(e.detail == "bad CSRF token" for e in access_log.recent(web.db))

@@ -192,12 +192,8 @@ def authenticate(
         if why or token is None:
             actor = token.name if token else "-"
         else:
-            cases = session.scalars(
-                select(TokenCase.case_id).where(TokenCase.token_id == token.id)
-            )
-            banks = session.scalars(
-                select(TokenBank.bank_id).where(TokenBank.token_id == token.id)
-            )
+            cases = session.scalars(select(TokenCase.case_id).where(TokenCase.token_id == token.id))
+            banks = session.scalars(select(TokenBank.bank_id).where(TokenBank.token_id == token.id))
             return Principal(
                 token.name,
                 Role(token.role),
