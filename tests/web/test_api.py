@@ -122,6 +122,22 @@ def test_match_answers_each_input_from_the_tokens_banks_only(banks: Web) -> None
     assert half["error"] and "md5" in half["error"]
 
 
+def test_video_frames_are_matched_and_say_where_on_the_timeline(banks: Web) -> None:
+    web = banks
+    token = web.token("partner-a", banks=["bank-a"])
+    frames = [{"t": float(t), "pdq": _hash(100 + t)} for t in range(6)]
+    frames[3] = {"t": 3.0, "pdq": _near(_hash(1), 2)}  # the protected picture, shown at 3 s
+    answer = web.client().post(
+        "/api/v1/match",
+        json={"inputs": [{"id": "clip", "frames": frames}]},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    (result,) = answer.json()["results"]
+    (match,) = result["matches"]
+    assert match["item"] == web.items["a"] and match["distance"] == 2  # type: ignore[attr-defined]
+    assert match["video"]["query_ranges"] == [[3.0, 4.0]]
+
+
 def test_a_case_scoped_token_sees_that_cases_banks_and_an_admin_token_sees_all(banks: Web) -> None:
     web = banks
     by_case = web.token("by-case", cases=["case-a"])

@@ -64,11 +64,13 @@ def test_an_auditor_sees_every_case_read_only_and_an_admin_gets_404_for_unknown(
     assert admin.get("/cases/no-such-case").status_code == 404
 
 
-def test_pages_need_a_signed_in_account(web: Web) -> None:
+def test_pages_need_a_signed_in_account_and_each_refusal_is_logged(web: Web) -> None:
     client = web.client()
     for path in ("/", "/cases", "/cases/x"):
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    refused = [e.subject for e in access_log.recent(web.db) if e.detail == "not signed in"]
+    assert sorted(refused) == ["/", "/cases", "/cases/x"]
 
 
 _HEADERS = {

@@ -176,5 +176,9 @@ def test_pages_speak_french_from_the_browser_or_the_switch(web: Web) -> None:
     assert "Se connecter" in french.text and 'lang="fr"' in french.text
     client.get("/lang/fr?next=/login")
     assert "Se connecter" in client.get("/login").text
-    client.get("/lang/en?next=//evil.example")
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        assert (
+            client.get(f"/lang/en?next={elsewhere}", follow_redirects=False).headers["location"]
+            == "/"
+        )
     assert "Sign in" in client.get("/login", headers={"accept-language": "fr"}).text

@@ -16,12 +16,20 @@ from rempart.hashing.signals import PdqHash
 from rempart.intake.banks import create_bank, import_records
 from rempart.intake.hashlists import HashRecord
 from rempart.store.database import Database
+from rempart.web.app import server_options
 
 SIGNAL = "f8f8f0cee0f4a84f06370a32038f67f0b36e2ed596623e1d33e3b80d2a1d7c6f"
 
 
 def _serve(web: Web) -> tuple[uvicorn.Server, threading.Thread, str]:
-    config = uvicorn.Config(web.app, host="127.0.0.1", port=0, log_level="warning")  # type: ignore[arg-type]
+    """The app served as `rempart serve` serves it (the same uvicorn options)."""
+    config = uvicorn.Config(
+        web.app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        **server_options(web.settings),  # type: ignore[arg-type]
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -64,3 +72,20 @@ def test_a_real_server_signs_in_matches_and_sends_its_headers(
         server.should_exit = True
         thread.join(timeout=60)
     assert not thread.is_alive()
+
+
+def test_behind_a_trusted_tls_proxy_cookies_are_secure_and_hsts_is_sent(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    proxied = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.9"}
+    for trusted, secure in (("127.0.0.1", True), ("192.0.2.1", False)):
+        web = make_web(sqlite_db, tmp_path, trusted_proxies=trusted)
+        server, thread, url = _serve(web)
+        try:
+            with httpx.Client(base_url=url, headers=proxied) as client:
+                page = client.get("/login")
+        finally:
+            server.should_exit = True
+            thread.join(timeout=60)
+        assert ("strict-transport-security" in page.headers) is secure, trusted
+        assert ("secure" in page.headers["set-cookie"].lower()) is secure, trusted

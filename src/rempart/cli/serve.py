@@ -29,6 +29,7 @@ def serve(
     import uvicorn
 
     from rempart.store.database import Database
+    from rempart.web.app import server_options
     from rempart.web.settings import WebSettings
 
     with _reported():
@@ -41,8 +42,6 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
-        server_header=False,
         log_level="info",
+        **server_options(settings),  # type: ignore[arg-type]
     )

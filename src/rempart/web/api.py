@@ -5,7 +5,7 @@ limited to the banks each token may see. Matching is the CLI's Matcher, nothing 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -99,6 +99,11 @@ class MatchOut(BaseModel):
     distance: int
     method: str = Field(description="pdq, sha256 or md5")
     threshold: int
+    video: dict[str, Any] | None = Field(
+        default=None,
+        description="For video frames: where on the query's timeline (query_ranges, seconds) "
+        "and, for a protected video, on its own (item_ranges) the match lies.",
+    )
 
 
 class InputResult(BaseModel):
@@ -182,6 +187,7 @@ def match_inputs(
                     distance=m.distance,
                     method=m.method,
                     threshold=m.threshold,
+                    video=dict(m.detail) or None,
                 )
                 for m in result.matches
                 if m.bank in scope.visible

@@ -24,7 +24,7 @@ from rempart.web.ratelimit import Buckets
 from rempart.web.service import NotSignedIn, Service, language_of
 from rempart.web.settings import WebSettings
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["app_from_env", "create_app", "server_options"]
 
 _HERE = Path(__file__).parent
 _API_PREFIXES = ("/api/", "/m/")
@@ -69,6 +69,22 @@ def create_app(
 
     @api.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, exc: NotSignedIn) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from rempart.accounts import access_log
+        from rempart.web.service import client_of
+
+        await run_in_threadpool(
+            access_log.record,
+            api.state.service.db,
+            actor="-",
+            action="page",
+            outcome="denied",
+            subject=request.url.path[:300],
+            client=client_of(request),
+            detail="not signed in",
+            clock=clock,
+        )
         return RedirectResponse("/login", status_code=303)
 
     @api.exception_handler(HTTPException)
@@ -116,6 +132,17 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+def server_options(settings: WebSettings) -> dict[str, object]:
+    """How uvicorn serves the application: forwarded headers believed only from the trusted
+    proxies (then the client's address and scheme are the ones the proxy saw)."""
+    return {
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "server_header": False,
+        "date_header": True,
+    }
 
 
 def app_from_env() -> Guard:

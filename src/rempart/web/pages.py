@@ -164,7 +164,8 @@ def logout(request: Request, csrf: Field = "") -> Response:
 
 @router.get("/lang/{lang}")
 def choose_language(request: Request, lang: str, next: str = "/") -> Response:
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    safe = next.startswith("/") and not next.startswith("//") and "\\" not in next
+    target = next if safe else "/"
     response = RedirectResponse(target, status_code=303)
     if lang in ("en", "fr"):
         svc = service_of(request)
