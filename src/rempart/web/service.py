@@ -46,16 +46,24 @@ class Service:
         """The CLI's Matcher, one per process, used by one request at a time. `match` applies
         every item change committed before it (the change log), so additions and withdrawals
         take effect on the next request."""
+        from rempart.errors import NotFound
+
         with self._lock:
             if self._matcher is None:
                 from rempart.matching.service import Matcher
 
                 self._matcher = Matcher(self.db)
-            self._matcher.refresh()
-            known = banks & self._matcher.bank_names()
-            if not known:
-                return [_empty() for _ in queries]
-            return self._matcher.match(queries, banks=known)
+                self._matcher.refresh()
+            matcher = self._matcher
+            if banks - matcher.bank_names():  # a bank this process has not loaded yet
+                matcher.refresh()
+            known = banks & matcher.bank_names()
+            try:
+                return matcher.match(queries, banks=known) if known else _none(queries)
+            except NotFound:  # a bank deleted meanwhile: forget it, and try once more
+                matcher.refresh()
+                known = banks & matcher.bank_names()
+                return matcher.match(queries, banks=known) if known else _none(queries)
 
     def render(self, request: Request, template: str, **values: object) -> str:
         lang = language_of(request)
@@ -83,10 +91,11 @@ class Service:
         return self.settings.secure_cookies == "always" or request.url.scheme == "https"
 
 
-def _empty() -> QueryResult:
+def _none(queries: list[Query]) -> list[QueryResult]:
+    """No match for any query (the caller sees no bank)."""
     from rempart.matching.service import QueryResult
 
-    return QueryResult()
+    return [QueryResult() for _ in queries]
 
 
 def service_of(request: Request) -> Service:
