@@ -18,7 +18,14 @@ from rempart.accounts.sessions import SECOND_FACTOR, current, second_factor, sig
 from rempart.errors import NotFound
 from rempart.i18n import N_
 from rempart.web.language import COOKIE as LANG_COOKIE
-from rempart.web.service import PRE_COOKIE, SESSION_COOKIE, Service, client_of, service_of
+from rempart.web.service import (
+    PRE_COOKIE,
+    SESSION_COOKIE,
+    Service,
+    client_of,
+    language_of,
+    service_of,
+)
 
 if TYPE_CHECKING:
     from rempart.intake.cases import CaseInfo
@@ -99,8 +106,6 @@ def login(request: Request, name: Field, password: Field, csrf: Field = "") -> R
             rule=svc.settings.sessions,
         )
     except AccessError as exc:
-        from rempart.web.service import language_of
-
         return _login_page(svc, request, error=exc.localized(language_of(request)), status=401)
     target = "/login/code" if opened.stage == SECOND_FACTOR else "/"
     response = RedirectResponse(target, status_code=303)
@@ -127,8 +132,6 @@ def code_form(request: Request) -> Response:
 
 @router.post("/login/code")
 def code(request: Request, code: Field, csrf: Field = "") -> Response:
-    from rempart.web.service import language_of
-
     svc = service_of(request)
     cookie, expected = _waiting(svc, request)
     _check_csrf(svc, request, expected, csrf, "-")
