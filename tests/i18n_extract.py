@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ _ERROR_SUFFIXES = ("Error", "NotFound", "Conflict", "InvalidHash", "UnreadableMe
 # Human output in entry points: their literal text must come through the catalog.
 _OUTPUT_CALLS = {"print", "_fail", "confirm", "prompt", "ask", "add_column", "Table", "echo"}
 # Modules whose human output is checked for literal English (entry points, and what they show).
-ENTRY_POINTS = ("cli", "demo.py", "demo_takedown.py")
+ENTRY_POINTS = ("cli", "web", "demo.py", "demo_takedown.py")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,25 @@ def messages() -> Iterator[Message]:
                 second = node.args[1]
                 if isinstance(second, ast.Constant) and isinstance(second.value, str):
                     yield Message(first.value, second.value, where)
+
+
+# Page templates call the same catalog: `{{ _("Sign in") }}`, `ngettext("case", "cases", n)`.
+_STRING = r'"((?:[^"\\]|\\.)*)"'
+_TEMPLATE_GETTEXT = re.compile(r"\b_\(\s*" + _STRING)
+_TEMPLATE_NGETTEXT = re.compile(r"\bngettext\(\s*" + _STRING + r"\s*,\s*" + _STRING)
+
+
+def template_messages() -> Iterator[Message]:
+    """Every message id the web pages' templates pass to the catalog."""
+    for path in sorted(SRC.rglob("templates/*.html")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(SRC.parent)
+        for found in _TEMPLATE_GETTEXT.finditer(text):
+            line = text.count("\n", 0, found.start()) + 1
+            yield Message(found.group(1), None, f"{rel}:{line}")
+        for found in _TEMPLATE_NGETTEXT.finditer(text):
+            line = text.count("\n", 0, found.start()) + 1
+            yield Message(found.group(1), found.group(2), f"{rel}:{line}")
 
 
 def help_texts() -> Iterator[str]:
@@ -141,7 +161,7 @@ def missing() -> Iterator[tuple[str, str | None, str]]:
     catalog.cache_clear()
     french = catalog("fr")
     seen: set[str] = set()
-    for message in messages():
+    for message in [*messages(), *template_messages()]:
         if message.msgid not in french and message.msgid not in seen:
             seen.add(message.msgid)
             yield message.msgid, message.plural, message.where

@@ -1091,6 +1091,7 @@ def demo_command(
 
 
 # Commands defined in their own modules register themselves on `app` when imported.
+from rempart.cli import accounts as _accounts  # noqa: E402, F401
 from rempart.cli import cases as _cases  # noqa: E402, F401
 from rempart.cli import config as _config  # noqa: E402, F401
 from rempart.cli import evidence as _evidence  # noqa: E402, F401
@@ -1098,4 +1099,5 @@ from rempart.cli import notify as _notify  # noqa: E402, F401
 from rempart.cli import recheck as _recheck  # noqa: E402, F401
 from rempart.cli import report as _report  # noqa: E402, F401
 from rempart.cli import review as _review  # noqa: E402, F401
+from rempart.cli import serve as _serve  # noqa: E402, F401
 from rempart.cli import watch as _watch  # noqa: E402, F401
