@@ -630,7 +630,7 @@ class NoticeEscalation(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-# -------------------------------------------------------------------- accounts (0014)
+# -------------------------------------------------------------------- accounts (0017)
 
 
 class Account(Base):

@@ -4,16 +4,16 @@
 
 New tables only: nothing existing is rewritten, on SQLite or PostgreSQL.
 
-Revision ID: 0014
-Revises: 0009
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0009"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
