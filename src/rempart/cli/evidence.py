@@ -518,6 +518,10 @@ def evidence_export(
         target = evidence.export_bundle(
             _open_db(), _open_vault(), capture_id, to, actor=Settings.from_env().operator
         )
+    from rempart.cli.custody import anchor_after
+    from rempart.evidence.anchors import AnchorReason
+
+    anchor_after(AnchorReason.EXPORT)
     out.print(
         _(
             "Wrote {path}. Check it with `rempart verify {path}`.",
