@@ -181,7 +181,7 @@ def test_a_rewritten_custody_log_is_caught_by_custody_verify_even_if_new_bundles
 
 
 def test_an_edited_anchor_file_is_reported_not_trusted(home: Path, tmp_path: Path) -> None:
-    db, (first, _second) = _case_with_two_copies(tmp_path)
+    db, _findings = _case_with_two_copies(tmp_path)
     _ok("keys", "init")
     _ok("custody", "anchor", CASE)
     chain = f"case:{case_info(db, CASE).id}"
