@@ -59,24 +59,31 @@ def _trust() -> tuple[tuple[PublicKeyInfo, ...], list[x509.Certificate]]:
     return keys, roots
 
 
-def anchor_after(reason: AnchorReason) -> None:
-    """Anchor every chain whose head moved, after a review, an export or a notice, when
-    sealing is set up. The action is done already: a failure here is only a warning saying
-    what to run."""
+def anchor_moved(reason: AnchorReason) -> int:
+    """Anchor every chain whose head moved, when sealing is set up (a key and an authority);
+    how many were anchored. Raises what anchoring raised."""
     import httpx
 
     from rempart.cli.evidence import _sealer
-    from rempart.errors import RempartError
     from rempart.jobs.custody import Anchoring, anchor_chains
 
+    if not _sealing_configured():
+        return 0
+    with httpx.Client(timeout=30.0) as http:
+        sealer = _sealer(http)
+        made = anchor_chains(
+            _open_db(), _open_vault(), Anchoring(sealer.key, sealer.timestamper), reason=reason
+        )
+    return len(made)
+
+
+def anchor_after(reason: AnchorReason) -> None:
+    """Anchor every chain whose head moved, after a review, an export or a notice. The action
+    is done already: a failure here is only a warning saying what to run."""
+    from rempart.errors import RempartError
+
     try:
-        if not _sealing_configured():
-            return
-        with httpx.Client(timeout=30.0) as http:
-            sealer = _sealer(http)
-            anchor_chains(
-                _open_db(), _open_vault(), Anchoring(sealer.key, sealer.timestamper), reason=reason
-            )
+        anchor_moved(reason)
     except RempartError as exc:
         err.print(
             _(
