@@ -194,6 +194,10 @@ def test_an_edited_anchor_file_is_reported_not_trusted(home: Path, tmp_path: Pat
     result = _run("custody", "verify", CASE, "--json")
     (report,) = [json.loads(row) for row in result.stdout.splitlines()]
     assert result.exit_code == 1 and "signature" in report["first_disagreement"]["reason"]
+    path.write_bytes(b"\x1b]0;owned\x07 not an anchor\n")  # a damaged file is named too
+    result = _run("custody", "verify", CASE)
+    assert result.exit_code == 1 and "unreadable" in result.stdout
+    assert "\x1b" not in result.stdout
 
 
 def test_anchoring_twice_without_a_new_event_adds_nothing(home: Path, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 ANCHOR_FORMAT = "rempart-custody-anchor-1"
+_GRACE = timedelta(minutes=5)  # clocks differ: a key retired now may have stamped just before
 MAX_ANCHOR_LINE = 16 * 1024 * 1024
 MAX_ANCHORS = 100_000
 _SIGNED = (
@@ -324,11 +325,14 @@ def check_anchor(
         return AnchorVerdict(False, Phrase("it is signed by a key you do not trust"))
     verdicts = [verify_timestamp(s, anchor.stamped_bytes(), roots=roots) for s in anchor.timestamps]
     times = sorted(v.gen_time for v in verdicts if v.valid and v.gen_time is not None)
+    trusted = sorted(v.gen_time for v in verdicts if v.valid and v.trusted and v.gen_time)
     if not times:
         return AnchorVerdict(False, Phrase("it has no valid time-stamp"))
-    if life.compromised is not None and times[0] >= life.compromised:
+    if life.compromised is not None and not (trusted and trusted[0] < life.compromised):
         return AnchorVerdict(False, Phrase("its key was compromised before it was time-stamped"))
-    return AnchorVerdict(True, "", times[0], any(v.valid and v.trusted for v in verdicts))
+    if life.retired is not None and times[0] > life.retired + _GRACE:
+        return AnchorVerdict(False, Phrase("its key was retired before it was time-stamped"))
+    return AnchorVerdict(True, "", times[0], bool(trusted))
 
 
 class Source(StrEnum):

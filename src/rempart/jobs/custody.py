@@ -23,6 +23,7 @@ from rempart.errors import EvidenceError, InputError, NotFound
 from rempart.evidence.anchors import (
     Anchor,
     AnchorReason,
+    AnchorVerdict,
     ChainReport,
     Disagreement,
     check_anchor,
@@ -56,6 +57,7 @@ ANCHORS = "anchors"
 _MAX_ANCHOR_FILE = 256 * 1024 * 1024
 _MAX_BUNDLE_FILE = 0xFFFF_FFFF
 _CHAIN = re.compile(r"org|case:\d{1,18}")
+_UNKNOWN = "?"  # the chain of a record that cannot be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,35 +212,38 @@ def verify_custody(
     lives = {info.fingerprint: info for info in keys}
     names = {name: chain for chain, name in _case_names(db).items()}
     found = _Found({}, {}, {})
-    for where, data in _vault_files(vault):
-        _take(found, where, data, lives, roots, names)
+    for where, data, chain in _vault_files(vault):
+        _take(found, where, data, lives, roots, names, chain)
     for path in _walk(paths):
-        _take(found, str(path), _read(path, _MAX_BUNDLE_FILE), lives, roots, names)
-    wanted = (
-        list(chains)
-        if chains is not None
-        else sorted(set(_chains(db)) | set(found.anchors) | set(found.bundles))
-    )
+        _take(found, str(path), _read(path, _MAX_BUNDLE_FILE), lives, roots, names, _UNKNOWN)
+    known = set(_chains(db)) | set(found.anchors) | set(found.bundles) | set(found.problems)
+    wanted = list(chains) if chains is not None else sorted(known - {_UNKNOWN})
+    # A record whose chain cannot be told (an unreadable file) concerns every chain checked.
+    unplaced = found.problems.get(_UNKNOWN, []) if _UNKNOWN not in wanted else []
     return [
         compare_chain(
             chain,
             chain_events(db, chain),
             anchors=found.anchors.get(chain, ()),
             bundles=found.bundles.get(chain, ()),
-            problems=found.problems.get(chain, ()),
+            problems=[*found.problems.get(chain, ()), *unplaced],
         )
         for chain in wanted
     ]
 
 
-def _vault_files(vault: Vault) -> Iterator[tuple[str, bytes]]:
+def _vault_files(vault: Vault) -> Iterator[tuple[str, bytes, str]]:
+    """The vault's anchor files and bundles, each with the chain its place names."""
     folder = vault.folder / ANCHORS
     if folder.is_dir():
         for path in sorted(folder.glob("*.jsonl")):
-            yield str(path), _read(path, _MAX_ANCHOR_FILE)
+            chain = path.stem.replace("case-", "case:", 1)
+            yield str(path), _read(path, _MAX_ANCHOR_FILE), chain
     for name in vault.names():
         if name.startswith("bundles/") and name.endswith(".wacz"):
-            yield f"vault:{name}", vault.get(name)
+            folder_name = name.split("/")[1]
+            chain = "org" if folder_name == "no-case" else folder_name.replace("case-", "case:")
+            yield f"vault:{name}", vault.get(name), chain
 
 
 def _walk(paths: Sequence[Path]) -> Iterator[Path]:
@@ -260,19 +265,24 @@ def _take(
     lives: Mapping[str, PublicKeyInfo],
     roots: Sequence[x509.Certificate],
     names: Mapping[str, str],
+    place: str,
 ) -> None:
+    """Sort one file found into anchors, bundle chains and problems, by chain. `place` is
+    the chain its location names (_UNKNOWN for a file given from outside)."""
     if data.startswith(b"PK"):
-        _take_bundle(found, where, data, lives, roots, names)
+        _take_bundle(found, where, data, lives, roots, names, place)
         return
     try:
         anchors = parse_anchors(data, source=where)
     except EvidenceError as exc:
-        found.problems.setdefault("?", []).append(
-            Disagreement(1, where, "anchor", Phrase("unreadable: {why}", why=str(exc)))
+        found.problems.setdefault(place, []).append(
+            Disagreement(1, where, "anchor", Phrase("unreadable: {why}", why=exc.localized()))
         )
         return
     for anchor in anchors:
         verdict = check_anchor(anchor, keys=lives, roots=roots)
+        if place != _UNKNOWN and anchor.chain != place:
+            verdict = AnchorVerdict(False, Phrase("it belongs to another chain"))
         if verdict.ok:
             found.anchors.setdefault(anchor.chain, []).append((where, anchor))
         else:
@@ -297,6 +307,7 @@ def _take_bundle(
     lives: Mapping[str, PublicKeyInfo],
     roots: Sequence[x509.Certificate],
     names: Mapping[str, str],
+    place: str,
 ) -> None:
     report = verify_bundle(
         data,
@@ -311,7 +322,12 @@ def _take_bundle(
         events = parse_jsonl(entries.files[CUSTODY])
     except (EvidenceError, KeyError, TypeError):
         case, events = None, ()
-    chain = names.get(case, "org" if case == "no-case" else "?") if isinstance(case, str) else "?"
+    named = (
+        names.get(case, "org" if case == "no-case" else _UNKNOWN)
+        if isinstance(case, str)
+        else _UNKNOWN
+    )
+    chain = place if place != _UNKNOWN else named
     if not report.ok or report.check("key_trust").status.value != "pass" or not events:
         found.problems.setdefault(chain, []).append(
             Disagreement(
