@@ -32,9 +32,11 @@ if TYPE_CHECKING:  # the browser, PDF and sealing stacks load only for the comma
 
     from rempart.evidence.browser import Browser
     from rempart.evidence.keys import Keyring
+    from rempart.evidence.vault import Vault
     from rempart.fetch import FetchPolicy
     from rempart.jobs import evidence
     from rempart.jobs.findings import FindingView
+    from rempart.store.database import Database
 
 keys_app = typer.Typer(
     help=(
@@ -623,6 +625,21 @@ def _read_small(path: Path, limit: int = 1024 * 1024) -> bytes:
     return data
 
 
+def _case_anchors(db: Database, vault: Vault, case: str) -> bytes:
+    """The case's custody anchor file as the vault holds it (empty when none yet)."""
+    from rempart.jobs.custody import anchor_file, chain_of_case
+
+    path = anchor_file(vault, chain_of_case(db, case))
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        raise InputError(
+            "cannot read {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from None
+
+
 def _der_crl(data: bytes) -> bytes:
     from cryptography import x509
 
@@ -678,6 +695,10 @@ def dossier_command(
         )
         written = {f"dossier-{case}-{d.language}.pdf": render_dossier(d) for d in dossiers}
     written.update({f"bundles/{name}": data for name, data in bundles.items()})
+    with _reported():
+        anchors = _case_anchors(db, vault, case)
+    if anchors:  # the custody log's anchors, for the lawyer to check it later
+        written["custody-anchors.jsonl"] = anchors
     written["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(written.items())
     ).encode()
