@@ -176,10 +176,11 @@ def custody_verify(
     """Check the custody log in the database against every anchor and every sealed bundle:
     each must agree with it event by event. Names the first event that disagrees. Exit 0
     when all agree, 1 when any record disagrees or cannot be relied on."""
-    from rempart.jobs.custody import chain_of_case, verify_custody
+    from rempart.jobs.custody import case_names, chain_of_case, verify_custody
 
     db, vault = _open_db(), _open_vault()
     with _reported():
+        names = case_names(db)
         keys, roots = _trust()
         chains = [chain_of_case(db, case)] if case is not None else None
         reports = verify_custody(
@@ -191,6 +192,7 @@ def custody_verify(
             _emit(
                 {
                     "chain": report.chain,
+                    "case": names.get(report.chain),
                     "ok": report.ok,
                     "events": report.events,
                     "anchors": report.anchors,
@@ -213,7 +215,7 @@ def custody_verify(
                 _(
                     "[OK] {chain}: {events} events agree with {anchors} anchors and {bundles} "
                     "sealed bundles.",
-                    chain=report.chain,
+                    chain=safe(names.get(report.chain, report.chain)),
                     events=report.events,
                     anchors=report.anchors,
                     bundles=report.bundles,
@@ -225,7 +227,7 @@ def custody_verify(
             _(
                 "[DISAGREES] {chain}: the first event that disagrees is event {seq}: {reason} "
                 "({source})",
-                chain=report.chain,
+                chain=safe(names.get(report.chain, report.chain)),
                 seq=first.seq,
                 reason=safe(_localized(first.reason)),
                 source=safe(first.source),

@@ -48,6 +48,7 @@ __all__ = [
     "anchor_chains",
     "anchor_file",
     "anchors_of",
+    "case_names",
     "chain_of_case",
     "export_anchors",
     "verify_custody",
@@ -101,7 +102,8 @@ def chain_of_case(db: Database, case: str) -> str:
     return chain_of(case_id)
 
 
-def _case_names(db: Database) -> dict[str, str]:
+def case_names(db: Database) -> dict[str, str]:
+    """Chain name -> case name, for every case."""
     with db.session() as session:
         return {chain_of(i): name for i, name in session.execute(select(Case.id, Case.name))}
 
@@ -123,7 +125,7 @@ def anchor_chains(
 ) -> list[Anchor]:
     """Anchor each chain (default: all) whose head moved since its last anchor (`force`:
     anchor even when it did not). Returns the anchors made; each is appended to its file."""
-    names = _case_names(db)
+    names = case_names(db)
     made: list[Anchor] = []
     for chain in chains if chains is not None else _chains(db):
         events = chain_events(db, chain)
@@ -210,7 +212,7 @@ def verify_custody(
     (.jsonl) and bundles (.wacz) in `paths` (files or folders). A record that cannot be
     relied on (bad signature, unknown key, no valid time-stamp) is itself reported."""
     lives = {info.fingerprint: info for info in keys}
-    names = {name: chain for chain, name in _case_names(db).items()}
+    names = {name: chain for chain, name in case_names(db).items()}
     found = _Found({}, {}, {})
     for where, data, chain in _vault_files(vault):
         _take(found, where, data, lives, roots, names, chain)
