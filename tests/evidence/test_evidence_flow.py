@@ -23,6 +23,7 @@ from rempart.config import Settings
 from rempart.demo_site import DemoSite
 from rempart.demo_site.site import ServedSite, serve_until_interrupted
 from rempart.demo_site.tsa import DemoTimestampAuthority
+from rempart.evidence.anchors import parse_anchors
 from rempart.evidence.authorities import write_authorities
 from rempart.evidence.custody import CustodyAction, verify_chain
 from rempart.evidence.ledger import chain_events
@@ -133,7 +134,9 @@ def test_from_a_confirmed_match_to_a_verified_bundle_and_a_dossier(
         "dossier-case-a-fr.pdf",
         "dossier-case-a-en.pdf",
         f"bundles/capture-{outcome['capture']}.wacz",
+        "custody-anchors.jsonl",  # the log's anchors: the lawyer checks it with them later
     }
+    assert parse_anchors((folder / "custody-anchors.jsonl").read_bytes())
     text = "".join(p.extract_text() for p in PdfReader(folder / "dossier-case-a-fr.pdf").pages)
     assert outcome["bundle_sha256"] in text.replace("\n", "")
 

@@ -91,11 +91,13 @@ def test_a_sealed_bundle_passes_every_check_with_trusted_key_and_root(
         "timestamp.1": Status.PASS,
         "timestamp.1.trust": Status.PASS,
         "timestamp.1.revocation": Status.PASS,
+        "key_validity": Status.NOT_CHECKED,  # a bare fingerprint says nothing of its life
         "custody": Status.PASS,
         "acquisition": Status.PASS,
         "warc": Status.PASS,
     }
     assert trusted.facts["finding"] == "F-17"
+    assert trusted.verdict == "pass" and trusted.exit_status == 0
 
 
 def test_without_trust_anchors_the_bundle_is_intact_but_trust_is_not_checked(
@@ -103,6 +105,12 @@ def test_without_trust_anchors_the_bundle_is_intact_but_trust_is_not_checked(
 ) -> None:
     report = verify_bundle(sample_bundle)
     assert report.ok and not report.trusted
+    assert report.verdict == "untrusted" and report.exit_status == 3
+    text = render_report(report, Messages("en"))
+    assert "Verdict: UNTRUSTED" in text and "Verdict: PASS" not in text
+    assert "--trust-list" in text and "--tsa-root" in text
+    assert "NON FIABLE" in render_report(report, Messages("fr"))
+    assert json.loads(report_json_text(report))["verdict"] == "untrusted"
     assert report.check("key_trust").status is Status.NOT_CHECKED
     assert report.check("key_trust").values["fingerprint"] == sealing_key.fingerprint
     trust = report.check("timestamp.1.trust")
@@ -416,14 +424,21 @@ def test_two_authorities_each_stamp_and_one_trusted_root_is_enough(
 
 @pytest.fixture
 def own_sealed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recording_timestamper: Any
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    recording_timestamper: Any,
+    local_tsa: DemoTimestampAuthority,
 ) -> tuple[Path, str]:
-    """A bundle sealed with this installation's own key ($REMPART_HOME/keys)."""
+    """A bundle sealed with this installation's own key ($REMPART_HOME/keys), stamped by the
+    authority this installation lists."""
+    from rempart.evidence.authorities import write_authorities
     from rempart.evidence.keys import Keyring
 
     monkeypatch.setenv("REMPART_HOME", str(tmp_path))
     monkeypatch.delenv("REMPART_KEY_PASSPHRASE", raising=False)
     monkeypatch.delenv("REMPART_TSA_CONFIG", raising=False)
+    (tmp_path / "demo-root.pem").write_bytes(local_tsa.root_pem)
+    write_authorities(tmp_path / "authorities.toml", [("demo", local_tsa.url, ["demo-root.pem"])])
     keyring = Keyring(tmp_path / "keys")
     keyring.generate()
     key = keyring.signing_key()

@@ -1094,6 +1094,7 @@ def demo_command(
 from rempart.cli import accounts as _accounts  # noqa: E402, F401
 from rempart.cli import cases as _cases  # noqa: E402, F401
 from rempart.cli import config as _config  # noqa: E402, F401
+from rempart.cli import custody as _custody  # noqa: E402, F401
 from rempart.cli import evidence as _evidence  # noqa: E402, F401
 from rempart.cli import notify as _notify  # noqa: E402, F401
 from rempart.cli import recheck as _recheck  # noqa: E402, F401

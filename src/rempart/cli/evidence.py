@@ -13,6 +13,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,9 +32,11 @@ if TYPE_CHECKING:  # the browser, PDF and sealing stacks load only for the comma
 
     from rempart.evidence.browser import Browser
     from rempart.evidence.keys import Keyring
+    from rempart.evidence.vault import Vault
     from rempart.fetch import FetchPolicy
     from rempart.jobs import evidence
     from rempart.jobs.findings import FindingView
+    from rempart.store.database import Database
 
 keys_app = typer.Typer(
     help=(
@@ -117,6 +120,9 @@ def keys_list(
                     "active": info.active,
                     "created_at": info.created.isoformat(),
                     "retired_at": info.retired.isoformat() if info.retired else None,
+                    "compromised_since": (
+                        info.compromised.isoformat() if info.compromised else None
+                    ),
                 }
             )
         return
@@ -135,18 +141,101 @@ def keys_list(
         else:
             line = _("active key, created {created}:", created=f"{info.created:%Y-%m-%d}")
         out.print(line, markup=False)
+        if info.compromised:
+            out.print(
+                _(
+                    "  COMPROMISED since {since}: bundles it sealed are trusted only with a "
+                    "time-stamp from before then",
+                    since=f"{info.compromised:%Y-%m-%d %H:%M:%S}Z",
+                ),
+                markup=False,
+            )
         out.print(f"  {info.fingerprint}", soft_wrap=True, markup=False, highlight=False)
 
 
 @keys_app.command("export")
 def keys_export(
     fingerprint: Annotated[str | None, typer.Argument(help="Default: the active key.")] = None,
+    as_list: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="Print the signed key list instead: every key with its life (created, "
+            "retired, compromised), signed by the active key. Publish it; verifiers give it "
+            "to `rempart verify --trust-list`.",
+        ),
+    ] = False,
 ) -> None:
-    """Print a public key (PEM), to publish beside its fingerprint."""
+    """Print a public key (PEM), to publish beside its fingerprint, or the signed key list."""
+    if as_list:
+        from rempart.clock import utc_now
+        from rempart.evidence.keys import signed_key_list
+
+        with _reported():
+            keyring = _keyring()
+            document = signed_key_list(
+                keyring.public_keys(),
+                keyring.signing_key(passphrase=_passphrase()),
+                issued=utc_now(),
+                organisation=Settings.from_env().organisation or "",
+            )
+        typer.echo(document.decode("utf-8"), nl=False)
+        return
     with _reported():
         keyring = _keyring()
         info = keyring.find(fingerprint) if fingerprint else keyring.active()
     typer.echo(info.public_pem().decode(), nl=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    fingerprint: Annotated[str, typer.Argument(help="The full fingerprint of the key.")],
+    compromised: Annotated[
+        bool,
+        typer.Option(
+            "--compromised",
+            help="Required: say that someone else may hold the private key.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="When the key may have been stolen (YYYY-MM-DD or an ISO time, UTC; default: "
+            "now). When unsure, give the earliest possible date."
+        ),
+    ] = None,
+) -> None:
+    """Mark a retired key compromised: `rempart verify` then fails every bundle it sealed
+    unless a trusted time-stamp proves the bundle existed before the compromise. Rotate the
+    key first when it is the active one. Publish the key list again afterwards
+    (`rempart keys export --list`)."""
+    if not compromised:
+        _fail(_("say why the key is revoked: --compromised"))
+    moment = _parse_since(since) if since is not None else None
+    with _reported():
+        info = _keyring().revoke(fingerprint.strip().lower(), since=moment)
+    assert info.compromised is not None
+    out.print(
+        _(
+            "Key {fingerprint} is marked compromised since {since}. Bundles it sealed fail "
+            "verification unless a trusted time-stamp predates that time. Publish the key list "
+            "again: `rempart keys export --list`.",
+            fingerprint=info.fingerprint,
+            since=info.compromised.isoformat(),
+        ),
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+def _parse_since(text: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        _fail(_("--since: not a date or time: {text}", text=text[:40]))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _sealer(http: httpx.Client) -> evidence.Sealer:
@@ -431,6 +520,10 @@ def evidence_export(
         target = evidence.export_bundle(
             _open_db(), _open_vault(), capture_id, to, actor=Settings.from_env().operator
         )
+    from rempart.cli.custody import anchor_after
+    from rempart.evidence.anchors import AnchorReason
+
+    anchor_after(AnchorReason.EXPORT)
     out.print(
         _(
             "Wrote {path}. Check it with `rempart verify {path}`.",
@@ -446,6 +539,13 @@ def verify_command(
         list[str] | None,
         typer.Option(help="An Ed25519 fingerprint you trust (the organisation publishes it)."),
     ] = None,
+    trust_list: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A key list the organisation published (`rempart keys export --list`): its "
+            "keys are trusted within their life (created, retired, compromised)."
+        ),
+    ] = None,
     tsa_root: Annotated[
         list[Path] | None, typer.Option(help="A time-stamping root certificate you trust (PEM).")
     ] = None,
@@ -458,16 +558,20 @@ def verify_command(
     lang: Annotated[str | None, typer.Option(help="fr or en (default: from REMPART_LANG).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
-    """Check a bundle offline: digests, manifest, signature, time-stamps, custody chain.
-    PASS/FAIL per check, and what it proves and does not. By default the keys and
-    time-stamping roots of this installation ($REMPART_HOME) are trusted, and the report
-    says so; `--no-own-keys` trusts only what you give. Exit 0 intact, 1 not."""
+    """Check a bundle offline: digests, manifest, signature, key validity, time-stamps,
+    custody chain. PASS/FAIL per check, and what it proves and does not. By default the keys
+    (with their validity) and time-stamping roots of this installation ($REMPART_HOME) are
+    trusted, and the report says so; `--no-own-keys` trusts only what you give. Exit 0: PASS
+    (intact and trusted); 1: FAIL; 3: UNTRUSTED (intact, but no key or root you trust
+    vouches for it)."""
     from cryptography import x509
 
     from rempart.evidence.authorities import authorities_file, load_authorities
-    from rempart.evidence.keys import Keyring
+    from rempart.evidence.keys import Keyring, PublicKeyInfo, parse_key_list
     from rempart.evidence.timestamps import load_certificates
     from rempart.evidence.verify import (
+        GIVEN_KEY,
+        LIST_KEY,
         OWN_KEY,
         render_report,
         report_json_text,
@@ -478,9 +582,14 @@ def verify_command(
         data = bundle.read_bytes()
     except OSError as exc:
         _fail(_("cannot read {path}: {reason}", path=str(bundle), reason=exc.strerror))
-    origins = {k.strip().lower(): "given" for k in trust_key or []}
+    origins = {k.strip().lower(): GIVEN_KEY for k in trust_key or []}
+    lives: dict[str, PublicKeyInfo] = {}
     roots: list[x509.Certificate] = []
     with _reported():
+        for path in trust_list or []:
+            for info in parse_key_list(_read_small(path)):
+                origins.setdefault(info.fingerprint, LIST_KEY)
+                lives.setdefault(info.fingerprint, info)
         for path in tsa_root or []:
             roots.extend(load_certificates([path.read_bytes()]))
         crls = [_der_crl(path.read_bytes()) for path in crl or []]
@@ -488,17 +597,47 @@ def verify_command(
             settings = Settings.from_env()
             keyring = Keyring(settings.home / "keys")
             if keyring.exists:
-                for fingerprint in keyring.trusted_fingerprints():
-                    origins.setdefault(fingerprint.lower(), OWN_KEY)
+                for info in keyring.public_keys():
+                    origins.setdefault(info.fingerprint, OWN_KEY)
+                    lives.setdefault(info.fingerprint, info)
             for authority in load_authorities(authorities_file(settings.home, os.environ)):
                 roots.extend(load_certificates(list(authority.certificates)))
-    report = verify_bundle(data, trusted_keys=origins, tsa_roots=roots, crls=crls)
+    report = verify_bundle(
+        data, trusted_keys=origins, tsa_roots=roots, crls=crls, key_lives=lives.values()
+    )
     messages = Messages(lang) if lang in ("fr", "en") else Messages.for_env()
     if as_json:
         typer.echo(report_json_text(report, messages))
     else:
         typer.echo(render_report(report, messages))
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(report.exit_status)
+
+
+def _read_small(path: Path, limit: int = 1024 * 1024) -> bytes:
+    """A small file given on the command line (a key list), refused past `limit` bytes."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        _fail(_("cannot read {path}: {reason}", path=str(path), reason=exc.strerror))
+    if len(data) > limit:
+        _fail(_("{path} is too large for a key list", path=str(path)))
+    return data
+
+
+def _case_anchors(db: Database, vault: Vault, case: str) -> bytes:
+    """The case's custody anchor file as the vault holds it (empty when none yet)."""
+    from rempart.jobs.custody import anchor_file, chain_of_case
+
+    path = anchor_file(vault, chain_of_case(db, case))
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        raise InputError(
+            "cannot read {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from None
 
 
 def _der_crl(data: bytes) -> bytes:
@@ -556,6 +695,10 @@ def dossier_command(
         )
         written = {f"dossier-{case}-{d.language}.pdf": render_dossier(d) for d in dossiers}
     written.update({f"bundles/{name}": data for name, data in bundles.items()})
+    with _reported():
+        anchors = _case_anchors(db, vault, case)
+    if anchors:  # the custody log's anchors, for the lawyer to check it later
+        written["custody-anchors.jsonl"] = anchors
     written["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(written.items())
     ).encode()

@@ -363,6 +363,7 @@ def notify_approve(
         )
     out.print(_("[bold]Checks at approval[/]"))
     _check_lines(found, None)
+    _anchor()
     if settings.identity.trusted_flagger:
         out.print(
             _(
@@ -395,6 +396,14 @@ def notify_approve(
                 who=shown(settings.operator),
             )
         )
+
+
+def _anchor() -> None:
+    """Approvals and sending go to the custody log: anchor it outside the database."""
+    from rempart.cli.custody import anchor_after
+    from rempart.evidence.anchors import AnchorReason
+
+    anchor_after(AnchorReason.NOTICE)
 
 
 # --------------------------------------------------------------------------------- send
@@ -489,6 +498,8 @@ def notify_send(
         )
     if not outcomes and not as_json:
         out.print(_("Nothing to send: no approved e-mail notice is waiting."))
+    if outcomes:
+        _anchor()
     if any(o.status == "sent" and not o.sealed and o.seal_note for o in outcomes) and not as_json:
         note = next(o.seal_note for o in outcomes if o.seal_note)
         err.print(_("[yellow]warning:[/] {note}", note=shown(note.localized() if note else "")))

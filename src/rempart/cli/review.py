@@ -123,6 +123,7 @@ def review_main(
         for v in list_findings(db, ids=tuple(v.id for v in waiting))
         if v.status == Status.CONFIRMED.value
     ]
+    _anchor()
     if capture and confirmed:
         _capture(confirmed, allow_network)
 
@@ -293,6 +294,15 @@ def _decide(finding_id: int, verdict: Status, actor: str, note: str) -> None:
     if view.review_note:
         message += " " + _("Note: {note}", note=shown(view.review_note))
     out.print(message)
+    _anchor()
+
+
+def _anchor() -> None:
+    """Decisions go to the custody log: anchor it outside the database."""
+    from rempart.cli.custody import anchor_after
+    from rempart.evidence.anchors import AnchorReason
+
+    anchor_after(AnchorReason.REVIEW)
 
 
 def _capture(finding_ids: list[int], allow_network: list[str] | None) -> None:

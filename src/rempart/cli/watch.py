@@ -764,8 +764,9 @@ def watch_command(
 
 
 def _follow_up(db: Database, stop: threading.Event, poll: float) -> None:
-    """Beside the scans: re-check the copies due (every 5 min) and draft the escalations due
-    (every hour). Each failure is reported; the watch goes on."""
+    """Beside the scans: re-check the copies due (every 5 min), draft the escalations due and
+    anchor the custody chains that moved (every hour). Each failure is reported; the watch
+    goes on."""
     from contextlib import ExitStack
 
     with ExitStack() as stack:
@@ -803,10 +804,17 @@ def _followup_tasks(db: Database, stack: ExitStack, clock: Clock | None = None) 
         drafted = escalate(db, identity=settings.identity, operator=settings.operator, clock=now)
         return len(drafted)
 
+    def anchors() -> int:
+        from rempart.cli.custody import anchor_moved
+        from rempart.evidence.anchors import AnchorReason
+
+        return anchor_moved(AnchorReason.INTERVAL)
+
     return Followup(
         [
             Task("recheck", timedelta(minutes=5), rechecks),
             Task("escalate", timedelta(hours=1), escalations),
+            Task("anchor", timedelta(hours=1), anchors),
         ],
         clock=now,
     )
@@ -822,6 +830,14 @@ def _report_task(outcome: TaskOutcome) -> None:
         err.print(_("[red]{task} failed:[/] {reason}", task=outcome.name, reason=shown(reason)))
     elif outcome.name == "recheck" and outcome.count:
         out.print(ngettext("Re-checked {n} address.", "Re-checked {n} addresses.", outcome.count))
+    elif outcome.name == "anchor" and outcome.count:
+        out.print(
+            ngettext(
+                "Anchored {n} custody chain outside the database.",
+                "Anchored {n} custody chains outside the database.",
+                outcome.count,
+            )
+        )
     elif outcome.name == "escalate" and outcome.count:
         out.print(
             ngettext(

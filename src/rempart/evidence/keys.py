@@ -24,7 +24,7 @@ import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +36,20 @@ from rempart.clock import Clock, utc_now
 from rempart.errors import KeyringError
 
 __all__ = [
+    "KEY_LIST_FORMAT",
     "Keyring",
     "PublicKeyInfo",
     "SigningKey",
     "fingerprint",
+    "parse_key_list",
     "public_key_from_spki",
+    "signed_key_list",
     "spki_der",
     "verify_signature",
 ]
 
 KEYRING_FORMAT = "rempart-keyring-1"
+KEY_LIST_FORMAT = "rempart-key-list-1"
 _METADATA = "keyring.json"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _MAX_METADATA = 1024 * 1024
@@ -95,6 +99,9 @@ class PublicKeyInfo:
     public_key: bytes  # raw 32 bytes
     created: datetime
     retired: datetime | None = None
+    # Set by `keys revoke --compromised`: from this time on, anyone may have held the private
+    # key, so only a trusted time-stamp earlier than it makes a bundle sealed by it trustworthy.
+    compromised: datetime | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -108,6 +115,15 @@ class PublicKeyInfo:
         return Ed25519PublicKey.from_public_bytes(self.public_key).public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "public_key": base64.b64encode(self.public_key).decode("ascii"),
+            "created": self.created.isoformat(),
+            "retired": self.retired.isoformat() if self.retired else None,
+            "compromised": self.compromised.isoformat() if self.compromised else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +198,35 @@ class Keyring:
         new = self._new_key(passphrase if new_passphrase is None else new_passphrase)
         if new.created < current.created:
             raise KeyringError("the clock went backwards: the new key predates the current one")
-        retired = PublicKeyInfo(current.public_key, current.created, new.created)
+        retired = PublicKeyInfo(
+            current.public_key, current.created, new.created, current.compromised
+        )
         self._write_metadata([retired if k == current else k for k in keys] + [new])
         with contextlib.suppress(FileNotFoundError):
             self._private_path(current.fingerprint).unlink()
         return new
+
+    def revoke(self, fingerprint_hex: str, *, since: datetime | None = None) -> PublicKeyInfo:
+        """Mark a key compromised from `since` (default: now). The active key must be rotated
+        first: a compromised key must not stay the one that seals. A second revocation may
+        only move the compromise earlier, never later."""
+        keys = self.public_keys()
+        target = self.find(fingerprint_hex)
+        if target.active:
+            raise KeyringError(
+                "{fingerprint} is the active key: rotate it first (`rempart keys rotate`), "
+                "then revoke it",
+                fingerprint=target.fingerprint,
+            )
+        moment = since if since is not None else self._clock()
+        if moment.tzinfo is None:
+            raise KeyringError("the compromise time must carry a time zone")
+        moment = moment.astimezone(UTC)
+        if target.compromised is not None and target.compromised <= moment:
+            moment = target.compromised
+        revoked = PublicKeyInfo(target.public_key, target.created, target.retired, moment)
+        self._write_metadata([revoked if k == target else k for k in keys])
+        return revoked
 
     def public_keys(self) -> tuple[PublicKeyInfo, ...]:
         """Every key ever used, oldest first, with created and retired times."""
@@ -313,18 +353,7 @@ class Keyring:
         return key.info
 
     def _write_metadata(self, keys: Sequence[PublicKeyInfo]) -> None:
-        document = {
-            "format": KEYRING_FORMAT,
-            "keys": [
-                {
-                    "fingerprint": info.fingerprint,
-                    "public_key": base64.b64encode(info.public_key).decode("ascii"),
-                    "created": info.created.isoformat(),
-                    "retired": info.retired.isoformat() if info.retired else None,
-                }
-                for info in keys
-            ],
-        }
+        document = {"format": KEYRING_FORMAT, "keys": [info.to_json() for info in keys]}
         path = self.folder / _METADATA
         temporary = path.with_suffix(".json.tmp")
         data = (json.dumps(document, indent=2) + "\n").encode("utf-8")
@@ -363,10 +392,12 @@ def _parse_metadata(raw: Any) -> tuple[PublicKeyInfo, ...]:
         public = base64.b64decode(entry["public_key"], validate=True)
         if len(public) != 32:
             raise ValueError("a public key is not 32 bytes")
+        compromised = entry.get("compromised")  # absent from keyrings written before it
         info = PublicKeyInfo(
             public,
             _time(entry["created"]),
             _time(entry["retired"]) if entry["retired"] is not None else None,
+            _time(compromised) if compromised is not None else None,
         )
         if entry["fingerprint"] != info.fingerprint or not _HEX64.fullmatch(entry["fingerprint"]):
             raise ValueError("a fingerprint does not match its public key")
@@ -374,3 +405,54 @@ def _parse_metadata(raw: Any) -> tuple[PublicKeyInfo, ...]:
     if not keys:
         raise ValueError("no keys")
     return tuple(keys)
+
+
+# ------------------------------------------------------------------ the published key list
+
+
+def _list_body(document: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in document.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signed_key_list(
+    keys: Sequence[PublicKeyInfo], key: SigningKey, *, issued: datetime, organisation: str
+) -> bytes:
+    """The list an organisation publishes: every key with its life (created, retired,
+    compromised), signed by the active key. `rempart verify --trust-list FILE` trusts each
+    key only within its life."""
+    if key.fingerprint not in {info.fingerprint for info in keys}:
+        raise KeyringError("the signing key is not in the key list it signs")
+    document: dict[str, Any] = {
+        "format": KEY_LIST_FORMAT,
+        "organisation": organisation,
+        "issued": issued.isoformat(),
+        "signed_by": key.fingerprint,
+        "keys": [info.to_json() for info in keys],
+    }
+    document["signature"] = base64.b64encode(key.sign(_list_body(document))).decode("ascii")
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def parse_key_list(data: bytes) -> tuple[PublicKeyInfo, ...]:
+    """The keys of a published list, once its signature by one of its own keys, not
+    compromised when the list was issued, holds; KeyringError for anything else."""
+    if len(data) > _MAX_METADATA:
+        raise KeyringError("the key list is too large")
+    try:
+        raw = json.loads(data)
+        if not isinstance(raw, dict) or raw.get("format") != KEY_LIST_FORMAT:
+            raise ValueError(f"not a {KEY_LIST_FORMAT} document")
+        keys = _parse_metadata({"format": KEYRING_FORMAT, "keys": raw["keys"]})
+        issued = _time(raw["issued"])
+        signature = base64.b64decode(raw["signature"], validate=True)
+        signer = raw["signed_by"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise KeyringError("not a readable key list: {reason}", reason=str(exc)[:200]) from None
+    by_fingerprint = {info.fingerprint: info for info in keys}
+    info = by_fingerprint.get(signer) if isinstance(signer, str) else None
+    if info is None or not verify_signature(info.public_key, signature, _list_body(raw)):
+        raise KeyringError("the key list's signature does not hold: do not use it")
+    if info.compromised is not None and info.compromised <= issued:
+        raise KeyringError("the key list is signed by a key compromised before it was issued")
+    return keys

@@ -40,7 +40,12 @@ from rempart.evidence.bundle import (
     timestamp_files,
 )
 from rempart.evidence.custody import CustodyAction, parse_jsonl, parse_time, verify_chain
-from rempart.evidence.keys import fingerprint, public_key_from_spki, verify_signature
+from rempart.evidence.keys import (
+    PublicKeyInfo,
+    fingerprint,
+    public_key_from_spki,
+    verify_signature,
+)
 from rempart.evidence.timestamps import (
     RevocationStatus,
     Timestamp,
@@ -52,7 +57,11 @@ from rempart.i18n import Catalog, Messages
 
 __all__ = [
     "CATALOG",
+    "EXIT_FAIL",
+    "EXIT_PASS",
+    "EXIT_UNTRUSTED",
     "GIVEN_KEY",
+    "LIST_KEY",
     "OWN_KEY",
     "Check",
     "Status",
@@ -81,6 +90,11 @@ _MAX_VALUE = 400
 # Where the trust in a sealing key came from, said in the report.
 GIVEN_KEY = "given"  # the person verifying gave it (--trust-key)
 OWN_KEY = "own"  # this installation's own key ($REMPART_HOME/keys)
+LIST_KEY = "list"  # a key list the organisation published (--trust-list)
+# `rempart verify` exit statuses, one per verdict (2 is a usage error, as for every command).
+EXIT_PASS = 0
+EXIT_FAIL = 1
+EXIT_UNTRUSTED = 3
 
 
 class Status(StrEnum):
@@ -126,10 +140,23 @@ class VerifyReport:
 
     @property
     def trusted(self) -> bool:
-        """Intact, sealed by a trusted key, and stamped by an authority under a trusted root."""
+        """Intact, sealed by a trusted key within its life, and stamped by an authority under
+        a trusted root."""
         passed = {c.id for c in self.checks if c.status is Status.PASS}
         stamped = any(c.id.endswith(".trust") and c.id in passed for c in self.checks)
         return self.ok and "key_trust" in passed and stamped
+
+    @property
+    def verdict(self) -> str:
+        """pass (intact and trusted), untrusted (intact, but nothing you trust vouches for
+        it: anyone can seal a bundle with their own key and time-stamp server) or fail."""
+        if not self.ok:
+            return "fail"
+        return "pass" if self.trusted else "untrusted"
+
+    @property
+    def exit_status(self) -> int:
+        return {"pass": EXIT_PASS, "untrusted": EXIT_UNTRUSTED}.get(self.verdict, EXIT_FAIL)
 
     def check(self, check_id: str) -> Check:
         for check in self.checks:
@@ -174,6 +201,7 @@ class _Context:
     trusted_keys: Mapping[str, str]  # fingerprint -> where its trust came from
     tsa_roots: tuple[x509.Certificate, ...]
     crls: tuple[bytes, ...] = ()
+    key_lives: Mapping[str, PublicKeyInfo] = field(default_factory=dict)
     datapackage: dict[str, Any] | None = None
     digest: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
@@ -341,9 +369,11 @@ def _check_key_trust(ctx: _Context) -> Check:
         )
     if key_id in ctx.trusted_keys:
         origin = ctx.trusted_keys[key_id]
-        key = {OWN_KEY: "key_trust.pass.own", GIVEN_KEY: "key_trust.pass.given"}.get(
-            origin, "key_trust.pass"
-        )
+        key = {
+            OWN_KEY: "key_trust.pass.own",
+            GIVEN_KEY: "key_trust.pass.given",
+            LIST_KEY: "key_trust.pass.list",
+        }.get(origin, "key_trust.pass")
         return Check("key_trust", Status.PASS, key, _values(fingerprint=key_id, origin=origin))
     return Check("key_trust", Status.FAIL, "key_trust.fail", _values(fingerprint=key_id))
 
@@ -439,6 +469,45 @@ def _one_timestamp(
     }[verdict.revocation]
     checks.append(Check(f"{base}.revocation", revocation[0], revocation[1], detail))
     return checks
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _check_key_validity(ctx: _Context) -> Check:
+    """A retired key is trusted only for bundles time-stamped before its retirement; a
+    compromised one only for bundles an authority time-stamped before the compromise."""
+    if ctx.public_key is None:
+        return Check("key_validity", Status.NOT_CHECKED, "key_trust.no_signature", _values())
+    key_id = fingerprint(ctx.public_key)
+    life = ctx.key_lives.get(key_id)
+    if life is None:
+        return Check("key_validity", Status.NOT_CHECKED, "key_validity.unknown", _values())
+    valid = [v for v in ctx.verdicts if v.valid and v.gen_time is not None]
+    trusted = sorted(v.gen_time for v in valid if v.trusted and v.gen_time is not None)
+    anywhere = sorted(v.gen_time for v in valid if v.gen_time is not None)
+    created = _values(created=_when(life.created))
+    if life.retired is None and life.compromised is None:
+        if trusted and trusted[0] + _CLOCK_SKEW < life.created:
+            return Check("key_validity", Status.FAIL, "key_validity.before", created)
+        return Check("key_validity", Status.PASS, "key_validity.active", created)
+    # The end of the key's trusted life: its retirement or compromise, whichever came first.
+    ends = [(life.compromised, "compromised"), (life.retired, "retired")]
+    end, why = min(((t, w) for t, w in ends if t is not None), key=lambda pair: pair[0])
+    # A retired key's private half is deleted on rotation: a bundle it seals is stamped
+    # within seconds; a compromise leaves no such grace.
+    limit = end + _CLOCK_SKEW if why == "retired" else end
+    values = _values(
+        created=_when(life.created), end=_when(end), stamped=_when(anywhere[0]) if anywhere else "?"
+    )
+    if trusted and trusted[0] < limit:
+        if trusted[0] + _CLOCK_SKEW < life.created:
+            return Check("key_validity", Status.FAIL, "key_validity.before", created)
+        return Check("key_validity", Status.PASS, f"key_validity.{why}.before", values)
+    if not trusted and anywhere and anywhere[0] < limit:
+        return Check("key_validity", Status.NOT_CHECKED, f"key_validity.{why}.unproven", values)
+    return Check("key_validity", Status.FAIL, f"key_validity.{why}.after", values)
 
 
 def _check_custody(ctx: _Context) -> Check:
@@ -560,6 +629,7 @@ _STEPS: tuple[tuple[str, _Step], ...] = (
     ("key_trust", _check_key_trust),
     ("seal", _check_seal),
     ("timestamp.1", _timestamp_checks),
+    ("key_validity", _check_key_validity),
     ("custody", _check_custody),
     ("acquisition", _check_acquisition),
     ("warc", _check_warc),
@@ -572,12 +642,14 @@ def verify_bundle(
     trusted_keys: Iterable[str] | Mapping[str, str] = (),
     tsa_roots: Sequence[x509.Certificate] = (),
     crls: Sequence[bytes] = (),
+    key_lives: Iterable[PublicKeyInfo] = (),
 ) -> VerifyReport:
     """Every check on `data`, offline. `trusted_keys` are the Ed25519 fingerprints your
     organisation published (or a mapping of each to where its trust came from: GIVEN_KEY,
-    OWN_KEY, said in the report); `tsa_roots` the time-stamping roots you trust; `crls` (DER)
-    any revocation lists you obtained since sealing, checked with those kept in the bundle.
-    Never raises."""
+    OWN_KEY, LIST_KEY, said in the report); `tsa_roots` the time-stamping roots you trust;
+    `crls` (DER) any revocation lists you obtained since sealing, checked with those kept in
+    the bundle; `key_lives` what is known of the keys' lives (created, retired, compromised):
+    a key is trusted only for bundles time-stamped within its life. Never raises."""
     size = len(data) if isinstance(data, bytes | bytearray) else 0
     digest = _sha(bytes(data)) if isinstance(data, bytes | bytearray) else "?"
     try:
@@ -585,7 +657,8 @@ def verify_bundle(
             keys = {k.strip().lower(): str(v) for k, v in trusted_keys.items()}
         else:
             keys = {k.strip().lower(): "" for k in trusted_keys}
-        return _verify(bytes(data), keys, tuple(tsa_roots), tuple(crls), digest)
+        lives = {info.fingerprint: info for info in key_lives}
+        return _verify(bytes(data), keys, tuple(tsa_roots), tuple(crls), digest, lives)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a library panic (BaseException) must still be a FAIL
@@ -598,6 +671,7 @@ def _verify(
     roots: tuple[x509.Certificate, ...],
     crls: tuple[bytes, ...],
     digest: str,
+    lives: Mapping[str, PublicKeyInfo],
 ) -> VerifyReport:
     try:
         entries = read_entries(data)
@@ -607,7 +681,7 @@ def _verify(
             Check(step, Status.NOT_CHECKED, "check.unreadable", _values()) for step, _ in _STEPS[1:]
         ]
         return VerifyReport(digest, len(data), tuple(unread), MappingProxyType({}))
-    ctx = _Context(entries.files, entries, trusted_keys, roots, crls)
+    ctx = _Context(entries.files, entries, trusted_keys, roots, crls, key_lives=lives)
     _facts(ctx)
     checks: list[Check] = []
     for step_id, step in _STEPS:
@@ -671,15 +745,33 @@ CATALOG: Catalog = {
         "fr": "Verdict : RÉUSSI — le scellé est intact et son sceau tient.",
     },
     "verdict.trusted": {
-        "en": "The sealing key and a time-stamping root are among those you trust.",
-        "fr": "La clé de scellement et une racine d'horodatage font partie de celles auxquelles "
-        "vous faites confiance.",
+        "en": "The sealing key (within its validity) and a time-stamping root are among those "
+        "you trust.",
+        "fr": "La clé de scellement (pendant sa validité) et une racine d'horodatage font partie "
+        "de celles auxquelles vous faites confiance.",
+    },
+    "verdict.untrusted_title": {
+        "en": "Verdict: UNTRUSTED — the bundle is intact and its seal holds, but nothing you "
+        "trust vouches for who sealed it or when.",
+        "fr": "Verdict : NON FIABLE — le scellé est intact et son sceau tient, mais rien de ce "
+        "à quoi vous faites confiance ne garantit qui l'a scellé ni quand.",
     },
     "verdict.untrusted": {
-        "en": "Trust is not established: compare the key fingerprint and the time-stamping "
-        "root with those published by the organisation and the authority.",
-        "fr": "La confiance n'est pas établie : comparez l'empreinte de la clé et la racine "
-        "d'horodatage avec celles publiées par l'organisation et l'autorité.",
+        "en": "Anyone can seal a bundle with their own key and their own time-stamping server: "
+        "do not rely on it until its key and time-stamping root are ones you trust.",
+        "fr": "N'importe qui peut sceller un scellé avec sa propre clé et son propre serveur "
+        "d'horodatage : ne vous y fiez pas tant que sa clé et sa racine d'horodatage ne sont "
+        "pas de celles auxquelles vous faites confiance.",
+    },
+    "verdict.untrusted_todo": {
+        "en": "What to do: obtain the organisation's published key list (`rempart keys export "
+        "--list`) and the time-stamping authority's root certificate through a channel you "
+        "trust, then run again with `--trust-list FILE` (or `--trust-key FINGERPRINT`) and "
+        "`--tsa-root FILE`.",
+        "fr": "Que faire : obtenez la liste de clés publiée par l'organisation (`rempart keys "
+        "export --list`) et le certificat racine de l'autorité d'horodatage par un canal de "
+        "confiance, puis relancez avec `--trust-list FICHIER` (ou `--trust-key EMPREINTE`) et "
+        "`--tsa-root FICHIER`.",
     },
     "verdict.fail": {
         "en": "Verdict: FAIL — do not rely on this bundle: it was altered, damaged or is "
@@ -707,6 +799,10 @@ CATALOG: Catalog = {
     },
     "label.signature": {"en": "Ed25519 signature", "fr": "Signature Ed25519"},
     "label.key_trust": {"en": "Sealing key trusted", "fr": "Clé de scellement reconnue"},
+    "label.key_validity": {
+        "en": "Sealing key valid when sealed",
+        "fr": "Clé de scellement valide lors du scellement",
+    },
     "label.seal": {"en": "Closing seal (seal.json)", "fr": "Sceau final (seal.json)"},
     "label.timestamp": {"en": "Time-stamp {n}", "fr": "Horodatage {n}"},
     "label.timestamp.trust": {
@@ -790,6 +886,11 @@ CATALOG: Catalog = {
         "l'empreinte publiée par l'organisation (--trust-key, et --no-own-keys pour ne rien "
         "reconnaître d'autre)",
     },
+    "key_trust.pass.list": {
+        "en": "{fingerprint} is in the key list the organisation published (--trust-list)",
+        "fr": "{fingerprint} figure dans la liste de clés publiée par l'organisation "
+        "(--trust-list)",
+    },
     "key_trust.fail": {
         "en": "{fingerprint} is NOT among the keys you trust",
         "fr": "{fingerprint} ne fait PAS partie des clés auxquelles vous faites confiance",
@@ -803,6 +904,59 @@ CATALOG: Catalog = {
     "key_trust.no_signature": {
         "en": "no valid signature to attribute",
         "fr": "aucune signature valide à attribuer",
+    },
+    "key_validity.unknown": {
+        "en": "no validity period known for this key (a bare fingerprint, or no trusted key)",
+        "fr": "aucune période de validité connue pour cette clé (une empreinte seule, ou aucune "
+        "clé de confiance)",
+    },
+    "key_validity.active": {
+        "en": "the key is active (created {created}), neither retired nor compromised",
+        "fr": "la clé est active (créée le {created}), ni retirée ni compromise",
+    },
+    "key_validity.before": {
+        "en": "a trusted time-stamp is earlier than the key's creation ({created}): the key "
+        "list and the bundle disagree",
+        "fr": "un horodatage de confiance est antérieur à la création de la clé ({created}) : "
+        "la liste de clés et le scellé sont en désaccord",
+    },
+    "key_validity.retired.before": {
+        "en": "the key was retired {end}; a trusted time-stamp proves the bundle existed "
+        "before, at {stamped}",
+        "fr": "la clé a été retirée le {end} ; un horodatage de confiance prouve que le scellé "
+        "existait avant, le {stamped}",
+    },
+    "key_validity.retired.unproven": {
+        "en": "the key was retired {end}; the bundle is time-stamped {stamped}, before, but "
+        "by an authority whose root you did not list",
+        "fr": "la clé a été retirée le {end} ; le scellé est horodaté du {stamped}, avant, mais "
+        "par une autorité dont vous n'avez pas fourni la racine",
+    },
+    "key_validity.retired.after": {
+        "en": "the key was RETIRED {end} and no time-stamp proves the bundle existed before "
+        "(first time-stamp: {stamped}): a retired key must never seal again",
+        "fr": "la clé a été RETIRÉE le {end} et aucun horodatage ne prouve que le scellé "
+        "existait avant (premier horodatage : {stamped}) : une clé retirée ne doit plus "
+        "jamais sceller",
+    },
+    "key_validity.compromised.before": {
+        "en": "the key is compromised since {end}, but an independent authority's trusted "
+        "time-stamp proves the bundle existed before, at {stamped}",
+        "fr": "la clé est compromise depuis le {end}, mais l'horodatage de confiance d'une "
+        "autorité indépendante prouve que le scellé existait avant, le {stamped}",
+    },
+    "key_validity.compromised.unproven": {
+        "en": "the key is compromised since {end}; the bundle is time-stamped {stamped}, "
+        "before, but by an authority whose root you did not list",
+        "fr": "la clé est compromise depuis le {end} ; le scellé est horodaté du {stamped}, "
+        "avant, mais par une autorité dont vous n'avez pas fourni la racine",
+    },
+    "key_validity.compromised.after": {
+        "en": "the key is COMPROMISED since {end} and no trusted time-stamp proves the bundle "
+        "existed before (first time-stamp: {stamped}): anyone may have sealed it",
+        "fr": "la clé est COMPROMISE depuis le {end} et aucun horodatage de confiance ne "
+        "prouve que le scellé existait avant (premier horodatage : {stamped}) : n'importe qui "
+        "a pu le sceller",
     },
     "seal.pass": {
         "en": "signed by the same key; the {files} files it lists are unchanged",
@@ -1096,9 +1250,13 @@ def render_report(report: VerifyReport, messages: Messages) -> str:
         label, message = _label(check, messages), _message(check, messages)
         lines.append(say(CATALOG, "line", status=status, label=label, message=message))
     lines.append("")
-    if report.ok:
+    if report.verdict == "pass":
         lines.append(say(CATALOG, "verdict.ok"))
-        lines.append(say(CATALOG, "verdict.trusted" if report.trusted else "verdict.untrusted"))
+        lines.append(say(CATALOG, "verdict.trusted"))
+    elif report.verdict == "untrusted":
+        lines.append(say(CATALOG, "verdict.untrusted_title"))
+        lines.append(say(CATALOG, "verdict.untrusted"))
+        lines.append(say(CATALOG, "verdict.untrusted_todo"))
     else:
         lines.append(say(CATALOG, "verdict.fail"))
     lines.append("")
@@ -1145,8 +1303,10 @@ def report_to_json(report: VerifyReport, messages: Messages | None = None) -> di
     return {
         "format": "rempart-verify-report-1",
         "bundle": {"sha256": report.bundle_sha256, "bytes": report.bundle_bytes},
-        "verdict": "pass" if report.ok else "fail",
+        "verdict": report.verdict,
+        "intact": report.ok,
         "trusted": report.trusted,
+        "exit_status": report.exit_status,
         "facts": dict(report.facts),
         "checks": [
             {

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rempart.errors import StoreError
@@ -99,7 +99,7 @@ class Database:
 
         try:
             command.upgrade(self.alembic_config(), revision)
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:  # unreachable, or not the owner
             raise StoreError(
                 "cannot reach or migrate database {url}: {reason}",
                 url=_redact(str(self.engine.url)),
