@@ -307,11 +307,19 @@ def _problems_text(n: int) -> str:
     return ngettext("{n} problem", "{n} problems", n)
 
 
+def _days() -> int:
+    """How long what scans see is kept (config.toml `seen.retention_days`)."""
+    from rempart.config import Settings
+
+    with _reported():
+        return Settings.from_env().seen_retention_days
+
+
 def _scan_one(db: Database, matcher: Matcher, name: str, as_json: bool) -> ScanReport:
     from rempart.jobs.runner import run_scan
 
     if as_json or not err.is_terminal:
-        return run_scan(db, matcher, name, vault=_open_vault())
+        return run_scan(db, matcher, name, vault=_open_vault(), seen_retention_days=_days())
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from rempart.jobs.scan import ScanProgress
@@ -332,7 +340,9 @@ def _scan_one(db: Database, matcher: Matcher, name: str, as_json: bool) -> ScanR
                 ),
             )
 
-        return run_scan(db, matcher, name, progress=show, vault=_open_vault())
+        return run_scan(
+            db, matcher, name, progress=show, vault=_open_vault(), seen_retention_days=_days()
+        )
 
 
 @app.command("scan")
@@ -720,7 +730,7 @@ def watch_command(
 
         def start(name: str) -> None:
             try:
-                report = run_scan(db, matcher, name, vault=vault)
+                report = run_scan(db, matcher, name, vault=vault, seen_retention_days=_days())
             except RempartError as exc:  # reported; the other sources go on being watched
                 err.print(_source_error(name, exc), markup=True)
                 return
