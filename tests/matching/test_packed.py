@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 
 from rempart.hashing import Windows, hash_image_bytes
 from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
@@ -50,14 +51,19 @@ def _flip(code: bytes, bits: list[int]) -> bytes:
     return bytes(value)
 
 
-def test_first_stage_finds_exactly_the_queries_within_radius_in_the_same_slot() -> None:
+@pytest.mark.parametrize("more_smoothed", [0, 2_500])  # the smooth slot searched both ways
+def test_first_stage_finds_exactly_the_queries_within_radius_in_the_same_slot(
+    more_smoothed: int,
+) -> None:
     rng = np.random.default_rng(7)
     registered = [(kind, label, rng.bytes(32)) for kind, label in [("whole", ""), ("grid", "r1c1")]]
     registered += [("crop_smooth", "80-x1-y1", rng.bytes(32)), ("crop", "centre-90", rng.bytes(32))]
+    near_to = list(registered)
+    registered += [("crop_smooth", f"80-x{i}", rng.bytes(32)) for i in range(more_smoothed)]
     radius = 40
     queries: list[Query] = []
     for i in range(300):
-        kind, label, code = registered[i % len(registered)]
+        kind, label, code = near_to[i % len(near_to)]
         query_kind = {"crop_smooth": "smooth", "crop": "trimmed"}.get(kind, kind)
         # near (within the radius or just beyond), or the right code in the wrong grid cell
         flips = [int(b) for b in rng.choice(256, int(rng.integers(30, 50)), replace=False)]

@@ -147,6 +147,13 @@ def source_add(
     proxy: Annotated[
         str | None, typer.Option(help="web: a proxy, http://… or socks5://host:port.")
     ] = None,
+    keep_seen_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Days the hashes of what this source shows are kept, to match images "
+            "registered later (default: config.toml seen.retention_days, 180; 0: none)."
+        ),
+    ] = None,
     replace: Annotated[bool, typer.Option(help="Replace a source of the same name.")] = False,
 ) -> None:
     """Add a source to watch. Its settings are checked now, not at the first scan.
@@ -162,6 +169,8 @@ def source_add(
     db = _open_db()
     with _reported():
         settings = _settings(kind, url, path, recipe, allow_network, cookies, proxy)
+        if keep_seen_days is not None:
+            settings["seen_retention_days"] = keep_seen_days
         interval = watchlist.parse_every(every)
         watchlist.add_source(db, name, kind, settings, every_s=interval, replace=replace)
     out.print(_("[green]✓[/] Source [bold]{name}[/] ({kind}) added.", name=shown(name), kind=kind))

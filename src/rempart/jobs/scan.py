@@ -150,7 +150,8 @@ def scan_source(
     With `held`, the bytes of each matched copy are kept encrypted for review (never for a
     minor's case); everything else is dropped after hashing. Each media's hashes and query
     signals are kept for the source's retention (its `seen_retention_days` setting, else
-    `seen_retention_days`; 0 keeps none), and what is older is purged when the scan ends."""
+    `seen_retention_days`; 0 keeps none); what any source saw longer ago than its retention
+    is purged when the scan ends."""
     run_id = _start_run(db, source_id, clock())
     state = StoredState.load(db, source_id)
     counts = ScanProgress()
@@ -176,7 +177,7 @@ def scan_source(
         _finish_run(db, run_id, clock(), status, f"{type(exc).__name__}: {exc}")
         raise
     _finish_run(db, run_id, clock(), "done", None)
-    purge_seen(db, default_days=seen_retention_days, clock=clock, source_id=source_id)
+    purge_seen(db, default_days=seen_retention_days, clock=clock)  # every source's
     # a web page that answered "not modified" was reached too (WebSource.last_stats)
     unchanged = getattr(getattr(source, "last_stats", None), "pages_unchanged", 0)
     read = counts.candidates > 0 or unchanged > 0

@@ -59,6 +59,11 @@ _VARIANTS = tuple(Dihedral)
 _VARIANT_CODE = {variant: code for code, variant in enumerate(_VARIANTS)}
 _GRID_LABEL = re.compile(r"r([0-2])c([0-2])")
 _NUMBER_BASE = 16  # labels "0", "1"… (collage cells, faces) are 16 + n
+# A slot with at least this many registered hashes (the 65 smoothed crops of each item) is
+# searched the other way round: an index over the chunk's signals, the registered hashes as
+# queries. Multi-index hashing pays off on the larger side: with 100 items (6,500 smoothed
+# crops) and chunks of 100,000 media, 0.4 s a chunk instead of 1.5 s (bench/retro.py).
+_INDEX_SEEN_FROM = 2_000
 
 
 def _label_code(label: str) -> int:
@@ -84,16 +89,17 @@ def _label_of(code: int) -> str:
 
 def pack_query(query: Query) -> bytes:
     """The query's signals as records (its digest is stored beside them, not in them)."""
-    records = np.zeros(len(query.signals), dtype=RECORD)
-    for i, s in enumerate(query.signals):
-        records[i] = (
-            np.frombuffer(s.signal.hash.value, dtype=np.uint8),
-            _KINDS[s.kind],
-            _VARIANT_CODE[s.variant],
-            s.signal.quality,
-            _label_code(s.label),
-            math.nan if s.at_s is None else s.at_s,
-        )
+    signals = query.signals
+    records = np.empty(len(signals), dtype=RECORD)
+    if not signals:
+        return b""
+    codes = b"".join(s.signal.hash.value for s in signals)
+    records["code"] = np.frombuffer(codes, dtype=np.uint8).reshape(-1, 32)
+    records["kind"] = [_KINDS[s.kind] for s in signals]
+    records["variant"] = [_VARIANT_CODE[s.variant] for s in signals]
+    records["quality"] = [s.signal.quality for s in signals]
+    records["label"] = [_label_code(s.label) for s in signals]
+    records["at_s"] = [math.nan if s.at_s is None else s.at_s for s in signals]
     return records.tobytes()
 
 
@@ -152,7 +158,8 @@ class SeenCandidates:
     least every pair's threshold: the Matcher decides on what it returns.
 
     Holds one small index per slot over the new items' hashes (few), and streams the seen
-    queries through it: per chunk, one search per slot over all its signals."""
+    queries through it: per chunk, one search per slot over all its signals. A slot holding
+    many registered hashes is searched the other way round (see _INDEX_SEEN_FROM)."""
 
     def __init__(
         self,
@@ -172,20 +179,24 @@ class SeenCandidates:
             name = slot_of(kind, label)
             wide = radius if isinstance(radius, int) else radius.get(name, 0)
             self._radius[slot] = max(self._radius.get(slot, 0), wide)
+        self._threads = threads
         self._indexes: dict[int, MultiIndex] = {}
+        self._codes: dict[int, NDArray[np.uint8]] = {}
         for slot, codes in by_slot.items():
-            index = MultiIndex(threads=threads)
-            ids = np.arange(len(codes), dtype=np.int64)
-            index.add(ids, np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32))
-            self._indexes[slot] = index
+            array = np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32)
+            self._codes[slot] = array
+            if len(codes) < _INDEX_SEEN_FROM:
+                index = MultiIndex(threads=threads)
+                index.add(np.arange(len(codes), dtype=np.int64), array)
+                self._indexes[slot] = index
         self._quality_min = quality_min
 
     def __len__(self) -> int:
-        return sum(len(index) for index in self._indexes.values())
+        return sum(len(codes) for codes in self._codes.values())
 
     def search(self, packed: Sequence[bytes]) -> list[int]:
         """Positions in `packed` (each one query's records) that are candidates, in order."""
-        if not self._indexes or not packed:
+        if not self._codes or not packed:
             return []
         counts = np.fromiter((len(p) // RECORD_BYTES for p in packed), np.int64, len(packed))
         records = np.frombuffer(b"".join(packed), dtype=RECORD)
@@ -193,11 +204,18 @@ class SeenCandidates:
         slots = _SLOTS[records["kind"], records["label"]]
         keep = records["quality"] >= self._quality_min
         hit = np.zeros(len(packed), dtype=bool)
-        for slot, index in self._indexes.items():
+        for slot, registered in self._codes.items():
             mask = keep & (slots == slot)
             if not mask.any():
                 continue
             codes = np.ascontiguousarray(records["code"][mask])
-            found = index.search(codes, self._radius[slot])
-            hit[rows[mask][found.query_index]] = True
+            index = self._indexes.get(slot)
+            if index is not None:
+                found = index.search(codes, self._radius[slot])
+                hit[rows[mask][found.query_index]] = True
+            else:
+                seen = MultiIndex(threads=self._threads)
+                seen.add(np.arange(len(codes), dtype=np.int64), codes)
+                found = seen.search(registered, self._radius[slot])
+                hit[rows[mask][found.item_id]] = True
         return np.flatnonzero(hit).tolist()
