@@ -35,7 +35,7 @@ from rempart.i18n import N_
 from rempart.jobs.scan import record_sighting
 from rempart.matching.calibration import THRESHOLDS, threshold_for
 from rempart.matching.packed import SeenCandidates, unpack_query
-from rempart.matching.service import Matcher, Query, QueryResult
+from rempart.matching.service import Matcher, Query, QueryResult, slot_of
 from rempart.sources import catalog
 from rempart.sources.base import Candidate
 from rempart.store.database import Database
@@ -178,7 +178,9 @@ def find_earlier(
 
 def _registered(
     db: Database, item_ids: Collection[int]
-) -> tuple[dict[int, tuple[str | None, str | None]], list[tuple[str, str, str]], int, int]:
+) -> tuple[
+    dict[int, tuple[str | None, str | None]], list[tuple[str, str, str]], dict[str, int], int
+]:
     """The active protect items among `item_ids` (id -> digests), their hashes as
     (kind, label, hex), the widest threshold of their banks and their lowest quality gate."""
     ids = sorted(set(item_ids))
@@ -214,11 +216,21 @@ def _registered(
                         )
                     )
                 ]
-    # every pair's threshold is at most the widest kind's in the widest bank
-    radius = max(
-        (threshold_for(kind, t) for kind in THRESHOLDS for t in thresholds),
-        default=0,
-    )
+    # per slot: every pair's threshold there is at most the widest of the kinds that meet
+    # in it, in the widest bank (the picture slot 52, smoothed 46, grid cells 50 by default)
+    radius: dict[str, int] = {}
+    for kind, label, _ in registered:
+        slot = slot_of(kind, label)
+        if slot not in radius:
+            radius[slot] = max(
+                (
+                    threshold_for(other, t)
+                    for other in THRESHOLDS
+                    if slot_of(other, label) == slot
+                    for t in thresholds
+                ),
+                default=0,
+            )
     return items, registered, radius, min(gates, default=0)
 
 
