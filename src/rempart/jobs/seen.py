@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, utc_now
@@ -74,32 +74,34 @@ def record_seen(
             .where(SeenSignals.source_id == source_id, SeenSignals.key_sha.in_(known))
             .values(last_seen_at=now, gone_at=None)
         )
-    added: set[str] = set()
+    rows: dict[str, dict[str, object]] = {}
     for sha, (c, hashes, query) in zip(shas, seen, strict=True):
-        if sha in known or sha in added:
+        if sha in known or sha in rows:
             continue
-        added.add(sha)
-        session.add(
-            SeenSignals(
-                source_id=source_id,
-                key_sha=sha,
-                key=c.key,
-                media_url=c.media_url,
-                page_url=c.page_url,
-                post_id=c.post_id,
-                posted_at=c.posted_at,
-                content_type=c.content_type,
-                context=json.dumps(dict(c.context), ensure_ascii=False, sort_keys=True),
-                media="video" if isinstance(hashes, VideoHashes) else "image",
-                sha256=hashes.digest.sha256,
-                md5=hashes.digest.md5,
-                width=hashes.width,
-                height=hashes.height,
-                signals=pack_query(query),
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-        )
+        rows[sha] = {
+            "source_id": source_id,
+            "key_sha": sha,
+            "key": c.key,
+            "media_url": c.media_url,
+            "page_url": c.page_url,
+            "post_id": c.post_id,
+            "posted_at": c.posted_at,
+            "content_type": c.content_type,
+            "context": json.dumps(dict(c.context), ensure_ascii=False, sort_keys=True),
+            "media": "video" if isinstance(hashes, VideoHashes) else "image",
+            "sha256": hashes.digest.sha256,
+            "md5": hashes.digest.md5,
+            "width": hashes.width,
+            "height": hashes.height,
+            "signals": pack_query(query),
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "gone_at": None,
+        }
+    if rows:
+        # one multi-row insert: the ORM's unit of work cost ~0.7 ms a media (on the scan's
+        # own thread), this ~0.1 ms
+        session.execute(insert(SeenSignals), list(rows.values()))
 
 
 def seen_again(session: Session, source_id: int, keys: Iterable[str], now: datetime) -> None:

@@ -11,6 +11,7 @@ quality, its label, then a video frame's time in seconds (float32; NaN for a pic
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -66,6 +67,7 @@ _NUMBER_BASE = 16  # labels "0", "1"… (collage cells, faces) are 16 + n
 _INDEX_SEEN_FROM = 2_000
 
 
+@functools.lru_cache(maxsize=1024)
 def _label_code(label: str) -> int:
     """Query labels: "" (0), grid cells r0c0…r2c2 (1-9), numbered cells and faces (16 + n)."""
     if not label:
