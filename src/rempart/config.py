@@ -62,7 +62,7 @@ class ConfigKey:
 
     section: str
     name: str
-    kind: Literal["text", "bool", "email", "url"]
+    kind: Literal["text", "bool", "email", "url", "days"]
     env: str | None
     help: str
 
@@ -110,6 +110,16 @@ KEYS: tuple[ConfigKey, ...] = (
         "caseworker", "name", "text", "REMPART_OPERATOR", N_("Who is at the keyboard (caseworker).")
     ),
     ConfigKey("smtp", "url", "url", "REMPART_SMTP_URL", N_("The mail server notices go through.")),
+    ConfigKey(
+        "seen",
+        "retention_days",
+        "days",
+        "REMPART_SEEN_RETENTION_DAYS",
+        N_(
+            "Days the hashes of media a scan saw (never the media) are kept, to match images "
+            "registered later (default 180; a source's seen_retention_days overrides it)."
+        ),
+    ),
     ConfigKey(
         "smtp", "from", "email", "REMPART_SMTP_FROM", N_("The address notices are sent from.")
     ),
@@ -255,6 +265,8 @@ def _validated(key: ConfigKey, value: object, *, where: str) -> str | bool:
         if not isinstance(value, bool):
             raise ConfigError("{prefix}{key} must be true or false", prefix=prefix, key=key.dotted)
         return value
+    if key.kind == "days":
+        return _days(key, value, prefix)
     if not isinstance(value, str):
         raise ConfigError("{prefix}{key} must be text in quotes", prefix=prefix, key=key.dotted)
     text = value.strip()
@@ -282,6 +294,26 @@ def _validated(key: ConfigKey, value: object, *, where: str) -> str | bool:
             value=text,
         )
     return text
+
+
+_MAX_DAYS = 3660
+
+
+def _days(key: ConfigKey, value: object, prefix: str) -> str:
+    """A number of days (0 to 3660), kept as its text."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, bool) or not (
+        isinstance(text, int) or (isinstance(text, str) and text.isdigit())
+    ):
+        raise ConfigError(
+            "{prefix}{key} must be a whole number of days", prefix=prefix, key=key.dotted
+        )
+    days = int(text)
+    if days > _MAX_DAYS:
+        raise ConfigError(
+            "{prefix}{key} is at most {n} days", prefix=prefix, key=key.dotted, n=_MAX_DAYS
+        )
+    return str(days)
 
 
 def _from_text(key: ConfigKey, raw: str) -> str | bool:
@@ -346,6 +378,7 @@ class Settings:
     identity: Identity = field(default_factory=Identity)
     smtp_url: str = ""
     smtp_from: str = ""
+    seen_retention_days: int = 180
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -378,6 +411,7 @@ class Settings:
             identity=identity,
             smtp_url=text("smtp.url"),
             smtp_from=text("smtp.from"),
+            seen_retention_days=int(text("seen.retention_days") or 180),
         )
 
 

@@ -575,12 +575,20 @@ def bank_add(
             "to find deepfakes made from it (opt-in: derived data of the person)."
         ),
     ] = False,
+    retro: Annotated[
+        bool,
+        typer.Option(
+            help="Then look for the new items among the media scans already saw (their "
+            "hashes are kept for a while), and re-check each one found."
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Hash images on this machine and add their hashes to a bank. The images are not stored.
 
     Extra hashes (crops, grid cells, faces) stay in this Rempart: `bank export` never
-    includes them.
+    includes them. The new items are then matched against what scans already saw
+    (`rempart seen`), and each earlier sighting is fetched again before it becomes a finding.
     """
     from rempart.hashing import Windows
     from rempart.intake import banks as bank_cases
@@ -651,6 +659,11 @@ def bank_add(
                 failed=failed,
             )
         )
+    if retro:
+        from rempart.cli.seen import match_registered
+
+        new = [o.item_id for o in outcomes if o.item_id is not None and not o.existing]
+        match_registered(db, new, as_json=as_json)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -682,6 +695,13 @@ def bank_import(
             "refusing the list."
         ),
     ] = False,
+    retro: Annotated[
+        bool,
+        typer.Option(
+            help="Then look for the new items among the media scans already saw, and "
+            "re-check each one found."
+        ),
+    ] = True,
 ) -> None:
     """Import a hash list. Every entry is validated; each rejected one is reported by line.
 
@@ -763,6 +783,10 @@ def bank_import(
             rejected=rejected,
         )
     )
+    if retro:
+        from rempart.cli.seen import match_registered
+
+        match_registered(db, report.added, as_json=False)
     raise typer.Exit(1 if rejected else 0)
 
 
@@ -1100,5 +1124,6 @@ from rempart.cli import notify as _notify  # noqa: E402, F401
 from rempart.cli import recheck as _recheck  # noqa: E402, F401
 from rempart.cli import report as _report  # noqa: E402, F401
 from rempart.cli import review as _review  # noqa: E402, F401
+from rempart.cli import seen as _seen  # noqa: E402, F401
 from rempart.cli import serve as _serve  # noqa: E402, F401
 from rempart.cli import watch as _watch  # noqa: E402, F401

@@ -147,6 +147,13 @@ def source_add(
     proxy: Annotated[
         str | None, typer.Option(help="web: a proxy, http://… or socks5://host:port.")
     ] = None,
+    keep_seen_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Days the hashes of what this source shows are kept, to match images "
+            "registered later (default: config.toml seen.retention_days, 180; 0: none)."
+        ),
+    ] = None,
     replace: Annotated[bool, typer.Option(help="Replace a source of the same name.")] = False,
 ) -> None:
     """Add a source to watch. Its settings are checked now, not at the first scan.
@@ -162,6 +169,8 @@ def source_add(
     db = _open_db()
     with _reported():
         settings = _settings(kind, url, path, recipe, allow_network, cookies, proxy)
+        if keep_seen_days is not None:
+            settings["seen_retention_days"] = keep_seen_days
         interval = watchlist.parse_every(every)
         watchlist.add_source(db, name, kind, settings, every_s=interval, replace=replace)
     out.print(_("[green]✓[/] Source [bold]{name}[/] ({kind}) added.", name=shown(name), kind=kind))
@@ -307,11 +316,19 @@ def _problems_text(n: int) -> str:
     return ngettext("{n} problem", "{n} problems", n)
 
 
+def _days() -> int:
+    """How long what scans see is kept (config.toml `seen.retention_days`)."""
+    from rempart.config import Settings
+
+    with _reported():
+        return Settings.from_env().seen_retention_days
+
+
 def _scan_one(db: Database, matcher: Matcher, name: str, as_json: bool) -> ScanReport:
     from rempart.jobs.runner import run_scan
 
     if as_json or not err.is_terminal:
-        return run_scan(db, matcher, name, vault=_open_vault())
+        return run_scan(db, matcher, name, vault=_open_vault(), seen_retention_days=_days())
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from rempart.jobs.scan import ScanProgress
@@ -332,7 +349,9 @@ def _scan_one(db: Database, matcher: Matcher, name: str, as_json: bool) -> ScanR
                 ),
             )
 
-        return run_scan(db, matcher, name, progress=show, vault=_open_vault())
+        return run_scan(
+            db, matcher, name, progress=show, vault=_open_vault(), seen_retention_days=_days()
+        )
 
 
 @app.command("scan")
@@ -720,7 +739,7 @@ def watch_command(
 
         def start(name: str) -> None:
             try:
-                report = run_scan(db, matcher, name, vault=vault)
+                report = run_scan(db, matcher, name, vault=vault, seen_retention_days=_days())
             except RempartError as exc:  # reported; the other sources go on being watched
                 err.print(_source_error(name, exc), markup=True)
                 return

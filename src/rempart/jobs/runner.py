@@ -16,6 +16,7 @@ from rempart.clock import Clock, aware, utc_now
 from rempart.evidence.held import HeldMedia
 from rempart.evidence.vault import Vault
 from rempart.jobs.scan import STALE_AFTER, ScanProgress, ScanReport, scan_source
+from rempart.jobs.seen import DEFAULT_RETENTION_DAYS
 from rempart.jobs.watchlist import get_source
 from rempart.matching.service import Matcher
 from rempart.sources import catalog
@@ -32,13 +33,23 @@ def run_scan(
     *,
     progress: Callable[[ScanProgress], None] | None = None,
     vault: Vault | None = None,
+    seen_retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> ScanReport:
     """Scan the stored source `name` once, in this process. With a `vault`, the bytes of
-    matched copies are held there, encrypted, for review (never for a minor's case)."""
+    matched copies are held there, encrypted, for review (never for a minor's case). What
+    was seen is kept `seen_retention_days` unless the source says otherwise."""
     info = get_source(db, name)
     held = HeldMedia.for_db(db, vault) if vault is not None else None
     with catalog.opened(info.kind, info.name, info.settings) as source:
-        return scan_source(db, matcher, info.id, source, progress=progress, held=held)
+        return scan_source(
+            db,
+            matcher,
+            info.id,
+            source,
+            progress=progress,
+            held=held,
+            seen_retention_days=seen_retention_days,
+        )
 
 
 def due_sources(db: Database, now: datetime) -> list[str]:

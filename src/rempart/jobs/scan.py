@@ -3,7 +3,9 @@
 Owns the scan loop and its durability: candidates are handled in batches, and each batch's
 sightings, findings, problems and "seen" marks commit in one transaction, so a scan killed at
 any point resumes with nothing lost and nothing recorded twice. Whatever matched nothing
-leaves only its key and digest. Must not print (progress goes to a callback) nor parse sites.
+leaves its key and digest, and for the source's retention its hashes and query signals (never
+its bytes: rempart.jobs.seen), so that items registered later are matched against it. Must not
+print (progress goes to a callback) nor parse sites.
 
 A batch's bytes are hashed in a worker process while this thread crawls on and records the
 batch before it: hashing is mostly Python and numpy holding the GIL, so threads would not
@@ -38,14 +40,28 @@ from rempart.evidence.held import HeldMedia
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_bytes
+from rempart.jobs.seen import (
+    DEFAULT_RETENTION_DAYS,
+    purge_seen,
+    record_seen,
+    retention_days,
+    seen_again,
+)
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
 from rempart.sources.base import Candidate, Problem, Source, Validators
 from rempart.sources.web import normalise_url
 from rempart.store.database import Database
-from rempart.store.models import Finding, ScanProblem, ScanRun, Sighting
+from rempart.store.models import Finding, ScanProblem, ScanRun, Sighting, SourceRow
 
-__all__ = ["STALE_AFTER", "ScanProgress", "ScanReport", "media_key", "scan_source"]
+__all__ = [
+    "STALE_AFTER",
+    "ScanProgress",
+    "ScanReport",
+    "media_key",
+    "record_sighting",
+    "scan_source",
+]
 
 _BATCH = 64  # candidates per transaction
 _PROBLEM_BATCH = 256
@@ -111,6 +127,7 @@ class _Batch:
     problems: list[Problem] = field(default_factory=list)
     validators: list[tuple[str, Validators]] = field(default_factory=list)
     hashes: list[Future[list[_Outcome]]] = field(default_factory=list)  # its parts, in order
+    again: list[str] = field(default_factory=list)  # keys skipped as handled: seen again now
 
     @property
     def hashed(self) -> bool:
@@ -126,18 +143,25 @@ def scan_source(
     clock: Clock = utc_now,
     progress: Callable[[ScanProgress], None] | None = None,
     held: HeldMedia | None = None,
+    seen_retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> ScanReport:
     """Scan `source` (stored as `source_id`) once, resuming where an earlier run stopped.
 
     With `held`, the bytes of each matched copy are kept encrypted for review (never for a
-    minor's case); everything else is dropped after hashing."""
+    minor's case); everything else is dropped after hashing. Each media's hashes and query
+    signals are kept for the source's retention (its `seen_retention_days` setting, else
+    `seen_retention_days`; 0 keeps none); what any source saw longer ago than its retention
+    is purged when the scan ends."""
     run_id = _start_run(db, source_id, clock())
     state = StoredState.load(db, source_id)
     counts = ScanProgress()
     recorded: list[int] = []
+    keep_days = _retention(db, source_id, seen_retention_days)
 
     def record(batch: _Batch) -> None:
-        recorded.extend(_handle(db, matcher, state, run_id, batch, counts, clock, held))
+        recorded.extend(
+            _handle(db, matcher, state, run_id, batch, counts, clock, held, keep_days > 0)
+        )
         if progress is not None:
             progress(counts)
 
@@ -153,6 +177,7 @@ def scan_source(
         _finish_run(db, run_id, clock(), status, f"{type(exc).__name__}: {exc}")
         raise
     _finish_run(db, run_id, clock(), "done", None)
+    purge_seen(db, default_days=seen_retention_days, clock=clock)  # every source's
     # a web page that answered "not modified" was reached too (WebSource.last_stats)
     unchanged = getattr(getattr(source, "last_stats", None), "pages_unchanged", 0)
     read = counts.candidates > 0 or unchanged > 0
@@ -198,6 +223,8 @@ class _Pipeline:
         elif not self._state.seen(found.key):
             batch.candidates.append(replace(found, data=b""))
             batch.data.append(found.data)
+        else:
+            batch.again.append(found.key)
         if len(batch.candidates) >= _BATCH or len(batch.problems) >= _PROBLEM_BATCH:
             self._close()
 
@@ -209,6 +236,7 @@ class _Pipeline:
     def _close(self) -> None:
         batch, self._filling = self._filling, _Batch()
         batch.validators = self.source_state.take()
+        batch.again += self.source_state.take_again()
         if batch.data:
             # asked per batch, as the banks may gain grid or face hashes during a scan
             batch.hashes = self._workers.submit(batch.data, self._matcher.query_windows())
@@ -228,12 +256,16 @@ class _HeldValidators:
     def __init__(self, state: StoredState) -> None:
         self._state = state
         self._held: list[tuple[str, Validators]] = []
+        self._again: list[str] = []  # media it was told were handled: still there
         # a source asks about media only once it has read where they are listed
         self.read_something = False
 
     def seen(self, key: str) -> bool:
         self.read_something = True
-        return self._state.seen(key)
+        if self._state.seen(key):
+            self._again.append(key)
+            return True
+        return False
 
     def validators(self, url: str) -> Validators | None:
         return self._state.validators(url)
@@ -245,6 +277,10 @@ class _HeldValidators:
     def take(self) -> list[tuple[str, Validators]]:
         held, self._held = self._held, []
         return held
+
+    def take_again(self) -> list[str]:
+        again, self._again = self._again, []
+        return again
 
 
 class _HashWorkers:
@@ -371,6 +407,12 @@ def _dead_here(worker: str) -> bool:
     return False
 
 
+def _retention(db: Database, source_id: int, default: int) -> int:
+    with db.session() as session:
+        settings = session.scalar(select(SourceRow.settings).where(SourceRow.id == source_id))
+    return retention_days(json.loads(settings or "{}"), default)
+
+
 def _finish_run(db: Database, run_id: int, now: datetime, status: str, error: str | None) -> None:
     with db.session() as session:
         session.execute(
@@ -389,8 +431,10 @@ def _handle(
     counts: ScanProgress,
     clock: Clock,
     held: HeldMedia | None,
+    keep_seen: bool = True,
 ) -> list[int]:
-    """Match one hashed batch, hold what matched, then record it in one transaction."""
+    """Match one hashed batch, hold what matched, then record it in one transaction (with
+    what was seen, for the source's retention, when `keep_seen`)."""
     outcomes = [outcome for part in batch.hashes for outcome in part.result()]
     hashed: list[_Hashed] = []
     kept: list[bytes] = []
@@ -405,7 +449,8 @@ def _handle(
             hashed.append(_Hashed(c, outcome))
             kept.append(content)
     batch.data = []
-    results = matcher.match([h.query() for h in hashed]) if hashed else []
+    queries = [h.query() for h in hashed]
+    results = matcher.match(queries) if hashed else []
     if held is not None:
         for h, result, content in zip(hashed, results, kept, strict=True):
             if result.matches:
@@ -418,6 +463,10 @@ def _handle(
         for h, result in zip(hashed, results, strict=True):
             if result.matches:
                 recorded.append(_record(session, state.source_id, h, result, now))
+        if keep_seen:
+            kept_seen = [(h.candidate, h.hashes, q) for h, q in zip(hashed, queries, strict=True)]
+            record_seen(session, state.source_id, kept_seen, now)
+            seen_again(session, state.source_id, batch.again, now)
         digests = {h.candidate.key: h.hashes.digest.sha256 for h in hashed}
         for c in batch.candidates:
             state.mark_seen(session, c.key, digests.get(c.key), now)
@@ -450,8 +499,29 @@ def _handle(
     return recorded
 
 
+def record_sighting(
+    session: Session,
+    source_id: int,
+    candidate: Candidate,
+    hashes: ImageHashes | VideoHashes,
+    result: QueryResult,
+    now: datetime,
+    *,
+    first_seen: datetime | None = None,
+) -> int:
+    """Record a copy as a scan does (see _record), for one seen before (`first_seen`) and
+    matched later: its sighting and a pending finding per matched item. Returns the id of the
+    copy's first sighting."""
+    return _record(session, source_id, _Hashed(candidate, hashes), result, now, first_seen)
+
+
 def _record(
-    session: Session, source_id: int, hashed: _Hashed, result: QueryResult, now: datetime
+    session: Session,
+    source_id: int,
+    hashed: _Hashed,
+    result: QueryResult,
+    now: datetime,
+    first_seen: datetime | None = None,
 ) -> int:
     """The sighting (new, or seen again) and one finding per matched item, on the copy's first
     sighting: a copy already sighted (same digest, or same media URL), by this source or
@@ -481,7 +551,7 @@ def _record(
             page_url=c.page_url,
             post_id=c.post_id,
             posted_at=c.posted_at,
-            first_seen_at=now,
+            first_seen_at=first_seen or now,
             last_seen_at=now,
             media="video" if isinstance(h, VideoHashes) else "image",
             content_type=c.content_type,

@@ -53,7 +53,8 @@ def _worker() -> tuple[Database, Matcher, Vault]:
 def scan(source_name: str) -> None:
     db, matcher, vault = _worker()
     try:
-        report = run_scan(db, matcher, source_name, vault=vault)
+        days = Settings.from_env().seen_retention_days
+        report = run_scan(db, matcher, source_name, vault=vault, seen_retention_days=days)
     except (Conflict, NotFound) as exc:  # being scanned elsewhere, or removed meanwhile
         _log.info("scan of %s skipped: %s", source_name, exc)
         return

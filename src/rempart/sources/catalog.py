@@ -10,6 +10,9 @@ not halfway through a scan. Settings are plain JSON-able values:
   files     path: a folder or an archive (zip, tar…)
   telegram  path: a Telegram Desktop export folder (or zip); optional username
   warc      path: a .warc, .warc.gz or .wacz file, or a folder of them
+
+Every kind also takes seen_retention_days: how long what a scan saw (hashes, never media) is
+kept to match items registered later (rempart.jobs.seen; 0 keeps nothing).
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ from rempart.sources.telegram import TelegramExportSource
 from rempart.sources.warc import WarcSource
 from rempart.sources.web import WebSource
 
-__all__ = ["KINDS", "check", "opened"]
+__all__ = ["KINDS", "RETENTION_SETTING", "check", "check_retention", "fetcher_for", "opened"]
+
+RETENTION_SETTING = "seen_retention_days"
+_MAX_RETENTION_DAYS = 3660
 
 _WEB_KEYS = frozenset(
     {
@@ -127,8 +133,32 @@ _LOCAL: dict[str, Callable[[str, Mapping[str, Any]], Source]] = {
 KINDS = ("web", *_LOCAL)
 
 
+def check_retention(value: object) -> int:
+    """A retention in days (0 to 3660), or InputError."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError("a retention is a whole number of days, not {value!r}", value=value)
+    try:
+        days = int(value)
+    except ValueError:
+        raise InputError(
+            "a retention is a whole number of days, not {value!r}", value=value
+        ) from None
+    if not 0 <= days <= _MAX_RETENTION_DAYS:
+        raise InputError("a retention is from 0 to {most} days", most=_MAX_RETENTION_DAYS)
+    return days
+
+
+def _own(settings: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The settings of the kind itself, without those every kind takes (checked here)."""
+    if RETENTION_SETTING not in settings:
+        return settings
+    check_retention(settings[RETENTION_SETTING])
+    return {key: value for key, value in settings.items() if key != RETENTION_SETTING}
+
+
 def check(kind: str, name: str, settings: Mapping[str, Any]) -> None:
     """Raise InputError if a source of this kind cannot be built from these settings."""
+    settings = _own(settings)
     if kind == "web":
         _web(name, settings)
         cookies = settings.get("cookies")
@@ -145,6 +175,7 @@ def check(kind: str, name: str, settings: Mapping[str, Any]) -> None:
 @contextmanager
 def opened(kind: str, name: str, settings: Mapping[str, Any]) -> Iterator[Source]:
     """The source, ready to scan, with its network client closed afterwards."""
+    settings = _own(settings)
     if kind != "web":
         check(kind, name, settings)
         yield _LOCAL[kind](name, settings)
@@ -155,3 +186,21 @@ def opened(kind: str, name: str, settings: Mapping[str, Any]) -> Iterator[Source
     proxy = settings.get("proxy")
     with Fetcher(policy, cookies=jar, proxy=str(proxy) if proxy else None) as fetcher:
         yield WebSource(recipe, fetcher, workers=int(settings.get("workers", 8)))
+
+
+@contextmanager
+def fetcher_for(kind: str, settings: Mapping[str, Any]) -> Iterator[Fetcher]:
+    """A guarded fetcher as a source's scan uses (its networks, ports, cookies and proxy; the
+    open web's defaults for a kind that reads no network), closed afterwards."""
+    settings = _own(settings)
+    if kind != "web":
+        with Fetcher(FetchPolicy()) as fetcher:
+            yield fetcher
+        return
+    _only(settings, _WEB_KEYS, "web")
+    cookies = settings.get("cookies")
+    jar = load_cookies_txt(Path(str(cookies)).expanduser()) if cookies else None
+    proxy = settings.get("proxy")
+    policy = _policy(settings)
+    with Fetcher(policy, cookies=jar, proxy=str(proxy) if proxy else None) as fetcher:
+        yield fetcher

@@ -54,6 +54,7 @@ __all__ = [
     "ScanProblem",
     "ScanRun",
     "SeenMedia",
+    "SeenSignals",
     "Sighting",
     "SourceRow",
     "TokenBank",
@@ -279,6 +280,43 @@ class SeenMedia(Base):
     key: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenSignals(Base):
+    """What a scan derived from a media file, kept for a retention period so that items
+    registered later are matched against what was already seen: the file's hashes and the
+    query signals the matcher uses (packed, see rempart.matching.packed), where and when it
+    was seen. Never the file's bytes: nothing here can rebuild the picture.
+
+    One row per media per source; purged once `last_seen_at` is older than the source's
+    retention (rempart.jobs.seen). `gone_at` notes a re-fetch that found it gone."""
+
+    __tablename__ = "seen_signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    key_sha: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    page_url: Mapped[str | None] = mapped_column(Text)
+    post_id: Mapped[str | None] = mapped_column(String(200))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    context: Mapped[str] = mapped_column(Text, default="{}")
+    media: Mapped[str] = mapped_column(String(10))  # "image" or "video"
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    md5: Mapped[str] = mapped_column(String(32), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    signals: Mapped[bytes] = mapped_column(LargeBinary)  # packed PDQ signals, 40 bytes each
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "key_sha", name="uq_seen_signals_source_key"),
+        Index("ix_seen_signals_source_last_seen", "source_id", "last_seen_at"),
+    )
 
 
 class PageValidator(Base):
