@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
-from rempart.cli.text import shown
+from rempart.cli.text import json_text, safe, safe_lines, shown
 from rempart.config import Settings
 from rempart.errors import InputError
 from rempart.i18n import N_, Messages, _, ngettext
@@ -465,6 +465,7 @@ def verify_command(
     from cryptography import x509
 
     from rempart.evidence.authorities import authorities_file, load_authorities
+    from rempart.evidence.bundle import MAX_BUNDLE
     from rempart.evidence.keys import Keyring
     from rempart.evidence.timestamps import load_certificates
     from rempart.evidence.verify import (
@@ -473,17 +474,20 @@ def verify_command(
         report_json_text,
         verify_bundle,
     )
+    from rempart.inputs import MiB, read_capped
 
     try:
-        data = bundle.read_bytes()
+        data = read_capped(bundle, MAX_BUNDLE)
     except OSError as exc:
-        _fail(_("cannot read {path}: {reason}", path=str(bundle), reason=exc.strerror))
+        _fail(_("cannot read {path}: {reason}", path=safe(bundle), reason=exc.strerror))
+    except InputError as exc:
+        _fail(exc)
     origins = {k.strip().lower(): "given" for k in trust_key or []}
     roots: list[x509.Certificate] = []
     with _reported():
         for path in tsa_root or []:
-            roots.extend(load_certificates([path.read_bytes()]))
-        crls = [_der_crl(path.read_bytes()) for path in crl or []]
+            roots.extend(load_certificates([read_capped(path, 16 * MiB)]))
+        crls = [_der_crl(read_capped(path, 64 * MiB)) for path in crl or []]
         if own_keys:
             settings = Settings.from_env()
             keyring = Keyring(settings.home / "keys")
@@ -495,9 +499,9 @@ def verify_command(
     report = verify_bundle(data, trusted_keys=origins, tsa_roots=roots, crls=crls)
     messages = Messages(lang) if lang in ("fr", "en") else Messages.for_env()
     if as_json:
-        typer.echo(report_json_text(report, messages))
+        typer.echo(json_text(report_json_text(report, messages)))
     else:
-        typer.echo(render_report(report, messages))
+        typer.echo(safe_lines(render_report(report, messages)))  # the bundle's text is outside text
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -20,6 +20,7 @@ from rempart.errors import HashListError, InputError, InvalidHash
 from rempart.hashing.signals import PdqHash
 
 __all__ = [
+    "MAX_LIST_BYTES",
     "HashRecord",
     "LineProblem",
     "ListFormat",
@@ -31,6 +32,7 @@ __all__ = [
 
 MAX_LABEL = 200
 MAX_LINE = 10_000
+MAX_LIST_BYTES = 256 * 1024 * 1024  # one list file: about 3.5 million PDQ lines
 _HEX = re.compile(r"[0-9a-f]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Spreadsheets run cells that start with these as formulas: exported labels get a quote first.

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, InputError, NotFound
+from rempart.inputs import MiB, read_text_capped
 from rempart.sources import catalog
 from rempart.store.database import Database
 from rempart.store.models import ScanRun, Sighting, SourceRow
@@ -104,10 +105,13 @@ def add_source(
         return row.id
 
 
+MAX_SOURCES_FILE = 4 * MiB
+
+
 def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> list[str]:
     """Add or update every [[source]] of a TOML file, all or none. Returns their names."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(read_text_capped(path, MAX_SOURCES_FILE))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("cannot read {path}: {error}", path=str(path), error=exc) from exc
     except tomllib.TOMLDecodeError as exc:

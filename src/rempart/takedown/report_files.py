@@ -26,7 +26,7 @@ from reportlab.platypus import Image as PdfImage
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 import rempart
-from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _Styles
+from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _plain, _Styles
 from rempart.i18n import N_, Messages
 from rempart.takedown.reports import (
     ACTION_LABELS,
@@ -217,6 +217,12 @@ def _content_chart(report: FlaggerReport, t: Messages) -> bytes:
     return _png(figure)
 
 
+def _markup(value: object) -> str:
+    """Outside text (a platform's name, a URL) as paragraph markup: escaped, with control and
+    direction-changing characters made visible, never cut."""
+    return escape(_plain(value, 1 << 20))
+
+
 class _Pdf:
     """A short report document: headings, paragraphs, tables and charts, one language."""
 
@@ -227,18 +233,18 @@ class _Pdf:
         self.story: list[object] = []
 
     def title(self, text: str, subtitle: str) -> None:
-        self.story.append(Paragraph(escape(text), self.styles.title))
-        self.story.append(Paragraph(escape(subtitle), self.styles.subtitle))
+        self.story.append(Paragraph(_markup(text), self.styles.title))
+        self.story.append(Paragraph(_markup(subtitle), self.styles.subtitle))
 
     def heading(self, text: str) -> None:
-        self.story.append(Paragraph(escape(text), self.styles.h2))
+        self.story.append(Paragraph(_markup(text), self.styles.h2))
 
     def para(self, text: str) -> None:
-        self.story.append(Paragraph(escape(text), self.styles.body))
+        self.story.append(Paragraph(_markup(text), self.styles.body))
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        cells = [[Paragraph(escape(h), self.styles.head) for h in header]]
-        cells += [[Paragraph(escape(str(v)), self.styles.small) for v in row] for row in rows]
+        cells = [[Paragraph(_markup(h), self.styles.head) for h in header]]
+        cells += [[Paragraph(_markup(v), self.styles.small) for v in row] for row in rows]
         first = _WIDTH * (0.6 if len(header) <= 3 else 0.28)
         rest = (_WIDTH - first) / max(1, len(header) - 1)
         table = Table(cells, colWidths=[first] + [rest] * (len(header) - 1), repeatRows=1)
