@@ -37,6 +37,7 @@ __all__ = [
     "UnreadableMember",
     "check_zip_directory",
     "open_regular_file",
+    "ratio_refusal",
     "read_zip_head",
     "read_zip_member",
     "sniff_archive",
@@ -210,16 +211,34 @@ def read_zip_member(
     """A member's bytes, read into memory under the size and ratio limits. Raises
     UnreadableMember (encrypted, too large, bomb-like, corrupt)."""
     _check_zip_member(info, limits)
+    data = bytearray()
     try:
         with archive.open(info) as member:
-            data = member.read(limits.max_file_bytes + 1)
+            # The directory's sizes may lie: what counts is what the decompressor produces
+            # against what it consumed, checked every small step.
+            while chunk := member.read(_ZIP_STEP):
+                data += chunk
+                if len(data) > limits.max_file_bytes:
+                    raise UnreadableMember(_too_large(len(data), limits))
+                refusal = ratio_refusal(
+                    len(data), _zip_consumed(member, info), limits, stopped=True
+                )
+                if refusal:
+                    raise UnreadableMember(refusal)
     except ARCHIVE_ERRORS as exc:
         raise UnreadableMember(
             Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
         ) from None
-    if len(data) > limits.max_file_bytes:
-        raise UnreadableMember(_too_large(len(data), limits))
-    return data
+    return bytes(data)
+
+
+_ZIP_STEP = 64 * 1024  # the decompressor reads about as much compressed input per step
+
+
+def _zip_consumed(member: IO[bytes], info: zipfile.ZipInfo) -> int:
+    """Compressed bytes read so far for `member` (zipfile counts down what is left)."""
+    left = getattr(member, "_compress_left", None)
+    return info.compress_size - left if isinstance(left, int) else info.compress_size
 
 
 def read_zip_head(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -240,12 +259,12 @@ def _check_zip_member(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
         raise UnreadableMember(N_("encrypted member: cannot be read without its password"))
     if info.file_size > limits.max_file_bytes:
         raise UnreadableMember(_too_large(info.file_size, limits))
-    ratio_refusal = _ratio_refusal(info.file_size, info.compress_size, limits)
-    if ratio_refusal:
-        raise UnreadableMember(ratio_refusal)
+    refusal = ratio_refusal(info.file_size, info.compress_size, limits)
+    if refusal:
+        raise UnreadableMember(refusal)
 
 
-def _ratio_refusal(
+def ratio_refusal(
     uncompressed: int, compressed: int, limits: ArchiveLimits, *, stopped: bool = False
 ) -> Reason | None:
     if uncompressed <= limits.ratio_floor:
@@ -353,7 +372,7 @@ class _CappedReader:
         if not self.budget.spend(len(data), self.limits):
             raise _LimitReached(self.budget.exhausted)
         if self.compressed is not None:
-            refusal = _ratio_refusal(
+            refusal = ratio_refusal(
                 self.produced, self.compressed.consumed, self.limits, stopped=True
             )
             if refusal:
