@@ -10,6 +10,7 @@ or let a malformed archive escape as anything but a Problem.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import lzma
@@ -19,7 +20,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal, Protocol
@@ -43,6 +44,7 @@ __all__ = [
     "sniff_archive",
     "sniff_media",
     "unsafe_member_name",
+    "zip_member_reader",
 ]
 
 MiB: Final = 1024 * 1024
@@ -210,26 +212,47 @@ def read_zip_member(
 ) -> bytes:
     """A member's bytes, read into memory under the size and ratio limits. Raises
     UnreadableMember (encrypted, too large, bomb-like, corrupt)."""
-    _check_zip_member(info, limits)
     data = bytearray()
+    with zip_member_reader(archive, info, limits) as read:
+        while chunk := read(_ZIP_STEP):
+            data += chunk
+    return bytes(data)
+
+
+@contextlib.contextmanager
+def zip_member_reader(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits
+) -> Iterator[Callable[[int], bytes]]:
+    """A `read(n)` of the member's bytes that raises UnreadableMember (encrypted, too large,
+    bomb-like, corrupt) as soon as the bytes produced say so. The directory's sizes may lie:
+    what counts is what the decompressor produces against what it consumed, at every step."""
+    _check_zip_member(info, limits)
+    produced = 0
+
+    def read(size: int) -> bytes:
+        nonlocal produced
+        try:
+            chunk = member.read(min(size, _ZIP_STEP))
+        except ARCHIVE_ERRORS as exc:
+            raise UnreadableMember(
+                Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
+            ) from None
+        produced += len(chunk)
+        if produced > limits.max_file_bytes:
+            raise UnreadableMember(_too_large(produced, limits))
+        refusal = ratio_refusal(produced, _zip_consumed(member, info), limits, stopped=True)
+        if refusal:
+            raise UnreadableMember(refusal)
+        return chunk
+
     try:
-        with archive.open(info) as member:
-            # The directory's sizes may lie: what counts is what the decompressor produces
-            # against what it consumed, checked every small step.
-            while chunk := member.read(_ZIP_STEP):
-                data += chunk
-                if len(data) > limits.max_file_bytes:
-                    raise UnreadableMember(_too_large(len(data), limits))
-                refusal = ratio_refusal(
-                    len(data), _zip_consumed(member, info), limits, stopped=True
-                )
-                if refusal:
-                    raise UnreadableMember(refusal)
+        member = archive.open(info)
     except ARCHIVE_ERRORS as exc:
         raise UnreadableMember(
             Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
         ) from None
-    return bytes(data)
+    with member:
+        yield read
 
 
 _ZIP_STEP = 64 * 1024  # the decompressor reads about as much compressed input per step
