@@ -22,10 +22,14 @@ _STRING_STOP: Final = re.compile(r'["\\]')
 _CONTAINER_STOP: Final = re.compile(r'["\[\]{}]')
 _SCALAR_END: Final = re.compile(r"[,\]}\s]")
 _DECODER: Final = json.JSONDecoder()
+_EXPECTED: Final = {"{": "expected '{'", "[": "expected '['", ":": "expected ':'"}
 
 
 class JsonStreamError(ValueError):
     """The document is not JSON (or not the shape asked for): the walk cannot go on."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message if position is None else f"{message} (character {position})")
 
 
 class BadValue:
@@ -71,7 +75,7 @@ class JsonStream:
             if separator == "}":
                 return
             if separator != ",":
-                raise JsonStreamError(f"expected ',' or '}}' at character {self._where()}")
+                raise JsonStreamError("expected ',' or '}'", self._where())
 
     def array_items(self) -> Iterator[None]:
         """Enter an array; yields once per item, the stream standing at it (consume it)."""
@@ -85,7 +89,7 @@ class JsonStream:
             if separator == "]":
                 return
             if separator != ",":
-                raise JsonStreamError(f"expected ',' or ']' at character {self._where()}")
+                raise JsonStreamError("expected ',' or ']'", self._where())
 
     def peek(self) -> str:
         """The first character of the next value ('{', '[', '"', a digit…), '' at the end."""
@@ -124,7 +128,7 @@ class JsonStream:
     def end(self) -> None:
         """Nothing but white space may follow the document."""
         if self._peek() != "":
-            raise JsonStreamError(f"extra data at character {self._where()}")
+            raise JsonStreamError("extra data after the document", self._where())
 
     # -- scanning
 
@@ -240,9 +244,7 @@ class JsonStream:
     def _expect(self, char: str) -> None:
         found = self._next()
         if found != char:
-            raise JsonStreamError(
-                f"expected {char!r} at character {self._where()}, found {found!r}"
-            )
+            raise JsonStreamError(_EXPECTED[char], self._where())
 
     def _where(self) -> int:
         return self._pos
