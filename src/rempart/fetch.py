@@ -214,7 +214,7 @@ class FetchResult:
     final_url: str  # after redirects
     status: int
     headers: Mapping[str, str]  # a subset: type, length, validators, date, server...
-    body: bytes
+    body: bytes = field(repr=False)
     sniffed_type: str | None  # from the body's first bytes; None when not recognised
     declared_type: str | None  # the Content-Type header's media type, for reference
     validators: Validators = field(default_factory=Validators)

@@ -464,9 +464,9 @@ def _authority(target: str) -> tuple[str, int]:
 class _Head:
     """The start line and headers of a request or response, as bytes."""
 
-    raw: bytes
-    start: tuple[bytes, ...]
-    headers: tuple[tuple[bytes, bytes], ...]
+    raw: bytes = field(repr=False)
+    start: tuple[bytes, ...] = field(repr=False)
+    headers: tuple[tuple[bytes, bytes], ...] = field(repr=False)  # cookies, tokens
 
     @classmethod
     def parse(cls, raw: bytes) -> _Head:

@@ -205,7 +205,8 @@ class _Found:
     record: dict[str, JsonValue]
     export_files: list[dict[str, JsonValue]]
     message: Any = None  # a Telegram message, as the export's JSON holds it
-    raw_records: bytes | None = None  # WARC records as stored in the source WARC
+    # WARC records as stored in the source WARC
+    raw_records: bytes | None = field(default=None, repr=False)
     raw_record_headers: list[JsonValue] = field(default_factory=list)
 
 
