@@ -938,4 +938,5 @@ from rempart.cli import notify as _notify  # noqa: E402, F401
 from rempart.cli import recheck as _recheck  # noqa: E402, F401
 from rempart.cli import report as _report  # noqa: E402, F401
 from rempart.cli import review as _review  # noqa: E402, F401
+from rempart.cli import vault as _vault  # noqa: E402, F401
 from rempart.cli import watch as _watch  # noqa: E402, F401

@@ -163,7 +163,10 @@ def source_add(
     with _reported():
         settings = _settings(kind, url, path, recipe, allow_network, cookies, proxy)
         interval = watchlist.parse_every(every)
-        watchlist.add_source(db, name, kind, settings, every_s=interval, replace=replace)
+        vault = _open_vault() if _has_password(settings.get("proxy")) else None
+        watchlist.add_source(
+            db, name, kind, settings, every_s=interval, replace=replace, vault=vault
+        )
     out.print(_("[green]✓[/] Source [bold]{name}[/] ({kind}) added.", name=shown(name), kind=kind))
     if interval is None:
         out.print(
@@ -225,7 +228,7 @@ def source_load(
 
     db = _open_db()
     with _reported():
-        names = watchlist.load_sources_file(db, file)
+        names = watchlist.load_sources_file(db, file, vault=_open_vault())
     out.print(
         ngettext(
             "[green]✓[/] {n} source loaded: {names}",
@@ -236,14 +239,19 @@ def source_load(
     )
 
 
+def _has_password(proxy: object) -> bool:
+    return bool(proxy) and urlsplit(str(proxy)).password is not None
+
+
 def _source_json(info: watchlist.SourceInfo) -> dict[str, object]:
     from rempart.clock import aware
+    from rempart.jobs import watchlist
 
     return {
         "name": info.name,
         "kind": info.kind,
         "every_s": info.every_s,
-        "settings": dict(info.settings),
+        "settings": watchlist.masked_settings(info.settings),  # no password, ever
         "last_run": info.last_run_status,
         "last_run_finished": aware(info.last_run_finished).isoformat()
         if info.last_run_finished

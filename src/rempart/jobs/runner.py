@@ -16,7 +16,7 @@ from rempart.clock import Clock, aware, utc_now
 from rempart.evidence.held import HeldMedia
 from rempart.evidence.vault import Vault
 from rempart.jobs.scan import STALE_AFTER, ScanProgress, ScanReport, scan_source
-from rempart.jobs.watchlist import get_source
+from rempart.jobs.watchlist import get_source, scan_settings
 from rempart.matching.service import Matcher
 from rempart.sources import catalog
 from rempart.store.database import Database
@@ -37,7 +37,7 @@ def run_scan(
     matched copies are held there, encrypted, for review (never for a minor's case)."""
     info = get_source(db, name)
     held = HeldMedia.for_db(db, vault) if vault is not None else None
-    with catalog.opened(info.kind, info.name, info.settings) as source:
+    with catalog.opened(info.kind, info.name, scan_settings(info, vault)) as source:
         return scan_source(db, matcher, info.id, source, progress=progress, held=held)
 
 
