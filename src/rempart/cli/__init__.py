@@ -163,6 +163,9 @@ def main(
     ] = False,
 ) -> None:
     """Rempart: hashes, not images."""
+    from rempart.private import restrict_umask
+
+    restrict_umask()  # everything this command writes is private to its user (docs/security.md)
 
 
 # ---------------------------------------------------------------------------------------- hash
@@ -669,7 +672,9 @@ def bank_export(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        from rempart.private import write_private
+
+        write_private(output, text.encode("utf-8"))
         err.print(_("Wrote {path}.", path=shown(output)))
 
 

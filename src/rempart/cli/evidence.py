@@ -565,10 +565,12 @@ def dossier_command(
     ).encode()
     # Written in a folder aside, then renamed: a failure leaves no half-written dossier.
     partial = folder.with_name(f".{folder.name}.{secrets.token_hex(6)}.part")
+    from rempart.private import private_folder, write_private
+
     try:
-        (partial / "bundles").mkdir(parents=True)
+        private_folder(partial / "bundles")
         for name, data in written.items():
-            (partial / name).write_bytes(data)
+            write_private(partial / name, data)
         partial.rename(folder)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)

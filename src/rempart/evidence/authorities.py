@@ -15,6 +15,7 @@ from typing import Any
 from rempart.errors import InputError
 from rempart.evidence.timestamps import TimestampAuthority
 from rempart.inputs import MiB, read_capped, read_text_capped
+from rempart.private import write_private
 
 __all__ = ["CONFIG_ENV", "authorities_file", "load_authorities", "write_authorities"]
 
@@ -104,4 +105,4 @@ def write_authorities(path: Path, entries: list[tuple[str, str, list[str]]]) -> 
             f"certificates = [{files}]",
             "",
         ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_private(path, "\n".join(lines).encode("utf-8"))

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from rempart.errors import EvidenceError
+from rempart.private import private_folder
 
 __all__ = ["KEY_ENV", "Vault", "VaultObject", "key_id"]
 
@@ -174,7 +175,7 @@ class Vault:
                 variable=KEY_ENV,
             )
         retired_folder = self._keys_folder / _RETIRED
-        _private_folder(retired_folder)
+        private_folder(retired_folder)
         _write_key(retired_folder / f"{self.key_id}.key", self._key, exclusive=False)
         new_key = secrets.token_bytes(32)
         _write_key(self._keys_folder / "vault.key", new_key, exclusive=False)
@@ -268,7 +269,7 @@ def key_id(key: bytes) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    _private_folder(path.parent)
+    private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -279,21 +280,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _private_folder(folder: Path) -> None:
-    """`folder` and the missing folders above it, created 0700 whatever the umask."""
-    missing = []
-    at = folder
-    while not at.exists():
-        missing.append(at)
-        at = at.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)
 
 
 def _write_key(path: Path, key: bytes, *, exclusive: bool) -> None:
@@ -329,7 +315,7 @@ def _load_key(path: Path, encoded: str | None, *, create: bool = True) -> bytes:
             raise EvidenceError("{variable} must hold 32 bytes, base64-encoded", variable=KEY_ENV)
         return key
     if create and not path.exists():
-        _private_folder(path.parent)
+        private_folder(path.parent)
         key = secrets.token_bytes(32)
         try:
             _write_key(path, key, exclusive=True)

@@ -28,6 +28,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 import rempart
 from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _plain, _Styles
 from rempart.i18n import N_, Messages
+from rempart.private import private_folder, write_private
 from rempart.takedown.reports import (
     ACTION_LABELS,
     OTHER_PROVIDER,
@@ -92,10 +93,11 @@ class Written:
 
 
 def _csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_private(path, buffer.getvalue().encode("utf-8"))
     return path
 
 
@@ -120,7 +122,7 @@ def write_flagger(
     report: FlaggerReport, folder: Path, t: Messages, *, organisation: str = ""
 ) -> Written:
     """flagger-YYYY.csv (every group), one CSV per column counted, two charts and the PDF."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stem = f"flagger-{report.year}"
     paths = [
         _csv(
@@ -152,12 +154,12 @@ def write_flagger(
     charts: list[Path] = []
     if report.rows:
         charts.append(folder / f"{stem}-by-provider-{t.lang}.png")
-        charts[-1].write_bytes(_provider_chart(report, t))
+        write_private(charts[-1], _provider_chart(report, t))
         charts.append(folder / f"{stem}-by-content-type-{t.lang}.png")
-        charts[-1].write_bytes(_content_chart(report, t))
+        write_private(charts[-1], _content_chart(report, t))
     paths.extend(charts)
     pdf = folder / f"{stem}-{t.lang}.pdf"
-    pdf.write_bytes(_flagger_pdf(report, t, charts, organisation))
+    write_private(pdf, _flagger_pdf(report, t, charts, organisation))
     paths.append(pdf)
     return Written(tuple(paths))
 
@@ -362,7 +364,7 @@ def _flagger_pdf(
 
 def write_removals(stats: RemovalStats, folder: Path, t: Messages, *, as_of: datetime) -> Written:
     """removals[-YYYY].csv, two charts and the PDF."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stem = "removals" if stats.year is None else f"removals-{stats.year}"
     paths = [
         _csv(
@@ -387,12 +389,12 @@ def write_removals(stats: RemovalStats, folder: Path, t: Messages, *, as_of: dat
     charts: list[Path] = []
     if any(r.hours for r in stats.rows):
         charts.append(folder / f"{stem}-times-{t.lang}.png")
-        charts[-1].write_bytes(_times_chart(stats, t))
+        write_private(charts[-1], _times_chart(stats, t))
         charts.append(folder / f"{stem}-shares-{t.lang}.png")
-        charts[-1].write_bytes(_shares_chart(stats, t))
+        write_private(charts[-1], _shares_chart(stats, t))
     paths.extend(charts)
     pdf = folder / f"{stem}-{t.lang}.pdf"
-    pdf.write_bytes(_removals_pdf(stats, t, charts, as_of))
+    write_private(pdf, _removals_pdf(stats, t, charts, as_of))
     paths.append(pdf)
     return Written(tuple(paths))
 
