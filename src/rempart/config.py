@@ -20,6 +20,7 @@ from platformdirs import user_data_path
 
 from rempart.errors import InputError
 from rempart.i18n import N_
+from rempart.inputs import MiB, read_text_capped
 
 __all__ = [
     "CONFIG_FILE",
@@ -342,11 +343,14 @@ def _env_value(key: ConfigKey, env: Mapping[str, str]) -> str | bool | None:
     return _validated(key, _from_text(key, env[key.env]), where=key.env)
 
 
+MAX_CONFIG_FILE = 1 * MiB
+
+
 def read_config_file(home: Path) -> FileConfig:
     """config.toml in `home`, or an empty configuration when there is none."""
     path = config_path(home)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_capped(path, MAX_CONFIG_FILE)
     except FileNotFoundError:
         return FileConfig()
     except (OSError, UnicodeDecodeError) as exc:

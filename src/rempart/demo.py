@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -94,7 +94,7 @@ ALTERATIONS: dict[str, Callable[[Image.Image], Image.Image]] = {
 class _Copy:
     name: str
     alteration: str
-    data: bytes
+    data: bytes = field(repr=False)
     expected_item: int | None  # None: must not match (or, for the allowed image, is allowed)
 
 

@@ -214,7 +214,7 @@ class FetchResult:
     final_url: str  # after redirects
     status: int
     headers: Mapping[str, str]  # a subset: type, length, validators, date, server...
-    body: bytes
+    body: bytes = field(repr=False)
     sniffed_type: str | None  # from the body's first bytes; None when not recognised
     declared_type: str | None  # the Content-Type header's media type, for reference
     validators: Validators = field(default_factory=Validators)
@@ -290,16 +290,39 @@ def system_resolver(host: str, port: int) -> Sequence[str]:
 
 class AddressGuard:
     """Resolves a host name and returns its addresses only when every one of them is allowed:
-    a name with one public and one private address is refused, as DNS rebinding looks so."""
+    a name with one public and one private address is refused, as DNS rebinding looks so.
 
-    def __init__(self, networks: tuple[IPNetwork, ...], resolver: Resolver) -> None:
+    Ports: `allowed_ports` everywhere; with `any_port`, any port too, but only on the allowed
+    networks (a loopback test site), never on a public address."""
+
+    def __init__(
+        self,
+        networks: tuple[IPNetwork, ...],
+        resolver: Resolver,
+        *,
+        allowed_ports: frozenset[int] | None = None,
+        any_port: bool = False,
+    ) -> None:
         self._networks = networks
         self._resolver = resolver
+        self._allowed_ports = allowed_ports
+        self._any_port = any_port
+
+    @classmethod
+    def of(cls, policy: FetchPolicy, resolver: Resolver) -> AddressGuard:
+        """The guard that enforces `policy`'s networks and ports."""
+        return cls(
+            policy.networks(),
+            resolver,
+            allowed_ports=policy.allowed_ports,
+            any_port=policy.any_port,
+        )
 
     def checked_addresses(self, host: str, port: int, url: str) -> list[str]:
         literal = _ip_literal(host)
         if literal is not None:
             self.check(literal, url)
+            self.check_port([literal], port, url)
             return [str(literal)]
         try:
             names = list(self._resolver(host, port))
@@ -310,7 +333,25 @@ class AddressGuard:
         addresses = [ipaddress.ip_address(name.split("%", 1)[0]) for name in names]
         for address in addresses:
             self.check(address, url, host)
+        self.check_port(addresses, port, url)
         return [str(address) for address in addresses]
+
+    def port_open_everywhere(self, port: int) -> bool:
+        """Whether `port` may be reached on any public address (no address needed to say)."""
+        return self._allowed_ports is None or port in self._allowed_ports
+
+    def check_port(self, addresses: Sequence[IPAddress], port: int, url: str) -> None:
+        """Refuses `port` unless it is allowed everywhere, or `any_port` holds and every one
+        of `addresses` lies in an allowed network."""
+        if self.port_open_everywhere(port):
+            return
+        if self._any_port and addresses and all(self._in_networks(a) for a in addresses):
+            return
+        raise FetchError(FetchFailure.REFUSED_PORT, url, f"port {port}")
+
+    def _in_networks(self, address: IPAddress) -> bool:
+        inner = _embedded_ipv4(address)
+        return any(a in net for net in self._networks for a in (address, *inner))
 
     def check(self, address: IPAddress, url: str, host: str | None = None) -> None:
         why = address_refusal(address, self._networks)
@@ -815,7 +856,7 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.policy = policy or FetchPolicy()
-        self._guard = AddressGuard(self.policy.networks(), resolver)
+        self._guard = AddressGuard.of(self.policy, resolver)
         self._proxied = proxy is not None
         self._sleep = sleep
         self._gate = _HostGate(
@@ -981,16 +1022,19 @@ class Fetcher:
     def _precheck_host(self, host: str, port: int, url: str) -> None:
         """Refuse early what needs no connection to refuse. Behind a proxy, which resolves
         names itself, this is the only check: a name this machine cannot resolve is left to
-        the proxy (an onion service, a name only the proxy's network knows)."""
+        the proxy (an onion service, a name only the proxy's network knows), on an allowed
+        port only, as `any_port` holds only for addresses seen in the allowed networks."""
         literal = _ip_literal(host)
         if literal is not None:
-            self._guard.check(literal, url)
+            self._guard.checked_addresses(host, port, url)
         elif self._proxied:
             try:
                 self._guard.checked_addresses(host, port, url)
             except FetchError as exc:
                 if exc.reason is not FetchFailure.DNS:
                     raise
+                if not self._guard.port_open_everywhere(port):
+                    raise FetchError(FetchFailure.REFUSED_PORT, url, f"port {port}") from None
 
 
 def _conditional_headers(validators: Validators | None) -> dict[str, str]:

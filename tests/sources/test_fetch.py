@@ -127,6 +127,46 @@ def test_non_public_addresses_are_refused_before_any_connection(
     assert not error.transient
 
 
+@pytest.mark.parametrize("port", [22, 25, 6379])
+@pytest.mark.parametrize("host", ["93.184.215.14", "[2606:2800:21f:cb07:6820:80da:af6b:8b2c]"])
+def test_allowing_a_loopback_network_opens_no_port_on_public_addresses(
+    host: str, port: int
+) -> None:
+    """`--allow-network 127.0.0.1/32` sets any_port: it holds on loopback, not on the web."""
+
+    def never(host: str, port: int) -> list[str]:
+        raise AssertionError("no name to resolve")
+
+    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True)
+    with Fetcher(policy, resolver=never) as fetcher:
+        error = _fails(FetchFailure.REFUSED_PORT, lambda: fetcher.fetch(f"http://{host}:{port}/"))
+    assert str(port) in (error.detail or "")
+
+
+@pytest.mark.parametrize("port", [22, 25, 6379])
+def test_a_name_resolving_to_a_public_address_gets_no_port_from_any_port(port: int) -> None:
+    asked: list[tuple[str, int]] = []
+
+    def public(host: str, port: int) -> list[str]:
+        asked.append((host, port))
+        return ["93.184.215.14"]
+
+    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True)
+    with Fetcher(policy, resolver=public) as fetcher:
+        _fails(FetchFailure.REFUSED_PORT, lambda: fetcher.fetch(f"http://mail.example:{port}/"))
+    assert asked == [("mail.example", port)]  # judged on its address, never connected
+
+
+def test_any_port_still_holds_on_the_allowed_network(
+    site: LoopbackSite, resolver: Resolver
+) -> None:
+    site.route("/", b"local")
+    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True)
+
+    with Fetcher(policy, resolver=resolver) as fetcher:
+        assert fetcher.fetch(site.url("/")).body == b"local"
+
+
 def test_a_name_with_one_public_and_one_private_address_is_refused(site: LoopbackSite) -> None:
     def mixed(host: str, port: int) -> list[str]:
         return ["93.184.215.14", "127.0.0.1"]
@@ -520,7 +560,7 @@ def test_an_http_proxy_carries_the_requests(
 def test_behind_a_proxy_refused_addresses_are_still_refused(resolver: Resolver) -> None:
     """The proxy itself is the operator's choice (here on loopback); targets are still judged."""
     with _http_proxy() as (port, asked):
-        policy = FetchPolicy(any_port=True)
+        policy = FetchPolicy(any_port=True, allowed_ports=frozenset({80, 443, 8080}))
         with Fetcher(policy, proxy=f"http://127.0.0.1:{port}", resolver=resolver) as fetcher:
             _fails(FetchFailure.REFUSED_ADDRESS, lambda: fetcher.fetch("http://10.0.0.1/"))
             _fails(FetchFailure.REFUSED_ADDRESS, lambda: fetcher.fetch("http://rebound.test/"))

@@ -454,3 +454,64 @@ def test_zip_members_named_like_traversal_cannot_be_reached(tmp_path: Path) -> N
     result = scan(TelegramExportSource(archive))
     assert result.candidates == []
     assert "climbs out" in result.problem_at("5/1/../secret.jpg").reason
+
+
+# ------------------------------------------------------------------------- hostile exports
+
+
+def test_a_5000_digit_message_id_rejects_that_message_only(tmp_path: Path) -> None:
+    folder = channel_export(tmp_path)
+    path = folder / "result.json"
+    document = json.loads(path.read_text())
+    document["messages"].insert(1, {"id": 0, "type": "message", "photo": PHOTO})
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    path.write_text(text.replace('"id": 0,', '"id": ' + "9" * 5000 + ",", 1))
+
+    result = scan(TelegramExportSource(folder))
+
+    assert set(result.by_key) == EXPECTED_KEYS  # every other message is still read
+    (problem,) = [p for p in result.problems if "cannot be read" in p.reason]
+    assert problem.where == f"{CHAT_ID}/?" and "skipped" in problem.reason
+
+
+def _big_export(folder: Path, megabytes: int) -> int:
+    """A single-chat export of text messages (neutral words), about `megabytes` MB, with one
+    photo message at the very end; returns its size."""
+    folder.mkdir()
+    write_media(folder)
+    with (folder / "result.json").open("w", encoding="utf-8") as handle:
+        handle.write(f'{{"name": "Big", "type": "public_channel", "id": {CHAT_ID}, "messages": [')
+        text = "harbour market lighthouse " * 8
+        number, written = 0, 0
+        while written < megabytes * 1_000_000:
+            message = {
+                "id": number,
+                "type": "message",
+                "date_unixtime": "1714557600",
+                "from": "Editor",
+                "text": [text, {"type": "bold", "text": str(number)}],
+            }
+            line = json.dumps(message, ensure_ascii=False) + ",\n"
+            handle.write(line)
+            written += len(line)
+            number += 1
+        last = {"id": number, "type": "message", "photo": PHOTO}
+        handle.write(json.dumps(last) + "]}")
+    return (folder / "result.json").stat().st_size
+
+
+def test_a_large_export_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    """Memory holds one message at a time, not the document: a 12 MB export holds well under
+    its own size (json.loads takes several times it). bench/telegram.py measures 44 MB."""
+    import tracemalloc
+
+    size = _big_export(tmp_path / "ChatExport_big", 12)
+    tracemalloc.start()
+    try:
+        result = scan(TelegramExportSource(tmp_path / "ChatExport_big"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert list(result.by_key) == [f"{CHAT_ID}/{result.candidates[0].post_id}/{PHOTO}"]
+    assert peak < size // 2, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB export"

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from rempart import __version__
 from rempart.cli.localize import LocalizedGroup
-from rempart.cli.text import safe, shown
+from rempart.cli.text import json_text, safe, safe_lines, shown
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
 from rempart.i18n import N_, _, ngettext
@@ -76,9 +76,10 @@ _IMAGE_SUFFIXES = {
 def _fail(message: str | RempartError) -> NoReturn:
     """Print an error (a translated message, or a Rempart error in the current language).
 
-    The message is printed as plain text: outside values in it go through `safe`, not `shown`.
+    The message is printed as plain text: outside values in it go through `safe`, not `shown`;
+    an error's values come from outside, so each of its lines goes through `safe` here.
     """
-    text = message.localized() if isinstance(message, RempartError) else message
+    text = safe_lines(message.localized()) if isinstance(message, RempartError) else message
     err.print(_("[bold red]error:[/] {message}", message=escape(text)), markup=True)
     raise typer.Exit(2)
 
@@ -145,7 +146,7 @@ def _progress(items: list[T], label: str, quiet: bool) -> Iterator[T]:
 
 
 def _emit(obj: dict[str, object]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(json.dumps(obj, ensure_ascii=False)) + "\n")
 
 
 def _version(value: bool) -> None:
@@ -162,6 +163,9 @@ def main(
     ] = False,
 ) -> None:
     """Rempart: hashes, not images."""
+    from rempart.private import restrict_umask
+
+    restrict_umask()  # everything this command writes is private to its user (docs/security.md)
 
 
 # ---------------------------------------------------------------------------------------- hash
@@ -719,10 +723,15 @@ def bank_import(
     from rempart.intake.hashlists import ListFormat, parse_hash_list
 
     db = _open_db()
+    from rempart.inputs import read_capped
+    from rempart.intake.hashlists import MAX_LIST_BYTES
+
     try:
-        raw = list_file.read_bytes()
+        raw = read_capped(list_file, MAX_LIST_BYTES)
     except OSError as exc:
         _fail(_("cannot read {path}: {reason}", path=safe(list_file), reason=exc.strerror))
+    except RempartError as exc:
+        _fail(exc)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -824,7 +833,9 @@ def bank_export(
     if output is None:
         sys.stdout.write(written.text)
     else:
-        output.write_text(written.text, encoding="utf-8")
+        from rempart.private import write_private
+
+        write_private(output, written.text.encode("utf-8"))
         err.print(_("Wrote {path}.", path=shown(output)))
     for item_id, why in written.left_out:
         err.print(_FAILED + _("item {item} left out: {reason}", item=item_id, reason=why))
@@ -980,13 +991,16 @@ def _match_files(
 
 def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_json: bool) -> int:
     from rempart.hashing.signals import PdqHash
-    from rempart.intake.hashlists import ListFormat, parse_hash_list
+    from rempart.inputs import read_text_capped
+    from rempart.intake.hashlists import MAX_LIST_BYTES, ListFormat, parse_hash_list
     from rempart.matching.service import Query
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_capped(path, MAX_LIST_BYTES)
     except (OSError, UnicodeDecodeError) as exc:
         _fail(_("cannot read {path} as UTF-8 text: {reason}", path=safe(path), reason=exc))
+    except RempartError as exc:
+        _fail(exc)
     try:
         parsed = parse_hash_list(text, ListFormat.PDQ)
     except HashListError as exc:
@@ -1126,4 +1140,5 @@ from rempart.cli import report as _report  # noqa: E402, F401
 from rempart.cli import review as _review  # noqa: E402, F401
 from rempart.cli import seen as _seen  # noqa: E402, F401
 from rempart.cli import serve as _serve  # noqa: E402, F401
+from rempart.cli import vault as _vault  # noqa: E402, F401
 from rempart.cli import watch as _watch  # noqa: E402, F401

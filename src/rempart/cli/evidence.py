@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rempart.cli import _emit, _fail, _open_db, _open_vault, _reported, app, err, out
-from rempart.cli.text import shown
+from rempart.cli.text import json_text, safe, safe_lines, shown
 from rempart.config import Settings
 from rempart.errors import InputError
 from rempart.i18n import N_, Messages, _, ngettext
@@ -567,6 +567,7 @@ def verify_command(
     from cryptography import x509
 
     from rempart.evidence.authorities import authorities_file, load_authorities
+    from rempart.evidence.bundle import MAX_BUNDLE
     from rempart.evidence.keys import Keyring, PublicKeyInfo, parse_key_list
     from rempart.evidence.timestamps import load_certificates
     from rempart.evidence.verify import (
@@ -577,22 +578,25 @@ def verify_command(
         report_json_text,
         verify_bundle,
     )
+    from rempart.inputs import MiB, read_capped
 
     try:
-        data = bundle.read_bytes()
+        data = read_capped(bundle, MAX_BUNDLE)
     except OSError as exc:
-        _fail(_("cannot read {path}: {reason}", path=str(bundle), reason=exc.strerror))
+        _fail(_("cannot read {path}: {reason}", path=safe(bundle), reason=exc.strerror))
+    except InputError as exc:
+        _fail(exc)
     origins = {k.strip().lower(): GIVEN_KEY for k in trust_key or []}
     lives: dict[str, PublicKeyInfo] = {}
     roots: list[x509.Certificate] = []
     with _reported():
         for path in trust_list or []:
-            for info in parse_key_list(_read_small(path)):
+            for info in parse_key_list(read_capped(path, MiB)):  # a key list is small
                 origins.setdefault(info.fingerprint, LIST_KEY)
                 lives.setdefault(info.fingerprint, info)
         for path in tsa_root or []:
-            roots.extend(load_certificates([path.read_bytes()]))
-        crls = [_der_crl(path.read_bytes()) for path in crl or []]
+            roots.extend(load_certificates([read_capped(path, 16 * MiB)]))
+        crls = [_der_crl(read_capped(path, 64 * MiB)) for path in crl or []]
         if own_keys:
             settings = Settings.from_env()
             keyring = Keyring(settings.home / "keys")
@@ -607,22 +611,10 @@ def verify_command(
     )
     messages = Messages(lang) if lang in ("fr", "en") else Messages.for_env()
     if as_json:
-        typer.echo(report_json_text(report, messages))
+        typer.echo(json_text(report_json_text(report, messages)))
     else:
-        typer.echo(render_report(report, messages))
+        typer.echo(safe_lines(render_report(report, messages)))  # the bundle's text is outside text
     raise typer.Exit(report.exit_status)
-
-
-def _read_small(path: Path, limit: int = 1024 * 1024) -> bytes:
-    """A small file given on the command line (a key list), refused past `limit` bytes."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        _fail(_("cannot read {path}: {reason}", path=str(path), reason=exc.strerror))
-    if len(data) > limit:
-        _fail(_("{path} is too large for a key list", path=str(path)))
-    return data
 
 
 def _case_anchors(db: Database, vault: Vault, case: str) -> bytes:
@@ -704,10 +696,12 @@ def dossier_command(
     ).encode()
     # Written in a folder aside, then renamed: a failure leaves no half-written dossier.
     partial = folder.with_name(f".{folder.name}.{secrets.token_hex(6)}.part")
+    from rempart.private import private_folder, write_private
+
     try:
-        (partial / "bundles").mkdir(parents=True)
+        private_folder(partial / "bundles")
         for name, data in written.items():
-            (partial / name).write_bytes(data)
+            write_private(partial / name, data)
         partial.rename(folder)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)

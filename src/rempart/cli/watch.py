@@ -172,7 +172,10 @@ def source_add(
         if keep_seen_days is not None:
             settings["seen_retention_days"] = keep_seen_days
         interval = watchlist.parse_every(every)
-        watchlist.add_source(db, name, kind, settings, every_s=interval, replace=replace)
+        vault = _open_vault() if _has_password(settings.get("proxy")) else None
+        watchlist.add_source(
+            db, name, kind, settings, every_s=interval, replace=replace, vault=vault
+        )
     out.print(_("[green]✓[/] Source [bold]{name}[/] ({kind}) added.", name=shown(name), kind=kind))
     if interval is None:
         out.print(
@@ -234,7 +237,7 @@ def source_load(
 
     db = _open_db()
     with _reported():
-        names = watchlist.load_sources_file(db, file)
+        names = watchlist.load_sources_file(db, file, vault=_open_vault())
     out.print(
         ngettext(
             "[green]✓[/] {n} source loaded: {names}",
@@ -245,14 +248,19 @@ def source_load(
     )
 
 
+def _has_password(proxy: object) -> bool:
+    return bool(proxy) and urlsplit(str(proxy)).password is not None
+
+
 def _source_json(info: watchlist.SourceInfo) -> dict[str, object]:
     from rempart.clock import aware
+    from rempart.jobs import watchlist
 
     return {
         "name": info.name,
         "kind": info.kind,
         "every_s": info.every_s,
-        "settings": dict(info.settings),
+        "settings": watchlist.masked_settings(info.settings),  # no password, ever
         "last_run": info.last_run_status,
         "last_run_finished": aware(info.last_run_finished).isoformat()
         if info.last_run_finished

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from types import MappingProxyType
@@ -67,7 +67,7 @@ class Request:
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
-    body: bytes
+    body: bytes = field(repr=False)
     content_type: str = HTML
     last_modified: datetime | None = None
     location: str | None = None

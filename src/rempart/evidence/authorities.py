@@ -14,6 +14,8 @@ from typing import Any
 
 from rempart.errors import InputError
 from rempart.evidence.timestamps import TimestampAuthority
+from rempart.inputs import MiB, read_capped, read_text_capped
+from rempart.private import write_private
 
 __all__ = ["CONFIG_ENV", "authorities_file", "load_authorities", "write_authorities"]
 
@@ -37,7 +39,7 @@ def load_authorities(path: Path) -> tuple[TimestampAuthority, ...]:
     if not path.is_file():
         return ()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(read_text_capped(path, 1 * MiB))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(
             "{path}: not a readable authorities file: {reason}", path=path, reason=exc
@@ -77,7 +79,7 @@ def _authority(path: Path, number: int, entry: Any) -> TimestampAuthority:
                     file=file,
                     **where,
                 )
-            blobs.append(file.read_bytes())
+            blobs.append(read_capped(file, _MAX_CERT))
         except OSError as exc:
             raise InputError(
                 "{path}, authority {number}: cannot read {file}: {reason}",
@@ -103,4 +105,4 @@ def write_authorities(path: Path, entries: list[tuple[str, str, list[str]]]) -> 
             f"certificates = [{files}]",
             "",
         ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_private(path, "\n".join(lines).encode("utf-8"))

@@ -175,7 +175,7 @@ def canonical_zip(entries: Mapping[str, bytes], moment: datetime) -> bytes:
 class BundleEntries:
     """The files of a bundle as read, in stored order, and how they were read."""
 
-    files: Mapping[str, bytes]
+    files: Mapping[str, bytes] = field(repr=False)
     moment: datetime | None  # the entries' common ZIP time, when there is one
     canonical: bool  # the bytes are exactly canonical_zip(files, moment)
     note: str  # why not canonical, or how the entries were read (a Phrase when not "")

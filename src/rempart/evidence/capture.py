@@ -44,7 +44,14 @@ from rempart.evidence.browser import Browser, Viewport, open_browser
 from rempart.evidence.environment import clock_facts
 from rempart.evidence.recording import PageRecorder, host_port, origin_of
 from rempart.evidence.relay import GuardedRelay, RelayReport
-from rempart.fetch import AddressGuard, FetchError, FetchPolicy, Resolver, system_resolver
+from rempart.fetch import (
+    AddressGuard,
+    FetchError,
+    FetchFailure,
+    FetchPolicy,
+    Resolver,
+    system_resolver,
+)
 
 __all__ = [
     "Browser",
@@ -516,10 +523,12 @@ def _check_url(url: str, policy: FetchPolicy, resolver: Resolver) -> None:
         raise CaptureError("the URL names no host")
     if not policy.any_port and port not in policy.allowed_ports:
         raise CaptureError("port {port} not allowed", port=port)
-    guard = AddressGuard(policy.networks(), resolver)
+    guard = AddressGuard.of(policy, resolver)
     try:
         guard.checked_addresses(parts.hostname, port, url)
     except FetchError as exc:
+        if exc.reason is FetchFailure.REFUSED_PORT:
+            raise CaptureError("port {port} not allowed", port=port) from None
         raise CaptureError(
             "{reason}: {detail}", reason=exc.reason.value, detail=exc.detail
         ) from None

@@ -184,7 +184,7 @@ def _fonts(font_dir: Path) -> _Fonts:
 
 # Characters that change how the text around them is displayed (bidirectional overrides can
 # make "gpj.exe" read "exe.jpg") or are invisible: shown as their code point instead.
-_SHOWN_AS_CODE = frozenset({"Cf", "Co", "Cn"})
+_SHOWN_AS_CODE = frozenset({"Cf", "Co", "Cn", "Zl", "Zp"})
 
 
 def _plain(value: object, limit: int = _MAX_TEXT, *, latin1: bool = False) -> str:

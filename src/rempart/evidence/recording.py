@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import ssl
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,11 +40,11 @@ class Exchange:
     resource_type: str  # Playwright's: document, stylesheet, image, media, script...
     started_at: datetime
     request_headers: Headers
-    request_body: bytes
+    request_body: bytes = field(repr=False)
     status: int
     status_text: str
     response_headers: Headers
-    body: bytes | None
+    body: bytes | None = field(repr=False)
     body_missing: str | None = None
     protocol: str | None = None  # "http/1.1", "h2"... as Chromium reported it
     redirected_to: str | None = None

@@ -146,7 +146,7 @@ class GuardedRelay:
     ) -> None:
         self._policy = policy
         self._resolver = resolver
-        self._guard = AddressGuard(policy.networks(), self._recording_resolver)
+        self._guard = AddressGuard.of(policy, self._recording_resolver)
         self._max_bytes = max_bytes
         self._max_connections = max_connections
         self._refuse_all = refuse_all
@@ -324,10 +324,13 @@ class GuardedRelay:
                     None, self._guard.checked_addresses, host, port, url
                 )
             except FetchError as exc:
-                if exc.reason is not FetchFailure.REFUSED_ADDRESS:
+                if exc.reason is FetchFailure.REFUSED_PORT:
+                    why = Phrase("port {port} not allowed", port=port)
+                elif exc.reason is FetchFailure.REFUSED_ADDRESS:
+                    why = exc.detail
+                else:
                     self._update(entry, error=exc.detail or exc.reason.value)
                     raise _NoConnection(exc.detail) from None
-                why = exc.detail
         if why is not None:
             self._update(entry, refused=why)
             raise _NoConnection(why)
@@ -461,9 +464,9 @@ def _authority(target: str) -> tuple[str, int]:
 class _Head:
     """The start line and headers of a request or response, as bytes."""
 
-    raw: bytes
-    start: tuple[bytes, ...]
-    headers: tuple[tuple[bytes, bytes], ...]
+    raw: bytes = field(repr=False)
+    start: tuple[bytes, ...] = field(repr=False)
+    headers: tuple[tuple[bytes, bytes], ...] = field(repr=False)  # cookies, tokens
 
     @classmethod
     def parse(cls, raw: bytes) -> _Head:

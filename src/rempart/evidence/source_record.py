@@ -11,12 +11,13 @@ context and checklist of such a capture. Must not sign, time-stamp, store or log
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -204,7 +205,8 @@ class _Found:
     record: dict[str, JsonValue]
     export_files: list[dict[str, JsonValue]]
     message: Any = None  # a Telegram message, as the export's JSON holds it
-    raw_records: bytes | None = None  # WARC records as stored in the source WARC
+    # WARC records as stored in the source WARC
+    raw_records: bytes | None = field(default=None, repr=False)
     raw_record_headers: list[JsonValue] = field(default_factory=list)
 
 
@@ -240,15 +242,21 @@ def _member_facts(data: bytes, role: str, shown: str) -> dict[str, JsonValue]:
     }
 
 
+def _bytes_opener(
+    data: bytes,
+) -> Callable[[], contextlib.AbstractContextManager[Callable[[int], bytes]]]:
+    return lambda: contextlib.nullcontext(io.BytesIO(data).read)
+
+
 def _telegram(root: Path, sighted: Sighted, no_media: bool) -> _Found:
     from rempart.sources.files import UnreadableMember
+    from rempart.sources.json_stream import JsonStreamError
     from rempart.sources.telegram import (
         TelegramLimits,
-        _chats,
-        _identifier,
         _open_tree,
         _plain_text,
         _string,
+        find_message,
     )
 
     chat_id, message_id, reference = ([*sighted.key.split("/", 2), "", ""])[:3]
@@ -261,54 +269,42 @@ def _telegram(root: Path, sighted: Sighted, no_media: bool) -> _Found:
             for result in tree.results():
                 raw = tree.read(result, limits.max_json_bytes)
                 try:
-                    document = json.loads(raw)
-                except (ValueError, RecursionError):
+                    found = find_message(_bytes_opener(raw), chat_id, message_id)
+                except (JsonStreamError, UnicodeDecodeError):
                     continue
-                for chat in _chats(document):
-                    ident = _identifier(chat.get("id")) or _identifier(chat.get("name")) or "chat"
-                    if ident != chat_id:
-                        continue
-                    for message in chat["messages"]:
-                        if isinstance(message, dict) and (
-                            _identifier(message.get("id")) == message_id
-                        ):
-                            shown = f"{root.name}/{result}"
-                            if root.is_dir():
-                                files.append(_file_facts(root / result, "result.json", shown))
-                            else:
-                                files.append(_member_facts(raw, "result.json", shown))
-                            sender = (
-                                message.get("from") or message.get("actor") or message.get("author")
+                if found is not None:
+                    chat, message = found
+                    shown = f"{root.name}/{result}"
+                    if root.is_dir():
+                        files.append(_file_facts(root / result, "result.json", shown))
+                    else:
+                        files.append(_member_facts(raw, "result.json", shown))
+                    sender = message.get("from") or message.get("actor") or message.get("author")
+                    media_path = (sighted.media_url or "").removeprefix(f"{root.name}/")
+                    if root.is_dir() and media_path:
+                        files.append(
+                            _file_facts(
+                                root / media_path, "media file", f"{root.name}/{media_path}"
                             )
-                            media_path = (sighted.media_url or "").removeprefix(f"{root.name}/")
-                            if root.is_dir() and media_path:
-                                files.append(
-                                    _file_facts(
-                                        root / media_path, "media file", f"{root.name}/{media_path}"
-                                    )
-                                )
-                            record: dict[str, JsonValue] = {
-                                "kind": "telegram message",
-                                "result_json": result,
-                                "chat": {
-                                    "id": chat.get("id")
-                                    if isinstance(chat.get("id"), int | str)
-                                    else None,
-                                    "name": _string(chat.get("name")),
-                                    "type": _string(chat.get("type")),
-                                },
-                                "message_id": message_id,
-                                "date": _string(message.get("date")),
-                                "date_unixtime": _string(message.get("date_unixtime")),
-                                "author": _string(sender),
-                                "author_id": _string(
-                                    message.get("from_id") or message.get("actor_id")
-                                ),
-                                "text": _plain_text(message.get("text")),
-                                "media_reference": reference,
-                                "message_file": MESSAGE_JSON,
-                            }
-                            return _Found(record, files, message=message)
+                        )
+                    record: dict[str, JsonValue] = {
+                        "kind": "telegram message",
+                        "result_json": result,
+                        "chat": {
+                            "id": chat.get("id") if isinstance(chat.get("id"), int | str) else None,
+                            "name": _string(chat.get("name")),
+                            "type": _string(chat.get("type")),
+                        },
+                        "message_id": message_id,
+                        "date": _string(message.get("date")),
+                        "date_unixtime": _string(message.get("date_unixtime")),
+                        "author": _string(sender),
+                        "author_id": _string(message.get("from_id") or message.get("actor_id")),
+                        "text": _plain_text(message.get("text")),
+                        "media_reference": reference,
+                        "message_file": MESSAGE_JSON,
+                    }
+                    return _Found(record, files, message=message)
     except UnreadableMember as exc:
         raise CaptureError(
             "the Telegram export {path} cannot be read: {reason}",

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +43,7 @@ class WarcExchange:
 
     exchange: Exchange
     server_address: str | None
-    body: bytes | None
+    body: bytes | None = field(repr=False)
     withheld: str | None = None
     redacted: str | None = None  # why the stored body differs from the browser's
 

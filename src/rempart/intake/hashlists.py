@@ -33,6 +33,7 @@ from rempart.intake.vpdq import VPDQ_LINE, VideoFrame, parse_vpdq
 
 __all__ = [
     "ITEM_LISTS",
+    "MAX_LIST_BYTES",
     "Formatted",
     "HashRecord",
     "LineProblem",
@@ -45,6 +46,7 @@ __all__ = [
 
 MAX_LABEL = 200
 MAX_LINE = 10_000
+MAX_LIST_BYTES = 256 * 1024 * 1024  # one list file: about 3.5 million PDQ lines
 _HEX = re.compile(r"[0-9a-f]+")
 _HEX_START = re.compile(r"[0-9a-fA-F]{32}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -36,6 +36,7 @@ from rempart.evidence.vault import Vault
 from rempart.fetch import FetchPolicy
 from rempart.intake.cases import chain_of
 from rempart.jobs.findings import FindingView, list_findings
+from rempart.private import write_private
 from rempart.store.database import Database
 from rempart.store.models import CaptureRow, Case, Finding, FindingStatus, Sighting, SourceRow
 
@@ -521,10 +522,7 @@ def export_bundle(
     # Written aside, logged, then put in place: no half-written bundle, no unlogged export.
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
-        with open(partial, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write_private(partial, data, exclusive=True, sync=True)  # 0600: unblurred media
         in_custody(db, logged)
         os.link(partial, target)  # refuses to replace a file that appeared meanwhile
     except FileExistsError:

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -33,6 +32,7 @@ from rempart.hashing.video import VideoHashes, hash_video_bytes
 from rempart.hashing.windows import WindowKind
 from rempart.i18n import N_
 from rempart.jobs.scan import record_sighting
+from rempart.jobs.watchlist import SourceInfo, get_source, scan_settings
 from rempart.matching.calibration import THRESHOLDS, threshold_for
 from rempart.matching.packed import SeenCandidates, unpack_query
 from rempart.matching.service import Matcher, Query, QueryResult, slot_of
@@ -329,9 +329,11 @@ def confirm_earlier(
         by_source.setdefault(e.source_id, []).append(e)
     results: list[RetroResult] = []
     for source_id, group in by_source.items():
-        kind, settings = _source(db, source_id)
+        info = _source(db, source_id)
+        # the source's own settings, its proxy password unsealed when the vault is open here
+        settings = scan_settings(info, held.vault if held is not None else None)
         with (
-            catalog.fetcher_for(kind, settings) as fetcher,
+            catalog.fetcher_for(info.kind, settings) as fetcher,
             ThreadPoolExecutor(_FETCH_THREADS, thread_name_prefix="retro") as pool,
         ):
             fetched = list(
@@ -345,12 +347,10 @@ def confirm_earlier(
     return results
 
 
-def _source(db: Database, source_id: int) -> tuple[str, dict[str, Any]]:
+def _source(db: Database, source_id: int) -> SourceInfo:
     with db.session() as session:
-        row = session.execute(
-            select(SourceRow.kind, SourceRow.settings).where(SourceRow.id == source_id)
-        ).one()
-    return str(row[0]), json.loads(row[1])
+        name = session.scalars(select(SourceRow.name).where(SourceRow.id == source_id)).one()
+    return get_source(db, name)
 
 
 def _web(url: str | None) -> bool:

@@ -7,7 +7,7 @@ Must not print, capture or notify; the CLI and the evidence stage do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ class Look:
     """The held copy of a finding, handed over once the look is logged."""
 
     finding: int
-    data: bytes
+    data: bytes = field(repr=False)
     clear: bool  # the caseworker asked to see it unblurred
 
 

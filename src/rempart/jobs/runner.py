@@ -17,7 +17,7 @@ from rempart.evidence.held import HeldMedia
 from rempart.evidence.vault import Vault
 from rempart.jobs.scan import STALE_AFTER, ScanProgress, ScanReport, scan_source
 from rempart.jobs.seen import DEFAULT_RETENTION_DAYS
-from rempart.jobs.watchlist import get_source
+from rempart.jobs.watchlist import get_source, scan_settings
 from rempart.matching.service import Matcher
 from rempart.sources import catalog
 from rempart.store.database import Database
@@ -40,7 +40,7 @@ def run_scan(
     was seen is kept `seen_retention_days` unless the source says otherwise."""
     info = get_source(db, name)
     held = HeldMedia.for_db(db, vault) if vault is not None else None
-    with catalog.opened(info.kind, info.name, info.settings) as source:
+    with catalog.opened(info.kind, info.name, scan_settings(info, vault)) as source:
         return scan_source(
             db,
             matcher,

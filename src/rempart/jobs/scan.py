@@ -123,7 +123,7 @@ class _Batch:
     after every candidate the source yielded before saving them."""
 
     candidates: list[Candidate] = field(default_factory=list)
-    data: list[bytes] = field(default_factory=list)
+    data: list[bytes] = field(default_factory=list, repr=False)
     problems: list[Problem] = field(default_factory=list)
     validators: list[tuple[str, Validators]] = field(default_factory=list)
     hashes: list[Future[list[_Outcome]]] = field(default_factory=list)  # its parts, in order

@@ -14,16 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, InputError, NotFound
+from rempart.inputs import MiB, read_text_capped
 from rempart.sources import catalog
 from rempart.store.database import Database
 from rempart.store.models import ScanRun, Sighting, SourceRow
+
+if TYPE_CHECKING:
+    from rempart.evidence.vault import Vault
 
 __all__ = [
     "SourceInfo",
@@ -77,12 +82,15 @@ def add_source(
     every_s: int | None = None,
     replace: bool = False,
     clock: Clock = utc_now,
+    vault: Vault | None = None,
 ) -> int:
-    """Store a source after checking its settings; `replace` updates one of that name."""
+    """Store a source after checking its settings; `replace` updates one of that name. A
+    proxy password is kept sealed with the vault key (`vault` is then required), never in
+    clear."""
     if not _NAME.match(name):
         raise InputError("source name {name!r}: use letters, digits, '-', '_' or '.'", name=name)
     catalog.check(kind, name, settings)  # raises InputError on bad settings
-    text = json.dumps(dict(settings), sort_keys=True)
+    text = json.dumps(sealed_settings(name, settings, vault), sort_keys=True)
     with db.session() as session:
         row = session.scalar(select(SourceRow).where(SourceRow.name == name))
         if row is not None and not replace:
@@ -104,10 +112,15 @@ def add_source(
         return row.id
 
 
-def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> list[str]:
+MAX_SOURCES_FILE = 4 * MiB
+
+
+def load_sources_file(
+    db: Database, path: Path, *, clock: Clock = utc_now, vault: Vault | None = None
+) -> list[str]:
     """Add or update every [[source]] of a TOML file, all or none. Returns their names."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(read_text_capped(path, MAX_SOURCES_FILE))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("cannot read {path}: {error}", path=str(path), error=exc) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -143,7 +156,7 @@ def load_sources_file(db: Database, path: Path, *, clock: Clock = utc_now) -> li
             ) from exc
         parsed.append((name, kind, settings, every))
     for name, kind, settings, every in parsed:
-        add_source(db, name, kind, settings, every_s=every, replace=True, clock=clock)
+        add_source(db, name, kind, settings, every_s=every, replace=True, clock=clock, vault=vault)
     return [name for name, _, _, _ in parsed]
 
 
@@ -216,3 +229,95 @@ def _last_run(session: Any, source_id: int) -> ScanRun | None:
         select(ScanRun).where(ScanRun.source_id == source_id).order_by(ScanRun.id.desc()).limit(1)
     )
     return run
+
+
+# --------------------------------------------------------------------------------- secrets
+
+_SEALED_PASSWORD = "proxy_password"  # noqa: S105 (a settings key; its value is sealed)
+MASK = "********"
+
+
+def _secret_label(name: str) -> str:
+    return f"source:{name}:proxy"
+
+
+def sealed_settings(name: str, settings: Mapping[str, Any], vault: Vault | None) -> dict[str, Any]:
+    """`settings` as stored: a password in the proxy URL moves out of it, sealed."""
+    stored = {k: v for k, v in settings.items() if k != _SEALED_PASSWORD}
+    proxy = settings.get("proxy")
+    parts = urlsplit(str(proxy)) if proxy else None
+    if parts is None or parts.password is None:
+        return stored
+    if vault is None:
+        raise InputError(
+            "a proxy password is kept encrypted with the vault key, which is not open here"
+        )
+    stored["proxy"] = urlunsplit(parts._replace(netloc=_netloc(parts, None)))
+    stored[_SEALED_PASSWORD] = vault.seal_secret(_secret_label(name), unquote(parts.password))
+    return stored
+
+
+def scan_settings(info: SourceInfo, vault: Vault | None) -> Mapping[str, Any]:
+    """The settings a scan uses: the proxy password, unsealed, back in the proxy URL."""
+    token = info.settings.get(_SEALED_PASSWORD)
+    if not token:
+        return info.settings
+    if vault is None:
+        raise InputError(
+            "source {name}: its proxy password is encrypted with the vault key, which is not "
+            "open here",
+            name=info.name,
+        )
+    password = vault.open_secret(_secret_label(info.name), str(token))
+    parts = urlsplit(str(info.settings["proxy"]))
+    settings = {k: v for k, v in info.settings.items() if k != _SEALED_PASSWORD}
+    settings["proxy"] = urlunsplit(parts._replace(netloc=_netloc(parts, password)))
+    return settings
+
+
+def masked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings fit to show or log: no password, sealed or (stored before sealing) in clear."""
+    shown = dict(settings)
+    if _SEALED_PASSWORD in shown:
+        shown[_SEALED_PASSWORD] = MASK
+    proxy = shown.get("proxy")
+    if proxy:
+        parts = urlsplit(str(proxy))
+        if parts.password is not None:
+            shown["proxy"] = urlunsplit(parts._replace(netloc=_netloc(parts, MASK, quoted=True)))
+    return shown
+
+
+def reseal_secrets(db: Database, vault: Vault) -> int:
+    """Seal every stored proxy password with the vault's current key (after a rotation, and
+    for passwords stored in clear before they were sealed). Returns how many changed."""
+    changed = 0
+    with db.session() as session:
+        for row in session.scalars(select(SourceRow)):
+            settings = json.loads(row.settings)
+            token = settings.get(_SEALED_PASSWORD)
+            if token:
+                label = _secret_label(row.name)
+                settings[_SEALED_PASSWORD] = vault.rewrap_secret(label, str(token))
+            elif urlsplit(str(settings.get("proxy") or "")).password is None:
+                continue
+            else:
+                settings = sealed_settings(row.name, settings, vault)
+            row.settings = json.dumps(settings, sort_keys=True)
+            changed += 1
+    return changed
+
+
+def _netloc(parts: Any, password: str | None, *, quoted: bool = False) -> str:
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username
+    if user is None:
+        return host
+    if password is None:
+        return f"{user}@{host}"
+    secret = password if quoted else quote(password, safe="")
+    return f"{user}:{secret}@{host}"

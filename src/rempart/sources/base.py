@@ -43,7 +43,7 @@ class Candidate:
 
     source: str
     key: str
-    data: bytes
+    data: bytes = field(repr=False)
     media_url: str | None = None  # where the bytes came from (URL, or path inside a file)
     page_url: str | None = None  # the page, post or message where it was seen
     post_id: str | None = None

@@ -10,6 +10,7 @@ or let a malformed archive escape as anything but a Problem.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import lzma
@@ -19,7 +20,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal, Protocol
@@ -37,11 +38,13 @@ __all__ = [
     "UnreadableMember",
     "check_zip_directory",
     "open_regular_file",
+    "ratio_refusal",
     "read_zip_head",
     "read_zip_member",
     "sniff_archive",
     "sniff_media",
     "unsafe_member_name",
+    "zip_member_reader",
 ]
 
 MiB: Final = 1024 * 1024
@@ -209,17 +212,56 @@ def read_zip_member(
 ) -> bytes:
     """A member's bytes, read into memory under the size and ratio limits. Raises
     UnreadableMember (encrypted, too large, bomb-like, corrupt)."""
+    data = bytearray()
+    with zip_member_reader(archive, info, limits) as read:
+        while chunk := read(_ZIP_STEP):
+            data += chunk
+    return bytes(data)
+
+
+@contextlib.contextmanager
+def zip_member_reader(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits
+) -> Iterator[Callable[[int], bytes]]:
+    """A `read(n)` of the member's bytes that raises UnreadableMember (encrypted, too large,
+    bomb-like, corrupt) as soon as the bytes produced say so. The directory's sizes may lie:
+    what counts is what the decompressor produces against what it consumed, at every step."""
     _check_zip_member(info, limits)
+    produced = 0
+
+    def read(size: int) -> bytes:
+        nonlocal produced
+        try:
+            chunk = member.read(min(size, _ZIP_STEP))
+        except ARCHIVE_ERRORS as exc:
+            raise UnreadableMember(
+                Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
+            ) from None
+        produced += len(chunk)
+        if produced > limits.max_file_bytes:
+            raise UnreadableMember(_too_large(produced, limits))
+        refusal = ratio_refusal(produced, _zip_consumed(member, info), limits, stopped=True)
+        if refusal:
+            raise UnreadableMember(refusal)
+        return chunk
+
     try:
-        with archive.open(info) as member:
-            data = member.read(limits.max_file_bytes + 1)
+        member = archive.open(info)
     except ARCHIVE_ERRORS as exc:
         raise UnreadableMember(
             Reason.of(N_("corrupt member: {error}"), error=_describe(exc))
         ) from None
-    if len(data) > limits.max_file_bytes:
-        raise UnreadableMember(_too_large(len(data), limits))
-    return data
+    with member:
+        yield read
+
+
+_ZIP_STEP = 64 * 1024  # the decompressor reads about as much compressed input per step
+
+
+def _zip_consumed(member: IO[bytes], info: zipfile.ZipInfo) -> int:
+    """Compressed bytes read so far for `member` (zipfile counts down what is left)."""
+    left = getattr(member, "_compress_left", None)
+    return info.compress_size - left if isinstance(left, int) else info.compress_size
 
 
 def read_zip_head(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -240,12 +282,12 @@ def _check_zip_member(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
         raise UnreadableMember(N_("encrypted member: cannot be read without its password"))
     if info.file_size > limits.max_file_bytes:
         raise UnreadableMember(_too_large(info.file_size, limits))
-    ratio_refusal = _ratio_refusal(info.file_size, info.compress_size, limits)
-    if ratio_refusal:
-        raise UnreadableMember(ratio_refusal)
+    refusal = ratio_refusal(info.file_size, info.compress_size, limits)
+    if refusal:
+        raise UnreadableMember(refusal)
 
 
-def _ratio_refusal(
+def ratio_refusal(
     uncompressed: int, compressed: int, limits: ArchiveLimits, *, stopped: bool = False
 ) -> Reason | None:
     if uncompressed <= limits.ratio_floor:
@@ -353,7 +395,7 @@ class _CappedReader:
         if not self.budget.spend(len(data), self.limits):
             raise _LimitReached(self.budget.exhausted)
         if self.compressed is not None:
-            refusal = _ratio_refusal(
+            refusal = ratio_refusal(
                 self.produced, self.compressed.consumed, self.limits, stopped=True
             )
             if refusal:

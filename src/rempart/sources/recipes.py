@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from rempart.errors import InputError
+from rempart.inputs import MiB, read_text_capped
 from rempart.sources.html import PostSelectors, is_valid_selector
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "ThreadRules",
     "host_matches",
 ]
+
+
+MAX_RECIPE_FILE = 1 * MiB
 
 
 class RecipeError(InputError):
@@ -137,7 +141,7 @@ class Recipe:
     @classmethod
     def from_file(cls, path: str | Path) -> Recipe:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text_capped(path, MAX_RECIPE_FILE)
         except (OSError, UnicodeDecodeError) as exc:
             raise RecipeError(
                 "cannot read recipe {name}: {error}", name=Path(path).name, error=str(exc)

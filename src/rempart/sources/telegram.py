@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import posixpath
 import re
@@ -32,7 +31,9 @@ from rempart.sources.files import (
     read_zip_head,
     read_zip_member,
     sniff_media,
+    zip_member_reader,
 )
+from rempart.sources.json_stream import BadValue, JsonStream, JsonStreamError
 
 __all__ = ["TelegramExportSource", "TelegramLimits", "resolve_reference"]
 
@@ -42,6 +43,8 @@ TEXT_CHARS: Final = 200
 _USERNAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 
 Items = Iterator[Candidate | Problem]
+# Opens a file for reading in chunks: `with opener() as read: read(n)…`
+Opener = Callable[[], contextlib.AbstractContextManager[Callable[[int], bytes]]]
 Json = Any  # whatever json.loads returned: checked field by field before use
 
 
@@ -62,6 +65,13 @@ class _ExportTree(Protocol):
 
     def read(self, relative: str, max_bytes: int) -> bytes:
         """A file's bytes. Raises UnreadableMember when missing, unsafe or too large."""
+        ...
+
+    def reader(
+        self, relative: str, max_bytes: int
+    ) -> contextlib.AbstractContextManager[Callable[[int], bytes]]:
+        """A `read(n)` over a file's bytes, raising UnreadableMember like `read` once more
+        than `max_bytes` came (or, in a zip, bytes that look like a bomb)."""
         ...
 
     def read_media(self, relative: str, max_bytes: int) -> tuple[str, bytes] | None:
@@ -117,14 +127,44 @@ class TelegramExportSource:
             )
         for result in results:
             try:
-                document = _load_json(tree.read(result, self._limits.max_json_bytes))
+                yield from self._scan_result(tree, label, result, state, done)
             except UnreadableMember as exc:
                 yield Problem(self.name, f"{label}/{result}", exc.reason)
-                continue
-            base = posixpath.dirname(result)
-            for chat in _chats(document):
-                scan = _ChatScan(self._chat(chat, label, base), tree, state, self._limits, done)
-                yield from scan.messages(chat["messages"])
+            except (JsonStreamError, UnicodeDecodeError) as exc:
+                reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                yield Problem(
+                    self.name,
+                    f"{label}/{result}",
+                    Reason.of(N_("not valid JSON: {error}"), error=reason),
+                )
+
+    def _scan_result(
+        self, tree: _ExportTree, label: str, result: str, state: SourceState, done: set[str]
+    ) -> Items:
+        """The messages of one result.json, read as a stream (twice: the chats' fields, then
+        their messages): memory holds one message at a time, and a message that cannot be
+        decoded is reported and skipped, not the whole export."""
+        max_bytes = self._limits.max_json_bytes
+        chats = _chat_fields(lambda: tree.reader(result, max_bytes))
+        base = posixpath.dirname(result)
+        scans: dict[int, _ChatScan] = {}
+        with tree.reader(result, max_bytes) as read:
+            for number, _, message in _messages(JsonStream(read)):
+                scan = scans.get(number)
+                if scan is None:
+                    chat = self._chat(chats.get(number, {}), label, base)
+                    scan = scans[number] = _ChatScan(chat, tree, state, self._limits, done)
+                if isinstance(message, BadValue):
+                    yield Problem(
+                        self.name,
+                        f"{scan.chat.chat_id}/?",
+                        Reason.of(
+                            N_("a message that cannot be read ({error}): skipped"),
+                            error=message.reason,
+                        ),
+                    )
+                elif isinstance(message, dict):
+                    yield from scan.message(message)
 
     def _chat(self, chat: Mapping[str, Json], label: str, base: str) -> _Chat:
         return _Chat(
@@ -140,29 +180,90 @@ class TelegramExportSource:
 # --------------------------------------------------------------------------- the JSON
 
 
-def _load_json(data: bytes) -> Json:
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise UnreadableMember(Reason.of(N_("not valid JSON: {error}"), error=reason)) from None
+_CHAT_FIELDS: Final = frozenset({"id", "name", "username", "type"})
 
 
-def _chats(document: Json) -> Iterator[Mapping[str, Json]]:
-    """Single-chat exports are one chat; full exports list them under chats and left_chats."""
-    if not isinstance(document, dict):
+def _messages(
+    stream: JsonStream, *, messages: bool = True
+) -> Iterator[tuple[int, dict[str, Json], Json]]:
+    """(chat number, chat fields, message) for every message: single-chat exports are one
+    chat; full exports list them under chats and left_chats. A message is a dict, or a
+    BadValue when it could not be decoded; everything else is skipped unread. With
+    `messages=False`, one (chat number, chat fields, None) per chat instead, once its fields
+    are all read (a chat's fields may follow its messages)."""
+    if stream.peek() != "{":
+        stream.skip()
+        stream.end()
         return
-    if isinstance(document.get("messages"), list):
-        yield document
-    for section in ("chats", "left_chats"):
-        block = document.get(section)
-        listing = block.get("list") if isinstance(block, dict) else None
-        if isinstance(listing, list):
-            yield from (
-                chat
-                for chat in listing
-                if isinstance(chat, dict) and isinstance(chat.get("messages"), list)
-            )
+    yield from _chat_messages(stream, top=True, counter=[0], messages=messages)
+    stream.end()
+
+
+def _chat_messages(
+    stream: JsonStream, *, top: bool, counter: list[int], messages: bool
+) -> Iterator[tuple[int, dict[str, Json], Json]]:
+    number = counter[0]
+    counter[0] += 1
+    fields: dict[str, Json] = {}
+    for key in stream.object_keys():
+        if key == "messages" and stream.peek() == "[":
+            for _ in stream.array_items():  # one by one, even to skip: each is small
+                if messages and stream.peek() == "{":
+                    yield number, fields, stream.value()
+                else:
+                    stream.skip()
+        elif top and key in ("chats", "left_chats") and stream.peek() == "{":
+            for section_key in stream.object_keys():
+                if section_key == "list" and stream.peek() == "[":
+                    for _ in stream.array_items():
+                        if stream.peek() == "{":
+                            yield from _chat_messages(
+                                stream, top=False, counter=counter, messages=messages
+                            )
+                        else:
+                            stream.skip()
+                else:
+                    stream.skip()
+        elif key in _CHAT_FIELDS:
+            value = stream.value()
+            if not isinstance(value, BadValue):
+                fields[key] = value
+        else:
+            stream.skip()
+    if not messages:
+        yield number, fields, None
+
+
+def _chat_fields(
+    read: Callable[[], contextlib.AbstractContextManager[Callable[[int], bytes]]],
+) -> dict[int, dict[str, Json]]:
+    """Each chat's fields by chat number: a first pass that decodes no message."""
+    with read() as reader:
+        return {
+            number: fields for number, fields, _ in _messages(JsonStream(reader), messages=False)
+        }
+
+
+def find_message(
+    read: Opener,
+    chat_id: str,
+    message_id: str,
+) -> tuple[dict[str, Json], dict[str, Json]] | None:
+    """(chat fields, message) of one message of a result.json, or None. `read` opens the
+    file (twice: fields first). Raises JsonStreamError or UnicodeDecodeError when the file
+    is not JSON."""
+    chats = _chat_fields(read)
+    with read() as reader:
+        for number, _, message in _messages(JsonStream(reader)):
+            fields = chats.get(number, {})
+            chat = _identifier(fields.get("id")) or _identifier(fields.get("name")) or "chat"
+            if (
+                chat == chat_id
+                and isinstance(message, dict)
+                and _identifier(message.get("id")) == message_id
+            ):
+                return fields, message
+    return None
 
 
 def _identifier(value: Json) -> str | None:
@@ -256,18 +357,13 @@ class _ChatScan:
         limits: TelegramLimits,
         done: set[str],
     ) -> None:
-        self._chat = chat
+        self.chat = chat
         self._tree = tree
         self._state = state
         self._max_bytes = limits.files.max_file_bytes
         self._done = done  # keys already yielded in this scan
 
-    def messages(self, messages: list[Json]) -> Items:
-        for message in messages:
-            if isinstance(message, dict):
-                yield from self._message(message)
-
-    def _message(self, message: Mapping[str, Json]) -> Items:
+    def message(self, message: Mapping[str, Json]) -> Items:
         photo, file, thumbnail = (
             value if isinstance(value, str) else None
             for value in (message.get("photo"), message.get("file"), message.get("thumbnail"))
@@ -276,8 +372,8 @@ class _ChatScan:
             return
         message_id = _identifier(message.get("id"))
         if message_id is None:
-            where = f"{self._chat.chat_id}/?"
-            yield Problem(self._chat.source, where, N_("message without an id: its media skipped"))
+            where = f"{self.chat.chat_id}/?"
+            yield Problem(self.chat.source, where, N_("message without an id: its media skipped"))
             return
         if photo is not None:
             yield from self._media(message, message_id, photo)
@@ -292,10 +388,10 @@ class _ChatScan:
     ) -> Generator[Candidate | Problem, None, bool]:
         """Yields the file's candidate or problem; returns whether the file is available
         (in the export, or already handled on an earlier scan)."""
-        key = f"{self._chat.chat_id}/{message_id}/{reference}"
+        key = f"{self.chat.chat_id}/{message_id}/{reference}"
         if _not_included(reference):
             yield Problem(
-                self._chat.source,
+                self.chat.source,
                 key,
                 Reason.of(N_("not in the export: {what}"), what=reference[1:-1][:200]),
             )
@@ -304,10 +400,10 @@ class _ChatScan:
             return True
         self._done.add(key)
         try:
-            relative = resolve_reference(self._chat.base, reference)
+            relative = resolve_reference(self.chat.base, reference)
             media = self._tree.read_media(relative, self._max_bytes)
         except UnreadableMember as exc:
-            yield Problem(self._chat.source, key, exc.reason)
+            yield Problem(self.chat.source, key, exc.reason)
             return False
         if media is not None:
             mime, data = media
@@ -323,7 +419,7 @@ class _ChatScan:
         data: bytes,
         mime: str,
     ) -> Candidate:
-        chat = self._chat
+        chat = self.chat
         sender = message.get("from") or message.get("actor") or message.get("author")
         return Candidate(
             source=chat.source,
@@ -396,6 +492,27 @@ class _FolderTree:
         with self._open(relative, max_bytes) as handle:
             return self._read(handle.read, max_bytes)
 
+    @contextlib.contextmanager
+    def reader(self, relative: str, max_bytes: int) -> Iterator[Callable[[int], bytes]]:
+        with self._open(relative, max_bytes) as handle:
+            taken = 0
+
+            def read(size: int) -> bytes:
+                nonlocal taken
+                chunk = self._read(handle.read, size)
+                taken += len(chunk)
+                if taken > max_bytes:  # the file grew after its size was checked
+                    raise UnreadableMember(
+                        Reason.of(
+                            N_("{size} bytes, more than the limit of {limit}"),
+                            size=taken,
+                            limit=max_bytes,
+                        )
+                    )
+                return chunk
+
+            yield read
+
     def read_media(self, relative: str, max_bytes: int) -> tuple[str, bytes] | None:
         with self._open(relative, max_bytes) as handle:
             head = self._read(handle.read, SNIFF_BYTES)
@@ -406,8 +523,12 @@ class _FolderTree:
 
     @staticmethod
     def _read(read: Callable[[int], bytes], size: int) -> bytes:
+        """Up to `size` bytes, read a MiB at a time (one big read would allocate `size`)."""
+        data = bytearray()
         try:
-            return read(size)
+            while len(data) < size and (chunk := read(min(MiB, size - len(data)))):
+                data += chunk
+            return bytes(data)
         except OSError as exc:
             raise UnreadableMember(
                 Reason.of(N_("cannot read: {error}"), error=type(exc).__name__)
@@ -456,6 +577,11 @@ class _ZipTree:
 
     def read(self, relative: str, max_bytes: int) -> bytes:
         return read_zip_member(self._archive, self._member(relative), self._bounds(max_bytes))
+
+    def reader(
+        self, relative: str, max_bytes: int
+    ) -> contextlib.AbstractContextManager[Callable[[int], bytes]]:
+        return zip_member_reader(self._archive, self._member(relative), self._bounds(max_bytes))
 
     def read_media(self, relative: str, max_bytes: int) -> tuple[str, bytes] | None:
         info = self._member(relative)

@@ -13,6 +13,7 @@ import collections
 import contextlib
 import dataclasses
 import gzip
+import io
 import json
 import os
 import zipfile
@@ -36,6 +37,7 @@ from rempart.sources.files import (
     ArchiveLimits,
     UnreadableMember,
     check_zip_directory,
+    ratio_refusal,
     read_zip_member,
     sniff_media,
 )
@@ -43,6 +45,7 @@ from rempart.sources.files import (
 __all__ = ["WarcLimits", "WarcSource", "decode_http_body"]
 
 MiB: Final = 1024 * 1024
+_STEP: Final = 1 * MiB  # a record's payload is read, and judged, this much at a time
 ARCHIVE_SUFFIXES: Final = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz")
 _PAGE_FILES: Final = ("pages/pages.jsonl", "pages/extraPages.jsonl")
 _SCAN_CHUNK: Final = 1 * MiB
@@ -117,10 +120,13 @@ class WarcSource:
         if head.startswith(b"PK"):
             yield from self._scan_wacz(path, label, state)
             return
-        scan = _RecordScan(self.name, label, {"archive": label}, _Pages(), self._limits, state)
+        meter = _Meter()
+        scan = _RecordScan(
+            self.name, label, {"archive": label}, _Pages(), self._limits, state, meter
+        )
         opener: Opener = lambda: path.open("rb")  # noqa: E731
         gzipped = head.startswith(b"\x1f\x8b")
-        yield from scan.run(_records(self.name, opener, size, label, gzipped, self._limits))
+        yield from scan.run(_records(self.name, opener, size, label, gzipped, self._limits, meter))
 
     def _scan_wacz(self, path: Path, label: str, state: SourceState) -> Items:
         with contextlib.ExitStack() as stack:
@@ -171,9 +177,10 @@ class WarcSource:
             )
             return
         context = {"archive": label, "warc": info.filename}
-        scan = _RecordScan(self.name, where, context, pages, self._limits, state)
+        meter = _Meter()
+        scan = _RecordScan(self.name, where, context, pages, self._limits, state, meter)
         yield from scan.run(
-            _records(self.name, opener, info.file_size, where, gzipped, self._limits)
+            _records(self.name, opener, info.file_size, where, gzipped, self._limits, meter)
         )
 
 
@@ -271,12 +278,68 @@ def _wacz_member_refusal(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | 
 # ------------------------------------------------------------------------- record walk
 
 
+class _Meter:
+    """Bytes read from the (compressed) WARC, to judge what a record expands to against
+    what it took on disk: a decompression bomb is stopped on the bytes it produces."""
+
+    def __init__(self) -> None:
+        self.consumed = 0
+        self._record_start = 0
+
+    def reader(self, raw: IO[bytes]) -> IO[bytes]:
+        return _MeteredReader(raw, self)  # type: ignore[return-value]
+
+    def record_starts(self) -> None:
+        self._record_start = self.consumed
+
+    def since_record(self) -> int:
+        return self.consumed - self._record_start
+
+
+class _MeteredReader:
+    """A file read through a _Meter (seek and tell pass through)."""
+
+    def __init__(self, raw: IO[bytes], meter: _Meter) -> None:
+        self._raw = raw
+        self._meter = meter
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._raw.read(-1 if size is None else size)
+        self._meter.consumed += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None  # the opener's context closes the file
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._raw.closed)
+
+
 def _records(
-    source: str, opener: Opener, size: int | None, where: str, member_gzip: bool, limits: WarcLimits
+    source: str,
+    opener: Opener,
+    size: int | None,
+    where: str,
+    member_gzip: bool,
+    limits: WarcLimits,
+    meter: _Meter,
 ) -> Iterator[tuple[int, Record] | Problem]:
     """Every record with its offset. Past a record it cannot parse, it looks for the next
     record start (a gzip member, or a `WARC/1.` line) and reports the bytes it skipped."""
-    walk = _RecordWalk(source, opener, size, where, member_gzip, limits)
+    walk = _RecordWalk(source, opener, size, where, member_gzip, limits, meter)
     start: int | None = 0
     while start is not None:
         start = yield from walk.read_from(start)
@@ -290,6 +353,7 @@ class _RecordWalk:
     where: str
     member_gzip: bool
     limits: WarcLimits
+    meter: _Meter
     whole_gzip: bool = False  # one gzip stream for the whole file: offsets are uncompressed
     produced: int = 0
     resyncs: int = 0
@@ -334,6 +398,7 @@ class _RecordWalk:
                 skip -= 1
                 continue
             self.produced += 1
+            self.meter.record_starts()
             yield iterator.offset, record
 
     def _unread_tail(self, stopped_at: int) -> Iterator[Problem]:
@@ -369,7 +434,8 @@ class _RecordWalk:
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[IO[bytes]]:
-        with self.opener() as raw:
+        with self.opener() as opened:
+            raw = self.meter.reader(opened)
             if self.whole_gzip:
                 with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
                     yield stream  # type: ignore[misc]
@@ -456,7 +522,9 @@ class _RecordScan:
         pages: _Pages,
         limits: WarcLimits,
         state: SourceState,
+        meter: _Meter,
     ) -> None:
+        self._meter = meter
         self._source = source
         self._label = label
         self._context = dict(context)
@@ -546,7 +614,16 @@ class _RecordScan:
         transfer, encoding = _encodings(record)
         if sniff_media(head) is None and not (transfer or encoding):
             return None
-        body = head + _read(stream, limit + 1 - len(head))
+        read = bytearray(head)
+        while len(read) <= limit and (chunk := _read(stream, min(_STEP, limit + 1 - len(read)))):
+            read += chunk
+            refusal = ratio_refusal(
+                len(read), self._meter.since_record(), self._limits.wacz, stopped=True
+            )
+            if refusal is not None:
+                yield self._problem(key, refusal)
+                return None
+        body = bytes(read)
         declared_media = _declares_media(record)
         if len(body) > limit:
             if declared_media or sniff_media(head):
@@ -719,16 +796,43 @@ def _inflate(body: bytes, coding: str, max_bytes: int, *, head: bool) -> bytes:
     else:
         return body  # not compressed after all: stored already decoded
     decompressor = zlib.decompressobj(wbits)
+    data = bytearray()
+    consumed = 0
+    pending = b""
     try:
-        data = decompressor.decompress(body, max_bytes + 1)
+        # Bounded steps: at most _INFLATE_STEP bytes out of each call, and the ratio of bytes
+        # produced to bytes consumed judged after each, so a bomb stops within a few MiB.
+        while not decompressor.eof and len(data) <= max_bytes:
+            if not pending:
+                pending = body[consumed : consumed + _INFLATE_STEP]
+                consumed += len(pending)
+                if not pending:
+                    break
+            data += decompressor.decompress(pending, _INFLATE_STEP)
+            pending = decompressor.unconsumed_tail
+            if head and len(data) >= max_bytes:
+                break
+            if (
+                len(data) > _BOMB_FLOOR
+                and len(data) / max(consumed - len(pending), 1) > _BOMB_RATIO
+            ):
+                raise ValueError(
+                    f"{coding} body expands more than {_BOMB_RATIO:.0f} times "
+                    "(a decompression bomb?): stopped"
+                )
     except zlib.error:
         if coding == "deflate" and wbits < 0:
             return body  # neither zlib nor raw deflate: stored already decoded
         raise ValueError(f"corrupt {coding} body: not read") from None
     if head:
-        return data[:max_bytes]
-    if len(data) > max_bytes or decompressor.unconsumed_tail:
+        return bytes(data[:max_bytes])
+    if len(data) > max_bytes:
         raise ValueError(f"decoded body larger than {max_bytes} bytes: not read")
     if not decompressor.eof:
         raise ValueError(f"truncated {coding} body: not read")
-    return data
+    return bytes(data)
+
+
+_INFLATE_STEP: Final = 64 * 1024
+_BOMB_FLOOR: Final = ArchiveLimits().ratio_floor  # smaller bodies are never called bombs
+_BOMB_RATIO: Final = ArchiveLimits().max_ratio

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rempart.errors import StoreError
+from rempart.private import make_private, private_folder, write_private
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -54,7 +55,7 @@ class Database:
         A schema already at the head (the usual case) costs one query, not an Alembic run.
         """
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
         try:
             engine = create_engine(url, future=True)
         except (SQLAlchemyError, ImportError) as exc:
@@ -157,3 +158,19 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database file exists, 0600, before SQLite opens it: SQLite gives its journal and
+    WAL files the database file's mode, so they are private too."""
+    if str(path) in ("", ":memory:"):
+        return
+    private_folder(path.parent)
+    if path.exists():
+        if path.is_file() and path.stat().st_mode & 0o077:
+            make_private(path)
+        return
+    try:
+        write_private(path, b"", exclusive=True)
+    except FileExistsError:
+        return  # another process made it first

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ class RawAnswer:
     query: str  # "A example.org" or the RDAP URL
     server: str  # "127.0.0.1:53" or the RDAP base URL
     received_at: datetime
-    raw: bytes
+    raw: bytes = field(repr=False)
     sha256: str
     media_type: str
 

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import tldextract
 
 from rempart.i18n import N_
+from rempart.inputs import MiB, read_text_capped
 from rempart.takedown.errors import RegistryError
 
 __all__ = [
@@ -212,6 +213,9 @@ def shipped_registry_text() -> str:
     return (resources.files("rempart.takedown") / "platforms.toml").read_text(encoding="utf-8")
 
 
+MAX_REGISTRY_FILE = 4 * MiB  # the operator's platforms.toml
+
+
 def load_registry(home: Path | None = None) -> Registry:
     """The shipped registry, with `home/platforms.toml` laid over it when that file exists."""
     platforms = parse_registry(shipped_registry_text(), origin="platforms.toml (shipped)")
@@ -219,7 +223,7 @@ def load_registry(home: Path | None = None) -> Registry:
         path = home / "platforms.toml"
         if path.is_file():
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_text_capped(path, MAX_REGISTRY_FILE)
             except (OSError, UnicodeDecodeError) as exc:
                 raise RegistryError(
                     "{path}: cannot be read ({reason})", path=str(path), reason=str(exc)

@@ -26,8 +26,9 @@ from reportlab.platypus import Image as PdfImage
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 import rempart
-from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _Styles
+from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _plain, _Styles
 from rempart.i18n import N_, Messages
+from rempart.private import private_folder, write_private
 from rempart.takedown.reports import (
     ACTION_LABELS,
     OTHER_PROVIDER,
@@ -92,10 +93,11 @@ class Written:
 
 
 def _csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_private(path, buffer.getvalue().encode("utf-8"))
     return path
 
 
@@ -120,7 +122,7 @@ def write_flagger(
     report: FlaggerReport, folder: Path, t: Messages, *, organisation: str = ""
 ) -> Written:
     """flagger-YYYY.csv (every group), one CSV per column counted, two charts and the PDF."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stem = f"flagger-{report.year}"
     paths = [
         _csv(
@@ -152,12 +154,12 @@ def write_flagger(
     charts: list[Path] = []
     if report.rows:
         charts.append(folder / f"{stem}-by-provider-{t.lang}.png")
-        charts[-1].write_bytes(_provider_chart(report, t))
+        write_private(charts[-1], _provider_chart(report, t))
         charts.append(folder / f"{stem}-by-content-type-{t.lang}.png")
-        charts[-1].write_bytes(_content_chart(report, t))
+        write_private(charts[-1], _content_chart(report, t))
     paths.extend(charts)
     pdf = folder / f"{stem}-{t.lang}.pdf"
-    pdf.write_bytes(_flagger_pdf(report, t, charts, organisation))
+    write_private(pdf, _flagger_pdf(report, t, charts, organisation))
     paths.append(pdf)
     return Written(tuple(paths))
 
@@ -217,6 +219,12 @@ def _content_chart(report: FlaggerReport, t: Messages) -> bytes:
     return _png(figure)
 
 
+def _markup(value: object) -> str:
+    """Outside text (a platform's name, a URL) as paragraph markup: escaped, with control and
+    direction-changing characters made visible, never cut."""
+    return escape(_plain(value, 1 << 20))
+
+
 class _Pdf:
     """A short report document: headings, paragraphs, tables and charts, one language."""
 
@@ -227,18 +235,18 @@ class _Pdf:
         self.story: list[object] = []
 
     def title(self, text: str, subtitle: str) -> None:
-        self.story.append(Paragraph(escape(text), self.styles.title))
-        self.story.append(Paragraph(escape(subtitle), self.styles.subtitle))
+        self.story.append(Paragraph(_markup(text), self.styles.title))
+        self.story.append(Paragraph(_markup(subtitle), self.styles.subtitle))
 
     def heading(self, text: str) -> None:
-        self.story.append(Paragraph(escape(text), self.styles.h2))
+        self.story.append(Paragraph(_markup(text), self.styles.h2))
 
     def para(self, text: str) -> None:
-        self.story.append(Paragraph(escape(text), self.styles.body))
+        self.story.append(Paragraph(_markup(text), self.styles.body))
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        cells = [[Paragraph(escape(h), self.styles.head) for h in header]]
-        cells += [[Paragraph(escape(str(v)), self.styles.small) for v in row] for row in rows]
+        cells = [[Paragraph(_markup(h), self.styles.head) for h in header]]
+        cells += [[Paragraph(_markup(v), self.styles.small) for v in row] for row in rows]
         first = _WIDTH * (0.6 if len(header) <= 3 else 0.28)
         rest = (_WIDTH - first) / max(1, len(header) - 1)
         table = Table(cells, colWidths=[first] + [rest] * (len(header) - 1), repeatRows=1)
@@ -356,7 +364,7 @@ def _flagger_pdf(
 
 def write_removals(stats: RemovalStats, folder: Path, t: Messages, *, as_of: datetime) -> Written:
     """removals[-YYYY].csv, two charts and the PDF."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stem = "removals" if stats.year is None else f"removals-{stats.year}"
     paths = [
         _csv(
@@ -381,12 +389,12 @@ def write_removals(stats: RemovalStats, folder: Path, t: Messages, *, as_of: dat
     charts: list[Path] = []
     if any(r.hours for r in stats.rows):
         charts.append(folder / f"{stem}-times-{t.lang}.png")
-        charts[-1].write_bytes(_times_chart(stats, t))
+        write_private(charts[-1], _times_chart(stats, t))
         charts.append(folder / f"{stem}-shares-{t.lang}.png")
-        charts[-1].write_bytes(_shares_chart(stats, t))
+        write_private(charts[-1], _shares_chart(stats, t))
     paths.extend(charts)
     pdf = folder / f"{stem}-{t.lang}.pdf"
-    pdf.write_bytes(_removals_pdf(stats, t, charts, as_of))
+    write_private(pdf, _removals_pdf(stats, t, charts, as_of))
     paths.append(pdf)
     return Written(tuple(paths))
 

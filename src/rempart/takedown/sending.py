@@ -27,7 +27,7 @@ import json
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any, Protocol
@@ -78,9 +78,11 @@ class Stamp:
 
     authority: str
     time: datetime
-    token: bytes  # the full DER TimeStampResp
-    request: bytes = b""  # the DER TimeStampReq sent (its nonce)
-    chain: tuple[bytes, ...] = ()  # the TSA's certificates (DER), to check it offline later
+    token: bytes = field(repr=False)  # the full DER TimeStampResp
+    request: bytes = field(default=b"", repr=False)  # the DER TimeStampReq sent (its nonce)
+    chain: tuple[bytes, ...] = field(
+        default=(), repr=False
+    )  # the TSA's certificates (DER), to check it offline later
 
 
 Stamper = Callable[[bytes], Sequence[Stamp]]
