@@ -327,3 +327,34 @@ def test_a_probe_redirected_to_a_private_address_is_refused(
     assert candidates == []
     assert [p.where for p in problems] == [site.url("/attachments/1")]
     assert "private" in problems[0].reason
+
+
+def test_a_paginated_page_at_the_depth_limit_keeps_no_validators_so_later_pages_are_read(
+    site: LoopbackSite, fetcher: Fetcher, state: MemoryState
+) -> None:
+    def tagged(body: bytes) -> dict[str, object]:
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        return {"headers": {"Content-Type": "text/html", "ETag": etag}}
+
+    def publish(second: str) -> None:
+        first = _html('<img src="/a.jpg"><a rel="next" href="/list?page=2">2</a>')
+        later = _html(f'<img src="/{second}.jpg">')
+        site.route(
+            "/list",
+            lambda seen: site.reply(
+                later if "page=2" in seen.path else first,
+                **tagged(later if "page=2" in seen.path else first),
+            ),
+        )
+
+    site.route("/", _html('<a href="/list">the list</a>'))
+    site.fallback = lambda seen: site.reply(_jpeg(seen.path), headers=JPEG)
+    source = WebSource(Recipe.crawl([site.url("/")], max_depth=1), fetcher)
+    publish("b")
+    first, _ = _scan(source, state)
+    publish("c")  # a new picture on page 2; page 1 is unchanged
+
+    again, _ = _scan(source, state)
+
+    assert {c.key for c in first} == {site.url("/a.jpg"), site.url("/b.jpg")}
+    assert {c.key for c in again} == {site.url("/c.jpg")}

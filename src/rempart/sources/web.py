@@ -476,14 +476,18 @@ class _Crawl:
     def _at_edge(self, job: _PageJob, page: Page) -> bool:
         """Whether a 304 for this page next time can stand for everything it leads to, so its
         validators are worth keeping. True for a board page (a thread with new posts changes
-        it), a thread's last page and a generic page at the depth limit; false for a thread
-        page with a next page, which may change while this one does not."""
+        it), a thread's last page and a generic page at the depth limit without further
+        pages; false for a page with a next page, which may change while this one does not."""
         if job.kind == "board":
             return True
         if job.kind == "thread":
             rules = self.recipe.thread
             return not (rules and rules.next_page and page.first_link(rules.next_page))
-        return job.depth >= self.limits.max_depth
+        return job.depth >= self.limits.max_depth and not self._paginated(job, page)
+
+    def _paginated(self, job: _PageJob, page: Page) -> bool:
+        pagers, base = page.pagination_links(), _listing_base(job.url)
+        return bool(pagers) or any(self._same_listing(url, base) for url in page.links())
 
     def _read_board(self, job: _PageJob, page: Page) -> None:
         rules = self.recipe.board
@@ -577,8 +581,10 @@ class _Crawl:
                 return
             self._queued_pages.add(key)
             self._offered += 1
+            host = urlsplit(key).hostname or ""
             if ref.is_probe and (
-                self._state.seen(key) or not self.recipe.allows_media(urlsplit(key).hostname or "")
+                self._state.seen(key)
+                or not (self.recipe.allows_media(host) or self.recipe.allows_page(host))
             ):
                 return
             if ref.is_probe and self.stats.links_probed >= self.limits.max_probes:
