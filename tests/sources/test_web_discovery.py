@@ -358,3 +358,18 @@ def test_a_paginated_page_at_the_depth_limit_keeps_no_validators_so_later_pages_
 
     assert {c.key for c in first} == {site.url("/a.jpg"), site.url("/b.jpg")}
     assert {c.key for c in again} == {site.url("/c.jpg")}
+
+
+def test_style_blocks_give_their_backgrounds_but_not_their_fonts() -> None:
+    page = Page(
+        _html(
+            '<style>.b{background-image:url("/in-body.jpg")}</style><div class="b"></div>',
+            "<style>@import url(/more.css); @font-face{src:url(/f.woff2)}"
+            " .a{background:#fff url('/in-head.png') no-repeat}</style>",
+        ),
+        "http://f.test/",
+    )
+    assert [(r.url, r.via) for r in page.media(lambda url: False)] == [
+        ("http://f.test/in-body.jpg", "css"),
+        ("http://f.test/in-head.png", "css"),
+    ]
