@@ -1,9 +1,11 @@
 """The web source: crawls a forum or image host by its recipe (or generically, without one)
 and yields each new image or video found, with the page, post and thread it was seen in.
 
-Owns the crawl: the page frontier, URL normalisation, trap defences, incremental re-scans
-(page validators, seen media keys) and the concurrent media pipeline. Must not hash, match
-or store anything, reach the network except through a Fetcher, or let a bad page end a scan.
+Owns the crawl: the page frontier, URL normalisation, trap defences (URL shapes cut when their
+pages stop giving anything new), probes of links that may lead to media (attachments behind
+redirects), incremental re-scans (page validators, seen media keys) and the concurrent media
+pipeline. Must not hash, match or store anything, reach the network except through a Fetcher,
+or let a bad page end a scan.
 
 A scan, in one thread: pages are fetched one at a time, conditionally, and read; media they
 reference go to a small thread pool (the Fetcher keeps each host's limits) and come back as
@@ -11,7 +13,8 @@ Candidates as they complete. All SourceState calls happen in the scan's own thre
 
 Re-scans: a page answered 304 is not read again, and neither is what it leads to, so
 validators are kept only for pages whose 304 can stand for everything below them (board
-pages, a thread's last page, image host pages, generic pages at the depth limit), and only
+pages, a thread's last page, image host pages, generic pages at the depth limit that have no
+next page), and only
 once everything they led to was handed over: a scan that stops midway leaves its pages to be
 fetched in full again, and nothing is lost.
 """
@@ -256,7 +259,6 @@ class _Shape:
     """How the pages of one URL shape did: a shape is cut once its last pages gave nothing
     new for longer than `idle_limit` and than it ever gave something (its useful pages)."""
 
-    visited: int = 0
     useful: int = 0
     idle: int = 0  # pages in a row that gave nothing new
 
@@ -408,7 +410,6 @@ class _Crawl:
         for shape in dict.fromkeys(url_shapes(key)):
             record = self._shapes.setdefault(shape, _Shape())
             was_cut = record.cut(limit)
-            record.visited += 1
             record.record(useful)
             self.stats.patterns_cut += record.cut(limit) and not was_cut
 
