@@ -479,28 +479,29 @@ class _Layout:
 
     def _embeds(self, exact: Mapping[str, int]) -> None:
         """Victim image j's exact copy uses EMBEDS[j mod 11]; other images are drawn at random,
-        thumbnails most often. A thread shows at most one image through og:image only, and
-        victims choose first."""
+        thumbnails most often. A thread shows at most one image through og:image only, from a
+        post on its first page (every page carries the thread's og:image, so a crawler meets
+        it there first), and victims choose first; an og-image drawn elsewhere is a thumbnail."""
         victim_embed = {picture: EMBEDS[j % len(EMBEDS)] for j, picture in enumerate(self.victims)}
         placed = [
-            (thread, image, exact[image.host_id])
+            (thread, image, exact[image.host_id], position < POSTS_PER_PAGE)
             for thread in self.threads
-            for post in thread.posts
+            for position, post in enumerate(thread.posts)
             for image in post.images
             if image.host_id in exact
         ]
         placed.sort(key=lambda item: item[2] not in victim_embed)  # stable: victims first
-        for thread, image, picture in placed:
+        for thread, image, picture, first_page in placed:
             wanted = (
                 victim_embed.get(picture) or self.rng.choices(EMBEDS, _DISTRACTOR_EMBED_WEIGHTS)[0]
             )
-            image.embed = self._settle_embed(thread, image.host_id, wanted)
+            image.embed = self._settle_embed(thread, image.host_id, wanted, first_page)
 
     @staticmethod
-    def _settle_embed(thread: _ThreadDraft, host_id: str, wanted: str) -> str:
+    def _settle_embed(thread: _ThreadDraft, host_id: str, wanted: str, first_page: bool) -> str:
         if wanted != "og-image":
             return wanted
-        if thread.cover is not None:
+        if thread.cover is not None or not first_page:
             return "thumbnail"
         thread.cover = host_id
         return wanted
