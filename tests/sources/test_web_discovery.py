@@ -373,3 +373,28 @@ def test_style_blocks_give_their_backgrounds_but_not_their_fonts() -> None:
         ("http://f.test/in-body.jpg", "css"),
         ("http://f.test/in-head.png", "css"),
     ]
+
+
+def test_an_attachment_and_the_og_image_leading_to_one_file_make_one_candidate(
+    make_site: SiteFactory, fetcher: Fetcher, state: MemoryState
+) -> None:
+    forum, files = make_site("forum.test"), make_site("files.test")
+    full = files.url("/f/7.jpg")
+    forum.route(
+        "/t",
+        _html(
+            '<article><a href="/attachments/7">IMG_0007.jpg</a><img src="/other.jpg"></article>',
+            f'<meta property="og:image" content="{full}">',
+        ),
+    )
+    forum.route("/attachments/7", b"", status=302, headers={"Location": full})
+    for site in (forum, files):
+        site.fallback = lambda seen, site=site: site.reply(_jpeg(seen.path), headers=JPEG)
+    recipe = Recipe.from_mapping(
+        {"name": "t", "start_urls": [forum.url("/t")], "post": {"selector": "article"}}
+    )
+
+    candidates, problems = _scan(WebSource(recipe, fetcher), state)
+
+    assert problems == []
+    assert sorted(c.media_url for c in candidates) == sorted([full, forum.url("/other.jpg")])

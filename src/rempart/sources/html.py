@@ -3,8 +3,8 @@ be broken or hostile (parsed by lexbor through selectolax, never rendered).
 
 Owns extraction: selectors, img/srcset/lazy attributes, thumbnails wrapped in links, links
 that may lead to media (attachments, file names), pagination hints, video sources, og:image,
-CSS url() in style attributes and <style> blocks, charsets and URL resolution. Must not fetch anything, and keeps
-page text as data only: no script, style or markup from a page is ever run.
+CSS url() in style attributes and <style> blocks, charsets and URL resolution. Must not fetch
+anything, and keeps page text as data only: no script, style or markup from a page is ever run.
 """
 
 from __future__ import annotations

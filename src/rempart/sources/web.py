@@ -324,6 +324,7 @@ class _Crawl:
         self._frontier: deque[_PageJob] = deque()
         self._queued_pages: set[str] = set()
         self._queued_media: set[str] = set()
+        self._taken_files: set[str] = set()  # keys and final addresses of the media yielded
         self._pages_per_host: Counter[str] = Counter()
         self._pages_per_pattern: Counter[str] = Counter()
         self._shapes: dict[str, _Shape] = {}
@@ -454,7 +455,11 @@ class _Crawl:
     def _read(self, job: _PageJob, result: FetchResult) -> Iterator[Candidate | Problem]:
         if _is_media(result):  # a link without an extension that led to an image
             media = _MediaJob(job.url, job.url, job.url, _Where(job.referer or job.url))
-            if job.url not in self._queued_media and not self._state.seen(job.url):
+            if (
+                job.url not in self._queued_media
+                and not self._state.seen(job.url)
+                and self._new_file(job.url, result)
+            ):
                 self._queued_media.add(job.url)
                 yield self._candidate(media, result)
             return
@@ -678,9 +683,25 @@ class _Crawl:
         if not _is_media(outcome.result):
             kind = outcome.result.content_type or "unknown"
             yield self._problem(job.url, N_("not an image or video ({kind})"), kind=kind)
-        elif not (job.image_page and self._state.seen(job.key)):
+        elif not (job.image_page and self._state.seen(job.key)) and self._new_file(
+            job.key, outcome.result
+        ):
             yield self._candidate(job, outcome.result)
         self._finish(job)
+
+    def _new_file(self, key: str, result: FetchResult) -> bool:
+        """Whether the file a job ended at was not taken already under another address: an
+        attachment link and the og:image both leading to one file make one candidate."""
+        try:
+            final = normalise_url(result.final_url, session_params=self.recipe.session_params)
+        except InputError:
+            final = key
+        if final in self._taken_files or (final != key and self._state.seen(final)):
+            self.stats.media_already_seen += 1
+            return False
+        self._taken_files.update((key, final))
+        self._queued_media.add(final)
+        return True
 
     def _settle_image_page(self, outcome: _Resolved) -> Iterator[Candidate | Problem]:
         job = outcome.job
