@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -287,9 +288,47 @@ def test_posts_use_every_embedding_style(served: ServedSite) -> None:
             assert f"url('{full}')" in markup
         elif embed == "direct":
             assert tree.find("img", "full-photo", src=full)
+        elif embed in {"attachment", "attachment-thumb"}:
+            number = content.attachment_of(image.host_id)
+            anchor = tree.find("a", embed, href=f"/attachments/{number}")
+            assert bool(anchor.find_all("img")) == (embed == "attachment-thumb")
+            if embed == "attachment":
+                assert re.fullmatch(r"IMG_\d{4}\.jpg", anchor.all_text())
+            assert full not in markup
+            assert _attachment_target(served, number) == full
+        elif embed == "full-link":
+            assert tree.find("a", "full-link", href=full).find("img")
+        elif embed == "lazy":
+            assert tree.find("img", "lazyload", data_lazy_src=full).attrs["src"].endswith(".gif")
+        elif embed == "picture":
+            assert full in tree.find("picture").find("source").attrs["srcset"]
+        elif embed == "style":
+            assert f"url({full})" in tree.find("style").all_text()
+            assert tree.find("div", f"ph-{image.host_id}")
         else:
+            assert embed == "og-image"
             assert tree.find("meta", property="og:image").attrs["content"] == full
             assert full not in markup.split("</head>")[1]
+
+
+def _attachment_target(served: ServedSite, number: int) -> str:
+    """Where /attachments/N redirects (302), not following it."""
+    connection = http.client.HTTPConnection(urlsplit(served.forum_url).netloc, timeout=10)
+    try:
+        connection.request("GET", f"/attachments/{number}")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 302
+        return response.getheader("Location") or ""
+    finally:
+        connection.close()
+
+
+def test_unknown_attachments_are_404(served: ServedSite) -> None:
+    assert fetch(f"{served.forum_url}/attachments/1").status == 404
+    last = max(served.site.content.attachments)
+    assert fetch(f"{served.forum_url}/attachments/{last + 1}").status == 404
+    assert fetch(f"{served.forum_url}/attachments/{last}").status == 200  # after the redirect
 
 
 def test_ads_and_removed_uploads(served: ServedSite) -> None:
@@ -493,6 +532,10 @@ def _media_on_page(sighting: Sighting) -> str:
         link = next(a for a in post.find_all("a", "thumb") if a.attrs["href"].endswith(host_id))
         host_page = page(link.attrs["href"])
         return urljoin(link.attrs["href"], host_page.find("img", id="full").attrs["src"])
+    if sighting.embed in {"attachment", "attachment-thumb"}:
+        link = post.find("a", sighting.embed)
+        with urllib.request.urlopen(urljoin(sighting.page_url, link.attrs["href"])) as answer:
+            return str(answer.url)  # after the redirect
     markup = "".join(f"{n.attrs}" for n in post.walk())
     assert sighting.media_url in markup
     return sighting.media_url

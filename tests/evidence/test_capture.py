@@ -51,7 +51,10 @@ def demo() -> Iterator[ServedSite]:
 
 @pytest.fixture(scope="module")
 def forum_capture(browser: Browser, demo: ServedSite) -> Capture:
-    sighting = next(s for s in demo.expected_sightings() if s.where == "forum")
+    # a page whose copy is shown full size, at once (a lazy thumbnail may wait for a scroll)
+    sighting = next(
+        s for s in demo.expected_sightings() if s.where == "forum" and s.embed == "direct"
+    )
     board = demo.forum_url + "/"
     return capture_page(
         browser,

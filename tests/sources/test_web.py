@@ -377,7 +377,7 @@ def test_the_generic_crawl_finds_images_within_depth_and_stays_on_site(
     chain = ["/", "/a", "/b", "/c"]
     for here, following in zip(chain, [*chain[1:], None], strict=True):
         name = here.strip("/") or "home"
-        links = f'<a href="{following}">next</a>' if following else ""
+        links = f'<a href="{following}">read on</a>' if following else ""
         site.route(
             here,
             _html(
@@ -438,7 +438,9 @@ def test_the_page_limits_stop_a_scan_and_say_so(
 ) -> None:
     site.route("/", _html("".join(f'<a href="/p{i}">{i}</a>' for i in range(50))))
     site.fallback = lambda seen: site.reply(_html("<p>page</p>"))
-    recipe = Recipe.crawl([site.url("/")], max_pages=12, max_pages_per_pattern=100)
+    recipe = Recipe.crawl(
+        [site.url("/")], max_pages=12, max_pages_per_pattern=100, max_idle_pages_per_pattern=100
+    )
 
     _, problems = _scan(WebSource(recipe, fetcher), state)
 

@@ -23,9 +23,11 @@ __all__ = [
     "ALTERATIONS",
     "EMBEDS",
     "EXACT",
+    "FIRST_ATTACHMENT",
     "MIRROR_ENTRIES_PER_PAGE",
     "MIRROR_THREADS_PER_PAGE",
     "POSTS_PER_PAGE",
+    "REUPLOAD_EMBEDS",
     "THREADS_PER_PAGE",
     "Board",
     "MirrorEntry",
@@ -55,10 +57,37 @@ ALTERATIONS = (
     N_("captioned"),
 )
 # How a post shows an upload (see docs/demo-site.md for the HTML of each).
-EMBEDS = ("thumbnail", "srcset", "background", "direct", "og-image")
+EMBEDS = (
+    "thumbnail",
+    "srcset",
+    "background",
+    "direct",
+    "og-image",
+    "attachment",  # a link named like a file, to /attachments/N, which redirects to the file
+    "attachment-thumb",  # a thumbnail wrapped in such a link
+    "full-link",  # a thumbnail wrapped in a link to the full image
+    "lazy",  # <img data-lazy-src> with a placeholder src
+    "picture",  # <picture><source srcset> around a thumbnail <img>
+    "style",  # a <style> block gives an element its background
+)
+# How victim j's altered re-upload is shown: REUPLOAD_EMBEDS[j mod 10] (no og-image, which a
+# thread has only once).
+REUPLOAD_EMBEDS = (
+    "attachment",
+    "thumbnail",
+    "attachment-thumb",
+    "lazy",
+    "full-link",
+    "picture",
+    "style",
+    "srcset",
+    "background",
+    "direct",
+)
 
 THREADS_PER_PAGE = 20
-POSTS_PER_PAGE = 10
+POSTS_PER_PAGE = 5
+FIRST_ATTACHMENT = 4001  # /attachments/N numbers uploads shown through attachment links
 MIRROR_THREADS_PER_PAGE = 15
 MIRROR_ENTRIES_PER_PAGE = 12
 
@@ -68,7 +97,7 @@ _THREAD_LENGTHS = (2, 3, 3, 4, 5, 6, 7, 8, 9, 12, 14, 18, 24, 31)
 _GROUP_SIZES = (1, 1, 1, 1, 2, 2, 3, 4)
 _PHOTO_BOARDS = ("landscapes", "macro-textures", "critique", "gear-talk")
 _PHOTO_BOARD_WEIGHTS = (40, 30, 20, 10)
-_DISTRACTOR_EMBED_WEIGHTS = (62, 14, 8, 13, 3)
+_DISTRACTOR_EMBED_WEIGHTS = (50, 10, 6, 9, 3, 5, 5, 4, 4, 2, 2)
 _MIRRORED_SHARE = 0.15
 _MORE_PHOTOS = 0.2  # chance that a later post in a photo thread shows photos too
 _LOUNGE_THREADS = 45  # enough for three board pages whatever the size
@@ -200,11 +229,17 @@ class SiteContent:
     threads: Mapping[int, Thread]
     mirror_threads: tuple[MirrorThread, ...]  # newest first, as the mirror lists them
     mirror_media: Mapping[str, MirrorMedia]
+    attachments: Mapping[int, str]  # /attachments/N -> the upload (host id) it redirects to
     _victim_of: Mapping[int, int] = field(repr=False)
+    _attachment_numbers: Mapping[str, int] = field(repr=False)
 
     def victim_of(self, picture: int) -> int | None:
         """j when the picture is victim image j, else None."""
         return self._victim_of.get(picture)
+
+    def attachment_of(self, host_id: str) -> int:
+        """N of the /attachments/N link that shows upload `host_id`."""
+        return self._attachment_numbers[host_id]
 
     def board(self, slug: str) -> Board | None:
         return next((b for b in self.boards if b.slug == slug), None)
@@ -323,6 +358,7 @@ class _Layout:
         threads = {t.thread_id: _freeze_thread(t) for t in self.threads}
         mirror = _MirrorLayout(self, threads).build()
         victim_of = {picture: j for j, picture in enumerate(self.victims)}
+        attachments = _attachments(threads)
         return SiteContent(
             seed=self.seed,
             pictures=tuple(self.pictures),
@@ -332,7 +368,9 @@ class _Layout:
             threads=MappingProxyType(threads),
             mirror_threads=mirror[0],
             mirror_media=MappingProxyType(mirror[1]),
+            attachments=MappingProxyType(attachments),
             _victim_of=MappingProxyType(victim_of),
+            _attachment_numbers=MappingProxyType({h: n for n, h in attachments.items()}),
         )
 
     # -- pictures and uploads
@@ -393,20 +431,26 @@ class _Layout:
 
     def _victim_reuploads(self) -> None:
         """Victim image j is re-uploaded once more, altered by ALTERATIONS[j mod 6], in a new
-        post on page 2 or later of a long thread (a crawler must follow thread pages)."""
+        post on page 2 or later of a long thread (a crawler must follow thread pages); for
+        odd j, page 3 or later. It is shown as REUPLOAD_EMBEDS[j mod 10]."""
         long_threads = [t for t in self.threads if len(t.posts) > POSTS_PER_PAGE]
         if not long_threads:
             long_threads = [self._challenge_thread()]
+        longer = [t for t in long_threads if len(t.posts) > 2 * POSTS_PER_PAGE] or long_threads
         for j, picture in enumerate(self.victims):
             host_id = self._upload(picture, ALTERATIONS[j % len(ALTERATIONS)])
-            thread = self.rng.choice(long_threads)
-            position = self.rng.randint(POSTS_PER_PAGE, len(thread.posts))
-            thread.posts.insert(position, self._photo_post([host_id]))
+            deep = j % 2 == 1 and longer is not long_threads
+            thread = self.rng.choice(longer if deep else long_threads)
+            start = 2 * POSTS_PER_PAGE if deep else POSTS_PER_PAGE
+            position = self.rng.randint(start, len(thread.posts))
+            post = self._photo_post([host_id])
+            post.images[0].embed = REUPLOAD_EMBEDS[j % len(REUPLOAD_EMBEDS)]
+            thread.posts.insert(position, post)
 
     def _challenge_thread(self) -> _ThreadDraft:
         replies = [
             _PostDraft(self._handle(), wording.reply_text(self.rng))
-            for _ in range(POSTS_PER_PAGE + 2)
+            for _ in range(2 * POSTS_PER_PAGE + 2)
         ]
         thread = _ThreadDraft("critique", "Monthly challenge: reflections", replies)
         self.threads.append(thread)
@@ -434,29 +478,30 @@ class _Layout:
             self.threads.append(_ThreadDraft("lounge", title, posts))
 
     def _embeds(self, exact: Mapping[str, int]) -> None:
-        """Victim image j's exact copy uses EMBEDS[j mod 5]; other images are drawn at random,
-        thumbnails most often. A thread shows at most one image through og:image only, and
-        victims choose first."""
+        """Victim image j's exact copy uses EMBEDS[j mod 11]; other images are drawn at random,
+        thumbnails most often. A thread shows at most one image through og:image only, from a
+        post on its first page (every page carries the thread's og:image, so a crawler meets
+        it there first), and victims choose first; an og-image drawn elsewhere is a thumbnail."""
         victim_embed = {picture: EMBEDS[j % len(EMBEDS)] for j, picture in enumerate(self.victims)}
         placed = [
-            (thread, image, exact[image.host_id])
+            (thread, image, exact[image.host_id], position < POSTS_PER_PAGE)
             for thread in self.threads
-            for post in thread.posts
+            for position, post in enumerate(thread.posts)
             for image in post.images
             if image.host_id in exact
         ]
         placed.sort(key=lambda item: item[2] not in victim_embed)  # stable: victims first
-        for thread, image, picture in placed:
+        for thread, image, picture, first_page in placed:
             wanted = (
                 victim_embed.get(picture) or self.rng.choices(EMBEDS, _DISTRACTOR_EMBED_WEIGHTS)[0]
             )
-            image.embed = self._settle_embed(thread, image.host_id, wanted)
+            image.embed = self._settle_embed(thread, image.host_id, wanted, first_page)
 
     @staticmethod
-    def _settle_embed(thread: _ThreadDraft, host_id: str, wanted: str) -> str:
+    def _settle_embed(thread: _ThreadDraft, host_id: str, wanted: str, first_page: bool) -> str:
         if wanted != "og-image":
             return wanted
-        if thread.cover is not None:
+        if thread.cover is not None or not first_page:
             return "thumbnail"
         thread.cover = host_id
         return wanted
@@ -487,6 +532,18 @@ class _Layout:
             ids = tuple(t.thread_id for t in mine)
             boards.append(Board(board.slug, board.name, board.description, ids))
         return tuple(boards)
+
+
+def _attachments(threads: Mapping[int, Thread]) -> dict[int, str]:
+    """Numbers for the uploads shown through /attachments/N links, in thread and post order."""
+    shown = [
+        image.host_id
+        for thread in sorted(threads.values(), key=lambda t: t.thread_id)
+        for post in thread.posts
+        for image in post.images
+        if image.embed in {"attachment", "attachment-thumb"}
+    ]
+    return {FIRST_ATTACHMENT + n: host_id for n, host_id in enumerate(dict.fromkeys(shown))}
 
 
 def _freeze_thread(draft: _ThreadDraft) -> Thread:

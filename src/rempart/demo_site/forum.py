@@ -25,6 +25,7 @@ from rempart.demo_site.content import (
     Thread,
 )
 from rempart.demo_site.media import BANNER_SIZE, SiteMedia, altered_size
+from rempart.demo_site.mirror import PIXEL, PLACEHOLDER_PATH
 from rempart.demo_site.web import Request, Response, SiteUrls, esc, iso_time
 
 __all__ = ["CALENDAR_START", "SITE_NAME", "ForumApp"]
@@ -34,6 +35,7 @@ CALENDAR_START = "2024-06"  # the month the navigation's calendar link opens
 _BANNERS = 2
 _THREAD_PATH = re.compile(r"/thread/(\d+)(?:-([a-z0-9-]*))?")
 _BANNER_PATH = re.compile(r"/static/banner-(\d+)\.jpg")
+_ATTACHMENT_PATH = re.compile(r"/attachments/(\d+)")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _MONTHS = (
     "January",
@@ -85,6 +87,10 @@ class ForumApp:
             return web.text(_STYLE, "text/css; charset=utf-8")
         if banner := _BANNER_PATH.fullmatch(path):
             return self._banner(int(banner.group(1)))
+        if path == PLACEHOLDER_PATH:
+            return Response(200, PIXEL, content_type="image/gif", cache_control="max-age=86400")
+        if attachment := _ATTACHMENT_PATH.fullmatch(path):
+            return self._attachment(int(attachment.group(1)))
         links = _Links(request, self._urls.forum)
         if path in self._routes:
             return self._routes[path](request, links)
@@ -225,6 +231,36 @@ class ForumApp:
         picture = self._content.pictures[upload.picture]
         width, height = altered_size(picture.width, picture.height, upload.alteration)
         full, thumb = self._full_url(image.host_id), f"{host}/t/{image.host_id}.jpg"
+        if image.embed in {"attachment", "attachment-thumb"}:
+            number = self._content.attachment_of(image.host_id)
+            if image.embed == "attachment-thumb":
+                return (
+                    f'<a class="attachment-thumb" href="/attachments/{number}" target="_blank">'
+                    f'<img src="{thumb}" alt="attachment"></a>'
+                )
+            return (
+                f'<a class="attachment" href="/attachments/{number}">'
+                f"{_file_name(upload.host_id)}</a> "
+                f'<span class="attachment-size">({_kib(width * height)} KB)</span>'
+            )
+        if image.embed == "full-link":
+            return f'<a class="full-link" href="{full}"><img src="{thumb}" alt="photo"></a>'
+        if image.embed == "lazy":
+            return (
+                f'<img class="lazyload" src="{PLACEHOLDER_PATH}" data-lazy-src="{full}" '
+                f'width="{width}" height="{height}" alt="">'
+            )
+        if image.embed == "picture":
+            return (
+                f'<picture><source type="image/jpeg" srcset="{full} {width}w, {thumb} 150w">'
+                f'<img class="pic" src="{thumb}" alt="photo"></picture>'
+            )
+        if image.embed == "style":
+            return (
+                f"<style>.ph-{image.host_id}{{background-image:url({full});"
+                f"width:{width}px;height:{height}px}}</style>"
+                f'<div class="ph ph-{image.host_id}" role="img" aria-label="photo"></div>'
+            )
         if image.embed == "srcset":
             return (
                 f'<img class="inline-photo" src="{thumb}" srcset="{thumb} 150w, {full} {width}w" '
@@ -249,6 +285,14 @@ class ForumApp:
 
     def _full_url(self, host_id: str) -> str:
         return f"{self._urls.imagehost}/f/{host_id}.jpg"
+
+    def _attachment(self, number: int) -> Response:
+        """An attachment's address answers with a redirect to its file on the image host, as
+        forum software serves uploads (XenForo, phpBB, vBulletin): no extension in the link."""
+        host_id = self._content.attachments.get(number)
+        if host_id is None:
+            return web.not_found("No such attachment")
+        return web.redirect(self._full_url(host_id), status=302)
 
     def _member_list(self, request: Request, links: _Links) -> Response:
         items = "".join(
@@ -453,6 +497,15 @@ def _pagination(page: int, pages: int, href: Callable[[int], str]) -> str:
 def _rel_links(page: int, pages: int, href: Callable[[int], str]) -> str:
     tags = f'<link rel="prev" href="{href(page - 1)}">' if page > 1 else ""
     return tags + (f'<link rel="next" href="{href(page + 1)}">' if page < pages else "")
+
+
+def _file_name(host_id: str) -> str:
+    """The name a member's camera gave the file: IMG_ and four digits from the upload id."""
+    return f"IMG_{int(hashlib.sha256(host_id.encode()).hexdigest()[:6], 16) % 10000:04d}.jpg"
+
+
+def _kib(pixels: int) -> int:
+    return max(8, pixels // 5000)
 
 
 def _replies(count: int) -> str:

@@ -24,13 +24,13 @@ from rempart.demo_site.content import (
 from rempart.demo_site.media import SiteMedia
 from rempart.demo_site.web import Request, Response, SiteUrls, esc
 
-__all__ = ["PLACEHOLDER_PATH", "SITE_NAME", "MirrorApp"]
+__all__ = ["PIXEL", "PLACEHOLDER_PATH", "SITE_NAME", "MirrorApp"]
 
 SITE_NAME = "ForumVault"
 PLACEHOLDER_PATH = "/static/px.gif"
 _THREAD = re.compile(r"/t/(\d+)/([a-z0-9-]+)(?:/page/(\d+))?")
 _MEDIA = re.compile(r"/media/([0-9A-Za-z]+)\.jpg")
-_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _STYLE = "body.mirror{font-family:serif;background:#111;color:#ddd}.entry{margin:1em 0}"
 
 
@@ -53,7 +53,7 @@ class MirrorApp:
         if path == "/":
             return self._listing(request)
         if path == PLACEHOLDER_PATH:
-            return Response(200, _PIXEL, content_type="image/gif", cache_control="max-age=86400")
+            return Response(200, PIXEL, content_type="image/gif", cache_control="max-age=86400")
         if path == "/static/mirror.css":
             return web.text(_STYLE, "text/css; charset=utf-8")
         if path == "/robots.txt":

@@ -1,9 +1,10 @@
 """Reading forum and image-host pages: links, posts and the media in them, from HTML that may
 be broken or hostile (parsed by lexbor through selectolax, never rendered).
 
-Owns extraction: selectors, img/srcset/lazy attributes, thumbnails wrapped in links, video
-sources, og:image, CSS url(), charsets and URL resolution. Must not fetch anything, and keeps
-page text as data only: no script, style or markup from a page is ever run.
+Owns extraction: selectors, img/srcset/lazy attributes, thumbnails wrapped in links, links
+that may lead to media (attachments, file names), pagination hints, video sources, og:image,
+CSS url() in style attributes and <style> blocks, charsets and URL resolution. Must not fetch
+anything, and keeps page text as data only: no script, style or markup from a page is ever run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "Post",
     "PostSelectors",
     "is_valid_selector",
+    "looks_like_attachment",
     "looks_like_media_url",
     "parse_posted_at",
 ]
@@ -61,6 +63,28 @@ _OG_IMAGE = (
     'meta[name="twitter:image"]',
 )
 _THUMB_LINK_LEVELS = 4  # how far up from an <img> an enclosing <a> still counts as its link
+# Declarations in <style> blocks whose url() is a picture (fonts and imports are not).
+_CSS_BACKGROUND = re.compile(r"background(?:-image)?\s*:\s*([^;}]*)", re.IGNORECASE)
+# Where forum software serves uploaded files without a file extension (XenForo
+# /attachments/x.123/, phpBB download/file.php?id=, vBulletin attachment.php?attachmentid=).
+_ATTACHMENT_PATH = re.compile(
+    r"/(?:attachments?|attach|download|dl|getattachment|file\.php|attachment\.php)(?:/|$|\?)",
+    re.IGNORECASE,
+)
+_ATTACHMENT_QUERY = re.compile(r"(?:^|&)(?:attachmentid|attach_?id|file_?id)=", re.IGNORECASE)
+_FILE_NAME_TEXT = re.compile(
+    r"[\w .()\[\]-]{1,120}\.(" + "|".join(sorted(MEDIA_EXTENSIONS)) + r")\b", re.IGNORECASE
+)
+# Pagination: rel=next/prev, a pager's class names, and the words sites put on those links.
+_PAGER_CLASS = re.compile(
+    r"(?:^|[-_])(?:pagination|pager|page-?nav|paging|page-numbers|next|prev|previous)(?:$|[-_])",
+    re.IGNORECASE,
+)
+_PAGER_TEXT = re.compile(
+    r"(?:next|next page|suivant|suivante|page suivante|older|weiter|siguiente|[›»>]+)"
+    r"\s*[›»>]*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +92,9 @@ class MediaRef:
     """A media URL found on a page (absolute, as written there), and how it was found.
 
     `via`: img, srcset, link (an <a> to a media file), image-page (an <a> to an image host's
-    page, whose main image is the media), video, og:image, css.
+    page, whose main image is the media), probe (an <a> that may lead to media although its
+    URL does not say so: an attachment, a file name as its text, a thumbnail's target; it is
+    fetched to see), video, og:image, css.
     """
 
     url: str
@@ -77,6 +103,10 @@ class MediaRef:
     @property
     def is_image_page(self) -> bool:
         return self.via == "image-page"
+
+    @property
+    def is_probe(self) -> bool:
+        return self.via == "probe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +145,12 @@ def looks_like_media_url(url: str) -> bool:
     """True when the URL's path ends in an image or video file extension."""
     path = urlsplit(url).path
     return path.rsplit(".", 1)[-1].lower() in MEDIA_EXTENSIONS if "." in path else False
+
+
+def looks_like_attachment(url: str) -> bool:
+    """True when the URL's path or query is where forum software serves uploaded files."""
+    parts = urlsplit(url)
+    return bool(_ATTACHMENT_PATH.search(parts.path) or _ATTACHMENT_QUERY.search(parts.query))
 
 
 def parse_posted_at(value: str | None) -> datetime | None:
@@ -161,6 +197,17 @@ class Page:
     def first_link(self, selector: str) -> str | None:
         return next(iter(self.links(selector)), None)
 
+    def pagination_links(self) -> set[str]:
+        """Links that look like the way to another page of this listing: rel=next/prev (on
+        <a> or <link>), an element of a pager (by its class), or the words of such links
+        ("Next", "Suivant", "›", "»"). A hint only: the crawler also reads the URLs."""
+        found: set[str] = set()
+        for node in self._tree.css("a[href], link[href]"):
+            url = self._href(node)
+            if url and _is_pager_link(node):
+                found.add(url)
+        return found
+
     def text(self, selector: str) -> str | None:
         node = self._tree.css_first(selector)
         text = _clean(node.text(deep=True, separator=" ")) if node is not None else None
@@ -179,13 +226,24 @@ class Page:
 
     def main_image(self, selector: str | None) -> str | None:
         """An image host page's main image: what `selector` points at (an img, a link, a
-        meta tag or a styled element), else the page's og:image."""
+        meta tag or a styled element), else the page's og:image, else (without a selector)
+        its largest <img> by declared size, when one is declared at least 300 px wide."""
         node = self._tree.css_first(selector) if selector else None
         if node is not None:
             url = self._main_url(node)
             if url:
                 return url
-        return self.og_image()
+        return self.og_image() or (None if selector else self._largest_image())
+
+    def _largest_image(self) -> str | None:
+        best: tuple[int, str] | None = None
+        for img in self._tree.css("img"):
+            width, height = (_pixels(img.attributes.get(a)) for a in ("width", "height"))
+            url = _best_image(img, self._absolute)
+            area = width * height
+            if url and width >= _MAIN_IMAGE_MIN_WIDTH and (best is None or area > best[0]):
+                best = (area, url)
+        return best[1] if best else None
 
     # ---- posts and media
 
@@ -195,7 +253,14 @@ class Page:
     def media(self, is_image_page: Callable[[str], bool]) -> list[MediaRef]:
         """All media of the page's body (the generic reading, for pages without a recipe)."""
         body = self._tree.body or self._tree.root
-        return list(_media_in(body, self._absolute, is_image_page)) if body is not None else []
+        if body is None:
+            return []
+        found = list(_media_in(body, self._absolute, is_image_page))
+        head = self._tree.head
+        if head is not None:
+            known = {ref.url for ref in found}
+            found += [r for r in _style_block_media(head, self._absolute) if r.url not in known]
+        return found
 
     def _post(
         self, node: LexborNode, rules: PostSelectors, is_image_page: Callable[[str], bool]
@@ -287,6 +352,30 @@ def _read(node: LexborNode, selector: str | None, attr: str | None, text: bool =
 
 
 Absolute = Callable[[str | None], str | None]
+_MAIN_IMAGE_MIN_WIDTH = 300
+
+
+def _pixels(value: str | None) -> int:
+    text = (value or "").strip().removesuffix("px")
+    return int(text) if text.isdigit() and len(text) < 6 else 0
+
+
+def _is_pager_link(node: LexborNode) -> bool:
+    rel = (node.attributes.get("rel") or "").lower().split()
+    if "next" in rel or "prev" in rel or "previous" in rel:
+        return True
+    if node.tag != "a":
+        return False
+    current: LexborNode | None = node
+    for _ in range(3):
+        if current is None:
+            break
+        classes = (current.attributes.get("class") or "").split()
+        if any(_PAGER_CLASS.search(name) for name in classes):
+            return True
+        current = current.parent
+    text = _clean(node.text(deep=True, separator=" "))
+    return bool(text) and len(text) <= 20 and bool(_PAGER_TEXT.fullmatch(text))
 
 
 def _media_in(
@@ -312,14 +401,33 @@ def _media_in(
 def _linked_media(
     node: LexborNode, absolute: Absolute, is_image_page: Callable[[str], bool]
 ) -> Iterator[MediaRef]:
-    for anchor in node.css("a[href]"):
-        url = absolute(anchor.attributes.get("href"))
+    anchors = [(a, absolute(a.attributes.get("href"))) for a in node.css("a[href]")]
+    # A URL that is also linked by words (a thread's title beside its preview picture) is
+    # a page to crawl, not a picture to probe.
+    worded = {url for a, url in anchors if url and not a.css_first("img")}
+    for anchor, url in anchors:
         if not url:
             continue
         if looks_like_media_url(url):
             yield MediaRef(url, "link")
         elif is_image_page(url):
             yield MediaRef(url, "image-page")
+        elif _may_lead_to_media(anchor, url, worded):
+            yield MediaRef(url, "probe")
+
+
+def _may_lead_to_media(anchor: LexborNode, url: str, worded: set[str]) -> bool:
+    """An attachment's address, a link whose text is a file name (`IMG_0042.jpg`) or that
+    says `download`, or a thumbnail's link to a page linked nowhere else by words."""
+    if "sponsored" in (anchor.attributes.get("rel") or "").lower().split():
+        return False  # an advertisement: never clicked
+    if looks_like_attachment(url) or "download" in anchor.attributes:
+        return True
+    if anchor.css_first("img") is not None:
+        return url not in worded
+    text = _clean(anchor.text(deep=True, separator=" "))
+    title = anchor.attributes.get("title") or ""
+    return any(t and len(t) <= 160 and _FILE_NAME_TEXT.search(t) for t in (text, title))
 
 
 def _embedded_media(node: LexborNode, absolute: Absolute, taken: set[str]) -> Iterator[MediaRef]:
@@ -343,6 +451,18 @@ def _embedded_media(node: LexborNode, absolute: Absolute, taken: set[str]) -> It
     for styled in node.css("[style]"):
         for url in _css_urls(styled, absolute):
             yield MediaRef(url, "css")
+    yield from _style_block_media(node, absolute)
+
+
+def _style_block_media(node: LexborNode, absolute: Absolute) -> Iterator[MediaRef]:
+    """background / background-image url()s of the <style> blocks under `node` (a class that
+    gives an element its picture); fonts and imports are left out."""
+    for style in node.css("style"):
+        for declaration in _CSS_BACKGROUND.findall(style.text(deep=True)):
+            for _, raw in _CSS_URL.findall(declaration):
+                url = absolute(raw)
+                if url:
+                    yield MediaRef(url, "css")
 
 
 def _enclosing_link(img: LexborNode, container: LexborNode, absolute: Absolute) -> str | None:

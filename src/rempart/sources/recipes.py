@@ -71,8 +71,12 @@ class Limits:
 
     max_pages: int = 500  # pages fetched per scan, all hosts together
     max_pages_per_host: int = 300
-    max_depth: int = 2  # link hops from a start URL (generic crawling)
-    max_pages_per_pattern: int = 25  # pages per URL shape (digits ignored): endless calendars
+    max_depth: int = 3  # link hops from a start URL (generic crawling; pagination is free)
+    max_pages_per_pattern: int = 250  # pages per URL shape (generic crawling), however useful
+    # A URL shape whose last pages gave nothing new (no media, no link elsewhere) is cut after
+    # this many of them, or after as many as it ever had useful pages: endless calendars.
+    max_idle_pages_per_pattern: int = 10
+    max_probes: int = 1000  # links fetched to see whether they lead to media (attachments)
     max_url_length: int = 2048
     max_page_bytes: int = 4 * 1024 * 1024
     max_media_bytes: int = 50 * 1024 * 1024

@@ -1,9 +1,11 @@
 """The web source: crawls a forum or image host by its recipe (or generically, without one)
 and yields each new image or video found, with the page, post and thread it was seen in.
 
-Owns the crawl: the page frontier, URL normalisation, trap defences, incremental re-scans
-(page validators, seen media keys) and the concurrent media pipeline. Must not hash, match
-or store anything, reach the network except through a Fetcher, or let a bad page end a scan.
+Owns the crawl: the page frontier, URL normalisation, trap defences (URL shapes cut when their
+pages stop giving anything new), probes of links that may lead to media (attachments behind
+redirects), incremental re-scans (page validators, seen media keys) and the concurrent media
+pipeline. Must not hash, match or store anything, reach the network except through a Fetcher,
+or let a bad page end a scan.
 
 A scan, in one thread: pages are fetched one at a time, conditionally, and read; media they
 reference go to a small thread pool (the Fetcher keeps each host's limits) and come back as
@@ -11,7 +13,8 @@ Candidates as they complete. All SourceState calls happen in the scan's own thre
 
 Re-scans: a page answered 304 is not read again, and neither is what it leads to, so
 validators are kept only for pages whose 304 can stand for everything below them (board
-pages, a thread's last page, image host pages, generic pages at the depth limit), and only
+pages, a thread's last page, image host pages, generic pages at the depth limit that have no
+next page), and only
 once everything they led to was handed over: a scan that stops midway leaves its pages to be
 fetched in full again, and nothing is lost.
 """
@@ -31,7 +34,7 @@ from rempart.errors import InputError
 from rempart.fetch import Fetcher, FetchError, FetchResult
 from rempart.i18n import N_
 from rempart.sources.base import Candidate, Problem, SourceState, Validators
-from rempart.sources.html import MediaRef, Page, Post, looks_like_media_url
+from rempart.sources.html import MediaRef, Page, Post, looks_like_attachment, looks_like_media_url
 from rempart.sources.recipes import Recipe
 
 __all__ = ["ScanStats", "WebSource", "normalise_url"]
@@ -61,6 +64,10 @@ _PATH_SESSION = re.compile(
 )  # /page;jsessionid=ABC
 _PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 _MEDIA_ACCEPT = "image/avif,image/webp,image/*,video/*;q=0.9,*/*;q=0.5"
+_PROBE_ACCEPT = "image/avif,image/webp,image/*,video/*,text/html;q=0.8,*/*;q=0.5"
+# Query parameters and path endings that number the pages of one listing.
+_PAGE_PARAMS = frozenset({"page", "p", "pg", "pagenum", "paged", "start", "offset", "from"})
+_PAGE_PATH = re.compile(r"/(?:page[/-]?|p)\d+/?$", re.IGNORECASE)
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _MAX_PATH_SEGMENTS = 30
 _MAX_SEGMENT_REPEATS = 3
@@ -111,6 +118,9 @@ class ScanStats:
     pages_unchanged: int = 0  # answered 304
     pages_over_limit: int = 0  # left unvisited by max_pages / max_pages_per_host
     links_refused: int = 0  # off-site, too deep, trap-shaped or over a pattern's cap
+    patterns_cut: int = 0  # URL shapes whose pages stopped giving anything new (generic)
+    links_probed: int = 0  # links fetched to see whether they lead to media
+    probes_over_limit: int = 0  # left unprobed by max_probes
     media_fetched: int = 0
     media_already_seen: int = 0
     problems: int = 0
@@ -147,6 +157,7 @@ class _MediaJob:
     where: _Where
     image_page: bool = False  # url is an image host's page: find its main image first
     validators: Validators | None = None  # of that image page, from an earlier scan
+    probe: bool = False  # url may lead to media, or to a page with a main image, or nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +239,48 @@ class _Ledger:
             self.done(entry.parent, entry.failed)
 
 
+# ---------------------------------------------------------------------------------- shapes
+
+
+def url_shapes(key: str) -> tuple[str, str]:
+    """A normalised URL's shape and its coarser path shape: digits in the path count as one,
+    query values are ignored (their names kept, sorted), and the path shape drops the query.
+    `/calendar?month=2024-07` and `/calendar?month=2031-01` share a shape, as do `/threads/7`
+    and `/threads/51`; a site's URL shapes are few, a trap's pages pile up in one."""
+    parts = urlsplit(key)
+    path = re.sub(r"\d+", "0", parts.path)
+    names = sorted({pair.partition("=")[0] for pair in parts.query.split("&") if pair})
+    base = f"{parts.netloc}{path}"
+    return (f"{base}?{'&'.join(names)}" if names else base), base
+
+
+@dataclass
+class _Shape:
+    """How the pages of one URL shape did: a shape is cut once its last pages gave nothing
+    new for longer than `idle_limit` and than it ever gave something (its useful pages)."""
+
+    useful: int = 0
+    idle: int = 0  # pages in a row that gave nothing new
+
+    def cut(self, idle_limit: int) -> bool:
+        return self.idle >= max(idle_limit, self.useful)
+
+    def record(self, useful: bool) -> None:
+        self.useful += useful
+        self.idle = 0 if useful else self.idle + 1
+
+
+def _listing_base(key: str) -> str:
+    """The URL without what numbers a listing's pages (`?page=3`, `/page/3`, `/page-3`)."""
+    parts = urlsplit(key)
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and pair.partition("=")[0].lower() not in _PAGE_PARAMS
+    )
+    return urlunsplit((parts.scheme, parts.netloc, _PAGE_PATH.sub("", parts.path), query, ""))
+
+
 # ------------------------------------------------------------------------------ the source
 
 
@@ -271,8 +324,11 @@ class _Crawl:
         self._frontier: deque[_PageJob] = deque()
         self._queued_pages: set[str] = set()
         self._queued_media: set[str] = set()
+        self._taken_files: set[str] = set()  # keys and final addresses of the media yielded
         self._pages_per_host: Counter[str] = Counter()
         self._pages_per_pattern: Counter[str] = Counter()
+        self._shapes: dict[str, _Shape] = {}
+        self._offered = 0  # new media references taken so far (for the shapes' usefulness)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"rempart-web-{recipe.name}")
         self._in_flight: dict[Future[_Outcome], _MediaJob] = {}
         self._max_in_flight = workers * 4
@@ -294,6 +350,12 @@ class _Crawl:
                 self.recipe.start_urls[0],
                 N_("page limit reached: {n} pages not visited"),
                 n=self.stats.pages_over_limit,
+            )
+        if self.stats.probes_over_limit:
+            yield self._problem(
+                self.recipe.start_urls[0],
+                N_("probe limit reached: {n} links not followed to see if they lead to media"),
+                n=self.stats.probes_over_limit,
             )
 
     # ---- pages
@@ -330,13 +392,34 @@ class _Crawl:
         if job.kind == "generic":
             if job.depth > self.limits.max_depth:
                 return "too deep"
-            pattern = re.sub(r"\d+", "0", key)
+            if self._shape_cut(key):
+                return "a shape whose pages give nothing new"
+            pattern = url_shapes(key)[0]
             if self._pages_per_pattern[pattern] >= self.limits.max_pages_per_pattern:
                 return "too many pages of one shape"
             self._pages_per_pattern[pattern] += 1
         return None
 
+    def _shape_cut(self, key: str) -> bool:
+        limit = self.limits.max_idle_pages_per_pattern
+        return any(
+            shape in self._shapes and self._shapes[shape].cut(limit) for shape in url_shapes(key)
+        )
+
+    def _record_shape(self, key: str, useful: bool) -> None:
+        limit = self.limits.max_idle_pages_per_pattern
+        for shape in dict.fromkeys(url_shapes(key)):
+            record = self._shapes.setdefault(shape, _Shape())
+            was_cut = record.cut(limit)
+            record.record(useful)
+            self.stats.patterns_cut += record.cut(limit) and not was_cut
+
     def _visit(self, job: _PageJob) -> Iterator[Candidate | Problem]:
+        if job.kind == "generic" and job.referer is not None and self._shape_cut(job.url):
+            # queued before its shape was cut (a page listing a hundred sort orders)
+            self.stats.links_refused += 1
+            self._ledger.seal(job.url)
+            return
         failed = yield from self._fetch_and_read(job)
         self._ledger.seal(job.url, failed)
 
@@ -372,7 +455,11 @@ class _Crawl:
     def _read(self, job: _PageJob, result: FetchResult) -> Iterator[Candidate | Problem]:
         if _is_media(result):  # a link without an extension that led to an image
             media = _MediaJob(job.url, job.url, job.url, _Where(job.referer or job.url))
-            if job.url not in self._queued_media and not self._state.seen(job.url):
+            if (
+                job.url not in self._queued_media
+                and not self._state.seen(job.url)
+                and self._new_file(job.url, result)
+            ):
                 self._queued_media.add(job.url)
                 yield self._candidate(media, result)
             return
@@ -395,14 +482,18 @@ class _Crawl:
     def _at_edge(self, job: _PageJob, page: Page) -> bool:
         """Whether a 304 for this page next time can stand for everything it leads to, so its
         validators are worth keeping. True for a board page (a thread with new posts changes
-        it), a thread's last page and a generic page at the depth limit; false for a thread
-        page with a next page, which may change while this one does not."""
+        it), a thread's last page and a generic page at the depth limit without further
+        pages; false for a page with a next page, which may change while this one does not."""
         if job.kind == "board":
             return True
         if job.kind == "thread":
             rules = self.recipe.thread
             return not (rules and rules.next_page and page.first_link(rules.next_page))
-        return job.depth >= self.limits.max_depth
+        return job.depth >= self.limits.max_depth and not self._paginated(job, page)
+
+    def _paginated(self, job: _PageJob, page: Page) -> bool:
+        pagers, base = page.pagination_links(), _listing_base(job.url)
+        return bool(pagers) or any(self._same_listing(url, base) for url in page.links())
 
     def _read_board(self, job: _PageJob, page: Page) -> None:
         rules = self.recipe.board
@@ -446,15 +537,38 @@ class _Crawl:
             )
 
     def _read_generic(self, job: _PageJob, page: Page) -> Iterator[Candidate | Problem]:
+        """Every media of the page, then its links: a link to another page of the same
+        listing (pagination) keeps the page's depth, any other costs one hop. The page was
+        useful to its URL shape when it gave a new media or a new link of another shape."""
+        offered = self._offered
         where = _Where(page.url, None, None, _context(page=page.title()))
-        for ref in page.media(self._is_image_page):
+        refs = page.media(self._is_image_page)
+        for ref in refs:
             yield from self._offer(ref, where, job.url)
         og_image = page.og_image()
         if og_image:
             yield from self._offer(MediaRef(og_image, "og:image"), where, job.url)
+        probed = {ref.url for ref in refs if ref.is_probe or ref.is_image_page}
+        pagers = page.pagination_links()
+        own_shape, base = url_shapes(job.url)[0], _listing_base(job.url)
+        new_elsewhere = 0
         for url in page.links():
-            if not looks_like_media_url(url):
-                self._enqueue(_PageJob(url, "generic", job.depth + 1, referer=job.url))
+            if url in probed or looks_like_media_url(url) or looks_like_attachment(url):
+                continue
+            paging = url in pagers or self._same_listing(url, base)
+            before = len(self._queued_pages)
+            depth = job.depth if paging else job.depth + 1
+            self._enqueue(_PageJob(url, "generic", depth, referer=job.url))
+            if len(self._queued_pages) > before:
+                new_elsewhere += url_shapes(self._frontier[-1].url)[0] != own_shape
+        self._record_shape(job.url, self._offered > offered or new_elsewhere > 0)
+
+    def _same_listing(self, url: str, base: str) -> bool:
+        try:
+            key = normalise_url(url, session_params=self.recipe.session_params)
+        except InputError:
+            return False
+        return _listing_base(key) == base
 
     def _is_image_page(self, url: str) -> bool:
         host = urlsplit(url).hostname
@@ -468,18 +582,32 @@ class _Crawl:
             key = normalise_url(ref.url, session_params=self.recipe.session_params)
         except InputError:
             return
-        if ref.is_image_page:
-            if key in self._queued_pages:
+        if ref.is_image_page or ref.is_probe:
+            if key in self._queued_pages or key in self._queued_media:
                 return
             self._queued_pages.add(key)
+            self._offered += 1
+            host = urlsplit(key).hostname or ""
+            if ref.is_probe and (
+                self._state.seen(key)
+                or not (self.recipe.allows_media(host) or self.recipe.allows_page(host))
+            ):
+                return
+            if ref.is_probe and self.stats.links_probed >= self.limits.max_probes:
+                self.stats.probes_over_limit += 1
+                return
+            self.stats.links_probed += ref.is_probe
             self._ledger.open(key, None, parent=owner)
-            job = _MediaJob(key, key, key, where, True, self._state.validators(key))
+            job = _MediaJob(
+                key, key, key, where, True, self._state.validators(key), probe=ref.is_probe
+            )
         else:
             if key in self._queued_media or not self.recipe.allows_media(
                 urlsplit(key).hostname or ""
             ):
                 return
             self._queued_media.add(key)
+            self._offered += 1
             if self._state.seen(key):
                 self.stats.media_already_seen += 1
                 return
@@ -511,11 +639,13 @@ class _Crawl:
         )
 
     def _resolve(self, job: _MediaJob) -> _Outcome:
+        """An image page's (or a probed link's) media: the answer itself when it is one
+        (an attachment redirected to its file), else the main image of the page it is."""
         result = self._fetcher.fetch(
             job.url,
             validators=job.validators,
-            max_bytes=self.limits.max_page_bytes,
-            accept=_PAGE_ACCEPT,
+            max_bytes=self.limits.max_media_bytes if job.probe else self.limits.max_page_bytes,
+            accept=_PROBE_ACCEPT if job.probe else _PAGE_ACCEPT,
             referer=job.where.page_url,
         )
         if result.not_modified:
@@ -523,10 +653,12 @@ class _Crawl:
         if _is_media(result):
             return _Got(job, result)
         if not _is_html(result):
+            if job.probe:  # a link to a document or an archive: nothing to take, no fault
+                return _Resolved(job, None, result.validators)
             template, kind = _not_html(result)
             problem = Problem.of(self.recipe.name, job.url, template, kind=kind)
             return _Failed(job, problem, False)
-        rule = self.recipe.image_host(urlsplit(job.url).hostname or "")
+        rule = self.recipe.image_host(urlsplit(result.final_url).hostname or "")
         page = Page(result.body, result.final_url, charset=_charset(result))
         return _Resolved(job, page.main_image(rule.image if rule else None), result.validators)
 
@@ -551,16 +683,33 @@ class _Crawl:
         if not _is_media(outcome.result):
             kind = outcome.result.content_type or "unknown"
             yield self._problem(job.url, N_("not an image or video ({kind})"), kind=kind)
-        elif not (job.image_page and self._state.seen(job.key)):
+        elif not (job.image_page and self._state.seen(job.key)) and self._new_file(
+            job.key, outcome.result
+        ):
             yield self._candidate(job, outcome.result)
         self._finish(job)
+
+    def _new_file(self, key: str, result: FetchResult) -> bool:
+        """Whether the file a job ended at was not taken already under another address: an
+        attachment link and the og:image both leading to one file make one candidate."""
+        try:
+            final = normalise_url(result.final_url, session_params=self.recipe.session_params)
+        except InputError:
+            final = key
+        if final in self._taken_files or (final != key and self._state.seen(final)):
+            self.stats.media_already_seen += 1
+            return False
+        self._taken_files.update((key, final))
+        self._queued_media.add(final)
+        return True
 
     def _settle_image_page(self, outcome: _Resolved) -> Iterator[Candidate | Problem]:
         job = outcome.job
         if not outcome.unchanged:
             self._ledger.set_validators(job.key, outcome.validators)
             if outcome.media_url is None:
-                yield self._problem(job.url, N_("no main image on the image page"))
+                if not job.probe:
+                    yield self._problem(job.url, N_("no main image on the image page"))
             else:
                 where = _Where(
                     job.where.page_url,
