@@ -922,6 +922,7 @@ def demo_command(
 
 
 # Commands defined in their own modules register themselves on `app` when imported.
+from rempart.cli import backup as _backup  # noqa: E402, F401
 from rempart.cli import cases as _cases  # noqa: E402, F401
 from rempart.cli import config as _config  # noqa: E402, F401
 from rempart.cli import evidence as _evidence  # noqa: E402, F401
