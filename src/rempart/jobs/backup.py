@@ -198,8 +198,7 @@ def _dump_database(url: str, work: Path) -> tuple[list[Path], dict[str, Any]]:
 def _row_counts(path: Path) -> dict[str, int]:
     copy = dump.sqlite_database(path)
     try:
-        with tempfile.TemporaryDirectory(prefix="rempart-count-") as scratch:
-            return {t.name: t.rows for t in dump.dump_rows(copy, Path(scratch))}
+        return dump.row_counts(copy)
     finally:
         copy.dispose()
 
@@ -435,7 +434,7 @@ def restore_backup(
             target_file.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged_db, target_file)
         else:
-            _restore_into_server(staging, database, database_url, force=force)
+            _restore_into_server(staging, database, database_url)
             _place_home(staging / "home", home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -494,9 +493,7 @@ def _restore_into_sqlite_file(staging: Path, database: Mapping[str, Any]) -> Pat
     return final
 
 
-def _restore_into_server(
-    staging: Path, database: Mapping[str, Any], url: str, *, force: bool
-) -> None:
+def _restore_into_server(staging: Path, database: Mapping[str, Any], url: str) -> None:
     rows = staging / "database" / "rows"
     if database["kind"] == "sqlite-file":  # a SQLite backup going to PostgreSQL: as rows
         source = dump.sqlite_database(staging / _SQLITE_MEMBER)
@@ -509,8 +506,9 @@ def _restore_into_server(
         tables = list(database["tables"])
     db = Database.open(url, migrate=False)
     try:
-        if force:
-            dump.wipe(db)
+        # Empty (checked) or to be replaced (--force): its schema goes too, so that the rows
+        # load into the backup's own revision even when this one was migrated further.
+        dump.wipe(db)
         try:
             _upgrade_to(db, database["revision"])
             dump.load_rows(db, _table_files(staging, tables))

@@ -32,6 +32,7 @@ __all__ = [
     "is_empty",
     "load_rows",
     "revision_of",
+    "row_counts",
     "sqlite_file",
     "wipe",
 ]
@@ -106,6 +107,15 @@ def is_empty(db: Database) -> bool:
             reason=str(getattr(exc, "orig", exc)),
         ) from exc
     return True
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    """How many rows each table holds."""
+    with db.engine.connect() as connection:
+        return {
+            table.name: int(connection.scalar(select(func.count()).select_from(table)) or 0)
+            for table in _tables(connection)
+        }
 
 
 def dump_rows(db: Database, folder: Path) -> list[TableDump]:
