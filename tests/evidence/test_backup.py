@@ -6,10 +6,14 @@ On SQLite and PostgreSQL; generated neutral pictures and a demo TSA on 127.0.0.1
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
 import stat
+import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,7 @@ from typer.testing import CliRunner, Result
 from rempart.cli import app
 from rempart.demo_site.tsa import DemoTimestampAuthority
 from rempart.evidence.authorities import write_authorities
+from rempart.jobs.backup_file import ChunkWriter, KdfParams, open_reader
 from rempart.samples import web_jpeg
 from rempart.store import dump
 from rempart.store.database import Database, head_revision
@@ -212,3 +217,52 @@ def test_a_backup_of_an_older_schema_is_migrated_when_restored(
     )
     assert report["contents"]["revision"] == "0008"
     assert report["revision"] == head_revision() != "0008"
+
+
+def _forged(original: Path, forged: Path, table: str, edit: Callable[[dict], dict]) -> None:
+    """The backup re-written with the passphrase, one table's rows edited and the manifest's
+    digests made to match: a backup that opens and checks whole, but cannot load."""
+    with original.open("rb") as source, forged.open("wb") as out:
+        reader = open_reader(source, PASSPHRASE.encode())
+        writer = ChunkWriter(out, PASSPHRASE.encode(), kdf=KdfParams(log_n=10), created="x")
+        members: dict[str, bytes] = {}
+        with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+            for info in tar:
+                members[info.name] = tar.extractfile(info).read()
+        name = f"database/rows/{table}.jsonl"
+        lines = [json.loads(line) for line in members[name].decode().splitlines()]
+        members[name] = "".join(json.dumps(edit(row)) + "\n" for row in lines).encode()
+        manifest = json.loads(members.pop("manifest.json"))
+        manifest["members"][name] = {
+            "sha256": hashlib.sha256(members[name]).hexdigest(),
+            "size": len(members[name]),
+        }
+        members["manifest.json"] = json.dumps(manifest).encode()
+        with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
+            for member, data in members.items():
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        writer.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_rows_that_cannot_load_leave_the_database_and_the_folder_as_they_were(
+    home: Path, tmp_path: Path, database_url: str
+) -> None:
+    _ok("case", "create", "case-d")
+    _ok("bank", "create", "case-d-images", "--case", "case-d")
+    backup = tmp_path / "b.rbk"
+    _ok("backup", "--to", str(backup), "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    forged = tmp_path / "forged.rbk"
+    _forged(backup, forged, "banks", lambda row: {**row, "case_id": 999})  # no such case
+    _wipe(home, database_url)
+    result = _run("restore", str(forged), "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    assert result.exit_code == 2 and "do not load" in result.stderr
+    assert not home.exists()
+    db = Database.open(database_url, migrate=False)
+    try:
+        assert db.table_names() == []  # nothing half-loaded
+    finally:
+        db.dispose()
+    _ok("restore", str(backup), "--passphrase-stdin", stdin=PASSPHRASE + "\n")

@@ -144,17 +144,25 @@ def dump_rows(db: Database, folder: Path) -> list[TableDump]:
 def load_rows(db: Database, tables: Iterable[tuple[str, Path]]) -> None:
     """Insert dumped rows into `db` (at the dump's schema revision, and empty), all in one
     transaction: either every row is in, or none."""
-    with db.engine.connect() as connection, connection.begin():
-        known = {t.name: t for t in _tables(connection)}
-        for name, path in tables:
-            table = known.get(name)
-            if table is None:
-                raise StoreError("the backup holds a table {table} this schema lacks", table=name)
-            for batch in _batches(path):
-                connection.execute(table.insert(), batch)
-        if connection.dialect.name == "postgresql":
-            for table in known.values():
-                _reset_sequences(connection, table)
+    try:
+        with db.engine.connect() as connection, connection.begin():
+            known = {t.name: t for t in _tables(connection)}
+            for name, path in tables:
+                table = known.get(name)
+                if table is None:
+                    raise StoreError(
+                        "the backup holds a table {table} this schema lacks", table=name
+                    )
+                for batch in _batches(path):
+                    connection.execute(table.insert(), batch)
+            if connection.dialect.name == "postgresql":
+                for table in known.values():
+                    _reset_sequences(connection, table)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            "the backup's rows do not load into the database: {reason}",
+            reason=str(getattr(exc, "orig", exc)).splitlines()[0],
+        ) from exc
 
 
 def wipe(db: Database) -> None:
