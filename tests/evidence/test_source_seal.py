@@ -335,3 +335,40 @@ def test_a_zipped_export_and_a_wacz_are_sealed_from_inside_their_archives(
         target = tmp_path / f"z-{outcome['capture']}.wacz"
         _ok("evidence", "export", str(outcome["capture"]), "--to", str(target))
         assert json.loads(_ok("verify", str(target), "--json"))["verdict"] == "pass"
+
+
+def test_a_capture_killed_before_its_seal_is_closed_when_the_copy_is_sealed_again(
+    home: Path, tmp_path: Path
+) -> None:
+    """A capture run killed between logging a capture and recording its seal left the row
+    `sealing` for good (found by bench/kill.py); sealing the copy again now closes it."""
+    from sqlalchemy import select
+
+    from rempart.store.models import CaptureRow, Finding
+
+    db, _picture = _victim_with_copies(tmp_path, "case-k", minor=False)
+    finding = _findings("case-k")["seized"][0]
+    _ok("review", "confirm", str(finding), "--no-capture")
+    _ok("keys", "init")
+    with db.session() as session:  # what a kill after the first step leaves behind
+        finding_row = session.get(Finding, finding)
+        assert finding_row is not None
+        killed = CaptureRow(
+            finding_id=finding,
+            case_id=case_info(db, "case-k").id,
+            url="file://seized/holiday.jpg",
+            status="sealing",
+            operator="camille",
+            started_at=finding_row.found_at,
+        )
+        session.add(killed)
+        session.flush()
+        killed_id = killed.id
+    sealed = json.loads(_ok("capture", "--confirmed", "--json").splitlines()[0])
+    assert sealed["status"] == "sealed" and sealed["finding"] == finding
+    with db.session() as session:
+        rows = {r.id: r for r in session.scalars(select(CaptureRow)).all()}
+    assert rows[killed_id].status == "failed"
+    assert f"sealed again as capture {sealed['capture']}" in (rows[killed_id].error or "")
+    assert [r.status for r in rows.values() if r.finding_id == finding].count("sealed") == 1
+    assert "sealing" not in {r.status for r in rows.values()}

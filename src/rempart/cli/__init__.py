@@ -1130,6 +1130,7 @@ def demo_command(
 
 # Commands defined in their own modules register themselves on `app` when imported.
 from rempart.cli import accounts as _accounts  # noqa: E402, F401
+from rempart.cli import backup as _backup  # noqa: E402, F401
 from rempart.cli import cases as _cases  # noqa: E402, F401
 from rempart.cli import config as _config  # noqa: E402, F401
 from rempart.cli import custody as _custody  # noqa: E402, F401

@@ -310,6 +310,8 @@ def _seal_and_keep(
         row.signer = sealer.key.fingerprint
         row.timestamps = len(stamps)
         row.stamps = json.dumps([{"authority": a, "time": t.isoformat()} for a, t in stamps])
+        if finding is not None:
+            _close_interrupted(session, finding.id, capture_id)
         record(
             session,
             chain,
@@ -327,6 +329,22 @@ def _seal_and_keep(
 
     in_custody(db, sealed)
     return _outcome(db, capture_id)
+
+
+def _close_interrupted(session: Session, finding_id: int, sealed_id: int) -> None:
+    """Earlier captures of this copy still `sealing` were stopped (killed, power lost) after
+    they were logged and before their seal was recorded: they will never end, so they are
+    closed as failed, naming the capture that sealed the copy."""
+    stale = session.scalars(
+        select(CaptureRow).where(
+            CaptureRow.finding_id == finding_id,
+            CaptureRow.status == "sealing",
+            CaptureRow.id != sealed_id,
+        )
+    )
+    for row in stale:
+        row.status = "failed"
+        row.error = f"interrupted before it was sealed; sealed again as capture {sealed_id}"
 
 
 def _through_capture(events: tuple[CustodyEvent, ...], capture_id: int) -> tuple[CustodyEvent, ...]:
