@@ -479,8 +479,9 @@ def bank_add(
     extras: Annotated[
         bool,
         typer.Option(
-            help="Also store hashes of a few crops and grid cells of each image, so that "
-            "cropped copies and copies under stickers or text are found too."
+            help="Also store hashes of a few crops and grid cells of each image, and its "
+            "local features, so that cropped, rotated, framed and collaged copies and copies "
+            "under stickers or text are found too."
         ),
     ] = True,
     faces: Annotated[
@@ -505,7 +506,7 @@ def bank_add(
     failed = added = 0
     wanted = Windows.NONE
     if extras:
-        wanted |= Windows.CROPS | Windows.GRID
+        wanted |= Windows.CROPS | Windows.GRID | Windows.FEATURES
     if faces:
         wanted |= Windows.FACES
     with _reported():
@@ -528,6 +529,7 @@ def bank_add(
                     "item": o.item_id,
                     "existing": o.existing,
                     "extra_hashes": o.extra_hashes,
+                    "feature_points": o.feature_points,
                 }
             )
         elif o.error:

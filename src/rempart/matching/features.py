@@ -1,0 +1,232 @@
+"""The local-feature stage: an inverted index over registered items' ORB descriptors that
+proposes a few candidates per query, and the geometric check (RANSAC) that confirms one.
+
+Owns candidate voting and the verification rule (how many consistent points, which transforms
+are sane). Must not read the store (the matcher feeds it) nor extract features (hashing does).
+
+Candidates: each descriptor is cut into `_TABLES` keys of `_KEY_BITS` bits taken at fixed
+positions (bit sampling, a locality-sensitive hash for Hamming distance). A query descriptor
+votes for every item that holds a descriptor with the same key in some table; the cost of a
+query is the postings of its keys, which grows with the bank only through bucket sizes
+(65,536 buckets a table), not by scanning items. Keys so common that they say nothing
+(flat edges, text strokes) are skipped.
+
+Verification: the query's descriptors are matched to the candidate's (2 nearest, Lowe's ratio
+test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC. A
+candidate is confirmed when at least `MIN_INLIERS` distinct registered points agree, spread
+over a real part of the picture, under a transform a copy can have (scale 1/8 to 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rempart.hashing.features import DESCRIPTOR_BYTES, MIN_FEATURES, LocalFeatures
+
+__all__ = [
+    "MIN_INLIERS",
+    "FeatureIndex",
+    "Verification",
+    "verify",
+]
+
+# Distinct registered points that must agree on one transform. Unrelated pictures (graphics,
+# stripes, text, UI, flat shapes, other photos) reach at most 14 (bench/local_features.py).
+MIN_INLIERS = 24
+# Registered descriptors indexed per item (strongest first); all are kept for verification.
+_INDEXED_PER_ITEM = 300
+_TABLES = 3
+_KEY_BITS = 16
+_BUCKETS = 1 << _KEY_BITS
+# Candidates verified per query and bank, best voted first.
+_CANDIDATES = 6
+_MIN_VOTES = 4
+# A bucket holding more than this share of all postings is a stop word.
+_STOP_SHARE = 0.002
+_STOP_FLOOR = 64
+_RATIO = 0.8
+_RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
+_MIN_SCALE, _MAX_SCALE = 0.125, 4.0
+_MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture's width and height
+
+# Fixed, spread bit positions per table (a seeded permutation: the same on every machine).
+_POSITIONS = (
+    np.random.default_rng(20261206)
+    .permutation(DESCRIPTOR_BYTES * 8)[: _TABLES * _KEY_BITS]
+    .reshape(_TABLES, _KEY_BITS)
+)
+_WEIGHTS = (1 << np.arange(_KEY_BITS, dtype=np.int64)).astype(np.int64)
+
+
+def _keys(descriptors: NDArray[np.uint8]) -> NDArray[np.int64]:
+    """(tables × n) bucket keys of n descriptors."""
+    bits = np.unpackbits(descriptors, axis=1)  # n × 256
+    return np.stack([bits[:, pos].astype(np.int64) @ _WEIGHTS for pos in _POSITIONS])
+
+
+@dataclass(slots=True)
+class _Table:
+    """Postings of one table: a compact base (ids sorted by key, with offsets) and recent
+    additions kept apart until they are merged."""
+
+    offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(_BUCKETS + 1, np.int64))
+    ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pending_keys: list[NDArray[np.int64]] = field(default_factory=list)
+    pending_ids: list[NDArray[np.int64]] = field(default_factory=list)
+
+
+class FeatureIndex:
+    """Registered items' descriptors, indexed for candidate voting; items' features kept in
+    their compact byte form for verification."""
+
+    def __init__(self) -> None:
+        self._tables = [_Table() for _ in range(_TABLES)]
+        self._features: dict[int, bytes] = {}
+        self._pending = 0
+        self._removed: set[int] = set()  # still in the base postings, skipped when voting
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._features
+
+    def add(self, item: int, features: LocalFeatures) -> None:
+        """Index an item's features (replacing any it had)."""
+        if item in self._features or item in self._removed:
+            self._purge({item})
+        if len(features) < MIN_FEATURES:
+            return  # too plain to be verified: never a candidate
+        self._features[item] = features.to_bytes()
+        keys = _keys(features.descriptors[:_INDEXED_PER_ITEM])
+        for table, row in zip(self._tables, keys, strict=True):
+            unique = np.unique(row)
+            table.pending_keys.append(unique)
+            table.pending_ids.append(np.full(unique.shape, item, np.int64))
+        self._pending += keys.shape[1]
+        if self._pending > 200_000:
+            self._merge()
+
+    def remove(self, item: int) -> None:
+        if self._features.pop(item, None) is not None:
+            self._removed.add(item)
+        if len(self._removed) > 1_000:
+            self._purge(set())
+
+    def features_of(self, item: int) -> LocalFeatures | None:
+        blob = self._features.get(item)
+        return LocalFeatures.from_bytes(blob) if blob is not None else None
+
+    def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
+        """Items worth verifying for this query, best voted first (`extra` ones always)."""
+        if not self._features or len(query) < MIN_FEATURES:
+            return [i for i in extra if i in self._features]
+        self._merge()
+        keys = _keys(query.descriptors)
+        total = sum(len(t.ids) for t in self._tables) / _TABLES
+        stop = max(_STOP_FLOOR, int(total * _STOP_SHARE))
+        found: list[NDArray[np.int64]] = []
+        for table, row in zip(self._tables, keys, strict=True):
+            starts, ends = table.offsets[row], table.offsets[row + 1]
+            lengths = ends - starts
+            keep = (lengths > 0) & (lengths <= stop)
+            starts, lengths = starts[keep], lengths[keep]
+            if len(lengths):
+                # every posting of the kept buckets, without a Python loop
+                firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+                found.append(table.ids[firsts + np.arange(int(lengths.sum()))])
+        chosen = [i for i in extra if i in self._features]
+        if found:
+            ids, votes = np.unique(np.concatenate(found), return_counts=True)
+            order = np.argsort(-votes, kind="stable")
+            for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
+                if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
+                    break
+                if i not in self._removed and i not in chosen:
+                    chosen.append(i)
+        return chosen
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        for table in self._tables:
+            keys = np.concatenate([_expand(table.offsets), *table.pending_keys])
+            ids = np.concatenate([table.ids, *table.pending_ids])
+            order = np.argsort(keys, kind="stable")
+            table.ids = ids[order]
+            table.offsets = np.concatenate(
+                ([0], np.cumsum(np.bincount(keys, minlength=_BUCKETS)))
+            ).astype(np.int64)
+            table.pending_keys, table.pending_ids = [], []
+        self._pending = 0
+
+    def _purge(self, also: set[int]) -> None:
+        """Drop the postings of removed items (and of `also`) from the base."""
+        self._merge()
+        gone = np.array(sorted(self._removed | also), np.int64)
+        for table in self._tables:
+            keys = _expand(table.offsets)
+            keep = ~np.isin(table.ids, gone)
+            table.ids = table.ids[keep]
+            table.offsets = np.concatenate(
+                ([0], np.cumsum(np.bincount(keys[keep], minlength=_BUCKETS)))
+            ).astype(np.int64)
+        self._removed.clear()
+        for item in also:
+            self._features.pop(item, None)
+
+
+def _expand(offsets: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each posting's key, from the offsets of a base."""
+    return np.repeat(np.arange(_BUCKETS, dtype=np.int64), np.diff(offsets))
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """A geometrically confirmed correspondence between a query and a registered item."""
+
+    inliers: int  # distinct registered points that agree on the transform
+    scale: float  # how much larger the copy is shown than the registered picture (scaled)
+    angle: float  # degrees
+
+
+def verify(query: LocalFeatures, reference: LocalFeatures) -> Verification | None:
+    """Whether the query shows the reference picture (or a part of it), by geometry."""
+    if len(query) < MIN_FEATURES or len(reference) < MIN_FEATURES:
+        return None
+    import cv2  # loaded only when a candidate is verified
+
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = reference.points[[m.trainIdx for m in good]]
+    dst = query.points[[m.queryIdx for m in good]]
+    transform, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=_RANSAC_PIXELS,
+        maxIters=2000,
+        confidence=0.995,
+        refineIters=10,
+    )
+    if transform is None or mask is None:
+        return None
+    inlier = mask.ravel().astype(bool)
+    registered = {good[i].trainIdx for i in np.flatnonzero(inlier).tolist()}
+    if len(registered) < MIN_INLIERS:
+        return None
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    if not _MIN_SCALE <= scale <= _MAX_SCALE:
+        return None
+    points = reference.points[sorted(registered)]
+    span = points.max(axis=0) - points.min(axis=0)
+    if span[0] < _MIN_SPREAD * reference.width or span[1] < _MIN_SPREAD * reference.height:
+        return None  # a cluster of points (a logo, a corner) is not the picture
+    angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
+    return Verification(len(registered), scale, angle)
