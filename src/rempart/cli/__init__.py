@@ -787,6 +787,12 @@ def _match_files(
     return failed
 
 
+def _corroboration(detail: tuple[tuple[str, object], ...]) -> int | None:
+    """The agreeing points of the local features that corroborated a PDQ match, if any."""
+    points = dict(detail).get("corroborated_inliers")
+    return points if isinstance(points, int) else None
+
+
 def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_json: bool) -> int:
     from rempart.hashing.signals import PdqHash
     from rempart.intake.hashlists import ListFormat, parse_hash_list
@@ -849,6 +855,7 @@ def _render_match(
                     window=m.window,
                     variant=m.variant.value if m.variant is not None else None,
                     reference=m.reference,
+                    corroborated=_corroboration(m.detail),
                 )
             ]
             for side, ranges in m.detail:

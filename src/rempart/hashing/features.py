@@ -31,6 +31,12 @@ MAX_FEATURES = 500
 DESCRIPTOR_BYTES = 32  # ORB: 256 bits, like a PDQ hash
 # A picture with fewer keypoints is too plain for this stage (flat shapes, gradients).
 MIN_FEATURES = 40
+# A page: one grey level (±_PAGE_TOLERANCE) covers this share of the picture; its blocks of
+# _BLOCK pixels where that level covers _PAGE_BLOCK_SHARE are background and text.
+_PAGE_TOLERANCE = 6
+_PAGE_SHARE = 0.25
+_PAGE_BLOCK_SHARE = 0.4
+_BLOCK = 16
 _BLOB_VERSION = 1
 _HEADER = 8  # version (1), reserved (1), count (2), width (2), height (2)
 
@@ -77,6 +83,27 @@ class LocalFeatures:
         )
 
 
+def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
+    """Where keypoints may be found: not on a page's plain background and the text on it.
+
+    A screenshot or web page shows the picture among text whose glyph corners would take
+    most of the keypoints. When one grey level covers a large share of the image (a page),
+    blocks mostly of that level are masked out; a photograph has no such level and keeps
+    every block."""
+    counts = np.bincount(grey.ravel(), minlength=256)
+    level = int(np.argmax(counts))
+    near = np.abs(grey.astype(np.int16) - level) <= _PAGE_TOLERANCE
+    if near.mean() < _PAGE_SHARE:
+        return None
+    height, width = grey.shape
+    rows, cols = -(-height // _BLOCK), -(-width // _BLOCK)
+    padded = np.zeros((rows * _BLOCK, cols * _BLOCK), bool)
+    padded[:height, :width] = near
+    share = padded.reshape(rows, _BLOCK, cols, _BLOCK).mean(axis=(1, 3))
+    keep = np.repeat(np.repeat(share < _PAGE_BLOCK_SHARE, _BLOCK, 0), _BLOCK, 1)
+    return (keep[:height, :width] * 255).astype(np.uint8)
+
+
 def extract_features(
     luma: npt.NDArray[np.generic], *, side: int = FEATURE_SIDE, limit: int = MAX_FEATURES
 ) -> LocalFeatures:
@@ -93,7 +120,7 @@ def extract_features(
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     height, width = grey.shape[:2]
     orb = cv2.ORB_create(nfeatures=limit, scaleFactor=1.2, nlevels=8, fastThreshold=12)
-    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    keypoints, descriptors = orb.detectAndCompute(grey, _off_page(grey))
     if descriptors is None or not keypoints:
         return LocalFeatures(
             width,
