@@ -37,6 +37,7 @@ _PAGE_TOLERANCE = 6
 _PAGE_SHARE = 0.25
 _PAGE_BLOCK_SHARE = 0.4
 _BLOCK = 16
+_PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
 _BLOB_VERSION = 1
 _HEADER = 8  # version (1), reserved (1), count (2), width (2), height (2)
 
@@ -89,7 +90,7 @@ def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
     A screenshot or web page shows the picture among text whose glyph corners would take
     most of the keypoints. When one grey level covers a large share of the image (a page),
     blocks mostly of that level are masked out; a photograph has no such level and keeps
-    every block."""
+    every block, and so does a page with nothing else on it."""
     counts = np.bincount(grey.ravel(), minlength=256)
     level = int(np.argmax(counts))
     near = np.abs(grey.astype(np.int16) - level) <= _PAGE_TOLERANCE
@@ -100,7 +101,10 @@ def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
     padded = np.zeros((rows * _BLOCK, cols * _BLOCK), bool)
     padded[:height, :width] = near
     share = padded.reshape(rows, _BLOCK, cols, _BLOCK).mean(axis=(1, 3))
-    keep = np.repeat(np.repeat(share < _PAGE_BLOCK_SHARE, _BLOCK, 0), _BLOCK, 1)
+    content = share < _PAGE_BLOCK_SHARE
+    if content.mean() < _PAGE_CONTENT_MIN:
+        return None  # the page is the picture (a page of text): keep its own keypoints
+    keep = np.repeat(np.repeat(content, _BLOCK, 0), _BLOCK, 1)
     return (keep[:height, :width] * 255).astype(np.uint8)
 
 
