@@ -196,7 +196,6 @@ def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
                     found += item == i // 2
             verify_s.append(time.thread_time() - started)
             counts.append(len(chosen))
-        postings = sum(len(t.ids) for t in index._tables)
         result = {
             "build_s": round(build, 1),
             "candidates_ms_median": round(1000 * float(np.median(candidates_s)), 2),
@@ -205,8 +204,7 @@ def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
             "verify_ms_p95": round(1000 * float(np.percentile(verify_s, 95)), 2),
             "candidates_mean": round(float(np.mean(counts)), 1),
             "copies_found_of_40": found,
-            "postings_mib": round(postings * 8 / 2**20, 1),
-            "features_mib": round(sum(len(b) for b in index._features.values()) / 2**20, 1),
+            "index_mib": round(index.nbytes / 2**20, 1),
         }
         out["scales"][str(scale)] = result  # type: ignore[index]
         print(f"  {scale:>7} pictures: {result}")

@@ -41,9 +41,12 @@ _INDEXED_PER_ITEM = 300
 _TABLES = 3
 _KEY_BITS = 16
 _BUCKETS = 1 << _KEY_BITS
-# Candidates verified per query and bank, best voted first.
-_CANDIDATES = 6
-_MIN_VOTES = 4
+# A vote: a query descriptor with a registered one this close (of 256 bits) in a shared
+# bucket. Unrelated ORB descriptors lie ~100 bits apart; the same corner in a copy, ~10-40.
+_VOTE_BITS = 48
+# Candidates verified per query and bank, best voted first, and the votes they need.
+_CANDIDATES = 5
+_MIN_VOTES = 8
 # A bucket holding more than this share of all postings is a stop word.
 _STOP_SHARE = 0.002
 _STOP_FLOOR = 64
@@ -59,6 +62,7 @@ _POSITIONS = (
     .reshape(_TABLES, _KEY_BITS)
 )
 _WEIGHTS = (1 << np.arange(_KEY_BITS, dtype=np.int64)).astype(np.int64)
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 def _keys(descriptors: NDArray[np.uint8]) -> NDArray[np.int64]:
@@ -69,66 +73,97 @@ def _keys(descriptors: NDArray[np.uint8]) -> NDArray[np.int64]:
 
 @dataclass(slots=True)
 class _Table:
-    """Postings of one table: a compact base (ids sorted by key, with offsets) and recent
-    additions kept apart until they are merged."""
+    """Postings of one table (rows of the descriptor store): a compact base sorted by key,
+    with offsets, and recent additions kept apart until they are merged."""
 
     offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(_BUCKETS + 1, np.int64))
-    ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    rows: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
     pending_keys: list[NDArray[np.int64]] = field(default_factory=list)
-    pending_ids: list[NDArray[np.int64]] = field(default_factory=list)
+    pending_rows: list[NDArray[np.int32]] = field(default_factory=list)
 
 
 class FeatureIndex:
-    """Registered items' descriptors, indexed for candidate voting; items' features kept in
-    their compact byte form for verification."""
+    """Registered items' keypoints and descriptors, in flat arrays (36 bytes a keypoint),
+    with their strongest descriptors indexed for candidate voting."""
 
     def __init__(self) -> None:
         self._tables = [_Table() for _ in range(_TABLES)]
-        self._features: dict[int, bytes] = {}
+        self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+        self._points = np.zeros((0, 2), np.float32)
+        self._owner = np.zeros(0, np.int64)  # row -> item
+        self._new: list[tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.int64]]] = []
+        self._rows = 0  # rows stored, merged or not
+        self._items: dict[int, tuple[int, int, int, int]] = {}  # item -> first row, n, w, h
         self._pending = 0
+        self._dead = 0  # rows of removed items, dropped at the next compaction
         self._removed: set[int] = set()  # still in the base postings, skipped when voting
 
     def __len__(self) -> int:
-        return len(self._features)
+        return len(self._items)
 
     def __contains__(self, item: object) -> bool:
-        return item in self._features
+        return item in self._items
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the index's arrays (descriptors, points, postings)."""
+        arrays = (self._descriptors, self._points, self._owner)
+        postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
+        return sum(a.nbytes for a in arrays) + postings
 
     def add(self, item: int, features: LocalFeatures) -> None:
         """Index an item's features (replacing any it had)."""
-        if item in self._features or item in self._removed:
-            self._purge({item})
+        if item in self._items or item in self._removed:
+            self.remove(item)
+            self._compact()
         if len(features) < MIN_FEATURES:
             return  # too plain to be verified: never a candidate
-        self._features[item] = features.to_bytes()
-        keys = _keys(features.descriptors[:_INDEXED_PER_ITEM])
+        first, count = self._rows, len(features)
+        self._new.append((features.descriptors, features.points, np.full(count, item, np.int64)))
+        self._items[item] = (first, count, features.width, features.height)
+        self._rows += count
+        indexed = min(count, _INDEXED_PER_ITEM)
+        keys = _keys(features.descriptors[:indexed])
+        rows = np.arange(first, first + indexed, dtype=np.int32)
         for table, row in zip(self._tables, keys, strict=True):
-            unique = np.unique(row)
-            table.pending_keys.append(unique)
-            table.pending_ids.append(np.full(unique.shape, item, np.int64))
-        self._pending += keys.shape[1]
+            table.pending_keys.append(row)
+            table.pending_rows.append(rows)
+        self._pending += indexed
         if self._pending > 200_000:
             self._merge()
 
     def remove(self, item: int) -> None:
-        if self._features.pop(item, None) is not None:
+        known = self._items.pop(item, None)
+        if known is not None:
             self._removed.add(item)
-        if len(self._removed) > 1_000:
-            self._purge(set())
+            self._dead += known[1]
+        if self._dead > 100_000 and self._dead > self._rows // 4:
+            self._compact()
 
     def features_of(self, item: int) -> LocalFeatures | None:
-        blob = self._features.get(item)
-        return LocalFeatures.from_bytes(blob) if blob is not None else None
+        known = self._items.get(item)
+        if known is None:
+            return None
+        self._merge()
+        first, count, width, height = known
+        return LocalFeatures(
+            width,
+            height,
+            self._points[first : first + count],
+            self._descriptors[first : first + count],
+        )
 
     def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
         """Items worth verifying for this query, best voted first (`extra` ones always)."""
-        if not self._features or len(query) < MIN_FEATURES:
-            return [i for i in extra if i in self._features]
+        chosen = [i for i in extra if i in self._items]
+        if not self._items or len(query) < MIN_FEATURES:
+            return chosen
         self._merge()
         keys = _keys(query.descriptors)
-        total = sum(len(t.ids) for t in self._tables) / _TABLES
+        total = sum(len(t.rows) for t in self._tables) / _TABLES
         stop = max(_STOP_FLOOR, int(total * _STOP_SHARE))
-        found: list[NDArray[np.int64]] = []
+        asked: list[NDArray[np.int64]] = []
+        found: list[NDArray[np.int32]] = []
         for table, row in zip(self._tables, keys, strict=True):
             starts, ends = table.offsets[row], table.offsets[row + 1]
             lengths = ends - starts
@@ -137,46 +172,67 @@ class FeatureIndex:
             if len(lengths):
                 # every posting of the kept buckets, without a Python loop
                 firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-                found.append(table.ids[firsts + np.arange(int(lengths.sum()))])
-        chosen = [i for i in extra if i in self._features]
-        if found:
-            ids, votes = np.unique(np.concatenate(found), return_counts=True)
-            order = np.argsort(-votes, kind="stable")
-            for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
-                if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
-                    break
-                if i not in self._removed and i not in chosen:
-                    chosen.append(i)
+                found.append(table.rows[firsts + np.arange(int(lengths.sum()))])
+                asked.append(np.repeat(np.flatnonzero(keep), lengths))
+        if not found:
+            return chosen
+        rows, by = np.concatenate(found), np.concatenate(asked)
+        xor = np.bitwise_xor(self._descriptors[rows], query.descriptors[by])
+        near = _POPCOUNT[xor].sum(axis=1, dtype=np.int32) <= _VOTE_BITS
+        # one vote per (query descriptor, item): distinct pairs
+        pairs = np.unique(self._owner[rows[near]] * len(query) + by[near])
+        ids, votes = np.unique(pairs // len(query), return_counts=True)
+        order = np.argsort(-votes, kind="stable")
+        for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
+            if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
+                break
+            if i in self._items and i not in chosen:
+                chosen.append(i)
         return chosen
 
     def _merge(self) -> None:
+        if self._new:
+            descriptors, points, owner = zip(*self._new, strict=True)
+            self._descriptors = np.concatenate([self._descriptors, *descriptors])
+            self._points = np.concatenate([self._points, *points])
+            self._owner = np.concatenate([self._owner, *owner])
+            self._new = []
         if not self._pending:
             return
         for table in self._tables:
             keys = np.concatenate([_expand(table.offsets), *table.pending_keys])
-            ids = np.concatenate([table.ids, *table.pending_ids])
+            rows = np.concatenate([table.rows, *table.pending_rows])
             order = np.argsort(keys, kind="stable")
-            table.ids = ids[order]
-            table.offsets = np.concatenate(
-                ([0], np.cumsum(np.bincount(keys, minlength=_BUCKETS)))
-            ).astype(np.int64)
-            table.pending_keys, table.pending_ids = [], []
+            table.rows = rows[order]
+            table.offsets = _offsets(keys)
+            table.pending_keys, table.pending_rows = [], []
         self._pending = 0
 
-    def _purge(self, also: set[int]) -> None:
-        """Drop the postings of removed items (and of `also`) from the base."""
+    def _compact(self) -> None:
+        """Drop removed items' rows and postings, renumbering the rows."""
         self._merge()
-        gone = np.array(sorted(self._removed | also), np.int64)
+        alive = np.isin(self._owner, np.array(sorted(self._items), np.int64))
+        renumber = np.cumsum(alive, dtype=np.int64) - 1
         for table in self._tables:
             keys = _expand(table.offsets)
-            keep = ~np.isin(table.ids, gone)
-            table.ids = table.ids[keep]
-            table.offsets = np.concatenate(
-                ([0], np.cumsum(np.bincount(keys[keep], minlength=_BUCKETS)))
-            ).astype(np.int64)
+            keep = alive[table.rows]
+            table.rows = renumber[table.rows[keep]].astype(np.int32)
+            table.offsets = _offsets(keys[keep])
+        self._descriptors = self._descriptors[alive]
+        self._points = self._points[alive]
+        self._owner = self._owner[alive]
+        self._items = {
+            item: (int(renumber[first]), count, width, height)
+            for item, (first, count, width, height) in self._items.items()
+        }
+        self._rows = len(self._owner)
+        self._dead = 0
         self._removed.clear()
-        for item in also:
-            self._features.pop(item, None)
+
+
+def _offsets(sorted_keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    counts = np.bincount(sorted_keys, minlength=_BUCKETS)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 def _expand(offsets: NDArray[np.int64]) -> NDArray[np.int64]:
