@@ -15,9 +15,10 @@ hard_copies.py with random parameters. Two paths side by side on the same copies
 
 Query cost at 1k, 10k and 100k registered pictures: real features for a few hundred
 generated originals, the rest synthesised from a pool of real descriptors (drawn from
-generated pictures of every style, placed at random points): the buckets then fill as real
-ORB descriptors fill them, which is what the index's cost depends on, but synthetic items are
-never geometrically consistent (they are not pictures). Stated in the output.
+generated pictures of every style, each copied with ~8 of its 256 bits flipped, placed at
+random points): the buckets then fill much as real ORB descriptors fill them, which is
+what the index's cost depends on, but synthetic items are never geometrically consistent
+(they are not pictures). Stated in the output.
 
 Times are the measuring thread's CPU time (time.thread_time), so that a busy machine's
 waiting is not counted; OpenCV is held to one thread (cv2.setNumThreads(1)), as a scan's
@@ -179,9 +180,10 @@ def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
             if item < len(real):
                 index.add(item, real[item])
                 continue
-            picks = rng.integers(0, len(pool), 500)
+            picks = pool[rng.integers(0, len(pool), 500)]
+            flips = np.packbits(rng.random((500, 256)) < 8 / 256, axis=1)  # ~8 bits each
             points = rng.uniform(0, 512, (500, 2)).astype(np.float32)
-            index.add(item, LocalFeatures(512, 384, points, pool[picks]))
+            index.add(item, LocalFeatures(512, 384, points, picks ^ flips))
         index.candidates(real[0])  # merges the additions
         build = time.thread_time() - started
         candidates_s, verify_s, counts, found = [], [], [], 0

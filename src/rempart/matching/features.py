@@ -4,12 +4,14 @@ proposes a few candidates per query, and the geometric check (RANSAC) that confi
 Owns candidate voting and the verification rule (how many consistent points, which transforms
 are sane). Must not read the store (the matcher feeds it) nor extract features (hashing does).
 
-Candidates: each descriptor is cut into `_TABLES` keys of `_KEY_BITS` bits taken at fixed
-positions (bit sampling, a locality-sensitive hash for Hamming distance). A query descriptor
-votes for every item that holds a descriptor with the same key in some table; the cost of a
-query is the postings of its keys, which grows with the bank only through bucket sizes
-(65,536 buckets a table), not by scanning items. Keys so common that they say nothing
-(flat edges, text strokes) are skipped.
+Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
+sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
+item when the item holds a descriptor in one of its buckets that is within _VOTE_BITS of it;
+an item's votes are the distinct query descriptors that voted for it. Keys grow by a bit each
+time the bank doubles (16 bits up to ~1M indexed descriptors, then up to 24), so a bucket
+holds ~16 postings whatever the bank's size: a query reads about as many postings at 100,000
+pictures as at 1,000, and scans no item list. Keys so common that they say nothing (flat
+edges, text strokes) are skipped.
 
 Verification: the query's descriptors are matched to the candidate's (2 nearest, Lowe's ratio
 test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC. A
@@ -39,8 +41,10 @@ MIN_INLIERS = 24
 # Registered descriptors indexed per item (strongest first); all are kept for verification.
 _INDEXED_PER_ITEM = 300
 _TABLES = 3
-_KEY_BITS = 16
-_BUCKETS = 1 << _KEY_BITS
+# Bits per key grow with the bank so that buckets hold about _BUCKET_FILL postings on
+# average: a query then reads about as many postings at 100,000 pictures as at 1,000.
+_MIN_KEY_BITS, _MAX_KEY_BITS = 16, 24
+_BUCKET_FILL = 16
 # A vote: a query descriptor with a registered one this close (of 256 bits) in a shared
 # bucket. Unrelated ORB descriptors lie ~100 bits apart; the same corner in a copy, ~10-40.
 _VOTE_BITS = 48
@@ -55,31 +59,36 @@ _RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
 _MIN_SCALE, _MAX_SCALE = 0.125, 4.0
 _MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture's width and height
 
-# Fixed, spread bit positions per table (a seeded permutation: the same on every machine).
+# Fixed, spread bit positions per table (a seeded permutation: the same on every machine); a
+# key of b bits takes each table's first b positions.
 _POSITIONS = (
     np.random.default_rng(20261206)
-    .permutation(DESCRIPTOR_BYTES * 8)[: _TABLES * _KEY_BITS]
-    .reshape(_TABLES, _KEY_BITS)
+    .permutation(DESCRIPTOR_BYTES * 8)[: _TABLES * _MAX_KEY_BITS]
+    .reshape(_TABLES, _MAX_KEY_BITS)
 )
-_WEIGHTS = (1 << np.arange(_KEY_BITS, dtype=np.int64)).astype(np.int64)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
-def _keys(descriptors: NDArray[np.uint8]) -> NDArray[np.int64]:
+def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
     """(tables × n) bucket keys of n descriptors."""
     bits = np.unpackbits(descriptors, axis=1)  # n × 256
-    return np.stack([bits[:, pos].astype(np.int64) @ _WEIGHTS for pos in _POSITIONS])
+    weights = 1 << np.arange(key_bits, dtype=np.int64)
+    return np.stack([bits[:, pos[:key_bits]].astype(np.int64) @ weights for pos in _POSITIONS])
+
+
+def _key_bits(postings: int) -> int:
+    wanted = int(np.ceil(np.log2(max(1, postings) / _BUCKET_FILL)))
+    return min(_MAX_KEY_BITS, max(_MIN_KEY_BITS, wanted))
 
 
 @dataclass(slots=True)
 class _Table:
-    """Postings of one table (rows of the descriptor store): a compact base sorted by key,
-    with offsets, and recent additions kept apart until they are merged."""
+    """Postings of one table: rows of the descriptor store, sorted by key, with offsets."""
 
-    offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(_BUCKETS + 1, np.int64))
+    offsets: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros((1 << _MIN_KEY_BITS) + 1, np.int64)
+    )
     rows: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
-    pending_keys: list[NDArray[np.int64]] = field(default_factory=list)
-    pending_rows: list[NDArray[np.int32]] = field(default_factory=list)
 
 
 class FeatureIndex:
@@ -88,13 +97,16 @@ class FeatureIndex:
 
     def __init__(self) -> None:
         self._tables = [_Table() for _ in range(_TABLES)]
+        self._key_bits = _MIN_KEY_BITS
+        self._indexed = np.zeros(0, bool)  # row -> whether its descriptor is in the postings
         self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
         self._points = np.zeros((0, 2), np.float32)
         self._owner = np.zeros(0, np.int64)  # row -> item
-        self._new: list[tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.int64]]] = []
+        self._new: list[
+            tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.int64], NDArray[np.bool_]]
+        ] = []
         self._rows = 0  # rows stored, merged or not
         self._items: dict[int, tuple[int, int, int, int]] = {}  # item -> first row, n, w, h
-        self._pending = 0
         self._dead = 0  # rows of removed items, dropped at the next compaction
         self._removed: set[int] = set()  # still in the base postings, skipped when voting
 
@@ -119,18 +131,11 @@ class FeatureIndex:
         if len(features) < MIN_FEATURES:
             return  # too plain to be verified: never a candidate
         first, count = self._rows, len(features)
-        self._new.append((features.descriptors, features.points, np.full(count, item, np.int64)))
+        indexed = np.arange(count) < _INDEXED_PER_ITEM
+        owner = np.full(count, item, np.int64)
+        self._new.append((features.descriptors, features.points, owner, indexed))
         self._items[item] = (first, count, features.width, features.height)
         self._rows += count
-        indexed = min(count, _INDEXED_PER_ITEM)
-        keys = _keys(features.descriptors[:indexed])
-        rows = np.arange(first, first + indexed, dtype=np.int32)
-        for table, row in zip(self._tables, keys, strict=True):
-            table.pending_keys.append(row)
-            table.pending_rows.append(rows)
-        self._pending += indexed
-        if self._pending > 200_000:
-            self._merge()
 
     def remove(self, item: int) -> None:
         known = self._items.pop(item, None)
@@ -159,9 +164,8 @@ class FeatureIndex:
         if not self._items or len(query) < MIN_FEATURES:
             return chosen
         self._merge()
-        keys = _keys(query.descriptors)
-        total = sum(len(t.rows) for t in self._tables) / _TABLES
-        stop = max(_STOP_FLOOR, int(total * _STOP_SHARE))
+        keys = _keys(query.descriptors, self._key_bits)
+        stop = max(_STOP_FLOOR, int(len(self._tables[0].rows) * _STOP_SHARE))
         asked: list[NDArray[np.int64]] = []
         found: list[NDArray[np.int32]] = []
         for table, row in zip(self._tables, keys, strict=True):
@@ -191,53 +195,51 @@ class FeatureIndex:
         return chosen
 
     def _merge(self) -> None:
-        if self._new:
-            descriptors, points, owner = zip(*self._new, strict=True)
-            self._descriptors = np.concatenate([self._descriptors, *descriptors])
-            self._points = np.concatenate([self._points, *points])
-            self._owner = np.concatenate([self._owner, *owner])
-            self._new = []
-        if not self._pending:
+        """Fold new items into the arrays and rebuild the postings (with more bits a key
+        once the bank has grown). Additions come in bursts (`bank add`, a list import): the
+        rebuild runs once, at the next search."""
+        if not self._new:
             return
-        for table in self._tables:
-            keys = np.concatenate([_expand(table.offsets), *table.pending_keys])
-            rows = np.concatenate([table.rows, *table.pending_rows])
-            order = np.argsort(keys, kind="stable")
-            table.rows = rows[order]
-            table.offsets = _offsets(keys)
-            table.pending_keys, table.pending_rows = [], []
-        self._pending = 0
+        descriptors, points, owner, indexed = zip(*self._new, strict=True)
+        self._descriptors = np.concatenate([self._descriptors, *descriptors])
+        self._points = np.concatenate([self._points, *points])
+        self._owner = np.concatenate([self._owner, *owner])
+        self._indexed = np.concatenate([self._indexed, *indexed])
+        self._new = []
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        live = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
+        rows = np.flatnonzero(self._indexed & live)
+        self._key_bits = _key_bits(len(rows))
+        keys = _keys(self._descriptors[rows], self._key_bits)
+        for table, row in zip(self._tables, keys, strict=True):
+            order = np.argsort(row, kind="stable")
+            table.rows = rows[order].astype(np.int32)
+            table.offsets = _offsets(row[order], self._key_bits)
+        self._removed.clear()
 
     def _compact(self) -> None:
         """Drop removed items' rows and postings, renumbering the rows."""
         self._merge()
-        alive = np.isin(self._owner, np.array(sorted(self._items), np.int64))
+        alive = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
         renumber = np.cumsum(alive, dtype=np.int64) - 1
-        for table in self._tables:
-            keys = _expand(table.offsets)
-            keep = alive[table.rows]
-            table.rows = renumber[table.rows[keep]].astype(np.int32)
-            table.offsets = _offsets(keys[keep])
         self._descriptors = self._descriptors[alive]
         self._points = self._points[alive]
         self._owner = self._owner[alive]
+        self._indexed = self._indexed[alive]
         self._items = {
             item: (int(renumber[first]), count, width, height)
             for item, (first, count, width, height) in self._items.items()
         }
         self._rows = len(self._owner)
         self._dead = 0
-        self._removed.clear()
+        self._rebuild()
 
 
-def _offsets(sorted_keys: NDArray[np.int64]) -> NDArray[np.int64]:
-    counts = np.bincount(sorted_keys, minlength=_BUCKETS)
+def _offsets(sorted_keys: NDArray[np.int64], key_bits: int) -> NDArray[np.int64]:
+    counts = np.bincount(sorted_keys, minlength=1 << key_bits)
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-
-
-def _expand(offsets: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Each posting's key, from the offsets of a base."""
-    return np.repeat(np.arange(_BUCKETS, dtype=np.int64), np.diff(offsets))
 
 
 @dataclass(frozen=True, slots=True)
