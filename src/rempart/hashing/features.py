@@ -79,7 +79,7 @@ class LocalFeatures:
         return cls(
             width,
             height,
-            points.astype(np.float32) / 4,
+            (points / 4).astype(np.float32),
             descriptors.reshape(-1, DESCRIPTOR_BYTES).copy(),
         )
 
@@ -123,7 +123,8 @@ def extract_features(
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     height, width = grey.shape[:2]
-    orb = cv2.ORB_create(nfeatures=limit, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+    create = cv2.ORB_create  # type: ignore[attr-defined]
+    orb = create(nfeatures=limit, scaleFactor=1.2, nlevels=8, fastThreshold=12)
     keypoints, descriptors = orb.detectAndCompute(grey, _off_page(grey))
     if descriptors is None or not keypoints:
         return LocalFeatures(

@@ -66,6 +66,7 @@ _POSITIONS = (
     .permutation(DESCRIPTOR_BYTES * 8)[: _TABLES * _MAX_KEY_BITS]
     .reshape(_TABLES, _MAX_KEY_BITS)
 )
+_CHUNK = 65_536  # descriptors keyed at a time (their bits unpacked: 16 MiB)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -212,7 +213,14 @@ class FeatureIndex:
         live = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
         rows = np.flatnonzero(self._indexed & live)
         self._key_bits = _key_bits(len(rows))
-        keys = _keys(self._descriptors[rows], self._key_bits)
+        keys = np.concatenate(
+            [
+                _keys(self._descriptors[rows[start : start + _CHUNK]], self._key_bits)
+                for start in range(0, len(rows), _CHUNK)
+            ]
+            or [np.zeros((_TABLES, 0), np.int64)],
+            axis=1,
+        )
         for table, row in zip(self._tables, keys, strict=True):
             order = np.argsort(row, kind="stable")
             table.rows = rows[order].astype(np.int32)
