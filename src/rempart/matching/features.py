@@ -51,9 +51,11 @@ _VOTE_BITS = 48
 # Candidates verified per query and bank, best voted first, and the votes they need.
 _CANDIDATES = 5
 _MIN_VOTES = 8
-# A bucket holding more than this share of all postings is a stop word.
-_STOP_SHARE = 0.002
-_STOP_FLOOR = 64
+# A bucket holding more than _STOP_FACTOR times the mean is a stop word (a flat edge, a stroke).
+_STOP_FACTOR = 4
+_STOP_FLOOR = 32
+# Query descriptors that vote (the strongest), as many as each item has indexed.
+_QUERY_VOTERS = 300
 _RATIO = 0.8
 _RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
 _MIN_SCALE, _MAX_SCALE = 0.125, 4.0
@@ -67,7 +69,6 @@ _POSITIONS = (
     .reshape(_TABLES, _MAX_KEY_BITS)
 )
 _CHUNK = 65_536  # descriptors keyed at a time (their bits unpacked: 16 MiB)
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
@@ -165,8 +166,10 @@ class FeatureIndex:
         if not self._items or len(query) < MIN_FEATURES:
             return chosen
         self._merge()
-        keys = _keys(query.descriptors, self._key_bits)
-        stop = max(_STOP_FLOOR, int(len(self._tables[0].rows) * _STOP_SHARE))
+        voters = query.descriptors[:_QUERY_VOTERS]
+        keys = _keys(voters, self._key_bits)
+        mean = len(self._tables[0].rows) / (1 << self._key_bits)
+        stop = max(_STOP_FLOOR, int(_STOP_FACTOR * mean))
         asked: list[NDArray[np.int64]] = []
         found: list[NDArray[np.int32]] = []
         for table, row in zip(self._tables, keys, strict=True):
@@ -182,11 +185,12 @@ class FeatureIndex:
         if not found:
             return chosen
         rows, by = np.concatenate(found), np.concatenate(asked)
-        xor = np.bitwise_xor(self._descriptors[rows], query.descriptors[by])
-        near = _POPCOUNT[xor].sum(axis=1, dtype=np.int32) <= _VOTE_BITS
+        words = self._descriptors.view(np.uint64)  # 4 words a descriptor
+        xor = np.bitwise_xor(words[rows], voters.view(np.uint64)[by])
+        near = np.bitwise_count(xor).sum(axis=1, dtype=np.int32) <= _VOTE_BITS
         # one vote per (query descriptor, item): distinct pairs
-        pairs = np.unique(self._owner[rows[near]] * len(query) + by[near])
-        ids, votes = np.unique(pairs // len(query), return_counts=True)
+        pairs = np.unique(self._owner[rows[near]] * len(voters) + by[near])
+        ids, votes = np.unique(pairs // len(voters), return_counts=True)
         order = np.argsort(-votes, kind="stable")
         for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
             if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
