@@ -114,6 +114,10 @@ def extract_features(
     """ORB keypoints of the luma scaled so that its long side is at most `side`."""
     import cv2  # loads only when features are asked for
 
+    # One thread: a scan already runs one hashing process per core, and OpenCV's idle pool
+    # threads would spin on the cores the crawl and the matcher need.
+    cv2.setNumThreads(1)
+
     grey = np.asarray(luma)
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)

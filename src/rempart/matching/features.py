@@ -269,6 +269,8 @@ def verify(query: LocalFeatures, reference: LocalFeatures) -> Verification | Non
         return None
     import cv2  # loaded only when a candidate is verified
 
+    cv2.setNumThreads(1)  # see rempart.hashing.features.extract_features
+
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
