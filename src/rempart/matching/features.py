@@ -49,8 +49,8 @@ _BUCKET_FILL = 16
 # bucket. Unrelated ORB descriptors lie ~100 bits apart; the same corner in a copy, ~10-40.
 _VOTE_BITS = 48
 # Candidates verified per query and bank, best voted first, and the votes they need.
-_CANDIDATES = 5
-_MIN_VOTES = 8
+_CANDIDATES = 3
+_MIN_VOTES = 12
 # A bucket holding more than _STOP_FACTOR times the mean is a stop word (a flat edge, a stroke).
 _STOP_FACTOR = 4
 _STOP_FLOOR = 32
