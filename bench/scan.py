@@ -9,7 +9,7 @@ this process. Each measured run is a fresh child process, so that its memory is 
 * crawl:  the forum's WebSource alone, candidates thrown away: the ceiling for a scan;
 * scan:   `scan_source` of the forum, as `rempart scan forum` runs it, on a fresh SQLite
           store (PostgreSQL with --postgres) holding the demo victim's bank, registered with
-          extras (Windows.CROPS | GRID) as tests/jobs/test_scan.py does;
+          `bank add`'s default extras (Windows.CROPS | GRID | FEATURES);
 * anchor: a straightforward reference pipeline over the very images the scan handled: one
           httpx GET per full-size image URL, Pillow decode to RGB, `pdqhash.compute`, and a
           brute-force match against the victims' reference hashes (radius 31), in one thread.
@@ -375,7 +375,7 @@ def _scan(job: dict[str, Any]) -> Timed:
     db = Database.open(job["database"])
     banks.create_bank(db, "victim")
     paths = [Path(p) for p in job["victims"]]
-    extras = Windows.CROPS | Windows.GRID
+    extras = Windows.CROPS | Windows.GRID | Windows.FEATURES
     outcomes = list(banks.add_images(db, "victim", paths, label="demo victim", extras=extras))
     assert all(o.item_id is not None for o in outcomes)
     watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": job["recipe"]})

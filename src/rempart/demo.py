@@ -246,7 +246,11 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
         bank_cases.create_bank(db, "demo-watch", case=DEMO_CASE)
         added = list(
             bank_cases.add_images(
-                db, "demo-watch", paths, label="demo", extras=Windows.CROPS | Windows.GRID
+                db,
+                "demo-watch",
+                paths,
+                label="demo",
+                extras=Windows.CROPS | Windows.GRID | Windows.FEATURES,
             )
         )
         console.print(t("demo.watch.register", n=len(added)))

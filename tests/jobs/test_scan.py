@@ -42,7 +42,11 @@ def _register_victim(db: Database, site: ServedSite, tmp_path: Path) -> None:
         paths.append(path)
     outcomes = list(
         banks.add_images(
-            db, "victim", paths, label="demo victim", extras=Windows.CROPS | Windows.GRID
+            db,
+            "victim",
+            paths,
+            label="demo victim",
+            extras=Windows.CROPS | Windows.GRID | Windows.FEATURES,
         )
     )
     assert all(o.item_id is not None for o in outcomes)

@@ -14,12 +14,14 @@ from PIL import Image
 from rempart.hashing import Windows, hash_image_bytes
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
-from rempart.matching.service import Matcher, Query, QueryResult
+from rempart.matching.features import MIN_INLIERS
+from rempart.matching.service import STANDALONE_BITS, Matcher, Query, QueryResult
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 from rempart.store.models import ItemSignal
 
-EXTRAS = Windows.CROPS | Windows.GRID  # what `rempart bank add` stores by default
+# what `rempart bank add` stores by default: local features corroborate matches above 31 bits
+EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES
 SIZE = (480, 360)
 
 
@@ -82,6 +84,17 @@ def test_crops_cut_anywhere_match_their_item_through_a_smoothed_crop(
         )
         assert match.reference_label.startswith(("80-", "border-"))
         assert match.distance <= match.threshold
+        if match.distance > STANDALONE_BITS:
+            assert dict(match.detail)["corroborated_inliers"] >= MIN_INLIERS
+
+
+def test_without_local_features_a_crop_matched_above_31_bits_is_refused(
+    db: Database, tmp_path: Path
+) -> None:
+    original = neutral_image(21, *SIZE, style="landscape")
+    item = _register(db, tmp_path, original, Windows.CROPS | Windows.GRID)
+    for result in _match(db, _copies(original)):
+        assert all(m.distance <= STANDALONE_BITS and m.item == item for m in result.matches)
 
 
 def test_without_the_extras_the_same_copies_are_missed(db: Database, tmp_path: Path) -> None:

@@ -568,8 +568,9 @@ def bank_add(
     extras: Annotated[
         bool,
         typer.Option(
-            help="Also store hashes of a few crops and grid cells of each image, so that "
-            "cropped copies and copies under stickers or text are found too."
+            help="Also store hashes of a few crops and grid cells of each image, and its "
+            "local features, so that cropped, rotated, framed and collaged copies and copies "
+            "under stickers or text are found too."
         ),
     ] = True,
     faces: Annotated[
@@ -602,7 +603,7 @@ def bank_add(
     failed = added = 0
     wanted = Windows.NONE
     if extras:
-        wanted |= Windows.CROPS | Windows.GRID
+        wanted |= Windows.CROPS | Windows.GRID | Windows.FEATURES
     if faces:
         wanted |= Windows.FACES
     with _reported():
@@ -625,6 +626,7 @@ def bank_add(
                     "item": o.item_id,
                     "existing": o.existing,
                     "extra_hashes": o.extra_hashes,
+                    "feature_points": o.feature_points,
                 }
             )
         elif o.error:
@@ -989,6 +991,12 @@ def _match_files(
     return failed
 
 
+def _corroboration(detail: tuple[tuple[str, object], ...]) -> int | None:
+    """The agreeing points of the local features that corroborated a PDQ match, if any."""
+    points = dict(detail).get("corroborated_inliers")
+    return points if isinstance(points, int) else None
+
+
 def _match_hash_file(matcher: Matcher, path: Path, banks: list[str] | None, as_json: bool) -> int:
     from rempart.hashing.signals import PdqHash
     from rempart.inputs import read_text_capped
@@ -1054,6 +1062,7 @@ def _render_match(
                     window=m.window,
                     variant=m.variant.value if m.variant is not None else None,
                     reference=m.reference,
+                    corroborated=_corroboration(m.detail),
                 )
             ]
             for side, ranges in m.detail:

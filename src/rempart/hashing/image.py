@@ -21,6 +21,7 @@ import numpy.typing as npt
 from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
+from rempart.hashing.features import LocalFeatures, extract_features
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
 from rempart.hashing.windows import Window
@@ -48,6 +49,7 @@ class Windows(Flag):
     FACES = auto()  # face regions and the picture with faces blanked
     CROPS = auto()  # registration only: crops of the original, against cropped copies
     SMOOTH = auto()  # query only: the whole image smoothed, against the smoothed crops
+    FEATURES = auto()  # local features (ORB keypoints) for the geometric stage (features.py)
 
 
 # Kinds hashed in their 8 variants when asked for: a copy may be mirrored or turned. Grid
@@ -71,7 +73,10 @@ class ImageHashes:
     `width` and `height` are the displayed size (after EXIF orientation). `format` is Pillow's
     name for it ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF", "MPO").
     `frames` > 1 (then `animated`) means only the first frame was hashed. `variants` holds
-    the 8 dihedral hashes in Dihedral order when asked for, else nothing.
+    the 8 dihedral hashes in Dihedral order when asked for, else nothing. `features`, when
+    asked for (Windows.FEATURES), holds the whole picture's local features first ("whole"),
+    then those of the screenshot's photo and of the collage's cells found among the query
+    windows, each with its window kind.
     """
 
     pdq: PdqSignal
@@ -87,6 +92,12 @@ class ImageHashes:
     # orientation, palette indices, CMYK channels), where it differs from `pdq`: stored and
     # shared so that a partner hashing the same file finds it.
     partner_pdq: PdqSignal | None = None
+    features: tuple[tuple[str, LocalFeatures], ...] = ()  # (window kind, its features)
+
+
+# Query windows whose own local features are worth extracting: a picture shown small among
+# text or beside other pictures, whose keypoints the page's would outnumber.
+_FEATURE_WINDOWS = frozenset({window_search.WindowKind.SCREEN, window_search.WindowKind.CELL})
 
 
 def hash_image_bytes(
@@ -102,6 +113,7 @@ def hash_image_bytes(
     """
     decoded = decode_luma(data, fast=fast)
     signals = _signals(decoded.luma, dihedral)
+    found = _window_hashes(decoded.luma, windows, dihedral)
     return ImageHashes(
         pdq=signals[0],
         digest=_digest(data),
@@ -111,8 +123,20 @@ def hash_image_bytes(
         animated=decoded.animated,
         frames=decoded.frames,
         variants=signals if dihedral else (),
-        windows=_window_hashes(decoded.luma, windows, dihedral),
+        windows=found,
+        features=_features(decoded.luma, found) if Windows.FEATURES in windows else (),
         partner_pdq=_partner_pdq(decoded.partner_luma, signals[0]),
+    )
+
+
+def _features(
+    luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...]
+) -> tuple[tuple[str, LocalFeatures], ...]:
+    boxed = [w.window for w in windows if w.window.kind in _FEATURE_WINDOWS]
+    parts = window_search.window_pixels(luma, boxed)
+    return (
+        (window_search.WindowKind.WHOLE.value, extract_features(luma)),
+        *((w.kind.value, extract_features(p)) for w, p in zip(boxed, parts, strict=True)),
     )
 
 

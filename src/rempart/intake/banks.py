@@ -23,7 +23,16 @@ from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.intake.hashlists import Formatted, HashRecord, ListFormat, format_records
 from rempart.intake.vpdq import VideoFrame, format_vpdq
 from rempart.store.database import Database
-from rempart.store.models import Bank, BankKind, Case, Item, ItemAction, ItemEvent, ItemSignal
+from rempart.store.models import (
+    Bank,
+    BankKind,
+    Case,
+    Item,
+    ItemAction,
+    ItemEvent,
+    ItemFeatures,
+    ItemSignal,
+)
 
 if TYPE_CHECKING:
     from rempart.hashing import ImageHashes, Windows
@@ -91,6 +100,7 @@ class AddOutcome:
     existing: bool = False  # the bank already held this hash: item_id is that item
     error: InputError | None = None  # why the file was not added (a catalog template)
     extra_hashes: int = 0  # crops, grid cells and face hashes stored with the item
+    feature_points: int = 0  # local features stored with the item (keypoints)
 
 
 @dataclass(slots=True)
@@ -240,8 +250,9 @@ def add_images(
 ) -> Iterator[AddOutcome]:
     """Hash each image here and store only its hashes; one outcome per file, errors included.
 
-    `extras` asks for extra hashes stored with each item (Windows.CROPS, GRID, FACES): they
-    let Rempart find cropped, overlaid or deepfaked copies, and are never exported.
+    `extras` asks for extra hashes stored with each item (Windows.CROPS, GRID, FACES) and
+    its local features (Windows.FEATURES): they let Rempart find cropped, rotated, framed,
+    overlaid or deepfaked copies, and are never exported.
     """
     # Imported here: listing or showing banks must not load the image decoders (start-up).
     from rempart.hashing import Windows, hash_many
@@ -361,10 +372,21 @@ def _add_hashes(
         partner = hashes.partner_pdq
         if partner is not None and partner.quality >= bank.quality_min:
             item.signals.append(_partner_signal(partner.hash.hex, partner.quality))
+        from rempart.hashing.features import MIN_FEATURES
+
+        # The whole picture's features only: the query windows' are never registered.
+        whole = hashes.features[0][1] if hashes.features else None
+        if whole is not None and len(whole) >= MIN_FEATURES:
+            item.features = ItemFeatures(points=len(whole), data=whole.to_bytes())
         session.add(item)
         session.flush()
         _log(session, item, ItemAction.ADD, item.created_at)
-        return AddOutcome(path, item_id=item.id, extra_hashes=len(item.signals))
+        return AddOutcome(
+            path,
+            item_id=item.id,
+            extra_hashes=len(item.signals),
+            feature_points=item.features.points if item.features else 0,
+        )
 
 
 def import_records(

@@ -247,7 +247,13 @@ def describe_how(view: FindingView) -> str:
         window=view.window,
         variant=view.variant,
         reference=view.reference,
+        corroborated=_corroboration(view.detail),
     )
+
+
+def _corroboration(detail: dict[str, object]) -> int | None:
+    points = detail.get("corroborated_inliers")
+    return points if isinstance(points, int) else None
 
 
 # ------------------------------------------------------------------------ runs and problems

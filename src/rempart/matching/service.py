@@ -7,6 +7,14 @@ Holds in-memory indexes per bank, one per slot: "picture" (items' hashes, their 
 crops, video frames: anything that may stand for the whole picture), "smooth" (registered
 smoothed crops, met by the query's smoothed hash), one per grid cell label, "face" and
 "face_blanked". A query signal is searched only in its slot. Reads the store, never writes it.
+
+A second stage works on local features (matching/features.py): a query whose PDQ hashes met
+nothing within STANDALONE_BITS of a bank's item has its keypoints voted through the bank's
+feature index, and the few candidates are verified geometrically; such a match's method is
+"local-features". A PDQ match above STANDALONE_BITS (the windows', crops', grid cells' and
+smoothed hashes' calibrated thresholds reach 46-52) is kept only when the same item is
+verified geometrically: it is then marked corroborated. A partner reproducing a match with
+PDQ alone at 31 bits needs no such check.
 """
 
 from __future__ import annotations
@@ -23,10 +31,12 @@ from sqlalchemy.orm import Session
 
 from rempart.errors import NotFound
 from rempart.hashing import ImageHashes, Windows
+from rempart.hashing.features import LocalFeatures
 from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
+from rempart.matching.features import MIN_INLIERS, FeatureIndex, Verification, verify
 from rempart.matching.index import MultiIndex
 from rempart.matching.video import (
     VideoMatchRule,
@@ -35,9 +45,25 @@ from rempart.matching.video import (
     time_ranges,
 )
 from rempart.store.database import Database
-from rempart.store.models import Bank, BankKind, Item, ItemEvent, ItemSignal
+from rempart.store.models import Bank, BankKind, Item, ItemEvent, ItemFeatures, ItemSignal
 
-__all__ = ["FRAME", "Match", "Matcher", "Query", "QueryResult", "QuerySignal", "slot_of"]
+__all__ = [
+    "FRAME",
+    "LOCAL_FEATURES",
+    "STANDALONE_BITS",
+    "Match",
+    "Matcher",
+    "Query",
+    "QueryResult",
+    "QuerySignal",
+    "slot_of",
+]
+
+# A PDQ match this close stands alone (PDQ's usual threshold, what a partner reproduces);
+# one further away must be corroborated by the local-feature stage.
+STANDALONE_BITS = 31
+# The method of a match found by local features and geometric verification.
+LOCAL_FEATURES = "local-features"
 
 # Events are read again this far behind the newest one seen: a PostgreSQL sequence number can
 # become visible after a higher one (concurrent transactions), and must not be skipped.
@@ -111,6 +137,8 @@ class Query:
     signals: tuple[QuerySignal, ...] = ()
     digest: Digest | None = None
     quality_known: bool = True  # raw hashes from a list may come without a quality
+    # local features of the picture and of some of its windows: (window kind, features)
+    features: tuple[tuple[str, LocalFeatures], ...] = ()
 
     @classmethod
     def from_hash(cls, pdq: PdqHash, quality: int | None = None) -> Query:
@@ -132,7 +160,7 @@ class Query:
                 QuerySignal(w.window.kind, variant, signal, w.window.label)
                 for variant, signal in zip(Dihedral, w.variants, strict=False)
             ]
-        return cls(tuple(signals), hashes.digest)
+        return cls(tuple(signals), hashes.digest, features=hashes.features)
 
     @classmethod
     def from_video(cls, hashes: VideoHashes) -> Query:
@@ -161,12 +189,21 @@ class Query:
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """One item a query matched, and how.
+
+    `method` "pdq": `distance` bits of 256 differ, `threshold` the pair's limit; `detail`
+    holds `corroborated_inliers` when the match lay above STANDALONE_BITS and the local
+    features confirmed it. `method` "local-features": the copy was found and verified
+    geometrically; `distance` is then the number of agreeing keypoints (inliers) and
+    `threshold` the minimum asked (MIN_INLIERS); `window` which part of the query held it.
+    """
+
     bank: str
     bank_kind: BankKind
     item: int
     label: str
     distance: int
-    method: str  # "pdq", "sha256" or "md5"
+    method: str  # "pdq", "local-features", "sha256" or "md5"
     variant: Dihedral | None = None  # which rotation/flip of the query matched
     threshold: int = 0
     window: str | None = None  # which part of the query matched (a WindowKind or FRAME)
@@ -209,6 +246,7 @@ class _BankIndex:
     quality_min: int
     slots: dict[str, MultiIndex] = field(default_factory=dict)
     kinds: dict[str, set[str]] = field(default_factory=dict)  # registered kinds per slot
+    features: FeatureIndex = field(default_factory=FeatureIndex)
 
     def slot(self, name: str, kind: str = WindowKind.WHOLE.value) -> MultiIndex:
         """The slot's index, noting that hashes of `kind` are (to be) registered in it."""
@@ -248,6 +286,9 @@ _SIGNAL_COLUMNS = (
     ItemSignal.quality,
     ItemSignal.at_s,
 )
+
+
+_EXACT = frozenset({"sha256", "md5"})
 
 
 def _codes(hexes: Sequence[str]) -> NDArray[np.uint8]:
@@ -329,7 +370,20 @@ class Matcher:
             .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
         ).all()
         self._index_signals(loaded, signals)
+        self._index_features(
+            loaded,
+            session.execute(
+                select(ItemFeatures.item_id, ItemFeatures.data)
+                .join(Item, Item.id == ItemFeatures.item_id)
+                .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
+            ).all(),
+        )
         return loaded
+
+    @staticmethod
+    def _index_features(bank: _BankIndex, rows: Sequence[tuple[int, bytes]]) -> None:
+        for item_id, data in rows:
+            bank.features.add(item_id, LocalFeatures.from_bytes(data))
 
     def _index_signals(self, bank: _BankIndex, rows: Sequence[tuple[object, ...]]) -> None:
         by_slot: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
@@ -371,6 +425,8 @@ class Matcher:
                     known.slots["picture"].remove(gone)
         for item_id in item_ids:
             self._forget_signals(item_id)
+            for known in self._banks.values():
+                known.features.remove(item_id)
         adds: dict[int, list[tuple[int, str]]] = {}
         removes: dict[int, list[int]] = {}
         active: dict[int, int] = {}  # item id -> bank id
@@ -399,6 +455,13 @@ class Matcher:
                 per_bank[active[row[1]]].append(tuple(row))
             for bank_id, bank_rows in per_bank.items():
                 self._index_signals(self._banks[bank_id], bank_rows)
+            features = session.execute(
+                select(ItemFeatures.item_id, ItemFeatures.data).where(
+                    ItemFeatures.item_id.in_(list(active))
+                )
+            ).all()
+            for item_id, data in features:
+                self._index_features(self._banks[active[item_id]], [(item_id, data)])
 
     def bank_names(self) -> set[str]:
         return {bank.name for bank in self._banks.values()}
@@ -416,6 +479,8 @@ class Matcher:
             wanted |= Windows.SMOOTH
         if slots & {WindowKind.FACE.value, WindowKind.FACE_BLANKED.value}:
             wanted |= Windows.FACES
+        if any(len(bank.features) for bank in self._banks.values()):
+            wanted |= Windows.FEATURES
         return wanted
 
     def match(
@@ -460,12 +525,13 @@ class Matcher:
             if index is None or len(index) == 0:
                 continue
             self._search_slot(slot, bank, index, entries, hits)
+        mine: list[list[Match]] = [[] for _ in queries]
         for (qi, item), item_hits in hits.items():
             best = min(item_hits, key=lambda h: (h.distance, h.limit))
             detail = self._video_detail(queries[qi], item, item_hits, bank.threshold)
             if detail is None:
                 continue  # a few frames in common, not the video
-            found[qi].append(
+            mine[qi].append(
                 Match(
                     bank.name,
                     bank.kind,
@@ -481,6 +547,9 @@ class Matcher:
                     detail,
                 )
             )
+        for qi, query in enumerate(queries):
+            if bank.name not in gated[qi]:
+                found[qi] += _corroborated(bank, query, mine[qi])
 
     def _video_detail(
         self, query: Query, item: int, hits: list[_Hit], bank_threshold: int
@@ -599,9 +668,64 @@ class Matcher:
                 m = replace(m, label=labels[m.item])
                 key = (m.bank, m.item)
                 # an exact digest hit outranks a perceptual one for the same item
-                if key not in kept or (m.method != "pdq" and kept[key].method == "pdq"):
+                if key not in kept or (m.method in _EXACT and kept[key].method not in _EXACT):
                     kept[key] = m
-            found[i] = sorted(kept.values(), key=lambda m: (m.distance, m.bank, m.item))
+            found[i] = sorted(
+                kept.values(),
+                key=lambda m: (m.method == LOCAL_FEATURES, m.distance, m.bank, m.item),
+            )
+
+
+def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[Match]:
+    """A query's matches in one bank after the local-feature stage: PDQ matches within
+    STANDALONE_BITS as they are, those above it only when the same item is verified
+    geometrically, and, when PDQ found nothing within STANDALONE_BITS, the items that the
+    local features alone find and verify."""
+    kept = [m for m in matches if m.distance <= STANDALONE_BITS]
+    doubtful = {m.item: m for m in matches if m.distance > STANDALONE_BITS}
+    if not query.features or not len(bank.features):
+        return kept  # nothing can corroborate: what a partner could not reproduce goes
+    searched = not kept  # no item stands alone: look for copies by their features
+    verified: dict[int, tuple[str, Verification]] = {}
+    for kind, features in query.features:
+        wanted = frozenset(doubtful) - set(verified)
+        if searched:
+            candidates = bank.features.candidates(features, wanted)
+        else:
+            candidates = [i for i in wanted if i in bank.features]
+        for item in candidates:
+            if item in verified:
+                continue
+            reference = bank.features.features_of(item)
+            check = verify(features, reference) if reference is not None else None
+            if check is not None:
+                verified[item] = (kind, check)
+    for item, (kind, check) in sorted(verified.items()):
+        pdq = doubtful.get(item)
+        if pdq is not None:
+            kept.append(replace(pdq, detail=(*pdq.detail, ("corroborated_inliers", check.inliers))))
+        elif searched:
+            kept.append(
+                Match(
+                    bank.name,
+                    bank.kind,
+                    item,
+                    "",
+                    check.inliers,
+                    LOCAL_FEATURES,
+                    None,
+                    MIN_INLIERS,
+                    kind,
+                    None,
+                    "",
+                    (
+                        ("inliers", check.inliers),
+                        ("scale", round(check.scale, 3)),
+                        ("angle", round(check.angle, 1)),
+                    ),
+                )
+            )
+    return kept
 
 
 def _resolve(matches: list[Match], gated: tuple[str, ...]) -> QueryResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rempart.i18n import N_, gettext, ngettext
 
-__all__ = ["PDQ_BITS", "alterations", "describe_match", "distance_phrase"]
+__all__ = ["PDQ_BITS", "alterations", "describe_match", "distance_phrase", "features_phrase"]
 
 PDQ_BITS = 256
 
@@ -43,6 +43,17 @@ _VARIANTS = {
     "flip-1": N_("turned and mirrored"),
 }
 _EXACT = {"sha256": "SHA-256", "md5": "MD5"}
+_LOCAL_FEATURES = "local-features"  # matching.service.LOCAL_FEATURES (not imported: light)
+
+
+def features_phrase(inliers: int, *, lang: str | None = None) -> str:
+    """ "52 points of the picture agree on one position": a geometric verification's result."""
+    return ngettext(
+        "{n} point of the picture agrees on one position, scale and angle",
+        "{n} points of the picture agree on one position, scale and angle",
+        inliers,
+        lang=lang,
+    )
 
 
 def distance_phrase(distance: int, threshold: int, *, lang: str | None = None) -> str:
@@ -89,14 +100,33 @@ def describe_match(
     window: str | None = None,
     variant: str | None = None,
     reference: str | None = None,
+    corroborated: int | None = None,
     lang: str | None = None,
 ) -> str:
     """One sentence on how a copy matched: an identical file (same digest), or how it was
-    altered and how close its PDQ hash is. Which registered crop or cell matched is an
-    internal label ("r0c2"): it stays in the JSON, not in the sentence."""
+    altered and how close its PDQ hash is, or which local features verified it (then
+    `distance` is the number of agreeing points and `threshold` the minimum). `corroborated`:
+    the agreeing points of the local features that confirmed a PDQ match above 31 bits.
+    Which registered crop or cell matched is an internal label ("r0c2"): it stays in the
+    JSON, not in the sentence."""
     exact = _EXACT.get(method.lower())
     if exact is not None:
         return gettext("identical file (same {digest} digest)", lang=lang, digest=exact)
+    if method.lower() == _LOCAL_FEATURES:
+        changes = alterations(window=window, lang=lang)
+        what = (
+            gettext("a copy {changes}", lang=lang, changes=", ".join(changes))
+            if changes
+            else gettext("the picture, or a part of it", lang=lang)
+        )
+        return gettext(
+            "{what}, found by its local features and verified geometrically — {points} "
+            "(a match needs {threshold} or more)",
+            lang=lang,
+            what=what,
+            points=features_phrase(distance, lang=lang),
+            threshold=threshold,
+        )
     if method.lower() != "pdq":
         return gettext("matched by {method}", lang=lang, method=method)
     changes = alterations(window=window, variant=variant, reference=reference, lang=lang)
@@ -105,9 +135,17 @@ def describe_match(
         if changes
         else gettext("the same picture, perhaps resized or recompressed", lang=lang)
     )
-    return gettext(
+    sentence = gettext(
         "{what} — {distance}",
         lang=lang,
         what=what,
         distance=distance_phrase(distance, threshold, lang=lang),
+    )
+    if corroborated is None:
+        return sentence
+    return gettext(
+        "{sentence}; corroborated by local features: {points}",
+        lang=lang,
+        sentence=sentence,
+        points=features_phrase(corroborated, lang=lang),
     )

@@ -42,6 +42,7 @@ __all__ = [
     "Item",
     "ItemAction",
     "ItemEvent",
+    "ItemFeatures",
     "ItemSignal",
     "LoginThrottle",
     "NoticeEscalation",
@@ -150,6 +151,9 @@ class Item(Base):
     signals: Mapped[list[ItemSignal]] = relationship(
         back_populates="item", cascade="all, delete-orphan"
     )
+    features: Mapped[ItemFeatures | None] = relationship(
+        back_populates="item", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         UniqueConstraint("bank_id", "pdq", name="uq_items_bank_pdq"),
@@ -189,6 +193,28 @@ class ItemSignal(Base):
 
     def __repr__(self) -> str:
         return f"ItemSignal(id={self.id}, item_id={self.item_id}, kind={self.kind!r})"
+
+
+class ItemFeatures(Base):
+    """An item's local features (ORB keypoints and descriptors, rempart.hashing.features),
+    in their compact byte form, for the matcher's geometric stage.
+
+    Derived data of a victim's picture like ItemSignal: never exported, deleted with the
+    item; only registered pictures have them, never what a scan fetched.
+    """
+
+    __tablename__ = "item_features"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    points: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    item: Mapped[Item] = relationship(back_populates="features")
+
+    def __repr__(self) -> str:
+        return f"ItemFeatures(item_id={self.item_id}, points={self.points})"
 
 
 class ItemEvent(Base):
@@ -392,7 +418,7 @@ class Finding(Base):
     )
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     bank: Mapped[str] = mapped_column(String(100))
-    method: Mapped[str] = mapped_column(String(10))  # pdq, sha256, md5
+    method: Mapped[str] = mapped_column(String(20))  # pdq, local-features, sha256, md5
     distance: Mapped[int] = mapped_column(Integer)
     threshold: Mapped[int] = mapped_column(Integer)
     variant: Mapped[str | None] = mapped_column(String(20))

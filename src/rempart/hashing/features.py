@@ -1,0 +1,142 @@
+"""Local features of a picture: ORB keypoints (position) and their 256-bit binary descriptors,
+found on the luma scaled to at most FEATURE_SIDE pixels, for the matcher's geometric stage.
+
+Owns extraction and the compact byte form stored with a registered item. Pure: luma in,
+arrays out; must not keep pixels, touch a store or compare features (matching does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from rempart.errors import InputError
+
+__all__ = [
+    "DESCRIPTOR_BYTES",
+    "FEATURE_SIDE",
+    "MAX_FEATURES",
+    "MIN_FEATURES",
+    "LocalFeatures",
+    "extract_features",
+]
+
+# Long side the luma is scaled to before extraction: ORB's pyramid (8 levels of 1.2) then
+# meets a copy shown down to about a quarter of that size.
+FEATURE_SIDE = 512
+# Keypoints kept, strongest first: enough for a third of the picture to keep ~100 of them.
+MAX_FEATURES = 500
+DESCRIPTOR_BYTES = 32  # ORB: 256 bits, like a PDQ hash
+# A picture with fewer keypoints is too plain for this stage (flat shapes, gradients).
+MIN_FEATURES = 40
+# A page: one grey level (±_PAGE_TOLERANCE) covers this share of the picture; its blocks of
+# _BLOCK pixels where that level covers _PAGE_BLOCK_SHARE are background and text.
+_PAGE_TOLERANCE = 6
+_PAGE_SHARE = 0.25
+_PAGE_BLOCK_SHARE = 0.4
+_BLOCK = 16
+_PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
+_BLOB_VERSION = 1
+_HEADER = 8  # version (1), reserved (1), count (2), width (2), height (2)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LocalFeatures:
+    """Keypoints of one picture, strongest first: `points` (n × 2, float32, x then y, in the
+    pixels of the scaled picture of `width` × `height`) and `descriptors` (n × 32, uint8)."""
+
+    width: int
+    height: int
+    points: npt.NDArray[np.float32]
+    descriptors: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return int(self.descriptors.shape[0])
+
+    def __repr__(self) -> str:
+        return f"LocalFeatures({len(self)} points, {self.width}x{self.height})"
+
+    def to_bytes(self) -> bytes:
+        """Compact form: a header, the points as uint16 quarter-pixels, the descriptors."""
+        header = (
+            bytes([_BLOB_VERSION, 0])
+            + np.array([len(self), self.width, self.height], dtype="<u2").tobytes()
+        )
+        quarters = np.clip(np.rint(self.points * 4), 0, 65535).astype("<u2")
+        return header + quarters.tobytes() + self.descriptors.tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> LocalFeatures:
+        if len(blob) < _HEADER or blob[0] != _BLOB_VERSION:
+            raise InputError("stored local features are damaged or of an unknown version")
+        count, width, height = (int(v) for v in np.frombuffer(blob, "<u2", 3, 2))
+        if len(blob) != _HEADER + count * (4 + DESCRIPTOR_BYTES):
+            raise InputError("stored local features are damaged or of an unknown version")
+        points = np.frombuffer(blob, "<u2", count * 2, _HEADER).reshape(-1, 2)
+        descriptors = np.frombuffer(blob, np.uint8, count * DESCRIPTOR_BYTES, _HEADER + count * 4)
+        return cls(
+            width,
+            height,
+            (points / 4).astype(np.float32),
+            descriptors.reshape(-1, DESCRIPTOR_BYTES).copy(),
+        )
+
+
+def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
+    """Where keypoints may be found: not on a page's plain background and the text on it.
+
+    A screenshot or web page shows the picture among text whose glyph corners would take
+    most of the keypoints. When one grey level covers a large share of the image (a page),
+    blocks mostly of that level are masked out; a photograph has no such level and keeps
+    every block, and so does a page with nothing else on it."""
+    counts = np.bincount(grey.ravel(), minlength=256)
+    level = int(np.argmax(counts))
+    near = np.abs(grey.astype(np.int16) - level) <= _PAGE_TOLERANCE
+    if near.mean() < _PAGE_SHARE:
+        return None
+    height, width = grey.shape
+    rows, cols = -(-height // _BLOCK), -(-width // _BLOCK)
+    padded = np.zeros((rows * _BLOCK, cols * _BLOCK), bool)
+    padded[:height, :width] = near
+    share = padded.reshape(rows, _BLOCK, cols, _BLOCK).mean(axis=(1, 3))
+    content = share < _PAGE_BLOCK_SHARE
+    if content.mean() < _PAGE_CONTENT_MIN:
+        return None  # the page is the picture (a page of text): keep its own keypoints
+    keep = np.repeat(np.repeat(content, _BLOCK, 0), _BLOCK, 1)
+    return (keep[:height, :width] * 255).astype(np.uint8)
+
+
+def extract_features(
+    luma: npt.NDArray[np.generic], *, side: int = FEATURE_SIDE, limit: int = MAX_FEATURES
+) -> LocalFeatures:
+    """ORB keypoints of the luma scaled so that its long side is at most `side`."""
+    import cv2  # loads only when features are asked for
+
+    # One thread: a scan already runs one hashing process per core, and OpenCV's idle pool
+    # threads would spin on the cores the crawl and the matcher need.
+    cv2.setNumThreads(1)
+
+    grey = np.asarray(luma)
+    if grey.dtype != np.uint8:
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+    height, width = grey.shape[:2]
+    scale = min(1.0, side / max(height, width, 1))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    height, width = grey.shape[:2]
+    create = cv2.ORB_create  # type: ignore[attr-defined]
+    orb = create(nfeatures=limit, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+    keypoints, descriptors = orb.detectAndCompute(grey, _off_page(grey))
+    if descriptors is None or not keypoints:
+        return LocalFeatures(
+            width,
+            height,
+            np.zeros((0, 2), np.float32),
+            np.zeros((0, DESCRIPTOR_BYTES), np.uint8),
+        )
+    order = np.argsort([-k.response for k in keypoints], kind="stable")[:limit]
+    points = np.array([keypoints[i].pt for i in order], dtype=np.float32).reshape(-1, 2)
+    return LocalFeatures(width, height, points, np.ascontiguousarray(descriptors[order]))

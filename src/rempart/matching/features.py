@@ -1,0 +1,304 @@
+"""The local-feature stage: an inverted index over registered items' ORB descriptors that
+proposes a few candidates per query, and the geometric check (RANSAC) that confirms one.
+
+Owns candidate voting and the verification rule (how many consistent points, which transforms
+are sane). Must not read the store (the matcher feeds it) nor extract features (hashing does).
+
+Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
+sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
+item when the item holds a descriptor in one of its buckets that is within _VOTE_BITS of it;
+an item's votes are the distinct query descriptors that voted for it. Keys grow by a bit each
+time the bank doubles (16 bits up to ~1M indexed descriptors, then up to 24), so a bucket
+holds ~16 postings whatever the bank's size: a query reads about as many postings at 100,000
+pictures as at 1,000, and scans no item list. Keys so common that they say nothing (flat
+edges, text strokes) are skipped.
+
+Verification: the query's descriptors are matched to the candidate's (2 nearest, Lowe's ratio
+test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC. A
+candidate is confirmed when at least `MIN_INLIERS` distinct registered points agree, spread
+over a real part of the picture, under a transform a copy can have (scale 1/8 to 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rempart.hashing.features import DESCRIPTOR_BYTES, MIN_FEATURES, LocalFeatures
+
+__all__ = [
+    "MIN_INLIERS",
+    "FeatureIndex",
+    "Verification",
+    "verify",
+]
+
+# Distinct registered points that must agree on one transform. Unrelated pictures (graphics,
+# stripes, text, UI, flat shapes, other photos) reach at most 14 (bench/local_features.py).
+MIN_INLIERS = 24
+# Registered descriptors indexed per item (strongest first); all are kept for verification.
+_INDEXED_PER_ITEM = 300
+_TABLES = 3
+# Bits per key grow with the bank so that buckets hold about _BUCKET_FILL postings on
+# average: a query then reads about as many postings at 100,000 pictures as at 1,000.
+_MIN_KEY_BITS, _MAX_KEY_BITS = 16, 24
+_BUCKET_FILL = 16
+# A vote: a query descriptor with a registered one this close (of 256 bits) in a shared
+# bucket. Unrelated ORB descriptors lie ~100 bits apart; the same corner in a copy, ~10-40.
+_VOTE_BITS = 48
+# Candidates verified per query and bank, best voted first, and the votes they need.
+_CANDIDATES = 3
+_MIN_VOTES = 12
+# A bucket holding more than _STOP_FACTOR times the mean is a stop word (a flat edge, a stroke).
+_STOP_FACTOR = 4
+_STOP_FLOOR = 32
+# Query descriptors that vote (the strongest), as many as each item has indexed.
+_QUERY_VOTERS = 300
+_RATIO = 0.8
+_RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
+_MIN_SCALE, _MAX_SCALE = 0.125, 4.0
+_MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture's width and height
+
+# Fixed, spread bit positions per table (a seeded permutation: the same on every machine); a
+# key of b bits takes each table's first b positions.
+_POSITIONS = (
+    np.random.default_rng(20261206)
+    .permutation(DESCRIPTOR_BYTES * 8)[: _TABLES * _MAX_KEY_BITS]
+    .reshape(_TABLES, _MAX_KEY_BITS)
+)
+_CHUNK = 65_536  # descriptors keyed at a time (their bits unpacked: 16 MiB)
+
+
+def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
+    """(tables × n) bucket keys of n descriptors."""
+    bits = np.unpackbits(descriptors, axis=1)  # n × 256
+    weights = 1 << np.arange(key_bits, dtype=np.int64)
+    return np.stack([bits[:, pos[:key_bits]].astype(np.int64) @ weights for pos in _POSITIONS])
+
+
+def _key_bits(postings: int) -> int:
+    wanted = int(np.ceil(np.log2(max(1, postings) / _BUCKET_FILL)))
+    return min(_MAX_KEY_BITS, max(_MIN_KEY_BITS, wanted))
+
+
+@dataclass(slots=True)
+class _Table:
+    """Postings of one table: rows of the descriptor store, sorted by key, with offsets."""
+
+    offsets: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros((1 << _MIN_KEY_BITS) + 1, np.int64)
+    )
+    rows: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+
+
+class FeatureIndex:
+    """Registered items' keypoints and descriptors, in flat arrays (36 bytes a keypoint),
+    with their strongest descriptors indexed for candidate voting."""
+
+    def __init__(self) -> None:
+        self._tables = [_Table() for _ in range(_TABLES)]
+        self._key_bits = _MIN_KEY_BITS
+        self._indexed = np.zeros(0, bool)  # row -> whether its descriptor is in the postings
+        self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+        self._points = np.zeros((0, 2), np.float32)
+        self._owner = np.zeros(0, np.int64)  # row -> item
+        self._new: list[
+            tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.int64], NDArray[np.bool_]]
+        ] = []
+        self._rows = 0  # rows stored, merged or not
+        self._items: dict[int, tuple[int, int, int, int]] = {}  # item -> first row, n, w, h
+        self._dead = 0  # rows of removed items, dropped at the next compaction
+        self._removed: set[int] = set()  # still in the base postings, skipped when voting
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the index's arrays (descriptors, points, postings)."""
+        arrays = (self._descriptors, self._points, self._owner)
+        postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
+        return sum(a.nbytes for a in arrays) + postings
+
+    def add(self, item: int, features: LocalFeatures) -> None:
+        """Index an item's features (replacing any it had)."""
+        if item in self._items or item in self._removed:
+            self.remove(item)
+            self._compact()
+        if len(features) < MIN_FEATURES:
+            return  # too plain to be verified: never a candidate
+        first, count = self._rows, len(features)
+        indexed = np.arange(count) < _INDEXED_PER_ITEM
+        owner = np.full(count, item, np.int64)
+        self._new.append((features.descriptors, features.points, owner, indexed))
+        self._items[item] = (first, count, features.width, features.height)
+        self._rows += count
+
+    def remove(self, item: int) -> None:
+        known = self._items.pop(item, None)
+        if known is not None:
+            self._removed.add(item)
+            self._dead += known[1]
+        if self._dead > 100_000 and self._dead > self._rows // 4:
+            self._compact()
+
+    def features_of(self, item: int) -> LocalFeatures | None:
+        known = self._items.get(item)
+        if known is None:
+            return None
+        self._merge()
+        first, count, width, height = known
+        return LocalFeatures(
+            width,
+            height,
+            self._points[first : first + count],
+            self._descriptors[first : first + count],
+        )
+
+    def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
+        """Items worth verifying for this query, best voted first (`extra` ones always)."""
+        chosen = [i for i in extra if i in self._items]
+        if not self._items or len(query) < MIN_FEATURES:
+            return chosen
+        self._merge()
+        voters = query.descriptors[:_QUERY_VOTERS]
+        keys = _keys(voters, self._key_bits)
+        mean = len(self._tables[0].rows) / (1 << self._key_bits)
+        stop = max(_STOP_FLOOR, int(_STOP_FACTOR * mean))
+        asked: list[NDArray[np.int64]] = []
+        found: list[NDArray[np.int32]] = []
+        for table, row in zip(self._tables, keys, strict=True):
+            starts, ends = table.offsets[row], table.offsets[row + 1]
+            lengths = ends - starts
+            keep = (lengths > 0) & (lengths <= stop)
+            starts, lengths = starts[keep], lengths[keep]
+            if len(lengths):
+                # every posting of the kept buckets, without a Python loop
+                firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+                found.append(table.rows[firsts + np.arange(int(lengths.sum()))])
+                asked.append(np.repeat(np.flatnonzero(keep), lengths))
+        if not found:
+            return chosen
+        rows, by = np.concatenate(found), np.concatenate(asked)
+        words = self._descriptors.view(np.uint64)  # 4 words a descriptor
+        xor = np.bitwise_xor(words[rows], voters.view(np.uint64)[by])
+        near = np.bitwise_count(xor).sum(axis=1, dtype=np.int32) <= _VOTE_BITS
+        # one vote per (query descriptor, item): distinct pairs
+        pairs = np.unique(self._owner[rows[near]] * len(voters) + by[near])
+        ids, votes = np.unique(pairs // len(voters), return_counts=True)
+        order = np.argsort(-votes, kind="stable")
+        for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
+            if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
+                break
+            if i in self._items and i not in chosen:
+                chosen.append(i)
+        return chosen
+
+    def _merge(self) -> None:
+        """Fold new items into the arrays and rebuild the postings (with more bits a key
+        once the bank has grown). Additions come in bursts (`bank add`, a list import): the
+        rebuild runs once, at the next search."""
+        if not self._new:
+            return
+        descriptors, points, owner, indexed = zip(*self._new, strict=True)
+        self._descriptors = np.concatenate([self._descriptors, *descriptors])
+        self._points = np.concatenate([self._points, *points])
+        self._owner = np.concatenate([self._owner, *owner])
+        self._indexed = np.concatenate([self._indexed, *indexed])
+        self._new = []
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        live = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
+        rows = np.flatnonzero(self._indexed & live)
+        self._key_bits = _key_bits(len(rows))
+        keys = np.concatenate(
+            [
+                _keys(self._descriptors[rows[start : start + _CHUNK]], self._key_bits)
+                for start in range(0, len(rows), _CHUNK)
+            ]
+            or [np.zeros((_TABLES, 0), np.int64)],
+            axis=1,
+        )
+        for table, row in zip(self._tables, keys, strict=True):
+            order = np.argsort(row, kind="stable")
+            table.rows = rows[order].astype(np.int32)
+            table.offsets = _offsets(row[order], self._key_bits)
+        self._removed.clear()
+
+    def _compact(self) -> None:
+        """Drop removed items' rows and postings, renumbering the rows."""
+        self._merge()
+        alive = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
+        renumber = np.cumsum(alive, dtype=np.int64) - 1
+        self._descriptors = self._descriptors[alive]
+        self._points = self._points[alive]
+        self._owner = self._owner[alive]
+        self._indexed = self._indexed[alive]
+        self._items = {
+            item: (int(renumber[first]), count, width, height)
+            for item, (first, count, width, height) in self._items.items()
+        }
+        self._rows = len(self._owner)
+        self._dead = 0
+        self._rebuild()
+
+
+def _offsets(sorted_keys: NDArray[np.int64], key_bits: int) -> NDArray[np.int64]:
+    counts = np.bincount(sorted_keys, minlength=1 << key_bits)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """A geometrically confirmed correspondence between a query and a registered item."""
+
+    inliers: int  # distinct registered points that agree on the transform
+    scale: float  # how much larger the copy is shown than the registered picture (scaled)
+    angle: float  # degrees
+
+
+def verify(query: LocalFeatures, reference: LocalFeatures) -> Verification | None:
+    """Whether the query shows the reference picture (or a part of it), by geometry."""
+    if len(query) < MIN_FEATURES or len(reference) < MIN_FEATURES:
+        return None
+    import cv2  # loaded only when a candidate is verified
+
+    cv2.setNumThreads(1)  # see rempart.hashing.features.extract_features
+
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = reference.points[[m.trainIdx for m in good]]
+    dst = query.points[[m.queryIdx for m in good]]
+    transform, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=_RANSAC_PIXELS,
+        maxIters=2000,
+        confidence=0.995,
+        refineIters=10,
+    )
+    if transform is None or mask is None:
+        return None
+    inlier = mask.ravel().astype(bool)
+    registered = {good[i].trainIdx for i in np.flatnonzero(inlier).tolist()}
+    if len(registered) < MIN_INLIERS:
+        return None
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    if not _MIN_SCALE <= scale <= _MAX_SCALE:
+        return None
+    points = reference.points[sorted(registered)]
+    span = points.max(axis=0) - points.min(axis=0)
+    if span[0] < _MIN_SPREAD * reference.width or span[1] < _MIN_SPREAD * reference.height:
+        return None  # a cluster of points (a logo, a corner) is not the picture
+    angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
+    return Verification(len(registered), scale, angle)

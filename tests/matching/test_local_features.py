@@ -1,0 +1,202 @@
+"""The local-feature stage end to end: registration stores each item's keypoints (derived data,
+deleted with the item), the matcher finds rotated, cropped, screenshotted and collaged copies
+by their features and a geometric check, unrelated pictures of every hard kind never match,
+and a PDQ match above 31 bits is refused unless the same item is verified geometrically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original
+from sqlalchemy import func, select
+
+from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing.decode import decode_luma
+from rempart.hashing.features import MIN_FEATURES, LocalFeatures, extract_features
+from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
+from rempart.hashing.windows import WindowKind
+from rempart.intake import banks
+from rempart.matching.features import MIN_INLIERS, FeatureIndex, verify
+from rempart.matching.service import LOCAL_FEATURES, Matcher, Query, QuerySignal
+from rempart.matching.wording import describe_match
+from rempart.store.database import Database
+from rempart.store.models import ItemFeatures
+
+EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES  # what `bank add` stores by default
+# Families the local stage must find every time (pixelation and small pictures in web pages
+# are measured by bench/local_features.py, not promised here).
+FOUND = ("rotated", "crop-two-thirds", "post-screenshot", "collage-2x2")
+
+
+def _register(
+    db: Database, tmp_path: Path, seeds: list[int], extras: Windows = EXTRAS
+) -> list[int]:
+    banks.create_bank(db, "victim")
+    paths = []
+    for seed in seeds:
+        path = tmp_path / f"original-{seed}.jpg"
+        path.write_bytes(jpeg(original(seed), 90))
+        paths.append(path)
+    ids = []
+    for outcome in banks.add_images(db, "victim", paths, extras=extras):
+        assert outcome.item_id is not None, outcome.error
+        ids.append(outcome.item_id)
+    return ids
+
+
+def _query(matcher: Matcher, data: bytes) -> Query:
+    return Query.from_image(hash_image_bytes(data, dihedral=True, windows=matcher.query_windows()))
+
+
+def _features(data: bytes) -> LocalFeatures:
+    return extract_features(decode_luma(data).luma)
+
+
+def test_registration_stores_compact_local_features_and_deleting_the_bank_deletes_them(
+    db: Database, tmp_path: Path
+) -> None:
+    (item,) = _register(db, tmp_path, [3])
+    with db.session() as session:
+        stored = session.scalars(select(ItemFeatures)).all()
+        assert [row.item_id for row in stored] == [item]
+        assert stored[0].points >= MIN_FEATURES
+        features = LocalFeatures.from_bytes(stored[0].data)
+        assert len(features) == stored[0].points
+        assert len(stored[0].data) == 8 + 36 * stored[0].points  # header, points, descriptors
+    banks.delete_bank(db, "victim")
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ItemFeatures)) == 0
+
+
+def test_features_survive_their_byte_form() -> None:
+    features = _features(jpeg(original(4)))
+    again = LocalFeatures.from_bytes(features.to_bytes())
+    assert np.array_equal(again.descriptors, features.descriptors)
+    assert np.abs(again.points - features.points).max() <= 0.125
+    assert (again.width, again.height) == (features.width, features.height)
+
+
+def test_damaged_features_raise_a_clear_error() -> None:
+    blob = _features(jpeg(original(4))).to_bytes()
+    with pytest.raises(Exception, match="damaged"):
+        LocalFeatures.from_bytes(blob[:-5])
+
+
+def test_registration_without_extras_stores_no_features(db: Database, tmp_path: Path) -> None:
+    _register(db, tmp_path, [3], extras=Windows.NONE)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ItemFeatures)) == 0
+
+
+def test_hard_copies_with_random_parameters_are_found_and_say_how(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    seeds = [11, 12, 13, 14]
+    ids = _register(sqlite_db, tmp_path, seeds)
+    matcher = Matcher(sqlite_db)
+    assert Windows.FEATURES in matcher.query_windows()
+    rng = np.random.default_rng(2026)
+    by_local = 0
+    for family in FOUND:
+        for seed, item in zip(seeds, ids, strict=True):
+            copy = hard_copy(family, original(seed), int(rng.integers(10**6)))
+            (result,) = matcher.match([_query(matcher, copy)])
+            assert [m.item for m in result.matches] == [item], (family, seed, result.matches)
+            (m,) = result.matches
+            if m.method == LOCAL_FEATURES:
+                by_local += 1
+                assert m.distance >= MIN_INLIERS == m.threshold
+                assert dict(m.detail)["inliers"] == m.distance
+                assert "verified geometrically" in describe_match(
+                    m.method, m.distance, m.threshold, window=m.window
+                )
+            else:
+                assert m.distance <= 31 or "corroborated_inliers" in dict(m.detail)
+    assert by_local >= len(seeds)  # PDQ's windows alone would miss these
+
+
+def test_hard_distractors_never_match(sqlite_db: Database, tmp_path: Path) -> None:
+    _register(sqlite_db, tmp_path, [21, 22, 23, 24, 25, 26])
+    matcher = Matcher(sqlite_db)
+    rng = np.random.default_rng(7)
+    for kind in DISTRACTORS:
+        queries = [_query(matcher, distractor(kind, int(rng.integers(10**6)))) for _ in range(4)]
+        for result in matcher.match(queries):
+            assert result.matches == (), (kind, result.matches)
+
+
+def test_withdrawn_item_is_not_found_by_its_features(sqlite_db: Database, tmp_path: Path) -> None:
+    (item,) = _register(sqlite_db, tmp_path, [31])
+    matcher = Matcher(sqlite_db)
+    copy = hard_copy("crop-two-thirds", original(31), 5)
+    assert [m.item for m in matcher.match([_query(matcher, copy)])[0].matches] == [item]
+    banks.withdraw_item(sqlite_db, "victim", item)
+    assert matcher.match([_query(matcher, copy)])[0].matches == ()
+    banks.restore_item(sqlite_db, "victim", item)
+    assert [m.item for m in matcher.match([_query(matcher, copy)])[0].matches] == [item]
+
+
+def _far_hash(pdq: str, bits: int) -> PdqSignal:
+    """A hash `bits` bits away from `pdq`: a PDQ match no partner would make at 31."""
+    value = bytearray(bytes.fromhex(pdq))
+    for bit in range(bits):
+        value[bit // 8] ^= 1 << (bit % 8)
+    return PdqSignal(PdqHash.from_hex(value.hex()), 100)
+
+
+def test_pdq_match_above_31_bits_is_refused_unless_local_features_confirm_it(
+    db: Database, tmp_path: Path
+) -> None:
+    banks.create_bank(db, "wide", threshold=48)  # lets a whole-image hash match at 40 bits
+    path = tmp_path / "original.jpg"
+    path.write_bytes(jpeg(original(41), 90))
+    (outcome,) = banks.add_images(db, "wide", [path], extras=EXTRAS)
+    item = outcome.item_id
+    (info,) = banks.list_items(db, "wide")
+    assert info.pdq is not None
+    signal = (QuerySignal(WindowKind.WHOLE, Dihedral.ORIGINAL, _far_hash(info.pdq, 40)),)
+    matcher = Matcher(db)
+
+    alone = matcher.match([Query(signal)])[0]
+    assert alone.matches == ()
+    unrelated = ((WindowKind.WHOLE.value, _features(distractor("other-picture", 3))),)
+    assert matcher.match([Query(signal, features=unrelated)])[0].matches == ()
+
+    rotated = hard_copy("rotated", original(41), 9)
+    confirmed = ((WindowKind.WHOLE.value, _features(rotated)),)
+    (m,) = matcher.match([Query(signal, features=confirmed)])[0].matches
+    assert (m.item, m.method, m.distance) == (item, "pdq", 40)
+    points = dict(m.detail)["corroborated_inliers"]
+    assert isinstance(points, int) and points >= MIN_INLIERS
+    text = describe_match(m.method, m.distance, m.threshold, corroborated=points)
+    assert "corroborated by local features" in text
+    assert "confirmée par les points" in describe_match(
+        m.method, m.distance, m.threshold, corroborated=points, lang="fr"
+    )
+
+
+def test_pdq_match_within_31_bits_stands_alone(sqlite_db: Database, tmp_path: Path) -> None:
+    (item,) = _register(sqlite_db, tmp_path, [42])
+    (info,) = banks.list_items(sqlite_db, "victim")
+    assert info.pdq is not None
+    signal = (QuerySignal(WindowKind.WHOLE, Dihedral.ORIGINAL, _far_hash(info.pdq, 20)),)
+    (m,) = Matcher(sqlite_db).match([Query(signal)])[0].matches
+    assert (m.item, m.method, m.distance) == (item, "pdq", 20)
+
+
+def test_index_proposes_the_registered_item_among_many_and_forgets_removed_ones() -> None:
+    index = FeatureIndex()
+    for seed in range(30):
+        index.add(seed, _features(jpeg(original(100 + seed))))
+    query = _features(hard_copy("crop-two-thirds", original(117), 3))
+    assert 17 in index.candidates(query)
+    reference = index.features_of(17)
+    assert reference is not None
+    check = verify(query, reference)
+    assert check is not None and check.inliers >= MIN_INLIERS
+    index.remove(17)
+    assert 17 not in index.candidates(query)
+    index.add(17, _features(jpeg(original(117))))
+    assert 17 in index.candidates(query)
