@@ -232,6 +232,27 @@ def _names(matches: list[dict[str, object]], items: dict[int, str]) -> set[str]:
     return {items[int(str(m["item"]))] for m in matches}
 
 
+def _how(match: dict[str, object]) -> str:
+    """How a match was made, as `rempart match --json` says it: method and query window."""
+    window = match.get("window")
+    return f"{match['method']}:{window}" if window else str(match["method"])
+
+
+def _detail(
+    query: str, kind: str, match: dict[str, object], items: dict[int, str]
+) -> dict[str, object]:
+    return {
+        "query": query,
+        "query_kind": kind,
+        "original": items[int(str(match["item"]))],
+        "method": match["method"],
+        "window": match.get("window"),
+        "reference": match.get("reference"),
+        "distance": match["distance"],
+        "threshold": match["threshold"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--originals", type=int, default=300)
@@ -303,6 +324,7 @@ def run(
     names = [n for n in names if n not in refused]
 
     by_family: dict[str, Tally] = {f: Tally() for f in FAMILY_NAMES}
+    wrong_rempart: list[dict[str, object]] = []
     by_kind: dict[str, Tally] = defaultdict(Tally)  # hard families only, by original's kind
     for orig, copies in made:
         if orig.name in refused:
@@ -315,8 +337,11 @@ def run(
             tally.total += 1
             tally.found += own in matched
             tally.wrong += bool(matched - {own})
-            tally.methods.update(
-                str(m["method"]) for m in matches if items[int(str(m["item"]))] == own
+            tally.methods.update(_how(m) for m in matches if items[int(str(m["item"]))] == own)
+            wrong_rempart.extend(
+                _detail(file_name, family, m, items)
+                for m in matches
+                if items[int(str(m["item"]))] != own
             )
             close = hamming(copy.pdq, reference[names.index(own)][None]).min() <= PDQ_THRESHOLD
             tally.pdq += bool(close)
@@ -331,17 +356,7 @@ def run(
     for file_name, picture in unrelated:
         by_dist_kind[picture.kind.split(" (")[0]] += 1
         for m in results[file_name]:
-            false_rempart.append(
-                {
-                    "query": file_name,
-                    "query_kind": picture.kind,
-                    "original": items[int(str(m["item"]))],
-                    "method": m["method"],
-                    "distance": m["distance"],
-                    "threshold": m["threshold"],
-                    "window": m.get("window"),
-                }
-            )
+            false_rempart.append(_detail(file_name, picture.kind, m, items))
         false_pdq += int((hamming(picture.pdq, reference).min(axis=0) <= PDQ_THRESHOLD).sum())
     pairs = len(unrelated) * len(items)
     copies_total = sum(t.total for t in by_family.values())
@@ -377,7 +392,9 @@ def run(
             k: round(t.recall(), 3) for k, t in sorted(by_kind.items())
         },
         "false_matches": {"rempart": len(false_rempart), "pdq": false_pdq, "pairs": pairs},
-        "false_match_details": false_rempart[:200],
+        "false_match_details": false_rempart[:500],
+        "false_matches_by_how": dict(Counter(_how(d) for d in false_rempart).most_common()),
+        "wrong_item_details": wrong_rempart[:500],
         "wrong_item": {
             "rempart": sum(t.wrong for t in by_family.values()),
             "pairs": wrong_pairs,
@@ -419,6 +436,7 @@ def _print(report: dict[str, object], by_family: dict[str, Tally]) -> None:
         f"copies matched to another original: Rempart {wrong['rempart']} "
         f"(over {wrong['pairs']:,} pairs)"
     )
+    print(f"false matches by method and window: {report['false_matches_by_how']}")
     print(f"hard families (*) by original kind: {report['hard_families_by_original_kind']}")
     print(f"rempart match: {report['match']}")
     print(f"rempart bank add: {report['bank_add']}")
