@@ -138,7 +138,7 @@ class Window:
     on its long side. PDQ reduces any image to 64 x 64 with two narrow box filters, which let
     fine detail alias: on a page of text, moving a crop by half a percent of its side (two
     pixels at 480) costs ~78 bits. Smoothed, it costs ~12, as on a photograph, which keeps
-    its tolerance (bench/robustness.py --shifts). Both sides must smooth alike: a smoothed
+    its tolerance (bench/windows.py --shifts). Both sides must smooth alike: a smoothed
     hash is only ever compared with another (SMOOTH against CROP_SMOOTH).
     """
 
@@ -306,7 +306,7 @@ def registration_crops(luma: Luma) -> tuple[Window, ...]:
       border-{left}-{top}-{right}-{bottom}), against uneven borders of 2-8%.
 
     PDQ tolerates little shift: moving an 80% crop by 1% of a side costs ~30 bits, by 1.5%
-    ~42, by 1% of both sides ~44 (median over generated pictures, bench/robustness.py
+    ~42, by 1% of both sides ~44 (median over generated pictures, bench/windows.py
     --shifts), so a registered crop must lie within ~1.5% of any crop to catch it. The
     lattice spacing of 2.86% leaves at most 1.43% on each axis (2.0% at a cell's corner);
     moving a single border costs about half what a shift does, so borders 3% apart suffice.

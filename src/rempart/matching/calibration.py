@@ -3,7 +3,7 @@
 Owns the calibrated table and the rule that shifts it with a bank's own threshold. Pure
 constants and arithmetic: it must not read the store, the bench's files or anything at import.
 
-How the table was obtained (`.venv/bin/python bench/robustness.py --calibrate`, the margin
+How the table was obtained (`.venv/bin/python bench/windows.py --calibrate`, the margin
 rule being `propose()` there): 300 generated originals (480x360, every style of
 rempart.samples) against 6,000 generated distractors of other seeds than the bench's (3,000
 plain, 3,000 altered by the bench's 16 families, so that every window kind meets unrelated
