@@ -196,17 +196,17 @@ def _describe(exc: BaseException, lang: str = "en") -> str:
 class _Context:
     """What the checks share as they go; each check fills what it proved."""
 
-    files: Mapping[str, bytes]
+    files: Mapping[str, bytes] = field(repr=False)
     entries: BundleEntries
     trusted_keys: Mapping[str, str]  # fingerprint -> where its trust came from
     tsa_roots: tuple[x509.Certificate, ...]
-    crls: tuple[bytes, ...] = ()
+    crls: tuple[bytes, ...] = field(default=(), repr=False)
     key_lives: Mapping[str, PublicKeyInfo] = field(default_factory=dict)
     datapackage: dict[str, Any] | None = None
     digest: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
     seal: dict[str, Any] | None = None
-    public_key: bytes | None = None
+    public_key: bytes | None = field(default=None, repr=False)
     facts: dict[str, str] = field(default_factory=dict)
     verdicts: list[TimestampVerdict] = field(default_factory=list)
 

@@ -20,7 +20,7 @@ import json
 import os
 import secrets
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
@@ -74,10 +74,10 @@ class KdfParams:
 @dataclass(frozen=True, slots=True)
 class BackupHeader:
     kdf: KdfParams
-    salt: bytes
-    check: bytes  # HMAC of a fixed text under the derived check key
+    salt: bytes = field(repr=False)
+    check: bytes = field(repr=False)  # HMAC of a fixed text under the derived check key
     created: str
-    raw: bytes  # the header exactly as stored (bound to every chunk)
+    raw: bytes = field(repr=False)  # the header exactly as stored (bound to every chunk)
 
     @classmethod
     def new(cls, kdf: KdfParams, created: str, check_key: bytes, salt: bytes) -> BackupHeader:

@@ -306,7 +306,7 @@ class _Fetched:
     reason: str = ""
     values: dict[str, str] = field(default_factory=dict)
     hashes: ImageHashes | VideoHashes | None = None
-    data: bytes = b""  # kept only to hold a matched copy for review (a vault was given)
+    data: bytes = field(default=b"", repr=False)  # kept only to hold a matched copy for review (a vault was given)
 
 
 def confirm_earlier(
