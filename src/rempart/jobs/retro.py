@@ -306,7 +306,8 @@ class _Fetched:
     reason: str = ""
     values: dict[str, str] = field(default_factory=dict)
     hashes: ImageHashes | VideoHashes | None = None
-    data: bytes = field(default=b"", repr=False)  # kept only to hold a matched copy for review (a vault was given)
+    # kept only to hold a matched copy for review (a vault was given)
+    data: bytes = field(default=b"", repr=False)
 
 
 def confirm_earlier(
