@@ -1,12 +1,14 @@
 """Registered extra hashes (crops, grid cells, faces, frames): each is searched only from its
 slot, withdrawn with its item, and never exported."""
 
+import pytest
 from sqlalchemy import select
 
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
 from rempart.intake.hashlists import ITEM_LISTS, parse_hash_list
+from rempart.matching import service
 from rempart.matching.service import Matcher, Query, QuerySignal
 from rempart.store.database import Database
 from rempart.store.models import Item, ItemSignal
@@ -34,6 +36,21 @@ def _query(kind: WindowKind, pdq: PdqHash, label: str = "") -> Query:
     return Query((QuerySignal(kind, Dihedral.ORIGINAL, PdqSignal(pdq, 90), label),))
 
 
+@pytest.fixture
+def grid_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routing to slots, corroboration aside: a grid-cell match stands alone here (in
+    service, one needs the local-feature stage: test_a_grid_cell_match_needs_corroboration)."""
+    monkeypatch.setattr(service, "_stands_alone", lambda m: m.distance <= 31)
+
+
+def test_a_grid_cell_match_needs_corroboration(db: Database) -> None:
+    # bench/robustness.py: a quarter of one chart or UI meets another's at any distance.
+    _register(db)
+    (result,) = Matcher(db).match([_query(WindowKind.GRID, CELL, "top-left")])
+    assert result.matches == ()  # this query has no local features to verify it with
+
+
+@pytest.mark.usefixtures("grid_alone")
 def test_each_registered_hash_is_found_only_from_its_own_slot(db: Database) -> None:
     item = _register(db)
     same_cell, other_cell, cell_as_picture, face, face_as_picture = Matcher(db).match(
@@ -59,6 +76,7 @@ def test_the_item_hash_itself_is_reported_as_the_whole(db: Database) -> None:
     assert result.matches[0].to_json()["reference"] == "whole"
 
 
+@pytest.mark.usefixtures("grid_alone")
 def test_registered_hashes_leave_and_come_back_with_their_item(db: Database) -> None:
     item = _register(db)
     matcher = Matcher(db)
@@ -70,6 +88,7 @@ def test_registered_hashes_leave_and_come_back_with_their_item(db: Database) -> 
     assert [m.item for m in matcher.match([cell])[0].matches] == [item]
 
 
+@pytest.mark.usefixtures("grid_alone")
 def test_deleting_the_bank_deletes_its_registered_hashes(db: Database) -> None:
     _register(db)
     matcher = Matcher(db)
