@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rempart.i18n import Phrase
+from rempart.i18n import N_, Phrase
 from rempart.provenance.signals import Signal, Verdict
 from rempart.provenance.xmp import (
     AI_COMPOSITE,
@@ -31,6 +31,11 @@ _EDIT_ACTIONS = {
     "c2pa.edited.metadata",
 }  # fmt: skip
 _MAX = 200
+_VALIDATION = {
+    "valid": N_("valid"),
+    "untrusted": N_("intact, signer on no trust list"),
+    "invalid": N_("invalid"),
+}
 
 
 class C2paUnreadable(ValueError):
@@ -99,7 +104,11 @@ def _manifest_signal(manifest: Mapping[str, Any], validation: str) -> Signal:
         "actions": actions,
     }
     by = f"{generator} (signed by {signer})" if generator else signer
-    values = {"generator": generator or "?", "signer": signer, "validation": validation}
+    values: dict[str, object] = {
+        "generator": generator or "?",
+        "signer": signer,
+        "validation": Phrase(_VALIDATION[validation]),
+    }
     if codes & (AI_GENERATED | AI_COMPOSITE):
         code = sorted(codes & (AI_GENERATED | AI_COMPOSITE))[0]
         if validation == "invalid":
