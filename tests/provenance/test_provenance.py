@@ -251,3 +251,9 @@ def test_damaged_pictures_never_crash(cut: int, junk: bytes) -> None:
     base = png_with_text({"parameters": A1111, "prompt": COMFY_PROMPT})
     for data in (base[:cut] + junk, base[:cut] + junk + base[cut + len(junk) :]):
         json.dumps(read_provenance(data).to_json())
+
+
+def test_camera_exif_in_a_png_is_read_without_decoding_pixels() -> None:
+    out = io.BytesIO()
+    picture().save(out, "PNG", exif=exif(Make="FUJIFILM", Model="X-T5"))
+    assert read_provenance(out.getvalue()).verdict is Verdict.CAMERA

@@ -46,22 +46,27 @@ class Metadata:
     deepfacelab: bool = False
 
 
-def _png_text(data: bytes) -> dict[str, str]:
-    """tEXt, zTXt and iTXt chunks; compressed ones inflated no further than MAX_TEXT."""
+def _png_text(data: bytes) -> tuple[dict[str, str], bytes | None]:
+    """tEXt, zTXt and iTXt chunks (compressed ones inflated no further than MAX_TEXT), and
+    the eXIf chunk, read without decoding pixels (Pillow would, for chunks after IDAT)."""
     found: dict[str, str] = {}
+    exif: bytes | None = None
     pos, total = len(_PNG_MAGIC), 0
     for _n in range(_MAX_CHUNKS):
         if pos + 8 > len(data):
             break
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if len(body) < length:
+        start, pos = pos + 8, pos + 12 + length
+        if pos - 4 > len(data):
             raise MetadataUnreadable("PNG chunk runs past the end of the file")
-        pos += 12 + length
         if kind == b"IEND":
             break
+        if kind == b"eXIf" and exif is None:
+            exif = data[start : start + min(length, MAX_TEXT)]
+            continue
         if kind not in (b"tEXt", b"zTXt", b"iTXt") or len(found) >= _MAX_TEXT_CHUNKS:
             continue
+        body = data[start : start + length]
         key, sep, rest = body.partition(b"\x00")
         if not sep or not key:
             continue
@@ -81,7 +86,7 @@ def _png_text(data: bytes) -> dict[str, str]:
             raise MetadataUnreadable("PNG text chunks larger than the limit")
         encoding = "utf-8" if kind == b"iTXt" else "latin-1"
         found[key.decode("latin-1")[:80]] = raw.decode(encoding, errors="replace")
-    return found
+    return found, exif
 
 
 def _inflate(raw: bytes) -> bytes:
@@ -122,8 +127,11 @@ def read_metadata(data: bytes) -> Metadata:
     """The metadata of `data`. Raises MetadataUnreadable (damaged), or Pillow's errors for a
     file it cannot identify; never decodes pixels."""
     meta = Metadata()
-    if data.startswith(_PNG_MAGIC):
-        meta.text.update(_png_text(data))
+    png_exif: bytes | None = None
+    is_png = data.startswith(_PNG_MAGIC)
+    if is_png:
+        text, png_exif = _png_text(data)
+        meta.text.update(text)
     with Image.open(io.BytesIO(data)) as image:
         meta.format = image.format
         if image.format != "PNG":
@@ -132,7 +140,12 @@ def read_metadata(data: bytes) -> Metadata:
                     meta.text["Comment"] = _text(image.info[key])
         applist = getattr(image, "applist", [])
         meta.deepfacelab = any(marker == "APP15" for marker, _body in applist)
-        exif = image.getexif()
+        if is_png:
+            exif = Image.Exif()
+            if png_exif:
+                exif.load(png_exif)
+        else:
+            exif = image.getexif()
         meta.make = _text(exif.get(_TAG_MAKE))
         meta.model = _text(exif.get(_TAG_MODEL))
         meta.software = _text(exif.get(_TAG_SOFTWARE))
