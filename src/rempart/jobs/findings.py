@@ -95,6 +95,9 @@ class FindingView:
     reviewed_at: datetime | None = None
     review_note: str = ""
     also_seen: tuple[SeenAgain, ...] = ()  # the same copy seen again, here or elsewhere
+    # What the copy's bytes said about its origin (rempart.provenance): verdict, reasons,
+    # signals. None for a copy recorded before provenance was read.
+    provenance: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -124,6 +127,7 @@ class FindingView:
             "reviewed_at": aware(self.reviewed_at).isoformat() if self.reviewed_at else None,
             "review_note": self.review_note or None,
             "also_seen": [seen.to_json() for seen in self.also_seen],
+            "provenance": self.provenance,
             **self.detail,
         }
 
@@ -234,6 +238,7 @@ def _view(
         reviewed_at=f.reviewed_at,
         review_note=f.review_note,
         also_seen=also_seen,
+        provenance=json.loads(s.provenance) if s.provenance else None,
     )
 
 
