@@ -4,7 +4,6 @@ label and the creator tool. Parses bounded packets without DTDs or entities; no 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 import defusedxml.ElementTree as SafeET
@@ -18,7 +17,8 @@ __all__ = ["MAX_XMP_BYTES", "find_packets", "xmp_signals"]
 
 MAX_XMP_BYTES = 512 * 1024
 _MAX_PACKETS = 4
-_START = re.compile(rb"<x:xmpmeta[\s>]")
+_OPEN = b"<x:xmpmeta"
+_AFTER_OPEN = (b" ", b"\t", b"\r", b"\n", b">")
 _END = b"</x:xmpmeta>"
 _IPTC_CODE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
@@ -43,16 +43,19 @@ class XmpUnreadable(ValueError):
 
 def find_packets(data: bytes) -> Iterator[bytes]:
     """The XMP packets embedded anywhere in `data` (JPEG APP1, PNG iTXt, WebP, TIFF…)."""
-    pos = 0
-    for _n in range(_MAX_PACKETS):
-        m = _START.search(data, pos)
-        if m is None:
+    pos, found = 0, 0
+    while found < _MAX_PACKETS:
+        start = data.find(_OPEN, pos)  # bytes.find: far faster than a regex on a video
+        if start < 0:
             return
-        end = data.find(_END, m.start(), m.start() + MAX_XMP_BYTES + len(_END))
+        pos = start + len(_OPEN)
+        if data[pos : pos + 1] not in _AFTER_OPEN:
+            continue
+        end = data.find(_END, start, start + MAX_XMP_BYTES + len(_END))
         if end < 0:
             raise XmpUnreadable("XMP packet unterminated or larger than the limit")
-        yield data[m.start() : end + len(_END)]
-        pos = end + len(_END)
+        yield data[start : end + len(_END)]
+        pos, found = end + len(_END), found + 1
 
 
 def source_type_code(value: str) -> str:
