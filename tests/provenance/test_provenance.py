@@ -257,3 +257,17 @@ def test_camera_exif_in_a_png_is_read_without_decoding_pixels() -> None:
     out = io.BytesIO()
     picture().save(out, "PNG", exif=exif(Make="FUJIFILM", Model="X-T5"))
     assert read_provenance(out.getvalue()).verdict is Verdict.CAMERA
+
+
+@pytest.mark.parametrize(
+    ("software", "verdict"),
+    [
+        ("AI generated;txt2img;flux", Verdict.AI_DECLARED),
+        ("Ideogram AI", Verdict.AI_DECLARED),
+        ("Imagenomic Portraiture 4", Verdict.NO_SIGNAL),  # "imagen" inside a word: no claim
+        ("GIMP 2.10.36", Verdict.EDITED),
+        ("Ver.1.02", Verdict.NO_SIGNAL),  # a camera's firmware informs, decides nothing
+    ],
+)
+def test_program_names_are_matched_as_whole_words(software: str, verdict: Verdict) -> None:
+    assert read_provenance(jpeg(exif=exif(Software=software))).verdict is verdict

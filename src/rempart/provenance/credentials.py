@@ -170,8 +170,8 @@ def c2pa_signals(data: bytes) -> list[Signal]:
             report = json.loads(reader.json())
             state = reader.get_validation_state()
     except c2pa.C2paError as exc:
-        if type(exc).__name__ in {"_C2paNotSupported", "_C2paManifestNotFound"}:
-            return []
+        if isinstance(exc, c2pa.C2paError.NotSupported | c2pa.C2paError.ManifestNotFound):
+            return []  # not a format that holds credentials, or none there
         raise C2paUnreadable(str(exc)[:_MAX]) from exc
     validation = _validation(report, state)
     manifests = report.get("manifests") or {}

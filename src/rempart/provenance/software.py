@@ -3,35 +3,39 @@ CreatorTool): which are AI generators, which are editors, which are cameras. Pur
 
 from __future__ import annotations
 
+import re
+
 from rempart.i18n import Phrase
 from rempart.provenance.signals import Signal, Verdict
 
 __all__ = ["camera_signal", "software_signal"]
 
 _MAX = 200
-# Lower-case fragments; a name is matched when it contains one.
+# Names of AI generators, matched as whole words (case-insensitive): "imagen" must not
+# match the editor plug-in maker Imagenomic, nor "roop" a word that contains it.
 _AI_SOFTWARE = {
-    "ai generated": "AI generator",
-    "black forest labs": "Black Forest Labs (FLUX)",
-    "flux": "FLUX",
-    "novelai": "NovelAI",
-    "midjourney": "Midjourney",
-    "ideogram": "Ideogram",
-    "dall-e": "DALL-E",
-    "dall·e": "DALL-E",
-    "stable diffusion": "Stable Diffusion",
-    "comfyui": "ComfyUI",
-    "invokeai": "InvokeAI",
-    "fooocus": "Fooocus",
-    "firefly": "Adobe Firefly",
-    "leonardo.ai": "Leonardo.Ai",
-    "imagen": "Google Imagen",
-    "grok": "Grok",
-    "deepfacelab": "DeepFaceLab",
-    "faceswap": "faceswap",
-    "facefusion": "FaceFusion",
-    "roop": "roop",
+    r"ai generated": "AI generator",
+    r"black forest labs": "Black Forest Labs (FLUX)",
+    r"flux(?:\.1)?": "FLUX",
+    r"novelai": "NovelAI",
+    r"midjourney": "Midjourney",
+    r"ideogram(?: ai)?": "Ideogram",
+    r"dall[-·]?e(?: ?\d)?": "DALL-E",
+    r"stable diffusion": "Stable Diffusion",
+    r"comfyui": "ComfyUI",
+    r"invokeai": "InvokeAI",
+    r"fooocus": "Fooocus",
+    r"adobe firefly": "Adobe Firefly",
+    r"leonardo\.ai": "Leonardo.Ai",
+    r"google imagen": "Google Imagen",
+    r"grok": "Grok",
+    r"deepfacelab": "DeepFaceLab",
+    r"facefusion": "FaceFusion",
 }
+_AI_PATTERNS = [
+    (re.compile(rf"(?<![a-z0-9]){pattern}(?![a-z0-9])", re.IGNORECASE), who)
+    for pattern, who in _AI_SOFTWARE.items()
+]
 _EDITORS = (
     "photoshop", "lightroom", "gimp", "affinity", "pixelmator", "paint.net", "snapseed",
     "canva", "facetune", "picsart", "capture one", "darktable", "rawtherapee", "krita",
@@ -51,8 +55,8 @@ def software_signal(value: str, *, field: str) -> Signal | None:
         return None
     lower = name.lower()
     details = {"field": field, "value": name}
-    for fragment, who in _AI_SOFTWARE.items():
-        if fragment in lower:
+    for pattern, who in _AI_PATTERNS:
+        if pattern.search(name):
             return Signal(
                 "software",
                 Phrase("{field} names an AI generator: {name}", field=field, name=name),
@@ -82,9 +86,8 @@ def camera_signal(make: str, model: str, *, maker_note: bool) -> Signal | None:
     make, model = _clean(make), _clean(model)
     if not (make or model or maker_note):
         return None
-    lower = f"{make} {model}".lower()
-    for fragment, who in _AI_SOFTWARE.items():
-        if fragment in lower:
+    for pattern, who in _AI_PATTERNS:
+        if pattern.search(f"{make} {model}"):
             return Signal(
                 "software",
                 Phrase("EXIF Make/Model names an AI generator: {name}", name=f"{make} {model}"),
