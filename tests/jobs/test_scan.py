@@ -18,7 +18,7 @@ from rempart.evidence.vault import Vault
 from rempart.hashing import Windows
 from rempart.intake import banks, cases
 from rempart.jobs import watchlist
-from rempart.jobs.findings import list_findings
+from rempart.jobs.findings import list_findings, provenance_counts
 from rempart.jobs.runner import run_scan
 from rempart.matching.service import Matcher
 from rempart.store.database import Database
@@ -263,3 +263,6 @@ def test_each_matched_copy_keeps_what_its_bytes_said_about_its_origin(
     assert by_name == {"generated.jpg": "ai-declared", "stripped.jpg": "no-signal"}
     for reading in readings.values():
         assert isinstance(reading, dict) and reading["verdict"] in {"ai-declared", "no-signal"}
+    (counts,) = provenance_counts(db).values()
+    assert (counts.ai_declared, counts.no_signal, counts.total) == (1, 1, 2)
+    assert provenance_counts(db, case="nobody") == {}

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 from rempart.clock import aware
 from rempart.matching.wording import describe_match
+from rempart.provenance.counts import VerdictCounts, count_by
 from rempart.sources.base import localized_reason
 from rempart.store.database import Database
 from rempart.store.models import (
@@ -362,3 +363,37 @@ def list_problems(db: Database, run: int, *, limit: int | None = None) -> list[P
             )
             for p, name in session.execute(query).all()
         ]
+
+
+def provenance_counts(
+    db: Database,
+    *,
+    case: str | None = None,
+    period: str = "month",
+) -> dict[tuple[str, str], VerdictCounts]:
+    """Copies with findings by verdict, per (source, period of first sighting): one copy
+    counts once, under the source that saw it first, whichever items it matched. `period`
+    is "month" (`2026-11`) or "year" (`2026`). `case` keeps the copies matching its banks."""
+    if period not in {"month", "year"}:
+        raise ValueError(f"period must be month or year, not {period!r}")
+    copies = select(Finding.sighting_id)
+    if case is not None:
+        copies = (
+            copies.join(Item, Item.id == Finding.item_id)
+            .join(Bank, Bank.id == Item.bank_id)
+            .join(Case, Case.id == Bank.case_id)
+            .where(Case.name == case)
+        )
+    query = (
+        select(SourceRow.name, Sighting.first_seen_at, Sighting.provenance_verdict)
+        .join(SourceRow, SourceRow.id == Sighting.source_id)
+        .where(Sighting.id.in_(copies))
+        .order_by(Sighting.first_seen_at, Sighting.id)
+    )
+    width = 7 if period == "month" else 4
+    with db.session() as session:
+        rows = [
+            ((source, aware(seen).isoformat()[:width]), verdict)
+            for source, seen, verdict in session.execute(query)
+        ]
+    return count_by(rows)
