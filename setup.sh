@@ -57,6 +57,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing Rempart and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
   .venv/bin/python -m pip install -q -e '.[dev]'
+  # The SD-XL watermark decoder (provenance): its package declares torch and opencv-python,
+  # which Rempart never imports (it loads the decoder's own file); installed without them.
+  .venv/bin/python -m pip install -q --no-deps 'invisible-watermark==0.2.0'
   echo "$want" >"$stamp"
 fi
 

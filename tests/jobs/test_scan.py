@@ -18,7 +18,7 @@ from rempart.evidence.vault import Vault
 from rempart.hashing import Windows
 from rempart.intake import banks, cases
 from rempart.jobs import watchlist
-from rempart.jobs.findings import list_findings
+from rempart.jobs.findings import list_findings, provenance_counts
 from rempart.jobs.runner import run_scan
 from rempart.matching.service import Matcher
 from rempart.store.database import Database
@@ -233,3 +233,40 @@ def test_a_source_that_gave_nothing_but_problems_could_not_be_read(
     source_id = watchlist.add_source(db, "fake", "web", {"start_urls": ["http://site.example/"]})
     report = scan_source(db, Matcher(db), source_id, _Fake("fake", keys, problems))
     assert report.unreadable is unreadable and report.problems == problems
+
+
+def test_each_matched_copy_keeps_what_its_bytes_said_about_its_origin(
+    db: Database, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from rempart.samples import neutral_image
+
+    original = tmp_path / "original.jpg"
+    neutral_image(3, 320, 240).save(original, quality=95)
+    banks.create_bank(db, "victim")
+    list(banks.add_images(db, "victim", [original]))
+    folder = tmp_path / "posted"
+    folder.mkdir()
+    generated = Image.Exif()
+    parameters = "x\nSteps: 20, Sampler: Euler, Seed: 77, Model: undress_v2"
+    generated.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00" + parameters.encode()
+    neutral_image(3, 320, 240).save(folder / "generated.jpg", quality=85, exif=generated)
+    neutral_image(3, 320, 240).save(folder / "stripped.jpg", quality=80)
+    watchlist.add_source(db, "posted", "files", {"path": str(folder)})
+
+    assert run_scan(db, Matcher(db), "posted").matched == 2
+
+    views = {Path(v.media_url or "").name: v.to_json() for v in list_findings(db)}
+    also = {Path(s.media_url or "").name for v in list_findings(db) for s in v.also_seen}
+    readings = {name: view["provenance"] for name, view in views.items()}
+    assert set(readings) | also == {"generated.jpg", "stripped.jpg"}
+    with db.session() as session:
+        stored = dict(session.execute(select(Sighting.key, Sighting.provenance_verdict)).all())
+    by_name = {Path(k).name: v for k, v in stored.items()}
+    assert by_name == {"generated.jpg": "ai-declared", "stripped.jpg": "no-signal"}
+    for reading in readings.values():
+        assert isinstance(reading, dict) and reading["verdict"] in {"ai-declared", "no-signal"}
+    (counts,) = provenance_counts(db).values()
+    assert (counts.ai_declared, counts.no_signal, counts.total) == (1, 1, 2)
+    assert provenance_counts(db, case="nobody") == {}

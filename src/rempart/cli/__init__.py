@@ -1145,6 +1145,7 @@ from rempart.cli import config as _config  # noqa: E402, F401
 from rempart.cli import custody as _custody  # noqa: E402, F401
 from rempart.cli import evidence as _evidence  # noqa: E402, F401
 from rempart.cli import notify as _notify  # noqa: E402, F401
+from rempart.cli import provenance as _provenance  # noqa: E402, F401
 from rempart.cli import recheck as _recheck  # noqa: E402, F401
 from rempart.cli import report as _report  # noqa: E402, F401
 from rempart.cli import review as _review  # noqa: E402, F401

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 from rempart.clock import aware
 from rempart.matching.wording import describe_match
+from rempart.provenance.counts import VerdictCounts, count_by
 from rempart.sources.base import localized_reason
 from rempart.store.database import Database
 from rempart.store.models import (
@@ -95,6 +96,9 @@ class FindingView:
     reviewed_at: datetime | None = None
     review_note: str = ""
     also_seen: tuple[SeenAgain, ...] = ()  # the same copy seen again, here or elsewhere
+    # What the copy's bytes said about its origin (rempart.provenance): verdict, reasons,
+    # signals. None for a copy recorded before provenance was read.
+    provenance: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -124,6 +128,7 @@ class FindingView:
             "reviewed_at": aware(self.reviewed_at).isoformat() if self.reviewed_at else None,
             "review_note": self.review_note or None,
             "also_seen": [seen.to_json() for seen in self.also_seen],
+            "provenance": self.provenance,
             **self.detail,
         }
 
@@ -234,6 +239,7 @@ def _view(
         reviewed_at=f.reviewed_at,
         review_note=f.review_note,
         also_seen=also_seen,
+        provenance=json.loads(s.provenance) if s.provenance else None,
     )
 
 
@@ -363,3 +369,37 @@ def list_problems(db: Database, run: int, *, limit: int | None = None) -> list[P
             )
             for p, name in session.execute(query).all()
         ]
+
+
+def provenance_counts(
+    db: Database,
+    *,
+    case: str | None = None,
+    period: str = "month",
+) -> dict[tuple[str, str], VerdictCounts]:
+    """Copies with findings by verdict, per (source, period of first sighting): one copy
+    counts once, under the source that saw it first, whichever items it matched. `period`
+    is "month" (`2026-11`) or "year" (`2026`). `case` keeps the copies matching its banks."""
+    if period not in {"month", "year"}:
+        raise ValueError(f"period must be month or year, not {period!r}")
+    copies = select(Finding.sighting_id)
+    if case is not None:
+        copies = (
+            copies.join(Item, Item.id == Finding.item_id)
+            .join(Bank, Bank.id == Item.bank_id)
+            .join(Case, Case.id == Bank.case_id)
+            .where(Case.name == case)
+        )
+    query = (
+        select(SourceRow.name, Sighting.first_seen_at, Sighting.provenance_verdict)
+        .join(SourceRow, SourceRow.id == Sighting.source_id)
+        .where(Sighting.id.in_(copies))
+        .order_by(Sighting.first_seen_at, Sighting.id)
+    )
+    width = 7 if period == "month" else 4
+    with db.session() as session:
+        rows = [
+            ((source, aware(seen).isoformat()[:width]), verdict)
+            for source, seen, verdict in session.execute(query)
+        ]
+    return count_by(rows)

@@ -49,6 +49,7 @@ from rempart.jobs.seen import (
 )
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
+from rempart.provenance import read_provenance
 from rempart.sources.base import Candidate, Problem, Source, Validators
 from rempart.sources.web import normalise_url
 from rempart.store.database import Database
@@ -100,6 +101,7 @@ class ScanReport:
 class _Hashed:
     candidate: Candidate
     hashes: ImageHashes | VideoHashes
+    provenance: _Provenance | None = None
 
     def query(self) -> Query:
         if isinstance(self.hashes, VideoHashes):
@@ -113,7 +115,30 @@ class _Unreadable:
     values: dict[str, str]
 
 
-_Outcome = ImageHashes | VideoHashes | _Unreadable
+@dataclass(frozen=True, slots=True)
+class _Provenance:
+    """What the bytes said about their origin, read while they were in memory (JSON text,
+    as stored): kept with the sighting if the copy matched."""
+
+    verdict: str
+    reading: str
+
+    @classmethod
+    def of(cls, data: bytes) -> _Provenance:
+        # Metadata only: the watermark search costs more than hashing, and is left to
+        # `rempart provenance`.
+        reading = read_provenance(data, watermark=False)
+        text = json.dumps(reading.to_json(), ensure_ascii=False, sort_keys=True)
+        return cls(reading.verdict.value, text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    hashes: ImageHashes | VideoHashes
+    provenance: _Provenance
+
+
+_Outcome = _Read | _Unreadable
 
 
 @dataclass(slots=True)
@@ -341,12 +366,14 @@ def _hash_all(data: list[bytes], windows: Windows) -> list[_Outcome]:
     for item in data:
         try:
             if is_video(item[:SNIFF_BYTES]):
-                outcomes.append(hash_video_bytes(item))
+                hashes: ImageHashes | VideoHashes = hash_video_bytes(item)
             else:
-                outcomes.append(hash_image_bytes(item, dihedral=True, windows=windows))
+                hashes = hash_image_bytes(item, dihedral=True, windows=windows)
         except ImageDecodeError as exc:
             values = {key: str(value) for key, value in exc.values.items()}
             outcomes.append(_Unreadable(exc.template or str(exc), values))
+        else:
+            outcomes.append(_Read(hashes, _Provenance.of(item)))
     return outcomes
 
 
@@ -446,7 +473,7 @@ def _handle(
                 Problem.of(c.source, c.media_url or c.key, outcome.template, **outcome.values)
             )
         else:
-            hashed.append(_Hashed(c, outcome))
+            hashed.append(_Hashed(c, outcome.hashes, outcome.provenance))
             kept.append(content)
     batch.data = []
     queries = [h.query() for h in hashed]
@@ -512,7 +539,9 @@ def record_sighting(
     """Record a copy as a scan does (see _record), for one seen before (`first_seen`) and
     matched later: its sighting and a pending finding per matched item. Returns the id of the
     copy's first sighting."""
-    return _record(session, source_id, _Hashed(candidate, hashes), result, now, first_seen)
+    provenance = _Provenance.of(candidate.data) if candidate.data else None
+    hashed = _Hashed(candidate, hashes, provenance)
+    return _record(session, source_id, hashed, result, now, first_seen)
 
 
 def _record(
@@ -565,6 +594,9 @@ def _record(
             media_key=media,
             copy_of_id=copy.id if copy is not None else None,
         )
+        if hashed.provenance is not None:
+            sighting.provenance_verdict = hashed.provenance.verdict
+            sighting.provenance = hashed.provenance.reading
         session.add(sighting)
         session.flush()
     else:

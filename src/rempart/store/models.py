@@ -393,6 +393,10 @@ class Sighting(Base):
     copy_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("sightings.id", ondelete="SET NULL"), index=True
     )
+    # What the copy's bytes said about its origin when seen (rempart.provenance): the verdict,
+    # and the whole reading as JSON. Kept when the media is dropped; the media never is.
+    provenance_verdict: Mapped[str | None] = mapped_column(String(20), index=True)
+    provenance: Mapped[str | None] = mapped_column(Text)
 
     findings: Mapped[list[Finding]] = relationship(
         back_populates="sighting", cascade="all, delete-orphan"

@@ -1,0 +1,133 @@
+"""Reading every provenance signal of one file's bytes and judging them. Bounded: files
+over MAX_BYTES are not read; each reader's failure becomes an `unreadable` signal, never a
+crash. No network: C2PA remote manifests and OCSP are not fetched."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from PIL import Image, UnidentifiedImageError
+
+from rempart.i18n import Phrase
+from rempart.provenance.container import Metadata, MetadataUnreadable, read_metadata
+from rempart.provenance.credentials import c2pa_signals, may_hold_manifest
+from rempart.provenance.generators import generator_signals
+from rempart.provenance.signals import Provenance, Signal, Verdict, judge
+from rempart.provenance.software import camera_signal, software_signal
+from rempart.provenance.watermark import watermark_signals
+from rempart.provenance.xmp import find_packets, xmp_signals
+
+__all__ = ["MAX_BYTES", "read_provenance"]
+
+MAX_BYTES = 256 * 1024 * 1024
+_MAX_WHY = 200
+
+
+def _unreadable(part: Phrase, exc: BaseException) -> Signal:
+    why = str(exc).replace("\n", " ")[:_MAX_WHY] or type(exc).__name__
+    return Signal(
+        "unreadable",
+        Phrase("{part} could not be read: {why}", part=part, why=why),
+        None,
+        None,
+        {"part": str(part), "error": type(exc).__name__},
+    )
+
+
+def _guarded(part: Phrase, read: Callable[[], list[Signal]]) -> list[Signal]:
+    """Run one reader; a hostile file may break any parser in any way, so every exception
+    (not only the documented ones) becomes a reported signal."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return read()
+    except Exception as exc:
+        return [_unreadable(part, exc)]
+
+
+def _metadata_signals(meta: Metadata) -> list[Signal]:
+    found = generator_signals(meta.text)
+    if meta.software:
+        signal = software_signal(meta.software, field="EXIF Software")
+        if signal is not None and not (
+            signal.points_to is Verdict.AI_DECLARED and any(s.kind == "generator" for s in found)
+        ):
+            found.append(signal)
+    if meta.description.startswith("Signature:"):
+        found.append(
+            Signal(
+                "software",
+                Phrase("EXIF ImageDescription carries a generator's signature line (Grok)"),
+                Verdict.AI_DECLARED,
+                "Grok",
+                {"field": "EXIF ImageDescription", "value": meta.description[:_MAX_WHY]},
+            )
+        )
+    camera = camera_signal(meta.make, meta.model, maker_note=meta.maker_note)
+    if camera is not None:
+        found.append(camera)
+    if meta.deepfacelab:
+        found.append(
+            Signal(
+                "generator",
+                Phrase("A JPEG APP15 segment as DeepFaceLab face sets carry (not opened)"),
+                Verdict.AI_SUSPECTED,
+                "DeepFaceLab",
+                {"tool": "DeepFaceLab"},
+            )
+        )
+    return found
+
+
+def _container(data: bytes) -> list[Signal]:
+    try:
+        meta = read_metadata(data)
+    except UnidentifiedImageError:
+        return []  # not a picture: XMP and C2PA are still looked for in the raw bytes
+    except MetadataUnreadable as exc:
+        return [_unreadable(Phrase("The picture's metadata"), exc)]
+    return _metadata_signals(meta)
+
+
+def _xmp(data: bytes) -> list[Signal]:
+    found: list[Signal] = []
+    for packet in find_packets(data):
+        found.extend(xmp_signals(packet))
+    return found
+
+
+def _watermark(data: bytes) -> list[Signal]:
+    try:
+        return watermark_signals(data)
+    except UnidentifiedImageError:
+        return []
+
+
+def read_provenance(data: bytes, *, watermark: bool = True) -> Provenance:
+    """Every signal `data` carries, and the verdict they support."""
+    if len(data) > MAX_BYTES:
+        too_big = Signal(
+            "unreadable",
+            Phrase("The file is larger than {limit} MiB: not read", limit=MAX_BYTES >> 20),
+        )
+        return judge([too_big])
+    signals: list[Signal] = []
+    signals += _guarded(Phrase("The picture's metadata"), lambda: _container(data))
+    signals += _guarded(Phrase("The XMP metadata"), lambda: _xmp(data))
+    if may_hold_manifest(data):
+        signals += _guarded(Phrase("The Content Credentials"), lambda: c2pa_signals(data))
+    if watermark:
+        signals += _guarded(Phrase("The invisible watermark"), lambda: _watermark(data))
+    return judge(_deduplicated(signals))
+
+
+def _deduplicated(signals: list[Signal]) -> list[Signal]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Signal] = []
+    for s in signals:
+        key = (s.kind, str(s.description))
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
