@@ -40,7 +40,8 @@ def _scan(source: Source, state: MemoryState) -> tuple[list[Candidate], list[Pro
     for item in source.scan(state):
         if isinstance(item, Candidate):
             candidates.append(item)
-            state.handle(item.key)
+            for key in (item.key, *item.aliases):  # as the scan pipeline records them
+                state.handle(key)
         else:
             problems.append(item)
     return candidates, problems
@@ -398,3 +399,26 @@ def test_an_attachment_and_the_og_image_leading_to_one_file_make_one_candidate(
 
     assert problems == []
     assert sorted(c.media_url for c in candidates) == sorted([full, forum.url("/other.jpg")])
+
+
+def test_a_file_taken_through_its_attachment_link_is_not_taken_again_by_its_address(
+    make_site: SiteFactory, fetcher: Fetcher, state: MemoryState
+) -> None:
+    # Seen in a scan killed and resumed: the attachment in one run, the direct link in the
+    # next made two sightings of one file. The candidate names the address as an alias.
+    forum, files = make_site("forum.test"), make_site("files.test")
+    full = files.url("/f/8.jpg")
+    forum.route("/t", _html('<article><a href="/attachments/8">IMG_0008.jpg</a></article>'))
+    forum.route("/attachments/8", b"", status=302, headers={"Location": full})
+    forum.route("/u", _html(f'<article><img src="{full}"></article>'))
+    files.fallback = lambda seen: files.reply(_jpeg(seen.path), headers=JPEG)
+
+    def recipe(page: str) -> Recipe:
+        return Recipe.from_mapping(
+            {"name": "t", "start_urls": [forum.url(page)], "post": {"selector": "article"}}
+        )
+
+    first, _ = _scan(WebSource(recipe("/t"), fetcher), state)
+    assert [(c.key, c.aliases) for c in first] == [(forum.url("/attachments/8"), (full,))]
+    again, problems = _scan(WebSource(recipe("/u"), fetcher), state)
+    assert again == [] and problems == []

@@ -496,7 +496,8 @@ def _handle(
             seen_again(session, state.source_id, batch.again, now)
         digests = {h.candidate.key: h.hashes.digest.sha256 for h in hashed}
         for c in batch.candidates:
-            state.mark_seen(session, c.key, digests.get(c.key), now)
+            for key in (c.key, *c.aliases):
+                state.mark_seen(session, key, digests.get(c.key), now)
         session.add_all(
             ScanProblem(
                 run_id=run_id,
@@ -522,7 +523,7 @@ def _handle(
             )
         )
         state.flush_validators(session)
-    state.committed([c.key for c in batch.candidates])
+    state.committed([key for c in batch.candidates for key in (c.key, *c.aliases)])
     return recorded
 
 

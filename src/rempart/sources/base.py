@@ -50,6 +50,9 @@ class Candidate:
     posted_at: datetime | None = None  # when the site says it was posted
     content_type: str | None = None
     context: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    # other keys of the same file in this source (an attachment link and the address it
+    # redirects to): recorded as handled with `key`, so a re-scan skips it under either
+    aliases: tuple[str, ...] = ()
 
 
 class Reason(str):

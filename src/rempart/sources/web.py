@@ -455,13 +455,11 @@ class _Crawl:
     def _read(self, job: _PageJob, result: FetchResult) -> Iterator[Candidate | Problem]:
         if _is_media(result):  # a link without an extension that led to an image
             media = _MediaJob(job.url, job.url, job.url, _Where(job.referer or job.url))
-            if (
-                job.url not in self._queued_media
-                and not self._state.seen(job.url)
-                and self._new_file(job.url, result)
-            ):
-                self._queued_media.add(job.url)
-                yield self._candidate(media, result)
+            if job.url not in self._queued_media and not self._state.seen(job.url):
+                final = self._new_file(job.url, result)
+                if final is not None:
+                    self._queued_media.add(job.url)
+                    yield self._candidate(media, result, final)
             return
         if not _is_html(result):
             template, kind = _not_html(result)
@@ -683,25 +681,27 @@ class _Crawl:
         if not _is_media(outcome.result):
             kind = outcome.result.content_type or "unknown"
             yield self._problem(job.url, N_("not an image or video ({kind})"), kind=kind)
-        elif not (job.image_page and self._state.seen(job.key)) and self._new_file(
-            job.key, outcome.result
-        ):
-            yield self._candidate(job, outcome.result)
+        elif not (job.image_page and self._state.seen(job.key)):
+            final = self._new_file(job.key, outcome.result)
+            if final is not None:
+                yield self._candidate(job, outcome.result, final)
         self._finish(job)
 
-    def _new_file(self, key: str, result: FetchResult) -> bool:
-        """Whether the file a job ended at was not taken already under another address: an
-        attachment link and the og:image both leading to one file make one candidate."""
+    def _new_file(self, key: str, result: FetchResult) -> str | None:
+        """The normalised address the job's file ended at, when that file was not taken
+        already under another address (an attachment link and the og:image both leading to
+        one file make one candidate, in this scan and, through the candidate's aliases, in
+        the next); None when it was."""
         try:
             final = normalise_url(result.final_url, session_params=self.recipe.session_params)
         except InputError:
             final = key
         if final in self._taken_files or (final != key and self._state.seen(final)):
             self.stats.media_already_seen += 1
-            return False
+            return None
         self._taken_files.update((key, final))
         self._queued_media.add(final)
-        return True
+        return final
 
     def _settle_image_page(self, outcome: _Resolved) -> Iterator[Candidate | Problem]:
         job = outcome.job
@@ -728,7 +728,7 @@ class _Crawl:
 
     # ---- records
 
-    def _candidate(self, job: _MediaJob, result: FetchResult) -> Candidate:
+    def _candidate(self, job: _MediaJob, result: FetchResult, final: str) -> Candidate:
         self.stats.media_fetched += 1
         return Candidate(
             source=self.recipe.name,
@@ -740,6 +740,7 @@ class _Crawl:
             posted_at=job.where.posted_at,
             content_type=result.content_type,
             context=MappingProxyType(dict(job.where.context)),
+            aliases=(final,) if final != job.key else (),
         )
 
     def _problem(self, where: str, template: str, /, **values: object) -> Problem:
