@@ -252,11 +252,7 @@ def _read_pages(
 def _warc_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """The WARCs of a WACZ (under archive/), or of any zip of WARC files."""
     warcs = sorted(
-        (
-            info
-            for info in archive.infolist()
-            if info.filename.lower().endswith(ARCHIVE_SUFFIXES) and not info.is_dir()
-        ),
+        (info for info in archive.infolist() if info.filename.lower().endswith(ARCHIVE_SUFFIXES)),
         key=lambda info: info.filename,
     )
     in_wacz_place = [info for info in warcs if info.filename.startswith("archive/")]
