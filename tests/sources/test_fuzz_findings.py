@@ -10,6 +10,7 @@ from pathlib import Path
 from files_fixtures import png, scan
 
 from rempart.sources.files import FileSource
+from rempart.sources.html import Page
 from rempart.sources.telegram import TelegramExportSource
 from rempart.sources.warc import WarcSource
 
@@ -43,3 +44,10 @@ def test_a_wacz_with_a_nameless_member_is_still_read(tmp_path: Path) -> None:
     path.write_bytes(_zip_with_a_nameless_member())
     result = scan(WarcSource(path))
     assert result.candidates == []
+
+
+def test_a_base_href_that_is_no_url_is_ignored() -> None:
+    body = b'<base href=ps://im["/><a href="/t/2">next</a><img src="a.png">'
+    page = Page(body, "https://forum.test/board/1")  # urljoin raised ValueError here
+    assert page.base == "https://forum.test/board/1"
+    assert page.links() == ["https://forum.test/t/2"]
