@@ -6,8 +6,9 @@ with small generated files, for its share of the N inputs (the slow parsers, vid
 bundle, get fewer). An input that raises anything but a Rempart error is a crash, one that
 takes longer than the harness's time limit a hang, one that grows the process past
 --rss-mb a memory blow-up: libFuzzer stops that harness and saves the input under
---crashes. Prints per harness the inputs run, crashes, hangs, memory blow-ups and time,
-then the totals; exits 1 when anything was found.
+--crashes. An input slower than a quarter of the limit is saved too ("slow": reported, not
+a failure). Prints per harness the inputs run, crashes, hangs, memory blow-ups, slow inputs,
+coverage and time, then the totals; exits 1 when anything but slow inputs was found.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Outcome:
     crashes: list[Path]
     hangs: list[Path]
     memory: list[Path]
+    slow: list[Path]  # under the time limit, but over -report_slow_units: worth a look
     coverage: int
     returncode: int
 
@@ -80,6 +82,7 @@ def fuzz_one(
         f"-artifact_prefix={prefix}",
         "-print_final_stats=1",
         f"-max_total_time={max_s}",
+        f"-report_slow_units={max(1, harness.timeout_s // 4)}",
     ]
     started = time.monotonic()
     log = work / f"{name}.log"
@@ -100,6 +103,7 @@ def fuzz_one(
         crashes=[p for p in found if p.name.startswith(f"{name}-crash-")],
         hangs=[p for p in found if p.name.startswith(f"{name}-timeout-")],
         memory=[p for p in found if p.name.startswith((f"{name}-oom-", f"{name}-leak-"))],
+        slow=[p for p in found if p.name.startswith(f"{name}-slow-unit-")],
         coverage=coverage,
         returncode=done.returncode,
     )
@@ -145,16 +149,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(_line(outcome), flush=True)
     wall = time.monotonic() - started
     print(f"{'harness':10} {'inputs':>10} {'crashes':>8} {'hangs':>6} {'memory':>7} "
-          f"{'cov':>6} {'seconds':>8}")  # fmt: skip
+          f"{'slow':>5} {'cov':>6} {'seconds':>8}")  # fmt: skip
     for outcome in sorted(outcomes, key=lambda o: o.name):
         print(_row(outcome))
     total = sum(o.runs for o in outcomes)
     found = sum(o.found for o in outcomes)
     print(f"{'total':10} {total:>10} {sum(len(o.crashes) for o in outcomes):>8} "
           f"{sum(len(o.hangs) for o in outcomes):>6} {sum(len(o.memory) for o in outcomes):>7} "
-          f"{'':>6} {wall:>8.0f}")  # fmt: skip
+          f"{sum(len(o.slow) for o in outcomes):>5} {'':>6} {wall:>8.0f}")  # fmt: skip
     for outcome in outcomes:
-        for path in (*outcome.crashes, *outcome.hangs, *outcome.memory):
+        for path in (*outcome.crashes, *outcome.hangs, *outcome.memory, *outcome.slow):
             print(f"found: {path} (replay: python bench/fuzz/target.py {outcome.name} {path})")
         if outcome.returncode and not outcome.found:
             print(f"{outcome.name}: libFuzzer exited {outcome.returncode}, see "
@@ -170,7 +174,7 @@ def _line(outcome: Outcome) -> str:
 def _row(o: Outcome) -> str:
     return (
         f"{o.name:10} {o.runs:>10} {len(o.crashes):>8} {len(o.hangs):>6} {len(o.memory):>7} "
-        f"{o.coverage:>6} {o.seconds:>8.0f}"
+        f"{len(o.slow):>5} {o.coverage:>6} {o.seconds:>8.0f}"
     )
 
 

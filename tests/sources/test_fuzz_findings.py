@@ -9,10 +9,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import pytest
 from files_fixtures import png, scan
 
 from rempart.sources.files import FileSource
 from rempart.sources.html import Page
+from rempart.sources.recipes import Recipe, RecipeError
 from rempart.sources.telegram import TelegramExportSource
 from rempart.sources.warc import WarcSource
 
@@ -91,3 +93,9 @@ def test_a_warc_whose_resync_points_backwards_is_walked_once(tmp_path: Path) -> 
     result = scan(WarcSource(path))
     wheres = [problem.where for problem in result.problems]
     assert len(wheres) == len(set(wheres)) <= 5, wheres
+
+
+@pytest.mark.parametrize("url", ["http://[forum.test/", "https://a\uff03b.test/"])
+def test_a_start_url_urllib_cannot_split_is_a_recipe_error(url: str) -> None:
+    with pytest.raises(RecipeError, match="is not http"):
+        Recipe.from_toml(f'name = "x"\nstart_urls = ["{url}"]\n')  # was a raw ValueError
