@@ -21,6 +21,7 @@ import atheris  # noqa: E402
 with atheris.instrument_imports(
     include=[
         "rempart",
+        "PIL",
         "warcio",
         "dns",
         "tomllib",
