@@ -68,9 +68,14 @@ class Harness:
 # --------------------------------------------------------------------------- scratch files
 
 
-def _scratch() -> Path:
+def scratch_folder(pid: int) -> Path:
+    """Where the harness process `pid` writes its inputs (run.py removes it afterwards)."""
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    folder = base / f"rempart-fuzz-{os.getpid()}"
+    return base / f"rempart-fuzz-{pid}"
+
+
+def _scratch() -> Path:
+    folder = scratch_folder(os.getpid())
     folder.mkdir(exist_ok=True)
     return folder
 

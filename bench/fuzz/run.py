@@ -87,7 +87,9 @@ def fuzz_one(
     started = time.monotonic()
     log = work / f"{name}.log"
     with log.open("wb") as out:
-        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process.wait()
+    shutil.rmtree(harnesses.scratch_folder(process.pid), ignore_errors=True)
     seconds = time.monotonic() - started
     text = log.read_text("utf-8", "replace")
     shutil.copy(log, crashes / f"{name}.log")
@@ -105,7 +107,7 @@ def fuzz_one(
         memory=[p for p in found if p.name.startswith((f"{name}-oom-", f"{name}-leak-"))],
         slow=[p for p in found if p.name.startswith(f"{name}-slow-unit-")],
         coverage=coverage,
-        returncode=done.returncode,
+        returncode=process.returncode,
     )
 
 
