@@ -268,7 +268,7 @@ def _read_any_zip(data: bytes, max_total: int) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     total = 0
     for info in infos:
-        if info.is_dir():
+        if info.filename.endswith("/"):  # ZipInfo.is_dir fails on an empty name
             continue
         check_entry_name(info.filename)
         if info.filename in files:

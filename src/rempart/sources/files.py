@@ -137,6 +137,8 @@ def _looks_like_tar(head: bytes) -> bool:
 
 def unsafe_member_name(name: str) -> str | None:
     """Why an archive member's name is hostile (absolute, drive letter, `..`), or None."""
+    if not name:
+        return N_("member has no name")
     if "\x00" in name:
         return N_("member name contains a NUL byte")
     normal = name.replace("\\", "/")
@@ -583,7 +585,7 @@ def _scan_zip(walk: _Walk, fileobj: IO[bytes], label: str, depth: int, budget: _
     with archive:
         names: set[str] = set()
         for info in archive.infolist():
-            if info.is_dir():
+            if info.filename.endswith("/"):  # ZipInfo.is_dir fails on an empty name
                 continue
             if not budget.count_member(walk.limits):
                 break

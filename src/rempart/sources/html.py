@@ -280,8 +280,8 @@ class Page:
     def _base_url(self) -> str:
         node = self._tree.css_first("base[href]")
         href = node.attributes.get("href") if node is not None else None
-        base = urljoin(self.url, href.strip()) if href else self.url
-        return base if urlsplit(base).scheme in {"http", "https"} else self.url
+        # _absolute: a base that is not a valid http(s) URL (`ps://im[`) is ignored
+        return _absolute(self.url, href) or self.url
 
     def _absolute(self, value: str | None) -> str | None:
         return _absolute(self.base, value)

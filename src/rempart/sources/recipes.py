@@ -103,7 +103,10 @@ class Recipe:
         if not self.start_urls:
             raise RecipeError("recipe {name!r} has no start_urls", name=self.name)
         for url in self.start_urls:
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+            except ValueError:  # `http://[x` (an unclosed IPv6 bracket) and the like
+                parts = urlsplit("")
             if parts.scheme not in {"http", "https"} or not parts.hostname:
                 raise RecipeError(
                     "recipe {name!r}: start URL {url!r} is not http(s)", name=self.name, url=url

@@ -562,7 +562,7 @@ class _ZipTree:
         self._limits = limits
         self._members: dict[str, zipfile.ZipInfo] = {}
         for info in archive.infolist():
-            if not info.is_dir():
+            if not info.filename.endswith("/"):  # is_dir fails on an empty name
                 name = posixpath.normpath(info.filename.replace("\\", "/"))
                 self._members.setdefault(name, info)
 

@@ -252,11 +252,7 @@ def _read_pages(
 def _warc_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """The WARCs of a WACZ (under archive/), or of any zip of WARC files."""
     warcs = sorted(
-        (
-            info
-            for info in archive.infolist()
-            if info.filename.lower().endswith(ARCHIVE_SUFFIXES) and not info.is_dir()
-        ),
+        (info for info in archive.infolist() if info.filename.lower().endswith(ARCHIVE_SUFFIXES)),
         key=lambda info: info.filename,
     )
     in_wacz_place = [info for info in warcs if info.filename.startswith("archive/")]
@@ -390,7 +386,10 @@ class _RecordWalk:
                 yield from self._unread_tail(iterator.offset)
                 return None
             except Exception as exc:  # warcio is not hardened: it raises anything
-                return (yield from self._after_failure(raw, iterator.offset, exc))
+                # warcio may name an offset before `start` (seen with gzip members cut
+                # short): never resume behind where this read began, or the walk cycles
+                at = max(iterator.offset, start)
+                return (yield from self._after_failure(raw, at, exc))
             yield from self._cut_short(previous)
             yield from self._report_gap(iterator.offset)
             previous = (iterator.offset, record)

@@ -91,25 +91,7 @@ class DnsClient:
         raw, response = self._udp(question, deadline, label)
         if response.flags & dns.flags.TC:
             raw, response = self._tcp(question, deadline, label)
-        rcode = response.rcode()
-        if rcode == dns.rcode.NXDOMAIN:
-            raise NxDomainError("{query}: no such domain (NXDOMAIN)", query=label)
-        if rcode != dns.rcode.NOERROR:
-            raise DnsError(
-                "{query}: the resolver answered {rcode}",
-                query=label,
-                rcode=dns.rcode.to_text(rcode),
-            )
-        wanted = dns.rdatatype.from_text(rdtype)
-        records: list[str] = []
-        for rrset in response.answer:
-            if rrset.rdtype != wanted:
-                continue
-            for rdata in rrset:
-                if wanted == dns.rdatatype.TXT:
-                    records.append(b"".join(rdata.strings).decode("utf-8", "replace")[:500])
-                else:
-                    records.append(rdata.to_text().rstrip(".").lower()[:255])
+        records = answer_records(response, rdtype, label)
         evidence = RawAnswer.of(
             "dns",
             label,
@@ -118,7 +100,7 @@ class DnsClient:
             raw,
             "application/dns-message",
         )
-        return DnsAnswer(name, rdtype, tuple(records[:64]), evidence)
+        return DnsAnswer(name, rdtype, records, evidence)
 
     def _udp(
         self, question: dns.message.Message, deadline: float, label: str
@@ -131,7 +113,7 @@ class DnsClient:
                     raw, peer = sock.recvfrom(_MAX_DNS_BYTES)
                     if peer[0] != self.server or peer[1] != self.port:
                         continue  # not our resolver: ignore, keep waiting
-                    response = _parse_dns(raw, label)
+                    response = parse_dns_message(raw, label)
                     if question.is_response(response):
                         return raw, response
             except TimeoutError as exc:
@@ -162,10 +144,35 @@ class DnsClient:
                 query=label,
                 reason=type(exc).__name__,
             ) from exc
-        response = _parse_dns(raw, label)
+        response = parse_dns_message(raw, label)
         if not question.is_response(response):
             raise DnsError("{query}: the resolver's answer is garbage", query=label)
         return raw, response
+
+
+def answer_records(response: dns.message.Message, rdtype: str, label: str) -> tuple[str, ...]:
+    """The records of type `rdtype` in a resolver's answer, as text (at most 64). Raises
+    NxDomainError or DnsError when the resolver refused or the name does not exist."""
+    rcode = response.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        raise NxDomainError("{query}: no such domain (NXDOMAIN)", query=label)
+    if rcode != dns.rcode.NOERROR:
+        raise DnsError(
+            "{query}: the resolver answered {rcode}",
+            query=label,
+            rcode=dns.rcode.to_text(rcode),
+        )
+    wanted = dns.rdatatype.from_text(rdtype)
+    records: list[str] = []
+    for rrset in response.answer:
+        if rrset.rdtype != wanted:
+            continue
+        for rdata in rrset:
+            if wanted == dns.rdatatype.TXT:
+                records.append(b"".join(rdata.strings).decode("utf-8", "replace")[:500])
+            else:
+                records.append(rdata.to_text().rstrip(".").lower()[:255])
+    return tuple(records[:64])
 
 
 def _remaining(deadline: float, label: str) -> float:
@@ -186,7 +193,8 @@ def _read_exactly(sock: socket.socket, size: int, deadline: float, label: str) -
     return bytes(data)
 
 
-def _parse_dns(raw: bytes, label: str) -> dns.message.Message:
+def parse_dns_message(raw: bytes, label: str) -> dns.message.Message:
+    """A resolver's answer in wire format. Raises DnsError when it is garbage."""
     try:
         return dns.message.from_wire(raw)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
