@@ -70,9 +70,11 @@ def test_scanning_the_demo_forum_records_every_expected_copy(
     assert len(found & expected) >= 0.8 * len(expected)
     assert report.matched == len(found)
     with db.session() as session:
-        # only matched media become sightings; everything else leaves its key alone
+        # only matched media become sightings; everything else leaves its key alone (and
+        # a file reached through an attachment link its address too: Candidate.aliases)
         assert session.scalar(select(func.count()).select_from(Sighting)) == len(found)
-        assert session.scalar(select(func.count()).select_from(SeenMedia)) == report.candidates
+        marks = session.scalar(select(func.count()).select_from(SeenMedia))
+        assert report.candidates <= marks <= 2 * report.candidates
     again = run_scan(db, matcher, "forum")
     assert (again.candidates, again.matched) == (0, 0)
 
