@@ -166,6 +166,8 @@ def register(env: dict[str, str], folder: Path) -> tuple[dict[int, str], list[st
     items, refused = {}, []
     for line in added.stdout.splitlines():
         row = json.loads(line)
+        if "path" not in row:
+            continue  # a summary line (the search of what scans saw before)
         if "error" in row:
             refused.append(Path(row["path"]).stem)
             print(f"  bank add refused {Path(row['path']).name}: {row['error']}")
