@@ -182,7 +182,8 @@ def demo_site() -> Iterator[ServedSite]:
         yield served
 
 
-def _scan_store(url: str, site: ServedSite, work: Path) -> Database:
+def scan_store(url: str, site: ServedSite, work: Path) -> Database:
+    """A store whose bank holds the demo site's victims and whose source is its forum."""
     db = Database.open(url)
     banks.create_bank(db, "victim")
     paths = []
@@ -195,7 +196,7 @@ def _scan_store(url: str, site: ServedSite, work: Path) -> Database:
     return db
 
 
-def _scan_findings(db: Database) -> list[tuple[str | None, str | None, int]]:
+def scan_findings(db: Database) -> list[tuple[str | None, str | None, int]]:
     return [(v.page_url, v.media_url, v.item) for v in list_findings(db)]
 
 
@@ -207,7 +208,7 @@ def scan_round(
     result = PhaseResult("scan", rounds=1)
     work.mkdir(parents=True)
     path = work / "rempart.db"
-    db = _scan_store(f"sqlite:///{path}", site, work)
+    db = scan_store(f"sqlite:///{path}", site, work)
     env = _env(work, REMPART_DATABASE_URL=f"sqlite:///{path}")
     log = work / "scan.log"
     marks = "SELECT count(*) FROM seen_media"
@@ -221,7 +222,7 @@ def scan_round(
             break  # the scan ended first: this round has no more work to interrupt
     if problem := _finish(["scan", "forum", "--json"], env, log):
         result.violations.append(problem)
-    found = _scan_findings(db)
+    found = scan_findings(db)
     if len(found) != len(set(found)):
         result.violations.append(f"scan: {len(found) - len(set(found))} findings twice")
     if set(found) != expected:
@@ -233,9 +234,9 @@ def scan_round(
 
 def scan_reference(site: ServedSite, work: Path) -> set[object]:
     work.mkdir(parents=True)
-    db = _scan_store(f"sqlite:///{work / 'reference.db'}", site, work)
+    db = scan_store(f"sqlite:///{work / 'reference.db'}", site, work)
     run_scan(db, Matcher(db), "forum")
-    found = set(_scan_findings(db))
+    found = set(scan_findings(db))
     db.dispose()
     return found  # type: ignore[return-value]
 

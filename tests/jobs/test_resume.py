@@ -21,11 +21,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from kill_points import scan_findings, scan_store
 from rempart.demo_site import DemoSite
 from rempart.demo_site.site import ServedSite
-from rempart.intake import banks
-from rempart.jobs import watchlist
-from rempart.jobs.findings import list_findings
 from rempart.jobs.runner import run_scan
 from rempart.matching.service import Matcher
 from rempart.store.database import Database
@@ -45,21 +43,8 @@ def site() -> Iterator[ServedSite]:
         yield served
 
 
-def _prepare(url: str, site: ServedSite, tmp_path: Path) -> Database:
-    db = Database.open(url)
-    banks.create_bank(db, "victim")
-    paths = []
-    for i, data in enumerate(site.victim_images()):
-        path = tmp_path / f"victim-{i}.jpg"
-        path.write_bytes(data)
-        paths.append(path)
-    list(banks.add_images(db, "victim", paths))
-    watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": site.recipes()["forum"]})
-    return db
-
-
 def _findings(db: Database) -> set[tuple[str | None, str | None, int]]:
-    return {(v.page_url, v.media_url, v.item) for v in list_findings(db)}
+    return set(scan_findings(db))
 
 
 def _seen_marks(path: Path) -> int:
@@ -79,7 +64,7 @@ def _kill(scanner: subprocess.Popen[bytes]) -> None:
 def test_scan_killed_at_random_points_loses_nothing_and_repeats_nothing(
     site: ServedSite, tmp_path: Path
 ) -> None:
-    reference = _prepare(f"sqlite:///{tmp_path / 'reference.db'}", site, tmp_path)
+    reference = scan_store(f"sqlite:///{tmp_path / 'reference.db'}", site, tmp_path)
     run_scan(reference, Matcher(reference), "forum")
     expected = _findings(reference)
     assert expected
@@ -87,7 +72,7 @@ def test_scan_killed_at_random_points_loses_nothing_and_repeats_nothing(
 
     path = tmp_path / "killed.db"
     url = f"sqlite:///{path}"
-    killed = _prepare(url, site, tmp_path)
+    killed = scan_store(url, site, tmp_path)
     env = {**os.environ, "REMPART_DATABASE_URL": url, "REMPART_HOME": str(tmp_path)}
     rng = random.Random(2026)
     # room for every planned kill (at most 3 batches each) and a last run that resumes
