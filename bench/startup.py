@@ -7,8 +7,6 @@ and `--version` under 0.25 s, commands that only read the store under 0.5 s.
 
     python bench/startup.py            # 15 runs each
     python bench/startup.py --runs 30 --json
-    python bench/startup.py --without rempart.cli.watch,rempart.cli.review
-                                       # what start-up would be without those modules
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -24,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine_info import basics
@@ -40,20 +40,7 @@ _BARE_TYPER = (
 _SEED = "f8f8f0cee0f4a84f06370a32038f67f0b36e2ed596623e1d33e3b80d2a1d7c6f"
 
 
-_WITHOUT: tuple[str, ...] = ()
-_STUBBED = (
-    "import sys, types\n"
-    "for name in sys.argv.pop(1).split(','):\n"
-    "    sys.modules[name] = types.ModuleType(name)\n"
-    "from rempart.cli import app\n"
-    "sys.argv[0] = 'rempart'\n"
-    "app()\n"
-)
-
-
 def _rempart() -> list[str]:
-    if _WITHOUT:  # a diagnosis: those command modules replaced by empty ones
-        return [sys.executable, "-c", _STUBBED, ",".join(_WITHOUT)]
     exe = Path(sys.executable).with_name("rempart")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "rempart"]
 
@@ -64,16 +51,24 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _time(cmd: Sequence[str], env: dict[str, str]) -> float:
+class Sample(NamedTuple):
+    wall: float  # seconds, as a person waits
+    cpu: float  # the process's user + system CPU seconds: what load beside it barely changes
+
+
+def _time(cmd: Sequence[str], env: dict[str, str]) -> Sample:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr.decode(errors='replace')}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(elapsed, cpu)
 
 
-def _series(cmd: Sequence[str], env: dict[str, str], runs: int) -> list[float]:
+def _series(cmd: Sequence[str], env: dict[str, str], runs: int) -> list[Sample]:
     _time(cmd, env)  # warm the file cache and byte-code
     return [_time(cmd, env) for _ in range(runs)]
 
@@ -106,7 +101,7 @@ def _populate(home: Path, items: int) -> None:
     )
 
 
-def _first_use(tmp: Path, runs: int) -> list[float]:
+def _first_use(tmp: Path, runs: int) -> list[Sample]:
     """`bank list` in a new home each time: creates the store and runs every migration."""
     times = []
     for i in range(runs + 1):
@@ -123,14 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=15, help="runs per command (default 15)")
     parser.add_argument("--items", type=int, default=1000, help="items in the populated bank")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument(
-        "--without",
-        default="",
-        help="comma-separated command modules to replace by empty ones (their commands vanish)",
-    )
     args = parser.parse_args(argv)
-    global _WITHOUT
-    _WITHOUT = tuple(m for m in args.without.split(",") if m)
     rempart = _rempart()
     with tempfile.TemporaryDirectory(prefix="rempart-startup-") as folder:
         tmp = Path(folder)
@@ -143,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 [sys.executable, "-c", _BARE_TYPER, "--help"], _env(empty), args.runs
             ),
         }
-        rows: list[tuple[str, float | None, list[float]]] = [
+        rows: list[tuple[str, float | None, list[Sample]]] = [
             ("rempart --help", 0.25, _series([*rempart, "--help"], _env(empty), args.runs)),
             ("rempart --version", 0.25, _series([*rempart, "--version"], _env(empty), args.runs)),
             (
@@ -172,43 +160,53 @@ def main(argv: Sequence[str] | None = None) -> None:
             ),
             ("rempart bank list (new home: creates the store)", None, _first_use(tmp, args.runs)),
         ]
-    base = min(anchors["python -c pass"])
-    typer_base = min(anchors["bare Typer app --help"])
+    base = min(t.wall for t in anchors["python -c pass"])
+    typer_base = min(t.wall for t in anchors["bare Typer app --help"])
     if args.json:
-        print(json.dumps({"machine": basics(), "runs": args.runs}))
+        print(json.dumps({"machine": basics(), "runs": args.runs, "load": os.getloadavg()}))
         for name, times in anchors.items():
-            print(
-                json.dumps(
-                    {"anchor": name, "best_s": min(times), "median_s": statistics.median(times)}
-                )
-            )
+            print(json.dumps({"anchor": name, **_figures(times)}))
         for name, goal, times in rows:
+            figures = _figures(times)
             print(
                 json.dumps(
                     {
                         "command": name,
-                        "best_s": min(times),
-                        "median_s": statistics.median(times),
+                        **figures,
                         "goal_s": goal,
-                        "x_python": min(times) / base,
-                        "x_typer": min(times) / typer_base,
+                        "x_python": figures["best_s"] / base,
+                        "x_typer": figures["best_s"] / typer_base,
                     }
                 )
             )
         return
     info = basics()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"# {info['cpu']}, {info['cores']} cores, Python {info['python']}; {args.runs} runs each")
-    print(f"{'command':<52} {'best':>7} {'median':>7} {'goal':>6} {'×python':>8} {'×typer':>7}")
+    print(f"# load average at the end: {load} (CPU time is the figure to trust when it is high)")
+    head = f"{'command':<50} {'best':>6} {'median':>6} {'cpu':>6} {'goal':>5} {'×typer':>6}"
+    print(head)
     for name, times in anchors.items():
-        print(f"{'anchor: ' + name:<52} {min(times):7.3f} {statistics.median(times):7.3f}")
+        f = _figures(times)
+        row = f"{f['best_s']:6.3f} {f['median_s']:6.3f} {f['cpu_best_s']:6.3f}"
+        print(f"{'anchor: ' + name:<50} {row}")
     for name, goal, times in rows:
-        best = min(times)
-        mark = "" if goal is None else ("  ok" if statistics.median(times) < goal else "  SLOW")
+        f = _figures(times)
+        mark = "" if goal is None else ("  ok" if f["median_s"] < goal else "  SLOW")
         goal_text = "" if goal is None else f"{goal:.2f}"
         print(
-            f"{name:<52} {best:7.3f} {statistics.median(times):7.3f} {goal_text:>6} "
-            f"{best / base:8.1f} {best / typer_base:7.1f}{mark}"
+            f"{name:<50} {f['best_s']:6.3f} {f['median_s']:6.3f} {f['cpu_best_s']:6.3f} "
+            f"{goal_text:>5} {f['best_s'] / typer_base:6.1f}{mark}"
         )
+
+
+def _figures(samples: list[Sample]) -> dict[str, float]:
+    return {
+        "best_s": min(s.wall for s in samples),
+        "median_s": statistics.median(s.wall for s in samples),
+        "cpu_best_s": min(s.cpu for s in samples),
+        "cpu_median_s": statistics.median(s.cpu for s in samples),
+    }
 
 
 if __name__ == "__main__":

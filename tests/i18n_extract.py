@@ -93,11 +93,16 @@ def template_messages() -> Iterator[Message]:
 
 def help_texts() -> Iterator[str]:
     """Every help text of the command line (commands, groups, options, arguments)."""
+    import importlib
+
     import typer.main
 
     from rempart.cli import app
+    from rempart.cli.lazy import COMMAND_MODULES
     from rempart.cli.localize import help_texts as walk
 
+    for module in COMMAND_MODULES:  # loaded on demand by the CLI: load them all here
+        importlib.import_module(module)
     yield from walk(typer.main.get_command(app))
 
 

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rempart import __version__
-from rempart.cli.localize import LocalizedGroup
+from rempart.cli.lazy import LazyGroup
 from rempart.cli.text import json_text, safe, safe_lines, shown
 from rempart.config import Settings
 from rempart.errors import HashListError, ImageDecodeError, RempartError
@@ -40,7 +40,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="rempart",
-    cls=LocalizedGroup,
+    cls=LazyGroup,
     help=(
         "Rempart finds copies of a victim's images from their hashes alone, and keeps what it "
         "needs to prove them and take them down.\n\n"
@@ -1137,19 +1137,5 @@ def demo_command(
     raise typer.Exit(0 if ok else 1)
 
 
-# Commands defined in their own modules register themselves on `app` when imported.
-from rempart.cli import accounts as _accounts  # noqa: E402, F401
-from rempart.cli import backup as _backup  # noqa: E402, F401
-from rempart.cli import cases as _cases  # noqa: E402, F401
-from rempart.cli import config as _config  # noqa: E402, F401
-from rempart.cli import custody as _custody  # noqa: E402, F401
-from rempart.cli import evidence as _evidence  # noqa: E402, F401
-from rempart.cli import notify as _notify  # noqa: E402, F401
-from rempart.cli import provenance as _provenance  # noqa: E402, F401
-from rempart.cli import recheck as _recheck  # noqa: E402, F401
-from rempart.cli import report as _report  # noqa: E402, F401
-from rempart.cli import review as _review  # noqa: E402, F401
-from rempart.cli import seen as _seen  # noqa: E402, F401
-from rempart.cli import serve as _serve  # noqa: E402, F401
-from rempart.cli import vault as _vault  # noqa: E402, F401
-from rempart.cli import watch as _watch  # noqa: E402, F401
+# Commands defined in their own modules (rempart.cli.lazy.COMMAND_MODULES) register themselves
+# on `app` when imported; the root group imports one only when its command runs.

@@ -20,7 +20,13 @@ from typer.core import TyperGroup
 from rempart.cli import coercion
 from rempart.i18n import catalog, current_language, gettext, plural_form
 
-__all__ = ["LocalizedGroup", "help_texts", "localize_command", "translate_formatted"]
+__all__ = [
+    "LocalizedGroup",
+    "help_texts",
+    "localize_command",
+    "translate_formatted",
+    "translate_tree",
+]
 
 # Typer's rich help renders these module constants, read when help is printed.
 _TYPER_CONSTANTS = (
@@ -179,6 +185,11 @@ def help_texts(command: click.Command) -> Iterator[str]:
 def localize_command(command: click.Command, lang: str) -> None:
     """Translate every help text of the tree in place, and Click's and Typer's own words."""
     _localize_framework(lang)
+    translate_tree(command, lang)
+
+
+def translate_tree(command: click.Command, lang: str) -> None:
+    """Translate every help text of the tree in place (nothing to do in English)."""
     if lang == "en":
         return
     for cmd in _commands(command):
