@@ -20,10 +20,8 @@ from rempart.clock import Clock, utc_now
 from rempart.errors import Conflict, ImageDecodeError, InputError, NotFound
 from rempart.hashing.signals import PdqHash
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
-from rempart.intake.hashlists import Formatted, HashRecord, ListFormat, format_records
-from rempart.intake.vpdq import VideoFrame, format_vpdq
 from rempart.store.database import Database
-from rempart.store.models import (
+from rempart.store.tables.banks import (
     Bank,
     BankKind,
     Case,
@@ -37,6 +35,7 @@ from rempart.store.models import (
 if TYPE_CHECKING:
     from rempart.hashing import ImageHashes, Windows
     from rempart.hashing.video import VideoHashes
+    from rempart.intake.hashlists import Formatted, HashRecord, ListFormat
 
 __all__ = [
     "AddOutcome",
@@ -481,6 +480,8 @@ def _insert_video(session: Session, bank: Bank, record: HashRecord, now: datetim
 def export_videos(db: Database, name: str) -> list[tuple[int, str]]:
     """Each active video item of the bank as a vPDQ file (item id, text). Its frame hashes
     leave Rempart only so: a caseworker asks for them by name."""
+    from rempart.intake.vpdq import VideoFrame, format_vpdq
+
     with db.session() as session:
         bank = _bank(session, name)
         videos = session.scalars(
@@ -557,6 +558,8 @@ def _insert_items(
 def export_bank(db: Database, name: str, fmt: ListFormat) -> Formatted:
     """The bank's active items as a hash list, and those the format cannot carry (with
     why). Withdrawn items are never exported."""
+    from rempart.intake.hashlists import HashRecord, format_records
+
     items = list_items(db, name)
     records = [
         HashRecord(

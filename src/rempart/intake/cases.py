@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from rempart.clock import Clock, aware, utc_now
 from rempart.errors import Conflict, InputError, NotFound
 from rempart.store.database import Database
-from rempart.store.models import Bank, Case, Finding
+from rempart.store.tables.banks import Bank, Case
+from rempart.store.tables.scans import Finding
 
 __all__ = [
     "CaseInfo",
