@@ -46,7 +46,10 @@ def _rempart() -> list[str]:
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "REMPART_DATABASE_URL"}
+    # As a person runs it: with Python's byte-code cache (an environment that turns it off,
+    # PYTHONDONTWRITEBYTECODE, would recompile every Rempart module at every start).
+    drop = {"REMPART_DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(REMPART_HOME=str(home), REMPART_LANG="en", COLUMNS="80")
     return env
 
