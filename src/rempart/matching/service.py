@@ -276,6 +276,10 @@ class _Hit:
     reference_label: str
     reference_at_s: float | None = None  # a registered video frame's time
 
+    @property
+    def stands_alone(self) -> bool:
+        return _stands_alone(self.distance, self.query.kind, self.reference)
+
 
 _SIGNAL_COLUMNS = (
     ItemSignal.id,
@@ -527,7 +531,9 @@ class Matcher:
             self._search_slot(slot, bank, index, entries, hits)
         mine: list[list[Match]] = [[] for _ in queries]
         for (qi, item), item_hits in hits.items():
-            best = min(item_hits, key=lambda h: (h.distance, h.limit))
+            # A hit that stands alone outranks a closer one that needs corroboration (a
+            # grid cell often lies closer than the whole picture's hash of a stretched copy).
+            best = min(item_hits, key=lambda h: (not h.stands_alone, h.distance, h.limit))
             detail = self._video_detail(queries[qi], item, item_hits, bank.threshold)
             if detail is None:
                 continue  # a few frames in common, not the video
@@ -676,12 +682,16 @@ class Matcher:
             )
 
 
-def _stands_alone(match: Match) -> bool:
+def _stands_alone(distance: int, window: str | None, reference: str | None) -> bool:
     """Whether a PDQ match needs no corroboration: within STANDALONE_BITS, and not through a
     grid cell (a quarter of a chart, a UI or a still life meets another's at any distance:
     bench/robustness.py saw 94 false matches in 2 million pairs, 22 of them under 29 bits)."""
     grid = WindowKind.GRID.value
-    return match.distance <= STANDALONE_BITS and grid not in (match.window, match.reference)
+    return distance <= STANDALONE_BITS and grid not in (window, reference)
+
+
+def _match_stands_alone(match: Match) -> bool:
+    return _stands_alone(match.distance, match.window, match.reference)
 
 
 def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[Match]:
@@ -689,8 +699,8 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
     alone (`_stands_alone`) as they are, the others only when the same item is verified
     geometrically, and, when PDQ found nothing within STANDALONE_BITS, the items that the
     local features alone find and verify."""
-    kept = [m for m in matches if _stands_alone(m)]
-    doubtful = {m.item: m for m in matches if not _stands_alone(m)}
+    kept = [m for m in matches if _match_stands_alone(m)]
+    doubtful = {m.item: m for m in matches if not _match_stands_alone(m)}
     if not query.features or not len(bank.features):
         return kept  # nothing can corroborate: what a partner could not reproduce goes
     searched = not kept  # no item stands alone: look for copies by their features
