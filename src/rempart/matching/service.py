@@ -36,7 +36,14 @@ from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
-from rempart.matching.features import MIN_INLIERS, FeatureIndex, Verification, verify
+from rempart.matching.features import (
+    CORROBORATION_UNLIKE_SHARE,
+    MAX_UNLIKE_SHARE,
+    MIN_INLIERS,
+    FeatureIndex,
+    Verification,
+    verify,
+)
 from rempart.matching.index import MultiIndex
 from rempart.matching.video import (
     VideoMatchRule,
@@ -715,7 +722,10 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
             if item in verified:
                 continue
             reference = bank.features.features_of(item)
-            check = verify(features, reference) if reference is not None else None
+            # a copy shows the registered content wherever it shows the picture; less is
+            # asked of a PDQ match's corroboration (see matching/features.py)
+            limit = CORROBORATION_UNLIKE_SHARE if item in doubtful else MAX_UNLIKE_SHARE
+            check = verify(features, reference, limit) if reference is not None else None
             if check is not None:
                 verified[item] = (kind, check)
     for item, (kind, check) in sorted(verified.items()):
