@@ -10,15 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original
+from PIL import Image
 from sqlalchemy import func, select
 
 from rempart.hashing import Windows, hash_image_bytes
 from rempart.hashing.decode import decode_luma
-from rempart.hashing.features import MIN_FEATURES, LocalFeatures, extract_features
+from rempart.hashing.features import (
+    MIN_FEATURES,
+    UNKNOWN_OCTAVE,
+    LocalFeatures,
+    extract_features,
+)
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
-from rempart.matching.features import MIN_INLIERS, FeatureIndex, verify
+from rempart.matching.features import MAX_UNLIKE_SHARE, MIN_INLIERS, FeatureIndex, verify
 from rempart.matching.service import LOCAL_FEATURES, Matcher, Query, QuerySignal
 from rempart.matching.wording import describe_match
 from rempart.store.database import Database
@@ -64,7 +70,8 @@ def test_registration_stores_compact_local_features_and_deleting_the_bank_delete
         assert stored[0].points >= MIN_FEATURES
         features = LocalFeatures.from_bytes(stored[0].data)
         assert len(features) == stored[0].points
-        assert len(stored[0].data) == 8 + 36 * stored[0].points  # header, points, descriptors
+        # header; points, angle and level, descriptor: 38 bytes a keypoint
+        assert len(stored[0].data) == 8 + 38 * stored[0].points
     banks.delete_bank(db, "victim")
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ItemFeatures)) == 0
@@ -200,3 +207,44 @@ def test_index_proposes_the_registered_item_among_many_and_forgets_removed_ones(
     assert 17 not in index.candidates(query)
     index.add(17, _features(jpeg(original(117))))
     assert 17 in index.candidates(query)
+
+
+def _other_shot(picture: Image.Image, seed: int) -> bytes:
+    """Another shot of the same scene: the camera moved sideways by 3 % and a dozen things in
+    it moved (patches of the scene itself, put elsewhere), as a series or burst has them."""
+    rng = np.random.default_rng(seed)
+    width, height = picture.size
+    shift = int(width * 0.03)
+    shot = picture.crop((shift, 0, width, height)).copy()
+    side = int(min(width, height) * 0.14)
+    for _ in range(12):
+        x, y = (int(v) for v in rng.integers(0, (shot.width - side, shot.height - side)))
+        u, v = (int(c) for c in rng.integers(0, (shot.width - side, shot.height - side)))
+        shot.paste(picture.crop((u, v, u + side, v + side)), (x, y))
+    return jpeg(shot, 88)
+
+
+@pytest.mark.parametrize("seed", [51, 52, 53])
+def test_another_shot_of_the_same_scene_is_refused_where_a_copy_is_verified(seed: int) -> None:
+    # bench/robustness.py: shots of one scene agree geometrically (hundreds of inliers, the
+    # camera moved by a few %); only the content at each registered keypoint tells them apart.
+    picture = original(seed)
+    reference = _features(jpeg(picture, 90))
+    assert reference.octaves is not None and reference.angles is not None
+    other = _features(_other_shot(picture, seed))
+    geometric = verify(other, reference, max_unlike=1.0)
+    assert geometric is not None and geometric.inliers >= MIN_INLIERS  # geometry alone: a match
+    assert geometric.unlike is not None and geometric.unlike > MAX_UNLIKE_SHARE
+    assert verify(other, reference) is None
+    copy = _features(hard_copy("crop-two-thirds", picture, seed))
+    check = verify(copy, reference)
+    assert check is not None and check.unlike is not None and check.unlike <= MAX_UNLIKE_SHARE
+
+
+def test_features_of_an_old_registration_without_angles_are_still_read_and_verified() -> None:
+    features = _features(jpeg(original(4)))
+    old = LocalFeatures(features.width, features.height, features.points, features.descriptors)
+    again = LocalFeatures.from_bytes(old.to_bytes())
+    assert again.octaves is not None and (again.octaves == UNKNOWN_OCTAVE).all()
+    check = verify(_features(hard_copy("crop-two-thirds", original(4), 9)), again)
+    assert check is not None and check.unlike is None  # the content check cannot be made

@@ -40,7 +40,7 @@ def _query(kind: WindowKind, pdq: PdqHash, label: str = "") -> Query:
 def grid_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """Routing to slots, corroboration aside: a grid-cell match stands alone here (in
     service, one needs the local-feature stage: test_a_grid_cell_match_needs_corroboration)."""
-    monkeypatch.setattr(service, "_stands_alone", lambda m: m.distance <= 31)
+    monkeypatch.setattr(service, "_stands_alone", lambda distance, *_: distance <= 31)
 
 
 def test_a_grid_cell_match_needs_corroboration(db: Database) -> None:
@@ -48,6 +48,27 @@ def test_a_grid_cell_match_needs_corroboration(db: Database) -> None:
     _register(db)
     (result,) = Matcher(db).match([_query(WindowKind.GRID, CELL, "top-left")])
     assert result.matches == ()  # this query has no local features to verify it with
+
+
+def _flipped(pdq: PdqHash, bits: int) -> PdqHash:
+    value = bytearray(pdq.value)
+    for bit in range(bits):
+        value[bit // 8] ^= 1 << (bit % 8)
+    return PdqHash(bytes(value))
+
+
+def test_a_whole_picture_match_within_31_bits_stands_even_when_a_grid_cell_is_closer(
+    db: Database,
+) -> None:
+    # bench/robustness.py: a stretched or shrunk copy's grid cells often lie closer than its
+    # whole hash; the closer grid hit, refused without corroboration, must not hide the
+    # whole picture's match that stands alone.
+    item = _register(db)
+    whole = QuerySignal(WindowKind.WHOLE, Dihedral.ORIGINAL, PdqSignal(_flipped(ITEM, 20), 90))
+    cell = QuerySignal(WindowKind.GRID, Dihedral.ORIGINAL, PdqSignal(CELL, 90), "top-left")
+    (result,) = Matcher(db).match([Query((whole, cell))])
+    (match,) = result.matches
+    assert (match.item, match.window, match.distance) == (item, WindowKind.WHOLE, 20)
 
 
 @pytest.mark.usefixtures("grid_alone")

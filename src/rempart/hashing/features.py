@@ -2,12 +2,15 @@
 found on the luma scaled to at most FEATURE_SIDE pixels, for the matcher's geometric stage.
 
 Owns extraction and the compact byte form stored with a registered item. Pure: luma in,
-arrays out; must not keep pixels, touch a store or compare features (matching does).
+arrays out; must not touch a store or compare features (matching does). The scaled luma rides
+along with a query's features (`pixels`), for the matcher's check that the copy shows the same
+content at every keypoint; it is never part of the stored form.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,8 +22,10 @@ __all__ = [
     "FEATURE_SIDE",
     "MAX_FEATURES",
     "MIN_FEATURES",
+    "UNKNOWN_OCTAVE",
     "LocalFeatures",
     "extract_features",
+    "orb",
 ]
 
 # Long side the luma is scaled to before extraction: ORB's pyramid (8 levels of 1.2) then
@@ -29,6 +34,7 @@ FEATURE_SIDE = 512
 # Keypoints kept, strongest first: enough for a third of the picture to keep ~100 of them.
 MAX_FEATURES = 500
 DESCRIPTOR_BYTES = 32  # ORB: 256 bits, like a PDQ hash
+ORB_SCALE, ORB_LEVELS = 1.2, 8  # ORB's pyramid
 # A picture with fewer keypoints is too plain for this stage (flat shapes, gradients).
 MIN_FEATURES = 40
 # A page: one grey level (±_PAGE_TOLERANCE) covers this share of the picture; its blocks of
@@ -38,19 +44,27 @@ _PAGE_SHARE = 0.25
 _PAGE_BLOCK_SHARE = 0.4
 _BLOCK = 16
 _PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
-_BLOB_VERSION = 1
+# Version 1: points and descriptors; version 2 adds each keypoint's angle and pyramid level.
+_BLOB_VERSION = 2
 _HEADER = 8  # version (1), reserved (1), count (2), width (2), height (2)
+UNKNOWN_OCTAVE = 255  # a keypoint read from a version 1 blob: its angle and level are unknown
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LocalFeatures:
     """Keypoints of one picture, strongest first: `points` (n × 2, float32, x then y, in the
-    pixels of the scaled picture of `width` × `height`) and `descriptors` (n × 32, uint8)."""
+    pixels of the scaled picture of `width` × `height`) and `descriptors` (n × 32, uint8);
+    `angles` (degrees, float32) and `octaves` (ORB's pyramid level, uint8; UNKNOWN_OCTAVE
+    when read from an old blob) say where each descriptor was taken. `pixels`: the scaled
+    luma they were found on, for a query only (never stored)."""
 
     width: int
     height: int
     points: npt.NDArray[np.float32]
     descriptors: npt.NDArray[np.uint8]
+    angles: npt.NDArray[np.float32] | None = None
+    octaves: npt.NDArray[np.uint8] | None = None
+    pixels: npt.NDArray[np.uint8] | None = None
 
     def __len__(self) -> int:
         return int(self.descriptors.shape[0])
@@ -59,28 +73,49 @@ class LocalFeatures:
         return f"LocalFeatures({len(self)} points, {self.width}x{self.height})"
 
     def to_bytes(self) -> bytes:
-        """Compact form: a header, the points as uint16 quarter-pixels, the descriptors."""
+        """Compact form: a header, the points as uint16 quarter-pixels, the angles in 256
+        steps and the pyramid levels (a byte each), the descriptors."""
         header = (
             bytes([_BLOB_VERSION, 0])
             + np.array([len(self), self.width, self.height], dtype="<u2").tobytes()
         )
         quarters = np.clip(np.rint(self.points * 4), 0, 65535).astype("<u2")
-        return header + quarters.tobytes() + self.descriptors.tobytes()
+        angles, octaves = self.angles, self.octaves
+        if angles is None or octaves is None:
+            angles = np.zeros(len(self), np.float32)
+            octaves = np.full(len(self), UNKNOWN_OCTAVE, np.uint8)
+        steps = (np.rint(angles * 256 / 360).astype(np.int64) % 256).astype(np.uint8)
+        return (
+            header
+            + quarters.tobytes()
+            + steps.tobytes()
+            + octaves.astype(np.uint8).tobytes()
+            + self.descriptors.tobytes()
+        )
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> LocalFeatures:
-        if len(blob) < _HEADER or blob[0] != _BLOB_VERSION:
-            raise InputError("stored local features are damaged or of an unknown version")
+        damaged = "stored local features are damaged or of an unknown version"
+        if len(blob) < _HEADER or blob[0] not in (1, _BLOB_VERSION):
+            raise InputError(damaged)
         count, width, height = (int(v) for v in np.frombuffer(blob, "<u2", 3, 2))
-        if len(blob) != _HEADER + count * (4 + DESCRIPTOR_BYTES):
-            raise InputError("stored local features are damaged or of an unknown version")
+        extra = 2 if blob[0] == 2 else 0  # angle and level bytes
+        if len(blob) != _HEADER + count * (4 + extra + DESCRIPTOR_BYTES):
+            raise InputError(damaged)
         points = np.frombuffer(blob, "<u2", count * 2, _HEADER).reshape(-1, 2)
-        descriptors = np.frombuffer(blob, np.uint8, count * DESCRIPTOR_BYTES, _HEADER + count * 4)
+        at = _HEADER + count * 4
+        angles, octaves = None, None
+        if extra:
+            angles = np.frombuffer(blob, np.uint8, count, at).astype(np.float32) * (360 / 256)
+            octaves = np.frombuffer(blob, np.uint8, count, at + count).copy()
+        descriptors = np.frombuffer(blob, np.uint8, count * DESCRIPTOR_BYTES, at + count * extra)
         return cls(
             width,
             height,
             (points / 4).astype(np.float32),
             descriptors.reshape(-1, DESCRIPTOR_BYTES).copy(),
+            angles,
+            octaves,
         )
 
 
@@ -127,16 +162,33 @@ def extract_features(
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     height, width = grey.shape[:2]
-    create = cv2.ORB_create  # type: ignore[attr-defined]
-    orb = create(nfeatures=limit, scaleFactor=1.2, nlevels=8, fastThreshold=12)
-    keypoints, descriptors = orb.detectAndCompute(grey, _off_page(grey))
+    keypoints, descriptors = orb(limit).detectAndCompute(grey, _off_page(grey))
     if descriptors is None or not keypoints:
         return LocalFeatures(
             width,
             height,
             np.zeros((0, 2), np.float32),
             np.zeros((0, DESCRIPTOR_BYTES), np.uint8),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.uint8),
+            grey,
         )
     order = np.argsort([-k.response for k in keypoints], kind="stable")[:limit]
-    points = np.array([keypoints[i].pt for i in order], dtype=np.float32).reshape(-1, 2)
-    return LocalFeatures(width, height, points, np.ascontiguousarray(descriptors[order]))
+    chosen = [keypoints[i] for i in order]
+    return LocalFeatures(
+        width,
+        height,
+        np.array([k.pt for k in chosen], dtype=np.float32).reshape(-1, 2),
+        np.ascontiguousarray(descriptors[order]),
+        np.array([k.angle for k in chosen], dtype=np.float32),
+        np.array([k.octave for k in chosen], dtype=np.uint8),
+        grey,
+    )
+
+
+def orb(limit: int = MAX_FEATURES) -> Any:
+    """The ORB extractor every keypoint and descriptor comes from (cv2 loaded by the caller)."""
+    import cv2
+
+    create = cv2.ORB_create  # type: ignore[attr-defined]
+    return create(nfeatures=limit, scaleFactor=ORB_SCALE, nlevels=ORB_LEVELS, fastThreshold=12)

@@ -16,7 +16,11 @@ edges, text strokes) are skipped.
 Verification: the query's descriptors are matched to the candidate's (2 nearest, Lowe's ratio
 test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC. A
 candidate is confirmed when at least `MIN_INLIERS` distinct registered points agree, spread
-over a real part of the picture, under a transform a copy can have (scale 1/8 to 4).
+over a real part of the picture, under a transform a copy can have (scale 1/8 to 4), and when
+the query shows the registered content where it shows the picture: brought back to the
+registered geometry, the query's descriptors at the registered keypoints (their own angle and
+pyramid level) match theirs (`unlike_share`). Another shot of the same scene agrees in
+geometry but not, at the keypoints that see what moved, in content.
 """
 
 from __future__ import annotations
@@ -26,9 +30,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from rempart.hashing.features import DESCRIPTOR_BYTES, MIN_FEATURES, LocalFeatures
+from rempart.hashing.features import (
+    DESCRIPTOR_BYTES,
+    MIN_FEATURES,
+    UNKNOWN_OCTAVE,
+    LocalFeatures,
+    orb,
+)
 
 __all__ = [
+    "CORROBORATION_UNLIKE_SHARE",
+    "MAX_UNLIKE_SHARE",
     "MIN_INLIERS",
     "FeatureIndex",
     "Verification",
@@ -60,6 +72,22 @@ _RATIO = 0.8
 _RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
 _MIN_SCALE, _MAX_SCALE = 0.125, 4.0
 _MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture's width and height
+# The content check: the query brought back to the registered picture's geometry, a registered
+# keypoint's descriptor taken again there differs by more than _UNLIKE_BITS (of 256) where the
+# content is another (unrelated ORB descriptors lie ~100-128 bits apart; a copy's, within ~40
+# however degraded). A copy shows the registered content at nearly every such keypoint inside
+# the region it shows; another shot of the same scene, with things moved, added or taken away,
+# or seen from elsewhere (parallax), does not where its keypoints see the change (the series
+# shots of bench/corpus.py that agree geometrically: 0-67 %, a third of them under 5 %, as flat
+# things on plain ground hold few keypoints; the stereo pair: 30 %; copies, composites
+# included: 0-6 %, a few web pages and posts 10-19 %).
+# Corroborating a PDQ match asks less (CORROBORATION_UNLIKE_SHARE): the hash already says the
+# picture or a quarter of it is alike, and stickers or a composite's neighbours may cover a
+# share of it.
+_UNLIKE_BITS = 80
+MAX_UNLIKE_SHARE = 0.06
+CORROBORATION_UNLIKE_SHARE = 0.15
+_MIN_CHECKED = 30  # fewer keypoints to check than this: the check says nothing
 
 # Fixed, spread bit positions per table (a seeded permutation: the same on every machine); a
 # key of b bits takes each table's first b positions.
@@ -103,9 +131,18 @@ class FeatureIndex:
         self._indexed = np.zeros(0, bool)  # row -> whether its descriptor is in the postings
         self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
         self._points = np.zeros((0, 2), np.float32)
+        self._angles = np.zeros(0, np.float32)
+        self._octaves = np.zeros(0, np.uint8)
         self._owner = np.zeros(0, np.int64)  # row -> item
         self._new: list[
-            tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.int64], NDArray[np.bool_]]
+            tuple[
+                NDArray[np.uint8],
+                NDArray[np.float32],
+                NDArray[np.float32],
+                NDArray[np.uint8],
+                NDArray[np.int64],
+                NDArray[np.bool_],
+            ]
         ] = []
         self._rows = 0  # rows stored, merged or not
         self._items: dict[int, tuple[int, int, int, int]] = {}  # item -> first row, n, w, h
@@ -121,7 +158,7 @@ class FeatureIndex:
     @property
     def nbytes(self) -> int:
         """Memory held by the index's arrays (descriptors, points, postings)."""
-        arrays = (self._descriptors, self._points, self._owner)
+        arrays = (self._descriptors, self._points, self._angles, self._octaves, self._owner)
         postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
         return sum(a.nbytes for a in arrays) + postings
 
@@ -135,7 +172,11 @@ class FeatureIndex:
         first, count = self._rows, len(features)
         indexed = np.arange(count) < _INDEXED_PER_ITEM
         owner = np.full(count, item, np.int64)
-        self._new.append((features.descriptors, features.points, owner, indexed))
+        angles, octaves = features.angles, features.octaves
+        if angles is None or octaves is None:
+            angles = np.zeros(count, np.float32)
+            octaves = np.full(count, UNKNOWN_OCTAVE, np.uint8)
+        self._new.append((features.descriptors, features.points, angles, octaves, owner, indexed))
         self._items[item] = (first, count, features.width, features.height)
         self._rows += count
 
@@ -158,6 +199,8 @@ class FeatureIndex:
             height,
             self._points[first : first + count],
             self._descriptors[first : first + count],
+            self._angles[first : first + count],
+            self._octaves[first : first + count],
         )
 
     def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
@@ -205,9 +248,11 @@ class FeatureIndex:
         rebuild runs once, at the next search."""
         if not self._new:
             return
-        descriptors, points, owner, indexed = zip(*self._new, strict=True)
+        descriptors, points, angles, octaves, owner, indexed = zip(*self._new, strict=True)
         self._descriptors = np.concatenate([self._descriptors, *descriptors])
         self._points = np.concatenate([self._points, *points])
+        self._angles = np.concatenate([self._angles, *angles])
+        self._octaves = np.concatenate([self._octaves, *octaves])
         self._owner = np.concatenate([self._owner, *owner])
         self._indexed = np.concatenate([self._indexed, *indexed])
         self._new = []
@@ -238,6 +283,8 @@ class FeatureIndex:
         renumber = np.cumsum(alive, dtype=np.int64) - 1
         self._descriptors = self._descriptors[alive]
         self._points = self._points[alive]
+        self._angles = self._angles[alive]
+        self._octaves = self._octaves[alive]
         self._owner = self._owner[alive]
         self._indexed = self._indexed[alive]
         self._items = {
@@ -261,10 +308,14 @@ class Verification:
     inliers: int  # distinct registered points that agree on the transform
     scale: float  # how much larger the copy is shown than the registered picture (scaled)
     angle: float  # degrees
+    unlike: float | None = None  # share of checked keypoints whose content differs (or None)
 
 
-def verify(query: LocalFeatures, reference: LocalFeatures) -> Verification | None:
-    """Whether the query shows the reference picture (or a part of it), by geometry."""
+def verify(
+    query: LocalFeatures, reference: LocalFeatures, max_unlike: float = MAX_UNLIKE_SHARE
+) -> Verification | None:
+    """Whether the query shows the reference picture (or a part of it), by geometry and by
+    content: at most `max_unlike` of the registered keypoints it shows may differ there."""
     if len(query) < MIN_FEATURES or len(reference) < MIN_FEATURES:
         return None
     import cv2  # loaded only when a candidate is verified
@@ -301,4 +352,64 @@ def verify(query: LocalFeatures, reference: LocalFeatures) -> Verification | Non
     if span[0] < _MIN_SPREAD * reference.width or span[1] < _MIN_SPREAD * reference.height:
         return None  # a cluster of points (a logo, a corner) is not the picture
     angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
-    return Verification(len(registered), scale, angle)
+    unlike = unlike_share(query, reference, transform.astype(np.float64))
+    if unlike is not None and unlike > max_unlike:
+        return None  # the same scene, not the same picture
+    return Verification(len(registered), scale, angle, unlike)
+
+
+def unlike_share(
+    query: LocalFeatures, reference: LocalFeatures, transform: NDArray[np.float64]
+) -> float | None:
+    """Share of the registered keypoints seen whole in the query whose descriptor, taken again
+    on the query warped back to the registered picture's geometry (at the keypoint's own angle
+    and pyramid level), is unlike the registered one. None when it cannot be told: no query
+    pixels, keypoints of an old registration without angles, or too few keypoints to check."""
+    angles, octaves = reference.angles, reference.octaves
+    if query.pixels is None or angles is None or octaves is None:
+        return None
+    if np.any(octaves == UNKNOWN_OCTAVE):
+        return None
+    import cv2
+
+    size = (reference.width, reference.height)
+    inverse = cv2.invertAffineTransform(transform)
+    warped = cv2.warpAffine(query.pixels, inverse, size, flags=cv2.INTER_LINEAR, borderValue=0)
+    seen = cv2.warpAffine(
+        np.full(query.pixels.shape[:2], 255, np.uint8),
+        inverse,
+        size,
+        flags=cv2.INTER_NEAREST,
+        borderValue=0,
+    )
+    room = cv2.distanceTransform(seen, cv2.DIST_L2, 3)
+    x = np.clip(reference.points[:, 0].astype(np.int64), 0, reference.width - 1)
+    y = np.clip(reference.points[:, 1].astype(np.int64), 0, reference.height - 1)
+    levels = octaves.astype(np.int64)
+    radius = 16 * 1.2**levels  # ORB's patch, 31 pixels at level 0
+    # a copy shown smaller than the registered picture has lost its finest keypoints' detail
+    # (a collage cell, a picture in a page): only the pyramid levels it still holds are checked
+    scale = float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
+    finest = np.log(1 / scale) / np.log(1.2) - 0.5 if scale < 1 else 0.0
+    wanted = (room[y, x] > radius) & (levels >= finest)
+    checked = np.flatnonzero(wanted)
+    if len(checked) < _MIN_CHECKED:
+        return None
+    keypoints = [
+        cv2.KeyPoint(
+            float(reference.points[i, 0]),
+            float(reference.points[i, 1]),
+            float(31 * 1.2 ** levels[i]),
+            float(angles[i]),
+            0.0,
+            int(levels[i]),
+            int(i),
+        )
+        for i in checked.tolist()
+    ]
+    kept, descriptors = orb().compute(warped, keypoints)
+    if descriptors is None or len(kept) < _MIN_CHECKED:
+        return None
+    rows = np.array([k.class_id for k in kept], np.int64)
+    bits = np.bitwise_count(np.bitwise_xor(descriptors, reference.descriptors[rows])).sum(axis=1)
+    return float(np.mean(bits > _UNLIKE_BITS))

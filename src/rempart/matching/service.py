@@ -36,7 +36,14 @@ from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
-from rempart.matching.features import MIN_INLIERS, FeatureIndex, Verification, verify
+from rempart.matching.features import (
+    CORROBORATION_UNLIKE_SHARE,
+    MAX_UNLIKE_SHARE,
+    MIN_INLIERS,
+    FeatureIndex,
+    Verification,
+    verify,
+)
 from rempart.matching.index import MultiIndex
 from rempart.matching.video import (
     VideoMatchRule,
@@ -275,6 +282,10 @@ class _Hit:
     reference: str
     reference_label: str
     reference_at_s: float | None = None  # a registered video frame's time
+
+    @property
+    def stands_alone(self) -> bool:
+        return _stands_alone(self.distance, self.query.kind, self.reference)
 
 
 _SIGNAL_COLUMNS = (
@@ -527,7 +538,9 @@ class Matcher:
             self._search_slot(slot, bank, index, entries, hits)
         mine: list[list[Match]] = [[] for _ in queries]
         for (qi, item), item_hits in hits.items():
-            best = min(item_hits, key=lambda h: (h.distance, h.limit))
+            # A hit that stands alone outranks a closer one that needs corroboration (a
+            # grid cell often lies closer than the whole picture's hash of a stretched copy).
+            best = min(item_hits, key=lambda h: (not h.stands_alone, h.distance, h.limit))
             detail = self._video_detail(queries[qi], item, item_hits, bank.threshold)
             if detail is None:
                 continue  # a few frames in common, not the video
@@ -676,12 +689,16 @@ class Matcher:
             )
 
 
-def _stands_alone(match: Match) -> bool:
+def _stands_alone(distance: int, window: str | None, reference: str | None) -> bool:
     """Whether a PDQ match needs no corroboration: within STANDALONE_BITS, and not through a
     grid cell (a quarter of a chart, a UI or a still life meets another's at any distance:
     bench/robustness.py saw 94 false matches in 2 million pairs, 22 of them under 29 bits)."""
     grid = WindowKind.GRID.value
-    return match.distance <= STANDALONE_BITS and grid not in (match.window, match.reference)
+    return distance <= STANDALONE_BITS and grid not in (window, reference)
+
+
+def _match_stands_alone(match: Match) -> bool:
+    return _stands_alone(match.distance, match.window, match.reference)
 
 
 def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[Match]:
@@ -689,8 +706,8 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
     alone (`_stands_alone`) as they are, the others only when the same item is verified
     geometrically, and, when PDQ found nothing within STANDALONE_BITS, the items that the
     local features alone find and verify."""
-    kept = [m for m in matches if _stands_alone(m)]
-    doubtful = {m.item: m for m in matches if not _stands_alone(m)}
+    kept = [m for m in matches if _match_stands_alone(m)]
+    doubtful = {m.item: m for m in matches if not _match_stands_alone(m)}
     if not query.features or not len(bank.features):
         return kept  # nothing can corroborate: what a partner could not reproduce goes
     searched = not kept  # no item stands alone: look for copies by their features
@@ -705,7 +722,10 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
             if item in verified:
                 continue
             reference = bank.features.features_of(item)
-            check = verify(features, reference) if reference is not None else None
+            # a copy shows the registered content wherever it shows the picture; less is
+            # asked of a PDQ match's corroboration (see matching/features.py)
+            limit = CORROBORATION_UNLIKE_SHARE if item in doubtful else MAX_UNLIKE_SHARE
+            check = verify(features, reference, limit) if reference is not None else None
             if check is not None:
                 verified[item] = (kind, check)
     for item, (kind, check) in sorted(verified.items()):
