@@ -20,6 +20,7 @@ from rempart.store.models import (
     NoticeItemRow,
     NoticeRow,
     RecheckSchedule,
+    Sighting,
 )
 from rempart.takedown.reports import OTHER_PROVIDER, NotifiedCopy
 
@@ -40,9 +41,12 @@ def load_notified(db: Database) -> list[NotifiedCopy]:
             NoticeItemRow.id,
             Item.media,
             RecheckSchedule.removed_at,
+            Finding.sighting_id,
+            Sighting.provenance_verdict,
         )
         .join(NoticeItemRow, NoticeItemRow.notice_id == NoticeRow.id)
         .outerjoin(Finding, Finding.id == NoticeItemRow.finding_id)
+        .outerjoin(Sighting, Sighting.id == Finding.sighting_id)
         .outerjoin(Item, Item.id == Finding.item_id)
         .outerjoin(RecheckSchedule, RecheckSchedule.finding_id == NoticeItemRow.finding_id)
         .where(NoticeRow.sent_at.is_not(None))
@@ -50,7 +54,7 @@ def load_notified(db: Database) -> list[NotifiedCopy]:
     )
     copies = []
     with db.session() as session:
-        for notice, _item_row, media, removed_at in session.execute(query):
+        for notice, _item_row, media, removed_at, sighting, verdict in session.execute(query):
             assert notice.sent_at is not None
             copies.append(
                 NotifiedCopy(
@@ -63,6 +67,8 @@ def load_notified(db: Database) -> list[NotifiedCopy]:
                     media=media or "image",
                     due_at=aware(notice.due_at) if notice.due_at else None,
                     removed_at=aware(removed_at) if removed_at else None,
+                    provenance=verdict,
+                    copy=sighting,
                 )
             )
     return copies
