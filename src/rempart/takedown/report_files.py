@@ -427,7 +427,7 @@ def provenance_table(
         t.gettext("not read"),
         t.gettext("share with no signal"),
     )
-    body = [
+    body: list[tuple[object, ...]] = [
         (
             name,
             c.ai_declared,
