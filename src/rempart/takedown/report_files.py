@@ -30,6 +30,7 @@ from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _p
 from rempart.i18n import N_, Messages
 from rempart.private import private_folder, write_private
 from rempart.provenance.counts import VerdictCounts
+from rempart.takedown.provenance_export import PROVENANCE_COLUMNS, provenance_cells
 from rempart.takedown.reports import (
     ACTION_LABELS,
     OTHER_PROVIDER,
@@ -39,15 +40,7 @@ from rempart.takedown.reports import (
     RemovalStats,
 )
 
-__all__ = [
-    "FLAGGER_COLUMNS",
-    "PROVENANCE_COLUMNS",
-    "REMOVAL_COLUMNS",
-    "Written",
-    "provenance_cells",
-    "write_flagger",
-    "write_removals",
-]
+__all__ = ["FLAGGER_COLUMNS", "REMOVAL_COLUMNS", "Written", "write_flagger", "write_removals"]
 
 FLAGGER_COLUMNS = (
     "year",
@@ -58,17 +51,6 @@ FLAGGER_COLUMNS = (
     "action",
     "notices",
     "items",
-)
-# Copies by provenance verdict (rempart.provenance), after the key columns of each table.
-PROVENANCE_COLUMNS = (
-    "ai_declared",
-    "ai_suspected",
-    "edited",
-    "camera",
-    "no_signal",
-    "not_read",
-    "copies",
-    "no_signal_share",
 )
 REMOVAL_COLUMNS = (
     "hosting_provider",
@@ -189,21 +171,6 @@ def write_flagger(
     write_private(pdf, _flagger_pdf(report, t, charts, organisation))
     paths.append(pdf)
     return Written(tuple(paths))
-
-
-def provenance_cells(counts: VerdictCounts) -> tuple[object, ...]:
-    """A row's PROVENANCE_COLUMNS; the no-signal share of the copies read, empty when none
-    was read."""
-    return (
-        counts.ai_declared,
-        counts.ai_suspected,
-        counts.edited,
-        counts.camera,
-        counts.no_signal,
-        counts.not_read,
-        counts.total,
-        f"{counts.no_signal_share:.4f}" if counts.read else "",
-    )
 
 
 def _figure() -> Figure:
