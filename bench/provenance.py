@@ -40,9 +40,10 @@ from provenance_support import (  # noqa: E402
 
 from machine_info import basics  # noqa: E402  (bench/machine_info.py)
 from rempart.hashing import Windows, hash_image_bytes  # noqa: E402
+from rempart.hashing.video import hash_video_bytes  # noqa: E402
 from rempart.provenance import read_provenance  # noqa: E402
 from rempart.provenance import watermark as wm  # noqa: E402
-from rempart.samples import neutral_image, web_jpeg  # noqa: E402
+from rempart.samples import neutral_image, neutral_video, web_jpeg  # noqa: E402
 
 A1111 = "x\nSteps: 20, Sampler: Euler, Seed: 7, Model: example"
 COMFY = json.dumps({"1": {"class_type": "KSampler", "inputs": {"seed": 7}}})
@@ -162,6 +163,14 @@ def main() -> None:
             f"{label}: hashing {hashing:.1f} ms; provenance metadata {meta:.2f} ms "
             f"({100 * meta / hashing:.1f}% of hashing); with watermark {full:.0f} ms"
         )
+    video = neutral_video(3, 10)  # 10 s, 320x240 H.264 MP4: tags read, no frame decoded
+    hashing = _ms(lambda: hash_video_bytes(video), max(3, args.repeat // 4))
+    meta = _ms(lambda: read_provenance(video, watermark=False), args.repeat)
+    costs["video mp4 10 s 320x240"] = {"hash_ms": hashing, "metadata_ms": meta}
+    print(
+        f"video mp4 10 s 320x240: hashing {hashing:.1f} ms; provenance tags {meta:.2f} ms "
+        f"({100 * meta / hashing:.1f}% of hashing)"
+    )
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "provenance.json").write_text(

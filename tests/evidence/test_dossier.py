@@ -601,3 +601,93 @@ def test_the_timeline_starts_at_the_posting_and_leaves_pending_matches_out() -> 
     assert {e.finding_id for e in events} == {100}
     text = all_text(render_dossier(dossier(found)))
     assert "Publication 1 04/05/2023" in text
+
+
+# ------------------------------------------------------------------------------ provenance
+
+
+def _provenance_copies() -> tuple[DossierFinding, ...]:
+    return (
+        finding(0, provenance="ai-declared", declared_by=("ComfyUI",)),
+        finding(1, provenance="ai-suspected"),
+        finding(2, provenance="no-signal"),
+        finding(3, provenance="no-signal", first_seen_at=T0 + timedelta(days=40)),
+        finding(4, provenance="camera", first_seen_at=T0 + timedelta(days=41)),
+        finding(5, provenance=None),
+        finding(6, provenance="no-signal", status=FindingStatus.PENDING),
+    )
+
+
+def test_dossier_counts_confirmed_copies_by_verdict_per_site_and_month() -> None:
+    d = dossier(_provenance_copies())
+    counts = d.provenance_counts()
+    assert (counts.ai_declared, counts.ai_suspected) == (1, 1)
+    assert (counts.no_signal, counts.camera) == (2, 1)
+    assert (counts.not_read, counts.total) == (1, 6)  # the pending match is no copy
+    assert counts.no_signal_share == 2 / 5
+    assert {site: c.total for site, c in d.provenance_by_site().items()} == {
+        "forum0.example": 3,
+        "forum1.example": 3,
+    }
+    assert {month: c.total for month, c in d.provenance_by_month().items()} == {
+        "2026-03": 4,
+        "2026-04": 2,
+    }
+    assert d.provenance_by_victim() == {}
+
+
+def test_french_dossier_gives_the_verdicts_the_no_signal_share_and_both_qualifications() -> None:
+    text = all_text(render_dossier(dossier(_provenance_copies())))
+    assert "Origine des copies : signaux d'IA" in text
+    assert "Copies sans aucun signal : 40 % des copies lues (2 sur 5)" in text
+    assert "Copies indiquant l'IA : 2 sur 6 (IA déclarée : 1, soupçonnée : 1)" in text
+    assert "l'article 226-8-1 du Code pénal" in text
+    assert "Copies sans signe d'IA : 4 sur 6" in text
+    assert "l'article 226-2-1 du Code pénal" in text
+    assert "La qualification relève du parquet et de la juridiction." in text
+    assert "Par site" in text and "Par mois de première détection" in text
+    assert "IA déclarée — déclarée par ComfyUI" in text  # on the copy itself
+    assert "Non lue" in text
+
+
+def test_english_dossier_words_the_qualification_as_a_presumption() -> None:
+    text = all_text(render_dossier(dossier(_provenance_copies(), language="en")))
+    assert "Copies with no signal: 40% of the copies read (2 of 5)" in text
+    assert "may fall under article 226-8-1 of the Code pénal" in text
+    assert "may fall under article 226-2-1 of the Code pénal" in text
+    assert "elements for the investigators, not proof" in text
+    assert "Origine" not in text
+
+
+def test_without_any_sign_of_ai_only_226_2_1_is_suggested_and_no_signal_is_still_shown() -> None:
+    plain = (finding(0, provenance="no-signal"), finding(1, provenance="no-signal"))
+    text = all_text(render_dossier(dossier(plain, language="en")))
+    assert "Copies with no signal: 100% of the copies read (2 of 2)" in text
+    assert "226-8-1" not in text
+    assert "Copies with no sign of AI: 2 of 2" in text
+
+
+def test_copies_recorded_before_provenance_are_not_read_not_no_signal() -> None:
+    old = (finding(0), finding(1))
+    text = all_text(render_dossier(dossier(old, language="en")))
+    assert "no copy's provenance was read" in text
+    assert "Not read 2" in text
+
+
+def test_an_edited_copy_is_left_to_the_investigators_not_called_a_montage() -> None:
+    edited = (finding(0, provenance="edited"),)
+    text = all_text(render_dossier(dossier(edited, language="en")))
+    assert "copies carrying an editing program's mark: 1" in text
+    assert "226-2-1" in text and "is for the investigators to examine" in text
+
+
+def test_collective_dossier_counts_per_victim_and_prints_names_read_from_files_literally() -> None:
+    copies = (
+        finding(0, provenance="ai-declared", victim="V-1", declared_by=("<b>Evil</b>",)),
+        finding(1, provenance="no-signal", victim="V-2"),
+    )
+    d = dossier(copies, language="en", kind=ComplaintKind.COLLECTIVE, victims=2)
+    assert {v: c.total for v, c in d.provenance_by_victim().items()} == {"V-1": 1, "V-2": 1}
+    text = all_text(render_dossier(d))
+    assert "By victim" in text
+    assert "declared by <b>Evil</b>" in text

@@ -147,3 +147,32 @@ def test_config_speaks_french(home: Path, monkeypatch: pytest.MonkeyPatch) -> No
         "Identité" in _run("config", "--help").stdout
         or "identité" in _run("config", "--help").stdout
     )
+
+
+def test_the_dossier_counts_copies_by_what_their_files_said_about_their_origin(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select, update
+
+    from rempart.store.models import Finding, Sighting
+
+    monkeypatch.setenv("REMPART_ORGANISATION", "Association Exemple")
+    monkeypatch.setenv("REMPART_OPERATOR", "Camille")
+    db, (one, two) = _findings(tmp_path, 2)
+    reading = {"verdict": "ai-declared", "declared_by": ["ComfyUI"], "reasons": [], "signals": []}
+    with db.session() as session:
+        sighting = session.scalar(select(Finding.sighting_id).where(Finding.id == one))
+        session.execute(
+            update(Sighting)
+            .where(Sighting.id == sighting)
+            .values(provenance_verdict="ai-declared", provenance=json.dumps(reading))
+        )
+    for finding in (one, two):
+        assert _run("review", "confirm", str(finding), "--no-capture").exit_code == 0
+    result = _run("dossier", "case-a", "--to", str(tmp_path), "--lang", "en")
+    assert result.exit_code == 0, result.stderr
+    assert "AI declared 1" in result.stdout and "not read 1." in result.stdout
+    text = _text(tmp_path / "dossier-case-a" / "dossier-case-a-en.pdf")
+    assert "AI declared — declared by ComfyUI" in text
+    assert "Copies pointing to AI: 1 of 2" in text and "226-8-1" in text
+    assert "Copies with no signal: 0% of the copies read (0 of 1)" in text

@@ -137,3 +137,23 @@ def test_matcher_asks_for_grid_and_face_windows_only_when_some_bank_holds_them(
     assert matcher.query_windows() == Windows.PICTURE
     _register(db)
     assert matcher.query_windows() == Windows.PICTURE | Windows.GRID | Windows.FACES
+
+
+def test_each_match_says_every_kind_of_index_its_item_was_hit_through(db: Database) -> None:
+    item = _register(db)
+    face_only, whole_and_face, whole = Matcher(db).match(
+        [
+            _query(WindowKind.FACE, FACE, "0"),
+            Query(
+                (
+                    QuerySignal(WindowKind.WHOLE, Dihedral.ORIGINAL, PdqSignal(ITEM, 90)),
+                    QuerySignal(WindowKind.FACE, Dihedral.ORIGINAL, PdqSignal(FACE, 90), "0"),
+                )
+            ),
+            Query.from_hash(ITEM),
+        ]
+    )
+    assert [(m.item, m.via) for m in face_only.matches] == [(item, ("face",))]
+    # one match per item, from its best hit, and every path it was hit through
+    assert [m.via for m in whole_and_face.matches] == [("face", "picture")]
+    assert [m.via for m in whole.matches] == [("picture",)]

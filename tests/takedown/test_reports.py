@@ -29,6 +29,8 @@ def copy(
     media: str = "image",
     kind: str = "dsa",
     sent: datetime = SENT,
+    provenance: str | None = None,
+    which: int | None = None,
 ) -> NotifiedCopy:
     return NotifiedCopy(
         notice=notice,
@@ -40,6 +42,8 @@ def copy(
         media=media,
         due_at=sent + timedelta(hours=72),
         removed_at=None if hours is None else sent + timedelta(hours=hours),
+        provenance=provenance,
+        copy=which,
     )
 
 
@@ -129,3 +133,23 @@ def test_removal_stats_without_notices_or_reupload_links() -> None:
     (total,) = stats.rows
     assert (total.notified, total.median_hours, total.within_48h) == (0, None, None)
     assert not stats.reuploads_tracked
+
+
+def test_flagger_report_counts_notified_copies_by_provenance_once_per_provider() -> None:
+    copies = [
+        copy(1, provenance="ai-declared", which=10),
+        copy(2, provenance="ai-declared", which=10),  # the same copy notified again
+        copy(3, "Cloudflare", provenance="ai-declared", which=10),  # and to its CDN
+        copy(1, provenance="no-signal", which=11),
+        copy(4, "Telegram", provenance=None, which=12),
+        copy(5, "Telegram", kind="pharos", provenance="camera", which=13),  # not a provider
+    ]
+    report = flagger_report(copies, year=2026, as_of=SENT)
+    per = dict(report.provenance)
+    assert list(per) == ["Reddit", "Cloudflare", "Telegram", TOTAL]
+    assert (per["Reddit"].ai_declared, per["Reddit"].no_signal) == (1, 1)
+    assert per["Cloudflare"].total == 1 and per["Telegram"].not_read == 1
+    total = per[TOTAL]
+    assert (total.ai_declared, total.no_signal, total.not_read, total.total) == (1, 1, 1, 3)
+    assert total.no_signal_share == 0.5
+    assert flagger_report([], year=2026, as_of=SENT).provenance == ()

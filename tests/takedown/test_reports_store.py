@@ -5,6 +5,7 @@ CSV cell and every word of the PDFs comes from an allow-list."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -83,6 +84,21 @@ def notice(
             )
 
 
+def _say(db: Database, finding: int, verdict: str) -> None:
+    """Store what the copy's bytes said, as a scan would (never a name or address)."""
+    from sqlalchemy import select, update
+
+    from rempart.store.models import Finding, Sighting
+
+    with db.session() as session:
+        sighting = session.scalar(select(Finding.sighting_id).where(Finding.id == finding))
+        session.execute(
+            update(Sighting)
+            .where(Sighting.id == sighting)
+            .values(provenance_verdict=verdict, provenance=json.dumps({"verdict": verdict}))
+        )
+
+
 @pytest.fixture
 def filled(db: Database, tmp_path: Path) -> Database:
     made = [make_finding(db, None, tmp_path, case="case-secret", seed=s) for s in range(1, 6)]
@@ -90,6 +106,8 @@ def filled(db: Database, tmp_path: Path) -> Database:
     notice(db, made[1].finding, name="Reddit", platform="reddit", hours=60, basis="226-8-1")
     notice(db, made[2].finding, name="Telegram", platform="telegram", hours=None)
     notice(db, made[3].finding, name="Jeanne Martin", platform="", hours=None, status="refused")
+    for made_finding, verdict in zip(made, ("no-signal", "ai-declared", "no-signal"), strict=False):
+        _say(db, made_finding.finding, verdict)
     notice(
         db,
         made[4].finding,
@@ -110,6 +128,9 @@ def test_the_store_gives_one_notified_copy_per_listed_copy(filled: Database) -> 
     )
     assert removed == [5, 60]
     assert all(c.media == "image" and c.sent_at.tzinfo is not None for c in copies)
+    verdicts = sorted((c.provenance or "") for c in copies)
+    assert verdicts == ["", "", "ai-declared", "no-signal", "no-signal"]
+    assert len({c.copy for c in copies}) == 5
     assert reuploads_by_provider(filled) == {}
 
 
@@ -139,8 +160,9 @@ def test_reuploads_count_under_their_own_notice_else_the_earlier_copys(
 def _allowed_words() -> set[str]:
     """Every word the reports may print: their labels in both languages (the PO file and the
     English message ids), the DSA vocabulary, the column names and the provider names."""
-    po = Path(report_files.__file__).parents[1] / "locale" / "fr" / "reports.po"
-    source = po.read_text(encoding="utf-8")
+    locale = Path(report_files.__file__).parents[1] / "locale" / "fr"
+    source = (locale / "reports.po").read_text(encoding="utf-8")
+    source += (locale / "provenance.po").read_text(encoding="utf-8")  # the verdicts' names
     source += Path(report_files.__file__).read_text(encoding="utf-8")
     source += Path(report_files.__file__).with_name("reports.py").read_text(encoding="utf-8")
     return {w.lower() for w in re.findall(r"[^\W\d_]+", source)} | {"reddit", "telegram"}
@@ -184,6 +206,13 @@ def test_reports_hold_no_personal_data(filled: Database, tmp_path: Path, lang: s
     assert {r["hosting_provider"] for r in rows} == {"Reddit", "Telegram", OTHER_PROVIDER}
     assert sum(int(r["items"]) for r in rows) == 4
     assert {r["content_type"] for r in rows} >= {"CONTENT_TYPE_SYNTHETIC_MEDIA"}
+    origin = list(
+        csv.DictReader((tmp_path / "f" / "flagger-2026-provenance.csv").open(encoding="utf-8"))
+    )
+    assert [r["hosting_provider"] for r in origin][-1] == "ALL"
+    assert {r["hosting_provider"]: r["ai_declared"] for r in origin}["Reddit"] == "1"
+    assert origin[-1]["copies"] == "4" and origin[-1]["no_signal_share"] == "0.6667"
+    assert ("Origine des copies notifiées" if lang == "fr" else "Origin of the notified") in pdf
 
 
 def test_an_empty_year_writes_empty_tables_and_a_pdf_that_says_so(

@@ -720,6 +720,22 @@ def dossier_command(
         if include_pending
         else _("{copies} confirmed.", copies=ngettext("{n} copy", "{n} copies", confirmed))
     )
+    origin = dossiers[0].provenance_counts()
+    if origin.total:
+        out.print(
+            _(
+                "Origin of the confirmed copies: AI declared {declared}, AI suspected "
+                "{suspected}, edited {edited}, camera {camera}, no signal {none} ({share} of "
+                "those read), not read {unread}.",
+                declared=origin.ai_declared,
+                suspected=origin.ai_suspected,
+                edited=origin.edited,
+                camera=origin.camera,
+                none=origin.no_signal,
+                share=f"{origin.no_signal_share:.0%}",
+                unread=origin.not_read,
+            )
+        )
     if not include_pending:
         from rempart.jobs.findings import list_findings
 

@@ -1,5 +1,6 @@
-"""`rempart report …`: the trusted flagger's yearly report (DSA Art. 22(3)) and the removal
-statistics, written as CSV, charts and a PDF, with no personal data.
+"""`rempart report …`: the trusted flagger's yearly report (DSA Art. 22(3)), the removal
+statistics (CSV, charts and a PDF) and the provenance export for the police and Pharos (CSV and
+JSON), all with no personal data.
 
 Thin: parse, call rempart.jobs.reports and rempart.takedown.reports, write, say what was
 written. Registered on the main app by rempart.cli; the store and the PDF code load inside.
@@ -7,14 +8,14 @@ written. Registered on the main app by rempart.cli; the store and the PDF code l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rempart.cli import _open_db, _reported, app, out
+from rempart.cli import _fail, _open_db, _reported, app, out
 from rempart.cli.text import shown
 from rempart.config import Settings
 from rempart.i18n import Messages, _, current_language
@@ -22,7 +23,8 @@ from rempart.i18n import Messages, _, current_language
 report_app = typer.Typer(
     help=(
         "Reports with no personal data: `flagger` is the trusted flagger's yearly report "
-        "(DSA Art. 22(3)), `removals` the time platforms take to remove what they are sent."
+        "(DSA Art. 22(3)), `removals` the time platforms take to remove what they are sent, "
+        "`provenance` the copies by AI signal, per site and period, for the police and Pharos."
     ),
     no_args_is_help=True,
 )
@@ -119,3 +121,61 @@ def report_removals(
     if not stats.reuploads_tracked:
         out.print(_("Re-uploads are not linked in this store yet: counted as 0."))
     _written(written.paths)
+
+
+class Period(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        _fail(_("{option} takes a date such as 2026-11-30, not {value}", option=option, value=text))
+
+
+@report_app.command("provenance")
+def report_provenance(
+    to: ToOption,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="Copies first seen on or after this day (YYYY-MM-DD, UTC)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Copies first seen on or before this day (YYYY-MM-DD, UTC)."),
+    ] = None,
+    period: Annotated[
+        Period, typer.Option("--period", help="Count per month or per year.")
+    ] = Period.MONTH,
+) -> None:
+    """Confirmed copies by provenance verdict (AI declared, AI suspected, edited, camera, no
+    signal), per site and period, as CSV and JSON for the police and Pharos. No personal data:
+    a site is its registrable domain only, with no case, source name or address.
+    Example: `rempart report provenance --to export/ --from 2026-01-01`."""
+    from rempart.jobs.reports import load_seen_copies
+    from rempart.takedown.provenance_export import provenance_export, write_provenance_export
+
+    first, last = _day(since, "--from"), _day(until, "--until")
+    if first and last and first > last:
+        _fail(_("--from must not be after --until"))
+    with _reported():
+        export = provenance_export(
+            load_seen_copies(_open_db()), period=period.value, since=first, until=last
+        )
+        written = write_provenance_export(export, to, generated_at=datetime.now(UTC))
+    total = export.total
+    out.print(
+        _(
+            "Copies by origin — AI declared: {declared}, AI suspected: {suspected}, no "
+            "signal: {none} of {copies}. Written:",
+            declared=total.ai_declared,
+            suspected=total.ai_suspected,
+            none=total.no_signal,
+            copies=total.total,
+        )
+    )
+    _written(written)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rempart.clock import aware
+from rempart.provenance.counts import VerdictCounts, count_by, count_verdicts
 
 __all__ = [
     "LANGUAGES",
@@ -194,6 +195,11 @@ class DossierFinding:
     thumbnail: bytes | None = field(default=None, repr=False)
     captures: tuple[DossierCapture, ...] = ()
     notices: tuple[DossierNotice, ...] = ()
+    # What the copy's file and its match said about its origin (rempart.provenance): the
+    # verdict's stable name, None when the copy was recorded before provenance was read;
+    # `declared_by` names who declared AI (a generator, a signer).
+    provenance: str | None = None
+    declared_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if str(self.status) == "rejected":
@@ -205,6 +211,7 @@ class DossierFinding:
                 object.__setattr__(self, name, aware(value))
         object.__setattr__(self, "captures", tuple(self.captures))
         object.__setattr__(self, "notices", tuple(self.notices))
+        object.__setattr__(self, "declared_by", tuple(self.declared_by))
 
     @property
     def site(self) -> str:
@@ -305,6 +312,32 @@ class Dossier:
                 key=lambda f: (f.first_seen_at, f.id),
             )
         )
+
+    def provenance_counts(self) -> VerdictCounts:
+        """The confirmed copies by provenance verdict (the dossier's copies, as its summary
+        counts them)."""
+        return count_verdicts(f.provenance for f in self.ordered_findings)
+
+    def provenance_by_site(self) -> dict[str, VerdictCounts]:
+        """Per site (host), most copies first, then by name."""
+        counts = count_by((f.site, f.provenance) for f in self.ordered_findings)
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1].total, kv[0])))
+
+    def provenance_by_month(self) -> dict[str, VerdictCounts]:
+        """Per month the copies were first seen (YYYY-MM in the dossier's zone), oldest first."""
+        zone = ZoneInfo(self.zone)
+        counts = count_by(
+            (f.first_seen_at.astimezone(zone).strftime("%Y-%m"), f.provenance)
+            for f in self.ordered_findings
+        )
+        return dict(sorted(counts.items()))
+
+    def provenance_by_victim(self) -> dict[str, VerdictCounts]:
+        """Per victim (pseudonym) of a collective complaint; empty when no copy names one."""
+        if not any(f.victim for f in self.ordered_findings):
+            return {}
+        counts = count_by((f.victim or "", f.provenance) for f in self.ordered_findings)
+        return dict(sorted(counts.items()))
 
     def bundle_findings(self) -> Mapping[str, tuple[int, ...]]:
         """For each bundle name, the findings whose captures it holds."""

@@ -14,7 +14,7 @@ import io
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +61,8 @@ from rempart.evidence.dossier_text import CATALOG
 from rempart.evidence.timeline import KIND_ORDER, timeline_png
 from rempart.i18n import Messages
 from rempart.matching.wording import describe_match
+from rempart.provenance.counts import VerdictCounts
+from rempart.provenance.signals import Verdict
 
 __all__ = ["DEJAVU_DIR", "THUMBNAIL_SIDE", "render_pdf"]
 
@@ -381,6 +383,7 @@ class _Story:
         return [
             *self.cover(),
             *self.sites(),
+            *self.provenance(),
             PageBreak(),
             *self.method(),
             *self.timeline(),
@@ -541,11 +544,111 @@ class _Story:
         widths = [_TEXT_WIDTH - 100 * mm, 22 * mm, 22 * mm, 56 * mm]
         return [Paragraph(t("sites.title"), s.h2), self.grid(data, widths)]
 
+    # ----------------------------------------------------------------------- provenance
+
+    def provenance(self) -> list[Flowable]:
+        """The copies by provenance verdict (overall, per site, per month, per victim), the
+        share with no signal always stated, and the qualification the signals suggest,
+        worded as a presumption for the investigators."""
+        if not self.findings:
+            return []
+        t, s = self.text, self.s
+        counts = self.dossier.provenance_counts()
+        flow: list[Flowable] = [
+            _heading(t("provenance.title"), s.h2, t("provenance.title", raw=True)),
+            Paragraph(t("provenance.intro"), s.body),
+        ]
+        header = [
+            Paragraph(t(key), s.head)
+            for key in ("provenance.verdict", "provenance.copies", "provenance.meaning")
+        ]
+        data = [header] + [
+            [
+                Paragraph(f"<b>{t(f'verdict.{name}')}</b>", s.value),
+                Paragraph(t.number(n), s.value),
+                Paragraph(t(f"meaning.{name}"), s.value),
+            ]
+            for name, n in _verdict_rows(counts)
+            if n or name != "not-read"
+        ]
+        flow.append(self.grid(data, [30 * mm, 18 * mm, _TEXT_WIDTH - 48 * mm]))
+        flow.append(Spacer(1, 2 * mm))
+        flow.append(Paragraph(self.no_signal_line(counts), s.body))
+        for title, column, groups in (
+            ("provenance.by_site", "provenance.site", self.dossier.provenance_by_site()),
+            ("provenance.by_month", "provenance.month", self.dossier.provenance_by_month()),
+            ("provenance.by_victim", "provenance.victim", self.dossier.provenance_by_victim()),
+        ):
+            if len(groups) > 1:
+                flow += [Paragraph(t(title), s.h4), self.verdict_grid(column, groups)]
+        flow.append(Paragraph(t("qualification.title"), s.h4))
+        flow += [Paragraph(line, s.body) for line in self.qualification(counts)]
+        return flow
+
+    def no_signal_line(self, counts: VerdictCounts) -> str:
+        t = self.text
+        if not counts.read:
+            return t("provenance.none_read")
+        return t(
+            "provenance.no_signal",
+            share=_percent(counts.no_signal_share, french=t.french),
+            n=t.number(counts.no_signal),
+            read=t.number(counts.read),
+        )
+
+    def verdict_grid(self, column: str, groups: Mapping[str, VerdictCounts]) -> Table:
+        t, s = self.text, self.s
+        names = [name for name, _ in _verdict_rows(VerdictCounts())]
+        header = [Paragraph(t(column), s.head)]
+        header += [Paragraph(t(f"column.{name}"), s.head) for name in names]
+        header.append(Paragraph(t("column.share"), s.head))
+        data = [header]
+        for key, counts in groups.items():
+            row = [Paragraph(t.literal(key or t.none, 200), s.value)]
+            row += [Paragraph(t.number(n), s.value) for _, n in _verdict_rows(counts)]
+            share = _percent(counts.no_signal_share, french=t.french) if counts.read else t.none
+            row.append(Paragraph(share, s.value))
+            data.append(row)
+        first = _TEXT_WIDTH - 7 * 18.5 * mm
+        return self.grid(data, [first] + [18.5 * mm] * 7)
+
+    def qualification(self, counts: VerdictCounts) -> list[str]:
+        """226-8-1 for copies pointing to AI, 226-2-1 for the others, each only when it has
+        copies; always the caution that these are presumptions."""
+        t = self.text
+        total = t.number(counts.total)
+        lines = []
+        if counts.ai:
+            lines.append(
+                t(
+                    "qualification.deepfake",
+                    n=t.number(counts.ai),
+                    total=total,
+                    declared=t.number(counts.ai_declared),
+                    suspected=t.number(counts.ai_suspected),
+                )
+            )
+        others = counts.total - counts.ai
+        if others:
+            line = t("qualification.sharing", n=t.number(others), total=total)
+            if counts.edited:
+                line += " " + t("qualification.edited", n=t.number(counts.edited))
+            lines.append(line)
+        lines.append(t("qualification.caution"))
+        return lines
+
     # --------------------------------------------------------------------------- method
 
     def method(self) -> list[Flowable]:
         t, s = self.text, self.s
-        keys = ["method.hashes", "method.review", "method.seal", "method.proves", "method.verify"]
+        keys = [
+            "method.hashes",
+            "method.review",
+            "method.seal",
+            "method.proves",
+            "method.verify",
+            "method.provenance",
+        ]
         keys.append("method.pictures" if self.show_pictures else "method.pictures.minor")
         flow: list[Flowable] = [_heading(t("method.title"), s.h2, t("method.title", raw=True))]
         flow += [Paragraph(t(key), s.body) for key in keys]
@@ -707,6 +810,7 @@ class _Story:
                 t("finding.item.value", item=f.item, bank=f.bank),
             ),
             (t("finding.match"), self.match_text(f)),
+            (t("finding.provenance"), self.provenance_text(f)),
             (t("finding.review"), self.review_text(f)),
             ("SHA-256", self.mono(f.sha256)),
             ("MD5", self.mono(f.md5)),
@@ -733,6 +837,15 @@ class _Story:
             ),
             400,
         )
+
+    def provenance_text(self, f: DossierFinding) -> str:
+        """The copy's verdict in words, and who declared AI (names read from the file)."""
+        t = self.text
+        known = {v.value for v in Verdict}
+        text = t(f"verdict.{f.provenance if f.provenance in known else 'not-read'}")
+        if f.declared_by:
+            text += " — " + t("finding.declared_by", by=", ".join(f.declared_by))
+        return text
 
     def review_text(self, f: DossierFinding) -> str:
         t = self.text
@@ -1051,3 +1164,20 @@ def _numbered_canvas(dossier: Dossier, text: _Text, fonts: _Fonts) -> Callable[.
             self.restoreState()
 
     return _NumberedCanvas
+
+
+def _verdict_rows(counts: VerdictCounts) -> list[tuple[str, int]]:
+    """(stable verdict name, copies), strongest first, `not-read` last."""
+    return [
+        (Verdict.AI_DECLARED.value, counts.ai_declared),
+        (Verdict.AI_SUSPECTED.value, counts.ai_suspected),
+        (Verdict.EDITED.value, counts.edited),
+        (Verdict.CAMERA.value, counts.camera),
+        (Verdict.NO_SIGNAL.value, counts.no_signal),
+        ("not-read", counts.not_read),
+    ]
+
+
+def _percent(share: float, *, french: bool) -> str:
+    """A share as a whole percentage, French with a no-break space before the sign."""
+    return f"{round(100 * share)}\u00a0%" if french else f"{round(100 * share)}%"

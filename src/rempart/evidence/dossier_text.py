@@ -240,6 +240,159 @@ _TEXT: dict[str, dict[str, str]] = {
         "fr": "<b>Les heures</b> sont données dans le fuseau {zone}, avec leur décalage par "
         "rapport à UTC.",
     },
+    "method.provenance": {
+        "en": "<b>Origin of the copies.</b> While checking each copy, Rempart reads what the "
+        "file says about its origin: Content Credentials (C2PA), the IPTC/XMP source type, "
+        "the metadata AI generators leave, editing programs and camera makers; and what the "
+        "match itself suggests (a copy matching the victim's picture only through the face "
+        "region). Only these readings are kept, never the media. The verdict never "
+        "overclaims: a missing signal proves nothing, and no copy is ever called authentic "
+        "because nothing was found.",
+        "fr": "<b>Origine des copies.</b> En examinant chaque copie, Rempart lit ce que le "
+        "fichier dit de son origine : informations d'authenticité (C2PA), type de source "
+        "IPTC/XMP, métadonnées laissées par les générateurs d'IA, logiciels de retouche et "
+        "appareils photo ; ainsi que ce que la correspondance elle-même suggère (une copie "
+        "qui ne correspond à l'image de la victime que par la région du visage). Seules ces "
+        "lectures sont conservées, jamais les médias. Le verdict n'affirme jamais plus qu'il "
+        "ne sait : l'absence de signal ne prouve rien, et aucune copie n'est dite authentique "
+        "faute d'indice.",
+    },
+    # ----------------------------------------------------------------------- provenance
+    "provenance.title": {
+        "en": "Origin of the copies: AI signals",
+        "fr": "Origine des copies : signaux d'IA",
+    },
+    "provenance.intro": {
+        "en": "What each confirmed copy's file and its match said about its origin, counted "
+        "once per copy. See the method section for how it is read.",
+        "fr": "Ce que le fichier de chaque copie confirmée et sa correspondance disent de son "
+        "origine, chaque copie comptée une fois. Voir la méthode pour la façon de le lire.",
+    },
+    "provenance.verdict": {"en": "Verdict", "fr": "Verdict"},
+    "provenance.copies": {"en": "Copies", "fr": "Copies"},
+    "provenance.meaning": {
+        "en": "What it means, and what it does not prove",
+        "fr": "Ce que cela signifie, et ce que cela ne prouve pas",
+    },
+    "verdict.ai-declared": {"en": "AI declared", "fr": "IA déclarée"},
+    "verdict.ai-suspected": {"en": "AI suspected", "fr": "IA soupçonnée"},
+    "verdict.edited": {"en": "Edited", "fr": "Retouchée"},
+    "verdict.camera": {"en": "Camera", "fr": "Appareil photo"},
+    "verdict.no-signal": {"en": "No signal", "fr": "Aucun signal"},
+    "verdict.not-read": {"en": "Not read", "fr": "Non lue"},
+    "meaning.ai-declared": {
+        "en": "The file says it was made or changed by an AI system (generator metadata, a "
+        "signed credential). It does not prove the declaration is true, nor who made it.",
+        "fr": "Le fichier indique avoir été créé ou modifié par un système d'IA (métadonnées "
+        "d'un générateur, attestation signée). Cela ne prouve ni que la déclaration est "
+        "exacte, ni qui l'a fabriqué.",
+    },
+    "meaning.ai-suspected": {
+        "en": "An indirect hint of AI: a watermark, a weak source type, or a match through "
+        "the face region only (a likely \u201cundress\u201d or face-swap montage). A "
+        "presumption, not a proof.",
+        "fr": "Un indice indirect d'IA : filigrane, type de source faible, ou correspondance "
+        "par la seule région du visage (montage probable de type « déshabillage » ou "
+        "échange de visage). Une présomption, pas une preuve.",
+    },
+    "meaning.edited": {
+        "en": "An editing program left its mark and nothing says AI. An edit may be a mere "
+        "resizing; it does not show a montage.",
+        "fr": "Un logiciel de retouche a laissé sa trace et rien n'indique l'IA. Une retouche "
+        "peut n'être qu'un redimensionnement ; elle ne montre pas un montage.",
+    },
+    "meaning.camera": {
+        "en": "Camera signals only (make, model). It does not prove an unaltered "
+        "photograph: such data can be copied or written.",
+        "fr": "Seulement des signaux d'appareil photo (marque, modèle). Cela ne prouve pas "
+        "une photographie non retouchée : ces données peuvent être copiées ou écrites.",
+    },
+    "meaning.no-signal": {
+        "en": "Nothing either way, the usual case: sites strip metadata. It proves nothing, "
+        "neither that the copy is authentic nor that it is not AI-made.",
+        "fr": "Rien dans un sens ni dans l'autre, le cas le plus courant : les sites effacent "
+        "les métadonnées. Cela ne prouve rien, ni que la copie est authentique, ni qu'elle "
+        "n'a pas été fabriquée par IA.",
+    },
+    "meaning.not-read": {
+        "en": "Recorded before Rempart read provenance: unknown, left out of the shares.",
+        "fr": "Enregistrée avant que Rempart ne lise la provenance : inconnue, hors des "
+        "pourcentages.",
+    },
+    "provenance.no_signal": {
+        "en": "<b>Copies with no signal: {share}</b> of the copies read ({n} of {read}) carry "
+        "no provenance signal either way.",
+        "fr": "<b>Copies sans aucun signal : {share}</b> des copies lues ({n} sur {read}) ne "
+        "portent aucun signal de provenance, dans un sens ou dans l'autre.",
+    },
+    "provenance.none_read": {
+        "en": "<b>Copies with no signal:</b> no copy's provenance was read.",
+        "fr": "<b>Copies sans aucun signal :</b> la provenance d'aucune copie n'a été lue.",
+    },
+    "provenance.by_site": {"en": "By site", "fr": "Par site"},
+    "provenance.by_month": {
+        "en": "By month first seen",
+        "fr": "Par mois de première détection",
+    },
+    "provenance.by_victim": {"en": "By victim", "fr": "Par victime"},
+    "provenance.site": {"en": "Site", "fr": "Site"},
+    "provenance.month": {"en": "Month", "fr": "Mois"},
+    "provenance.victim": {"en": "Victim", "fr": "Victime"},
+    "column.ai-declared": {"en": "AI decl.", "fr": "IA décl."},
+    "column.ai-suspected": {"en": "AI susp.", "fr": "IA soupç."},
+    "column.edited": {"en": "Edited", "fr": "Retouch."},
+    "column.camera": {"en": "Camera", "fr": "Appareil"},
+    "column.no-signal": {"en": "No signal", "fr": "Aucun signal"},
+    "column.not-read": {"en": "Not read", "fr": "Non lue"},
+    "column.share": {"en": "No-signal share", "fr": "Part sans signal"},
+    "qualification.title": {
+        "en": "Legal qualification these signals suggest",
+        "fr": "Qualification pénale que ces signaux suggèrent",
+    },
+    "qualification.deepfake": {
+        "en": "<b>Copies pointing to AI: {n} of {total}</b> (AI declared: {declared}, "
+        "suspected: {suspected}). If the investigation confirms it, these copies may fall "
+        "under <b>article 226-8-1 of the Code pénal</b>: making public, without the person's "
+        "consent, a sexual montage made with her image, or sexual content generated by an "
+        "algorithmic process reproducing her image.",
+        "fr": "<b>Copies indiquant l'IA : {n} sur {total}</b> (IA déclarée : {declared}, "
+        "soupçonnée : {suspected}). Si l'enquête le confirme, ces copies peuvent relever de "
+        "<b>l'article 226-8-1 du Code pénal</b> : porter à la connaissance du public ou d'un "
+        "tiers, sans le consentement de la personne, un montage à caractère sexuel réalisé "
+        "avec son image, ou un contenu à caractère sexuel généré par un traitement "
+        "algorithmique et reproduisant son image.",
+    },
+    "qualification.sharing": {
+        "en": "<b>Copies with no sign of AI: {n} of {total}</b>. As copies of the victim's "
+        "own intimate pictures shared without her consent, these copies may fall under "
+        "<b>article 226-2-1 of the Code pénal</b>: bringing images of a sexual nature to the "
+        "knowledge of the public or of a third party without the person's agreement, even "
+        "images obtained with her consent or taken by herself. The absence of a sign of AI "
+        "does not show that a copy is unaltered.",
+        "fr": "<b>Copies sans signe d'IA : {n} sur {total}</b>. En tant que copies des images "
+        "intimes de la victime diffusées sans son accord, ces copies peuvent relever de "
+        "<b>l'article 226-2-1 du Code pénal</b> : porter à la connaissance du public ou d'un "
+        "tiers, sans l'accord de la personne, des images présentant un caractère sexuel, "
+        "même obtenues avec son consentement ou par elle-même. L'absence de signe d'IA ne "
+        "montre pas qu'une copie n'a pas été modifiée.",
+    },
+    "qualification.edited": {
+        "en": "Among them, copies carrying an editing program's mark: {n}. Whether one is a "
+        "montage (also article 226-8-1) is for the investigators to examine.",
+        "fr": "Parmi elles, copies portant la trace d'un logiciel de retouche : {n}. Il "
+        "revient aux enquêteurs d'examiner s'il s'agit d'un montage (article 226-8-1 "
+        "également).",
+    },
+    "qualification.caution": {
+        "en": "These signals are elements for the investigators, not proof: metadata can be "
+        "written or removed by anyone, and a match through the face alone is a presumption. "
+        "The qualification is for the prosecutor and the court to decide.",
+        "fr": "Ces signaux sont des éléments pour les enquêteurs, non des preuves : chacun peut "
+        "écrire ou effacer des métadonnées, et une correspondance par le seul visage est une "
+        "présomption. La qualification relève du parquet et de la juridiction.",
+    },
+    "finding.provenance": {"en": "Origin signals", "fr": "Signaux d'origine"},
+    "finding.declared_by": {"en": "declared by {by}", "fr": "déclarée par {by}"},
     # ------------------------------------------------------------------------- timeline
     "timeline.title": {"en": "Timeline", "fr": "Chronologie"},
     "timeline.caption": {

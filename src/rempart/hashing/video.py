@@ -14,10 +14,11 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FPS",
     "DEFAULT_LIMITS",
+    "OPEN_OPTIONS",
     "SUPPORTED_CODECS",
     "SUPPORTED_CONTAINERS",
     "FrameHash",
@@ -81,12 +83,17 @@ SUPPORTED_CODECS = (
 # Decoders FFmpeg may open while probing the streams (audio and subtitle decoders are left out:
 # their parameters are not needed, and their code then never sees the bytes).
 _PROBE_DECODERS = "h264,hevc,vp8,vp9,libdav1d,av1,mpeg4,mpeg2video,mpeg1video,h263,flv,mjpeg"
-_OPEN_OPTIONS = {
-    "format_whitelist": ",".join(_CONTAINERS),
-    "codec_whitelist": _PROBE_DECODERS,
-    "protocol_whitelist": "none",  # the bytes come from us; nothing else is opened
-    "max_streams": "32",
-}
+# FFmpeg's options for opening a video from bytes: listed containers and probe decoders only,
+# no protocol (nothing else is opened). Also used to read a video's tags (rempart.provenance).
+OPEN_OPTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "format_whitelist": ",".join(_CONTAINERS),
+        "codec_whitelist": _PROBE_DECODERS,
+        "protocol_whitelist": "none",  # the bytes come from us; nothing else is opened
+        "max_streams": "32",
+    }
+)
+_OPEN_OPTIONS = OPEN_OPTIONS
 # Containers that state their duration in a header, against which an early end of the frames
 # shows a truncated file (MPEG-TS and FLV durations are estimates or optional metadata).
 _STATED_DURATION = frozenset({"mp4", "matroska", "avi"})

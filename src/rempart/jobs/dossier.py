@@ -188,7 +188,19 @@ def _finding(
         place=place,
         thumbnail=thumbnail,
         captures=seals,
+        provenance=_verdict(view.provenance),
+        declared_by=_declared_by(view.provenance),
     )
+
+
+def _verdict(reading: dict[str, object] | None) -> str | None:
+    verdict = (reading or {}).get("verdict")
+    return verdict if isinstance(verdict, str) else None
+
+
+def _declared_by(reading: dict[str, object] | None) -> tuple[str, ...]:
+    names = (reading or {}).get("declared_by")
+    return tuple(str(n) for n in names) if isinstance(names, list) else ()
 
 
 def _capture_operators(db: Database, ids: list[int]) -> dict[int, str]:

@@ -1,7 +1,8 @@
-"""Read the notified copies out of the store for the reports (rempart.takedown.reports).
+"""Read the notified copies (rempart.takedown.reports) and the confirmed copies (the police
+export, rempart.takedown.provenance_export) out of the store for the reports.
 
-Owns the one query the reports need; reduces each row to a `NotifiedCopy` at once, so no case,
-URL or person ever reaches the report code. Must not compute a figure.
+Owns the queries the reports need; reduces each row at once (`NotifiedCopy`, `SeenCopy`), so no
+case, URL or person ever reaches the report code. Must not compute a figure.
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ from rempart.store.database import Database
 from rempart.store.models import (
     Finding,
     FindingReupload,
+    FindingStatus,
     Item,
     NoticeItemRow,
     NoticeRow,
     RecheckSchedule,
+    Sighting,
+    SourceRow,
 )
+from rempart.takedown.provenance_export import SeenCopy, site_of
 from rempart.takedown.reports import OTHER_PROVIDER, NotifiedCopy
 
-__all__ = ["load_notified", "reuploads_by_provider"]
+__all__ = ["load_notified", "load_seen_copies", "reuploads_by_provider"]
 
 
 def _provider(row: NoticeRow) -> str:
@@ -40,9 +45,12 @@ def load_notified(db: Database) -> list[NotifiedCopy]:
             NoticeItemRow.id,
             Item.media,
             RecheckSchedule.removed_at,
+            Finding.sighting_id,
+            Sighting.provenance_verdict,
         )
         .join(NoticeItemRow, NoticeItemRow.notice_id == NoticeRow.id)
         .outerjoin(Finding, Finding.id == NoticeItemRow.finding_id)
+        .outerjoin(Sighting, Sighting.id == Finding.sighting_id)
         .outerjoin(Item, Item.id == Finding.item_id)
         .outerjoin(RecheckSchedule, RecheckSchedule.finding_id == NoticeItemRow.finding_id)
         .where(NoticeRow.sent_at.is_not(None))
@@ -50,7 +58,7 @@ def load_notified(db: Database) -> list[NotifiedCopy]:
     )
     copies = []
     with db.session() as session:
-        for notice, _item_row, media, removed_at in session.execute(query):
+        for notice, _item_row, media, removed_at, sighting, verdict in session.execute(query):
             assert notice.sent_at is not None
             copies.append(
                 NotifiedCopy(
@@ -63,6 +71,8 @@ def load_notified(db: Database) -> list[NotifiedCopy]:
                     media=media or "image",
                     due_at=aware(notice.due_at) if notice.due_at else None,
                     removed_at=aware(removed_at) if removed_at else None,
+                    provenance=verdict,
+                    copy=sighting,
                 )
             )
     return copies
@@ -93,3 +103,27 @@ def reuploads_by_provider(db: Database) -> Mapping[str, int] | None:
         every = list(session.scalars(select(FindingReupload.finding_id)))
     seen = {f: own.get(f) or earlier.get(f) or OTHER_PROVIDER for f in every}
     return dict(Counter(seen.values()))
+
+
+def load_seen_copies(db: Database) -> list[SeenCopy]:
+    """Every copy with a confirmed finding, once (its first sighting), reduced at once to its
+    site (rempart.takedown.provenance_export.site_of), when it was first seen and its
+    provenance verdict."""
+    confirmed = select(Finding.sighting_id).where(Finding.status == FindingStatus.CONFIRMED)
+    query = (
+        select(
+            Sighting.page_url,
+            Sighting.media_url,
+            SourceRow.kind,
+            Sighting.first_seen_at,
+            Sighting.provenance_verdict,
+        )
+        .join(SourceRow, SourceRow.id == Sighting.source_id)
+        .where(Sighting.id.in_(confirmed))
+        .order_by(Sighting.first_seen_at, Sighting.id)
+    )
+    with db.session() as session:
+        return [
+            SeenCopy(site_of(page, media, kind), aware(seen), verdict)
+            for page, media, kind, seen, verdict in session.execute(query)
+        ]

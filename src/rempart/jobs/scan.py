@@ -50,6 +50,7 @@ from rempart.jobs.seen import (
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
 from rempart.provenance import read_provenance
+from rempart.provenance.match import match_signals, with_match_signals
 from rempart.sources.base import Candidate, Problem, Source, Validators
 from rempart.sources.web import normalise_url
 from rempart.store.database import Database
@@ -604,10 +605,28 @@ def _record(
         sighting.last_seen_at = now
     first = sighting.copy_of_id or sighting.id
     known = set(session.scalars(select(Finding.item_id).where(Finding.sighting_id == first)))
-    for m in result.matches:
-        if m.item not in known:
-            session.add(_finding(first, m, now))
+    added = [m for m in result.matches if m.item not in known]
+    session.add_all(_finding(first, m, now) for m in added)
+    if added:
+        session.flush()
+        _judge_match(session, first)
     return first
+
+
+def _judge_match(session: Session, sighting_id: int) -> None:
+    """Fold what the copy's matches say (only through a face, only with faces blanked) into
+    its stored reading and verdict, from every finding it has (rempart.provenance.match)."""
+    copy = session.get(Sighting, sighting_id)
+    if copy is None:
+        return
+    stored = session.scalars(select(Finding.via).where(Finding.sighting_id == sighting_id))
+    vias = [tuple(v.split(",")) if v else () for v in stored]
+    reading = json.loads(copy.provenance) if copy.provenance else None
+    judged = with_match_signals(reading, match_signals(vias))
+    if judged != reading:
+        copy.provenance = json.dumps(judged, ensure_ascii=False, sort_keys=True) if judged else None
+        verdict = judged.get("verdict") if judged else None
+        copy.provenance_verdict = verdict if isinstance(verdict, str) else None
 
 
 def media_key(url: str | None) -> str | None:
@@ -635,5 +654,6 @@ def _finding(sighting_id: int, m: Match, now: datetime) -> Finding:
         reference=m.reference,
         reference_label=m.reference_label,
         detail=json.dumps(dict(m.detail), sort_keys=True),
+        via=",".join(m.via) if m.method == "pdq" and m.via else m.method,
         found_at=now,
     )

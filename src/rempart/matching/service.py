@@ -218,6 +218,10 @@ class Match:
     reference_label: str = ""  # which crop, cell or face
     # videos: where on each timeline, and how much of each matched (JSON-able)
     detail: tuple[tuple[str, object], ...] = ()
+    # Every kind of index the item was hit in, not only the best hit's ("picture", "smooth",
+    # "grid", "face", "face_blanked"), sorted: a copy met only through "face" matched its
+    # face while the rest of the picture differed (see rempart.provenance.match).
+    via: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -558,6 +562,7 @@ class Matcher:
                     best.reference,
                     best.reference_label,
                     detail,
+                    _via(item_hits),
                 )
             )
         for qi, query in enumerate(queries):
@@ -687,6 +692,13 @@ class Matcher:
                 kept.values(),
                 key=lambda m: (m.method == LOCAL_FEATURES, m.distance, m.bank, m.item),
             )
+
+
+def _via(hits: list[_Hit]) -> tuple[str, ...]:
+    """The kinds of index a query's hits on one item came from; grid cells as one."""
+    return tuple(
+        sorted({str(slot_of(h.query.kind, h.query.label)).partition(":")[0] for h in hits})
+    )
 
 
 def _stands_alone(distance: int, window: str | None, reference: str | None) -> bool:

@@ -39,10 +39,19 @@ class VerdictCounts:
         )
 
     @property
+    def ai(self) -> int:
+        """Copies whose file or match points to AI, declared or suspected."""
+        return self.ai_declared + self.ai_suspected
+
+    @property
+    def read(self) -> int:
+        """Copies whose provenance was read (every verdict, no-signal included)."""
+        return self.total - self.not_read
+
+    @property
     def no_signal_share(self) -> float:
         """The share of read copies that said nothing either way (0.0 when none was read)."""
-        read = self.total - self.not_read
-        return self.no_signal / read if read else 0.0
+        return self.no_signal / self.read if self.read else 0.0
 
     def to_json(self) -> dict[str, object]:
         return {

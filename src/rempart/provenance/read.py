@@ -1,6 +1,6 @@
-"""Reading every provenance signal of one file's bytes and judging them. Bounded: files
-over MAX_BYTES are not read; each reader's failure becomes an `unreadable` signal, never a
-crash. No network: C2PA remote manifests and OCSP are not fetched."""
+"""Reading every provenance signal of one file's bytes (a picture's or a video's) and judging
+them. Bounded: files over MAX_BYTES are not read; each reader's failure becomes an `unreadable`
+signal, never a crash. No network: C2PA remote manifests and OCSP are not fetched."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from collections.abc import Callable
 
 from PIL import Image, UnidentifiedImageError
 
+from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.i18n import Phrase
 from rempart.provenance.container import Metadata, MetadataUnreadable, read_metadata
 from rempart.provenance.credentials import c2pa_signals, may_hold_manifest
 from rempart.provenance.generators import generator_signals
 from rempart.provenance.signals import Provenance, Signal, Verdict, judge
 from rempart.provenance.software import camera_signal, software_signal
+from rempart.provenance.video import read_video_tags, video_signals
 from rempart.provenance.watermark import watermark_signals
 from rempart.provenance.xmp import find_packets, xmp_signals
 
@@ -113,7 +115,12 @@ def read_provenance(data: bytes, *, watermark: bool = True) -> Provenance:
         )
         return judge([too_big])
     signals: list[Signal] = []
-    signals += _guarded(Phrase("The picture's metadata"), lambda: _container(data))
+    if is_video(data[:SNIFF_BYTES]):
+        signals += _guarded(
+            Phrase("The video's tags"), lambda: video_signals(read_video_tags(data))
+        )
+    else:
+        signals += _guarded(Phrase("The picture's metadata"), lambda: _container(data))
     signals += _guarded(Phrase("The XMP metadata"), lambda: _xmp(data))
     if may_hold_manifest(data):
         signals += _guarded(Phrase("The Content Credentials"), lambda: c2pa_signals(data))

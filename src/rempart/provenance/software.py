@@ -41,6 +41,7 @@ _EDITORS = (
     "canva", "facetune", "picsart", "capture one", "darktable", "rawtherapee", "krita",
     "photopea", "luminar", "acdsee", "corel", "paintshop", "meitu", "vsco", "photoscape",
     "picasa", "windows photo editor", "fotor", "polarr", "inshot",
+    "premiere", "after effects", "davinci resolve", "final cut", "imovie",
 )  # fmt: skip
 
 

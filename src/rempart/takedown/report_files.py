@@ -29,6 +29,8 @@ import rempart
 from rempart.evidence.dossier_pdf import DEJAVU_DIR, _binary_streams, _fonts, _plain, _Styles
 from rempart.i18n import N_, Messages
 from rempart.private import private_folder, write_private
+from rempart.provenance.counts import VerdictCounts
+from rempart.takedown.provenance_export import PROVENANCE_COLUMNS, provenance_cells
 from rempart.takedown.reports import (
     ACTION_LABELS,
     OTHER_PROVIDER,
@@ -151,6 +153,13 @@ def write_flagger(
                 report.by(attribute),
             )
         )
+    paths.append(
+        _csv(
+            folder / f"{stem}-provenance.csv",
+            ("year", "hosting_provider", *PROVENANCE_COLUMNS),
+            [(report.year, name, *provenance_cells(c)) for name, c in report.provenance],
+        )
+    )
     charts: list[Path] = []
     if report.rows:
         charts.append(folder / f"{stem}-by-provider-{t.lang}.png")
@@ -244,10 +253,16 @@ class _Pdf:
     def para(self, text: str) -> None:
         self.story.append(Paragraph(_markup(text), self.styles.body))
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        *,
+        first_share: float | None = None,
+    ) -> None:
         cells = [[Paragraph(_markup(h), self.styles.head) for h in header]]
         cells += [[Paragraph(_markup(v), self.styles.small) for v in row] for row in rows]
-        first = _WIDTH * (0.6 if len(header) <= 3 else 0.28)
+        first = _WIDTH * (first_share or (0.6 if len(header) <= 3 else 0.28))
         rest = (_WIDTH - first) / max(1, len(header) - 1)
         table = Table(cells, colWidths=[first] + [rest] * (len(header) - 1), repeatRows=1)
         table.setStyle(
@@ -338,6 +353,8 @@ def _flagger_pdf(
             (t.gettext("action taken"), *head),
             [(t.gettext(ACTION_LABELS[Action(n)]), a, b) for n, a, b in report.by("action")],
         )
+    if report.provenance:
+        _provenance_section(pdf, t, report.provenance)
     pdf.heading(t.gettext("How these figures are counted"))
     for line in (
         N_(
@@ -357,6 +374,75 @@ def _flagger_pdf(
     ):
         pdf.para(t.gettext(line))
     return pdf.build(title, report.as_of)
+
+
+def _share_of_read(counts: VerdictCounts) -> str:
+    return _share(counts.no_signal_share) if counts.read else "—"
+
+
+def provenance_table(
+    t: Messages, first: str, rows: Sequence[tuple[str, VerdictCounts]]
+) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+    """The header and rows of a copies-by-verdict table, labelled in `t`'s language."""
+    header = (
+        first,
+        t.gettext("AI declared"),
+        t.gettext("AI suspected"),
+        t.gettext("edited"),
+        t.gettext("camera"),
+        t.gettext("no signal"),
+        t.gettext("not read"),
+        t.gettext("share with no signal"),
+    )
+    body: list[tuple[object, ...]] = [
+        (
+            name,
+            c.ai_declared,
+            c.ai_suspected,
+            c.edited,
+            c.camera,
+            c.no_signal,
+            c.not_read,
+            _share_of_read(c),
+        )
+        for name, c in rows
+    ]
+    return header, body
+
+
+PROVENANCE_NOTES = (
+    N_(
+        "A verdict is what the copy's file and its match said about its origin. AI "
+        "declared: the file says an AI system made or changed it (this is not proof). AI "
+        "suspected: an indirect hint, such as a watermark or a match through the face "
+        "alone. Edited: an editing program's mark. Camera: camera data only, which does not "
+        "prove an unaltered photograph."
+    ),
+    N_(
+        "No signal is the usual case, since sites strip metadata: it proves nothing, neither "
+        "that a copy is authentic nor that it is not AI-made. Its share is of the copies "
+        "whose provenance was read; copies recorded before Rempart read provenance are "
+        "counted as not read."
+    ),
+)
+
+
+def _provenance_section(pdf: _Pdf, t: Messages, rows: Sequence[tuple[str, VerdictCounts]]) -> None:
+    pdf.heading(t.gettext("Origin of the notified copies"))
+    pdf.para(
+        t.gettext(
+            "Notified copies by what their files and matches said about their origin: each "
+            "copy once per hosting provider, and once in the total."
+        )
+    )
+    header, body = provenance_table(
+        t,
+        t.gettext("hosting provider"),
+        [(provider_label(t, name), counts) for name, counts in rows],
+    )
+    pdf.table(header, body, first_share=0.2)  # seven narrow columns of figures
+    for line in PROVENANCE_NOTES:
+        pdf.para(t.gettext(line))
 
 
 # --------------------------------------------------------------------------- removal report

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rempart.i18n import N_
+from rempart.provenance.counts import VerdictCounts, count_by, count_verdicts
 
 __all__ = [
     "ACTION_LABELS",
@@ -97,6 +98,10 @@ class NotifiedCopy:
     media: str  # "image" or "video"
     due_at: datetime | None = None
     removed_at: datetime | None = None
+    # What the copy's file and match said about its origin (a rempart.provenance verdict name;
+    # None: not read), and which copy it is, so that it counts once however often notified.
+    provenance: str | None = None
+    copy: int | None = None
 
 
 def category_of(*, against_women: bool) -> str:
@@ -154,6 +159,9 @@ class FlaggerReport:
     rows: tuple[FlaggerRow, ...]
     notices: int
     items: int
+    # Notified copies by provenance verdict, per provider (most copies first) then TOTAL:
+    # each copy once per provider, whatever the number of notices listing it.
+    provenance: tuple[tuple[str, VerdictCounts], ...] = ()
 
     def by(self, column: str) -> list[tuple[str, int, int]]:
         """(value, notices, items) for one column, largest first, then by name."""
@@ -176,9 +184,11 @@ def flagger_report(
     groups: dict[tuple[str, str, str, str, Action], tuple[set[int], list[int]]] = {}
     all_notices: set[int] = set()
     items = 0
+    reported: list[NotifiedCopy] = []
     for copy in copies:
         if copy.kind not in REPORTED_KINDS or copy.sent_at.year != year:
             continue
+        reported.append(copy)
         key = (
             copy.provider,
             category_of(against_women=against_women),
@@ -195,7 +205,25 @@ def flagger_report(
     rows = tuple(
         FlaggerRow(*key, len(ids), count[0], frozenset(ids)) for key, (ids, count) in ordered
     )
-    return FlaggerReport(year, as_of, rows, len(all_notices), items)
+    return FlaggerReport(year, as_of, rows, len(all_notices), items, _provenance(reported))
+
+
+def _provenance(copies: Sequence[NotifiedCopy]) -> tuple[tuple[str, VerdictCounts], ...]:
+    """Each copy once per provider and once in the total; a copy with no id (its finding
+    was deleted) counts as its own."""
+    seen: set[tuple[str, object]] = set()
+    per: list[tuple[str, str | None]] = []
+    every: dict[object, str | None] = {}
+    for i, copy in enumerate(copies):
+        key = copy.copy if copy.copy is not None else ("item", i)
+        every.setdefault(key, copy.provenance)
+        if (copy.provider, key) not in seen:
+            seen.add((copy.provider, key))
+            per.append((copy.provider, copy.provenance))
+    counts = sorted(count_by(per).items(), key=lambda kv: (-kv[1].total, kv[0]))
+    if not counts:
+        return ()
+    return (*counts, (TOTAL, count_verdicts(every.values())))
 
 
 def nearest_rank(values: Sequence[float], share: float) -> float:

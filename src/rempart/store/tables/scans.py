@@ -234,6 +234,9 @@ class Finding(Base):
     reference: Mapped[str | None] = mapped_column(String(20))
     reference_label: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON: video time ranges…
+    # Every kind of index the item was hit through (matching.service.Match.via), comma-joined,
+    # or the method of an exact or local-feature match; NULL: recorded before it was kept.
+    via: Mapped[str | None] = mapped_column(String(100))
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[FindingStatus] = mapped_column(
         Enum(
