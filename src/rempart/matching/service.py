@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from rempart.errors import NotFound
 from rempart.hashing import ImageHashes, Windows
 from rempart.hashing.features import LocalFeatures
-from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
+from rempart.hashing.signals import Digest, Dihedral, LoneDigest, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
@@ -139,6 +139,17 @@ class Query:
     quality_known: bool = True  # raw hashes from a list may come without a quality
     # local features of the picture and of some of its windows: (window kind, features)
     features: tuple[tuple[str, LocalFeatures], ...] = ()
+    lone_digest: LoneDigest | None = None  # one digest alone, when `digest` is not known
+
+    @property
+    def exact(self) -> tuple[str | None, str | None]:
+        """The file's SHA-256 and MD5, each None when not known."""
+        if self.digest is not None:
+            return self.digest.sha256, self.digest.md5
+        lone = self.lone_digest
+        if lone is None:
+            return None, None
+        return (lone.value, None) if lone.algorithm == "sha256" else (None, lone.value)
 
     @classmethod
     def from_hash(cls, pdq: PdqHash, quality: int | None = None) -> Query:
@@ -617,11 +628,16 @@ class Matcher:
     def _match_digests(
         self, queries: Sequence[Query], found: list[list[Match]], banks: Collection[str] | None
     ) -> None:
-        wanted = [(qi, q.digest) for qi, q in enumerate(queries) if q.digest is not None]
-        if not wanted:
+        by_sha: dict[str, list[int]] = defaultdict(list)
+        by_md5: dict[str, list[int]] = defaultdict(list)
+        for qi, q in enumerate(queries):
+            sha256, md5 = q.exact
+            if sha256 is not None:
+                by_sha[sha256].append(qi)
+            if md5 is not None:
+                by_md5[md5].append(qi)
+        if not by_sha and not by_md5:
             return
-        by_sha = {d.sha256: qi for qi, d in wanted}
-        by_md5 = {d.md5: qi for qi, d in wanted}
         query = (
             select(Item.id, Item.sha256, Item.md5, Bank.name, Bank.kind)
             .join(Bank, Bank.id == Item.bank_id)
@@ -634,11 +650,15 @@ class Matcher:
             query = query.where(Bank.name.in_(list(banks)))
         with self._db.session() as session:
             rows = session.execute(query).all()
+        # Every query that gave a digest gets its match (two uploads of one file in a batch
+        # both do); the SHA-256 is named when it agrees, else the MD5.
         for item_id, sha256, md5, bank_name, kind in rows:
-            if sha256 in by_sha:
-                found[by_sha[sha256]].append(Match(bank_name, kind, item_id, "", 0, "sha256"))
-            elif md5 in by_md5:
-                found[by_md5[md5]].append(Match(bank_name, kind, item_id, "", 0, "md5"))
+            by_sha256 = set(by_sha.get(sha256, ())) if sha256 is not None else set()
+            for qi in sorted(by_sha256):
+                found[qi].append(Match(bank_name, kind, item_id, "", 0, "sha256"))
+            for qi in by_md5.get(md5, ()) if md5 is not None else ():
+                if qi not in by_sha256:
+                    found[qi].append(Match(bank_name, kind, item_id, "", 0, "md5"))
 
     def _drop_stale(self, found: list[list[Match]]) -> None:
         """Check every hit against the store's current state, and fill in labels.

@@ -9,18 +9,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from rempart.accounts import access_log
 from rempart.accounts.policy import AccessError, Permission, Principal
 from rempart.accounts.tokens import ScopedBanks, authenticate, scoped_banks
 from rempart.errors import InputError
 from rempart.i18n import gettext
+from rempart.web.problems import API_ERRORS
 from rempart.web.service import client_of, language_of, service_of
 
 __all__ = ["MatchRequest", "MatchResponse", "bearer", "matcher_principal", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["matching"])
+router = APIRouter(prefix="/api/v1", tags=["matching"], responses=API_ERRORS)
 bearer = HTTPBearer(auto_error=False, description="An API token from `rempart token create`.")
 MAX_INPUTS = 1000
 MAX_FRAMES = 10_000
@@ -72,14 +73,20 @@ Caller = Annotated[Principal, Depends(matcher_principal)]
 
 
 class Frame(BaseModel):
-    t: float = Field(ge=0, le=1e7, description="The frame's time in the video, in seconds.")
+    t: float = Field(
+        ge=0,
+        le=1e7,
+        validation_alias=AliasChoices("t", "at_s"),
+        description="The frame's time in the video, in seconds (`at_s`, as `rempart hash "
+        "--json` writes it, is taken too).",
+    )
     pdq: str = Field(max_length=64, description="The frame's PDQ hash, 64 hexadecimal digits.")
     quality: int | None = Field(default=None, ge=0, le=100)
 
 
 class MatchInput(BaseModel):
-    """One file's signals: a picture's PDQ hash, its exact digests (SHA-256 and MD5 together,
-    as `rempart hash --json` prints them), or a video's frame hashes."""
+    """One file: a picture's PDQ hash or a video's frame hashes, and its exact digests
+    (SHA-256 and MD5 as `rempart hash --json` prints them, or either one alone)."""
 
     id: str | None = Field(default=None, max_length=200, description="Echoed back as given.")
     pdq: str | None = Field(default=None, max_length=64)
@@ -128,11 +135,19 @@ class BanksResponse(BaseModel):
 
 def _query(given: MatchInput) -> object:
     """The Matcher query for one input; InputError when its values are not valid."""
-    from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
+    from rempart.hashing.signals import Digest, Dihedral, LoneDigest, PdqHash, PdqSignal
     from rempart.matching.service import FRAME, Query, QuerySignal
 
-    if given.frames and (given.pdq or given.sha256 or given.md5):
-        raise InputError("an input is either a video's frames or a picture's hashes, not both")
+    if given.frames and given.pdq is not None:
+        raise InputError("an input is either a video's frames or a picture's hash, not both")
+    digest = None
+    lone = None
+    if given.sha256 is not None and given.md5 is not None:
+        digest = Digest(given.sha256.lower(), given.md5.lower())
+    elif given.sha256 is not None:
+        lone = LoneDigest("sha256", given.sha256.lower())
+    elif given.md5 is not None:
+        lone = LoneDigest("md5", given.md5.lower())
     if given.frames:
         signals = tuple(
             QuerySignal(
@@ -143,18 +158,13 @@ def _query(given: MatchInput) -> object:
             )
             for f in sorted(given.frames, key=lambda f: f.t)
         )
-        return Query(signals, None)
-    if (given.sha256 is None) != (given.md5 is None):
-        raise InputError("give both digests of the file, sha256 and md5, or neither")
-    digest = None
-    if given.sha256 is not None and given.md5 is not None:
-        digest = Digest(given.sha256.lower(), given.md5.lower())
+        return Query(signals, digest, lone_digest=lone)
     if given.pdq is not None:
         query = Query.from_hash(PdqHash.from_hex(given.pdq), given.quality)
-        return Query(query.signals, digest, query.quality_known)
-    if digest is None:
+        return Query(query.signals, digest, query.quality_known, lone_digest=lone)
+    if digest is None and lone is None:
         raise InputError("an input needs a pdq hash, its digests, or frames")
-    return Query((), digest)
+    return Query((), digest, lone_digest=lone)
 
 
 def match_inputs(

@@ -36,6 +36,8 @@ _REASONS = {
     405: N_("This page cannot be used that way."),
 }
 _OTHER = N_("The request could not be served.")
+# Details FastAPI itself writes (in English only): answered with the localized reason instead.
+_FRAMEWORK_DETAILS = frozenset({"There was an error parsing the body"})
 
 
 def create_app(
@@ -116,9 +118,8 @@ def _error(
     lang = language_of(request)
     generic = gettext(_REASONS.get(status, _OTHER), lang=lang)
     if request.url.path.startswith(_API_PREFIXES):
-        text = (
-            detail if isinstance(detail, str) and detail and detail != _phrase(status) else generic
-        )
+        own = isinstance(detail, str) and detail and detail != _phrase(status)
+        text = detail if own and detail not in _FRAMEWORK_DETAILS else generic
         return JSONResponse({"message": text}, status_code=status, headers=headers)
     svc = request.app.state.service
     body = svc.render(request, "error.html", status=status, message=generic, session=None)
