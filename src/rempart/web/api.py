@@ -13,7 +13,7 @@ from pydantic import AliasChoices, BaseModel, Field
 
 from rempart.accounts import access_log
 from rempart.accounts.policy import AccessError, Permission, Principal
-from rempart.accounts.tokens import ScopedBanks, authenticate, scoped_banks
+from rempart.accounts.tokens import ScopedBanks
 from rempart.errors import InputError
 from rempart.i18n import gettext
 from rempart.web.problems import API_ERRORS
@@ -31,12 +31,10 @@ def _principal(request: Request, credentials: HTTPAuthorizationCredentials | Non
     svc = service_of(request)
     action = f"api {request.method} {request.url.path}"[:40]
     try:
-        return authenticate(
-            svc.db,
+        return svc.callers.principal(
             credentials.credentials if credentials else None,
             action=action,
             client=client_of(request),
-            clock=svc.clock,
         )
     except AccessError as exc:
         raise HTTPException(
@@ -214,11 +212,11 @@ def match(request: Request, body: MatchRequest, caller: Caller) -> MatchResponse
     """Up to 1,000 inputs per request; each is answered in order, with the matches found in
     the banks this token may see. An item added or withdrawn is reflected by the next request.
     """
-    scope = scoped_banks(service_of(request).db, caller)
+    scope = service_of(request).callers.scope(caller)
     return MatchResponse(results=match_inputs(request, body.inputs, scope))
 
 
 @router.get("/banks", response_model=BanksResponse, summary="The banks this token may see")
 def banks(request: Request, caller: Caller) -> BanksResponse:
-    scope = scoped_banks(service_of(request).db, caller)
+    scope = service_of(request).callers.scope(caller)
     return BanksResponse(banks=sorted(scope.visible))

@@ -6,7 +6,8 @@ around it all. `app_from_env` is what uvicorn's workers call.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -51,7 +52,17 @@ def create_app(
         loader=FileSystemLoader(_HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    service = Service(settings, database, clock, templates)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from starlette.concurrency import run_in_threadpool
+
+        await run_in_threadpool(service.load_banks)  # before this worker takes requests
+        yield
+
     api = FastAPI(
+        lifespan=lifespan,
         title="Rempart",
         version=__version__,
         description="The match API for platforms and partners, and HMA-compatible lookups.",
@@ -59,7 +70,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    api.state.service = Service(settings, database, clock, templates)
+    api.state.service = service
 
     from rempart.web import api as api_routes
     from rempart.web import hma, pages

@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from rempart.accounts.tokens import scoped_banks
 from rempart.errors import InvalidHash
 from rempart.i18n import gettext
 from rempart.web.api import Caller
@@ -71,7 +70,7 @@ def _lookup(
         raise HTTPException(
             400, gettext("invalid signal: {why}", lang=lang, why=exc.localized(lang))
         ) from None
-    scope = scoped_banks(service_of(request).db, caller)
+    scope = service_of(request).callers.scope(caller)
     visible = set(scope.visible)
     if banks:
         visible &= {b.strip() for b in banks.split(",")}
