@@ -315,6 +315,31 @@ def _codes(hexes: Sequence[str]) -> NDArray[np.uint8]:
     return np.frombuffer(bytes.fromhex("".join(hexes)), dtype=np.uint8).reshape(-1, 32)
 
 
+_LOAD_CHUNK = 100_000
+
+
+def _active_hashes(session: Session, bank_id: int) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    """The bank's active items' ids and PDQ codes. Read through the driver's own cursor, a
+    chunk at a time: SQLAlchemy's result rows cost as much again as the database's work (a
+    million hashes: 10 s to load instead of 5 on a loaded 2-core machine)."""
+    statement = select(Item.id, Item.pdq).where(
+        Item.bank_id == bank_id, Item.withdrawn_at.is_(None), Item.pdq.is_not(None)
+    )
+    connection = session.connection()
+    sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    ids: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    codes: list[NDArray[np.uint8]] = [_codes([])]
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(_LOAD_CHUNK):
+            ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+            codes.append(_codes([r[1] for r in rows]))
+    finally:
+        cursor.close()
+    return np.concatenate(ids), np.concatenate(codes)
+
+
 class Matcher:
     """Bank indexes in memory. `match` first applies every item change committed before it."""
 
@@ -369,19 +394,9 @@ class Matcher:
 
     def _load(self, session: Session, bank: Bank) -> _BankIndex:
         loaded = _BankIndex(bank.id, bank.name, bank.kind, bank.threshold, bank.quality_min)
-        # Core, not ORM, rows: a million ORM rows cost seconds of bookkeeping.
-        rows = (
-            session.connection()
-            .execute(
-                select(Item.id, Item.pdq).where(
-                    Item.bank_id == bank.id, Item.withdrawn_at.is_(None), Item.pdq.is_not(None)
-                )
-            )
-            .all()
-        )
-        if rows:
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            loaded.slot("picture").add(ids, _codes([r[1] for r in rows if r[1] is not None]))
+        ids, codes = _active_hashes(session, bank.id)
+        if len(ids):
+            loaded.slot("picture").add(ids, codes)
         signals = session.execute(
             select(*_SIGNAL_COLUMNS)
             .join(Item, Item.id == ItemSignal.item_id)
