@@ -106,12 +106,12 @@ def test_match_answers_each_input_from_the_tokens_banks_only(banks: Web) -> None
             {"id": "b", "pdq": _hash(2)},
             {"id": "digest", "sha256": "ab" * 32, "md5": "cd" * 16},
             {"id": "bad", "pdq": "xyz"},
-            {"id": "half", "sha256": "ab" * 32},
+            {"id": "bad-md5", "md5": "xyz"},
         ]
     }
     answer = client.post("/api/v1/match", json=body, headers={"authorization": f"Bearer {only_a}"})
     assert answer.status_code == 200
-    near, b, digest, bad, half = answer.json()["results"]
+    near, b, digest, bad, bad_md5 = answer.json()["results"]
     assert near["id"] == "near-a"
     assert [(m["bank"], m["item"], m["distance"], m["method"]) for m in near["matches"]] == [
         ("bank-a", web.items["a"], 6, "pdq")  # type: ignore[attr-defined]
@@ -119,7 +119,71 @@ def test_match_answers_each_input_from_the_tokens_banks_only(banks: Web) -> None
     assert b["matches"] == []  # bank-b exists and matches, but this token does not see it
     assert [m["method"] for m in digest["matches"]] == ["sha256"]
     assert bad["matches"] == [] and bad["error"]
-    assert half["error"] and "md5" in half["error"]
+    assert bad_md5["matches"] == [] and "MD5" in bad_md5["error"]
+
+
+def test_a_lone_sha256_or_a_lone_md5_matches_on_what_is_given(banks: Web) -> None:
+    web = banks
+    token = web.token("partner-a", banks=["bank-a"])
+    inputs = [
+        {"id": "sha", "sha256": "AB" * 32},  # either case
+        {"id": "md5", "md5": "cd" * 16},
+        {"id": "other-sha", "sha256": "ef" * 32},
+        {"id": "other-md5", "md5": "ef" * 16},
+        {"id": "sha-and-pdq", "sha256": "ab" * 32, "pdq": _hash(9)},
+        {"id": "md5-not-sha", "sha256": "ef" * 32, "md5": "cd" * 16},
+    ]
+    answer = web.client().post(
+        "/api/v1/match", json={"inputs": inputs}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200
+    found = {
+        r["id"]: [(m["item"], m["method"]) for m in r["matches"]] for r in answer.json()["results"]
+    }
+    item = web.items["a"]  # type: ignore[attr-defined]
+    assert found == {
+        "sha": [(item, "sha256")],
+        "md5": [(item, "md5")],
+        "other-sha": [],
+        "other-md5": [],
+        "sha-and-pdq": [(item, "sha256")],
+        "md5-not-sha": [(item, "md5")],
+    }
+    assert all(r["error"] is None for r in answer.json()["results"])
+
+
+def test_each_input_of_a_batch_gets_its_digest_match_even_when_repeated(banks: Web) -> None:
+    """Regression: two inputs with the same digests used to leave all but the last unmatched,
+    and an MD5 match was lost when another input's SHA-256 named the same item."""
+    web = banks
+    token = web.token("partner-a", banks=["bank-a"])
+    both = {"sha256": "ab" * 32, "md5": "cd" * 16}
+    inputs = [both, both, {"sha256": "ab" * 32, "md5": "ef" * 16}, {"md5": "cd" * 16}]
+    answer = web.client().post(
+        "/api/v1/match", json={"inputs": inputs}, headers={"authorization": f"Bearer {token}"}
+    )
+    methods = [[m["method"] for m in r["matches"]] for r in answer.json()["results"]]
+    assert methods == [["sha256"], ["sha256"], ["sha256"], ["md5"]]
+
+
+def test_a_videos_frames_and_digests_as_rempart_hash_json_writes_them_are_matched(
+    banks: Web,
+) -> None:
+    web = banks
+    token = web.token("partner-a", banks=["bank-a"])
+    frames = [{"at_s": float(t), "pdq": _hash(200 + t), "quality": 90} for t in range(4)]
+    clip = {"id": "clip", "sha256": "ab" * 32, "md5": "cd" * 16, "frames": frames}
+    both = {"id": "both", "pdq": _hash(1), "frames": frames}
+    answer = web.client().post(
+        "/api/v1/match",
+        json={"inputs": [clip, both]},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    clip_result, both_result = answer.json()["results"]
+    assert [(m["item"], m["method"]) for m in clip_result["matches"]] == [
+        (web.items["a"], "sha256")  # type: ignore[attr-defined]
+    ]
+    assert both_result["matches"] == [] and "not both" in both_result["error"]
 
 
 def test_video_frames_are_matched_and_say_where_on_the_timeline(banks: Web) -> None:
@@ -230,6 +294,29 @@ def test_a_new_bank_in_a_tokens_case_is_seen_without_a_restart(banks: Web) -> No
     create_bank(web.db, "bank-a2", case="case-a")
     item = _add(web, "bank-a2", _hash(4))
     _eventually(lambda: _matches(client, token, _hash(4)) == [item], "the new bank is matched")
+
+
+def test_a_body_that_is_not_json_is_a_documented_400_in_the_callers_language(banks: Web) -> None:
+    """Regression (found by the fuzzer): FastAPI's own English detail, undocumented status."""
+    web = banks
+    token = web.token("partner", all_banks=True)
+    answer = web.client().post(
+        "/api/v1/match",
+        content=b"\x56\xff{",
+        headers={
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+            "accept-language": "fr",
+        },
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {"message": "La requête n'est pas valide."}
+    spec = web.client().get("/api/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        for op in ops.values():
+            assert {"401", "403", "413", "429"} <= set(op["responses"]), path
+    assert "400" in spec["paths"]["/api/v1/match"]["post"]["responses"]
+    assert "400" in spec["paths"]["/m/raw_lookup"]["get"]["responses"]
 
 
 def test_the_openapi_document_is_served_and_no_docs_page_loads_outside_assets(web: Web) -> None:

@@ -7,7 +7,7 @@ or every bank when created with all_banks). Must not render or parse requests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,9 +29,12 @@ __all__ = [
     "ScopedBanks",
     "TokenInfo",
     "authenticate",
+    "authenticate_token",
+    "bank_rows",
     "create_token",
     "list_tokens",
     "revoke_token",
+    "scope_of",
     "scoped_banks",
 ]
 
@@ -172,6 +175,13 @@ def authenticate(
 ) -> Principal:
     """The Principal a bearer token acts as. A missing, unknown, expired or revoked token
     raises AccessError (the same message for all: the log keeps which)."""
+    return authenticate_token(db, secret, action=action, client=client, clock=clock)[0]
+
+
+def authenticate_token(
+    db: Database, secret: str | None, *, action: str, client: str = "", clock: Clock = utc_now
+) -> tuple[Principal, datetime | None]:
+    """`authenticate`, with the moment the token expires (None: never)."""
     now = clock()
     refused = AccessError("a valid API token is required (Authorization: Bearer …)")
     why = ""
@@ -194,7 +204,7 @@ def authenticate(
         else:
             cases = session.scalars(select(TokenCase.case_id).where(TokenCase.token_id == token.id))
             banks = session.scalars(select(TokenBank.bank_id).where(TokenBank.token_id == token.id))
-            return Principal(
+            principal = Principal(
                 token.name,
                 Role(token.role),
                 "token",
@@ -202,6 +212,7 @@ def authenticate(
                 frozenset(banks),
                 token.all_banks,
             )
+            return principal, aware(token.expires_at) if token.expires_at else None
     # Logged in its own transaction: the refusal must stay on record.
     access_log.record(
         db,
@@ -224,9 +235,22 @@ class ScopedBanks:
     allow: frozenset[str]
 
 
-def scoped_banks(db: Database, principal: Principal) -> ScopedBanks:
+BankRow = tuple[int, int | None, str, BankKind]  # id, case id, name, kind
+
+
+def bank_rows(db: Database) -> list[BankRow]:
+    """Every bank, as `scope_of` reads them."""
     with db.session() as session:
         rows = session.execute(select(Bank.id, Bank.case_id, Bank.name, Bank.kind)).all()
+    return [(bank_id, case_id, name, kind) for bank_id, case_id, name, kind in rows]
+
+
+def scoped_banks(db: Database, principal: Principal) -> ScopedBanks:
+    return scope_of(bank_rows(db), principal)
+
+
+def scope_of(rows: Collection[BankRow], principal: Principal) -> ScopedBanks:
+    """The banks `principal` may see among `rows` (from `bank_rows`), and every allow bank."""
     ids = principal.visible_banks([(bank_id, case_id) for bank_id, case_id, _, _ in rows])
     return ScopedBanks(
         visible=frozenset(name for bank_id, _, name, _ in rows if bank_id in ids),

@@ -16,6 +16,7 @@ __all__ = [
     "PDQ_BITS",
     "Digest",
     "Dihedral",
+    "LoneDigest",
     "PdqHash",
     "PdqSignal",
 ]
@@ -123,3 +124,20 @@ class Digest:
             raise InvalidHash("a SHA-256 digest is 64 lowercase hexadecimal characters")
         if not _HEX32.fullmatch(self.md5) or self.md5 != self.md5.lower():
             raise InvalidHash("an MD5 digest is 32 lowercase hexadecimal characters")
+
+
+@dataclass(frozen=True, slots=True)
+class LoneDigest:
+    """One exact digest of a file when the other is not known (a partner may keep only
+    SHA-256s, or only MD5s): `algorithm` is "sha256" or "md5", `value` lowercase hex."""
+
+    algorithm: str
+    value: str
+
+    def __post_init__(self) -> None:
+        if self.algorithm == "sha256":
+            Digest(self.value, "0" * 32)
+        elif self.algorithm == "md5":
+            Digest("0" * 64, self.value)
+        else:
+            raise InvalidHash("a digest is sha256 or md5")

@@ -9,18 +9,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from rempart.accounts import access_log
 from rempart.accounts.policy import AccessError, Permission, Principal
-from rempart.accounts.tokens import ScopedBanks, authenticate, scoped_banks
+from rempart.accounts.tokens import ScopedBanks
 from rempart.errors import InputError
 from rempart.i18n import gettext
+from rempart.web.problems import API_ERRORS
 from rempart.web.service import client_of, language_of, service_of
 
 __all__ = ["MatchRequest", "MatchResponse", "bearer", "matcher_principal", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["matching"])
+router = APIRouter(prefix="/api/v1", tags=["matching"], responses=API_ERRORS)
 bearer = HTTPBearer(auto_error=False, description="An API token from `rempart token create`.")
 MAX_INPUTS = 1000
 MAX_FRAMES = 10_000
@@ -30,12 +31,10 @@ def _principal(request: Request, credentials: HTTPAuthorizationCredentials | Non
     svc = service_of(request)
     action = f"api {request.method} {request.url.path}"[:40]
     try:
-        return authenticate(
-            svc.db,
+        return svc.callers.principal(
             credentials.credentials if credentials else None,
             action=action,
             client=client_of(request),
-            clock=svc.clock,
         )
     except AccessError as exc:
         raise HTTPException(
@@ -72,14 +71,20 @@ Caller = Annotated[Principal, Depends(matcher_principal)]
 
 
 class Frame(BaseModel):
-    t: float = Field(ge=0, le=1e7, description="The frame's time in the video, in seconds.")
+    t: float = Field(
+        ge=0,
+        le=1e7,
+        validation_alias=AliasChoices("t", "at_s"),
+        description="The frame's time in the video, in seconds (`at_s`, as `rempart hash "
+        "--json` writes it, is taken too).",
+    )
     pdq: str = Field(max_length=64, description="The frame's PDQ hash, 64 hexadecimal digits.")
     quality: int | None = Field(default=None, ge=0, le=100)
 
 
 class MatchInput(BaseModel):
-    """One file's signals: a picture's PDQ hash, its exact digests (SHA-256 and MD5 together,
-    as `rempart hash --json` prints them), or a video's frame hashes."""
+    """One file: a picture's PDQ hash or a video's frame hashes, and its exact digests
+    (SHA-256 and MD5 as `rempart hash --json` prints them, or either one alone)."""
 
     id: str | None = Field(default=None, max_length=200, description="Echoed back as given.")
     pdq: str | None = Field(default=None, max_length=64)
@@ -128,11 +133,19 @@ class BanksResponse(BaseModel):
 
 def _query(given: MatchInput) -> object:
     """The Matcher query for one input; InputError when its values are not valid."""
-    from rempart.hashing.signals import Digest, Dihedral, PdqHash, PdqSignal
+    from rempart.hashing.signals import Digest, Dihedral, LoneDigest, PdqHash, PdqSignal
     from rempart.matching.service import FRAME, Query, QuerySignal
 
-    if given.frames and (given.pdq or given.sha256 or given.md5):
-        raise InputError("an input is either a video's frames or a picture's hashes, not both")
+    if given.frames and given.pdq is not None:
+        raise InputError("an input is either a video's frames or a picture's hash, not both")
+    digest = None
+    lone = None
+    if given.sha256 is not None and given.md5 is not None:
+        digest = Digest(given.sha256.lower(), given.md5.lower())
+    elif given.sha256 is not None:
+        lone = LoneDigest("sha256", given.sha256.lower())
+    elif given.md5 is not None:
+        lone = LoneDigest("md5", given.md5.lower())
     if given.frames:
         signals = tuple(
             QuerySignal(
@@ -143,18 +156,13 @@ def _query(given: MatchInput) -> object:
             )
             for f in sorted(given.frames, key=lambda f: f.t)
         )
-        return Query(signals, None)
-    if (given.sha256 is None) != (given.md5 is None):
-        raise InputError("give both digests of the file, sha256 and md5, or neither")
-    digest = None
-    if given.sha256 is not None and given.md5 is not None:
-        digest = Digest(given.sha256.lower(), given.md5.lower())
+        return Query(signals, digest, lone_digest=lone)
     if given.pdq is not None:
         query = Query.from_hash(PdqHash.from_hex(given.pdq), given.quality)
-        return Query(query.signals, digest, query.quality_known)
-    if digest is None:
+        return Query(query.signals, digest, query.quality_known, lone_digest=lone)
+    if digest is None and lone is None:
         raise InputError("an input needs a pdq hash, its digests, or frames")
-    return Query((), digest)
+    return Query((), digest, lone_digest=lone)
 
 
 def match_inputs(
@@ -204,11 +212,11 @@ def match(request: Request, body: MatchRequest, caller: Caller) -> MatchResponse
     """Up to 1,000 inputs per request; each is answered in order, with the matches found in
     the banks this token may see. An item added or withdrawn is reflected by the next request.
     """
-    scope = scoped_banks(service_of(request).db, caller)
+    scope = service_of(request).callers.scope(caller)
     return MatchResponse(results=match_inputs(request, body.inputs, scope))
 
 
 @router.get("/banks", response_model=BanksResponse, summary="The banks this token may see")
 def banks(request: Request, caller: Caller) -> BanksResponse:
-    scope = scoped_banks(service_of(request).db, caller)
+    scope = service_of(request).callers.scope(caller)
     return BanksResponse(banks=sorted(scope.visible))

@@ -6,7 +6,8 @@ around it all. `app_from_env` is what uvicorn's workers call.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -36,6 +37,8 @@ _REASONS = {
     405: N_("This page cannot be used that way."),
 }
 _OTHER = N_("The request could not be served.")
+# Details FastAPI itself writes (in English only): answered with the localized reason instead.
+_FRAMEWORK_DETAILS = frozenset({"There was an error parsing the body"})
 
 
 def create_app(
@@ -49,7 +52,17 @@ def create_app(
         loader=FileSystemLoader(_HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    service = Service(settings, database, clock, templates)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from starlette.concurrency import run_in_threadpool
+
+        await run_in_threadpool(service.load_banks)  # before this worker takes requests
+        yield
+
     api = FastAPI(
+        lifespan=lifespan,
         title="Rempart",
         version=__version__,
         description="The match API for platforms and partners, and HMA-compatible lookups.",
@@ -57,7 +70,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    api.state.service = Service(settings, database, clock, templates)
+    api.state.service = service
 
     from rempart.web import api as api_routes
     from rempart.web import hma, pages
@@ -116,9 +129,8 @@ def _error(
     lang = language_of(request)
     generic = gettext(_REASONS.get(status, _OTHER), lang=lang)
     if request.url.path.startswith(_API_PREFIXES):
-        text = (
-            detail if isinstance(detail, str) and detail and detail != _phrase(status) else generic
-        )
+        own = isinstance(detail, str) and detail and detail != _phrase(status)
+        text = detail if own and detail not in _FRAMEWORK_DETAILS else generic
         return JSONResponse({"message": text}, status_code=status, headers=headers)
     svc = request.app.state.service
     body = svc.render(request, "error.html", status=status, message=generic, session=None)

@@ -9,19 +9,32 @@ as in HMA. Matching is the CLI's Matcher, limited to the token's banks.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from rempart.accounts.tokens import scoped_banks
 from rempart.errors import InvalidHash
 from rempart.i18n import gettext
 from rempart.web.api import Caller
+from rempart.web.problems import HMA_ERRORS
 from rempart.web.service import language_of, service_of
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/m", tags=["hma-compatible"])
+router = APIRouter(prefix="/m", tags=["hma-compatible"], responses=HMA_ERRORS)
 SIGNAL_TYPES = ("pdq",)
+# Documented strictly (what a client should send); the handlers give a clear 400 otherwise.
+SignalType = Annotated[
+    str, Query(description="The hash's kind: only pdq.", json_schema_extra={"enum": ["pdq"]})
+]
+Signal = Annotated[
+    str,
+    Query(
+        description="The PDQ hash, 64 hexadecimal digits.",
+        json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+    ),
+]
 
 
 class MatchWithDistance(BaseModel):
@@ -57,7 +70,7 @@ def _lookup(
         raise HTTPException(
             400, gettext("invalid signal: {why}", lang=lang, why=exc.localized(lang))
         ) from None
-    scope = scoped_banks(service_of(request).db, caller)
+    scope = service_of(request).callers.scope(caller)
     visible = set(scope.visible)
     if banks:
         visible &= {b.strip() for b in banks.split(",")}
@@ -77,8 +90,8 @@ def _lookup(
 def raw_lookup(
     request: Request,
     caller: Caller,
-    signal_type: str,
-    signal: str,
+    signal_type: SignalType,
+    signal: Signal,
     banks: str | None = None,
     include_distance: bool = False,
 ) -> RawLookupResponse:
@@ -97,8 +110,8 @@ def raw_lookup(
 def lookup(
     request: Request,
     caller: Caller,
-    signal_type: str | None = None,
-    signal: str | None = None,
+    signal_type: SignalType | None = None,
+    signal: Signal | None = None,
     url: str | None = None,
     banks: str | None = None,
 ) -> dict[str, list[MatchWithDistance]]:

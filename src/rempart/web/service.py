@@ -6,6 +6,7 @@ that read who is calling. One per application; built by `create_app`, never at i
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from rempart.accounts.sessions import FULL, Current, current
 from rempart.clock import Clock
 from rempart.i18n import gettext, ngettext
 from rempart.store.database import Database
+from rempart.web.callers import Callers
 from rempart.web.language import COOKIE, choose
 from rempart.web.settings import WebSettings
 
@@ -39,31 +41,56 @@ class Service:
     db: Database
     clock: Clock
     templates: Environment
+    callers: Callers = field(init=False)
     _matcher: Matcher | None = None
+    _refreshed_at: float = float("-inf")  # monotonic seconds
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self.callers = Callers(self.db, self.clock, self.settings.fresh_s)
+
+    def load_banks(self) -> None:
+        """Load every bank now (at start-up: the first request need not wait for it)."""
+        with self._lock:
+            self._current()
+
     def match(self, queries: list[Query], banks: set[str]) -> list[QueryResult]:
-        """The CLI's Matcher, one per process, used by one request at a time. `match` applies
-        every item change committed before it (the change log), so additions and withdrawals
-        take effect on the next request."""
+        """The CLI's Matcher, one per process, used by one request at a time. It follows the
+        banks' change log at most every `fresh_s` seconds, so an added item is matched within
+        that time; a withdrawn one is never answered once withdrawn (each hit is checked
+        against the store)."""
         from rempart.errors import NotFound
 
         with self._lock:
-            if self._matcher is None:
-                from rempart.matching.service import Matcher
-
-                self._matcher = Matcher(self.db)
-                self._matcher.refresh()
-            matcher = self._matcher
+            matcher = self._current()
             if banks - matcher.bank_names():  # a bank this process has not loaded yet
-                matcher.refresh()
+                self._refresh(matcher)
             known = banks & matcher.bank_names()
             try:
-                return matcher.match(queries, banks=known) if known else _none(queries)
+                return (
+                    matcher.match(queries, banks=known, refresh=False) if known else _none(queries)
+                )
             except NotFound:  # a bank deleted meanwhile: forget it, and try once more
-                matcher.refresh()
+                self._refresh(matcher)
                 known = banks & matcher.bank_names()
-                return matcher.match(queries, banks=known) if known else _none(queries)
+                return (
+                    matcher.match(queries, banks=known, refresh=False) if known else _none(queries)
+                )
+
+    def _current(self) -> Matcher:
+        """This process's Matcher, following the change log if it was last read `fresh_s`
+        ago or more (the caller holds the lock)."""
+        if self._matcher is None:
+            from rempart.matching.service import Matcher
+
+            self._matcher = Matcher(self.db)
+        if time.monotonic() - self._refreshed_at >= self.settings.fresh_s:
+            self._refresh(self._matcher)
+        return self._matcher
+
+    def _refresh(self, matcher: Matcher) -> None:
+        matcher.refresh()
+        self._refreshed_at = time.monotonic()
 
     def render(self, request: Request, template: str, **values: object) -> str:
         lang = language_of(request)

@@ -42,7 +42,10 @@ class WebSettings:
     `always` (behind a TLS proxy whose headers are not forwarded). REMPART_WEB_MAX_BODY: the
     largest request body in bytes. REMPART_WEB_RATE and REMPART_WEB_BURST: requests per second
     and burst per client (address, or API token); 0 turns rate limiting off.
-    REMPART_WEB_SESSION_IDLE_MIN / REMPART_WEB_SESSION_HOURS: session lifetimes."""
+    REMPART_WEB_SESSION_IDLE_MIN / REMPART_WEB_SESSION_HOURS: session lifetimes.
+    REMPART_WEB_FRESH_MS: how old, at most, what each process remembers for the match API
+    may be (the banks' change log, the banks, an accepted token): an added item, a new bank
+    or a revoked token takes effect within that time; 0 reads the store on every request."""
 
     core: Settings
     secure_cookies: str = "auto"
@@ -52,6 +55,7 @@ class WebSettings:
     burst: int = 100
     language: str = "en"
     sessions: SessionRule = field(default_factory=SessionRule)
+    fresh_s: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -72,4 +76,5 @@ class WebSettings:
             burst=_int(env, "REMPART_WEB_BURST", 100, 1, 1_000_000),
             language=current_language(env),
             sessions=SessionRule(idle=timedelta(minutes=idle), absolute=timedelta(hours=hours)),
+            fresh_s=_int(env, "REMPART_WEB_FRESH_MS", 500, 0, 60_000) / 1000,
         )
