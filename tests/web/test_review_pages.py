@@ -235,3 +235,57 @@ def test_the_pages_speak_french(web: Web, made: dict[str, int]) -> None:
     assert "Revoir la correspondance suivante" in claire.get("/review").text
     page = claire.get(f"/findings/{made['a1']}").text
     assert "Comment la correspondance a été établie" in page and "How the match" not in page
+
+
+def test_a_video_is_not_shown_blurred_and_never_plays_by_itself(
+    web: Web, made: dict[str, int]
+) -> None:
+    from rempart.evidence.held import held_name
+    from rempart.store.models import Finding, Sighting
+
+    video = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+    with web.db.session() as session:
+        finding = session.get(Finding, made["a2"])
+        assert finding is not None
+        sighting = session.get(Sighting, finding.sighting_id)
+        assert sighting is not None
+        sighting.media = "video"
+        Vault.open(web.settings.core.home).put(held_name(sighting.sha256), video)
+    claire = _signed_in(web, "claire")
+    page = claire.get(f"/findings/{made['a2']}").text
+    assert "<video" not in page and "never plays by itself" in page
+    assert claire.get(f"/findings/{made['a2']}/media").status_code == 404
+    shown = claire.post(
+        f"/findings/{made['a2']}/reveal",
+        data={"csrf": csrf_of(page), "confirm": "yes"},
+        follow_redirects=True,
+    ).text
+    tag = shown.split("<video", 1)[1].split(">", 1)[0]
+    assert "controls" in tag and 'preload="none"' in tag and "autoplay" not in tag
+    src = tag.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    played = claire.get(src)
+    assert played.status_code == 200 and played.headers["content-type"] == "video/mp4"
+    assert played.content == video and played.headers["cache-control"] == "no-store"
+    assert _looks(web) == [("claire", f"finding:{made['a2']}", True)]
+
+
+def test_hostile_text_from_a_page_is_escaped_and_pages_carry_no_inline_code(
+    web: Web, made: dict[str, int]
+) -> None:
+    import re
+
+    from rempart.store.models import Finding, Sighting
+
+    hostile = 'https://x.example/"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    with web.db.session() as session:
+        finding = session.get(Finding, made["a1"])
+        assert finding is not None
+        sighting = session.get(Sighting, finding.sighting_id)
+        assert sighting is not None
+        sighting.page_url = hostile
+    claire = _signed_in(web, "claire")
+    inline = re.compile(r"<script(?![^>]*\bsrc=)|<style|<[^>]*\s(?:style|on[a-z]+)=")
+    for path in ("/review", f"/findings/{made['a1']}", "/evidence", "/cases/case-a/evidence"):
+        html = claire.get(path).text
+        assert "<script>alert(1)" not in html and not inline.search(html), path
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in claire.get("/review").text
