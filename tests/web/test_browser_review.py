@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from altered import as_altered_pdq_match
 from sealed import seal
 from webapp import PASSWORD
 
@@ -83,6 +84,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "b1": make_finding(db, vault, folder, case="case-b", seed=3).finding,
     }
     capture = seal(db, vault, folder, findings["a3"], case="case-a", seed=6).id
+    as_altered_pdq_match(db, findings["a1"])
     for name, role in (("claire", Role.CASEWORKER), ("bruno", Role.REVIEWER)):
         users.add_user(db, name, role, cases=("case-a",), password=PASSWORD, actor="test")
     port = _free_port()

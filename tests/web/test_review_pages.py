@@ -289,3 +289,18 @@ def test_hostile_text_from_a_page_is_escaped_and_pages_carry_no_inline_code(
         html = claire.get(path).text
         assert "<script>alert(1)" not in html and not inline.search(html), path
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in claire.get("/review").text
+
+
+def test_the_page_says_in_words_how_an_altered_copy_matched(web: Web, made: dict[str, int]) -> None:
+    from altered import as_altered_pdq_match
+
+    as_altered_pdq_match(web.db, made["a1"])
+    claire = _signed_in(web, "claire")
+    page = claire.get(f"/findings/{made['a1']}").text
+    assert "the picture&#39;s PDQ perceptual hash" in page
+    assert "borders or black bars removed, mirrored" in page
+    assert "14 bits of 256 differ (a match is 31 or fewer)" in page
+    assert "by local features: 52 points of the picture agree" in page
+    claire.cookies.set("rempart_lang", "fr")
+    page = claire.get(f"/findings/{made['a1']}").text
+    assert "14 bits sur 256" in page and "How the match" not in page

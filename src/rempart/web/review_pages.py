@@ -119,6 +119,7 @@ def _page(
     from rempart.evidence.held import held_name
     from rempart.jobs.findings import describe_how
     from rempart.jobs.review_queue import claims
+    from rempart.matching.wording import distance_phrase, features_phrase
 
     lang = language_of(request)
     claim = claims(svc.db, [view.id], clock=svc.clock).get(view.id)
@@ -126,6 +127,11 @@ def _page(
     clear = bool(shown) and grant_valid(session.csrf, view.id, shown, svc.clock())
     held = not view.minor and vault_of(request).has(held_name(view.sha256))
     corroborated = view.detail.get("corroborated_inliers")
+    measure = ""
+    if view.method.lower() == "pdq":
+        measure = distance_phrase(view.distance, view.threshold, lang=lang)
+    elif view.method.lower() == "local-features":
+        measure = features_phrase(view.distance, lang=lang)
     body = svc.render(
         request,
         "finding.html",
@@ -134,7 +140,10 @@ def _page(
         how=describe_how(view, lang=lang),
         signal=_SIGNALS.get(view.method.lower(), view.method),
         status_word=_STATUS.get(view.status, view.status),
-        corroborated=corroborated if isinstance(corroborated, int) else None,
+        measure=measure,
+        corroborated=(
+            features_phrase(corroborated, lang=lang) if isinstance(corroborated, int) else ""
+        ),
         claim=claim,
         me=session.principal.name,
         may_act=may_act,
