@@ -103,3 +103,31 @@ def test_reviewing_time_is_read_from_the_looks_and_decisions_of_that_person(
         clock.now += timedelta(minutes=9)
     assert review_queue.reviewing_for(db, "claire", clock=clock) == timedelta(minutes=54)
     assert review_queue.reviewing_for(db, "bruno", clock=clock) == timedelta(0)
+
+
+def test_two_reviewers_claiming_at_once_get_one_claim_between_them(
+    db: Database, make_finding
+) -> None:
+    import threading
+
+    made = make_finding()
+    clock = Clock()
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def take(name: str) -> None:
+        start.wait()
+        try:
+            review_queue.claim(db, made.finding, actor=name, clock=clock)
+            outcomes[name] = "claimed"
+        except Conflict:
+            outcomes[name] = "refused"
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in ("claire", "bruno")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["claimed", "refused"]
+    (winner,) = [n for n, o in outcomes.items() if o == "claimed"]
+    assert review_queue.claims(db, [made.finding], clock=clock)[made.finding].holder == winner

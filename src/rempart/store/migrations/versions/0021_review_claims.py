@@ -1,7 +1,8 @@
 """The shared review queue: `review_claims`, who is reviewing which finding and until when,
-so that a match being judged by one caseworker is not offered to another.
+so that a match being judged by one caseworker is not offered to another; and an index of
+the custody log by actor and time (how long someone has been reviewing without a break).
 
-A new table only: nothing existing is rewritten, on SQLite or PostgreSQL.
+A new table and an index: nothing existing is rewritten, on SQLite or PostgreSQL.
 
 Revision ID: 0021
 Revises: 0020
@@ -31,8 +32,10 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_review_claims_holder", "review_claims", ["holder"])
+    op.create_index("ix_custody_events_actor_at", "custody_events", ["actor", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_custody_events_actor_at", table_name="custody_events")
     op.drop_index("ix_review_claims_holder", table_name="review_claims")
     op.drop_table("review_claims")
