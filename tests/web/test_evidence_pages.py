@@ -23,10 +23,10 @@ from rempart.store.database import Database
 
 
 @pytest.fixture
-def sealed(sqlite_db: Database, tmp_path: Path) -> tuple[Web, CaptureOutcome, int]:
+def sealed(db: Database, tmp_path: Path) -> tuple[Web, CaptureOutcome, int]:
     from webapp import make_web
 
-    web = make_web(sqlite_db, tmp_path)
+    web = make_web(db, tmp_path)
     vault = Vault.open(web.settings.core.home)
     made = make_finding(web.db, vault, tmp_path, case="case-a", seed=4)
     other = make_finding(web.db, vault, tmp_path, case="case-b", seed=5)
@@ -100,3 +100,17 @@ def test_another_cases_evidence_is_refused_and_logged(sealed) -> None:  # type: 
     assert _events(web, CustodyAction.EXPORT) == []
     denied = [e for e in access_log.recent(web.db, outcome="denied") if e.actor == "bruno"]
     assert len(denied) == 4
+
+
+def test_the_verification_speaks_french(sealed) -> None:  # type: ignore[no-untyped-def]
+    web, outcome, _ = sealed
+    claire = web.client()
+    web.sign_in(claire, "claire")
+    claire.cookies.set("rempart_lang", "fr")
+    page = claire.get(f"/captures/{outcome.id}")
+    assert "Vérifier le paquet maintenant" in page.text
+    checked = claire.post(f"/captures/{outcome.id}/verify", data={"csrf": csrf_of(page.text)})
+    assert (
+        "NON FIABLE : intact" in checked.text and "Ce qu&#39;il ne peut pas prouver" in checked.text
+    )
+    assert "UNTRUSTED" not in checked.text and "What it proves" not in checked.text
