@@ -566,14 +566,12 @@ def verify_command(
     vouches for it)."""
     from cryptography import x509
 
-    from rempart.evidence.authorities import authorities_file, load_authorities
     from rempart.evidence.bundle import MAX_BUNDLE
-    from rempart.evidence.keys import Keyring, PublicKeyInfo, parse_key_list
+    from rempart.evidence.keys import PublicKeyInfo, parse_key_list
     from rempart.evidence.timestamps import load_certificates
     from rempart.evidence.verify import (
         GIVEN_KEY,
         LIST_KEY,
-        OWN_KEY,
         render_report,
         report_json_text,
         verify_bundle,
@@ -598,14 +596,14 @@ def verify_command(
             roots.extend(load_certificates([read_capped(path, 16 * MiB)]))
         crls = [_der_crl(read_capped(path, 64 * MiB)) for path in crl or []]
         if own_keys:
-            settings = Settings.from_env()
-            keyring = Keyring(settings.home / "keys")
-            if keyring.exists:
-                for info in keyring.public_keys():
-                    origins.setdefault(info.fingerprint, OWN_KEY)
-                    lives.setdefault(info.fingerprint, info)
-            for authority in load_authorities(authorities_file(settings.home, os.environ)):
-                roots.extend(load_certificates(list(authority.certificates)))
+            from rempart.jobs.evidence import own_trust
+
+            own = own_trust(Settings.from_env().home, os.environ)
+            for fingerprint, origin in own.keys.items():
+                origins.setdefault(fingerprint, origin)
+            for info in own.lives:
+                lives.setdefault(info.fingerprint, info)
+            roots.extend(own.roots)
     report = verify_bundle(
         data, trusted_keys=origins, tsa_roots=roots, crls=crls, key_lives=lives.values()
     )

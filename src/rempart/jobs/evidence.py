@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,16 +41,24 @@ from rempart.store.database import Database
 from rempart.store.models import CaptureRow, Case, Finding, FindingStatus, Sighting, SourceRow
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
+    from rempart.evidence.keys import PublicKeyInfo
     from rempart.evidence.source_record import Sighted
+    from rempart.evidence.verify import VerifyReport
 
 __all__ = [
     "CaptureOutcome",
+    "OwnTrust",
     "Sealer",
+    "bundle_for_download",
     "capture_confirmed",
     "capture_url",
     "export_bundle",
     "list_captures",
+    "own_trust",
     "seal_from_source",
+    "verify_capture",
 ]
 
 
@@ -499,6 +507,123 @@ def capture_confirmed(
         )
         done.add(view.id)
     return outcomes
+
+
+def _sealed_bundle(db: Database, vault: Vault, capture_id: int) -> tuple[CaptureOutcome, bytes]:
+    """A sealed capture and its bundle's bytes, checked against the digest recorded."""
+    found = list_captures(db, ids=(capture_id,))
+    outcome = found[0] if found else None
+    if outcome is None or outcome.bundle is None:
+        raise NotFound(
+            "capture {id} has no sealed bundle (see `rempart evidence list`)", id=capture_id
+        )
+    data = vault.get(outcome.bundle)
+    if hashlib.sha256(data).hexdigest() != outcome.bundle_sha256:
+        raise EvidenceError("capture {id}: the vault copy does not match its digest", id=capture_id)
+    return outcome, data
+
+
+def _log_about(
+    db: Database,
+    capture_id: int,
+    action: CustodyAction,
+    *,
+    actor: str,
+    detail: dict[str, object],
+    clock: Clock,
+) -> None:
+    with db.session() as session:
+        case_id = session.scalar(select(CaptureRow.case_id).where(CaptureRow.id == capture_id))
+
+    def logged(session: Session) -> None:
+        record(
+            session,
+            chain_of(case_id),
+            at=clock(),
+            actor=actor,
+            action=action,
+            subject=f"capture:{capture_id}",
+            detail=detail,
+        )
+
+    in_custody(db, logged)
+
+
+def bundle_for_download(
+    db: Database, vault: Vault, capture_id: int, *, actor: str, clock: Clock = utc_now
+) -> tuple[str, bytes]:
+    """A sealed bundle's file name and bytes, handed over (a download from the web app) once
+    the export is logged in the custody log with who took it."""
+    outcome, data = _sealed_bundle(db, vault, capture_id)
+    name = Path(outcome.bundle or f"capture-{capture_id}.wacz").name
+    _log_about(
+        db,
+        capture_id,
+        CustodyAction.EXPORT,
+        actor=actor,
+        detail={"bundle_sha256": outcome.bundle_sha256 or "", "to": "download"},
+        clock=clock,
+    )
+    return name, data
+
+
+@dataclass(frozen=True, slots=True)
+class OwnTrust:
+    """What this installation trusts when it verifies its own bundles: its signing keys (with
+    their lives) and its time-stamping authorities' roots."""
+
+    keys: dict[str, str]  # fingerprint -> where the trust came from (verify.OWN_KEY)
+    lives: tuple[PublicKeyInfo, ...]
+    roots: tuple[x509.Certificate, ...]
+
+
+def own_trust(home: Path, env: Mapping[str, str]) -> OwnTrust:
+    """The keys of `home/keys` and the roots of the configured authorities."""
+    from rempart.evidence.authorities import authorities_file, load_authorities
+    from rempart.evidence.keys import Keyring
+    from rempart.evidence.timestamps import load_certificates
+    from rempart.evidence.verify import OWN_KEY
+
+    keys: dict[str, str] = {}
+    lives: list[PublicKeyInfo] = []
+    roots: list[x509.Certificate] = []
+    keyring = Keyring(home / "keys")
+    if keyring.exists:
+        for info in keyring.public_keys():
+            keys.setdefault(info.fingerprint, OWN_KEY)
+            lives.append(info)
+    for authority in load_authorities(authorities_file(home, env)):
+        roots.extend(load_certificates(list(authority.certificates)))
+    return OwnTrust(keys, tuple(lives), tuple(roots))
+
+
+def verify_capture(
+    db: Database,
+    vault: Vault,
+    capture_id: int,
+    trust: OwnTrust,
+    *,
+    actor: str,
+    clock: Clock = utc_now,
+) -> VerifyReport:
+    """Check a sealed capture's bundle as `rempart verify` checks a file (offline, against
+    this installation's own keys and roots); the check is logged with who asked and its
+    verdict."""
+    from rempart.evidence.verify import verify_bundle
+
+    _, data = _sealed_bundle(db, vault, capture_id)
+    report = verify_bundle(
+        data, trusted_keys=trust.keys, tsa_roots=trust.roots, key_lives=trust.lives
+    )
+    _log_about(
+        db,
+        capture_id,
+        CustodyAction.VERIFY,
+        actor=actor,
+        detail={"bundle_sha256": report.bundle_sha256, "verdict": report.verdict},
+        clock=clock,
+    )
+    return report
 
 
 def export_bundle(

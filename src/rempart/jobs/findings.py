@@ -243,9 +243,9 @@ def _view(
     )
 
 
-def describe_how(view: FindingView) -> str:
-    """How a finding matched, in words a caseworker reads (the current language): an identical
-    file, or how the copy was altered and how close its PDQ hash is."""
+def describe_how(view: FindingView, *, lang: str | None = None) -> str:
+    """How a finding matched, in words a caseworker reads (in `lang`, else the current
+    language): an identical file, or how the copy was altered and how close its PDQ hash is."""
     return describe_match(
         view.method,
         view.distance,
@@ -254,6 +254,7 @@ def describe_how(view: FindingView) -> str:
         variant=view.variant,
         reference=view.reference,
         corroborated=_corroboration(view.detail),
+        lang=lang,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, utc_now
@@ -20,8 +20,17 @@ from rempart.evidence.ledger import in_custody, record
 from rempart.evidence.vault import Vault
 from rempart.intake.cases import chain_of
 from rempart.jobs.findings import FindingView, list_findings
+from rempart.jobs.review_queue import check_claim, decided_already
 from rempart.store.database import Database
-from rempart.store.models import Bank, Case, Finding, FindingStatus, Item, Sighting
+from rempart.store.models import (
+    Bank,
+    Case,
+    Finding,
+    FindingStatus,
+    Item,
+    ReviewClaim,
+    Sighting,
+)
 
 __all__ = ["Look", "decide", "finding", "look", "pending"]
 
@@ -73,9 +82,12 @@ def decide(
     actor: str,
     note: str = "",
     clock: Clock = utc_now,
+    pending_only: bool = False,
 ) -> FindingView:
-    """Confirm or reject a finding. A changed mind is allowed and logged with the old verdict;
-    rejecting needs a reason."""
+    """Confirm or reject a finding. A changed mind is allowed and logged with the old verdict
+    (unless `pending_only`: then a finding decided meanwhile is a Conflict); rejecting needs a
+    reason. Refused (Conflict) while someone else is reviewing it (jobs.review_queue); the
+    decision ends any claim on it."""
     if verdict is FindingStatus.PENDING:
         raise InputError("a finding is confirmed or rejected; it cannot be sent back to pending")
     if not actor.strip():
@@ -90,11 +102,14 @@ def decide(
     def work(session: Session) -> None:
         row = _finding_row(session, finding_id)
         before = FindingStatus(row.status)
+        now = clock()
+        check_claim(session, finding_id, actor, now)
+        if pending_only and before is not FindingStatus.PENDING:
+            raise decided_already(row)
         if before is verdict and row.review_note == note:
             if verdict is FindingStatus.CONFIRMED:
                 raise Conflict("finding {id} is already confirmed", id=finding_id)
             raise Conflict("finding {id} is already rejected", id=finding_id)
-        now = clock()
         row.status = verdict
         row.reviewed_by = actor
         row.reviewed_at = now
@@ -109,6 +124,7 @@ def decide(
             subject=f"finding:{finding_id}",
             detail={"verdict": verdict.value, "before": before.value, "note": note},
         )
+        session.execute(delete(ReviewClaim).where(ReviewClaim.finding_id == finding_id))
 
     in_custody(db, work)
     return finding(db, finding_id)

@@ -73,9 +73,12 @@ def create_app(
     api.state.service = service
 
     from rempart.web import api as api_routes
-    from rempart.web import hma, pages
+    from rempart.web import evidence_pages, hma, media, pages, review_pages
 
     api.include_router(pages.router)
+    api.include_router(review_pages.router)
+    api.include_router(media.router)
+    api.include_router(evidence_pages.router)
     api.include_router(api_routes.router)
     api.include_router(hma.router)
     api.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -38,7 +39,11 @@ class CustodyRow(Base):
     prev: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_custody_events_chain_seq"),)
+    __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_custody_events_chain_seq"),
+        # someone's recent looks and decisions (the review queue's reminder to pause)
+        Index("ix_custody_events_actor_at", "actor", "at"),
+    )
 
 
 class CaptureRow(Base):

@@ -26,6 +26,7 @@ __all__ = [
     "Finding",
     "FindingStatus",
     "PageValidator",
+    "ReviewClaim",
     "ScanProblem",
     "ScanRun",
     "SeenMedia",
@@ -256,3 +257,17 @@ class Finding(Base):
     sighting: Mapped[Sighting] = relationship(back_populates="findings")
 
     __table_args__ = (UniqueConstraint("sighting_id", "item_id", name="uq_findings_sighting_item"),)
+
+
+class ReviewClaim(Base):
+    """A pending finding being reviewed by one person until `expires_at` (the shared review
+    queue does not offer it to anyone else meanwhile). Gone once it is decided."""
+
+    __tablename__ = "review_claims"
+
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(200), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
