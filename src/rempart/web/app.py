@@ -60,9 +60,10 @@ def create_app(
     api.state.service = Service(settings, database, clock, templates)
 
     from rempart.web import api as api_routes
-    from rempart.web import hma, pages
+    from rempart.web import hma, notice_pages, pages
 
     api.include_router(pages.router)
+    api.include_router(notice_pages.router)
     api.include_router(api_routes.router)
     api.include_router(hma.router)
     api.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
