@@ -60,11 +60,13 @@ def create_app(
     api.state.service = Service(settings, database, clock, templates)
 
     from rempart.web import api as api_routes
-    from rempart.web import hma, notice_pages, pages, source_pages
+    from rempart.web import hma, notice_pages, pages, report_pages, settings_pages, source_pages
 
     api.include_router(pages.router)
     api.include_router(notice_pages.router)
     api.include_router(source_pages.router)
+    api.include_router(report_pages.router)
+    api.include_router(settings_pages.router)
     api.include_router(api_routes.router)
     api.include_router(hma.router)
     api.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
