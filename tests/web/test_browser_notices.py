@@ -53,6 +53,13 @@ def test_a_caseworker_approves_and_sends_a_notice_in_the_browser(
         page.click("#send")  # type: ignore[attr-defined]
         page.wait_for_selector("text=Notice sent.")  # type: ignore[attr-defined]
         assert page.inner_text("#status") == "sent"  # type: ignore[attr-defined]
+        page.click("text=Français")  # type: ignore[attr-defined]
+        page.wait_for_selector("text=Historique")  # type: ignore[attr-defined]
+        assert page.inner_text("#status") == "envoyée"  # type: ignore[attr-defined]
+        page.click("text=Se déconnecter")  # type: ignore[attr-defined]
+        page.wait_for_selector("#password")  # type: ignore[attr-defined]
+        page.goto(f"{url}/notices/{ids['dsa']}")  # type: ignore[attr-defined]
+        assert page.url == f"{url}/login"  # type: ignore[attr-defined]
     (message,) = smtp.messages()
     assert message["To"] == "abuse@forum.example"
     assert notice(web.db, ids["dsa"]).approved_by == "claire"
