@@ -20,7 +20,7 @@ from rempart.takedown.registry import Registry, load_registry, parse_registry
 sys.path.insert(0, str(Path(__file__).parents[1] / "takedown"))
 from smtp_process import RecordingSmtp
 
-__all__ = ["IDENTITY", "RecordingSmtp", "drafted", "notices_web"]
+__all__ = ["IDENTITY", "NoLookups", "RecordingSmtp", "drafted", "notices_web"]
 
 IDENTITY = Identity(name="Asso", email="contact@asso.example", caseworker="server-user")
 PLATFORM = """
@@ -66,3 +66,18 @@ def drafted(web: Web, tmp_path: Path, *, case: str = "case-a", seed: int = 1) ->
         clock=web.clock,
     )
     return {n.kind: n.id for n in planned.notices}
+
+
+class NoLookups:
+    """Lookups that answer nothing (the tests' platforms are in the registry): no DNS or
+    RDAP query leaves the machine."""
+
+    def _nothing(self, *_args: object) -> object:
+        from rempart.takedown.errors import ResolutionError
+
+        raise ResolutionError("nothing is looked up in the tests")
+
+    dns = origin_asn = rdap_ip = rdap_asn = rdap_domain = _nothing
+
+    def close(self) -> None:
+        pass

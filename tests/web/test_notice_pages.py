@@ -174,3 +174,70 @@ def test_notice_pages_speak_french(web: Web, tmp_path: Path) -> None:
     assert "Avis" in listing or "Notifications" in listing
     page = client.get(f"/notices/{ids['dsa']}").text  # type: ignore[attr-defined]
     assert "Approuver cette notification" in page
+
+
+def test_a_lapsed_deadline_with_the_copy_still_online_is_escalated_to_a_new_draft(
+    web: Web, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from rempart.store.models import RecheckSchedule
+    from rempart.takedown.drafting import list_notices
+
+    ids = drafted(web, tmp_path)
+    client = _signed_in(web, "claire", Role.CASEWORKER, "case-a")
+    _post(client, f"/notices/{ids['dsa']}/approve")
+    _post(client, f"/notices/{ids['dsa']}/send")
+    sent = notice(web.db, ids["dsa"])
+    with web.db.session() as session:
+        for copy in sent.copies:
+            session.add(
+                RecheckSchedule(
+                    finding_id=copy.finding,
+                    status="online",
+                    last_checked_at=web.clock() + timedelta(days=4),
+                    next_check_at=web.clock() + timedelta(days=5),
+                    interval_s=86400,
+                    last_online_at=web.clock() + timedelta(days=4),
+                )
+            )
+    before = {n.id for n in list_notices(web.db)}
+    web.clock.advance(days=4, hours=1)
+    web.sign_in(client, "claire")  # type: ignore[arg-type]
+    answer = _post(client, "/notices/escalate", case="case-a")
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert "done=escalated" in answer.headers["location"]  # type: ignore[attr-defined]
+    (new,) = [n for n in list_notices(web.db) if n.id not in before]
+    assert new.status == "drafted" and new.created_at == web.clock()
+    listing = client.get("/notices").text  # type: ignore[attr-defined]
+    assert f'href="/notices/{new.id}"' in listing
+    page = client.get(f"/notices/{new.id}").text  # type: ignore[attr-defined]
+    assert f'href="/notices/{ids["dsa"]}"' in page  # it escalates the lapsed notice
+
+
+def test_drafting_from_the_page_plans_the_confirmed_copies_of_her_case(
+    web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notices_made import PLATFORM, NoLookups
+
+    from findings_made import make_finding
+    from rempart.jobs.review import decide
+    from rempart.store.models import FindingStatus
+    from rempart.takedown.drafting import list_notices
+    from rempart.web import notice_pages
+
+    monkeypatch.setattr(notice_pages, "lookups_for", lambda svc: NoLookups())
+    home = web.settings.core.home
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "platforms.toml").write_text(PLATFORM, encoding="utf-8")
+    made = make_finding(web.db, None, tmp_path, case="case-a")
+    decide(web.db, made.finding, FindingStatus.CONFIRMED, actor="reviewer")
+    client = _signed_in(web, "claire", Role.CASEWORKER, "case-a")
+    answer = _post(client, "/notices/plan", case="case-a")
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert "done=planned" in answer.headers["location"]  # type: ignore[attr-defined]
+    drafts = list_notices(web.db, case="case-a", status="drafted")
+    assert any(n.recipient_address == "abuse@forum.example" for n in drafts)
+    assert {h.actor for n in drafts for h in n.history} == {"claire"}
+    again = _post(client, "/notices/plan", case="case-a")
+    assert "done=nothing-planned" in again.headers["location"]  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from rempart.web.service import Service, language_of, service_of
 if TYPE_CHECKING:
     from rempart.accounts.policy import Principal
     from rempart.takedown.drafting import NoticeView
+    from rempart.takedown.lookups import CachingLookups
     from rempart.takedown.sending import Stamper
 
 __all__ = ["router"]
@@ -414,12 +415,18 @@ def _act_on_cases(
     return _acting_cases(svc, principal, case)
 
 
+def lookups_for(svc: Service) -> CachingLookups:
+    """DNS and RDAP on the network, as `rempart notify plan` asks them (tests replace this)."""
+    from rempart.takedown.lookups import LookupSettings, network_lookups
+
+    return network_lookups(LookupSettings.for_home(svc.settings.core.home))
+
+
 @router.post("/notices/plan")
 def plan_notices(request: Request, case: Field = "", csrf: Field = "") -> Response:
     """Draft notices for confirmed copies no notice covers yet (`rempart notify plan`)."""
     from rempart.evidence.vault import Vault
     from rempart.takedown.drafting import plan
-    from rempart.takedown.lookups import LookupSettings, network_lookups
     from rempart.takedown.registry import load_registry
 
     svc = service_of(request)
@@ -431,7 +438,7 @@ def plan_notices(request: Request, case: Field = "", csrf: Field = "") -> Respon
     drafted = 0
     try:
         registry = load_registry(home)
-        lookups = network_lookups(LookupSettings.for_home(home))
+        lookups = lookups_for(svc)
         try:
             for name in cases:
                 planned = plan(
