@@ -137,6 +137,7 @@ def test_an_auditor_reads_every_notice_and_acts_on_none(web: Web, tmp_path: Path
     assert page.status_code == 200 and 'action="/notices/' not in page.text
     assert _post(client, f"/notices/{ids['dsa']}/approve").status_code == 403  # type: ignore[attr-defined]
     assert _post(client, "/notices/plan").status_code == 403  # type: ignore[attr-defined]
+    assert client.get("/notices?case=no-such-case").status_code == 404  # type: ignore[attr-defined]
     assert notice(web.db, ids["dsa"]).status == "drafted"
     reasons = {e.detail for e in access_log.recent(web.db, outcome="denied") if e.actor == "aude"}
     assert reasons == {"read only"}

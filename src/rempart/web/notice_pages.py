@@ -87,7 +87,10 @@ def notices_page(request: Request, view: str = "drafts", case: str = "") -> Resp
         where["status"] = "drafted"
     elif view == "overdue":
         where["overdue_at"] = now
-    notices = visible_notices(svc, principal, **where)
+    try:
+        notices = visible_notices(svc, principal, **where)
+    except NotFound:  # a case that does not exist, asked by one who sees every case
+        raise HTTPException(404) from None
     if view == "open":
         notices = [n for n in notices if n.status in _OPEN]
     body = svc.render(
