@@ -98,9 +98,18 @@ class _Copy:
     expected_item: int | None  # None: must not match (or, for the allowed image, is allowed)
 
 
-def run_demo(console: Console, *, keep: bool = False, messages: Messages | None = None) -> bool:
-    """Run the demonstration; True when every check held."""
+def run_demo(
+    console: Console,
+    *,
+    keep: bool = False,
+    messages: Messages | None = None,
+    home: Path | None = None,
+) -> bool:
+    """Run the demonstration; True when every check held. In `home` when given (an empty
+    folder the caller owns and removes), else in a temporary folder removed unless `keep`."""
     t = messages or Messages.for_env()
+    if home is not None:
+        return _run(console, t, home)
     home = Path(tempfile.mkdtemp(prefix="rempart-demo-"))
     try:
         return _run(console, t, home)

@@ -1123,6 +1123,17 @@ def demo_command(
     keep: Annotated[
         bool, typer.Option(help="Keep the demo's data folder and print where it is.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then keep the web app running on the demo's data, with a demo account whose "
+            "password is printed (Ctrl-C stops it).",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option(help="With --serve: the port on 127.0.0.1 (0: any free one).", min=0)
+    ] = 8000,
 ) -> None:
     """Run a short demonstration on neutral generated images, in a temporary data folder.
 
@@ -1132,8 +1143,26 @@ def demo_command(
     """
     from rempart.demo import run_demo
 
-    with _reported():
-        ok = run_demo(out, keep=keep)
+    if not serve:
+        with _reported():
+            ok = run_demo(out, keep=keep)
+        raise typer.Exit(0 if ok else 1)
+    import shutil
+    import tempfile
+
+    from rempart.cli.serve import serve_demo
+
+    home = Path(tempfile.mkdtemp(prefix="rempart-demo-"))
+    try:
+        with _reported():
+            ok = run_demo(out, home=home)
+            if ok:
+                serve_demo(home, port=port)
+    finally:
+        if keep:
+            out.print(_("The demo's data folder is kept: {home}", home=str(home)), markup=False)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
     raise typer.Exit(0 if ok else 1)
 
 

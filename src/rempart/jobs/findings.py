@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from rempart.clock import aware
+from rempart.errors import NotFound
 from rempart.matching.wording import describe_match
 from rempart.provenance.counts import VerdictCounts, count_by
 from rempart.sources.base import localized_reason
@@ -34,6 +35,7 @@ __all__ = [
     "RunView",
     "SeenAgain",
     "describe_how",
+    "get_run",
     "list_findings",
     "list_problems",
     "list_runs",
@@ -344,6 +346,31 @@ def list_runs(db: Database, *, source: str | None = None, last: int = 10) -> lis
             )
             for run, name in session.execute(query).all()
         ]
+
+
+def get_run(db: Database, run: int) -> RunView:
+    """One scan by its number; NotFound when there is none."""
+    query = (
+        select(ScanRun, SourceRow.name)
+        .join(SourceRow, SourceRow.id == ScanRun.source_id)
+        .where(ScanRun.id == run)
+    )
+    with db.session() as session:
+        found = session.execute(query).first()
+    if found is None:
+        raise NotFound("no scan {run} (see `rempart runs`)", run=run)
+    row, name = found
+    return RunView(
+        row.id,
+        name,
+        row.status,
+        row.started_at,
+        row.finished_at,
+        row.candidates,
+        row.matched,
+        row.problems,
+        row.error,
+    )
 
 
 def list_problems(db: Database, run: int, *, limit: int | None = None) -> list[ProblemView]:

@@ -1,17 +1,21 @@
-"""Who may see or act on a finding, a case or a capture, for the review and evidence pages:
-each lookup checks the signed-in account's scope (accounts.policy) and logs a refusal. A
-name or number the caller may not see is refused exactly like one that does not exist.
+"""What every page checks before it shows or does anything: the CSRF token of a form, the
+signed-in account's right to a case (to see it, or to act on it), to every case, or to the
+accounts, and the finding, case or capture it asks for. Each refusal goes to the access log;
+a name or number the caller may not see is refused exactly like one that does not exist.
 
-Must not decide anything else: the rules are the use cases'.
+Must not decide anything else: the rules are the use cases' and accounts.policy's.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
+from rempart.accounts.policy import Permission, Principal
 from rempart.accounts.sessions import Current
+from rempart.config import Identity
 from rempart.errors import NotFound
 from rempart.web.pages import _check_csrf, _refuse
 from rempart.web.service import Service
@@ -23,28 +27,77 @@ if TYPE_CHECKING:
     from rempart.jobs.findings import FindingView
 
 __all__ = [
-    "check_csrf",
+    "acting_identity",
+    "check_form",
     "may_act_on",
+    "refuse",
+    "require_accounts",
+    "require_all_cases",
+    "require_case",
     "vault_of",
     "visible_capture",
     "visible_case",
     "visible_finding",
 ]
 
+refuse = _refuse  # log a refusal; the caller raises what it returns (a 403)
 
-def check_csrf(svc: Service, request: Request, session: Current, given: str) -> None:
+
+def check_form(svc: Service, request: Request, session: Current, given: str) -> None:
+    """A state-changing form carries the session's CSRF token, or is refused (and logged)."""
     _check_csrf(svc, request, session.csrf, given, session.principal.name)
 
 
 def _case_id(svc: Service, name: str | None) -> int | None:
-    from rempart.intake.cases import case_info
+    from sqlalchemy import select
+
+    from rempart.store.models import Case
 
     if name is None:
         return None
-    try:
-        return case_info(svc.db, name).id
-    except NotFound:
-        return None
+    with svc.db.session() as session:
+        return session.scalar(select(Case.id).where(Case.name == name))
+
+
+def require_case(
+    svc: Service,
+    request: Request,
+    principal: Principal,
+    case: str | None,
+    *,
+    action: str,
+    act: bool = False,
+) -> None:
+    """The caller may see (`act`: act on) the case named `case`; a notice or a run without a
+    case is for those who see every case. Refused the same way whether the case exists."""
+    case_id = _case_id(svc, case)
+    if case_id is None:
+        allowed = principal.sees_all_cases and (not act or principal.may(Permission.ACT_ON_CASES))
+    elif act:
+        allowed = principal.may_act_on_case(case_id)
+    else:
+        allowed = principal.may_see_case(case_id)
+    if not allowed:
+        sees = principal.sees_all_cases if case_id is None else principal.may_see_case(case_id)
+        why = "read only" if act and sees else "case not assigned"
+        raise refuse(svc, request, principal.name, action, why)
+
+
+def require_all_cases(svc: Service, request: Request, principal: Principal, action: str) -> None:
+    """Figures over every case (reports): for those who see every case."""
+    if not principal.sees_all_cases:
+        raise refuse(svc, request, principal.name, action, "needs every case")
+
+
+def require_accounts(svc: Service, request: Request, principal: Principal, action: str) -> None:
+    if not principal.may(Permission.MANAGE_ACCOUNTS):
+        raise refuse(svc, request, principal.name, action, "admin only")
+
+
+def acting_identity(svc: Service, principal: Principal) -> Identity:
+    """The organisation's identity with the signed-in account as the caseworker: whatever it
+    does is recorded under her account, never the server's user."""
+    return replace(svc.settings.core.identity, caseworker=principal.name)
 
 
 def _allowed(session: Current, case_id: int | None, *, act: bool) -> bool:

@@ -73,12 +73,26 @@ def create_app(
     api.state.service = service
 
     from rempart.web import api as api_routes
-    from rempart.web import evidence_pages, hma, media, pages, review_pages
+    from rempart.web import (
+        evidence_pages,
+        hma,
+        media,
+        notice_pages,
+        pages,
+        report_pages,
+        review_pages,
+        settings_pages,
+        source_pages,
+    )
 
     api.include_router(pages.router)
     api.include_router(review_pages.router)
     api.include_router(media.router)
     api.include_router(evidence_pages.router)
+    api.include_router(notice_pages.router)
+    api.include_router(source_pages.router)
+    api.include_router(report_pages.router)
+    api.include_router(settings_pages.router)
     api.include_router(api_routes.router)
     api.include_router(hma.router)
     api.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from rempart.accounts.sessions import Current
 from rempart.errors import EvidenceError, NotFound
 from rempart.i18n import N_
-from rempart.web.access import check_csrf, vault_of, visible_capture, visible_case
+from rempart.web.access import check_form, vault_of, visible_capture, visible_case
 from rempart.web.pages import _visible_cases
 from rempart.web.service import Service, language_of, service_of
 
@@ -128,7 +128,7 @@ def capture_page(request: Request, capture_id: int) -> Response:
 @router.post("/captures/{capture_id}/verify")
 def verify(request: Request, capture_id: int, csrf: Field = "") -> Response:
     svc = service_of(request)
-    check_csrf(svc, request, svc.session(request), csrf)
+    check_form(svc, request, svc.session(request), csrf)
     return _capture_page(request, capture_id, verify=True)
 
 

@@ -200,7 +200,12 @@ def dashboard(request: Request) -> Response:
         waiting = len(pending(svc.db))
     else:
         waiting = sum(len(pending(svc.db, case=c.name)) for c in cases)
-    body = svc.render(request, "dashboard.html", session=session, cases=cases, pending=waiting)
+    from rempart.web.dashboard_figures import figures_for
+
+    figures = figures_for(svc, session.principal)
+    body = svc.render(
+        request, "dashboard.html", session=session, cases=cases, pending=waiting, figures=figures
+    )
     return HTMLResponse(body)
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rempart.accounts.sessions import Current
 from rempart.errors import RempartError
 from rempart.i18n import N_
-from rempart.web.access import check_csrf, may_act_on, vault_of, visible_finding
+from rempart.web.access import check_form, may_act_on, vault_of, visible_finding
 from rempart.web.media import grant_valid, make_grant
 from rempart.web.pages import _visible_cases
 from rempart.web.service import Service, language_of, service_of
@@ -92,7 +92,7 @@ def review_next(request: Request, csrf: Field = "") -> Response:
 
     svc = service_of(request)
     session = svc.session(request)
-    check_csrf(svc, request, session, csrf)
+    check_form(svc, request, session, csrf)
     principal = session.principal
     cases = {c.name: c.id for c in _visible_cases(svc, principal)}
     candidates = [
@@ -170,7 +170,7 @@ def claim_finding(request: Request, finding_id: int, csrf: Field = "") -> Respon
 
     svc = service_of(request)
     session = svc.session(request)
-    check_csrf(svc, request, session, csrf)
+    check_form(svc, request, session, csrf)
     view = visible_finding(svc, request, session, finding_id, act=True)
     try:
         claim(svc.db, finding_id, actor=session.principal.name, clock=svc.clock)
@@ -186,7 +186,7 @@ def release_finding(request: Request, finding_id: int, csrf: Field = "") -> Resp
 
     svc = service_of(request)
     session = svc.session(request)
-    check_csrf(svc, request, session, csrf)
+    check_form(svc, request, session, csrf)
     visible_finding(svc, request, session, finding_id, act=True)
     release(svc.db, finding_id, actor=session.principal.name)
     return RedirectResponse("/review", status_code=303)
@@ -201,7 +201,7 @@ def decide_finding(
 
     svc = service_of(request)
     session = svc.session(request)
-    check_csrf(svc, request, session, csrf)
+    check_form(svc, request, session, csrf)
     view = visible_finding(svc, request, session, finding_id, act=True)
     chosen = {"confirm": FindingStatus.CONFIRMED, "reject": FindingStatus.REJECTED}.get(verdict)
     try:
@@ -230,7 +230,7 @@ def decide_finding(
 def reveal(request: Request, finding_id: int, confirm: Field = "", csrf: Field = "") -> Response:
     svc = service_of(request)
     session = svc.session(request)
-    check_csrf(svc, request, session, csrf)
+    check_form(svc, request, session, csrf)
     view = visible_finding(svc, request, session, finding_id)
     if confirm != "yes":
         from rempart.i18n import gettext
