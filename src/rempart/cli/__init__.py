@@ -1144,6 +1144,7 @@ from rempart.cli import cases as _cases  # noqa: E402, F401
 from rempart.cli import config as _config  # noqa: E402, F401
 from rempart.cli import custody as _custody  # noqa: E402, F401
 from rempart.cli import evidence as _evidence  # noqa: E402, F401
+from rempart.cli import intake as _intake  # noqa: E402, F401
 from rempart.cli import notify as _notify  # noqa: E402, F401
 from rempart.cli import provenance as _provenance  # noqa: E402, F401
 from rempart.cli import recheck as _recheck  # noqa: E402, F401

@@ -52,6 +52,7 @@ __all__ = [
     "is_video_file",
     "list_banks",
     "list_items",
+    "register_hashes",
     "restore_item",
     "withdraw_item",
 ]
@@ -326,6 +327,21 @@ def _add_video(
         session.flush()
         _log(session, item, ItemAction.ADD, item.created_at)
         return AddOutcome(path, item_id=item.id, extra_hashes=len(item.signals))
+
+
+def register_hashes(
+    db: Database,
+    name: str,
+    hashes: ImageHashes,
+    *,
+    source: Path,
+    label: str = "",
+    clock: Clock = utc_now,
+) -> AddOutcome:
+    """Store an image hashed elsewhere (the victim's offline page) exactly as `add_images`
+    stores one hashed here: the same quality gate, duplicate check and extra hashes.
+    `source` names it in the outcome (never a file name of hers)."""
+    return _add_hashes(db, name, source, hashes, label, clock)
 
 
 def _add_hashes(
