@@ -38,6 +38,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.k_resize.argtypes = [floats, ctypes.c_int, ctypes.c_int]
     lib.k_resize.argtypes += [ctypes.c_float] * 4 + [ctypes.c_int, floats]
     lib.k_luma.argtypes = [ctypes.c_char_p, floats, ctypes.c_size_t]
+    lib.k_unorient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
     lib.k_digest_new.restype = ctypes.c_void_p
     lib.k_digest_update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
     lib.k_digest_end.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
@@ -101,3 +102,33 @@ def test_kernel_digests_equal_hashlib_fed_in_pieces(kernel: ctypes.CDLL, size: i
         out = ctypes.create_string_buffer(32)
         kernel.k_digest_end(context, out)
         assert out.raw[: len(expected)] == expected
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_kernel_turns_a_shown_picture_back_as_stored(kernel: ctypes.CDLL, orientation: int) -> None:
+    from rempart.hashing.decode import _orient
+
+    stored = np.random.default_rng(orientation).random((7, 12), dtype=np.float32)
+    shown = np.ascontiguousarray(_orient(stored, orientation), dtype=np.float32)
+    back = np.empty_like(stored)
+    kernel.k_unorient(shown, shown.shape[0], shown.shape[1], orientation, back)
+    assert np.array_equal(back, stored)
+
+
+# The emcc that built the committed kernel.wasm (build-kernel.sh): another version may
+# emit other bytes for the same source.
+BUILT_WITH = "emcc (Emscripten gcc/clang-like replacement + linker emulating GNU ld) 3.1.6"
+
+
+def test_committed_wasm_is_the_build_of_this_source(tmp_path: Path) -> None:
+    emcc = shutil.which("emcc")
+    if emcc is None:
+        pytest.skip("no emscripten (apt-get install emscripten)")
+    version = subprocess.run([emcc, "--version"], capture_output=True, text=True, check=True)
+    if not version.stdout.startswith(BUILT_WITH):
+        pytest.skip(f"another emcc: {version.stdout.splitlines()[0]}")
+    rebuilt = tmp_path / "kernel.wasm"
+    subprocess.run(["sh", str(KERNEL.parent / "build-kernel.sh"), str(rebuilt)], check=True)
+    assert rebuilt.read_bytes() == (KERNEL.parent / "kernel.wasm").read_bytes(), (
+        "kernel.wasm is stale: run src/rempart/intake/page/build-kernel.sh and commit it"
+    )

@@ -26,11 +26,43 @@ EXPORT void k_free(void *p) { free(p); }
 EXPORT void k_init(void) { pdq_init(); }
 
 /* The CLI's RGB luma (decode.py, float64 arithmetic stored as float32) of RGBA pixels;
- * alpha is dropped as Pillow's convert("RGB") drops it. */
+ * alpha is dropped as Pillow's convert("RGB") drops it. Each product is looked up: the same
+ * doubles as multiplying, without the conversions. */
 EXPORT void k_luma(const uint8_t *rgba, float *out, size_t pixels) {
+    double red[256], green[256], blue[256];
+    for (int v = 0; v < 256; v++) {
+        red[v] = (double)v * 0.299;
+        green[v] = (double)v * 0.587;
+        blue[v] = (double)v * 0.114;
+    }
     for (size_t i = 0; i < pixels; i++) {
         const uint8_t *p = rgba + 4 * i;
-        out[i] = (float)((double)p[0] * 0.299 + (double)p[1] * 0.587 + (double)p[2] * 0.114);
+        out[i] = (float)(red[p[0]] + green[p[1]] + blue[p[2]]);
+    }
+}
+
+/* The picture as stored (`raw`, before its EXIF orientation 2-8 was applied) from the
+ * picture as shown (`shown`, height x width): decode.py's table read backwards. The raw
+ * picture's height and width are swapped for orientations 5-8. */
+EXPORT void k_unorient(const float *shown, int height, int width, int orientation, float *raw) {
+    const int swap = orientation >= 5;
+    const int rh = swap ? width : height, rw = swap ? height : width;
+    for (int r = 0; r < rh; r++) {
+        float *row = raw + (size_t)r * rw;
+        for (int c = 0; c < rw; c++) {
+            int i, j; /* the raw pixel (r, c) is shown at (i, j) */
+            switch (orientation) {
+            case 2: i = r; j = width - 1 - c; break;
+            case 3: i = height - 1 - r; j = width - 1 - c; break;
+            case 4: i = height - 1 - r; j = c; break;
+            case 5: i = c; j = r; break;
+            case 6: i = c; j = rh - 1 - r; break;
+            case 7: i = rw - 1 - c; j = rh - 1 - r; break;
+            case 8: i = rw - 1 - c; j = r; break;
+            default: i = r; j = c; break;
+            }
+            row[c] = shown[(size_t)i * width + j];
+        }
     }
 }
 

@@ -232,8 +232,8 @@
     return 1;
   }
 
-  function lumaOf(file, orientation) {
-    var options = { imageOrientation: orientation, colorSpaceConversion: "none", premultiplyAlpha: "none" };
+  function lumaOf(file) {
+    var options = { imageOrientation: "from-image", colorSpaceConversion: "none", premultiplyAlpha: "none" };
     return createImageBitmap(file, options).then(function (bitmap) {
       var width = bitmap.width, height = bitmap.height;
       if (width * height > MAX_PIXELS) {
@@ -256,39 +256,45 @@
     });
   }
 
+  // The hash partners compute from the raw pixels, where the EXIF orientation makes it
+  // differ from ours (decode.py's partner luma): the shown luma turned back.
+  function partnerHash(luma, width, height, orientation) {
+    var raw = alloc(4 * width * height);
+    try {
+      kernel.k_unorient(luma, height, width, orientation, raw);
+      var swap = orientation >= 5, rw = swap ? height : width, rh = swap ? width : height;
+      return pdq(raw, rw, [0, 0, rw, rh]);
+    } finally {
+      kernel.k_free(raw);
+    }
+  }
+
   function hashImage(file) {
-    var item = { media: "image" };
+    var item = { media: "image" }, orientation = 1;
     return digests(file).then(function (d) {
       item.md5 = d.md5;
       item.sha256 = d.sha256;
       return file.slice(0, 1 << 17).arrayBuffer();
     }).then(function (head) {
-      item.orientation = jpegOrientation(new Uint8Array(head));
-      return lumaOf(file, "from-image");
+      orientation = jpegOrientation(new Uint8Array(head));
+      return lumaOf(file);
     }).then(function (decoded) {
+      var width = decoded.width, height = decoded.height;
       try {
-        var whole = pdq(decoded.luma, decoded.width, [0, 0, decoded.width, decoded.height]);
+        var whole = pdq(decoded.luma, width, [0, 0, width, height]);
         item.pdq = whole.pdq;
         item.quality = whole.quality;
-        item.width = decoded.width;
-        item.height = decoded.height;
-        item.extras = extras(decoded.luma, decoded.width, decoded.height);
+        item.width = width;
+        item.height = height;
+        item.extras = extras(decoded.luma, width, height);
+        if (orientation !== 1) {
+          var partner = partnerHash(decoded.luma, width, height, orientation);
+          if (partner.pdq !== item.pdq) item.partner = partner;
+        }
       } finally {
         kernel.k_free(decoded.luma);
       }
-      if (item.orientation === 1) return item;
-      return lumaOf(file, "none").then(function (raw) {
-        try {
-          var partner = pdq(raw.luma, raw.width, [0, 0, raw.width, raw.height]);
-          if (partner.pdq !== item.pdq) item.partner = partner;
-        } finally {
-          kernel.k_free(raw.luma);
-        }
-        return item;
-      });
-    }).then(function (done) {
-      delete done.orientation;
-      return done;
+      return item;
     });
   }
 
