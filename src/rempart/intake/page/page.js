@@ -232,27 +232,45 @@
     return 1;
   }
 
-  function lumaOf(file) {
+  // RGBA pixels of a decoded picture into the kernel's memory, through a canvas (WebCodecs'
+  // VideoFrame would skip a copy, but Chromium drops the EXIF orientation on the way).
+  function pixelsOf(bitmap, target) {
+    return Promise.resolve(pixelsThroughCanvas(bitmap, target));
+  }
+
+  function pixelsThroughCanvas(bitmap, target) {
+    var width = bitmap.width, height = bitmap.height;
+    var canvas = new OffscreenCanvas(width, height);
+    var context = canvas.getContext("2d", { willReadFrequently: true, colorSpace: "srgb" });
+    context.drawImage(bitmap, 0, 0);
+    bytesAt(target, 4 * width * height).set(context.getImageData(0, 0, width, height).data);
+    canvas.width = canvas.height = 1;
+  }
+
+  function decode(file) {
     var options = { imageOrientation: "from-image", colorSpaceConversion: "none", premultiplyAlpha: "none" };
-    return createImageBitmap(file, options).then(function (bitmap) {
-      var width = bitmap.width, height = bitmap.height;
-      if (width * height > MAX_PIXELS) {
+    return createImageBitmap(file, options);
+  }
+
+  function lumaOf(bitmapPromise) {
+    return bitmapPromise.then(function (bitmap) {
+      var width = bitmap.width, height = bitmap.height, pixels = width * height;
+      if (pixels > MAX_PIXELS) {
         bitmap.close();
         throw new Error("too-large");
       }
-      var canvas = new OffscreenCanvas(width, height);
-      var context = canvas.getContext("2d", { willReadFrequently: true, colorSpace: "srgb" });
-      context.drawImage(bitmap, 0, 0);
-      bitmap.close();
-      var rgba = context.getImageData(0, 0, width, height).data;
-      canvas.width = canvas.height = 1;
-      var pixels = width * height, source = alloc(4 * pixels);
-      bytesAt(source, 4 * pixels).set(rgba);
-      rgba = null;
-      var luma = alloc(4 * pixels);
-      kernel.k_luma(source, luma, pixels);
-      kernel.k_free(source);
-      return { luma: luma, width: width, height: height };
+      var source = alloc(4 * pixels);
+      return pixelsOf(bitmap, source).then(function () {
+        bitmap.close();
+        var luma = alloc(4 * pixels);
+        kernel.k_luma(source, luma, pixels);
+        kernel.k_free(source);
+        return { luma: luma, width: width, height: height };
+      }, function (error) {
+        bitmap.close();
+        kernel.k_free(source);
+        throw error;
+      });
     });
   }
 
@@ -269,7 +287,7 @@
     }
   }
 
-  function hashImage(file) {
+  function hashImage(file, decoding) {
     var item = { media: "image" }, orientation = 1;
     return digests(file).then(function (d) {
       item.md5 = d.md5;
@@ -277,7 +295,7 @@
       return file.slice(0, 1 << 17).arrayBuffer();
     }).then(function (head) {
       orientation = jpegOrientation(new Uint8Array(head));
-      return lumaOf(file);
+      return lumaOf(decoding);
     }).then(function (decoded) {
       var width = decoded.width, height = decoded.height;
       try {
@@ -423,7 +441,17 @@
     bar.max = total;
     bar.value = 0;
     loadKernel().then(function () {
-      var index = 0;
+      var index = 0, decodings = {};
+      // The browser decodes on its own threads: the next picture decodes while this one is
+      // hashed. A decoding nobody waits for must not report an unhandled failure.
+      function decoding(at) {
+        if (at >= total || /^video\//.test(state.files[at].type)) return null;
+        if (!decodings[at]) {
+          decodings[at] = decode(state.files[at]);
+          decodings[at].catch(function () {});
+        }
+        return decodings[at];
+      }
       function next() {
         if (index >= total) return finish();
         var file = state.files[index], at = index;
@@ -434,7 +462,10 @@
           problem(at, "problem.video");
           work = Promise.resolve();
         } else {
-          work = hashImage(file).then(function (item) {
+          var mine = decoding(at);
+          decoding(at + 1);
+          delete decodings[at];
+          work = hashImage(file, mine).then(function (item) {
             state.items.push(item);
           }, function (error) {
             problem(at, error && error.message === "too-large" ? "problem.large" : "problem.unreadable");
