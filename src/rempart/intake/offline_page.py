@@ -23,7 +23,7 @@ from rempart.i18n import Catalog
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
 
-__all__ = ["PAGE_TEXT", "page_csp", "render_page", "write_page"]
+__all__ = ["PAGE_TEXT", "page_csp", "render_page", "served_page", "write_page"]
 
 PAGE_FILE = "index.html"
 
@@ -170,6 +170,11 @@ def page_csp(script: str, style: str) -> str:
 def render_page(public_key: ec.EllipticCurvePublicKey | None = None) -> str:
     """The page as one HTML text. With the association's public key, the hash files it saves
     are sealed to it (see sealing.py)."""
+    return served_page(public_key)[0]
+
+
+def served_page(public_key: ec.EllipticCurvePublicKey | None = None) -> tuple[str, str]:
+    """The page and its Content-Security-Policy, for a server to send as a header too."""
     key = None
     if public_key is not None:
         from rempart.intake.sealing import key_id, spki_base64
@@ -185,9 +190,11 @@ def render_page(public_key: ec.EllipticCurvePublicKey | None = None) -> str:
     # Inside <script type="application/json">: "</" must not end the element early.
     config_text = json.dumps(config, ensure_ascii=True, sort_keys=True).replace("</", "<\\/")
     script, style = _part("page.js"), _part("page.css")
-    return Template(_part("page.html")).substitute(
-        csp=page_csp(script, style), style=style, script=script, config=config_text
+    csp = page_csp(script, style)
+    page = Template(_part("page.html")).substitute(
+        csp=csp, style=style, script=script, config=config_text
     )
+    return page, csp
 
 
 def write_page(folder: Path, public_key: ec.EllipticCurvePublicKey | None = None) -> Path:
