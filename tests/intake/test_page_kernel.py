@@ -37,6 +37,8 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.k_block_mean.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
     lib.k_resize.argtypes = [floats, ctypes.c_int, ctypes.c_int]
     lib.k_resize.argtypes += [ctypes.c_float] * 4 + [ctypes.c_int, floats]
+    lib.k_resize_many.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
+    lib.k_resize_many.argtypes += [ctypes.c_int, floats]
     lib.k_luma.argtypes = [ctypes.c_char_p, floats, ctypes.c_size_t]
     lib.k_unorient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
     lib.k_digest_new.restype = ctypes.c_void_p
@@ -90,6 +92,14 @@ def test_kernel_smoothed_crops_equal_the_cli(kernel: ctypes.CDLL, seed: int) -> 
         assert kernel.k_resize(reduced, cols, rows, left, top, right, bottom, 64, out) == 0
         assert np.allclose(out, theirs, atol=0.02), window.label
         assert _pdq(kernel, out, (0, 0, 64, 64))[0] == pdq_from_luma(theirs).hash.hex
+    boxes = np.array([[v / factor for v in w.box] for w in crops], dtype=np.float32)
+    boxes[:, :2] = np.maximum(boxes[:, :2], 0)
+    many = np.empty((len(crops), 64, 64), np.float32)
+    assert kernel.k_resize_many(reduced, cols, rows, len(crops), boxes.ravel(), 64, many) == 0
+    for k, (left, top, right, bottom) in enumerate(boxes.tolist()):
+        one = np.empty((64, 64), np.float32)
+        kernel.k_resize(reduced, cols, rows, left, top, right, bottom, 64, one)
+        assert np.array_equal(many[k], one)  # shared passes, the same numbers
 
 
 @pytest.mark.parametrize("size", [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 100_000])

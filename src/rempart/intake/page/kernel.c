@@ -262,6 +262,80 @@ done:
     return status;
 }
 
+/* k_resize of `count` boxes (left, top, right, bottom each, as floats) of one image into
+ * out[k * size * size]: the same numbers, but the horizontal pass is made once for all the
+ * rows and shared by the boxes with the same left and right edges (the registration crops
+ * have 11 distinct pairs among 65). Returns 0, or -1 out of memory. */
+EXPORT int k_resize_many(const float *image, int width, int height, int count,
+                         const float *boxes, int size, float *out) {
+    float *temp = malloc((size_t)size * (size_t)height * sizeof(float));
+    char *done = calloc((size_t)count, 1);
+    int status = temp != NULL && done != NULL ? 0 : -1;
+    for (int k = 0; k < count && status == 0; k++) {
+        if (done[k]) {
+            continue;
+        }
+        const float left = boxes[4 * k], right = boxes[4 * k + 2];
+        const int need_h = size != width || left != 0.0f || right != (float)size;
+        if (!need_h) { /* as k_resize: nothing to share */
+            status = k_resize(image, width, height, left, boxes[4 * k + 1], right,
+                              boxes[4 * k + 3], size, out + (size_t)k * size * size);
+            done[k] = 1;
+            continue;
+        }
+        int *bh = NULL;
+        double *kh = NULL;
+        const int kszh = coeffs(width, left, right, size, &bh, &kh);
+        if (kszh == 0) {
+            status = -1;
+            break;
+        }
+        for (int yy = 0; yy < height; yy++) {
+            const float *row = image + (size_t)yy * width;
+            for (int xx = 0; xx < size; xx++) {
+                const double *w = &kh[xx * kszh];
+                const float *x0 = row + bh[xx * 2];
+                double ss = 0.0;
+                for (int x = 0; x < bh[xx * 2 + 1]; x++) {
+                    ss += x0[x] * w[x];
+                }
+                temp[(size_t)yy * size + xx] = (float)ss;
+            }
+        }
+        free(bh);
+        free(kh);
+        for (int j = k; j < count && status == 0; j++) {
+            if (done[j] || boxes[4 * j] != left || boxes[4 * j + 2] != right) {
+                continue;
+            }
+            int *bv = NULL;
+            double *kv = NULL;
+            const int kszv = coeffs(height, boxes[4 * j + 1], boxes[4 * j + 3], size, &bv, &kv);
+            if (kszv == 0) {
+                status = -1;
+                break;
+            }
+            float *dest = out + (size_t)j * size * size;
+            for (int yy = 0; yy < size; yy++) {
+                const double *w = &kv[yy * kszv];
+                for (int xx = 0; xx < size; xx++) {
+                    double ss = 0.0;
+                    for (int y = 0; y < bv[yy * 2 + 1]; y++) {
+                        ss += temp[(size_t)(y + bv[yy * 2]) * size + xx] * w[y];
+                    }
+                    dest[(size_t)yy * size + xx] = (float)ss;
+                }
+            }
+            free(bv);
+            free(kv);
+            done[j] = 1;
+        }
+    }
+    free(temp);
+    free(done);
+    return status;
+}
+
 /* ------------------------------------------------------------------------------ digests */
 
 typedef struct {

@@ -180,23 +180,30 @@
     var windows = registrationWindows(width, height);
     var factor = Math.max(1, Math.ceil(Math.max(width, height) / WORK));
     var rw = Math.floor(width / factor), rh = Math.floor(height / factor);
-    var reduced = alloc(4 * rw * rh), smooth = alloc(4 * SMOOTH * SMOOTH), out = [];
-    kernel.k_block_mean(luma, height, width, factor, reduced);
-    windows.forEach(function (w) {
-      var hashed;
-      if (w.smooth) {
-        var f = Math.fround, b = w.box;
+    var smooth = windows.filter(function (w) { return w.smooth; });
+    var reduced = alloc(4 * rw * rh), boxes = alloc(16 * smooth.length);
+    var resized = alloc(4 * SMOOTH * SMOOTH * smooth.length), out = [], at = 0;
+    try {
+      kernel.k_block_mean(luma, height, width, factor, reduced);
+      // windows.py's _Reduced.smoothed: the box in reduced pixels, kept within the image.
+      var edges = new Float32Array(kernel.memory.buffer, boxes, 4 * smooth.length);
+      smooth.forEach(function (w, k) {
+        var b = w.box;
         var left = Math.min(Math.max(0, b[0] / factor), rw - 1), top = Math.min(Math.max(0, b[1] / factor), rh - 1);
-        var right = Math.max(left + 1, Math.min(rw, b[2] / factor)), bottom = Math.max(top + 1, Math.min(rh, b[3] / factor));
-        if (kernel.k_resize(reduced, rw, rh, f(left), f(top), f(right), f(bottom), SMOOTH, smooth) !== 0) throw new Error("memory");
-        hashed = pdq(smooth, SMOOTH, [0, 0, SMOOTH, SMOOTH]);
-      } else {
-        hashed = pdq(luma, width, w.box);
-      }
-      out.push({ kind: w.kind, label: w.label, pdq: hashed.pdq, quality: hashed.quality });
-    });
-    kernel.k_free(reduced);
-    kernel.k_free(smooth);
+        edges.set([left, top, Math.max(left + 1, Math.min(rw, b[2] / factor)), Math.max(top + 1, Math.min(rh, b[3] / factor))], 4 * k);
+      });
+      if (kernel.k_resize_many(reduced, rw, rh, smooth.length, boxes, SMOOTH, resized) !== 0) throw new Error("memory");
+      windows.forEach(function (w) {
+        var hashed = w.smooth
+          ? pdq(resized + 4 * SMOOTH * SMOOTH * at++, SMOOTH, [0, 0, SMOOTH, SMOOTH])
+          : pdq(luma, width, w.box);
+        out.push({ kind: w.kind, label: w.label, pdq: hashed.pdq, quality: hashed.quality });
+      });
+    } finally {
+      kernel.k_free(reduced);
+      kernel.k_free(boxes);
+      kernel.k_free(resized);
+    }
     return out;
   }
 
