@@ -61,11 +61,17 @@ def picture(seed: int, kind: str, width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-def write_pictures(folder: Path, count: int, sizes: Sequence[tuple[int, int]]) -> list[Path]:
+def write_pictures(
+    folder: Path,
+    count: int,
+    sizes: Sequence[tuple[int, int]],
+    formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """`count` pictures, formats and sizes in turn (seed = position)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for seed in range(count):
-        kind = FORMATS[seed % len(FORMATS)]
+        kind = formats[seed % len(formats)]
         width, height = sizes[seed % len(sizes)]
         suffix = {"png": ".png", "webp": ".webp"}.get(kind, ".jpg")
         path = folder / f"{seed:03d}{suffix}"
@@ -227,8 +233,10 @@ def main() -> None:
         work = Path(folder)
         page_file = write_page(work / "page")
         varied = write_pictures(work / "varied", args.pictures, sizes)
-        photos = write_pictures(work / "photos", args.photos, [(4 * side, 3 * side)])
-        photos = [p for p in photos if p.suffix == ".jpg"] or photos
+        # Phone photos: JPEG, half of them stored sideways with an EXIF orientation.
+        photos = write_pictures(
+            work / "photos", args.photos, [(4 * side, 3 * side)], ("jpeg-exif", "jpeg")
+        )
         with chromium() as browser:
             run = run_page(browser, page_file, varied)
             comparison = compare(varied, run.hash_file)

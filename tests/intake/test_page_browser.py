@@ -174,3 +174,39 @@ def test_unreadable_file_is_named_by_position_and_the_rest_is_hashed(
     assert run.requests == [] and run.errors == []
     (item,) = json.loads(run.hash_file)["items"]
     assert item["pdq"] == hash_image_bytes(good.read_bytes()).pdq.hash.hex
+
+
+def test_videos_are_sampled_as_the_cli_samples_them_and_registered(
+    browser: Browser, tmp_path: Path, home: Path
+) -> None:
+    from rempart.hashing.video import hash_video_bytes
+    from rempart.samples import neutral_video
+
+    videos = []
+    for codec, container, size in (("h264", "mp4", (640, 360)), ("vp9", "webm", (320, 240))):
+        path = tmp_path / f"clip.{container}"
+        path.write_bytes(
+            neutral_video(5, 4.5, codec=codec, container=container, width=size[0], height=size[1])
+        )
+        videos.append(path)
+    run = intake_page.run_page(browser, write_page(tmp_path / "page"), videos)
+    # The browser plays each chosen file from memory (its blob: address); nothing else.
+    assert all(url.startswith("blob:null/") for url in run.requests) and run.errors == []
+    document = json.loads(run.hash_file)
+    for path, item in zip(videos, document["items"], strict=True):
+        cli = hash_video_bytes(path.read_bytes())
+        assert (item["md5"], item["sha256"]) == (cli.digest.md5, cli.digest.sha256)
+        assert [f["at_ms"] for f in item["frames"]] == [round(f.time_s * 1000) for f in cli.frames]
+        distances = [
+            intake_page.bits(f["pdq"], c.pdq.hash.hex)
+            for f, c in zip(item["frames"], cli.frames, strict=True)
+        ]
+        assert sum(distances) / len(distances) <= 2 and max(distances) <= 10
+    (tmp_path / "hashes.json").write_bytes(run.hash_file)
+    _run("case", "create", "case-9")
+    code, out = _run("intake", "import", "case-9", str(tmp_path / "hashes.json"), "--json")
+    assert code == 0, out
+    report = _lines(out)
+    assert [line["extra_hashes"] for line in report[:2]] == [5, 5]  # one frame hash a second
+    (shown,) = _lines(_run("bank", "show", "case-9-page", "--json")[1])
+    assert [i["media"] for i in shown["item_list"]] == ["video", "video"]  # type: ignore[index]

@@ -219,3 +219,27 @@ def test_withdrawal_codes_are_random_and_typed_forgivingly() -> None:
     assert withdrawal_digest("O0O0-0000-0000-0000-0000") == withdrawal_digest("0" * 20)
     with pytest.raises(InputError):
         normalise_code("short")
+
+
+def test_a_video_item_is_registered_as_bank_add_registers_one(db: Database, tmp_path: Path) -> None:
+    from rempart.hashing.video import hash_video_bytes
+    from rempart.samples import neutral_video
+
+    data = neutral_video(4, 3.5)
+    hash_file = write_hash_file(
+        [hash_video_bytes(data)],
+        submission=SUBMISSION,
+        created="2026-12-06",
+        statements=SHE_IS_SHOWN,
+        withdrawal_sha256=withdrawal_digest(CODE),
+    )
+    cases.create_case(db, "case-1")
+    (page,) = import_submission(db, "case-1", parse_hash_file(hash_file)).items
+    banks.create_bank(db, "by-cli")
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    (cli,) = banks.add_images(db, "by-cli", [path])
+    assert page.error is None and page.extra_hashes == cli.extra_hashes == 4
+    (item,) = banks.list_items(db, "case-1-page")
+    assert item.media == "video" and item.pdq is None
+    assert withdraw_submissions(db, "case-1", withdrawal_digest(CODE)).withdrawn == (page.item_id,)

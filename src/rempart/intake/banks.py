@@ -53,6 +53,7 @@ __all__ = [
     "list_banks",
     "list_items",
     "register_hashes",
+    "register_video",
     "restore_item",
     "withdraw_item",
 ]
@@ -342,6 +343,20 @@ def register_hashes(
     stores one hashed here: the same quality gate, duplicate check and extra hashes.
     `source` names it in the outcome (never a file name of hers)."""
     return _add_hashes(db, name, source, hashes, label, clock)
+
+
+def register_video(
+    db: Database,
+    name: str,
+    video: VideoHashes,
+    *,
+    source: Path,
+    label: str = "",
+    clock: Clock = utc_now,
+) -> AddOutcome:
+    """Store a video hashed elsewhere (the victim's offline page) as `add_images` stores one
+    hashed here: its digests, and its frame hashes that pass the bank's quality gate."""
+    return _add_video(db, name, source, video, label, clock)
 
 
 def _add_hashes(

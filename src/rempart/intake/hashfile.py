@@ -18,6 +18,7 @@ from rempart.hashing.signals import PdqHash
 
 if TYPE_CHECKING:
     from rempart.hashing.image import ImageHashes
+    from rempart.hashing.video import VideoHashes
 
 __all__ = [
     "FORMAT",
@@ -67,6 +68,8 @@ _TOP_KEYS = frozenset(
 _ITEM_KEYS = frozenset(
     {"media", "pdq", "quality", "md5", "sha256", "width", "height", "partner", "extras"}
 )
+_VIDEO_KEYS = frozenset({"media", "md5", "sha256", "width", "height", "duration_ms", "frames"})
+MAX_FRAMES = 20_000  # one a second: over five hours (the CLI's decoding limit is three)
 # Crockford's base32: what a person may type for each character of a withdrawal code.
 _CODE_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _CODE_CHARS = re.compile(r"[0-9A-HJKMNP-TV-Z]{16,64}")
@@ -95,6 +98,7 @@ class SubmittedItem:
     """One picture as the page hashed it, or why it cannot be used (`error`)."""
 
     index: int  # 1-based position in the file
+    media: str = "image"  # or "video": then `frames` and `duration_ms`, no PDQ of its own
     pdq: PdqHash | None = None
     quality: int = 0
     md5: str = ""
@@ -103,6 +107,8 @@ class SubmittedItem:
     height: int = 0
     partner: tuple[PdqHash, int] | None = None  # the raw-pixel hash and quality
     extras: tuple[Extra, ...] = ()
+    duration_ms: int = 0
+    frames: tuple[tuple[int, PdqHash, int], ...] = ()  # (at_ms, hash, quality), one a second
     error: InputError | None = None
 
 
@@ -248,11 +254,16 @@ def _item(index: int, raw: object) -> SubmittedItem:
 def _checked_item(index: int, raw: object) -> SubmittedItem:
     if not isinstance(raw, dict):
         raise InputError("not an object")
+    if raw.get("media") == "video":
+        return _checked_video(index, raw)
     unknown = sorted(set(raw) - _ITEM_KEYS)
     if unknown:
         raise InputError("unknown field {field}", field=unknown[0][:40])
     if raw.get("media") != "image":
-        raise InputError("only pictures are read from hash files of version 1")
+        raise InputError(
+            "an item is a picture or a video (its media is {media!r})",
+            media=str(raw.get("media"))[:20],
+        )
     quality = _int(raw.get("quality"), 0, 100)
     if quality is None:
         raise InputError("its PDQ quality is not a number from 0 to 100")
@@ -276,6 +287,40 @@ def _checked_item(index: int, raw: object) -> SubmittedItem:
         partner=None if partner is None else _partner(partner),
         extras=tuple(_extra(e) for e in extras),
     )
+
+
+def _checked_video(index: int, raw: dict[str, Any]) -> SubmittedItem:
+    unknown = sorted(set(raw) - _VIDEO_KEYS)
+    if unknown:
+        raise InputError("unknown field {field}", field=unknown[0][:40])
+    if not (_is_hex(raw.get("md5"), 32) and _is_hex(raw.get("sha256"), 64)):
+        raise InputError("its MD5 or SHA-256 digest is missing or malformed")
+    width, height = _int(raw.get("width"), 1, 1 << 20), _int(raw.get("height"), 1, 1 << 20)
+    duration = _int(raw.get("duration_ms"), 0, 1 << 40)
+    if width is None or height is None or duration is None:
+        raise InputError("its width, height or duration is not a whole number")
+    frames = raw.get("frames")
+    if not isinstance(frames, list) or len(frames) > MAX_FRAMES:
+        raise InputError("its frames are not a list of at most {n}", n=MAX_FRAMES)
+    return SubmittedItem(
+        index=index,
+        media="video",
+        md5=raw["md5"],
+        sha256=raw["sha256"],
+        width=width,
+        height=height,
+        duration_ms=duration,
+        frames=tuple(_frame(f) for f in frames),
+    )
+
+
+def _frame(raw: object) -> tuple[int, PdqHash, int]:
+    if not isinstance(raw, dict) or set(raw) != {"at_ms", "pdq", "quality"}:
+        raise InputError("a frame hash is malformed")
+    at, quality = _int(raw["at_ms"], 0, 1 << 40), _int(raw["quality"], 0, 100)
+    if at is None or quality is None:
+        raise InputError("a frame's time or quality is not a whole number in range")
+    return at, _pdq(raw["pdq"]), quality
 
 
 def _pdq(value: object) -> PdqHash:
@@ -321,7 +366,7 @@ def new_withdrawal_code(random: bytes) -> str:
 
 
 def write_hash_file(
-    items: Iterable[ImageHashes],
+    items: Iterable[ImageHashes | VideoHashes],
     *,
     submission: str,
     created: str,
@@ -342,7 +387,7 @@ def write_hash_file(
             "minor_in_images": statements.minor_in_images,
         },
         "withdrawal": {"sha256": withdrawal_sha256},
-        "items": [_written(h) for h in items],
+        "items": [_written(h) for h in items],  # pictures and videos, in order
     }
     if label:
         document["label"] = label
@@ -350,7 +395,22 @@ def write_hash_file(
     return canonical_json(document)
 
 
-def _written(hashes: ImageHashes) -> dict[str, Any]:
+def _written(hashes: ImageHashes | VideoHashes) -> dict[str, Any]:
+    from rempart.hashing.video import VideoHashes
+
+    if isinstance(hashes, VideoHashes):
+        return {
+            "media": "video",
+            "md5": hashes.digest.md5,
+            "sha256": hashes.digest.sha256,
+            "width": hashes.width,
+            "height": hashes.height,
+            "duration_ms": round(hashes.duration_s * 1000),
+            "frames": [
+                {"at_ms": round(f.time_s * 1000), "pdq": f.pdq.hash.hex, "quality": f.pdq.quality}
+                for f in hashes.frames
+            ],
+        }
     item: dict[str, Any] = {
         "media": "image",
         "pdq": hashes.pdq.hash.hex,

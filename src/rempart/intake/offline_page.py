@@ -69,7 +69,7 @@ PAGE_TEXT: Catalog = {
         "fr": "Seulement si vous le souhaitez, par exemple « vacances 2023 ». N'écrivez pas de "
         "noms. Sans note, le fichier ne contient aucun nom ni aucun nom de fichier.",
     },
-    "files.label": {"en": "Pictures:", "fr": "Images :"},
+    "files.label": {"en": "Pictures and videos:", "fr": "Images et vidéos :"},
     "files.hint": {
         "en": "You can choose many at once. They stay on this device.",
         "fr": "Vous pouvez en choisir plusieurs à la fois. Elles restent sur cet appareil.",
@@ -94,9 +94,10 @@ PAGE_TEXT: Catalog = {
         "fr": "Certaines n'ont pas pu être lues (rien d'elles n'est dans le fichier) :",
     },
     "problem.video": {
-        "en": "File {n}: videos are not handled by this page yet; ask the association.",
-        "fr": "Fichier {n} : cette page ne traite pas encore les vidéos ; demandez à "
-        "l'association.",
+        "en": "File {n}: this browser cannot play this video. Try another browser, or ask "
+        "the association.",
+        "fr": "Fichier {n} : ce navigateur ne sait pas lire cette vidéo. Essayez un autre "
+        "navigateur, ou demandez à l'association.",
     },
     "problem.unreadable": {
         "en": "File {n}: this browser cannot open this picture (HEIC pictures, for example, "
@@ -156,12 +157,13 @@ def _digest(text: str) -> str:
 
 def page_csp(script: str, style: str) -> str:
     """Nothing may load or connect: only this script and style run (by digest), the kernel
-    compiles, and the file she picks is read locally."""
+    compiles, and the files she picks are read locally (a video plays from memory, through
+    a blob: address)."""
     return (
         "default-src 'none'; "
         f"script-src 'sha256-{_digest(script)}' 'wasm-unsafe-eval'; "
         f"style-src 'sha256-{_digest(style)}'; "
-        "img-src 'none'; media-src 'none'; connect-src 'none'; font-src 'none'; "
+        "img-src 'none'; media-src blob:; connect-src 'none'; font-src 'none'; "
         "frame-src 'none'; worker-src 'none'; manifest-src 'none'; object-src 'none'; "
         "form-action 'none'; base-uri 'none'"
     )

@@ -137,6 +137,8 @@ def import_submission(
 def _register(
     db: Database, bank: str, item: SubmittedItem, label: str, clock: Clock
 ) -> ItemOutcome:
+    if item.error is None and item.media == "video":
+        return _register_video(db, bank, item, label, clock)
     if item.error is not None or item.pdq is None:
         return ItemOutcome(item.index, error=item.error or InputError("no PDQ hash"))
     from rempart.hashing.image import ImageHashes, WindowHashes
@@ -161,6 +163,33 @@ def _register(
     )
     outcome = banks.register_hashes(
         db, bank, hashes, source=Path(f"#{item.index}"), label=label, clock=clock
+    )
+    return ItemOutcome(
+        item.index,
+        item_id=outcome.item_id,
+        existing=outcome.existing,
+        extra_hashes=outcome.extra_hashes,
+        error=outcome.error,
+    )
+
+
+def _register_video(
+    db: Database, bank: str, item: SubmittedItem, label: str, clock: Clock
+) -> ItemOutcome:
+    from rempart.hashing.video import FrameHash, VideoHashes
+
+    video = VideoHashes(
+        digest=Digest(sha256=item.sha256, md5=item.md5),
+        duration_s=item.duration_ms / 1000,
+        width=item.width,
+        height=item.height,
+        container="page",
+        codec="page",
+        fps=1.0,
+        frames=tuple(FrameHash(at / 1000, PdqSignal(pdq, q)) for at, pdq, q in item.frames),
+    )
+    outcome = banks.register_video(
+        db, bank, video, source=Path(f"#{item.index}"), label=label, clock=clock
     )
     return ItemOutcome(
         item.index,

@@ -323,6 +323,67 @@
     });
   }
 
+  // ------------------------------------------------------------------------ videos
+
+  var EPSILON = 0.001; // video.py's _EPSILON: an instant belongs to the frame on screen then
+  var MAX_FRAMES = 20000;
+
+  function seek(video, time) {
+    return new Promise(function (resolve, reject) {
+      video.onseeked = resolve;
+      video.onerror = function () { reject(new Error("video")); };
+      video.currentTime = time;
+    });
+  }
+
+  // Its digests, and the PDQ hash of the frame on screen at each whole second counted from
+  // the first frame, for every second before its end (video.py's sampling, vPDQ's 1 a
+  // second). The browser plays the file she chose from memory (a blob: address).
+  function hashVideo(file) {
+    var item = { media: "video" }, video = document.createElement("video");
+    var address = URL.createObjectURL(file), source = 0, luma = 0;
+    video.muted = true;
+    video.preload = "auto";
+    return digests(file).then(function (d) {
+      item.md5 = d.md5;
+      item.sha256 = d.sha256;
+      return new Promise(function (resolve, reject) {
+        video.onloadedmetadata = resolve;
+        video.onerror = function () { reject(new Error("video")); };
+        video.src = address;
+      });
+    }).then(function () {
+      var width = video.videoWidth, height = video.videoHeight, duration = video.duration;
+      if (!width || !height || !isFinite(duration) || width * height > MAX_PIXELS) throw new Error("video");
+      item.width = width;
+      item.height = height;
+      item.duration_ms = Math.round(duration * 1000);
+      item.frames = [];
+      var canvas = new OffscreenCanvas(width, height), pixels = width * height;
+      var context = canvas.getContext("2d", { willReadFrequently: true, colorSpace: "srgb" });
+      source = alloc(4 * pixels);
+      luma = alloc(4 * pixels);
+      function next(at) {
+        if ((at > 0 && at + EPSILON >= duration) || at >= MAX_FRAMES) return item;
+        return seek(video, at + EPSILON).then(function () {
+          context.drawImage(video, 0, 0, width, height);
+          bytesAt(source, 4 * pixels).set(context.getImageData(0, 0, width, height).data);
+          kernel.k_luma(source, luma, pixels);
+          var hashed = pdq(luma, width, [0, 0, width, height]);
+          item.frames.push({ at_ms: 1000 * at, pdq: hashed.pdq, quality: hashed.quality });
+          return next(at + 1);
+        });
+      }
+      return next(0);
+    }).finally(function () {
+      if (source) kernel.k_free(source);
+      if (luma) kernel.k_free(luma);
+      video.removeAttribute("src");
+      video.load();
+      URL.revokeObjectURL(address);
+    });
+  }
+
   // ------------------------------------------------------------------ the hash file
 
   function canonical(value) {
@@ -466,8 +527,11 @@
         index += 1;
         var work;
         if (/^video\//.test(file.type)) {
-          problem(at, "problem.video");
-          work = Promise.resolve();
+          work = hashVideo(file).then(function (item) {
+            state.items.push(item);
+          }, function () {
+            problem(at, "problem.video");
+          });
         } else {
           var mine = decoding(at);
           decoding(at + 1);
