@@ -104,6 +104,7 @@ class PageRun:
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of this process's descendants (Chromium) meanwhile
     screenshots: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -137,18 +138,48 @@ def run_page(
         if label:
             page.fill("#label", label)
         page.set_input_files("#files", [str(p) for p in pictures])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), descendants_cpu_seconds()
         page.click("#start")
         page.wait_for_selector("#step-save:not([hidden])", timeout=_timeout(pictures))
         seconds = time.perf_counter() - started
+        cpu = descendants_cpu_seconds() - cpu
         if screenshots:
             shots["save"] = page.screenshot(full_page=True)
         hash_file = _download(page, "#save")
         withdrawal = _download(page, "#save-withdrawal")
         code = page.inner_text("#code").strip()
-        return PageRun(hash_file, withdrawal, code, requests, errors, seconds, shots)
+        return PageRun(hash_file, withdrawal, code, requests, errors, seconds, cpu, shots)
     finally:
         context.close()
+
+
+def descendants_cpu_seconds() -> float:
+    """User and system CPU time of the live processes below this one (Linux /proc): what
+    Chromium spent, whatever else the machine was running."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, wanted = 0.0, {os.getpid()}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in wanted and pid not in wanted:
+                wanted.add(pid)
+                changed = True
+    for pid in wanted - {os.getpid()}:
+        total += times.get(pid, 0.0)
+    return total
 
 
 def _timeout(pictures: Sequence[Path]) -> float:
@@ -258,6 +289,8 @@ def main() -> None:
                 "megapixels": round(4 * side * 3 * side / 1e6, 1),
                 "seconds": round(speed.seconds, 2),
                 "per_photo_ms": round(1000 * speed.seconds / len(photos)),
+                "chromium_cpu_seconds": round(speed.cpu_seconds, 1),
+                "cpu_ms_per_photo": round(1000 * speed.cpu_seconds / len(photos)),
             },
         }
     print(json.dumps(result, indent=2))
