@@ -110,7 +110,7 @@ class PageRun:
 
 def run_page(
     browser: Browser,
-    page_file: Path,
+    page_file: Path | str,
     pictures: Sequence[Path],
     *,
     minor: bool = False,
@@ -118,14 +118,15 @@ def run_page(
     lang: str = "en-GB",
     screenshots: bool = False,
 ) -> PageRun:
-    """Open the page from file://, answer, choose the pictures, wait for the codes (on the
-    page's own progress, no sleeps), save the hash file and the withdrawal file."""
+    """Open the page (a file, opened from file://, or a URL), answer, choose the pictures,
+    wait for the codes (on the page's own progress, no sleeps), save the hash file and the
+    withdrawal file."""
     context = browser.new_context(accept_downloads=True, locale=lang)
     try:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(page_file.as_uri())
+        page.goto(page_file if isinstance(page_file, str) else page_file.as_uri())
         # Every request after the page itself, of any kind, from any frame or worker.
         requests: list[str] = []
         context.on("request", lambda request: requests.append(request.url))

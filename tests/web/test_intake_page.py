@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 
+import pytest
 from webapp import Web
 
 from rempart.intake import sealing
@@ -38,3 +41,29 @@ def test_intake_page_seals_to_the_associations_key_once_made(web: Web) -> None:
     made = sealing.make_key_pair(web.settings.core.home / "intake")
     key = _config(web.client().get("/intake").text)["key"]
     assert isinstance(key, dict) and key["id"] == made.key_id
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_served_page_hashes_and_seals_over_http_without_another_request(
+    web: Web, tmp_path: Path
+) -> None:
+    from test_uvicorn import _serve
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    import intake_page
+
+    if not Path(intake_page.CHROMIUM).exists():
+        pytest.skip("no Chromium (apt-get install chromium)")
+    made = sealing.make_key_pair(web.settings.core.home / "intake")
+    pictures = intake_page.write_pictures(tmp_path / "pictures", 2, [(640, 480)])
+    server, thread, base = _serve(web)
+    try:
+        with intake_page.chromium() as browser:
+            run = intake_page.run_page(browser, f"{base}/intake", pictures)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert run.requests == [] and run.errors == []
+    private = sealing.read_private_key(made.private)
+    assert len(sealing.load_hash_file(run.hash_file, private).items) == 2
