@@ -15,6 +15,7 @@ setup(
         Extension(
             "rempart.hashing._pdqcore",
             ["src/rempart/hashing/_pdqcore.c"],
+            depends=["src/rempart/hashing/_pdqkernel.h"],
             include_dirs=[numpy.get_include()],
             extra_compile_args=_FLAGS,
         ),

@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "rempart.cli.config",
     "rempart.cli.custody",
     "rempart.cli.evidence",
+    "rempart.cli.intake",
     "rempart.cli.notify",
     "rempart.cli.provenance",
     "rempart.cli.recheck",

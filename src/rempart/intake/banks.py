@@ -51,6 +51,8 @@ __all__ = [
     "is_video_file",
     "list_banks",
     "list_items",
+    "register_hashes",
+    "register_video",
     "restore_item",
     "withdraw_item",
 ]
@@ -325,6 +327,35 @@ def _add_video(
         session.flush()
         _log(session, item, ItemAction.ADD, item.created_at)
         return AddOutcome(path, item_id=item.id, extra_hashes=len(item.signals))
+
+
+def register_hashes(
+    db: Database,
+    name: str,
+    hashes: ImageHashes,
+    *,
+    source: Path,
+    label: str = "",
+    clock: Clock = utc_now,
+) -> AddOutcome:
+    """Store an image hashed elsewhere (the victim's offline page) exactly as `add_images`
+    stores one hashed here: the same quality gate, duplicate check and extra hashes.
+    `source` names it in the outcome (never a file name of hers)."""
+    return _add_hashes(db, name, source, hashes, label, clock)
+
+
+def register_video(
+    db: Database,
+    name: str,
+    video: VideoHashes,
+    *,
+    source: Path,
+    label: str = "",
+    clock: Clock = utc_now,
+) -> AddOutcome:
+    """Store a video hashed elsewhere (the victim's offline page) as `add_images` stores one
+    hashed here: its digests, and its frame hashes that pass the bank's quality gate."""
+    return _add_video(db, name, source, video, label, clock)
 
 
 def _add_hashes(

@@ -32,6 +32,7 @@ from rempart.store.tables.evidence import (
     CaptureRow,
     CustodyRow,
 )
+from rempart.store.tables.intake import IntakeSubmission, IntakeSubmissionItem
 from rempart.store.tables.scans import (
     Finding,
     FindingStatus,
@@ -71,6 +72,8 @@ __all__ = [
     "Finding",
     "FindingReupload",
     "FindingStatus",
+    "IntakeSubmission",
+    "IntakeSubmissionItem",
     "Item",
     "ItemAction",
     "ItemEvent",

@@ -97,6 +97,18 @@ def create_app(
     api.include_router(hma.router)
     api.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 
+    @api.get("/intake", include_in_schema=False)
+    def intake_page() -> Response:
+        """The victim's offline hashing page (docs/intake-page.md), sealing to the
+        association's intake key when it has one."""
+        from rempart.intake.offline_page import served_page
+        from rempart.intake.sealing import PUBLIC_NAME, read_public_key
+
+        key_file = settings.core.home / "intake" / PUBLIC_NAME
+        public = read_public_key(key_file) if key_file.exists() else None
+        page, csp = served_page(public)
+        return HTMLResponse(page, headers={"content-security-policy": csp})
+
     @api.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, exc: NotSignedIn) -> Response:
         from starlette.concurrency import run_in_threadpool

@@ -45,6 +45,9 @@ _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 # Responses whose headers the guard sets itself (the application's are replaced).
 _OWNED = {name for name, _ in _ALWAYS} | {b"cache-control", _HSTS[0]}
 _API_PREFIXES = ("/api/", "/m/")
+# Pages that send their own, stricter policy: the victim's offline page runs its inline
+# script (by digest) and its WebAssembly kernel, and may connect nowhere at all.
+_OWN_CSP = frozenset({"/intake"})
 
 
 class _TooLarge(Exception):
@@ -97,8 +100,14 @@ class Guard:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                headers = [(k, v) for k, v in message.get("headers", []) if k not in _OWNED]
-                headers.extend(_ALWAYS)
+                given = message.get("headers", [])
+                headers = [(k, v) for k, v in given if k not in _OWNED]
+                own = [(k, v) for k, v in given if k == b"content-security-policy"]
+                if path in _OWN_CSP and own:
+                    headers.extend(own[:1])
+                    headers.extend(h for h in _ALWAYS if h[0] != b"content-security-policy")
+                else:
+                    headers.extend(_ALWAYS)
                 if secure:
                     headers.append(_HSTS)
                 cache = b"public, max-age=3600" if path.startswith("/static/") else b"no-store"

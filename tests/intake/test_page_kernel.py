@@ -1,0 +1,144 @@
+"""The offline page's kernel (intake/page/kernel.c), built natively here, computes what the
+CLI computes: the same luma, PDQ bits and quality, smoothed crops, block means and digests.
+The browser tests check the WebAssembly build of the same file end to end."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rempart.hashing import windows as window_search
+from rempart.hashing.pdq import pdq_from_luma
+from rempart.samples import neutral_image
+
+KERNEL = Path(__file__).parents[2] / "src" / "rempart" / "intake" / "page" / "kernel.c"
+floats = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS")
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler")
+    library = tmp_path_factory.mktemp("kernel") / "kernel.so"
+    subprocess.run(
+        [compiler, "-O2", "-std=c11", "-shared", "-fPIC", str(KERNEL), "-o", str(library), "-lm"],
+        check=True,
+    )
+    lib = ctypes.CDLL(str(library))
+    lib.k_init()
+    lib.k_pdq.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p]
+    lib.k_block_mean.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
+    lib.k_resize.argtypes = [floats, ctypes.c_int, ctypes.c_int]
+    lib.k_resize.argtypes += [ctypes.c_float] * 4 + [ctypes.c_int, floats]
+    lib.k_resize_many.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
+    lib.k_resize_many.argtypes += [ctypes.c_int, floats]
+    lib.k_luma.argtypes = [ctypes.c_char_p, floats, ctypes.c_size_t]
+    lib.k_unorient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
+    lib.k_digest_new.restype = ctypes.c_void_p
+    lib.k_digest_update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.k_digest_end.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    return lib
+
+
+def _pdq(kernel: ctypes.CDLL, luma: np.ndarray, box: tuple[int, int, int, int]) -> tuple[str, int]:
+    """The kernel's PDQ of a window, read in place (rows a whole image's width apart)."""
+    left, top, right, bottom = box
+    whole = np.ascontiguousarray(luma, dtype=np.float32)
+    from_corner = whole.ravel()[top * whole.shape[1] + left :]
+    out = ctypes.create_string_buffer(32)
+    quality = kernel.k_pdq(from_corner, bottom - top, right - left, whole.shape[1], out)
+    return out.raw.hex(), quality
+
+
+def _luma(kernel: ctypes.CDLL, rgb: np.ndarray) -> np.ndarray:
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    out = np.empty(rgb.shape[:2], np.float32)
+    kernel.k_luma(rgba.tobytes(), out, rgb.shape[0] * rgb.shape[1])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kernel_luma_and_pdq_equal_the_cli_bit_for_bit(kernel: ctypes.CDLL, seed: int) -> None:
+    rgb = np.asarray(neutral_image(seed, 301 + 37 * seed, 257 + 11 * seed), dtype=np.uint8)
+    luma = _luma(kernel, rgb)
+    weights = (0.299, 0.587, 0.114)
+    expected = rgb[..., 0] * weights[0] + rgb[..., 1] * weights[1] + rgb[..., 2] * weights[2]
+    assert np.array_equal(luma, expected.astype(np.float32))
+    for window in window_search.grid_windows(luma) + window_search.registration_crops(luma)[:2]:
+        theirs = pdq_from_luma(window.crop(luma))
+        assert _pdq(kernel, luma, window.box) == (theirs.hash.hex, theirs.quality), window.label
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kernel_smoothed_crops_equal_the_cli(kernel: ctypes.CDLL, seed: int) -> None:
+    rgb = np.asarray(neutral_image(seed, 1200 + 100 * seed, 900), dtype=np.uint8)
+    luma = _luma(kernel, rgb)
+    factor = max(1, -(-max(luma.shape) // 512))
+    rows, cols = luma.shape[0] // factor, luma.shape[1] // factor
+    reduced = np.empty((rows, cols), np.float32)
+    kernel.k_block_mean(luma, luma.shape[0], luma.shape[1], factor, reduced)
+    crops = [w for w in window_search.registration_crops(luma) if w.smooth]
+    expected = list(window_search.window_pixels(luma, crops))
+    for window, theirs in zip(crops, expected, strict=True):
+        left, top, right, bottom = (v / factor for v in window.box)
+        out = np.empty((64, 64), np.float32)
+        assert kernel.k_resize(reduced, cols, rows, left, top, right, bottom, 64, out) == 0
+        assert np.allclose(out, theirs, atol=0.02), window.label
+        assert _pdq(kernel, out, (0, 0, 64, 64))[0] == pdq_from_luma(theirs).hash.hex
+    boxes = np.array([[v / factor for v in w.box] for w in crops], dtype=np.float32)
+    boxes[:, :2] = np.maximum(boxes[:, :2], 0)
+    many = np.empty((len(crops), 64, 64), np.float32)
+    assert kernel.k_resize_many(reduced, cols, rows, len(crops), boxes.ravel(), 64, many) == 0
+    for k, (left, top, right, bottom) in enumerate(boxes.tolist()):
+        one = np.empty((64, 64), np.float32)
+        kernel.k_resize(reduced, cols, rows, left, top, right, bottom, 64, one)
+        assert np.array_equal(many[k], one)  # shared passes, the same numbers
+
+
+@pytest.mark.parametrize("size", [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 100_000])
+def test_kernel_digests_equal_hashlib_fed_in_pieces(kernel: ctypes.CDLL, size: int) -> None:
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    for kind, expected in ((0, hashlib.md5(data).digest()), (1, hashlib.sha256(data).digest())):
+        context = kernel.k_digest_new(kind)
+        for start in range(0, size, 777):
+            kernel.k_digest_update(context, data[start : start + 777], len(data[start:][:777]))
+        out = ctypes.create_string_buffer(32)
+        kernel.k_digest_end(context, out)
+        assert out.raw[: len(expected)] == expected
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_kernel_turns_a_shown_picture_back_as_stored(kernel: ctypes.CDLL, orientation: int) -> None:
+    from rempart.hashing.decode import _orient
+
+    stored = np.random.default_rng(orientation).random((7, 12), dtype=np.float32)
+    shown = np.ascontiguousarray(_orient(stored, orientation), dtype=np.float32)
+    back = np.empty_like(stored)
+    kernel.k_unorient(shown, shown.shape[0], shown.shape[1], orientation, back)
+    assert np.array_equal(back, stored)
+
+
+# The emcc that built the committed kernel.wasm (build-kernel.sh): another version may
+# emit other bytes for the same source.
+BUILT_WITH = "emcc (Emscripten gcc/clang-like replacement + linker emulating GNU ld) 3.1.6"
+
+
+def test_committed_wasm_is_the_build_of_this_source(tmp_path: Path) -> None:
+    emcc = shutil.which("emcc")
+    if emcc is None:
+        pytest.skip("no emscripten (apt-get install emscripten)")
+    version = subprocess.run([emcc, "--version"], capture_output=True, text=True, check=True)
+    if not version.stdout.startswith(BUILT_WITH):
+        pytest.skip(f"another emcc: {version.stdout.splitlines()[0]}")
+    rebuilt = tmp_path / "kernel.wasm"
+    subprocess.run(["sh", str(KERNEL.parent / "build-kernel.sh"), str(rebuilt)], check=True)
+    assert rebuilt.read_bytes() == (KERNEL.parent / "kernel.wasm").read_bytes(), (
+        "kernel.wasm is stale: run src/rempart/intake/page/build-kernel.sh and commit it"
+    )

@@ -1,0 +1,245 @@
+"""Hash files from the victim's offline page: schema, integrity, sealing, import through the
+same use case as `bank add`, and withdrawal by her code."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from rempart.errors import HashListError, InputError, NotFound
+from rempart.hashing import Windows, hash_image_bytes
+from rempart.intake import banks, cases, sealing
+from rempart.intake.hashfile import (
+    Statements,
+    canonical_json,
+    integrity_digest,
+    new_withdrawal_code,
+    normalise_code,
+    parse_hash_file,
+    withdrawal_digest,
+    write_hash_file,
+)
+from rempart.intake.hashlists import ListFormat
+from rempart.intake.submissions import import_submission, withdraw_submissions
+from rempart.matching.service import Matcher, Query
+from rempart.samples import neutral_image
+from rempart.store.database import Database
+
+EXTRAS = Windows.CROPS | Windows.GRID
+SUBMISSION = "0123456789abcdef0123456789abcdef"
+CODE = "7K3Q-M2XD-9PZT-4WRB-HC8N"
+SHE_IS_SHOWN = Statements(depicted_or_acting_for=True, minor_in_images=False)
+
+
+def _jpeg(seed: int, size: tuple[int, int] = (400, 300)) -> bytes:
+    buffer = io.BytesIO()
+    neutral_image(seed, *size).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _hash_file(
+    seeds: list[int], statements: Statements = SHE_IS_SHOWN, submission: str = SUBMISSION
+) -> bytes:
+    return write_hash_file(
+        (hash_image_bytes(_jpeg(s), windows=EXTRAS) for s in seeds),
+        submission=submission,
+        created="2026-12-06",
+        statements=statements,
+        withdrawal_sha256=withdrawal_digest(CODE),
+    )
+
+
+def _query(seed: int) -> Query:
+    return Query.from_image(hash_image_bytes(_jpeg(seed), dihedral=True))
+
+
+def test_imported_items_equal_what_bank_add_registers(db: Database, tmp_path: Path) -> None:
+    cases.create_case(db, "case-1")
+    report = import_submission(db, "case-1", parse_hash_file(_hash_file([1, 2])))
+    assert report.bank == "case-1-page" and [o.error for o in report.items] == [None, None]
+    banks.create_bank(db, "by-cli")
+    path = tmp_path / "one.jpg"
+    path.write_bytes(_jpeg(1))
+    (added,) = banks.add_images(db, "by-cli", [path], extras=EXTRAS)
+    assert report.items[0].extra_hashes == added.extra_hashes > 0
+    page, cli = banks.list_items(db, "case-1-page")[0], banks.list_items(db, "by-cli")[0]
+    assert (page.pdq, page.quality, page.md5, page.sha256) == (
+        cli.pdq,
+        cli.quality,
+        cli.md5,
+        cli.sha256,
+    )
+    assert page.label == "" and page.origin == "file"
+
+
+def test_importing_the_same_file_again_adds_nothing_twice(db: Database) -> None:
+    cases.create_case(db, "case-1")
+    data = parse_hash_file(_hash_file([1, 2]))
+    first = import_submission(db, "case-1", data)
+    again = import_submission(db, "case-1", data)
+    assert again.already_imported and not first.already_imported
+    assert [o.item_id for o in again.items] == [o.item_id for o in first.items]
+    assert all(o.existing for o in again.items)
+    assert banks.bank_info(db, "case-1-page").active_items == 2
+
+
+def test_withdrawal_code_withdraws_her_items_and_they_never_match(db: Database) -> None:
+    cases.create_case(db, "case-1")
+    import_submission(db, "case-1", parse_hash_file(_hash_file([3, 4])))
+    matcher = Matcher(db)
+    assert matcher.match([_query(3)])[0].matches
+    report = withdraw_submissions(db, "case-1", withdrawal_digest(CODE.lower().replace("-", " ")))
+    assert len(report.withdrawn) == 2 and report.already_withdrawn == ()
+    assert not matcher.match([_query(3)])[0].matches
+    assert not matcher.match([_query(4)])[0].matches
+    assert banks.list_items(db, "case-1-page") == []
+    formatted = banks.export_bank(db, "case-1-page", ListFormat.PDQ)
+    assert formatted.text.strip() == ""
+    again = withdraw_submissions(db, "case-1", withdrawal_digest(CODE))
+    assert again.withdrawn == () and len(again.already_withdrawn) == 2
+
+
+def test_a_wrong_withdrawal_code_withdraws_nothing(db: Database) -> None:
+    cases.create_case(db, "case-1")
+    import_submission(db, "case-1", parse_hash_file(_hash_file([3])))
+    with pytest.raises(NotFound):
+        withdraw_submissions(db, "case-1", withdrawal_digest("0000-0000-0000-0000-0000"))
+    assert banks.bank_info(db, "case-1-page").active_items == 1
+
+
+def test_a_declared_minor_makes_the_case_a_minors_case(db: Database) -> None:
+    cases.create_case(db, "case-1")
+    minor = Statements(depicted_or_acting_for=True, minor_in_images=True)
+    report = import_submission(db, "case-1", parse_hash_file(_hash_file([5], minor)))
+    assert report.case_marked_minor and cases.case_info(db, "case-1").minor
+
+
+def test_without_her_statement_nothing_is_imported(db: Database) -> None:
+    cases.create_case(db, "case-1")
+    nobody = Statements(depicted_or_acting_for=False, minor_in_images=False)
+    with pytest.raises(InputError, match="person shown"):
+        import_submission(db, "case-1", parse_hash_file(_hash_file([5], nobody)))
+    assert banks.list_banks(db) == []
+
+
+def test_a_flat_picture_is_refused_alone_with_its_reason(db: Database) -> None:
+    cases.create_case(db, "case-1")
+    flat = io.BytesIO()
+    Image.new("RGB", (300, 200), (120, 120, 120)).save(flat, "PNG")
+    data = write_hash_file(
+        [hash_image_bytes(_jpeg(6)), hash_image_bytes(flat.getvalue())],
+        submission=SUBMISSION,
+        created="2026-12-06",
+        statements=SHE_IS_SHOWN,
+        withdrawal_sha256=withdrawal_digest(CODE),
+    )
+    report = import_submission(db, "case-1", parse_hash_file(data))
+    assert report.items[0].item_id is not None
+    assert report.items[1].error is not None and "quality" in str(report.items[1].error)
+
+
+def _edited(data: bytes, change: dict[str, object], *, reseal: bool) -> bytes:
+    document = json.loads(data)
+    document.update(change)
+    if reseal:
+        document["integrity"] = {"sha256": integrity_digest(document)}
+    return canonical_json(document)
+
+
+def test_a_changed_file_fails_its_integrity_check() -> None:
+    data = _hash_file([1])
+    with pytest.raises(HashListError, match="integrity"):
+        parse_hash_file(_edited(data, {"label": "x"}, reseal=False))
+    with pytest.raises(HashListError, match="integrity"):
+        parse_hash_file(data.replace(b'"quality":', b'"quality":1', 1))
+
+
+def test_unknown_fields_and_versions_are_refused_with_a_reason() -> None:
+    data = _hash_file([1])
+    with pytest.raises(HashListError, match="unknown field"):
+        parse_hash_file(_edited(data, {"names": ["her"]}, reseal=True))
+    with pytest.raises(HashListError, match="version 2"):
+        parse_hash_file(_edited(data, {"version": 2}, reseal=True))
+    with pytest.raises(HashListError, match="not JSON"):
+        parse_hash_file(b"\xff\xfe")
+    with pytest.raises(HashListError, match="format"):
+        parse_hash_file(b'{"hash": "f8f8"}')
+
+
+def test_a_malformed_item_is_reported_and_the_others_kept() -> None:
+    document = json.loads(_hash_file([1, 2]))
+    document["items"][0]["pdq"] = "zz"
+    document["items"][1]["extras"][0]["kind"] = "face"
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    parsed = parse_hash_file(canonical_json(document))
+    assert [i.error is not None for i in parsed.items] == [True, True]
+    document["items"][1]["extras"][0]["kind"] = "grid"
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    assert parse_hash_file(canonical_json(document)).items[1].error is None
+
+
+def test_sealed_file_opens_with_the_associations_key_only(tmp_path: Path) -> None:
+    made = sealing.make_key_pair(tmp_path / "intake")
+    assert stat.S_IMODE(os.stat(made.private).st_mode) == 0o600
+    data = _hash_file([1])
+    sealed = sealing.seal(data, sealing.read_public_key(made.public))
+    assert b"pdq" not in sealed and json.loads(sealed)["key"] == made.key_id
+    private = sealing.read_private_key(made.private)
+    assert sealing.load_hash_file(sealed, private) == parse_hash_file(data)
+    with pytest.raises(HashListError, match="sealed"):
+        sealing.load_hash_file(sealed, None)
+    other = sealing.read_private_key(sealing.make_key_pair(tmp_path / "other").private)
+    with pytest.raises(HashListError, match="another key"):
+        sealing.load_hash_file(sealed, other)
+    envelope = json.loads(sealed)
+    envelope["data"] = envelope["data"][:-8] + "AAAAAAA="
+    with pytest.raises(HashListError, match="damaged"):
+        sealing.load_hash_file(canonical_json(envelope), private)
+
+
+def test_a_key_pair_is_never_overwritten(tmp_path: Path) -> None:
+    sealing.make_key_pair(tmp_path)
+    with pytest.raises(Exception, match="already exists"):
+        sealing.make_key_pair(tmp_path)
+
+
+def test_withdrawal_codes_are_random_and_typed_forgivingly() -> None:
+    code = new_withdrawal_code(os.urandom(13))
+    assert len(code) == 24 and code.count("-") == 4
+    assert normalise_code(code.lower().replace("-", "")) == code.replace("-", "")
+    assert withdrawal_digest("7K3Q-M2XD-9PZT-4WRB-HC8N") == withdrawal_digest(
+        "7k3qm2xd9pzt4wrbhc8n"
+    )
+    assert withdrawal_digest("O0O0-0000-0000-0000-0000") == withdrawal_digest("0" * 20)
+    with pytest.raises(InputError):
+        normalise_code("short")
+
+
+def test_a_video_item_is_registered_as_bank_add_registers_one(db: Database, tmp_path: Path) -> None:
+    from rempart.hashing.video import hash_video_bytes
+    from rempart.samples import neutral_video
+
+    data = neutral_video(4, 3.5)
+    hash_file = write_hash_file(
+        [hash_video_bytes(data)],
+        submission=SUBMISSION,
+        created="2026-12-06",
+        statements=SHE_IS_SHOWN,
+        withdrawal_sha256=withdrawal_digest(CODE),
+    )
+    cases.create_case(db, "case-1")
+    (page,) = import_submission(db, "case-1", parse_hash_file(hash_file)).items
+    banks.create_bank(db, "by-cli")
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    (cli,) = banks.add_images(db, "by-cli", [path])
+    assert page.error is None and page.extra_hashes == cli.extra_hashes == 4
+    (item,) = banks.list_items(db, "case-1-page")
+    assert item.media == "video" and item.pdq is None
+    assert withdraw_submissions(db, "case-1", withdrawal_digest(CODE)).withdrawn == (page.item_id,)
