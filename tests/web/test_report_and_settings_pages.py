@@ -125,3 +125,26 @@ def test_settings_are_refused_to_anyone_but_an_admin_and_without_csrf(web: Web) 
     assert "eve" not in {u.name for u in list_users(web.db)}
     reasons = {e.detail for e in access_log.recent(web.db, outcome="denied")}
     assert {"admin only", "bad CSRF token"} <= reasons
+
+
+def test_the_new_pages_carry_no_inline_script_or_style(db: Database, tmp_path: Path) -> None:
+    web = notices_web(db, tmp_path)
+    ids = drafted(web, tmp_path)
+    admin = _client(web, "ada", Role.ADMIN, totp=True)
+    paths = [
+        "/",
+        "/notices",
+        "/notices?view=all",
+        f"/notices/{ids['dsa']}",
+        f"/notices/{ids['pharos']}",
+        "/sources",
+        "/scans",
+        "/reports",
+        "/settings",
+    ]
+    for path in paths:
+        answer = admin.get(path)  # type: ignore[attr-defined]
+        assert answer.status_code == 200, path
+        html = answer.text
+        assert "<script" not in html and "<style" not in html and " style=" not in html, path
+        assert "unsafe-inline" not in answer.headers["content-security-policy"]
