@@ -642,7 +642,7 @@ def test_french_dossier_gives_the_verdicts_the_no_signal_share_and_both_qualific
     assert "Copies sans aucun signal : 40 % des copies lues (2 sur 5)" in text
     assert "Copies indiquant l'IA : 2 sur 6 (IA déclarée : 1, soupçonnée : 1)" in text
     assert "l'article 226-8-1 du Code pénal" in text
-    assert "Copies sans signe d'IA : 4 sur 6" in text
+    assert "Copies sans signe d'IA connu : 4 sur 6" in text
     assert "l'article 226-2-1 du Code pénal" in text
     assert "La qualification relève du parquet et de la juridiction." in text
     assert "Par site" in text and "Par mois de première détection" in text
@@ -664,7 +664,7 @@ def test_without_any_sign_of_ai_only_226_2_1_is_suggested_and_no_signal_is_still
     text = all_text(render_dossier(dossier(plain, language="en")))
     assert "Copies with no signal: 100% of the copies read (2 of 2)" in text
     assert "226-8-1" not in text
-    assert "Copies with no sign of AI: 2 of 2" in text
+    assert "Copies with no known sign of AI: 2 of 2" in text
 
 
 def test_copies_recorded_before_provenance_are_not_read_not_no_signal() -> None:

@@ -22,7 +22,7 @@ from rempart.matching.service import Match, QueryResult
 from rempart.samples import neutral_image
 from rempart.sources.base import Candidate
 from rempart.store.database import Database
-from rempart.store.models import BankKind, Finding, Sighting
+from rempart.store.models import BankKind, Finding, FindingStatus, Sighting
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 HASHES = (
@@ -96,3 +96,15 @@ def test_an_exact_copy_keeps_its_method_as_its_path_and_gets_no_match_signal(
         copy = session.get(Sighting, sighting)
         assert copy is not None and copy.provenance_verdict == "no-signal"
         assert session.scalar(select(Finding.via)) == "sha256"
+
+
+def test_a_rejected_match_is_no_copy_in_the_counts(db: Database, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    first, _ = _items(db)
+    source = watchlist.add_source(db, "posted", "files", {"path": str(tmp_path)})
+    _record(db, source, (_match(first, ("face",), "face"),))
+    assert sum(c.total for c in provenance_counts(db).values()) == 1
+    with db.session() as session:
+        session.execute(update(Finding).values(status=FindingStatus.REJECTED))
+    assert provenance_counts(db) == {}

@@ -363,14 +363,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "algorithmique et reproduisant son image.",
     },
     "qualification.sharing": {
-        "en": "<b>Copies with no sign of AI: {n} of {total}</b>. As copies of the victim's "
-        "own intimate pictures shared without her consent, these copies may fall under "
+        "en": "<b>Copies with no known sign of AI: {n} of {total}</b>. As copies of the "
+        "victim's own intimate pictures shared without her consent, these copies may fall under "
         "<b>article 226-2-1 of the Code pénal</b>: bringing images of a sexual nature to the "
         "knowledge of the public or of a third party without the person's agreement, even "
         "images obtained with her consent or taken by herself. The absence of a sign of AI "
         "does not show that a copy is unaltered.",
-        "fr": "<b>Copies sans signe d'IA : {n} sur {total}</b>. En tant que copies des images "
-        "intimes de la victime diffusées sans son accord, ces copies peuvent relever de "
+        "fr": "<b>Copies sans signe d'IA connu : {n} sur {total}</b>. En tant que copies des "
+        "images intimes de la victime diffusées sans son accord, ces copies peuvent relever de "
         "<b>l'article 226-2-1 du Code pénal</b> : porter à la connaissance du public ou d'un "
         "tiers, sans l'accord de la personne, des images présentant un caractère sexuel, "
         "même obtenues avec son consentement ou par elle-même. L'absence de signe d'IA ne "

@@ -93,7 +93,6 @@ OPEN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "max_streams": "32",
     }
 )
-_OPEN_OPTIONS = OPEN_OPTIONS
 # Containers that state their duration in a header, against which an early end of the frames
 # shows a truncated file (MPEG-TS and FLV durations are estimates or optional metadata).
 _STATED_DURATION = frozenset({"mp4", "matroska", "avi"})
@@ -268,7 +267,7 @@ def _decode(source: BinaryIO, fps: float, limits: VideoLimits, clock: Clock) -> 
 
     deadline = clock() + limits.max_decode_s
     try:
-        container = av.open(source, mode="r", options=dict(_OPEN_OPTIONS))
+        container = av.open(source, mode="r", options=dict(OPEN_OPTIONS))
     except Exception as exc:  # FFmpeg refuses unknown, unlisted and garbage data alike
         raise _open_failure(exc) from None
     with container:

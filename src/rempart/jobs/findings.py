@@ -22,6 +22,7 @@ from rempart.store.models import (
     Bank,
     Case,
     Finding,
+    FindingStatus,
     Item,
     ScanProblem,
     ScanRun,
@@ -406,11 +407,12 @@ def provenance_counts(
     period: str = "month",
 ) -> dict[tuple[str, str], VerdictCounts]:
     """Copies with findings by verdict, per (source, period of first sighting): one copy
-    counts once, under the source that saw it first, whichever items it matched. `period`
-    is "month" (`2026-11`) or "year" (`2026`). `case` keeps the copies matching its banks."""
+    counts once, under the source that saw it first, whichever items it matched; a match a
+    caseworker rejected is no copy. `period` is "month" (`2026-11`) or "year" (`2026`).
+    `case` keeps the copies matching its banks."""
     if period not in {"month", "year"}:
         raise ValueError(f"period must be month or year, not {period!r}")
-    copies = select(Finding.sighting_id)
+    copies = select(Finding.sighting_id).where(Finding.status != FindingStatus.REJECTED)
     if case is not None:
         copies = (
             copies.join(Item, Item.id == Finding.item_id)
