@@ -304,3 +304,20 @@ def test_the_page_says_in_words_how_an_altered_copy_matched(web: Web, made: dict
     claire.cookies.set("rempart_lang", "fr")
     page = claire.get(f"/findings/{made['a1']}").text
     assert "14 bits sur 256" in page and "How the match" not in page
+
+
+def test_a_number_that_cannot_be_a_finding_is_a_clear_refusal_not_a_crash(
+    web: Web, made: dict[str, int]
+) -> None:
+    claire = _signed_in(web, "claire")
+    claire.raise_server_exceptions = False  # type: ignore[attr-defined]
+    for path in (
+        "/findings/99999999999999999999",
+        "/findings/0/media",
+        "/findings/abc",
+        "/captures/-1",
+        "/captures/4294967296/bundle",
+    ):
+        answer = claire.get(path)
+        assert answer.status_code == 400, path
+        assert "Traceback" not in answer.text

@@ -9,9 +9,9 @@ Must not decide anything else: the rules are the use cases' and accounts.policy'
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Path, Request
 
 from rempart.accounts.policy import Permission, Principal
 from rempart.accounts.sessions import Current
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rempart.jobs.findings import FindingView
 
 __all__ = [
+    "RowId",
     "acting_identity",
     "check_form",
     "may_act_on",
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 refuse = _refuse  # log a refusal; the caller raises what it returns (a 403)
+
+# A finding's or a capture's number in a path: larger ones exist nowhere (and would overflow
+# the database's integers).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def check_form(svc: Service, request: Request, session: Current, given: str) -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from rempart.accounts.sessions import Current
 from rempart.errors import EvidenceError, NotFound
 from rempart.i18n import N_
-from rempart.web.access import check_form, vault_of, visible_capture, visible_case
+from rempart.web.access import RowId, check_form, vault_of, visible_capture, visible_case
 from rempart.web.pages import _visible_cases
 from rempart.web.service import Service, language_of, service_of
 
@@ -121,19 +121,19 @@ def _capture_page(request: Request, capture_id: int, *, verify: bool) -> Respons
 
 
 @router.get("/captures/{capture_id}")
-def capture_page(request: Request, capture_id: int) -> Response:
+def capture_page(request: Request, capture_id: RowId) -> Response:
     return _capture_page(request, capture_id, verify=False)
 
 
 @router.post("/captures/{capture_id}/verify")
-def verify(request: Request, capture_id: int, csrf: Field = "") -> Response:
+def verify(request: Request, capture_id: RowId, csrf: Field = "") -> Response:
     svc = service_of(request)
     check_form(svc, request, svc.session(request), csrf)
     return _capture_page(request, capture_id, verify=True)
 
 
 @router.get("/captures/{capture_id}/bundle")
-def download(request: Request, capture_id: int) -> Response:
+def download(request: Request, capture_id: RowId) -> Response:
     from rempart.jobs.evidence import bundle_for_download
 
     svc = service_of(request)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from rempart.errors import EvidenceError, ImageDecodeError, NotFound
-from rempart.web.access import vault_of, visible_finding
+from rempart.web.access import RowId, vault_of, visible_finding
 from rempart.web.pages import _refuse
 from rempart.web.service import service_of
 
@@ -56,7 +56,7 @@ def _video_type(data: bytes) -> str:
 
 
 @router.get("/findings/{finding_id}/media")
-def media(request: Request, finding_id: int, clear: str = "") -> Response:
+def media(request: Request, finding_id: RowId, clear: str = "") -> Response:
     from rempart.evidence.blur import thumbnail_png
     from rempart.jobs import review
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rempart.accounts.sessions import Current
 from rempart.errors import RempartError
 from rempart.i18n import N_
-from rempart.web.access import check_form, may_act_on, vault_of, visible_finding
+from rempart.web.access import RowId, check_form, may_act_on, vault_of, visible_finding
 from rempart.web.media import grant_valid, make_grant
 from rempart.web.pages import _visible_cases
 from rempart.web.service import Service, language_of, service_of
@@ -157,7 +157,7 @@ def _page(
 
 
 @router.get("/findings/{finding_id}")
-def finding_page(request: Request, finding_id: int, shown: str = "") -> Response:
+def finding_page(request: Request, finding_id: RowId, shown: str = "") -> Response:
     svc = service_of(request)
     session = svc.session(request)
     view = visible_finding(svc, request, session, finding_id)
@@ -165,7 +165,7 @@ def finding_page(request: Request, finding_id: int, shown: str = "") -> Response
 
 
 @router.post("/findings/{finding_id}/claim")
-def claim_finding(request: Request, finding_id: int, csrf: Field = "") -> Response:
+def claim_finding(request: Request, finding_id: RowId, csrf: Field = "") -> Response:
     from rempart.jobs.review_queue import claim
 
     svc = service_of(request)
@@ -181,7 +181,7 @@ def claim_finding(request: Request, finding_id: int, csrf: Field = "") -> Respon
 
 
 @router.post("/findings/{finding_id}/release")
-def release_finding(request: Request, finding_id: int, csrf: Field = "") -> Response:
+def release_finding(request: Request, finding_id: RowId, csrf: Field = "") -> Response:
     from rempart.jobs.review_queue import release
 
     svc = service_of(request)
@@ -194,7 +194,7 @@ def release_finding(request: Request, finding_id: int, csrf: Field = "") -> Resp
 
 @router.post("/findings/{finding_id}/decision")
 def decide_finding(
-    request: Request, finding_id: int, verdict: Field, note: Note = "", csrf: Field = ""
+    request: Request, finding_id: RowId, verdict: Field, note: Note = "", csrf: Field = ""
 ) -> Response:
     from rempart.jobs import review
     from rempart.store.models import FindingStatus
@@ -227,7 +227,7 @@ def decide_finding(
 
 
 @router.post("/findings/{finding_id}/reveal")
-def reveal(request: Request, finding_id: int, confirm: Field = "", csrf: Field = "") -> Response:
+def reveal(request: Request, finding_id: RowId, confirm: Field = "", csrf: Field = "") -> Response:
     svc = service_of(request)
     session = svc.session(request)
     check_form(svc, request, session, csrf)
