@@ -133,6 +133,11 @@ def test_rejecting_without_a_reason_is_refused_with_the_use_cases_message(
         data={"verdict": "reject", "note": " ", "csrf": csrf_of(page.text)},
     )
     assert answer.status_code == 400 and "a reason is required" in answer.text
+    answer = claire.post(
+        f"/findings/{made['a2']}/decision",
+        data={"verdict": "maybe", "csrf": csrf_of(page.text)},
+    )
+    assert answer.status_code == 400 and "choose confirm or reject" in answer.text
     assert review.finding(web.db, made["a2"]).status == "pending"
 
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from rempart.accounts.policy import Permission
 from rempart.accounts.sessions import Current
-from rempart.errors import RempartError
+from rempart.errors import InputError, RempartError
 from rempart.i18n import N_
 from rempart.web.access import RowId, check_form, may_act_on, vault_of, visible_finding
 from rempart.web.media import grant_valid, make_grant
@@ -78,7 +79,7 @@ def queue(request: Request, decided: int | None = None, empty: int = 0) -> Respo
         session=session,
         rows=rows,
         me=session.principal.name,
-        may_act=not session.principal.sees_all_cases or session.principal.may_act_on_case(-1),
+        may_act=session.principal.may(Permission.ACT_ON_CASES),
         decided=decided,
         empty=bool(empty),
         break_minutes=_break_minutes(svc, session),
@@ -206,7 +207,7 @@ def decide_finding(
     chosen = {"confirm": FindingStatus.CONFIRMED, "reject": FindingStatus.REJECTED}.get(verdict)
     try:
         if chosen is None:
-            raise RempartError("choose confirm or reject")
+            raise InputError("choose confirm or reject")
         review.decide(
             svc.db,
             finding_id,
@@ -219,10 +220,11 @@ def decide_finding(
     except RempartError as exc:
         from rempart.errors import Conflict
 
-        fresh = review.finding(svc.db, finding_id)
         error = exc.localized(language_of(request))
         status = 409 if isinstance(exc, Conflict) else 400
-        return _page(svc, request, session, fresh or view, error=error, status=status)
+        return _page(
+            svc, request, session, review.finding(svc.db, view.id), error=error, status=status
+        )
     return RedirectResponse(f"/review?decided={finding_id}", status_code=303)
 
 
