@@ -46,17 +46,10 @@ def _sealing_configured() -> bool:
 
 def _trust() -> tuple[tuple[PublicKeyInfo, ...], list[x509.Certificate]]:
     """This installation's keys (with their lives) and its authorities' roots."""
-    from rempart.evidence.authorities import authorities_file, load_authorities
-    from rempart.evidence.keys import Keyring
-    from rempart.evidence.timestamps import load_certificates
+    from rempart.evidence.trust import own_trust
 
-    home = Settings.from_env().home
-    keyring = Keyring(home / "keys")
-    keys = keyring.public_keys() if keyring.exists else ()
-    roots = []
-    for authority in load_authorities(authorities_file(home, os.environ)):
-        roots.extend(load_certificates(list(authority.certificates)))
-    return keys, roots
+    own = own_trust(Settings.from_env().home, os.environ)
+    return own.lives, list(own.roots)
 
 
 def anchor_moved(reason: AnchorReason) -> int:

@@ -596,7 +596,7 @@ def verify_command(
             roots.extend(load_certificates([read_capped(path, 16 * MiB)]))
         crls = [_der_crl(read_capped(path, 64 * MiB)) for path in crl or []]
         if own_keys:
-            from rempart.jobs.evidence import own_trust
+            from rempart.evidence.trust import own_trust
 
             own = own_trust(Settings.from_env().home, os.environ)
             for fingerprint, origin in own.keys.items():

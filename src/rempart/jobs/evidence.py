@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,22 +41,18 @@ from rempart.store.database import Database
 from rempart.store.models import CaptureRow, Case, Finding, FindingStatus, Sighting, SourceRow
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
-    from rempart.evidence.keys import PublicKeyInfo
     from rempart.evidence.source_record import Sighted
+    from rempart.evidence.trust import OwnTrust
     from rempart.evidence.verify import VerifyReport
 
 __all__ = [
     "CaptureOutcome",
-    "OwnTrust",
     "Sealer",
     "bundle_for_download",
     "capture_confirmed",
     "capture_url",
     "export_bundle",
     "list_captures",
-    "own_trust",
     "seal_from_source",
     "verify_capture",
 ]
@@ -565,36 +561,6 @@ def bundle_for_download(
         clock=clock,
     )
     return name, data
-
-
-@dataclass(frozen=True, slots=True)
-class OwnTrust:
-    """What this installation trusts when it verifies its own bundles: its signing keys (with
-    their lives) and its time-stamping authorities' roots."""
-
-    keys: dict[str, str]  # fingerprint -> where the trust came from (verify.OWN_KEY)
-    lives: tuple[PublicKeyInfo, ...]
-    roots: tuple[x509.Certificate, ...]
-
-
-def own_trust(home: Path, env: Mapping[str, str]) -> OwnTrust:
-    """The keys of `home/keys` and the roots of the configured authorities."""
-    from rempart.evidence.authorities import authorities_file, load_authorities
-    from rempart.evidence.keys import Keyring
-    from rempart.evidence.timestamps import load_certificates
-    from rempart.evidence.verify import OWN_KEY
-
-    keys: dict[str, str] = {}
-    lives: list[PublicKeyInfo] = []
-    roots: list[x509.Certificate] = []
-    keyring = Keyring(home / "keys")
-    if keyring.exists:
-        for info in keyring.public_keys():
-            keys.setdefault(info.fingerprint, OWN_KEY)
-            lives.append(info)
-    for authority in load_authorities(authorities_file(home, env)):
-        roots.extend(load_certificates(list(authority.certificates)))
-    return OwnTrust(keys, tuple(lives), tuple(roots))
 
 
 def verify_capture(

@@ -89,8 +89,9 @@ def _capture_page(request: Request, capture_id: int, *, verify: bool) -> Respons
     report = None
     words: dict[str, str] = {}
     if verify:
+        from rempart.evidence.trust import own_trust
         from rempart.evidence.verify import CATALOG, Status, report_to_json
-        from rempart.jobs.evidence import own_trust, verify_capture
+        from rempart.jobs.evidence import verify_capture
 
         trust = own_trust(svc.settings.core.home, os.environ)
         try:
