@@ -105,67 +105,66 @@ def acting_identity(svc: Service, principal: Principal) -> Identity:
     return replace(svc.settings.core.identity, caseworker=principal.name)
 
 
-def _allowed(session: Current, case_id: int | None, *, act: bool) -> bool:
-    principal = session.principal
+def _allowed(principal: Principal, case_id: int | None, *, act: bool) -> bool:
     if case_id is None:  # outside any case: only those who see every case
         return principal.sees_all_cases and (not act or principal.may_act_on_case(-1))
     return principal.may_act_on_case(case_id) if act else principal.may_see_case(case_id)
 
 
-def may_act_on(svc: Service, session: Current, case: str | None) -> bool:
-    """Whether the account may act on this case (a question: nothing is logged)."""
-    return _allowed(session, _case_id(svc, case), act=True)
+def may_act_on(svc: Service, principal: Principal, case: str | None) -> bool:
+    """Whether the caller may act on this case (a question: nothing is logged)."""
+    return _allowed(principal, _case_id(svc, case), act=True)
 
 
-def _denied(svc: Service, request: Request, session: Current, action: str, act: bool) -> None:
-    why = "read-only role" if act and session.principal.sees_all_cases else "case not assigned"
-    raise _refuse(svc, request, session.principal.name, action, why)
+def _denied(svc: Service, request: Request, principal: Principal, action: str, act: bool) -> None:
+    why = "read-only role" if act and principal.sees_all_cases else "case not assigned"
+    raise _refuse(svc, request, principal.name, action, why)
 
 
 def visible_case(
-    svc: Service, request: Request, session: Current, name: str, *, act: bool = False
+    svc: Service, request: Request, principal: Principal, name: str, *, act: bool = False
 ) -> CaseInfo:
     from rempart.intake.cases import case_info
 
     try:
         info = case_info(svc.db, name)
     except NotFound:
-        if session.principal.sees_all_cases:
+        if principal.sees_all_cases:
             raise HTTPException(404) from None
         info = None
-    if info is None or not _allowed(session, info.id, act=act):
-        _denied(svc, request, session, "case-act" if act else "case-view", act)
+    if info is None or not _allowed(principal, info.id, act=act):
+        _denied(svc, request, principal, "case-act" if act else "case-view", act)
     assert info is not None
     return info
 
 
 def visible_finding(
-    svc: Service, request: Request, session: Current, finding_id: int, *, act: bool = False
+    svc: Service, request: Request, principal: Principal, finding_id: int, *, act: bool = False
 ) -> FindingView:
     from rempart.jobs import review
 
     try:
         view = review.finding(svc.db, finding_id)
     except NotFound:
-        if session.principal.sees_all_cases:
+        if principal.sees_all_cases:
             raise HTTPException(404) from None
         view = None
-    if view is None or not _allowed(session, _case_id(svc, view.case), act=act):
-        _denied(svc, request, session, "finding-act" if act else "finding-view", act)
+    if view is None or not _allowed(principal, _case_id(svc, view.case), act=act):
+        _denied(svc, request, principal, "finding-act" if act else "finding-view", act)
     assert view is not None
     return view
 
 
 def visible_capture(
-    svc: Service, request: Request, session: Current, capture_id: int
+    svc: Service, request: Request, principal: Principal, capture_id: int
 ) -> CaptureOutcome:
     from rempart.jobs.evidence import list_captures
 
     found = list_captures(svc.db, ids=(capture_id,))
-    if not found and session.principal.sees_all_cases:
+    if not found and principal.sees_all_cases:
         raise HTTPException(404)
-    if not found or not _allowed(session, _case_id(svc, found[0].case), act=False):
-        _denied(svc, request, session, "capture-view", False)
+    if not found or not _allowed(principal, _case_id(svc, found[0].case), act=False):
+        _denied(svc, request, principal, "capture-view", False)
     return found[0]
 
 

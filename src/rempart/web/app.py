@@ -80,6 +80,7 @@ def create_app(
         notice_pages,
         pages,
         report_pages,
+        review_api,
         review_pages,
         settings_pages,
         source_pages,
@@ -93,6 +94,7 @@ def create_app(
     api.include_router(source_pages.router)
     api.include_router(report_pages.router)
     api.include_router(settings_pages.router)
+    api.include_router(review_api.router)
     api.include_router(api_routes.router)
     api.include_router(hma.router)
     api.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")

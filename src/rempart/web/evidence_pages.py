@@ -58,7 +58,7 @@ def _listing(request: Request, case: str | None) -> Response:
     svc = service_of(request)
     session = svc.session(request)
     if case is not None:
-        case = visible_case(svc, request, session, case).name
+        case = visible_case(svc, request, session.principal, case).name
     body = svc.render(
         request,
         "evidence.html",
@@ -85,7 +85,7 @@ def _capture_page(request: Request, capture_id: int, *, verify: bool) -> Respons
 
     svc = service_of(request)
     session = svc.session(request)
-    outcome = visible_capture(svc, request, session, capture_id)
+    outcome = visible_capture(svc, request, session.principal, capture_id)
     report = None
     words: dict[str, str] = {}
     if verify:
@@ -139,7 +139,7 @@ def download(request: Request, capture_id: RowId) -> Response:
 
     svc = service_of(request)
     session = svc.session(request)
-    visible_capture(svc, request, session, capture_id)
+    visible_capture(svc, request, session.principal, capture_id)
     try:
         name, data = bundle_for_download(
             svc.db, vault_of(request), capture_id, actor=session.principal.name, clock=svc.clock

@@ -62,7 +62,7 @@ def media(request: Request, finding_id: RowId, clear: str = "") -> Response:
 
     svc = service_of(request)
     session = svc.session(request)
-    view = visible_finding(svc, request, session, finding_id)
+    view = visible_finding(svc, request, session.principal, finding_id)
     actor = session.principal.name
     unblurred = bool(clear)
     if unblurred and not grant_valid(session.csrf, finding_id, clear[:200], svc.clock()):

@@ -124,7 +124,7 @@ def _page(
 
     lang = language_of(request)
     claim = claims(svc.db, [view.id], clock=svc.clock).get(view.id)
-    may_act = may_act_on(svc, session, view.case)
+    may_act = may_act_on(svc, session.principal, view.case)
     clear = bool(shown) and grant_valid(session.csrf, view.id, shown, svc.clock())
     held = not view.minor and vault_of(request).has(held_name(view.sha256))
     corroborated = view.detail.get("corroborated_inliers")
@@ -161,7 +161,7 @@ def _page(
 def finding_page(request: Request, finding_id: RowId, shown: str = "") -> Response:
     svc = service_of(request)
     session = svc.session(request)
-    view = visible_finding(svc, request, session, finding_id)
+    view = visible_finding(svc, request, session.principal, finding_id)
     return _page(svc, request, session, view, shown=shown[:200])
 
 
@@ -172,7 +172,7 @@ def claim_finding(request: Request, finding_id: RowId, csrf: Field = "") -> Resp
     svc = service_of(request)
     session = svc.session(request)
     check_form(svc, request, session, csrf)
-    view = visible_finding(svc, request, session, finding_id, act=True)
+    view = visible_finding(svc, request, session.principal, finding_id, act=True)
     try:
         claim(svc.db, finding_id, actor=session.principal.name, clock=svc.clock)
     except RempartError as exc:
@@ -188,7 +188,7 @@ def release_finding(request: Request, finding_id: RowId, csrf: Field = "") -> Re
     svc = service_of(request)
     session = svc.session(request)
     check_form(svc, request, session, csrf)
-    visible_finding(svc, request, session, finding_id, act=True)
+    visible_finding(svc, request, session.principal, finding_id, act=True)
     release(svc.db, finding_id, actor=session.principal.name)
     return RedirectResponse("/review", status_code=303)
 
@@ -203,7 +203,7 @@ def decide_finding(
     svc = service_of(request)
     session = svc.session(request)
     check_form(svc, request, session, csrf)
-    view = visible_finding(svc, request, session, finding_id, act=True)
+    view = visible_finding(svc, request, session.principal, finding_id, act=True)
     chosen = {"confirm": FindingStatus.CONFIRMED, "reject": FindingStatus.REJECTED}.get(verdict)
     try:
         if chosen is None:
@@ -233,7 +233,7 @@ def reveal(request: Request, finding_id: RowId, confirm: Field = "", csrf: Field
     svc = service_of(request)
     session = svc.session(request)
     check_form(svc, request, session, csrf)
-    view = visible_finding(svc, request, session, finding_id)
+    view = visible_finding(svc, request, session.principal, finding_id)
     if confirm != "yes":
         from rempart.i18n import gettext
 
