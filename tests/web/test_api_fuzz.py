@@ -60,4 +60,11 @@ def test_every_operation_answers_as_documented_and_never_fails(
         case.call_and_validate(excluded_checks=excluded)
 
     run()
-    assert paths == {"/api/v1/match", "/api/v1/banks", "/m/raw_lookup", "/m/lookup"}
+    assert paths == {
+        "/api/v1/match",
+        "/api/v1/banks",
+        "/api/v1/review",
+        "/api/v1/findings/{finding_id}/decision",
+        "/m/raw_lookup",
+        "/m/lookup",
+    }

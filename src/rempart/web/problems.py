@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["API_ERRORS", "HMA_ERRORS", "FieldError", "Problem"]
+__all__ = ["API_ERRORS", "HMA_ERRORS", "REVIEW_ERRORS", "FieldError", "Problem"]
 
 
 class FieldError(BaseModel):
@@ -44,4 +44,11 @@ HMA_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _problem(
         "An unknown signal type, a signal that is not a PDQ hash, or missing parameters."
     ),
+}
+REVIEW_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_COMMON,
+    400: _problem("The body is not JSON, or the decision is refused as given (a reason missing)."),
+    403: _problem("The token's role sees no case, may not act, or the case is not in its scope."),
+    409: _problem("Someone else is reviewing this match, or decided it meanwhile."),
+    422: _problem("The request does not fit its schema (`errors` says where)."),
 }

@@ -16,11 +16,12 @@ from rempart.accounts.policy import Permission, Principal
 from rempart.errors import Conflict, RempartError
 from rempart.web.access import RowId, visible_finding
 from rempart.web.api import _principal, bearer
+from rempart.web.problems import REVIEW_ERRORS
 from rempart.web.service import language_of, service_of
 
 __all__ = ["Decision", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["review"])
+router = APIRouter(prefix="/api/v1", tags=["review"], responses=REVIEW_ERRORS)
 
 
 def reviewer_principal(
@@ -79,7 +80,6 @@ def pending_matches(request: Request, caller: Caller) -> dict[str, object]:
 @router.post(
     "/findings/{finding_id}/decision",
     summary="Confirm or reject a pending match",
-    responses={409: {"description": "Decided by someone else, or being reviewed by them."}},
 )
 def decide(
     request: Request, finding_id: RowId, decision: Decision, caller: Caller
