@@ -4,7 +4,8 @@ Usage (the benches start it): python bench/loadgen.py PLAN.json RESULT.json
 
 PLAN: {"host", "port", "connections", "seconds", "warmup_s", "headers": {...},
 "connection_headers": [{...}, ...] (cycled over the connections: a session cookie each, say),
-"requests": [{"method", "path", "body" (JSON text, optional), "expect" (optional)}, ...]}.
+"requests": [{"method", "path", "body" (JSON text, optional), "expect" (optional)}, ...],
+"connection_requests": [[...], ...] (optional: each connection's own requests, cycled)}.
 Each connection is one keep-alive socket on one asyncio loop (uvloop when installed) sending
 the requests in turn, one at a time, and timing each answer. `expect`, when given, says which
 inputs of a match request must match: the answer's `results[k].matches` must be non-empty
@@ -25,8 +26,9 @@ from typing import Any
 def _encoded(plan: dict[str, Any], connection: int) -> list[tuple[bytes, Any]]:
     extra = plan.get("connection_headers") or [{}]
     headers = {**plan.get("headers", {}), **extra[connection % len(extra)]}
+    mine = plan.get("connection_requests") or [plan["requests"]]
     out = []
-    for r in plan["requests"]:
+    for r in mine[connection % len(mine)]:
         head = f"{r['method']} {r['path']} HTTP/1.1\r\nhost: {plan['host']}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         body = r.get("body", "").encode()
