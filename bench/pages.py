@@ -2,7 +2,7 @@
 measured in the same run — requests per second and latency percentiles.
 
 Usage: .venv/bin/python bench/pages.py [--caseworkers 10] [--cases 30] [--findings 3]
-       [--workers 2] [--seconds 15] [--warmup 3]
+       [--workers 2] [--seconds 15] [--warmup 3] [--think 0]
 
 A SQLite store holds `--cases` cases, each with its bank and `--findings` pending findings
 (tests/findings_made.py), and `--caseworkers` caseworker accounts, each assigned a few cases.
@@ -10,7 +10,8 @@ A SQLite store holds `--cases` cases, each with its bank and `--findings` pendin
 through the sign-in form (CSRF and all), then the load generator (bench/loadgen.py, its own
 process) gives each her own keep-alive connection with her session cookie: she browses the
 dashboard, the cases list and her cases' pages in turn, one request at a time, as fast as the
-server answers (far faster than a person). The anchor is bench/anchor_app.py's `GET /hello`
+server answers (far faster than a person), or with `--think S` pausing 0.5-1.5 S after each
+page as a person reading it would. The anchor is bench/anchor_app.py's `GET /hello`
 under the same uvicorn options. Results go to stdout and bench/results/pages.json.
 """
 
@@ -87,6 +88,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument(
+        "--think", type=float, default=0, help="seconds a caseworker reads a page (0: none)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -101,6 +105,7 @@ def main() -> None:
             "connections": args.caseworkers,
             "seconds": args.seconds,
             "warmup_s": args.warmup,
+            "think_s": args.think,
         }
         load_before = load_average()
         port = free_port()
@@ -150,6 +155,7 @@ def main() -> None:
         "findings_per_case": args.findings,
         "workers": args.workers,
         "seconds": args.seconds,
+        "think_s": args.think,
         "store_s": round(store_s, 1),
         "pages": ours,
         "anchor": hello,
