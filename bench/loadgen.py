@@ -4,7 +4,9 @@ Usage (the benches start it): python bench/loadgen.py PLAN.json RESULT.json
 
 PLAN: {"host", "port", "connections", "seconds", "warmup_s", "headers": {...},
 "connection_headers": [{...}, ...] (cycled over the connections: a session cookie each, say),
-"requests": [{"method", "path", "body" (JSON text, optional), "expect" (optional)}, ...]}.
+"requests": [{"method", "path", "body" (JSON text, optional), "expect" (optional)}, ...],
+"connection_requests": [[...], ...] (optional: each connection's own requests, cycled),
+"think_s": 0 (optional: a pause after each answer, 0.5-1.5 times this, as a person reads)}.
 Each connection is one keep-alive socket on one asyncio loop (uvloop when installed) sending
 the requests in turn, one at a time, and timing each answer. `expect`, when given, says which
 inputs of a match request must match: the answer's `results[k].matches` must be non-empty
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -25,8 +28,9 @@ from typing import Any
 def _encoded(plan: dict[str, Any], connection: int) -> list[tuple[bytes, Any]]:
     extra = plan.get("connection_headers") or [{}]
     headers = {**plan.get("headers", {}), **extra[connection % len(extra)]}
+    mine = plan.get("connection_requests") or [plan["requests"]]
     out = []
-    for r in plan["requests"]:
+    for r in mine[connection % len(mine)]:
         head = f"{r['method']} {r['path']} HTTP/1.1\r\nhost: {plan['host']}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         body = r.get("body", "").encode()
@@ -42,6 +46,8 @@ async def _connection(
     requests = _encoded(plan, c)
     reader, writer = await asyncio.open_connection(plan["host"], plan["port"])
     i = c * 7919
+    think = float(plan.get("think_s", 0))
+    rng = random.Random(c)
     try:
         while (now := time.perf_counter()) < stop:
             request, expect = requests[i % len(requests)]
@@ -64,6 +70,8 @@ async def _connection(
                 got = [bool(r["matches"]) for r in json.loads(body)["results"]]
                 if got != expect:
                     wrong.append(f"{got} != {expect}")
+            if think:  # a person reading the page before the next click
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
     finally:
         writer.close()
 

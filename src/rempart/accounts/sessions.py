@@ -10,7 +10,7 @@ client's address and the clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from rempart.store.models import Account, LoginThrottle, WebSession
 __all__ = [
     "FULL",
     "SECOND_FACTOR",
+    "TOUCH_EVERY",
     "Current",
     "Opened",
     "current",
@@ -45,6 +46,9 @@ __all__ = [
 
 DEFAULT_SESSIONS = SessionRule()
 FULL = "full"
+# A session's idle expiry is pushed back by a request at most this often: one write to the
+# store a minute per caseworker, not one a page (the idle time is then 29-30 minutes).
+TOUCH_EVERY = timedelta(minutes=1)
 SECOND_FACTOR = "totp"
 _REFUSED = "wrong name or password"
 
@@ -261,7 +265,8 @@ def current(
     clock: Clock = utc_now,
     rule: SessionRule = DEFAULT_SESSIONS,
 ) -> Current | None:
-    """The live session behind a cookie (its idle expiry pushed back), or None."""
+    """The live session behind a cookie (its idle expiry pushed back, at most once every
+    TOUCH_EVERY: a page then costs no write to the store), or None."""
     if not cookie or len(cookie) > 200:
         return None
     now = clock()
@@ -276,7 +281,7 @@ def current(
         if account is None or account.disabled_at is not None:
             session.delete(row)
             return None
-        if row.stage == FULL:
+        if row.stage == FULL and now - aware(row.seen_at) >= TOUCH_EVERY:
             row.seen_at = now
             row.expires_at = rule.expiry(aware(row.created_at), now)
         return Current(principal_of(session, account), row.stage, row.csrf, aware(row.expires_at))

@@ -210,8 +210,8 @@ def match_inputs(
 @router.post("/match", response_model=MatchResponse, summary="Match hashes against the banks")
 def match(request: Request, body: MatchRequest, caller: Caller) -> MatchResponse:
     """Up to 1,000 inputs per request; each is answered in order, with the matches found in
-    the banks this token may see. An item added or withdrawn is reflected by the next request.
-    """
+    the banks this token may see. An item added is matched within half a second; a withdrawn
+    one is never answered once withdrawn."""
     scope = service_of(request).callers.scope(caller)
     return MatchResponse(results=match_inputs(request, body.inputs, scope))
 
