@@ -172,6 +172,8 @@ def test_unreadable_file_is_named_by_position_and_the_rest_is_hashed(
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a picture")
     run = intake_page.run_page(browser, write_page(tmp_path / "page"), [broken, good])
     assert run.requests == [] and run.errors == []
+    (problem,) = run.problems
+    assert problem.startswith("File 1: this browser cannot open this picture")
     (item,) = json.loads(run.hash_file)["items"]
     assert item["pdq"] == hash_image_bytes(good.read_bytes()).pdq.hash.hex
 

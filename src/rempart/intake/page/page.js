@@ -495,7 +495,7 @@
   }
 
   function problem(index, key) {
-    state.problems.push(t(key, { n: index + 1 }));
+    state.problems.push({ key: key, n: index + 1 }); // worded when shown, in her language
   }
 
   function start() {
@@ -557,9 +557,9 @@
     $("progress-status").textContent = t("progress", { done: state.files.length, total: state.files.length });
     var problems = $("problems");
     problems.textContent = "";
-    state.problems.forEach(function (text) {
+    state.problems.forEach(function (found) {
       var li = document.createElement("li");
-      li.textContent = text;
+      li.textContent = t(found.key, { n: found.n });
       problems.appendChild(li);
     });
     $("problems-box").hidden = state.problems.length === 0;
