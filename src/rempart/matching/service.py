@@ -527,7 +527,7 @@ class Matcher:
             self._search_slot(slot, bank, index, entries, hits)
         mine: list[list[Match]] = [[] for _ in queries]
         for (qi, item), item_hits in hits.items():
-            best = min(item_hits, key=lambda h: (h.distance, h.limit))
+            best = min(item_hits, key=_best_hit)
             detail = self._video_detail(queries[qi], item, item_hits, bank.threshold)
             if detail is None:
                 continue  # a few frames in common, not the video
@@ -674,6 +674,16 @@ class Matcher:
                 kept.values(),
                 key=lambda m: (m.method == LOCAL_FEATURES, m.distance, m.bank, m.item),
             )
+
+
+def _best_hit(hit: _Hit) -> tuple[bool, int, int]:
+    """The hit that speaks for a query and an item: one that stands alone first (see
+    `_stands_alone`), then the closest. A grid cell closer than the whole picture must not
+    hide it: the cell needs corroboration, which an item without local features (one from
+    a hash list, or from the victim's offline page) never gets."""
+    grid = WindowKind.GRID.value
+    alone = hit.distance <= STANDALONE_BITS and grid not in (hit.query.kind, hit.reference)
+    return (not alone, hit.distance, hit.limit)
 
 
 def _stands_alone(match: Match) -> bool:
