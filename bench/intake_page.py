@@ -148,7 +148,8 @@ def run_page(
         if screenshots:
             shots["save"] = page.screenshot(full_page=True)
         problems = page.locator("#problems li").all_inner_texts()
-        hash_file = _download(page, "#save")
+        # Nothing hashed, nothing to save: the page disables the button.
+        hash_file = _download(page, "#save") if page.is_enabled("#save") else b""
         withdrawal = _download(page, "#save-withdrawal")
         code = page.inner_text("#code").strip()
         return PageRun(hash_file, withdrawal, code, requests, errors, seconds, cpu, problems, shots)
