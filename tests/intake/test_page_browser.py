@@ -231,3 +231,18 @@ def test_heic_is_hashed_where_the_browser_decodes_it_and_named_where_not(
             "File 1: this browser cannot open this picture (HEIC pictures, for example, open "
             "only in some browsers). Try another browser, or save it as JPEG first."
         ]
+
+
+def test_pictures_with_an_alpha_channel_hash_as_the_cli_hashes_them(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Opaque RGBA PNGs and palette GIFs leave WebCodecs' path for the canvas's."""
+    pictures = []
+    for seed, mode, suffix in ((6, "RGBA", ".png"), (7, "P", ".gif"), (8, "L", ".png")):
+        path = tmp_path / f"{seed}{suffix}"
+        neutral_image(seed, 500, 375).convert(mode).save(path)
+        pictures.append(path)
+    run = intake_page.run_page(browser, write_page(tmp_path / "page"), pictures)
+    assert run.requests == [] and run.errors == []
+    compared = intake_page.compare(pictures, run.hash_file)
+    assert len(compared.pdq_bits) == 3 and max(compared.pdq_bits) <= 10
