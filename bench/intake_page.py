@@ -105,6 +105,7 @@ class PageRun:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # CPU time of this process's descendants (Chromium) meanwhile
+    problems: list[str] = field(default_factory=list)  # what the page said it could not read
     screenshots: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -146,10 +147,12 @@ def run_page(
         cpu = descendants_cpu_seconds() - cpu
         if screenshots:
             shots["save"] = page.screenshot(full_page=True)
-        hash_file = _download(page, "#save")
+        problems = page.locator("#problems li").all_inner_texts()
+        # Nothing hashed, nothing to save: the page disables the button.
+        hash_file = _download(page, "#save") if page.is_enabled("#save") else b""
         withdrawal = _download(page, "#save-withdrawal")
         code = page.inner_text("#code").strip()
-        return PageRun(hash_file, withdrawal, code, requests, errors, seconds, cpu, shots)
+        return PageRun(hash_file, withdrawal, code, requests, errors, seconds, cpu, problems, shots)
     finally:
         context.close()
 

@@ -2,7 +2,7 @@
 Rempart is used as an integrator uses it?
 
 Usage: .venv/bin/python bench/robustness.py [--quick] [--originals N] [--distractors M]
-       [--workers W] [--seed S] [--keep DIR]
+       [--workers W] [--seed S] [--keep DIR] [--via-page]
 
 Measured from outside, through the command line only: the originals are registered with
 `rempart bank add` (its defaults: crops and grid cells) into a fresh SQLite store under a
@@ -28,7 +28,12 @@ made (method); the rate of `rempart match` (images/s, hashing included, W proces
 of `bank add`. Plain PDQ is the anchor, in the same run: `pdqhash` of the original against
 the 8 rotations and flips of the copy, distance <= 31.
 
-Results go to stdout and bench/results/robustness.json.
+`--via-page` registers the originals through the victim's offline page instead (hashed in
+Chromium, imported with `rempart intake import`): the same recall is expected, less what the
+page does not register (local features).
+
+Results go to stdout and bench/results/robustness.json (robustness-page.json with
+--via-page).
 """
 
 from __future__ import annotations
@@ -178,6 +183,46 @@ def register(env: dict[str, str], folder: Path) -> tuple[dict[int, str], list[st
     return items, refused, seconds
 
 
+def register_via_page(env: dict[str, str], folder: Path) -> tuple[dict[int, str], list[str], float]:
+    """As `register`, but the originals are hashed by the victim's offline page in Chromium
+    (bench/intake_page.py drives it) and its hash file imported with `rempart intake import`:
+    what a victim registers from her phone, to be found as well as what `bank add` registers."""
+    import intake_page
+    from rempart.intake.offline_page import write_page
+
+    for args in (("case", "create", "robust-case"), ("bank", "create", "robust")):
+        made = _rempart(env, *args)
+        if made.returncode:
+            raise RuntimeError(made.stderr)
+    attached = _rempart(env, "case", "attach", "robust-case", "robust")
+    if attached.returncode:
+        raise RuntimeError(attached.stderr)
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    started = time.perf_counter()
+    with intake_page.chromium() as browser:
+        run = intake_page.run_page(browser, write_page(folder.parent / "page"), files)
+    if run.requests or run.errors:
+        raise RuntimeError(f"the page made requests {run.requests} or failed {run.errors}")
+    hash_file = folder.parent / "hashes.json"
+    hash_file.write_bytes(run.hash_file)
+    if len(json.loads(run.hash_file)["items"]) != len(files):
+        raise RuntimeError("the page could not read every original")
+    imported = _rempart(env, "intake", "import", "robust-case", str(hash_file), "--json")
+    seconds = time.perf_counter() - started
+    items, refused = {}, []
+    for line in imported.stdout.splitlines():
+        row = json.loads(line)
+        if "index" not in row:
+            continue  # the summary line
+        name = files[int(row["index"]) - 1].stem
+        if "error" in row:
+            refused.append(name)
+            print(f"  intake import refused {name}: {row['error']}")
+        else:
+            items[int(row["item"])] = name
+    return items, refused, seconds
+
+
 def match_all(
     env: dict[str, str], shards: list[Path]
 ) -> tuple[dict[str, list[dict[str, object]]], float]:
@@ -263,6 +308,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", type=Path, help="keep the pictures and the store here")
+    parser.add_argument(
+        "--via-page",
+        action="store_true",
+        help="register the originals through the victim's offline page (Chromium)",
+    )
     args = parser.parse_args()
     n_orig, n_dist = (30, 300) if args.quick else (args.originals, args.distractors)
     n_orig = max(n_orig, 1)
@@ -272,18 +322,26 @@ def main() -> None:
         parser.error(f"{work} is not empty")
     started = time.perf_counter()
     try:
-        report = run(work, seed, n_orig, n_dist, shards, started)
+        report = run(work, seed, n_orig, n_dist, shards, started, via_page=args.via_page)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "robustness.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    print(f"\nfull results: {out / 'robustness.json'}  ({time.perf_counter() - started:.0f} s)")
+    name = "robustness-page.json" if args.via_page else "robustness.json"
+    (out / name).write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(f"\nfull results: {out / name}  ({time.perf_counter() - started:.0f} s)")
 
 
 def run(
-    work: Path, seed: int, n_orig: int, n_dist: int, shards: int, started: float
+    work: Path,
+    seed: int,
+    n_orig: int,
+    n_dist: int,
+    shards: int,
+    started: float,
+    *,
+    via_page: bool = False,
 ) -> dict[str, object]:
     (work / "originals").mkdir(parents=True, exist_ok=True)
     shard_dirs = [work / "queries" / f"shard-{i}" for i in range(shards)]
@@ -309,7 +367,7 @@ def run(
 
     env = {**os.environ, "REMPART_HOME": str(work / "home"), "PYTHONPATH": str(ROOT / "src")}
     env.pop("REMPART_DATABASE_URL", None)
-    items, refused, add_s = register(env, work / "originals")
+    items, refused, add_s = (register_via_page if via_page else register)(env, work / "originals")
     elapsed = time.perf_counter() - started
     print(f"[{elapsed:5.0f} s] registered {len(items)} originals ({add_s:.1f} s)")
     load_before = os.getloadavg()[0]

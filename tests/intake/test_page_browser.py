@@ -172,6 +172,8 @@ def test_unreadable_file_is_named_by_position_and_the_rest_is_hashed(
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a picture")
     run = intake_page.run_page(browser, write_page(tmp_path / "page"), [broken, good])
     assert run.requests == [] and run.errors == []
+    (problem,) = run.problems
+    assert problem.startswith("File 1: this browser cannot open this picture")
     (item,) = json.loads(run.hash_file)["items"]
     assert item["pdq"] == hash_image_bytes(good.read_bytes()).pdq.hash.hex
 
@@ -210,3 +212,37 @@ def test_videos_are_sampled_as_the_cli_samples_them_and_registered(
     assert [line["extra_hashes"] for line in report[:2]] == [5, 5]  # one frame hash a second
     (shown,) = _lines(_run("bank", "show", "case-9-page", "--json")[1])
     assert [i["media"] for i in shown["item_list"]] == ["video", "video"]  # type: ignore[index]
+
+
+def test_heic_is_hashed_where_the_browser_decodes_it_and_named_where_not(
+    browser: Browser, tmp_path: Path
+) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    picture = tmp_path / "phone.heic"
+    neutral_image(4, 640, 480).save(picture, "HEIF", quality=90)
+    run = intake_page.run_page(browser, write_page(tmp_path / "page"), [picture])
+    assert run.requests == [] and run.errors == []
+    items = json.loads(run.hash_file)["items"] if run.hash_file else []
+    if items:  # this Chromium decodes HEIC: then it hashes it as the CLI does
+        assert intake_page.compare([picture], run.hash_file).pdq_bits[0] <= 10
+    else:
+        assert run.problems == [
+            "File 1: this browser cannot open this picture (HEIC pictures, for example, open "
+            "only in some browsers). Try another browser, or save it as JPEG first."
+        ]
+
+
+def test_pictures_with_an_alpha_channel_hash_as_the_cli_hashes_them(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Opaque RGBA PNGs and palette GIFs leave WebCodecs' path for the canvas's."""
+    pictures = []
+    for seed, mode, suffix in ((6, "RGBA", ".png"), (7, "P", ".gif"), (8, "L", ".png")):
+        path = tmp_path / f"{seed}{suffix}"
+        neutral_image(seed, 500, 375).convert(mode).save(path)
+        pictures.append(path)
+    run = intake_page.run_page(browser, write_page(tmp_path / "page"), pictures)
+    assert run.requests == [] and run.errors == []
+    compared = intake_page.compare(pictures, run.hash_file)
+    assert len(compared.pdq_bits) == 3 and max(compared.pdq_bits) <= 10

@@ -39,7 +39,8 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.k_resize.argtypes += [ctypes.c_float] * 4 + [ctypes.c_int, floats]
     lib.k_resize_many.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
     lib.k_resize_many.argtypes += [ctypes.c_int, floats]
-    lib.k_luma.argtypes = [ctypes.c_char_p, floats, ctypes.c_size_t]
+    lib.k_luma.argtypes = [ctypes.c_char_p, floats, ctypes.c_size_t, ctypes.c_int]
+    lib.k_orient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
     lib.k_unorient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
     lib.k_digest_new.restype = ctypes.c_void_p
     lib.k_digest_update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
@@ -60,7 +61,11 @@ def _pdq(kernel: ctypes.CDLL, luma: np.ndarray, box: tuple[int, int, int, int]) 
 def _luma(kernel: ctypes.CDLL, rgb: np.ndarray) -> np.ndarray:
     rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
     out = np.empty(rgb.shape[:2], np.float32)
-    kernel.k_luma(rgba.tobytes(), out, rgb.shape[0] * rgb.shape[1])
+    kernel.k_luma(rgba.tobytes(), out, rgb.shape[0] * rgb.shape[1], 0)
+    bgrx = np.dstack([rgb[..., ::-1], np.zeros(rgb.shape[:2], np.uint8)])
+    same = np.empty(rgb.shape[:2], np.float32)
+    kernel.k_luma(bgrx.tobytes(), same, rgb.shape[0] * rgb.shape[1], 1)
+    assert np.array_equal(out, same)  # WebCodecs' BGRX order gives the same luma
     return out
 
 
@@ -123,6 +128,9 @@ def test_kernel_turns_a_shown_picture_back_as_stored(kernel: ctypes.CDLL, orient
     back = np.empty_like(stored)
     kernel.k_unorient(shown, shown.shape[0], shown.shape[1], orientation, back)
     assert np.array_equal(back, stored)
+    turned = np.empty_like(shown)
+    kernel.k_orient(stored, shown.shape[0], shown.shape[1], orientation, turned)
+    assert np.array_equal(turned, shown)
 
 
 # The emcc that built the committed kernel.wasm (build-kernel.sh): another version may

@@ -243,3 +243,32 @@ def test_a_video_item_is_registered_as_bank_add_registers_one(db: Database, tmp_
     (item,) = banks.list_items(db, "case-1-page")
     assert item.media == "video" and item.pdq is None
     assert withdraw_submissions(db, "case-1", withdrawal_digest(CODE)).withdrawn == (page.item_id,)
+
+
+def test_cli_refuses_unusable_files_with_a_reason_and_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rempart.cli import app
+
+    monkeypatch.setenv("REMPART_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["case", "create", "case-1"]).exit_code == 0
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"\x00\xffnot json")
+    result = runner.invoke(app, ["intake", "import", "case-1", str(garbage)])
+    assert result.exit_code == 2 and "not JSON" in result.stderr
+    made = sealing.make_key_pair(tmp_path / "elsewhere")
+    sealed = tmp_path / "sealed.json"
+    sealed.write_bytes(sealing.seal(_hash_file([1]), sealing.read_public_key(made.public)))
+    result = runner.invoke(app, ["intake", "import", "case-1", str(sealed)])
+    assert result.exit_code == 2 and "intake key is needed" in result.stderr
+    key = ["--key", str(made.private)]
+    result = runner.invoke(app, ["intake", "import", "case-1", str(sealed), *key, "--json"])
+    assert result.exit_code == 0 and '"bank": "case-1-page"' in result.stdout
+    result = runner.invoke(app, ["intake", "withdraw", "case-1", "not a code"])
+    assert result.exit_code == 2 and "withdrawal code" in result.stderr
+    result = runner.invoke(app, ["intake", "withdraw", "case-1", CODE])
+    assert result.exit_code == 0 and "Withdrew 1 item of case case-1" in result.stdout

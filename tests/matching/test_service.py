@@ -1,6 +1,7 @@
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
@@ -136,3 +137,44 @@ def test_letterboxed_copy_matches_through_its_trimmed_window(db: Database, tmp_p
     assert plain.matches == ()
     assert [m.item for m in windowed.matches] == [item]
     assert windowed.matches[0].window == WindowKind.TRIMMED
+
+
+def test_a_closer_grid_cell_does_not_hide_a_whole_picture_match(db: Database) -> None:
+    """An item without local features (from the victim's offline page or a list) cannot have
+    a grid-cell hit corroborated: the whole picture's hit, within 31 bits, speaks for it."""
+    from rempart.hashing import Digest, PdqSignal
+    from rempart.hashing.image import ImageHashes, WindowHashes
+    from rempart.hashing.windows import Window
+    from rempart.matching.service import QuerySignal
+
+    rng = np.random.default_rng(5)
+    whole, cell = (PdqHash(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in "ab")
+    registered = ImageHashes(
+        pdq=PdqSignal(whole, 100),
+        digest=Digest(sha256="0" * 64, md5="0" * 32),
+        width=640,
+        height=480,
+        format="page",
+        animated=False,
+        frames=1,
+        windows=(
+            WindowHashes(Window(WindowKind.GRID, 0, 0, 0, 0, label="r1c1"), (PdqSignal(cell, 90),)),
+        ),
+    )
+    banks.create_bank(db, "victim")
+    item = banks.register_hashes(db, "victim", registered, source=Path("#1")).item_id
+    near = int.from_bytes(whole.value, "big") ^ ((1 << 12) - 1)  # 12 bits from the item
+    query = Query(
+        (
+            QuerySignal(
+                WindowKind.WHOLE,
+                Dihedral.ORIGINAL,
+                PdqSignal(PdqHash(near.to_bytes(32, "big")), 100),
+            ),
+            QuerySignal(WindowKind.GRID, Dihedral.ORIGINAL, PdqSignal(cell, 90), "r1c1"),
+        )
+    )
+    (result,) = Matcher(db).match([query])
+    assert [(m.item, m.distance, m.window) for m in result.matches] == [
+        (item, 12, WindowKind.WHOLE)
+    ]

@@ -15,7 +15,7 @@ from rempart.cli import _FAILED, _emit, _open_db, _reported, app, err, out
 from rempart.cli.text import shown
 from rempart.config import Settings
 from rempart.errors import InputError
-from rempart.i18n import _
+from rempart.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from rempart.intake.submissions import SubmissionReport
@@ -223,9 +223,10 @@ def intake_withdraw(
         )
         return
     out.print(
-        _(
-            "Withdrew {n} items of case {case} ({already} were already withdrawn).",
-            n=len(report.withdrawn),
+        ngettext(
+            "Withdrew {n} item of case {case} ({already} already withdrawn).",
+            "Withdrew {n} items of case {case} ({already} already withdrawn).",
+            len(report.withdrawn),
             case=shown(report.case),
             already=len(report.already_withdrawn),
         )

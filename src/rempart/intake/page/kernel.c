@@ -25,43 +25,62 @@ EXPORT void k_free(void *p) { free(p); }
 
 EXPORT void k_init(void) { pdq_init(); }
 
-/* The CLI's RGB luma (decode.py, float64 arithmetic stored as float32) of RGBA pixels;
- * alpha is dropped as Pillow's convert("RGB") drops it. Each product is looked up: the same
- * doubles as multiplying, without the conversions. */
-EXPORT void k_luma(const uint8_t *rgba, float *out, size_t pixels) {
+/* The CLI's RGB luma (decode.py, float64 arithmetic stored as float32) of 4-byte pixels,
+ * RGBA or, with `bgr`, BGRA/BGRX; alpha is dropped as Pillow's convert("RGB") drops it. Each
+ * product is looked up: the same doubles as multiplying, without the conversions. */
+EXPORT void k_luma(const uint8_t *pixels4, float *out, size_t pixels, int bgr) {
     double red[256], green[256], blue[256];
     for (int v = 0; v < 256; v++) {
         red[v] = (double)v * 0.299;
         green[v] = (double)v * 0.587;
         blue[v] = (double)v * 0.114;
     }
+    const int r = bgr ? 2 : 0, b = bgr ? 0 : 2;
     for (size_t i = 0; i < pixels; i++) {
-        const uint8_t *p = rgba + 4 * i;
-        out[i] = (float)(red[p[0]] + green[p[1]] + blue[p[2]]);
+        const uint8_t *p = pixels4 + 4 * i;
+        out[i] = (float)(red[p[r]] + green[p[1]] + blue[p[b]]);
+    }
+}
+
+/* Where the raw picture's pixel (r, c) is shown, for an EXIF orientation (decode.py's
+ * table); the shown picture is height x width, the raw one rh x rw (swapped for 5-8). */
+static void shown_at(int orientation, int r, int c, int height, int width, int rh, int rw,
+                     int *i, int *j) {
+    switch (orientation) {
+    case 2: *i = r; *j = width - 1 - c; break;
+    case 3: *i = height - 1 - r; *j = width - 1 - c; break;
+    case 4: *i = height - 1 - r; *j = c; break;
+    case 5: *i = c; *j = r; break;
+    case 6: *i = c; *j = rh - 1 - r; break;
+    case 7: *i = rw - 1 - c; *j = rh - 1 - r; break;
+    case 8: *i = rw - 1 - c; *j = r; break;
+    default: *i = r; *j = c; break;
     }
 }
 
 /* The picture as stored (`raw`, before its EXIF orientation 2-8 was applied) from the
- * picture as shown (`shown`, height x width): decode.py's table read backwards. The raw
- * picture's height and width are swapped for orientations 5-8. */
+ * picture as shown (`shown`, height x width). */
 EXPORT void k_unorient(const float *shown, int height, int width, int orientation, float *raw) {
     const int swap = orientation >= 5;
     const int rh = swap ? width : height, rw = swap ? height : width;
     for (int r = 0; r < rh; r++) {
-        float *row = raw + (size_t)r * rw;
         for (int c = 0; c < rw; c++) {
-            int i, j; /* the raw pixel (r, c) is shown at (i, j) */
-            switch (orientation) {
-            case 2: i = r; j = width - 1 - c; break;
-            case 3: i = height - 1 - r; j = width - 1 - c; break;
-            case 4: i = height - 1 - r; j = c; break;
-            case 5: i = c; j = r; break;
-            case 6: i = c; j = rh - 1 - r; break;
-            case 7: i = rw - 1 - c; j = rh - 1 - r; break;
-            case 8: i = rw - 1 - c; j = r; break;
-            default: i = r; j = c; break;
-            }
-            row[c] = shown[(size_t)i * width + j];
+            int i, j;
+            shown_at(orientation, r, c, height, width, rh, rw, &i, &j);
+            raw[(size_t)r * rw + c] = shown[(size_t)i * width + j];
+        }
+    }
+}
+
+/* The picture as shown (height x width) from the picture as stored: k_unorient undone. */
+EXPORT void k_orient(const float *raw, int height, int width, int orientation, float *shown) {
+    const int swap = orientation >= 5;
+    const int rh = swap ? width : height, rw = swap ? height : width;
+    for (int r = 0; r < rh; r++) {
+        for (int c = 0; c < rw; c++) {
+            int i, j;
+            shown_at(orientation, r, c, height, width, rh, rw, &i, &j);
+            shown[(size_t)i * width + j] = raw[(size_t)r * rw + c];
         }
     }
 }

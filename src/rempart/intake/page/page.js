@@ -239,10 +239,38 @@
     return 1;
   }
 
-  // RGBA pixels of a decoded picture into the kernel's memory, through a canvas (WebCodecs'
-  // VideoFrame would skip a copy, but Chromium drops the EXIF orientation on the way).
-  function pixelsOf(bitmap, target) {
-    return Promise.resolve(pixelsThroughCanvas(bitmap, target));
+  // The pixels as stored, straight from the decoded bitmap through WebCodecs' VideoFrame
+  // (one copy, no canvas), into the kernel's memory: {bgr} when it could, null otherwise.
+  // Chromium keeps the EXIF orientation as the frame's rotation and flip, so the frame must
+  // be what the orientation says: upright for 1, turned or flipped (sides swapped for 5-8)
+  // otherwise. Pictures with an alpha channel go through the canvas, as before.
+  function storedPixels(bitmap, target, orientation) {
+    if (typeof VideoFrame !== "function") return Promise.resolve(null);
+    var frame;
+    try {
+      frame = new VideoFrame(bitmap, { timestamp: 0 });
+      var swap = orientation >= 5, turned = frame.rotation !== 0 || frame.flip;
+      var width = swap ? bitmap.height : bitmap.width, height = swap ? bitmap.width : bitmap.height;
+      var ok = (frame.format === "BGRX" || frame.format === "RGBX") &&
+        frame.codedWidth === width && frame.codedHeight === height &&
+        frame.visibleRect.width === width && frame.visibleRect.height === height &&
+        turned === (orientation !== 1) && frame.allocationSize() === 4 * width * height;
+      if (!ok) {
+        frame.close();
+        return Promise.resolve(null);
+      }
+      var bgr = frame.format === "BGRX" ? 1 : 0;
+      return frame.copyTo(bytesAt(target, 4 * width * height)).then(function () {
+        frame.close();
+        return { bgr: bgr };
+      }, function () {
+        frame.close();
+        return null;
+      });
+    } catch (error) {
+      if (frame) frame.close();
+      return Promise.resolve(null);
+    }
   }
 
   function pixelsThroughCanvas(bitmap, target) {
@@ -259,7 +287,9 @@
     return createImageBitmap(file, options);
   }
 
-  function lumaOf(bitmapPromise) {
+  // The luma as shown and, when the pixels came as stored and the orientation turns them,
+  // the stored luma too (`stored`: the raw pixels partners hash).
+  function lumaOf(bitmapPromise, orientation) {
     return bitmapPromise.then(function (bitmap) {
       var width = bitmap.width, height = bitmap.height, pixels = width * height;
       if (pixels > MAX_PIXELS) {
@@ -267,12 +297,19 @@
         throw new Error("too-large");
       }
       var source = alloc(4 * pixels);
-      return pixelsOf(bitmap, source).then(function () {
+      return storedPixels(bitmap, source, orientation).then(function (stored) {
+        if (!stored) pixelsThroughCanvas(bitmap, source);
         bitmap.close();
-        var luma = alloc(4 * pixels);
-        kernel.k_luma(source, luma, pixels);
+        var luma = alloc(4 * pixels), raw = 0;
+        if (stored && orientation !== 1) {
+          raw = alloc(4 * pixels);
+          kernel.k_luma(source, raw, pixels, stored.bgr);
+          kernel.k_orient(raw, height, width, orientation, luma);
+        } else {
+          kernel.k_luma(source, luma, pixels, stored ? stored.bgr : 0);
+        }
         kernel.k_free(source);
-        return { luma: luma, width: width, height: height };
+        return { luma: luma, width: width, height: height, stored: raw };
       }, function (error) {
         bitmap.close();
         kernel.k_free(source);
@@ -302,7 +339,7 @@
       return file.slice(0, 1 << 17).arrayBuffer();
     }).then(function (head) {
       orientation = jpegOrientation(new Uint8Array(head));
-      return lumaOf(decoding);
+      return lumaOf(decoding, orientation);
     }).then(function (decoded) {
       var width = decoded.width, height = decoded.height;
       try {
@@ -313,11 +350,18 @@
         item.height = height;
         item.extras = extras(decoded.luma, width, height);
         if (orientation !== 1) {
-          var partner = partnerHash(decoded.luma, width, height, orientation);
+          var partner;
+          if (decoded.stored) {
+            var rw = orientation >= 5 ? height : width, rh = orientation >= 5 ? width : height;
+            partner = pdq(decoded.stored, rw, [0, 0, rw, rh]);
+          } else {
+            partner = partnerHash(decoded.luma, width, height, orientation);
+          }
           if (partner.pdq !== item.pdq) item.partner = partner;
         }
       } finally {
         kernel.k_free(decoded.luma);
+        if (decoded.stored) kernel.k_free(decoded.stored);
       }
       return item;
     });
@@ -368,7 +412,7 @@
         return seek(video, at + EPSILON).then(function () {
           context.drawImage(video, 0, 0, width, height);
           bytesAt(source, 4 * pixels).set(context.getImageData(0, 0, width, height).data);
-          kernel.k_luma(source, luma, pixels);
+          kernel.k_luma(source, luma, pixels, 0);
           var hashed = pdq(luma, width, [0, 0, width, height]);
           item.frames.push({ at_ms: 1000 * at, pdq: hashed.pdq, quality: hashed.quality });
           return next(at + 1);
@@ -495,7 +539,7 @@
   }
 
   function problem(index, key) {
-    state.problems.push(t(key, { n: index + 1 }));
+    state.problems.push({ key: key, n: index + 1 }); // worded when shown, in her language
   }
 
   function start() {
@@ -557,9 +601,9 @@
     $("progress-status").textContent = t("progress", { done: state.files.length, total: state.files.length });
     var problems = $("problems");
     problems.textContent = "";
-    state.problems.forEach(function (text) {
+    state.problems.forEach(function (found) {
       var li = document.createElement("li");
-      li.textContent = text;
+      li.textContent = t(found.key, { n: found.n });
       problems.appendChild(li);
     });
     $("problems-box").hidden = state.problems.length === 0;
