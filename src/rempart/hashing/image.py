@@ -124,18 +124,22 @@ def hash_image_bytes(
         frames=decoded.frames,
         variants=signals if dihedral else (),
         windows=found,
-        features=_features(decoded.luma, found) if Windows.FEATURES in windows else (),
+        features=_features(decoded.luma, found, Windows.CROPS in windows)
+        if Windows.FEATURES in windows
+        else (),
         partner_pdq=_partner_pdq(decoded.partner_luma, signals[0]),
     )
 
 
 def _features(
-    luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...]
+    luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...], registering: bool
 ) -> tuple[tuple[str, LocalFeatures], ...]:
+    """The whole picture's local features (with its check points when it is being registered:
+    crops are asked for only then), and those of the query windows worth it."""
     boxed = [w.window for w in windows if w.window.kind in _FEATURE_WINDOWS]
     parts = window_search.window_pixels(luma, boxed)
     return (
-        (window_search.WindowKind.WHOLE.value, extract_features(luma)),
+        (window_search.WindowKind.WHOLE.value, extract_features(luma, checks=registering)),
         *((w.kind.value, extract_features(p)) for w, p in zip(boxed, parts, strict=True)),
     )
 
