@@ -129,6 +129,8 @@ def test_hard_copies_with_random_parameters_are_found_and_say_how(
                 by_local += 1
                 assert m.distance >= MIN_INLIERS == m.threshold
                 assert dict(m.detail)["inliers"] == m.distance
+                # the content check was made and the copy showed the registered content
+                assert dict(m.detail)["unlike_keypoints"] <= SEARCH_LIMITS[0]
                 assert "verified geometrically" in describe_match(
                     m.method, m.distance, m.threshold, window=m.window
                 )

@@ -750,10 +750,20 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
                         ("inliers", check.inliers),
                         ("scale", round(check.scale, 3)),
                         ("angle", round(check.angle, 1)),
+                        *_content_detail(check),
                     ),
                 )
             )
     return kept
+
+
+def _content_detail(check: Verification) -> tuple[tuple[str, object], ...]:
+    """The content check's shares (see matching/features.py), when it could be made."""
+    shares = (
+        ("unlike_keypoints", check.unlike.keypoints),
+        ("unlike_check_points", check.unlike.checks),
+    )
+    return tuple((name, round(share, 3)) for name, share in shares if share is not None)
 
 
 def _resolve(matches: list[Match], gated: tuple[str, ...]) -> QueryResult:
