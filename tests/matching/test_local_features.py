@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from rempart.hashing import Windows, hash_image_bytes
@@ -20,11 +20,18 @@ from rempart.hashing.features import (
     UNKNOWN_OCTAVE,
     LocalFeatures,
     extract_features,
+    page_content_box,
 )
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
-from rempart.matching.features import MAX_UNLIKE_SHARE, MIN_INLIERS, FeatureIndex, verify
+from rempart.matching.features import (
+    MIN_INLIERS,
+    SEARCH_LIMITS,
+    FeatureIndex,
+    Unlike,
+    verify,
+)
 from rempart.matching.service import LOCAL_FEATURES, Matcher, Query, QuerySignal
 from rempart.matching.wording import describe_match
 from rempart.store.database import Database
@@ -60,6 +67,11 @@ def _features(data: bytes) -> LocalFeatures:
     return extract_features(decode_luma(data).luma)
 
 
+def _registered(data: bytes) -> LocalFeatures:
+    """Features as registration keeps them: with their check points."""
+    return extract_features(decode_luma(data).luma, checks=True)
+
+
 def test_registration_stores_compact_local_features_and_deleting_the_bank_deletes_them(
     db: Database, tmp_path: Path
 ) -> None:
@@ -70,8 +82,10 @@ def test_registration_stores_compact_local_features_and_deleting_the_bank_delete
         assert stored[0].points >= MIN_FEATURES
         features = LocalFeatures.from_bytes(stored[0].data)
         assert len(features) == stored[0].points
-        # header; points, angle and level, descriptor: 38 bytes a keypoint
-        assert len(stored[0].data) == 8 + 38 * stored[0].points
+        # header; points, angle and level, descriptor: 38 bytes a keypoint; check points
+        checks = features.check_descriptors
+        assert checks is not None and len(checks) > 0
+        assert len(stored[0].data) == 8 + 38 * stored[0].points + 2 + 36 * len(checks)
     banks.delete_bank(db, "victim")
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ItemFeatures)) == 0
@@ -116,6 +130,8 @@ def test_hard_copies_with_random_parameters_are_found_and_say_how(
                 by_local += 1
                 assert m.distance >= MIN_INLIERS == m.threshold
                 assert dict(m.detail)["inliers"] == m.distance
+                # the content check was made and the copy showed the registered content
+                assert dict(m.detail)["unlike_keypoints"] <= SEARCH_LIMITS[0]
                 assert "verified geometrically" in describe_match(
                     m.method, m.distance, m.threshold, window=m.window
                 )
@@ -229,16 +245,17 @@ def test_another_shot_of_the_same_scene_is_refused_where_a_copy_is_verified(seed
     # bench/robustness.py: shots of one scene agree geometrically (hundreds of inliers, the
     # camera moved by a few %); only the content at each registered keypoint tells them apart.
     picture = original(seed)
-    reference = _features(jpeg(picture, 90))
+    reference = _registered(jpeg(picture, 90))
     assert reference.octaves is not None and reference.angles is not None
     other = _features(_other_shot(picture, seed))
-    geometric = verify(other, reference, max_unlike=1.0)
+    geometric = verify(other, reference, limits=(1.0, 1.0))
     assert geometric is not None and geometric.inliers >= MIN_INLIERS  # geometry alone: a match
-    assert geometric.unlike is not None and geometric.unlike > MAX_UNLIKE_SHARE
+    assert geometric.unlike.beyond(*SEARCH_LIMITS)
     assert verify(other, reference) is None
     copy = _features(hard_copy("crop-two-thirds", picture, seed))
     check = verify(copy, reference)
-    assert check is not None and check.unlike is not None and check.unlike <= MAX_UNLIKE_SHARE
+    assert check is not None and check.unlike.keypoints is not None
+    assert not check.unlike.beyond(*SEARCH_LIMITS)
 
 
 def test_features_of_an_old_registration_without_angles_are_still_read_and_verified() -> None:
@@ -247,4 +264,66 @@ def test_features_of_an_old_registration_without_angles_are_still_read_and_verif
     again = LocalFeatures.from_bytes(old.to_bytes())
     assert again.octaves is not None and (again.octaves == UNKNOWN_OCTAVE).all()
     check = verify(_features(hard_copy("crop-two-thirds", original(4), 9)), again)
-    assert check is not None and check.unlike is None  # the content check cannot be made
+    assert check is not None and check.unlike == Unlike()  # the content check cannot be made
+
+
+def _scene(seed: int, things: int, shift: float) -> Image.Image:
+    """A textured place with flat things standing in it (few keypoints see them), the camera
+    moved sideways by `shift` of the width; `seed` draws where the things stand."""
+    place = original(60).resize((880, 600))
+    shot = place.crop((int(880 * (0.05 + shift)), 0, int(880 * (0.05 + shift)) + 800, 600))
+    draw = ImageDraw.Draw(shot)
+    rng = np.random.default_rng(seed)
+    for _ in range(things):
+        x, y = (int(v) for v in rng.integers(40, (720, 520)))
+        size = int(rng.integers(40, 90))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        draw.polygon(
+            [(x, y - size), (x - size // 2, y + size // 2), (x + size // 2, y + size // 2)],
+            fill=colour,
+        )
+    return shot
+
+
+def test_flat_things_moved_in_the_same_place_are_seen_by_the_check_points() -> None:
+    # bench/corpus.py's series: other trees and houses, flat colours on a meadow; the scene's
+    # keypoints (its texture) all agree, the check points on a grid see what moved.
+    reference = _registered(jpeg(_scene(1, 6, 0.0), 90))
+    other = _registered(jpeg(_scene(2, 6, 0.03), 88))
+    geometric = verify(other, reference, limits=(1.0, 1.0))
+    assert geometric is not None and geometric.inliers >= MIN_INLIERS
+    assert geometric.unlike.checks is not None and geometric.unlike.checks > SEARCH_LIMITS[1]
+    assert verify(other, reference) is None
+    copy = _registered(hard_copy("crop-two-thirds", _scene(1, 6, 0.0), 3))
+    check = verify(copy, reference)
+    assert check is not None and check.unlike.checks is not None
+    assert not check.unlike.beyond(*SEARCH_LIMITS)
+
+
+def _page_with(picture: Image.Image, dark: bool) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """A post's or page's screenshot: plain ground, lines of text, the picture among them."""
+    page = Image.new("RGB", (1080, 1500), (20, 20, 24) if dark else (255, 255, 255))
+    draw = ImageDraw.Draw(page)
+    ink = (200, 200, 200) if dark else (40, 40, 40)
+    for row in range(12):
+        draw.text((40, 30 + row * 22), "some words of a post " * 4, fill=ink)
+    shown = picture.resize((900, round(picture.height * 900 / picture.width)))
+    page.paste(shown, (90, 320))
+    for row in range(10):
+        draw.text((40, 340 + shown.height + row * 22), "a comment under it " * 4, fill=ink)
+    return page, (90, 320, 90 + shown.width, 320 + shown.height)
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_pages_largest_block_of_content_is_its_picture(dark: bool) -> None:
+    page, (left, top, right, bottom) = _page_with(original(71), dark)
+    box = page_content_box(decode_luma(jpeg(page)).luma)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert abs(x0 - left) <= 40 and abs(y0 - top) <= 40
+    assert abs(x1 - right) <= 40 and abs(y1 - bottom) <= 40
+
+
+def test_a_photograph_or_a_page_of_text_has_no_content_box() -> None:
+    assert page_content_box(decode_luma(jpeg(original(72))).luma) is None
+    assert page_content_box(decode_luma(distractor("text-page", 3)).luma) is None

@@ -18,14 +18,19 @@ import numpy.typing as npt
 from rempart.errors import InputError
 
 __all__ = [
+    "CHECK_LEVEL",
     "DESCRIPTOR_BYTES",
     "FEATURE_SIDE",
     "MAX_FEATURES",
     "MIN_FEATURES",
+    "ORB_SCALE",
     "UNKNOWN_OCTAVE",
     "LocalFeatures",
+    "check_keypoint",
+    "check_radius",
     "extract_features",
     "orb",
+    "page_content_box",
 ]
 
 # Long side the luma is scaled to before extraction: ORB's pyramid (8 levels of 1.2) then
@@ -44,9 +49,25 @@ _PAGE_SHARE = 0.25
 _PAGE_BLOCK_SHARE = 0.4
 _BLOCK = 16
 _PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
-# Version 1: points and descriptors; version 2 adds each keypoint's angle and pyramid level.
+# A page's content box (page_content_box): at least this share of the page, at most that.
+_CONTENT_MIN_AREA, _CONTENT_MAX_AREA = 0.02, 0.8
+# ... on a page: its level covers this share, and is this dark or this light
+_SCREEN_PAGE_SHARE = 0.4
+_SCREEN_DARK, _SCREEN_LIGHT = 40, 230
+# Check points (registration only): descriptors taken on a regular grid, wherever the picture
+# is not flat, at pyramid level CHECK_LEVEL and angle 0, so that the matcher can tell whether a
+# query shows the registered content everywhere, flat shapes on plain ground included (they
+# hold few keypoints). Every CHECK_STEP pixels of the scaled picture; a point whose patch
+# varies by less than CHECK_CONTRAST grey levels (standard deviation) is left out: a flat
+# patch's descriptor is noise.
+CHECK_STEP = 32
+CHECK_LEVEL = 1
+CHECK_CONTRAST = 6.0
+# Version 1: points and descriptors; version 2 adds each keypoint's angle and pyramid level,
+# and the check points.
 _BLOB_VERSION = 2
 _HEADER = 8  # version (1), reserved (1), count (2), width (2), height (2)
+_CHECKS_HEADER = 2  # version 2: number of check points (2)
 UNKNOWN_OCTAVE = 255  # a keypoint read from a version 1 blob: its angle and level are unknown
 
 
@@ -55,8 +76,9 @@ class LocalFeatures:
     """Keypoints of one picture, strongest first: `points` (n × 2, float32, x then y, in the
     pixels of the scaled picture of `width` × `height`) and `descriptors` (n × 32, uint8);
     `angles` (degrees, float32) and `octaves` (ORB's pyramid level, uint8; UNKNOWN_OCTAVE
-    when read from an old blob) say where each descriptor was taken. `pixels`: the scaled
-    luma they were found on, for a query only (never stored)."""
+    when read from an old blob) say where each descriptor was taken. `check_points` and
+    `check_descriptors`: the registered picture's check points (see CHECK_STEP), or None.
+    `pixels`: the scaled luma they were found on, for a query only (never stored)."""
 
     width: int
     height: int
@@ -65,6 +87,8 @@ class LocalFeatures:
     angles: npt.NDArray[np.float32] | None = None
     octaves: npt.NDArray[np.uint8] | None = None
     pixels: npt.NDArray[np.uint8] | None = None
+    check_points: npt.NDArray[np.float32] | None = None
+    check_descriptors: npt.NDArray[np.uint8] | None = None
 
     def __len__(self) -> int:
         return int(self.descriptors.shape[0])
@@ -74,10 +98,20 @@ class LocalFeatures:
 
     def to_bytes(self) -> bytes:
         """Compact form: a header, the points as uint16 quarter-pixels, the angles in 256
-        steps and the pyramid levels (a byte each), the descriptors."""
+        steps and the pyramid levels (a byte each), the descriptors; then the number of check
+        points, their points and descriptors."""
+        check_points, check_descriptors = self.check_points, self.check_descriptors
+        if check_points is None or check_descriptors is None:
+            check_points = np.zeros((0, 2), np.float32)
+            check_descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
         header = (
             bytes([_BLOB_VERSION, 0])
             + np.array([len(self), self.width, self.height], dtype="<u2").tobytes()
+        )
+        check_part = (
+            np.array([len(check_descriptors)], dtype="<u2").tobytes()
+            + np.clip(np.rint(check_points * 4), 0, 65535).astype("<u2").tobytes()
+            + check_descriptors.tobytes()
         )
         quarters = np.clip(np.rint(self.points * 4), 0, 65535).astype("<u2")
         angles, octaves = self.angles, self.octaves
@@ -91,6 +125,7 @@ class LocalFeatures:
             + steps.tobytes()
             + octaves.astype(np.uint8).tobytes()
             + self.descriptors.tobytes()
+            + check_part
         )
 
     @classmethod
@@ -100,7 +135,14 @@ class LocalFeatures:
             raise InputError(damaged)
         count, width, height = (int(v) for v in np.frombuffer(blob, "<u2", 3, 2))
         extra = 2 if blob[0] == 2 else 0  # angle and level bytes
-        if len(blob) != _HEADER + count * (4 + extra + DESCRIPTOR_BYTES):
+        end = _HEADER + count * (4 + extra + DESCRIPTOR_BYTES)
+        checks = 0
+        if extra:
+            if len(blob) < end + _CHECKS_HEADER:
+                raise InputError(damaged)
+            checks = int(np.frombuffer(blob, "<u2", 1, end)[0])
+            end += _CHECKS_HEADER + checks * (4 + DESCRIPTOR_BYTES)
+        if len(blob) != end:
             raise InputError(damaged)
         points = np.frombuffer(blob, "<u2", count * 2, _HEADER).reshape(-1, 2)
         at = _HEADER + count * 4
@@ -108,7 +150,15 @@ class LocalFeatures:
         if extra:
             angles = np.frombuffer(blob, np.uint8, count, at).astype(np.float32) * (360 / 256)
             octaves = np.frombuffer(blob, np.uint8, count, at + count).copy()
-        descriptors = np.frombuffer(blob, np.uint8, count * DESCRIPTOR_BYTES, at + count * extra)
+        at += count * extra
+        descriptors = np.frombuffer(blob, np.uint8, count * DESCRIPTOR_BYTES, at)
+        check_points, check_descriptors = None, None
+        if extra:
+            at += count * DESCRIPTOR_BYTES + _CHECKS_HEADER
+            quarters = np.frombuffer(blob, "<u2", checks * 2, at).reshape(-1, 2)
+            check_points = (quarters / 4).astype(np.float32)
+            raw = np.frombuffer(blob, np.uint8, checks * DESCRIPTOR_BYTES, at + checks * 4)
+            check_descriptors = raw.reshape(-1, DESCRIPTOR_BYTES).copy()
         return cls(
             width,
             height,
@@ -116,6 +166,8 @@ class LocalFeatures:
             descriptors.reshape(-1, DESCRIPTOR_BYTES).copy(),
             angles,
             octaves,
+            check_points=check_points,
+            check_descriptors=check_descriptors,
         )
 
 
@@ -143,10 +195,58 @@ def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
     return (keep[:height, :width] * 255).astype(np.uint8)
 
 
+def page_content_box(luma: npt.NDArray[np.generic]) -> tuple[int, int, int, int] | None:
+    """On a page (a screenshot of a web page or a post), the box of its largest block of
+    content that is not page nor text: most often the picture it shows, whose keypoints,
+    scaled with the whole page, would be too few and too small. None on anything else.
+    (left, top, right, bottom) in the luma's pixels."""
+    import cv2
+
+    grey = np.asarray(luma)
+    if grey.dtype != np.uint8:
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+    height, width = grey.shape[:2]
+    scale = min(1.0, 2 * FEATURE_SIDE / max(height, width, 1))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    counts = np.bincount(grey.ravel(), minlength=256)
+    level = int(np.argmax(counts))
+    if not (level <= _SCREEN_DARK or level >= _SCREEN_LIGHT):
+        return None  # a page is white or dark; a sky or a wall of another tone is no page
+    near = np.abs(grey.astype(np.int16) - level) <= _PAGE_TOLERANCE
+    if near.mean() < _SCREEN_PAGE_SHARE:
+        return None
+    mask = _off_page(grey)
+    if mask is None:
+        return None
+    components = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=4)
+    count, stats = components[0], np.asarray(components[2])
+    if count <= 1:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    left, top, box_w, box_h = (int(v) for v in stats[best, :4])
+    if box_w * box_h < _CONTENT_MIN_AREA * grey.size or min(box_w, box_h) < 3 * _BLOCK:
+        return None
+    if box_w * box_h > _CONTENT_MAX_AREA * grey.size:
+        return None  # the whole page: nothing to add
+    return (
+        int(left / scale),
+        int(top / scale),
+        min(width, int((left + box_w) / scale)),
+        min(height, int((top + box_h) / scale)),
+    )
+
+
 def extract_features(
-    luma: npt.NDArray[np.generic], *, side: int = FEATURE_SIDE, limit: int = MAX_FEATURES
+    luma: npt.NDArray[np.generic],
+    *,
+    side: int = FEATURE_SIDE,
+    limit: int = MAX_FEATURES,
+    checks: bool = False,
 ) -> LocalFeatures:
-    """ORB keypoints of the luma scaled so that its long side is at most `side`."""
+    """ORB keypoints of the luma scaled so that its long side is at most `side`, and its
+    check points when `checks` (a registered picture's; see CHECK_STEP)."""
     import cv2  # loads only when features are asked for
 
     # One thread: a scan already runs one hashing process per core, and OpenCV's idle pool
@@ -175,6 +275,7 @@ def extract_features(
         )
     order = np.argsort([-k.response for k in keypoints], kind="stable")[:limit]
     chosen = [keypoints[i] for i in order]
+    check_points, check_descriptors = _check_points(grey) if checks else (None, None)
     return LocalFeatures(
         width,
         height,
@@ -183,7 +284,41 @@ def extract_features(
         np.array([k.angle for k in chosen], dtype=np.float32),
         np.array([k.octave for k in chosen], dtype=np.uint8),
         grey,
+        check_points,
+        check_descriptors,
     )
+
+
+def _check_points(
+    grey: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    """Descriptors on a grid, at CHECK_LEVEL and angle 0, where the patch is not flat."""
+    import cv2
+
+    height, width = grey.shape[:2]
+    reach = check_radius() + 1
+    ys, xs = np.mgrid[reach : height - reach : CHECK_STEP, reach : width - reach : CHECK_STEP]
+    points = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    values = grey.astype(np.float32)
+    box = (2 * reach + 1, 2 * reach + 1)
+    mean, square = cv2.blur(values, box), cv2.blur(values * values, box)
+    spread = np.sqrt(np.maximum(square - mean * mean, 0))
+    points = points[spread[points[:, 1].astype(int), points[:, 0].astype(int)] >= CHECK_CONTRAST]
+    keypoints = [check_keypoint(cv2, float(x), float(y), i) for i, (x, y) in enumerate(points)]
+    kept, descriptors = orb().compute(grey, keypoints)
+    if descriptors is None or not kept:
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    return np.array([k.pt for k in kept], np.float32).reshape(-1, 2), descriptors
+
+
+def check_radius(level: int = CHECK_LEVEL) -> int:
+    """Half the side of ORB's patch at a pyramid level, in the picture's pixels."""
+    return int(np.ceil(16 * ORB_SCALE**level))
+
+
+def check_keypoint(cv2: Any, x: float, y: float, index: int, level: int = CHECK_LEVEL) -> Any:
+    """A keypoint at which a descriptor is taken, not found: angle 0, at `level`."""
+    return cv2.KeyPoint(x, y, 31 * ORB_SCALE**level, 0.0, 0.0, level, index)
 
 
 def orb(limit: int = MAX_FEATURES) -> Any:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
-from rempart.hashing.features import LocalFeatures, extract_features
+from rempart.hashing.features import LocalFeatures, extract_features, page_content_box
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
 from rempart.hashing.windows import Window
@@ -124,20 +124,34 @@ def hash_image_bytes(
         frames=decoded.frames,
         variants=signals if dihedral else (),
         windows=found,
-        features=_features(decoded.luma, found) if Windows.FEATURES in windows else (),
+        features=_features(decoded.luma, found, Windows.CROPS in windows)
+        if Windows.FEATURES in windows
+        else (),
         partner_pdq=_partner_pdq(decoded.partner_luma, signals[0]),
     )
 
 
 def _features(
-    luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...]
+    luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...], registering: bool
 ) -> tuple[tuple[str, LocalFeatures], ...]:
+    """The whole picture's local features (with its check points when it is being registered:
+    crops are asked for only then), and those of the query windows worth it."""
     boxed = [w.window for w in windows if w.window.kind in _FEATURE_WINDOWS]
     parts = window_search.window_pixels(luma, boxed)
-    return (
-        (window_search.WindowKind.WHOLE.value, extract_features(luma)),
+    found = (
+        (window_search.WindowKind.WHOLE.value, extract_features(luma, checks=registering)),
         *((w.kind.value, extract_features(p)) for w, p in zip(boxed, parts, strict=True)),
     )
+    screen = window_search.WindowKind.SCREEN
+    if registering or any(w.kind is screen for w in boxed):
+        return found
+    # a page whose picture the screen window missed: the page's largest block of content
+    box = page_content_box(luma)
+    if box is None:
+        return found
+    left, top, right, bottom = box
+    content = np.asarray(luma)[top:bottom, left:right]
+    return (*found, (screen.value, extract_features(content)))
 
 
 def _partner_pdq(luma: npt.NDArray[np.generic] | None, ours: PdqSignal) -> PdqSignal | None:

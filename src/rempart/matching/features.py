@@ -31,18 +31,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rempart.hashing.features import (
+    CHECK_LEVEL,
     DESCRIPTOR_BYTES,
     MIN_FEATURES,
+    ORB_SCALE,
     UNKNOWN_OCTAVE,
     LocalFeatures,
+    check_keypoint,
     orb,
 )
 
 __all__ = [
-    "CORROBORATION_UNLIKE_SHARE",
-    "MAX_UNLIKE_SHARE",
+    "CORROBORATION_LIMITS",
     "MIN_INLIERS",
+    "SEARCH_LIMITS",
     "FeatureIndex",
+    "Unlike",
     "Verification",
     "verify",
 ]
@@ -81,12 +85,15 @@ _MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture'
 # shots of bench/corpus.py that agree geometrically: 0-67 %, a third of them under 5 %, as flat
 # things on plain ground hold few keypoints; the stereo pair: 30 %; copies, composites
 # included: 0-6 %, a few web pages and posts 10-19 %).
-# Corroborating a PDQ match asks less (CORROBORATION_UNLIKE_SHARE): the hash already says the
-# picture or a quarter of it is alike, and stickers or a composite's neighbours may cover a
-# share of it.
+# Corroborating a PDQ match asks less (CORROBORATION_LIMITS): the hash already says the
+# picture or a quarter of it is alike, and stickers, a watermark or a composite's neighbours
+# may cover a share of it.
 _UNLIKE_BITS = 80
-MAX_UNLIKE_SHARE = 0.06
-CORROBORATION_UNLIKE_SHARE = 0.15
+# (keypoints, check points) that may differ: a copy found by its local features alone, and a
+# PDQ match's corroboration (a watermark's half-transparent text across the picture changes up
+# to a third of the check points: bench/robustness.py)
+SEARCH_LIMITS = (0.06, 0.03)
+CORROBORATION_LIMITS = (0.15, 0.35)
 _MIN_CHECKED = 30  # fewer keypoints to check than this: the check says nothing
 
 # Fixed, spread bit positions per table (a seeded permutation: the same on every machine); a
@@ -148,6 +155,8 @@ class FeatureIndex:
         self._items: dict[int, tuple[int, int, int, int]] = {}  # item -> first row, n, w, h
         self._dead = 0  # rows of removed items, dropped at the next compaction
         self._removed: set[int] = set()  # still in the base postings, skipped when voting
+        # item -> its check points and their descriptors (never voted on nor matched)
+        self._checks: dict[int, tuple[NDArray[np.float32], NDArray[np.uint8]]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -160,7 +169,8 @@ class FeatureIndex:
         """Memory held by the index's arrays (descriptors, points, postings)."""
         arrays = (self._descriptors, self._points, self._angles, self._octaves, self._owner)
         postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
-        return sum(a.nbytes for a in arrays) + postings
+        checks = sum(p.nbytes + d.nbytes for p, d in self._checks.values())
+        return sum(a.nbytes for a in arrays) + postings + checks
 
     def add(self, item: int, features: LocalFeatures) -> None:
         """Index an item's features (replacing any it had)."""
@@ -179,9 +189,12 @@ class FeatureIndex:
         self._new.append((features.descriptors, features.points, angles, octaves, owner, indexed))
         self._items[item] = (first, count, features.width, features.height)
         self._rows += count
+        if features.check_points is not None and features.check_descriptors is not None:
+            self._checks[item] = (features.check_points, features.check_descriptors)
 
     def remove(self, item: int) -> None:
         known = self._items.pop(item, None)
+        self._checks.pop(item, None)
         if known is not None:
             self._removed.add(item)
             self._dead += known[1]
@@ -194,6 +207,7 @@ class FeatureIndex:
             return None
         self._merge()
         first, count, width, height = known
+        check_points, check_descriptors = self._checks.get(item, (None, None))
         return LocalFeatures(
             width,
             height,
@@ -201,6 +215,8 @@ class FeatureIndex:
             self._descriptors[first : first + count],
             self._angles[first : first + count],
             self._octaves[first : first + count],
+            check_points=check_points,
+            check_descriptors=check_descriptors,
         )
 
     def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
@@ -302,20 +318,33 @@ def _offsets(sorted_keys: NDArray[np.int64], key_bits: int) -> NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
+class Unlike:
+    """Shares of a registered picture's points, seen whole in a query, whose content differs
+    there: its keypoints and its check points (None: too few to tell, or none stored)."""
+
+    keypoints: float | None = None
+    checks: float | None = None
+
+    def beyond(self, keypoints: float, checks: float) -> bool:
+        return (self.keypoints or 0.0) > keypoints or (self.checks or 0.0) > checks
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     """A geometrically confirmed correspondence between a query and a registered item."""
 
     inliers: int  # distinct registered points that agree on the transform
     scale: float  # how much larger the copy is shown than the registered picture (scaled)
     angle: float  # degrees
-    unlike: float | None = None  # share of checked keypoints whose content differs (or None)
+    unlike: Unlike = Unlike()  # shares of the registered points it shows whose content differs
 
 
 def verify(
-    query: LocalFeatures, reference: LocalFeatures, max_unlike: float = MAX_UNLIKE_SHARE
+    query: LocalFeatures, reference: LocalFeatures, limits: tuple[float, float] = SEARCH_LIMITS
 ) -> Verification | None:
     """Whether the query shows the reference picture (or a part of it), by geometry and by
-    content: at most `max_unlike` of the registered keypoints it shows may differ there."""
+    content: at most `limits` (keypoints, check points) of the registered points it shows
+    whole may differ there (see Unlike)."""
     if len(query) < MIN_FEATURES or len(reference) < MIN_FEATURES:
         return None
     import cv2  # loaded only when a candidate is verified
@@ -353,23 +382,23 @@ def verify(
         return None  # a cluster of points (a logo, a corner) is not the picture
     angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
     unlike = unlike_share(query, reference, transform.astype(np.float64))
-    if unlike is not None and unlike > max_unlike:
+    if unlike.beyond(*limits):
         return None  # the same scene, not the same picture
     return Verification(len(registered), scale, angle, unlike)
 
 
 def unlike_share(
     query: LocalFeatures, reference: LocalFeatures, transform: NDArray[np.float64]
-) -> float | None:
-    """Share of the registered keypoints seen whole in the query whose descriptor, taken again
-    on the query warped back to the registered picture's geometry (at the keypoint's own angle
-    and pyramid level), is unlike the registered one. None when it cannot be told: no query
-    pixels, keypoints of an old registration without angles, or too few keypoints to check."""
+) -> Unlike:
+    """Which share of the registered keypoints and check points, seen whole in the query, have
+    a descriptor, taken again on the query warped back to the registered picture's geometry
+    (at the point's own angle and pyramid level), unlike the registered one. Nothing can be
+    told without query pixels or for an old registration's keypoints (no angles)."""
     angles, octaves = reference.angles, reference.octaves
     if query.pixels is None or angles is None or octaves is None:
-        return None
+        return Unlike()
     if np.any(octaves == UNKNOWN_OCTAVE):
-        return None
+        return Unlike()
     import cv2
 
     size = (reference.width, reference.height)
@@ -382,34 +411,60 @@ def unlike_share(
         flags=cv2.INTER_NEAREST,
         borderValue=0,
     )
-    room = cv2.distanceTransform(seen, cv2.DIST_L2, 3)
-    x = np.clip(reference.points[:, 0].astype(np.int64), 0, reference.width - 1)
-    y = np.clip(reference.points[:, 1].astype(np.int64), 0, reference.height - 1)
-    levels = octaves.astype(np.int64)
-    radius = 16 * 1.2**levels  # ORB's patch, 31 pixels at level 0
-    # a copy shown smaller than the registered picture has lost its finest keypoints' detail
-    # (a collage cell, a picture in a page): only the pyramid levels it still holds are checked
+    room = np.asarray(cv2.distanceTransform(seen, cv2.DIST_L2, 3), np.float32)
+    # a copy shown smaller than the registered picture has lost its finest detail (a collage
+    # cell, a picture in a page): only the pyramid levels it still holds are checked
     scale = float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
-    finest = np.log(1 / scale) / np.log(1.2) - 0.5 if scale < 1 else 0.0
-    wanted = (room[y, x] > radius) & (levels >= finest)
-    checked = np.flatnonzero(wanted)
-    if len(checked) < _MIN_CHECKED:
-        return None
+    finest = np.log(1 / scale) / np.log(ORB_SCALE) - 0.5 if scale < 1 else 0.0
+    levels = octaves.astype(np.int64)
     keypoints = [
         cv2.KeyPoint(
             float(reference.points[i, 0]),
             float(reference.points[i, 1]),
-            float(31 * 1.2 ** levels[i]),
+            float(31 * ORB_SCALE ** levels[i]),
             float(angles[i]),
             0.0,
             int(levels[i]),
             int(i),
         )
-        for i in checked.tolist()
+        for i in _seen_whole(reference.points, levels, room, finest).tolist()
     ]
+    check_points, check_descriptors = reference.check_points, reference.check_descriptors
+    if check_points is not None and check_descriptors is not None and finest <= CHECK_LEVEL:
+        level = np.full(len(check_points), CHECK_LEVEL, np.int64)
+        keypoints += [
+            check_keypoint(
+                cv2, float(check_points[j, 0]), float(check_points[j, 1]), len(reference) + j
+            )
+            for j in _seen_whole(check_points, level, room, finest).tolist()
+        ]
+    if not keypoints:
+        return Unlike()
     kept, descriptors = orb().compute(warped, keypoints)
-    if descriptors is None or len(kept) < _MIN_CHECKED:
-        return None
+    if descriptors is None or not kept:
+        return Unlike()
     rows = np.array([k.class_id for k in kept], np.int64)
-    bits = np.bitwise_count(np.bitwise_xor(descriptors, reference.descriptors[rows])).sum(axis=1)
-    return float(np.mean(bits > _UNLIKE_BITS))
+    own = rows < len(reference)
+    shares: list[float | None] = []
+    theirs = None if check_descriptors is None else check_descriptors[rows[~own] - len(reference)]
+    for chosen, registered in ((own, reference.descriptors[rows[own]]), (~own, theirs)):
+        if registered is None or int(chosen.sum()) < _MIN_CHECKED:
+            shares.append(None)
+            continue
+        bits = np.bitwise_count(np.bitwise_xor(descriptors[chosen], registered)).sum(axis=1)
+        shares.append(float(np.mean(bits > _UNLIKE_BITS)))
+    return Unlike(*shares)
+
+
+def _seen_whole(
+    points: NDArray[np.float32],
+    levels: NDArray[np.int64],
+    room: NDArray[np.float32],
+    finest: float,
+) -> NDArray[np.int64]:
+    """Rows of the points whose patch the query shows whole, at a level it still holds."""
+    height, width = room.shape
+    x = np.clip(points[:, 0].astype(np.int64), 0, width - 1)
+    y = np.clip(points[:, 1].astype(np.int64), 0, height - 1)
+    radius = 16 * ORB_SCALE**levels  # ORB's patch: 31 pixels at level 0
+    return np.flatnonzero((room[y, x] > radius) & (levels >= finest))

@@ -37,9 +37,9 @@ from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import threshold_for
 from rempart.matching.features import (
-    CORROBORATION_UNLIKE_SHARE,
-    MAX_UNLIKE_SHARE,
+    CORROBORATION_LIMITS,
     MIN_INLIERS,
+    SEARCH_LIMITS,
     FeatureIndex,
     Verification,
     verify,
@@ -781,8 +781,8 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
             reference = bank.features.features_of(item)
             # a copy shows the registered content wherever it shows the picture; less is
             # asked of a PDQ match's corroboration (see matching/features.py)
-            limit = CORROBORATION_UNLIKE_SHARE if item in doubtful else MAX_UNLIKE_SHARE
-            check = verify(features, reference, limit) if reference is not None else None
+            limits = CORROBORATION_LIMITS if item in doubtful else SEARCH_LIMITS
+            check = verify(features, reference, limits) if reference is not None else None
             if check is not None:
                 verified[item] = (kind, check)
     for item, (kind, check) in sorted(verified.items()):
@@ -807,10 +807,20 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
                         ("inliers", check.inliers),
                         ("scale", round(check.scale, 3)),
                         ("angle", round(check.angle, 1)),
+                        *_content_detail(check),
                     ),
                 )
             )
     return kept
+
+
+def _content_detail(check: Verification) -> tuple[tuple[str, object], ...]:
+    """The content check's shares (see matching/features.py), when it could be made."""
+    shares = (
+        ("unlike_keypoints", check.unlike.keypoints),
+        ("unlike_check_points", check.unlike.checks),
+    )
+    return tuple((name, round(share, 3)) for name, share in shares if share is not None)
 
 
 def _resolve(matches: list[Match], gated: tuple[str, ...]) -> QueryResult:
