@@ -88,6 +88,22 @@ def report_flagger(
             items=report.items,
         )
     )
+    if report.provenance:
+        origin = report.provenance[-1][1]  # the row over every provider
+        out.print(
+            _(
+                "Notified copies by origin: AI declared {declared}, AI suspected {suspected}, "
+                "edited {edited}, camera {camera}, no signal {none} ({share} of those read), "
+                "not read {unread}.",
+                declared=origin.ai_declared,
+                suspected=origin.ai_suspected,
+                edited=origin.edited,
+                camera=origin.camera,
+                none=origin.no_signal,
+                share=f"{origin.no_signal_share:.0%}",
+                unread=origin.not_read,
+            )
+        )
     _written(written.paths)
 
 
