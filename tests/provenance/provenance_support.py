@@ -163,6 +163,7 @@ def stealth_png(
     size: tuple[int, int] = (96, 200),
     chunks: dict[str, str] | None = None,
     length_bits: int | None = None,
+    base: Image.Image | None = None,
 ) -> bytes:
     """An RGBA PNG whose alpha channel's low bits carry `payload` as the stealth pnginfo
     writers put it: column by column, the magic, the length in bits, the (gzipped) bytes."""
@@ -175,7 +176,7 @@ def stealth_png(
     length = len(body) * 8 if length_bits is None else length_bits
     message = magic + length.to_bytes(4, "big") + body
     bits = np.unpackbits(np.frombuffer(message, dtype=np.uint8))
-    rgba = np.array(picture(seed, size).convert("RGBA"))
+    rgba = np.array((base or picture(seed, size)).convert("RGBA"))
     column_major = rgba[:, :, 3].T.copy()
     flat = column_major.reshape(-1)
     assert bits.size <= flat.size, "picture too small for the payload"

@@ -63,6 +63,7 @@ class _Pixels:
     def __init__(self, data: bytes) -> None:
         self._data = data
         self._image: Image.Image | None = None
+        self._rgb: bytes | None = None
 
     def image(self) -> Image.Image:
         if self._image is None:
@@ -79,10 +80,11 @@ class _Pixels:
         """NovelAI's signature of `comment` over these pixels; `unverified` when they
         cannot be decoded (the metadata's own signals stay)."""
         try:
-            rgb = self.image().convert("RGB").tobytes()
+            if self._rgb is None:
+                self._rgb = self.image().convert("RGB").tobytes()
         except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
             return Signature.UNVERIFIED.value
-        return check_signature(rgb, comment).value
+        return check_signature(self._rgb, comment).value
 
 
 def _hidden_signals(pixels: _Pixels) -> list[Signal]:
