@@ -150,7 +150,12 @@ def _novelai(fields: Mapping[str, str], verify: Callable[[str], str] | None) -> 
     if signed:
         status = verify(fields["Comment"]) if verify is not None else "unverified"
     details["signature"] = status
-    signal = _signal("NovelAI", details)
+    return _signal("NovelAI", details)
+
+
+def _signature_said(signal: Signal) -> Signal:
+    """NovelAI's signal with what its signature check found, said after everything else."""
+    status = signal.details.get("signature") if signal.declared_by == "NovelAI" else None
     if status == "valid":
         note = Phrase(
             "{what}; NovelAI's signature verifies offline: NovelAI signed these very pixels "
@@ -203,4 +208,4 @@ def generator_signals(
             )
             for s in found
         ]
-    return found
+    return [_signature_said(s) for s in found]
