@@ -88,6 +88,7 @@ def report_flagger(
             items=report.items,
         )
     )
+    _written(written.paths)
     if report.provenance:
         origin = report.provenance[-1][1]  # the row over every provider
         out.print(
@@ -104,7 +105,6 @@ def report_flagger(
                 unread=origin.not_read,
             )
         )
-    _written(written.paths)
 
 
 @report_app.command("removals")
