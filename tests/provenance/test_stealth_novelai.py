@@ -193,3 +193,41 @@ def test_the_command_shows_hidden_metadata_with_control_characters_stripped(
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output
         assert "hidden in the alpha channel" in result.output
+
+
+def test_pixels_over_the_cap_are_not_decoded_and_say_so(
+    monkeypatch: pytest.MonkeyPatch, test_key: Ed25519PrivateKey
+) -> None:
+    from rempart.provenance import read
+
+    monkeypatch.setattr(read, "MAX_PIXELS", SIZE[0] * SIZE[1] - 1)
+    result = read_provenance(_signed_novelai(test_key))
+    assert _novelai_signatures(_signed_novelai(test_key)) == [(None, "unverified")]
+    (unreadable,) = [s for s in result.signals if s.kind == "unreadable"]
+    assert "too large to decode" in str(unreadable.description)
+    assert result.verdict is Verdict.AI_DECLARED  # the text chunk still says NovelAI
+
+
+def _png(width: int, height: int, idat: bytes) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_huge_declared_width_is_not_inflated_by_the_cheap_look() -> None:
+    import zlib
+
+    bomb = zlib.compress(b"\0" * (8 * 1024 * 1024), 9)  # 8 KiB that inflate to 8 MiB
+    data = _png(1 << 30, 200, bomb)
+    assert png_may_hide_text(data) is None
+    result = read_provenance(data)  # Pillow refuses the size: reported, never decoded
+    assert result.verdict is Verdict.NO_SIGNAL
+    assert png_may_hide_text(_png(96, 200, b"not zlib")) is None

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from rempart.provenance.generators import MAX_TEXT
 
 __all__ = [
+    "MAX_LOOK_WIDTH",
     "HiddenTextUnreadable",
     "hidden_fields",
     "hidden_text",
@@ -32,6 +33,8 @@ _HEADER_BITS = len(PLAIN) * 8 + 32
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _MAX_CHUNKS = 10_000
 _MAX_FIELDS = 64
+# The cheap look inflates 152 rows: at most 152 × (1 + 4 × 16384) bytes, about 10 MB.
+MAX_LOOK_WIDTH = 16384
 
 
 class HiddenTextUnreadable(ValueError):
@@ -94,36 +97,38 @@ def hidden_fields(text: str) -> dict[str, str]:
 
 def png_may_hide_text(data: bytes) -> bool | None:
     """Whether an 8-bit RGBA PNG starts with a hidden-text magic, read from the first column
-    of its first rows only (the rest is not inflated): True or False; None when that cannot be
-    told this cheaply (another kind of PNG, a picture under 152 rows): decode it whole."""
+    of its first rows only (no more is inflated than those rows): True or False; None when
+    that cannot be told this cheaply (another kind of PNG, under 152 rows, wider than
+    MAX_LOOK_WIDTH, damaged): decode it whole, within the caller's own bounds."""
     if not data.startswith(_PNG_MAGIC):
         return None
-    pos, idat, header = len(_PNG_MAGIC), bytearray(), None
     rows = _HEADER_BITS
+    pos, header = len(_PNG_MAGIC), None
+    inflater, raw, need = zlib.decompressobj(), b"", 0
     for _n in range(_MAX_CHUNKS):
-        if pos + 8 > len(data):
+        if pos + 8 > len(data) or len(raw) >= need > 0:
             break
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         body = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
-        if kind == b"IHDR" and len(body) == 13:
+        if kind == b"IHDR" and len(body) == 13 and header is None:
             header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND" or (idat and kind != b"IDAT"):
+            width, height, depth, colour, _compression, _filter, interlace = header
+            if depth != 8 or colour != 6 or interlace or height < rows:
+                return None
+            if not 0 < width <= MAX_LOOK_WIDTH:
+                return None
+            need = rows * (1 + 4 * width)
+        elif kind == b"IDAT" and need:
+            try:
+                raw += inflater.decompress(body, need - len(raw))
+            except zlib.error:
+                return None
+        elif kind == b"IEND":
             break
-    if header is None:
+    if not need or len(raw) < need:
         return None
-    width, height, depth, colour, _compression, _filter, interlace = header
-    if depth != 8 or colour != 6 or interlace or height < rows or width == 0:
-        return None
-    stride = 1 + 4 * width
-    try:
-        raw = zlib.decompressobj().decompress(bytes(idat), rows * stride)
-    except zlib.error:
-        return None
-    if len(raw) < rows * stride:
-        return None
+    stride = need // rows
     alpha = np.zeros((rows, 1), dtype=np.uint8)
     above = 0
     for row in range(rows):
