@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from provenance_support import novelai_comment, picture, stealth_png
 from typer.testing import CliRunner
@@ -231,3 +233,25 @@ def test_a_huge_declared_width_is_not_inflated_by_the_cheap_look() -> None:
     result = read_provenance(data)  # Pillow refuses the size: reported, never decoded
     assert result.verdict is Verdict.NO_SIGNAL
     assert png_may_hide_text(_png(96, 200, b"not zlib")) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_bytes_after_a_png_signature_never_crash_the_cheap_look(tail: bytes) -> None:
+    assert png_may_hide_text(b"\x89PNG\r\n\x1a\n" + tail) in (True, False, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=4, max_size=400), st.booleans())
+def test_any_payload_after_the_magic_is_read_or_refused_never_crashes(
+    rest: bytes, gzipped: bool
+) -> None:
+    magic = b"stealth_pngcomp" if gzipped else b"stealth_pnginfo"
+    bits = np.unpackbits(np.frombuffer(magic + rest, dtype=np.uint8))
+    alpha = np.full(64 * 64, 0xFE, dtype=np.uint8)
+    alpha[: bits.size] |= bits
+    try:
+        text = hidden_text(alpha.reshape(64, 64).T)
+    except HiddenTextUnreadable:
+        return
+    assert text is not None and len(text) <= MAX_TEXT
