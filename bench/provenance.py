@@ -3,11 +3,12 @@
 Usage: .venv/bin/python bench/provenance.py [--repeat 20]
 
 Makes neutral pictures carrying each signal (A1111 `parameters`, ComfyUI `prompt`, XMP
-DigitalSourceType, camera EXIF, a C2PA manifest signed by a test chain, the SD-XL
-watermark), passes each through what forums do (re-encode as JPEG q75, resize to 75%, a
-"screenshot": the pixels re-saved as PNG, metadata stripping) and says whether the signal
-is still read. Then times `read_provenance` (metadata only, as scans run it, and with the
-watermark search) against hashing the same picture as scans do. Results go to stdout and
+DigitalSourceType, camera EXIF, a C2PA manifest signed by a test chain, A1111 parameters
+hidden in the alpha channel, the SD-XL watermark), passes each through what forums do
+(re-encode as JPEG q75, resize to 75%, a "screenshot": the pixels re-saved as PNG,
+metadata stripping) and says whether the signal is still read. Then times
+`read_provenance` (metadata only, as scans run it, and with the watermark search) against
+hashing the same picture as scans do. Results go to stdout and
 bench/results/provenance.json.
 """
 
@@ -35,6 +36,7 @@ from provenance_support import (  # noqa: E402
     exif,
     jpeg,
     png_with_text,
+    stealth_png,
     xmp_packet,
 )
 
@@ -71,6 +73,7 @@ def _sources() -> dict[str, bytes]:
             xmp=xmp_packet(f'Iptc4xmpExt:DigitalSourceType="{IPTC}trainedAlgorithmicMedia"/>')
         ),
         "camera exif (JPEG)": jpeg(exif=exif(Make="Canon", Model="EOS R6")),
+        "a1111 hidden in alpha (RGBA PNG)": stealth_png(A1111.encode(), size=(256, 256)),
         "c2pa trainedAlgorithmicMedia (JPEG)": c2pa_jpeg(
             [{"action": "c2pa.created", "digitalSourceType": IPTC + "trainedAlgorithmicMedia"}]
         ),
@@ -148,9 +151,18 @@ def main() -> None:
     for name, row in survival.items():
         print(f"{name:<{width}}", *(f"{row[t]:>18}" for t in TRANSFORMS))
     costs = {}
+    photo = Image.open(io.BytesIO(web_jpeg(2, 832, 1216))).convert("RGBA")
+    plain_rgba = io.BytesIO()
+    photo.save(plain_rgba, "PNG")
+    novel = json.dumps({"Software": "NovelAI", "Comment": json.dumps({"signed_hash": "A" * 88})})
     for label, data in (
         ("web jpeg 1920x1080", web_jpeg(1, 1920, 1080)),
         ("a1111 png 96x64", png_with_text({"parameters": A1111})),
+        ("rgba png 832x1216, nothing hidden", plain_rgba.getvalue()),
+        (
+            "rgba png 832x1216, NovelAI text hidden and signed",
+            stealth_png(novel.encode(), base=photo, chunks=json.loads(novel)),
+        ),
     ):
         hashing = _ms(
             lambda d=data: hash_image_bytes(d, dihedral=True, windows=Windows.CROPS),

@@ -108,3 +108,75 @@ def test_a_rejected_match_is_no_copy_in_the_counts(db: Database, tmp_path: Path)
     with db.session() as session:
         session.execute(update(Finding).values(status=FindingStatus.REJECTED))
     assert provenance_counts(db) == {}
+
+
+def _two_cases(db: Database) -> tuple[int, int]:
+    """Two victims, one registered picture each (case-a's with its face window)."""
+    from rempart.intake.cases import create_case
+
+    items = []
+    for case, pdq in zip(("case-a", "case-b"), HASHES, strict=True):
+        create_case(db, case)
+        banks.create_bank(db, f"{case}-images", case=case)
+        records = parse_hash_list(PdqHash.from_hex(pdq).hex).records
+        items += list(banks.import_records(db, f"{case}-images", records).added)
+    return items[0], items[1]
+
+
+def _in(bank: str, item: int, via: tuple[str, ...], window: str) -> Match:
+    return Match(
+        bank, BankKind.PROTECT, item, "", 20, "pdq", None, 24, window, window, "0", (), via
+    )
+
+
+def test_a_copy_met_through_one_victims_face_and_anothers_whole_picture_is_judged_per_case(
+    db: Database, tmp_path: Path
+) -> None:
+    face_of_a, picture_of_b = _two_cases(db)
+    source = watchlist.add_source(db, "posted", "files", {"path": str(tmp_path)})
+    matches = (
+        _in("case-a-images", face_of_a, ("face",), "face"),
+        _in("case-b-images", picture_of_b, ("picture",), "whole"),
+    )
+    sighting = _record(db, source, matches)
+    with db.session() as session:
+        copy = session.get(Sighting, sighting)
+        # over all its matches (the police export, the flagger report): no match signal
+        assert copy is not None and copy.provenance_verdict == "no-signal"
+    views = {v.case: v.provenance for v in list_findings(db)}
+    a, b = views["case-a"], views["case-b"]
+    assert a is not None and b is not None
+    assert a["verdict"] == "ai-suspected" and b["verdict"] == "no-signal"
+    (reason,) = a["reasons"]
+    assert "only through the face region" in str(reason)
+    assert "judged on this case's matches only" in str(reason)
+    assert [s["details"] for s in a["signals"]] == [{"via": "face", "judged_on": "case"}]
+    (in_a,) = provenance_counts(db, case="case-a").values()
+    (in_b,) = provenance_counts(db, case="case-b").values()
+    (overall,) = provenance_counts(db).values()
+    assert (in_a.ai_suspected, in_b.no_signal, overall.no_signal) == (1, 1, 1)
+
+
+def test_within_a_case_a_rejected_whole_picture_match_no_longer_hides_the_face_only_one(
+    db: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from rempart.intake.cases import attach_bank, create_case
+
+    create_case(db, "case-a")
+    first, second = _items(db)
+    attach_bank(db, "case-a", "victim")
+    source = watchlist.add_source(db, "posted", "files", {"path": str(tmp_path)})
+    matches = (_match(first, ("face",), "face"), _match(second, ("picture",), "whole"))
+    _record(db, source, matches)
+    assert {v.provenance["verdict"] for v in list_findings(db) if v.provenance} == {"no-signal"}
+    with db.session() as session:
+        session.execute(
+            update(Finding).where(Finding.item_id == second).values(status=FindingStatus.REJECTED)
+        )
+    (view,) = list_findings(db, status="pending")
+    assert view.provenance is not None and view.provenance["verdict"] == "ai-suspected"
+    assert "judged on this case" not in str(view.provenance["reasons"])
+    (counts,) = provenance_counts(db, case="case-a").values()
+    assert counts.ai_suspected == 1

@@ -153,3 +153,48 @@ def c2pa_jpeg(actions: list[dict[str, str]], *, generator: str = "TestGen") -> b
     with c2pa.Builder(manifest, context=context) as builder:
         builder.sign(make_signer(), "image/jpeg", source, signed)
     return signed.getvalue()
+
+
+def stealth_png(
+    payload: bytes,
+    *,
+    gzip_it: bool = True,
+    seed: int = 1,
+    size: tuple[int, int] = (96, 200),
+    chunks: dict[str, str] | None = None,
+    length_bits: int | None = None,
+    base: Image.Image | None = None,
+) -> bytes:
+    """An RGBA PNG whose alpha channel's low bits carry `payload` as the stealth pnginfo
+    writers put it: column by column, the magic, the length in bits, the (gzipped) bytes."""
+    import gzip
+
+    import numpy as np
+
+    body = gzip.compress(payload) if gzip_it else payload
+    magic = b"stealth_pngcomp" if gzip_it else b"stealth_pnginfo"
+    length = len(body) * 8 if length_bits is None else length_bits
+    message = magic + length.to_bytes(4, "big") + body
+    bits = np.unpackbits(np.frombuffer(message, dtype=np.uint8))
+    rgba = np.array((base or picture(seed, size)).convert("RGBA"))
+    column_major = rgba[:, :, 3].T.copy()
+    flat = column_major.reshape(-1)
+    assert bits.size <= flat.size, "picture too small for the payload"
+    flat[: bits.size] = (flat[: bits.size] & 0xFE) | bits
+    rgba[:, :, 3] = column_major.T
+    info = PngImagePlugin.PngInfo()
+    for key, value in (chunks or {}).items():
+        info.add_text(key, value)
+    out = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def novelai_comment(rgb: bytes, key: Any, **comment: object) -> str:
+    """A NovelAI-style comment JSON signed by `key` (an Ed25519 private key) over `rgb` and
+    the comment without its signature, as NovelAI's verifier rebuilds it."""
+    import base64
+    import json
+
+    signature = key.sign(rgb + json.dumps(comment).encode("utf-8"))
+    return json.dumps({**comment, "signed_hash": base64.b64encode(signature).decode()})

@@ -103,7 +103,9 @@ def test_invokeai_novelai_fooocus_and_swarmui_metadata_are_recognised() -> None:
     assert read_provenance(invoke).signals[0].details["model"] == "juggernaut"
     nai = read_provenance(novel)
     assert nai.declared_by == ("NovelAI",)
-    assert nai.signals[0].details["signature"] == "unverified"
+    assert (
+        nai.signals[0].details["signature"] == "invalid"
+    )  # "AAAA" is no signature of these pixels
     assert read_provenance(fooocus).declared_by == ("Fooocus",)
     assert read_provenance(swarm).declared_by == ("SwarmUI",)
 

@@ -89,6 +89,22 @@ def report_flagger(
         )
     )
     _written(written.paths)
+    if report.provenance:
+        origin = report.provenance[-1][1]  # the row over every provider
+        out.print(
+            _(
+                "Notified copies by origin: AI declared {declared}, AI suspected {suspected}, "
+                "edited {edited}, camera {camera}, no signal {none} ({share} of those read), "
+                "not read {unread}.",
+                declared=origin.ai_declared,
+                suspected=origin.ai_suspected,
+                edited=origin.edited,
+                camera=origin.camera,
+                none=origin.no_signal,
+                share=f"{origin.no_signal_share:.0%}",
+                unread=origin.not_read,
+            )
+        )
 
 
 @report_app.command("removals")

@@ -16,6 +16,7 @@ from rempart.clock import aware
 from rempart.errors import NotFound
 from rempart.matching.wording import describe_match
 from rempart.provenance.counts import VerdictCounts, count_by
+from rempart.provenance.match import MatchOfCopy, judged_within
 from rempart.sources.base import localized_reason
 from rempart.store.database import Database
 from rempart.store.models import (
@@ -173,7 +174,43 @@ def list_findings(
     with db.session() as session:
         rows = session.execute(query).all()
         again = _seen_again(session, {row[1].id for row in rows})
-        return [_view(*row, again.get(row[1].id, ())) for row in rows]
+        matches = _matches_of(session, {row[1].id for row in rows})
+        return [
+            _view(*row, again.get(row[1].id, ()), provenance=_provenance(row[0], row[1], matches))
+            for row in rows
+        ]
+
+
+_Matches = dict[int, dict[int, MatchOfCopy]]  # copy (first sighting) -> finding -> match
+
+
+def _matches_of(session: Any, copies: set[int]) -> _Matches:
+    """Every match of these copies, with the case (else the bank) whose picture matched."""
+    found: _Matches = {}
+    if not copies:
+        return found
+    rows = session.execute(
+        select(Finding.sighting_id, Finding.id, Finding.via, Finding.status, Bank.case_id, Bank.id)
+        .join(Item, Item.id == Finding.item_id)
+        .join(Bank, Bank.id == Item.bank_id)
+        .where(Finding.sighting_id.in_(copies))
+    ).all()
+    for copy, finding, via, status, case_id, bank_id in rows:
+        scope = ("case", case_id) if case_id is not None else ("bank", bank_id)
+        found.setdefault(copy, {})[finding] = MatchOfCopy(
+            scope, tuple(via.split(",")) if via else (), status == FindingStatus.REJECTED
+        )
+    return found
+
+
+def _provenance(f: Finding, s: Sighting, matches: _Matches) -> dict[str, object] | None:
+    """The copy's stored reading, its match signal judged on this finding's case only
+    (rempart.provenance.match.judged_within)."""
+    stored = json.loads(s.provenance) if s.provenance else None
+    of_copy = matches.get(s.id, {})
+    if f.id not in of_copy:
+        return stored
+    return judged_within(stored, of_copy[f.id].scope, of_copy.values())
 
 
 def _seen_again(session: Any, firsts: set[int]) -> dict[int, tuple[SeenAgain, ...]]:
@@ -208,6 +245,8 @@ def _view(
     label: str,
     case: Case | None,
     also_seen: tuple[SeenAgain, ...] = (),
+    *,
+    provenance: dict[str, object] | None = None,
 ) -> FindingView:
     return FindingView(
         id=f.id,
@@ -242,7 +281,7 @@ def _view(
         reviewed_at=f.reviewed_at,
         review_note=f.review_note,
         also_seen=also_seen,
-        provenance=json.loads(s.provenance) if s.provenance else None,
+        provenance=provenance,
     )
 
 
@@ -409,7 +448,9 @@ def provenance_counts(
     """Copies with findings by verdict, per (source, period of first sighting): one copy
     counts once, under the source that saw it first, whichever items it matched; a match a
     caseworker rejected is no copy. `period` is "month" (`2026-11`) or "year" (`2026`).
-    `case` keeps the copies matching its banks."""
+    `case` keeps the copies matching its banks, each judged on that case's matches (as its
+    findings and dossier are); without it, each copy's stored verdict, taken over all of its
+    matches."""
     if period not in {"month", "year"}:
         raise ValueError(f"period must be month or year, not {period!r}")
     copies = select(Finding.sighting_id).where(Finding.status != FindingStatus.REJECTED)
@@ -421,15 +462,32 @@ def provenance_counts(
             .where(Case.name == case)
         )
     query = (
-        select(SourceRow.name, Sighting.first_seen_at, Sighting.provenance_verdict)
+        select(
+            Sighting.id,
+            SourceRow.name,
+            Sighting.first_seen_at,
+            Sighting.provenance_verdict,
+            Sighting.provenance,
+        )
         .join(SourceRow, SourceRow.id == Sighting.source_id)
         .where(Sighting.id.in_(copies))
         .order_by(Sighting.first_seen_at, Sighting.id)
     )
     width = 7 if period == "month" else 4
     with db.session() as session:
-        rows = [
-            ((source, aware(seen).isoformat()[:width]), verdict)
-            for source, seen, verdict in session.execute(query)
-        ]
+        found = session.execute(query).all()
+        scope: tuple[str, int] | None = None
+        matches: _Matches = {}
+        if case is not None:
+            case_id = session.scalar(select(Case.id).where(Case.name == case))
+            scope = ("case", case_id) if case_id is not None else None
+            matches = _matches_of(session, {row[0] for row in found})
+    rows = []
+    for copy, source, seen, verdict, reading in found:
+        if scope is not None:
+            stored = json.loads(reading) if reading else None
+            judged = judged_within(stored, scope, matches.get(copy, {}).values())
+            said = judged.get("verdict") if judged else None
+            verdict = said if isinstance(said, str) else None
+        rows.append(((source, aware(seen).isoformat()[:width]), verdict))
     return count_by(rows)

@@ -37,6 +37,7 @@ class Metadata:
     """What a picture's container says, as text: no pixels."""
 
     format: str | None = None
+    mode: str = ""
     text: dict[str, str] = field(default_factory=dict)
     make: str = ""
     model: str = ""
@@ -134,6 +135,7 @@ def read_metadata(data: bytes) -> Metadata:
         meta.text.update(text)
     with Image.open(io.BytesIO(data)) as image:
         meta.format = image.format
+        meta.mode = image.mode
         if image.format != "PNG":
             for key in ("comment", "Comment"):
                 if key in image.info:

@@ -1,12 +1,14 @@
 """Metadata that local image-generation pipelines write into their pictures (PNG text
 chunks, EXIF UserComment): AUTOMATIC1111/Forge/SD.Next, ComfyUI, InvokeAI, NovelAI, Fooocus,
-SwarmUI. Pure: text in, signals out; JSON is parsed bounded, never executed or unpickled."""
+SwarmUI; the same fields hidden in the alpha channel (rempart.provenance.stealth). Pure: text
+in, signals out; JSON is parsed bounded, never executed or unpickled."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from rempart.i18n import Phrase
 from rempart.provenance.signals import Signal, Verdict
@@ -129,9 +131,11 @@ def _invoke(fields: Mapping[str, str]) -> Signal | None:
     return _signal("InvokeAI", details)
 
 
-def _novelai(fields: Mapping[str, str]) -> Signal | None:
+def _novelai(fields: Mapping[str, str], verify: Callable[[str], str] | None) -> Signal | None:
     software = fields.get("Software", "")
     comment = _json(fields["Comment"]) if "Comment" in fields else None
+    if isinstance(comment, dict) and isinstance(comment.get("Comment"), str):
+        comment = _json(comment["Comment"])  # nested, as NovelAI sometimes writes it
     signed = isinstance(comment, dict) and "signed_hash" in comment
     if "novelai" not in software.lower() and not signed:
         return None
@@ -140,15 +144,45 @@ def _novelai(fields: Mapping[str, str]) -> Signal | None:
         details["seed"] = _short(comment["seed"])
     if "Source" in fields:
         details["model"] = _short(fields["Source"])
-    # The signature is ed25519 over the pixels and the comment; how exactly they are
-    # serialised is not published, so it is reported, not verified.
-    details["signature"] = "unverified" if signed else "absent"
+    # Ed25519 over the pixels and the comment (rempart.provenance.novelai): checked when the
+    # caller decoded the pixels, else reported unchecked.
+    status = "absent"
+    if signed:
+        status = verify(fields["Comment"]) if verify is not None else "unverified"
+    details["signature"] = status
     return _signal("NovelAI", details)
 
 
-def generator_signals(fields: Mapping[str, str]) -> list[Signal]:
+def _signature_said(signal: Signal) -> Signal:
+    """NovelAI's signal with what its signature check found, said after everything else."""
+    status = signal.details.get("signature") if signal.declared_by == "NovelAI" else None
+    if status == "valid":
+        note = Phrase(
+            "{what}; NovelAI's signature verifies offline: NovelAI signed these very pixels "
+            "as made by its models",
+            what=signal.description,
+        )
+    elif status == "invalid":
+        note = Phrase(
+            "{what}; NovelAI's signature does not verify: the pixels or the comment changed "
+            "after signing (a re-encode, a resize, an edit), or it was forged",
+            what=signal.description,
+        )
+    else:
+        return signal
+    return replace(signal, description=note)
+
+
+def generator_signals(
+    fields: Mapping[str, str],
+    *,
+    verify: Callable[[str], str] | None = None,
+    hidden: bool = False,
+) -> list[Signal]:
     """Signals from text fields of one file: PNG text chunk keywords (`parameters`,
-    `prompt`, `workflow`…), `UserComment` from EXIF, `Comment`, `Software`."""
+    `prompt`, `workflow`…), `UserComment` from EXIF, `Comment`, `Software`. `verify` checks
+    NovelAI's signature of a comment against the file's pixels (rempart.provenance.novelai);
+    `hidden`: the fields came out of the alpha channel, and the signals say so."""
     found: list[Signal] = []
     for key in ("parameters", "UserComment"):
         if key in fields:
@@ -161,8 +195,17 @@ def generator_signals(fields: Mapping[str, str]) -> list[Signal]:
     for signal in (
         _comfy(fields.get("prompt"), fields.get("workflow")),
         _invoke(fields),
-        _novelai(fields),
+        _novelai(fields, verify),
     ):
         if signal is not None:
             found.append(signal)
-    return found
+    if hidden:
+        found = [
+            replace(
+                s,
+                description=Phrase("{what}, hidden in the alpha channel", what=s.description),
+                details={**s.details, "where": "alpha channel"},
+            )
+            for s in found
+        ]
+    return [_signature_said(s) for s in found]

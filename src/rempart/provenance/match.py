@@ -8,12 +8,21 @@ pictures, gets a signal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from rempart.i18n import Phrase
 from rempart.provenance.signals import Signal, Verdict, judge
 
-__all__ = ["FACE", "FACE_BLANKED", "MATCH_KIND", "match_signals", "with_match_signals"]
+__all__ = [
+    "FACE",
+    "FACE_BLANKED",
+    "MATCH_KIND",
+    "MatchOfCopy",
+    "judged_within",
+    "match_signals",
+    "with_match_signals",
+]
 
 FACE = "face"  # the face with some context around it
 FACE_BLANKED = "face_blanked"  # the whole picture with its faces filled flat
@@ -82,6 +91,9 @@ def with_match_signals(
     if reading is None and not signals:
         return None
     base = dict(reading or {})
+    earlier = [s for s in _signal_dicts(base.get("signals")) if s.get("kind") == MATCH_KIND]
+    if reading is not None and earlier == [s.to_json() for s in signals]:
+        return base  # the same match signals: the verdict stands as it was judged
     kept = [s for s in _signal_dicts(base.get("signals")) if s.get("kind") != MATCH_KIND]
     every = [*kept, *(s.to_json() for s in signals)]
     pointing = [s for s in every if str(s.get("points_to")) in _STRENGTH]
@@ -114,3 +126,44 @@ def _signal_dicts(value: object) -> list[Mapping[str, object]]:
     if not isinstance(value, list):
         return []
     return [s for s in value if isinstance(s, Mapping)]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOfCopy:
+    """One of a copy's matches, as judging it needs: the case (or, for a bank in no case,
+    the bank) whose picture matched, whether a caseworker rejected it, and its `via`."""
+
+    scope: Hashable
+    via: Sequence[str]
+    rejected: bool = False
+
+
+def judged_within(
+    reading: Mapping[str, object] | None, scope: Hashable, matches: Iterable[MatchOfCopy]
+) -> dict[str, object] | None:
+    """A copy's stored reading judged on one case's matches only (a case's dossier, its
+    findings): the match rule taken over that case's matches a caseworker has not rejected.
+
+    Across cases the stored verdict stays silent when one victim's face and another victim's
+    whole picture both match (her face put on the other's body, or a picture both appear
+    in); within her case, the face alone is what matched her. When other cases' matches
+    were left out, the match signal says so."""
+    kept = [m for m in matches if not m.rejected]
+    mine = [m.via for m in kept if m.scope == scope]
+    others = any(m.scope != scope for m in kept)
+    signals = match_signals(mine)
+    if others:
+        signals = [
+            replace(
+                s,
+                description=Phrase(
+                    "{what}; judged on this case's matches only: the copy also matches "
+                    "another case's picture (perhaps the body her face was put on, or a "
+                    "picture they both appear in)",
+                    what=s.description,
+                ),
+                details={**s.details, "judged_on": "case"},
+            )
+            for s in signals
+        ]
+    return with_match_signals(reading, signals)

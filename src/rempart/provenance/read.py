@@ -1,12 +1,15 @@
 """Reading every provenance signal of one file's bytes (a picture's or a video's) and judging
-them. Bounded: files over MAX_BYTES are not read; each reader's failure becomes an `unreadable`
-signal, never a crash. No network: C2PA remote manifests and OCSP are not fetched."""
+them. Bounded: files over MAX_BYTES are not read, pixels are decoded only where they may hold
+something (MAX_PIXELS at most); each reader's failure becomes an `unreadable` signal, never a
+crash. No network: C2PA remote manifests and OCSP are not fetched."""
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Callable
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
@@ -14,15 +17,21 @@ from rempart.i18n import Phrase
 from rempart.provenance.container import Metadata, MetadataUnreadable, read_metadata
 from rempart.provenance.credentials import c2pa_signals, may_hold_manifest
 from rempart.provenance.generators import generator_signals
+from rempart.provenance.novelai import Signature, check_signature
 from rempart.provenance.signals import Provenance, Signal, Verdict, judge
 from rempart.provenance.software import camera_signal, software_signal
+from rempart.provenance.stealth import hidden_fields, hidden_text, png_may_hide_text
 from rempart.provenance.video import read_video_tags, video_signals
 from rempart.provenance.watermark import watermark_signals
 from rempart.provenance.xmp import find_packets, xmp_signals
 
-__all__ = ["MAX_BYTES", "read_provenance"]
+__all__ = ["MAX_BYTES", "MAX_PIXELS", "read_provenance"]
 
 MAX_BYTES = 256 * 1024 * 1024
+# Text hidden in the alpha channel and NovelAI's signature need the pixels: above this many,
+# they are not decoded (a 50-megapixel RGBA picture is 200 MB in memory).
+MAX_PIXELS = 50_000_000
+_ALPHA_MODES = ("RGBA", "LA")
 _MAX_WHY = 200
 
 
@@ -48,8 +57,71 @@ def _guarded(part: Phrase, read: Callable[[], list[Signal]]) -> list[Signal]:
         return [_unreadable(part, exc)]
 
 
-def _metadata_signals(meta: Metadata) -> list[Signal]:
-    found = generator_signals(meta.text)
+class _Pixels:
+    """A picture's pixels, decoded at most once and only when asked (bounded)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._image: Image.Image | None = None
+        self._rgb: bytes | None = None
+
+    def image(self) -> Image.Image:
+        if self._image is None:
+            image = Image.open(io.BytesIO(self._data))
+            if image.width * image.height > MAX_PIXELS:
+                raise MetadataUnreadable(
+                    f"picture of {image.width}x{image.height} pixels: too large to decode"
+                )
+            image.load()
+            self._image = image
+        return self._image
+
+    def verify(self, comment: str) -> str:
+        """NovelAI's signature of `comment` over these pixels; `unverified` when they
+        cannot be decoded (the metadata's own signals stay)."""
+        try:
+            if self._rgb is None:
+                self._rgb = self.image().convert("RGB").tobytes()
+        except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return Signature.UNVERIFIED.value
+        return check_signature(self._rgb, comment).value
+
+
+def _hidden_signals(pixels: _Pixels) -> list[Signal]:
+    """Generator metadata hidden in the alpha channel's low bits (stealth pnginfo)."""
+    image = pixels.image()
+    if image.mode not in _ALPHA_MODES:
+        return []
+    text = hidden_text(np.asarray(image.getchannel("A")))
+    if text is None:
+        return []
+    found = generator_signals(hidden_fields(text), verify=pixels.verify, hidden=True)
+    if found:
+        return found
+    return [
+        Signal(
+            "generator",
+            Phrase(
+                "Text hidden in the alpha channel in the format AI image generators use "
+                "(stealth pnginfo), naming no known generator"
+            ),
+            Verdict.AI_SUSPECTED,
+            None,
+            {"where": "alpha channel"},
+        )
+    ]
+
+
+def _may_hide(meta: Metadata, data: bytes) -> bool:
+    """Whether the alpha channel is worth decoding: a PNG or WebP with alpha, and for an
+    8-bit RGBA PNG only when its first column starts with the hidden-text magic."""
+    if meta.format not in ("PNG", "WEBP") or meta.mode not in _ALPHA_MODES:
+        return False
+    return png_may_hide_text(data) is not False
+
+
+def _metadata_signals(meta: Metadata, pixels: _Pixels | None = None) -> list[Signal]:
+    found = generator_signals(meta.text, verify=pixels.verify if pixels else None)
     if meta.software:
         signal = software_signal(meta.software, field="EXIF Software")
         if signal is not None and not (
@@ -89,7 +161,11 @@ def _container(data: bytes) -> list[Signal]:
         return []  # not a picture: XMP and C2PA are still looked for in the raw bytes
     except MetadataUnreadable as exc:
         return [_unreadable(Phrase("The picture's metadata"), exc)]
-    return _metadata_signals(meta)
+    pixels = _Pixels(data)
+    found = _metadata_signals(meta, pixels)
+    if _may_hide(meta, data):
+        found += _guarded(Phrase("The alpha channel"), lambda: _hidden_signals(pixels))
+    return found
 
 
 def _xmp(data: bytes) -> list[Signal]:
