@@ -1,6 +1,7 @@
 """Provenance: what a file says about its origin (C2PA Content Credentials, IPTC/XMP source
-types, generator metadata, EXIF software and camera, open watermarks) and a verdict that
-never overclaims. Pure: bytes in, values out; no network, no database, never stores media.
+types, generator metadata (also hidden in the alpha channel, NovelAI's signature checked
+offline), EXIF software and camera, open watermarks) and a verdict that never overclaims.
+Pure: bytes in, values out; no network, no database, never stores media.
 """
 
 from __future__ import annotations
