@@ -30,6 +30,7 @@ __all__ = [
     "joined",
     "ngettext",
     "parse_po",
+    "percent",
     "plural_form",
 ]
 
@@ -379,6 +380,13 @@ def joined(parts: Iterable[object]) -> Phrase:
 
 
 _ = gettext
+
+
+def percent(share: float, lang: str | None = None) -> str:
+    """A share (0.2) as a whole percentage in `lang`: "20%", French "20\u00a0%" (a no-break
+    space before the sign, as French typography wants)."""
+    whole = round(100 * share)
+    return f"{whole}\u00a0%" if (lang or current_language()) == "fr" else f"{whole}%"
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention

@@ -71,7 +71,7 @@ def _notified(provider: str, copy: int, verdict: str | None) -> NotifiedCopy:
         (
             "fr",
             "Copies notifiées par origine : IA déclarée 1, IA soupçonnée 1, retouchées 0, "
-            "appareil photo 1, aucun signal 1 (25% des copies lues), non lues 1.",
+            "appareil photo 1, aucun signal 1 (25 % des copies lues), non lues 1.",
         ),
     ],
 )

@@ -18,7 +18,7 @@ import typer
 from rempart.cli import _fail, _open_db, _reported, app, out
 from rempart.cli.text import shown
 from rempart.config import Settings
-from rempart.i18n import Messages, _, current_language
+from rempart.i18n import Messages, _, current_language, percent
 
 report_app = typer.Typer(
     help=(
@@ -101,7 +101,7 @@ def report_flagger(
                 edited=origin.edited,
                 camera=origin.camera,
                 none=origin.no_signal,
-                share=f"{origin.no_signal_share:.0%}",
+                share=percent(origin.no_signal_share),
                 unread=origin.not_read,
             )
         )

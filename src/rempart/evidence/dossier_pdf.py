@@ -59,7 +59,7 @@ from rempart.evidence.dossier import (
 )
 from rempart.evidence.dossier_text import CATALOG
 from rempart.evidence.timeline import KIND_ORDER, timeline_png
-from rempart.i18n import Messages
+from rempart.i18n import Messages, percent
 from rempart.matching.wording import describe_match
 from rempart.provenance.counts import VerdictCounts
 from rempart.provenance.signals import Verdict
@@ -1179,5 +1179,4 @@ def _verdict_rows(counts: VerdictCounts) -> list[tuple[str, int]]:
 
 
 def _percent(share: float, *, french: bool) -> str:
-    """A share as a whole percentage, French with a no-break space before the sign."""
-    return f"{round(100 * share)}\u00a0%" if french else f"{round(100 * share)}%"
+    return percent(share, "fr" if french else "en")
