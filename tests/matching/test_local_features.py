@@ -25,11 +25,13 @@ from rempart.hashing.features import (
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
+from rempart.matching import service
 from rempart.matching.features import (
     MIN_INLIERS,
     SEARCH_LIMITS,
     FeatureIndex,
     Unlike,
+    Verification,
     verify,
 )
 from rempart.matching.service import LOCAL_FEATURES, Matcher, Query, QuerySignal
@@ -327,3 +329,16 @@ def test_a_pages_largest_block_of_content_is_its_picture(dark: bool) -> None:
 def test_a_photograph_or_a_page_of_text_has_no_content_box() -> None:
     assert page_content_box(decode_luma(jpeg(original(72))).luma) is None
     assert page_content_box(decode_luma(distractor("text-page", 3)).luma) is None
+
+
+def test_a_copy_found_through_a_collage_cell_needs_its_check_points_seen() -> None:
+    # bench/robustness.py: a landscape's sky and hills taken for a collage cell hid from the
+    # content check what another shot of it changed.
+    reference = _registered(jpeg(original(5), 90))
+    assert reference.check_points is not None and len(reference.check_points) > 0
+    seen = Verification(40, 1.0, 0.0, Unlike(0.0, 0.0))
+    unseen = Verification(40, 1.0, 0.0, Unlike(0.0, None))
+    assert service._told(WindowKind.CELL.value, False, seen, reference)
+    assert not service._told(WindowKind.CELL.value, False, unseen, reference)
+    assert service._told(WindowKind.WHOLE.value, False, unseen, reference)
+    assert service._told(WindowKind.CELL.value, True, unseen, reference)  # a PDQ match's check
