@@ -74,7 +74,8 @@ def messages() -> Iterator[Message]:
 
 # Page templates call the same catalog: `{{ _("Sign in") }}`, `ngettext("case", "cases", n)`.
 _STRING = r'"((?:[^"\\]|\\.)*)"'
-_TEMPLATE_GETTEXT = re.compile(r"\b_\(\s*" + _STRING)
+_QUOTED = r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""  # either quote, in an attribute
+_TEMPLATE_GETTEXT = re.compile(r"\b_\(\s*" + _QUOTED)
 _TEMPLATE_NGETTEXT = re.compile(r"\bngettext\(\s*" + _STRING + r"\s*,\s*" + _STRING)
 
 
@@ -85,7 +86,7 @@ def template_messages() -> Iterator[Message]:
         rel = path.relative_to(SRC.parent)
         for found in _TEMPLATE_GETTEXT.finditer(text):
             line = text.count("\n", 0, found.start()) + 1
-            yield Message(found.group(1), None, f"{rel}:{line}")
+            yield Message(found.group(1) or found.group(2) or "", None, f"{rel}:{line}")
         for found in _TEMPLATE_NGETTEXT.finditer(text):
             line = text.count("\n", 0, found.start()) + 1
             yield Message(found.group(1), found.group(2), f"{rel}:{line}")

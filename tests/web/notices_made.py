@@ -5,6 +5,7 @@ the recording SMTP server of the takedown tests, on loopback."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from webapp import Web, make_web
@@ -13,14 +14,14 @@ from findings_made import make_finding
 from rempart.config import Identity, Settings
 from rempart.jobs.review import decide
 from rempart.store.database import Database
-from rempart.store.models import FindingStatus
-from rempart.takedown.drafting import plan
+from rempart.store.models import FindingStatus, RecheckSchedule
+from rempart.takedown.drafting import notice, plan
 from rempart.takedown.registry import Registry, load_registry, parse_registry
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "takedown"))
 from smtp_process import RecordingSmtp
 
-__all__ = ["IDENTITY", "NoLookups", "RecordingSmtp", "drafted", "notices_web"]
+__all__ = ["IDENTITY", "NoLookups", "RecordingSmtp", "drafted", "notices_web", "removed"]
 
 IDENTITY = Identity(name="Asso", email="contact@asso.example", caseworker="server-user")
 PLATFORM = """
@@ -66,6 +67,24 @@ def drafted(web: Web, tmp_path: Path, *, case: str = "case-a", seed: int = 1) ->
         clock=web.clock,
     )
     return {n.kind: n.id for n in planned.notices}
+
+
+def removed(web: Web, notice_id: int, after: timedelta) -> None:
+    """The re-checks found every copy of a sent notice gone, `after` it was sent."""
+    view = notice(web.db, notice_id)
+    assert view.sent_at is not None
+    with web.db.session() as session:
+        for copy in view.copies:
+            session.add(
+                RecheckSchedule(
+                    finding_id=copy.finding,
+                    status="removed",
+                    last_checked_at=view.sent_at + after,
+                    next_check_at=view.sent_at + after + timedelta(days=1),
+                    interval_s=86400,
+                    removed_at=view.sent_at + after,
+                )
+            )
 
 
 class NoLookups:

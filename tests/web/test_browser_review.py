@@ -160,7 +160,6 @@ def test_review_blurred_then_revealed_then_confirmed_with_the_account(
         page.goto("/login")
         _shot(page, "login")
     _sign_in(page, "claire")
-    _shot(page, "dashboard")
     page.click("nav >> text=Review")
     page.wait_for_url("**/review")
     _shot(page, "review-queue")

@@ -7,13 +7,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from notices_made import IDENTITY, drafted, notices_web
-from webapp import Web
+from notices_made import IDENTITY, drafted, notices_web, removed
 
 from rempart.accounts.policy import Role
 from rempart.store.database import Database
-from rempart.store.models import RecheckSchedule
-from rempart.takedown.drafting import approve, list_notices, notice, submitted
+from rempart.takedown.drafting import approve, list_notices, submitted
 from rempart.web.dashboard_figures import bars
 
 
@@ -21,23 +19,6 @@ def _figure(html: str, words: str) -> int:
     found = re.search(r"<strong[^>]*>(\d+)</strong> " + words, html)
     assert found, words
     return int(found.group(1))
-
-
-def _removed(web: Web, notice_id: int, after: timedelta) -> None:
-    view = notice(web.db, notice_id)
-    assert view.sent_at is not None
-    with web.db.session() as session:
-        for copy in view.copies:
-            session.add(
-                RecheckSchedule(
-                    finding_id=copy.finding,
-                    status="removed",
-                    last_checked_at=view.sent_at + after,
-                    next_check_at=view.sent_at + after + timedelta(days=1),
-                    interval_s=86400,
-                    removed_at=view.sent_at + after,
-                )
-            )
 
 
 def test_the_dashboard_counts_notices_and_removals_of_her_cases_only(
@@ -49,7 +30,7 @@ def test_the_dashboard_counts_notices_and_removals_of_her_cases_only(
     for ids in (mine, other):
         approve(web.db, ids["pharos"], identity=IDENTITY, operator="x", clock=web.clock)
         submitted(web.db, ids["pharos"], reference="T-1", operator="x", clock=web.clock)
-    _removed(web, mine["pharos"], timedelta(hours=30))
+    removed(web, mine["pharos"], timedelta(hours=30))
     web.clock.advance(days=2)
     web.user("claire", Role.CASEWORKER, "case-a")
     client = web.client()

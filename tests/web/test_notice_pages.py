@@ -242,3 +242,51 @@ def test_drafting_from_the_page_plans_the_confirmed_copies_of_her_case(
     assert {h.actor for n in drafts for h in n.history} == {"claire"}
     again = _post(client, "/notices/plan", case="case-a")
     assert "done=nothing-planned" in again.headers["location"]  # type: ignore[attr-defined]
+
+
+class _BrokenConnection:
+    """A mail server that drops the line after the message was handed over."""
+
+    def send(self, message: bytes, *, sender: str, recipients: object, before_data) -> str:  # type: ignore[no-untyped-def]
+        from rempart.takedown.smtp import UncertainDelivery
+
+        before_data()
+        raise UncertainDelivery("the connection broke")
+
+
+def test_an_uncertain_notice_is_queued_again_at_her_word_and_sent_with_the_same_message_id(
+    web: Web, tmp_path: Path, smtp: RecordingSmtp
+) -> None:
+    from notices_made import IDENTITY
+
+    from rempart.takedown.sending import send_notices
+
+    ids = drafted(web, tmp_path)
+    client = _signed_in(web, "claire", Role.CASEWORKER, "case-a")
+    dsa = ids["dsa"]
+    _post(client, f"/notices/{dsa}/approve")
+    (outcome,) = send_notices(
+        web.db,
+        _BrokenConnection(),
+        ids=[dsa],
+        identity=IDENTITY,
+        sender="n@asso.example",
+        actor="claire",
+        clock=web.clock,
+    )
+    assert outcome.status == "uncertain"
+    first_id = notice(web.db, dsa).message_id
+    page = client.get(f"/notices/{dsa}").text  # type: ignore[attr-defined]
+    assert f'action="/notices/{dsa}/resend"' in page
+
+    again = _post(client, f"/notices/{dsa}/resend")
+    assert again.status_code == 303  # type: ignore[attr-defined]
+    view = notice(web.db, dsa)
+    assert view.status == "approved" and view.history[-1].actor == "claire"
+    assert f'action="/notices/{dsa}/resend"' not in client.get(f"/notices/{dsa}").text  # type: ignore[attr-defined]
+    assert _post(client, f"/notices/{dsa}/send").status_code == 303  # type: ignore[attr-defined]
+    (message,) = smtp.messages()
+    assert message["Message-ID"] == first_id
+    assert notice(web.db, dsa).status == "sent"
+    refused = _post(client, f"/notices/{dsa}/resend")  # a sent notice is not queued again
+    assert refused.status_code != 303 and len(smtp.messages()) == 1  # type: ignore[attr-defined]

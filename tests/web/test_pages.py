@@ -158,3 +158,10 @@ def test_a_client_over_its_rate_is_refused_with_retry_after(db: Database, tmp_pa
     answers = [client.get("/login").status_code for _ in range(4)]
     assert answers[:3] == [200, 200, 200] and answers[3] == 429
     assert int(client.get("/login").headers["retry-after"]) >= 1
+
+
+def test_the_health_check_answers_without_sign_in_and_tells_nothing(web: Web) -> None:
+    answer = web.client().get("/healthz")
+    assert answer.status_code == 200 and answer.text == "ok"
+    assert "set-cookie" not in answer.headers  # no session, no sign-in form's token
+    assert access_log.recent(web.db) == []  # a load balancer's probes fill no log

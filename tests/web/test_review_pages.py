@@ -326,3 +326,30 @@ def test_a_number_that_cannot_be_a_finding_is_a_clear_refusal_not_a_crash(
         answer = claire.get(path)
         assert answer.status_code == 400, path
         assert "Traceback" not in answer.text
+
+
+def test_a_reviewer_who_lets_go_of_a_match_offers_it_to_the_others(
+    web: Web, made: dict[str, int]
+) -> None:
+    claire, bruno = _signed_in(web, "claire"), _signed_in(web, "bruno")
+    a1 = made["a1"]
+    claire.post("/review/next", data={"csrf": csrf_of(claire.get("/review").text)})
+    page = claire.get(f"/findings/{a1}").text
+    assert f'action="/findings/{a1}/release"' in page
+    # bruno cannot let go of claire's claim for her
+    queue = bruno.get("/review").text
+    assert bruno.post(f"/findings/{a1}/release", data={"csrf": csrf_of(queue)}).status_code == 303
+    assert review_queue.claims(web.db, [a1], clock=web.clock)[a1].holder == "claire"
+    let_go = claire.post(f"/findings/{a1}/release", data={"csrf": csrf_of(page)})
+    assert let_go.status_code == 303 and let_go.headers["location"] == "/review"
+    assert review_queue.claims(web.db, [a1], clock=web.clock) == {}
+    offered = bruno.post("/review/next", data={"csrf": csrf_of(bruno.get("/review").text)})
+    assert offered.headers["location"] == f"/findings/{a1}"
+    forged = claire.post(f"/findings/{a1}/release", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    alice = _signed_in(web, "alice")  # an auditor reads only
+    refused = alice.post(
+        f"/findings/{a1}/release", data={"csrf": csrf_of(alice.get("/review").text)}
+    )
+    assert refused.status_code == 403
+    assert review_queue.claims(web.db, [a1], clock=web.clock)[a1].holder == "bruno"

@@ -60,6 +60,9 @@ def test_wrong_password_and_unknown_account_get_the_same_refusal_and_are_logged(
     nobody = web.sign_in(web.client(), "nobody", PASSWORD)
     assert wrong.status_code == nobody.status_code == 401
     assert "wrong name or password" in wrong.text and "wrong name or password" in nobody.text
+    french = web.client()
+    french.headers["accept-language"] = "fr-FR"
+    assert "nom ou mot de passe incorrect" in web.sign_in(french, "claire", "pas le bon").text  # type: ignore[attr-defined]
     denied = access_log.recent(web.db, outcome="denied")
     assert {e.detail for e in denied} >= {"wrong password", "no such account"}
 

@@ -50,7 +50,6 @@ FULL = "full"
 # store a minute per caseworker, not one a page (the idle time is then 29-30 minutes).
 TOUCH_EVERY = timedelta(minutes=1)
 SECOND_FACTOR = "totp"
-_REFUSED = "wrong name or password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +176,10 @@ def sign_in(
     stored = account.password_hash if account is not None else None
     if not verify_password(stored, password) or account is None:
         _failed(db, name, client, "wrong password" if account else "no such account", now)
-        raise AccessError(_REFUSED)
+        raise AccessError("wrong name or password")
     if account.disabled_at is not None:
         _failed(db, name, client, "disabled account", now)
-        raise AccessError(_REFUSED)
+        raise AccessError("wrong name or password")
     if account.role == Role.ADMIN.value and account.totp_secret is None:
         access_log.record(
             db,
