@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from machine_info import basics  # noqa: E402  (bench/machine_info.py)
-from servers import anchor, free_port, load, load_average, serving  # noqa: E402
+from servers import anchor, free_port, load, load_average, resident_mb, serving  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "match_api.json"
 STORES = ROOT / "bench" / "results" / "stores"
@@ -182,9 +182,10 @@ def main() -> None:
         command = [sys.executable, "-m", "rempart", "serve", "--port", str(port)]
         command += ["--workers", str(args.workers)]
         started = time.perf_counter()
-        with serving(command, env, args.workers, tmp / "serve.log"):
+        with serving(command, env, args.workers, tmp / "serve.log") as pid:
             ready_s = time.perf_counter() - started
             ours = load({**plan, "port": port, "requests": requests}, tmp)
+            server_mb = resident_mb(pid)
     if ours["wrong"]:
         raise SystemExit(f"{ours['wrong']} wrong answers, first: {ours['first_wrong']}")
     result = {
@@ -199,6 +200,7 @@ def main() -> None:
         "seconds": args.seconds,
         "store_s": round(store_s, 1),
         "server_ready_s": round(ready_s, 1),
+        "server_resident_mb": server_mb,
         "match_api": ours,
         "anchor": anchor_result,
         "hashes_per_s": round(ours["requests_per_s"] * args.batch, 1),
@@ -216,7 +218,8 @@ def main() -> None:
         f"p99 {ours['p99_ms']} ms | anchor (bare FastAPI): {a.get('requests_per_s')} req/s, "
         f"p50 {a.get('p50_ms')} ms, p99 {a.get('p99_ms')} ms | ratio "
         f"{result.get('ratio_of_anchor_requests_per_s')} | load {load_before} -> "
-        f"{result['load_average_after']}"
+        f"{result['load_average_after']} | server ready in {result['server_ready_s']} s, "
+        f"{server_mb} MiB resident"
     )
 
 

@@ -31,9 +31,22 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def resident_mb(pid: int) -> float:
+    """The resident memory of a process and its children (uvicorn's workers), in MiB."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+        return round(sum(p.memory_info().rss for p in processes) / 2**20, 1)
+    except psutil.Error:
+        return float("nan")
+
+
 @contextmanager
-def serving(command: list[str], env: dict[str, str], workers: int, log: Path) -> Iterator[None]:
-    """Run `command` (a uvicorn server) until every worker logged its start-up complete."""
+def serving(command: list[str], env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
+    """Run `command` (a uvicorn server) until every worker logged its start-up complete;
+    yields its process id."""
     with log.open("wb") as out:
         server = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -46,7 +59,7 @@ def serving(command: list[str], env: dict[str, str], workers: int, log: Path) ->
             if time.monotonic() > deadline:
                 raise SystemExit("the server never finished starting")
             time.sleep(0.1)  # polling the log for an observed event
-        yield
+        yield server.pid
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
