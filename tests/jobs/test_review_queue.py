@@ -131,3 +131,25 @@ def test_two_reviewers_claiming_at_once_get_one_claim_between_them(
     assert sorted(outcomes.values()) == ["claimed", "refused"]
     (winner,) = [n for n, o in outcomes.items() if o == "claimed"]
     assert review_queue.claims(db, [made.finding], clock=clock)[made.finding].holder == winner
+
+
+def test_a_claim_taken_between_the_check_and_the_write_is_never_overwritten(
+    db: Database, make_finding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bruno's claim commits after Claire's check read no claim: Claire is refused."""
+    made = make_finding()
+    clock = Clock()
+    checked = review_queue.check_claim
+    raced: list[bool] = []
+
+    def check_then_bruno_claims(session, finding_id, actor, now) -> None:  # type: ignore[no-untyped-def]
+        checked(session, finding_id, actor, now)
+        if actor == "claire" and not raced:
+            raced.append(True)
+            review_queue.claim(db, made.finding, actor="bruno", clock=clock)
+
+    monkeypatch.setattr(review_queue, "check_claim", check_then_bruno_claims)
+    with pytest.raises(Conflict):
+        review_queue.claim(db, made.finding, actor="claire", clock=clock)
+    assert raced
+    assert review_queue.claims(db, [made.finding], clock=clock)[made.finding].holder == "bruno"

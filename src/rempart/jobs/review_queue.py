@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,14 +95,34 @@ def _take(session: Session, finding_id: int, actor: str, now: datetime, time: ti
     if finding.status != FindingStatus.PENDING:
         raise decided_already(finding)
     check_claim(session, finding_id, actor, now)
+    # Read again: a claim taken since check_claim's read must not be overwritten (SQLite and
+    # PostgreSQL both let a later statement see what another transaction committed meanwhile).
+    session.expire_all()
     row = session.get(ReviewClaim, finding_id)
-    if row is None:
-        row = ReviewClaim(finding_id=finding_id, holder=actor, claimed_at=now, expires_at=now)
-        session.add(row)
-    elif row.holder != actor:  # a lapsed claim of someone else's
-        row.holder, row.claimed_at = actor, now
-    row.expires_at = now + time
-    session.flush()
+    if row is None:  # two inserts at once: the primary key refuses one (IntegrityError)
+        session.add(
+            ReviewClaim(finding_id=finding_id, holder=actor, claimed_at=now, expires_at=now + time)
+        )
+        session.flush()
+        return Claim(finding_id, actor, now + time)
+    check_claim(session, finding_id, actor, now)
+    # Renew one's own claim, or take a lapsed one, only if it is still as read.
+    taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(ReviewClaim)
+        .where(
+            ReviewClaim.finding_id == finding_id,
+            ReviewClaim.holder == row.holder,
+            ReviewClaim.expires_at == row.expires_at,
+        )
+        .values(
+            holder=actor,
+            claimed_at=row.claimed_at if row.holder == actor else now,
+            expires_at=now + time,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise Conflict("finding {id} is being reviewed by someone else", id=finding_id)
     return Claim(finding_id, actor, now + time)
 
 
