@@ -22,7 +22,8 @@ from rempart.cli.text import safe, shown
 from rempart.clock import Clock, utc_now
 from rempart.config import Settings
 from rempart.errors import InputError
-from rempart.i18n import N_, _, ngettext
+from rempart.i18n import _, ngettext
+from rempart.takedown.words import BASIS_WORDS, KIND_WORDS, STATUS_WORDS
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -66,42 +67,12 @@ class Reply(StrEnum):
     REFUSED = "refused"
 
 
-_STATUS_WORDS = {
-    "drafted": N_("drafted"),
-    "approved": N_("approved"),
-    "sending": N_("sending"),
-    "sent": N_("sent"),
-    "submitted": N_("submitted"),
-    "uncertain": N_("uncertain"),
-    "failed": N_("failed"),
-    "acknowledged": N_("acknowledged"),
-    "removed": N_("removed"),
-    "refused": N_("refused"),
-    "disabled": N_("disabled"),
-    "no-answer": N_("no answer"),
-    "skipped": N_("skipped"),
-    "queued": N_("queued"),
-}
-_KIND_WORDS = {
-    "dsa": N_("DSA notice"),
-    "abuse": N_("abuse report"),
-    "delisting": N_("delisting request"),
-    "pharos": N_("Pharos report"),
-    "hotline": N_("child protection"),
-    "manual": N_("to find by hand"),
-    "complaint": N_("complaint to the regulator"),
-}
-_BASIS_WORDS = {
-    "226-2-1": N_("art. 226-2-1 Code pénal (intimate images shared without consent)"),
-    "226-8-1": N_("art. 226-8-1 Code pénal (sexual deepfake)"),
-}
-
 CaseOption = Annotated[str | None, typer.Option(help="Only this case's notices.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
 
 def _status(value: str) -> str:
-    return _(_STATUS_WORDS.get(value, value))
+    return _(STATUS_WORDS.get(value, value))
 
 
 def _time(moment: datetime | None) -> str:
@@ -205,7 +176,7 @@ def _table(views: list[NoticeView]) -> None:
         table.add_row(
             str(view.id),
             shown(view.case or "-"),
-            _(_KIND_WORDS.get(view.kind, view.kind)),
+            _(KIND_WORDS.get(view.kind, view.kind)),
             shown(
                 f"{view.recipient_name} <{view.recipient_address or view.recipient_channel}>", 40
             ),
@@ -268,7 +239,7 @@ def notify_show(
         _(
             "[bold]Notice {id}[/] · {kind} · {status} · case {case}",
             id=view.id,
-            kind=_(_KIND_WORDS.get(view.kind, view.kind)),
+            kind=_(KIND_WORDS.get(view.kind, view.kind)),
             status=_status(view.status),
             case=shown(view.case or "-"),
         )
@@ -289,7 +260,7 @@ def notify_show(
     if why:
         out.print(_("Why this recipient: {why}", why=shown(why)))
     out.print(
-        _("Legal ground: {basis}", basis=_(_BASIS_WORDS.get(view.legal_basis, view.legal_basis)))
+        _("Legal ground: {basis}", basis=_(BASIS_WORDS.get(view.legal_basis, view.legal_basis)))
     )
     out.print("")
     out.print(_("[bold]Checks[/]"))
@@ -594,12 +565,12 @@ def notices_command(
     from rempart.takedown.drafting import list_notices
     from rempart.takedown.followup import sync, tracking_of
 
-    if status is not None and status not in _STATUS_WORDS:
+    if status is not None and status not in STATUS_WORDS:
         _fail(
             InputError(
                 "unknown status {status!r}; known: {known}",
                 status=status,
-                known=", ".join(k for k in _STATUS_WORDS if k not in ("skipped", "queued")),
+                known=", ".join(k for k in STATUS_WORDS if k not in ("skipped", "queued")),
             )
         )
     db = _open_db()

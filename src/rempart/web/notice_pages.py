@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rempart.errors import NotFound, RempartError
 from rempart.i18n import N_
+from rempart.takedown.words import REPLIES, TEMPLATE_WORDS
 from rempart.web.access import acting_identity, check_form, refuse, require_case
-from rempart.web.notice_words import REPLIES, TEMPLATE_WORDS
 from rempart.web.service import Service, language_of, service_of
 
 if TYPE_CHECKING:

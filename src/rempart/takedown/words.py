@@ -1,5 +1,6 @@
-"""The words the notice pages show for a notice's stored values (status, kind, legal ground,
-a copy's takedown state, a re-check's verdict): catalog message ids, the CLI's own. Pure."""
+"""The words shown for a notice's stored values (status, kind, legal ground, a copy's takedown
+state, a re-check's verdict): catalog message ids, one table for the CLI and the web pages.
+Pure: no rendering, no store."""
 
 from __future__ import annotations
 
