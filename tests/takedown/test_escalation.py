@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from rempart.store.database import Database
 from rempart.takedown.escalation import ARCOM, Lapsed, Step, decide
 from rempart.takedown.notices import NoticeKind
@@ -96,3 +98,16 @@ def test_0009_goes_down_to_0008_and_back(db: Database) -> None:
     assert "notice_escalations" not in db.table_names()
     db.upgrade("head")
     assert {"finding_reuploads", "notice_escalations"} <= set(db.table_names())
+
+
+def test_the_dsa_target_comes_from_the_environment_and_a_bad_value_is_a_clear_error() -> None:
+    from rempart.errors import InputError
+    from rempart.takedown.notices import DSA_TARGET
+    from rempart.takedown.tracking import dsa_target
+
+    assert dsa_target({}) == DSA_TARGET
+    assert dsa_target({"REMPART_DSA_TARGET": " 5d "}) == timedelta(days=5)
+    with pytest.raises(InputError) as refused:
+        dsa_target({"REMPART_DSA_TARGET": "soon"})
+    assert "REMPART_DSA_TARGET='soon' is not a duration like 72h or 5d" in str(refused.value)
+    assert "n'est pas une durée" in refused.value.localized("fr")

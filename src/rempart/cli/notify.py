@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rempart.takedown.drafting import NoticeView
     from rempart.takedown.followup import Tracking
     from rempart.takedown.notices import Check
-    from rempart.takedown.sending import SendOutcome, Stamper
+    from rempart.takedown.sending import SendOutcome
 
 notify_app = typer.Typer(
     help=(
@@ -47,7 +47,6 @@ app.add_typer(notify_app, name="notify")
 
 # The time commands read "now" from: tests replace it (no command waits on the wall clock).
 _clock: Clock = utc_now
-_DSA_TARGET_ENV = "REMPART_DSA_TARGET"
 
 
 class Basis(StrEnum):
@@ -86,20 +85,12 @@ def _settings() -> Settings:
 
 def _dsa_target() -> timedelta:
     """The DSA follow-up target: REMPART_DSA_TARGET (e.g. 72h, 5d), else Rempart's 72 h."""
-    from rempart.takedown.notices import DSA_TARGET
-    from rempart.takedown.tracking import parse_duration
+    from rempart.takedown.tracking import dsa_target
 
-    value = os.environ.get(_DSA_TARGET_ENV, "").strip()
-    if not value:
-        return DSA_TARGET
     try:
-        return parse_duration(value)
-    except ValueError:
-        _fail(
-            InputError(
-                "{env}={value!r} is not a duration like 72h or 5d", env=_DSA_TARGET_ENV, value=value
-            )
-        )
+        return dsa_target(os.environ)
+    except InputError as exc:
+        _fail(exc)
 
 
 # -------------------------------------------------------------------------------- plan
@@ -380,25 +371,6 @@ def _anchor() -> None:
 # --------------------------------------------------------------------------------- send
 
 
-def _stamper(settings: Settings) -> Stamper | None:
-    from rempart.evidence.authorities import authorities_file, load_authorities
-
-    authorities = load_authorities(authorities_file(settings.home, os.environ))
-    if not authorities:
-        return None
-    import httpx
-
-    from rempart.evidence.timestamps import request_timestamps
-    from rempart.takedown.sending import Stamp
-
-    def stamp(data: bytes) -> list[Stamp]:
-        with httpx.Client(timeout=30.0) as http:
-            answers = request_timestamps(data, authorities, http=http)
-        return [Stamp(a.authority, a.gen_time, a.response, a.request, a.chain) for a in answers]
-
-    return stamp
-
-
 @notify_app.command("send")
 def notify_send(
     notices: Annotated[
@@ -421,7 +393,7 @@ def notify_send(
     REMPART_SMTP_URL), keeping the exact message, its Message-ID and a time-stamped seal. A
     notice is never sent twice: one interrupted at the wrong moment is marked uncertain."""
     from rempart.takedown.sending import resend as queue_again
-    from rempart.takedown.sending import send_notices
+    from rempart.takedown.sending import send_notices, stamper_for
     from rempart.takedown.smtp import SmtpTransport, SmtpUrl
 
     if not notices and not approved:
@@ -445,7 +417,7 @@ def notify_send(
         if resend:
             for notice_id in notices or []:
                 queue_again(db, notice_id, actor=settings.operator)
-        stamper = _stamper(settings)
+        stamper = stamper_for(settings.home)
 
         def progress(outcome: SendOutcome) -> None:
             nonlocal failures

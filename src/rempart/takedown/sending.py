@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import CursorResult, select, update
@@ -86,6 +87,26 @@ class Stamp:
 
 
 Stamper = Callable[[bytes], Sequence[Stamp]]
+
+
+def stamper_for(home: Path) -> Stamper | None:
+    """Time-stamps for a sent message's seal from the authorities configured in `home`
+    (none configured: the seal is signed, not time-stamped). The CLI's and the web's."""
+    from rempart.evidence.authorities import authorities_file, load_authorities
+
+    authorities = load_authorities(authorities_file(home, os.environ))
+    if not authorities:
+        return None
+    import httpx
+
+    from rempart.evidence.timestamps import request_timestamps
+
+    def stamp(data: bytes) -> list[Stamp]:
+        with httpx.Client(timeout=30.0) as http:
+            answers = request_timestamps(data, authorities, http=http)
+        return [Stamp(a.authority, a.gen_time, a.response, a.request, a.chain) for a in answers]
+
+    return stamp
 
 
 @dataclass(frozen=True, slots=True)

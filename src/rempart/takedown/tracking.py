@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
+from rempart.errors import InputError
 from rempart.i18n import N_
 from rempart.takedown.notices import DSA_TARGET, TAKE_IT_DOWN_DEADLINE, NoticeKind
 
 __all__ = [
+    "DSA_TARGET_ENV",
     "LEFT",
     "STILL_ONLINE",
     "URL_STATES",
     "deadline_for",
+    "dsa_target",
     "parse_duration",
     "stored_deadline",
     "time_to_removal",
@@ -71,6 +74,23 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not a duration like 48h or 10d")
     number, unit = int(found.group(1)), found.group(2)
     return timedelta(hours=number) if unit == "h" else timedelta(days=number)
+
+
+DSA_TARGET_ENV = "REMPART_DSA_TARGET"
+
+
+def dsa_target(env: Mapping[str, str]) -> timedelta:
+    """The DSA follow-up target set in `env` (REMPART_DSA_TARGET: 72h, 5d…), else Rempart's
+    72 h; InputError for a value that is not such a duration."""
+    value = env.get(DSA_TARGET_ENV, "").strip()
+    if not value:
+        return DSA_TARGET
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise InputError(
+            "{env}={value!r} is not a duration like 72h or 5d", env=DSA_TARGET_ENV, value=value
+        ) from None
 
 
 def deadline_for(

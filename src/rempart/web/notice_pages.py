@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from rempart.accounts.policy import Principal
     from rempart.takedown.drafting import NoticeView
     from rempart.takedown.lookups import CachingLookups
-    from rempart.takedown.sending import Stamper
 
 __all__ = ["router"]
 
@@ -49,15 +48,10 @@ _OPEN = ("approved", "sending", "sent", "submitted", "acknowledged", "no-answer"
 
 
 def dsa_target() -> timedelta:
-    """REMPART_DSA_TARGET (e.g. 72h, 5d), as `rempart notify` reads it; else Rempart's 72 h."""
-    from rempart.takedown.notices import DSA_TARGET
-    from rempart.takedown.tracking import parse_duration
+    """REMPART_DSA_TARGET, as `rempart notify` reads it (InputError for a bad value)."""
+    from rempart.takedown.tracking import dsa_target as from_env
 
-    value = os.environ.get("REMPART_DSA_TARGET", "").strip()
-    try:
-        return parse_duration(value) if value else DSA_TARGET
-    except ValueError:
-        return DSA_TARGET
+    return from_env(os.environ)
 
 
 def visible_notices(svc: Service, principal: Principal, **where: object) -> list[NoticeView]:
@@ -242,33 +236,12 @@ def approve_notice(request: Request, notice_id: int, csrf: Field = "") -> Respon
     return _acted(notice_id, "approved")
 
 
-def stamper_for(svc: Service) -> Stamper | None:
-    """Time-stamps for the sent message's seal, from the authorities `rempart notify send`
-    uses (none configured: the seal is signed, not time-stamped)."""
-    from rempart.evidence.authorities import authorities_file, load_authorities
-
-    authorities = load_authorities(authorities_file(svc.settings.core.home, os.environ))
-    if not authorities:
-        return None
-    import httpx
-
-    from rempart.evidence.timestamps import request_timestamps
-    from rempart.takedown.sending import Stamp
-
-    def stamp(data: bytes) -> list[Stamp]:
-        with httpx.Client(timeout=30.0) as http:
-            answers = request_timestamps(data, authorities, http=http)
-        return [Stamp(a.authority, a.gen_time, a.response, a.request, a.chain) for a in answers]
-
-    return stamp
-
-
 @router.post("/notices/{notice_id}/send")
 def send_notice(request: Request, notice_id: int, csrf: Field = "") -> Response:
     """E-mail one approved notice through the organisation's mail server, with the outbox's
     guarantees (never twice, never lost), as `rempart notify send N` does."""
     from rempart.errors import InputError
-    from rempart.takedown.sending import send_notices
+    from rempart.takedown.sending import send_notices, stamper_for
     from rempart.takedown.smtp import SmtpTransport, SmtpUrl
 
     svc = service_of(request)
@@ -297,7 +270,7 @@ def send_notice(request: Request, notice_id: int, csrf: Field = "") -> Response:
             identity=identity,
             sender=core.smtp_from or core.identity.email,
             actor=principal.name,
-            stamper=stamper_for(svc),
+            stamper=stamper_for(svc.settings.core.home),
             clock=svc.clock,
         )
     except RempartError as exc:
