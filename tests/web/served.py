@@ -44,6 +44,7 @@ def served(web: Web) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 @contextmanager
