@@ -48,7 +48,7 @@ def test_intake_page_seals_to_the_associations_key_once_made(web: Web) -> None:
 def test_served_page_hashes_and_seals_over_http_without_another_request(
     web: Web, tmp_path: Path
 ) -> None:
-    from test_uvicorn import _serve
+    from served import served
 
     sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
     import intake_page
@@ -57,13 +57,8 @@ def test_served_page_hashes_and_seals_over_http_without_another_request(
         pytest.skip("no Chromium (apt-get install chromium)")
     made = sealing.make_key_pair(web.settings.core.home / "intake")
     pictures = intake_page.write_pictures(tmp_path / "pictures", 2, [(640, 480)])
-    server, thread, base = _serve(web)
-    try:
-        with intake_page.chromium() as browser:
-            run = intake_page.run_page(browser, f"{base}/intake", pictures)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(web) as base, intake_page.chromium() as browser:
+        run = intake_page.run_page(browser, f"{base}/intake", pictures)
     assert run.requests == [] and run.errors == []
     private = sealing.read_private_key(made.private)
     assert len(sealing.load_hash_file(run.hash_file, private).items) == 2
