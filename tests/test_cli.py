@@ -73,6 +73,20 @@ def test_bank_workflow_add_match_withdraw(home: Path, tmp_path: Path) -> None:
     assert result["matches"] == []
 
 
+def test_bank_add_again_brings_an_item_without_extras_up_to_date(
+    home: Path, tmp_path: Path
+) -> None:
+    original, _, _ = _images(tmp_path)
+    _run("bank", "create", "b9")
+    assert _run("bank", "add", "b9", str(original), "--no-extras", "--no-retro")[0] == 0
+    code, stdout = _run("bank", "add", "b9", str(original), "--no-retro")
+    assert code == 0
+    assert "brought up to date" in stdout and "1 item registered before" in stdout
+    code, stdout = _run("bank", "add", "b9", str(original), "--no-retro", "--json")
+    (line,) = _lines(stdout)
+    assert code == 0 and line["existing"] is True and line["refreshed"] is False
+
+
 def test_import_export_and_match_hashes(home: Path, tmp_path: Path) -> None:
     good = "f8f8f0cee0f4a84f06370a32038f67f0b36e2ed596623e1d33e3b80d2a1d7c6f"
     lst = tmp_path / "list.txt"

@@ -625,6 +625,7 @@ def bank_add(
                     "path": str(o.path),
                     "item": o.item_id,
                     "existing": o.existing,
+                    "refreshed": o.refreshed,
                     "extra_hashes": o.extra_hashes,
                     "feature_points": o.feature_points,
                 }
@@ -634,6 +635,17 @@ def bank_add(
                 _FAILED
                 + _("{path}: {reason}", path=shown(o.path), reason=shown(o.error.localized())),
                 markup=True,
+            )
+        elif o.existing and o.refreshed:
+            out.print(
+                "= "
+                + _(
+                    "{path}: already in {bank} as item {item}; its extra hashes and local "
+                    "features were brought up to date",
+                    path=shown(o.path),
+                    bank=shown(name),
+                    item=o.item_id,
+                )
             )
         elif o.existing:
             out.print(
@@ -665,6 +677,17 @@ def bank_add(
                 failed=failed,
             )
         )
+        refreshed = sum(1 for o in outcomes if o.refreshed)
+        if refreshed:
+            out.print(
+                ngettext(
+                    "{n} item registered before was brought up to date: it now finds the "
+                    "copies this version finds.",
+                    "{n} items registered before were brought up to date: they now find the "
+                    "copies this version finds.",
+                    refreshed,
+                )
+            )
     if retro:
         from rempart.cli.seen import match_registered
 

@@ -102,6 +102,8 @@ class AddOutcome:
     error: InputError | None = None  # why the file was not added (a catalog template)
     extra_hashes: int = 0  # crops, grid cells and face hashes stored with the item
     feature_points: int = 0  # local features stored with the item (keypoints)
+    # an existing item whose extra hashes or local features were brought up to date
+    refreshed: bool = False
 
 
 @dataclass(slots=True)
@@ -375,10 +377,18 @@ def _add_hashes(
                 ),
             )
         existing = session.scalar(
-            select(Item.id).where(Item.bank_id == bank.id, Item.pdq == hashes.pdq.hash.hex)
+            select(Item).where(Item.bank_id == bank.id, Item.pdq == hashes.pdq.hash.hex)
         )
         if existing is not None:
-            return AddOutcome(path, item_id=existing, existing=True)
+            refreshed = _refresh_extras(session, existing, hashes, bank.quality_min, clock)
+            return AddOutcome(
+                path,
+                item_id=existing.id,
+                existing=True,
+                refreshed=refreshed,
+                extra_hashes=len(existing.signals) if refreshed else 0,
+                feature_points=existing.features.points if refreshed and existing.features else 0,
+            )
         item = Item(
             bank_id=bank.id,
             pdq=hashes.pdq.hash.hex,
@@ -389,25 +399,8 @@ def _add_hashes(
             origin="file",
             created_at=clock(),
         )
-        item.signals = [
-            ItemSignal(
-                kind=w.window.kind.value,
-                label=w.window.label,
-                pdq=w.variants[0].hash.hex,
-                quality=w.variants[0].quality,
-            )
-            for w in hashes.windows
-            if w.variants[0].quality >= bank.quality_min  # a flat crop or cell says nothing
-        ]
-        partner = hashes.partner_pdq
-        if partner is not None and partner.quality >= bank.quality_min:
-            item.signals.append(_partner_signal(partner.hash.hex, partner.quality))
-        from rempart.hashing.features import MIN_FEATURES
-
-        # The whole picture's features only: the query windows' are never registered.
-        whole = hashes.features[0][1] if hashes.features else None
-        if whole is not None and len(whole) >= MIN_FEATURES:
-            item.features = ItemFeatures(points=len(whole), data=whole.to_bytes())
+        item.signals = _extra_signals(hashes, bank.quality_min)
+        item.features = _registered_features(hashes)
         session.add(item)
         session.flush()
         _log(session, item, ItemAction.ADD, item.created_at)
@@ -417,6 +410,85 @@ def _add_hashes(
             extra_hashes=len(item.signals),
             feature_points=item.features.points if item.features else 0,
         )
+
+
+def _extra_signals(hashes: ImageHashes, quality_min: int) -> list[ItemSignal]:
+    """The extra hashes an item keeps (crops, cells, faces, the raw-pixel hash): those that
+    pass the bank's quality gate (a flat crop or cell says nothing)."""
+    signals = [
+        ItemSignal(
+            kind=w.window.kind.value,
+            label=w.window.label,
+            pdq=w.variants[0].hash.hex,
+            quality=w.variants[0].quality,
+        )
+        for w in hashes.windows
+        if w.variants[0].quality >= quality_min
+    ]
+    partner = hashes.partner_pdq
+    if partner is not None and partner.quality >= quality_min:
+        signals.append(_partner_signal(partner.hash.hex, partner.quality))
+    return signals
+
+
+def _registered_features(hashes: ImageHashes) -> ItemFeatures | None:
+    """The whole picture's local features (the query windows' are never registered), or None
+    for a picture too plain to have enough of them."""
+    from rempart.hashing.features import MIN_FEATURES
+
+    whole = hashes.features[0][1] if hashes.features else None
+    if whole is None or len(whole) < MIN_FEATURES:
+        return None
+    return ItemFeatures(points=len(whole), data=whole.to_bytes())
+
+
+def _refresh_extras(
+    session: Session, item: Item, hashes: ImageHashes, quality_min: int, clock: Clock
+) -> bool:
+    """An item registered again from its picture: bring its extra hashes and local features
+    up to what this version of Rempart computes (an item registered by an older version, or
+    before its extras were asked for, finds fewer copies). Only what this run computed is
+    replaced: a run without extras, or without faces, keeps the stored ones. A withdrawn item
+    stays as it is. Whether anything changed; if so the change is logged, so that a running
+    matcher picks it up."""
+    from rempart.hashing.windows import WindowKind
+
+    if item.withdrawn_at is not None:
+        return False
+    computed_kinds = {w.window.kind.value for w in hashes.windows}
+    fresh = _extra_signals(hashes, quality_min)
+    if hashes.partner_pdq is not None:
+        computed_kinds.add(WindowKind.WHOLE.value)  # the raw-pixel hash, labelled PARTNER
+
+    def computed(signal: ItemSignal) -> bool:
+        if signal.kind == WindowKind.WHOLE.value:
+            return signal.label == PARTNER and hashes.partner_pdq is not None
+        return signal.kind in computed_kinds
+
+    def key(signal: ItemSignal) -> tuple[str, str, str, int]:
+        return (signal.kind, signal.label, signal.pdq, signal.quality)
+
+    kept = [s for s in item.signals if not computed(s)]
+    signals_changed = sorted(map(key, (s for s in item.signals if computed(s)))) != sorted(
+        map(key, fresh)
+    )
+    features_changed = False
+    if hashes.features:
+        features = _registered_features(hashes)
+        stored = item.features.data if item.features is not None else None
+        features_changed = (features.data if features is not None else None) != stored
+    if not (signals_changed or features_changed):
+        return False
+    if signals_changed:
+        item.signals = kept + fresh
+    if features_changed:
+        if item.features is not None:
+            session.delete(item.features)
+            session.flush()
+        item.features = _registered_features(hashes)
+    session.flush()
+    _log(session, item, ItemAction.REFRESH, clock())
+    return True
 
 
 def import_records(

@@ -47,6 +47,7 @@ class ItemAction(enum.StrEnum):
     ADD = "add"
     WITHDRAW = "withdraw"
     RESTORE = "restore"
+    REFRESH = "refresh"  # its extra hashes or local features recomputed from its picture
 
 
 class Case(Base):
