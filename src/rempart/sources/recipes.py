@@ -212,11 +212,14 @@ def _split_port(pattern: str) -> tuple[str, int | None]:
     """A host pattern's name and port (`name:port`, `[v6]:port`), or its name alone."""
     if pattern.startswith("["):
         name, _bracket, rest = pattern[1:].partition("]")
-        return name, int(rest[1:]) if rest[:1] == ":" and rest[1:].isdigit() else None
+        return name, _port_number(rest[1:]) if rest[:1] == ":" else None
     name, colon, port = pattern.rpartition(":")
-    if colon and port.isdigit() and ":" not in name:
-        return name, int(port)
-    return pattern, None
+    number = _port_number(port) if colon and ":" not in name else None
+    return (name, number) if number is not None else (pattern, None)
+
+
+def _port_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else None
 
 
 def _start_host(url: str) -> str:
@@ -325,9 +328,19 @@ def _strings(data: Mapping[str, Any], key: str, where: str) -> list[str]:
 def _hosts(values: Iterable[str]) -> tuple[str, ...]:
     hosts = tuple(v.lower().rstrip(".") for v in values)
     for host in hosts:
-        name, colon, port = host.rpartition(":") if ":" in host else (host, "", "")
-        bad_port = bool(colon) and not (port.isdigit() and 0 < int(port[:6]) < 65536)
-        if not name or "/" in name or ":" in name or " " in name or bad_port:
+        name, port = _split_port(host)
+        bracketed = host.startswith("[")
+        if port is None:
+            written = f"[{name}]" if bracketed else name
+        else:
+            written = f"[{name}]:{port}" if bracketed else f"{name}:{port}"
+        if (
+            not name
+            or written != host
+            or any(c in name for c in "/ []")
+            or (":" in name and not bracketed)
+            or (port is not None and not 0 < port < 65536)
+        ):
             raise RecipeError(
                 "host {host!r} must be a bare name such as img.example.net, or a name and "
                 "its port such as 127.0.0.1:8402",
