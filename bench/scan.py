@@ -13,7 +13,8 @@ this process. Each measured run is a fresh child process, so that its memory is 
 * anchor: a straightforward reference pipeline over the very images the scan handled: one
           httpx GET per full-size image URL, Pillow decode to RGB, `pdqhash.compute`, and a
           brute-force match against the victims' reference hashes (radius 31), in one thread.
-          It is handed the URLs: it fetches none of the site's pages.
+          It is handed the URLs: it fetches none of the site's pages, and follows redirects
+          (an attachment's link leads to its file) as far as the real fetcher does.
 
 The scan must find every copy of a victim image the forum shows (the site says where), or
 the command fails. Defaults: 1,000 and 10,000 pictures, under 2 minutes once the image cache
@@ -471,6 +472,10 @@ def _anchor(job: dict[str, Any]) -> Timed:
     import pdqhash
     from PIL import Image
 
+    from rempart.fetch import FetchPolicy
+
+    max_redirects = FetchPolicy().max_redirects  # as far as the real fetcher follows them
+
     def reference_bits(data: bytes) -> Any:
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         bits, _quality = pdqhash.compute(rgb)
@@ -482,12 +487,17 @@ def _anchor(job: dict[str, Any]) -> Timed:
 
     def timed() -> dict[str, Any]:
         matched: set[str] = set()
-        with httpx.Client(timeout=30) as client:
+        # Redirects followed, bounded as the real fetcher bounds them (an attachment's link
+        # answers with a redirect to its file on the image host); no proxy from the
+        # environment: loopback only.
+        with httpx.Client(
+            timeout=30, follow_redirects=True, max_redirects=max_redirects, trust_env=False
+        ) as client:
             for url in urls:
                 response = client.get(url)
                 response.raise_for_status()
                 if int((bank != reference_bits(response.content)).sum(axis=1).min()) <= RADIUS:
-                    matched.add(url)
+                    matched.update((url, str(response.url)))  # as linked, and the file itself
         missed = sorted(a for media, a in alteration_of.items() if media not in matched)
         return {
             "images": len(urls),

@@ -244,6 +244,12 @@ max_pages = 50
 def _recipe_seeds(folder: Path) -> None:
     _write(folder / "forum.toml", RECIPE)
     _write(folder / "small.toml", b'name = "x"\nstart_urls = ["https://a.test/"]\n')
+    _write(
+        folder / "ports.toml",
+        b'name = "p"\nstart_urls = ["http://127.0.0.1:8401/"]\n'
+        b'allowed_hosts = ["127.0.0.1:8401", "[::1]:8402"]\n'
+        b'[[image_hosts]]\nhost = "127.0.0.1:8402"\n',
+    )
 
 
 def check_recipe(data: bytes) -> None:
@@ -256,11 +262,12 @@ def check_recipe(data: bytes) -> None:
     except RempartError as exc:
         _clear(exc)
         return
-    for host in ("forum.test", "a.forum.test", "img.test", "x.test"):
-        recipe.allows_page(host)
-        recipe.allows_media(host)
-        recipe.image_host(host)
-        host_matches(host, recipe.allowed_hosts)
+    for host in ("forum.test", "a.forum.test", "img.test", "x.test", "127.0.0.1"):
+        for port in (None, 8402):
+            recipe.allows_page(host, port)
+            recipe.allows_media(host, port)
+            recipe.image_host(host, port)
+            host_matches(host, recipe.allowed_hosts, port)
     if recipe.post is not None:
         Page(PAGE, "https://forum.test/board/1", ignore=recipe.ignore).posts(
             recipe.post, _is_image_page

@@ -24,12 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from rempart.demo_site import DemoSite
-from rempart.demo_site.abuse import (
-    FORUM_ADDRESS,
-    IMAGEHOST_ADDRESS,
-    MIRROR_ADDRESS,
-    serve_abuse_desks,
-)
+from rempart.demo_site.abuse import serve_abuse_desks
 from rempart.demo_site.tsa import DemoTimestampAuthority
 from rempart.demo_takedown import DEMO_IDENTITY, Takedown, run_takedown
 from rempart.evidence.browser import Browser, open_browser
@@ -223,7 +218,7 @@ def _run(console: Console, t: Messages, home: Path) -> bool:
 
 DEMO_CASE = "demo-case"
 _CASEWORKER = "demo caseworker"
-_DEMO_NETWORK = "127.0.0.0/29"  # the demo site's hosts, each on its own loopback address
+_DEMO_NETWORK = "127.0.0.1/32"  # the demo site's hosts: one address, each on its own port
 _LOOPBACK = {"allow_networks": [_DEMO_NETWORK], "any_port": True, "per_host_interval_s": 0.0}
 
 
@@ -233,9 +228,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
     console.rule(f"[bold]{t('demo.watch.title')}")
     site = DemoSite(seed=1, images=60)
     with ExitStack() as running:
-        served = running.enter_context(
-            site.serve(hosts=(FORUM_ADDRESS, IMAGEHOST_ADDRESS, MIRROR_ADDRESS))
-        )
+        served = running.enter_context(site.serve())
         desks = running.enter_context(serve_abuse_desks(site.content, served.urls))
         console.print(
             t(

@@ -18,10 +18,11 @@ from rich.console import Console
 
 from rempart.clock import utc_now
 from rempart.config import Identity
-from rempart.demo_site.abuse import PLATFORM_AT, AbuseDesks, platforms_toml
+from rempart.demo_site.abuse import AbuseDesks, platforms_by_site, platforms_toml
+from rempart.demo_site.web import SiteUrls
 from rempart.evidence.browser import Browser
 from rempart.evidence.vault import Vault
-from rempart.fetch import FetchPolicy
+from rempart.fetch import FetchPolicy, site_key
 from rempart.i18n import Messages, _, ngettext
 from rempart.jobs import recheck as rc
 from rempart.jobs.evidence import Sealer
@@ -40,7 +41,7 @@ from rempart.takedown.reports import flagger_report, removal_stats
 from rempart.takedown.sending import Stamper, send_notices
 from rempart.takedown.smtp import SmtpTransport, SmtpUrl
 
-__all__ = ["DEMO_IDENTITY", "Takedown", "run_takedown"]
+__all__ = ["DEMO_IDENTITY", "NoLookups", "Takedown", "demo_registry", "run_takedown"]
 
 DEMO_IDENTITY = Identity(
     name="Association Exemple (DEMO)",
@@ -56,17 +57,24 @@ _DEADLINE_CHECK_AFTER = timedelta(days=4)
 
 
 @dataclass(frozen=True, slots=True)
-class _ByAddress(Registry):
-    """The registry, with the demo hosts known by their loopback address (they have no name)."""
+class _BySite(Registry):
+    """The registry, with the demo hosts known by their site, `127.0.0.1:port` (they have no
+    name and share one address: their ports tell them apart)."""
 
     at: Mapping[str, str] = field(default_factory=dict)
 
-    def by_host(self, host: str) -> Platform | None:
-        found = self.at.get(host)
-        return self.platforms[found] if found else Registry.by_host(self, host)
+    def by_host(self, host: str, port: int | None = None) -> Platform | None:
+        found = self.at.get(site_key(host, port))
+        return self.platforms[found] if found else Registry.by_host(self, host, port)
 
 
-class _NoLookups:
+def demo_registry(home: Path, urls: SiteUrls) -> Registry:
+    """`home`'s platform registry (where the demo writes its hosts' entries), with the demo
+    hosts served at `urls` known by their site: `127.0.0.1` and their own port."""
+    return _BySite(load_registry(home).platforms, platforms_by_site(urls))
+
+
+class NoLookups:
     """The demo's hosts are all in the registry: nothing is looked up on the network."""
 
     def dns(self, name: str, rdtype: str) -> DnsAnswer:
@@ -104,7 +112,7 @@ class Takedown:
     case: str
     on_host: FindingView  # a confirmed copy on PicDrop, which acts on notices
     on_mirror: FindingView  # one on the mirror, which ignores them
-    loopback: tuple[str, ...] = ("127.0.0.0/29",)
+    loopback: tuple[str, ...] = ("127.0.0.1/32",)
 
 
 def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
@@ -120,7 +128,8 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
 
     db, identity = run.db, DEMO_IDENTITY
     (run.home / "platforms.toml").write_text(platforms_toml(), encoding="utf-8")
-    registry = _ByAddress(load_registry(run.home).platforms, PLATFORM_AT)
+    registry = demo_registry(run.home, run.desks.urls)
+    demo_hosts = set(platforms_by_site(run.desks.urls).values())
     console.print(
         _(
             "DEMO organisation: {name} <{email}>; the demo hosts PicDrop (DEMO) and ForumVault "
@@ -135,13 +144,12 @@ def run_takedown(console: Console, t: Messages, run: Takedown) -> int:
     planned = drafting.plan(
         db,
         registry=registry,
-        lookups=_NoLookups(),
+        lookups=NoLookups(),
         identity=identity,
         operator=identity.caseworker,
         case=run.case,
         vault=run.vault,
     )
-    demo_hosts = set(PLATFORM_AT.values())
     ours = {v.recipient_platform: v for v in planned.notices if v.recipient_platform in demo_hosts}
     console.print(
         _(

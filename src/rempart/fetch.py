@@ -55,6 +55,7 @@ __all__ = [
     "Validators",
     "address_refusal",
     "load_cookies_txt",
+    "site_key",
     "sniff_type",
     "system_resolver",
 ]
@@ -564,7 +565,8 @@ def _pool(
 
 class _HostGate:
     """At most `concurrency` requests in flight to one host, and request starts to one host
-    spaced by at least `interval` seconds."""
+    spaced by at least `interval` seconds. A host is a name with its port when the URL gives
+    one (`site_key`): two servers on one address, on two ports, are two sites."""
 
     def __init__(
         self,
@@ -596,6 +598,16 @@ class _HostGate:
             self._next_start[host] = start + self._interval
         if start > now:
             self._sleep(start - now)
+
+
+def site_key(host: str, port: int | None) -> str:
+    """One site's key for politeness and per-site limits: its host name, with `:port` when
+    the URL names a port (an IPv6 address in brackets). No port: the scheme's default, one
+    site for http and https alike."""
+    name = host.lower().rstrip(".")
+    if port is None:
+        return name
+    return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
 
 
 # ------------------------------------------------------------------------- bounded decoding
@@ -958,7 +970,7 @@ class Fetcher:
         cap: int,
     ) -> FetchResult | str:
         """One request: a result, or the Location to follow."""
-        with self._gate.turn(target.host):
+        with self._gate.turn(site_key(target.host, target.port)):
             request = self._client.build_request("GET", target, headers=headers)
             with self._cookie_lock:
                 self._cookies.set_cookie_header(request)

@@ -9,22 +9,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from rempart.demo_site import DemoSite
 from rempart.demo_site.abuse import (
-    FORUM_ADDRESS,
-    IMAGEHOST_ADDRESS,
-    MIRROR_ADDRESS,
     MIRROR_MAILBOX,
     PICDROP_MAILBOX,
-    PLATFORM_AT,
     AbuseDesks,
+    platforms_by_site,
     platforms_toml,
     serve_abuse_desks,
 )
 from rempart.demo_site.site import ServedSite
+from rempart.demo_takedown import NoLookups, demo_registry
+from rempart.takedown.recipients import resolve
 from rempart.takedown.registry import parse_registry, shipped_registry_text
 from rempart.takedown.smtp import SmtpUrl
 
@@ -33,7 +34,7 @@ from rempart.takedown.smtp import SmtpUrl
 def running() -> Iterator[tuple[DemoSite, ServedSite, AbuseDesks]]:
     site = DemoSite(seed=3, images=40)
     with (
-        site.serve(hosts=(FORUM_ADDRESS, IMAGEHOST_ADDRESS, MIRROR_ADDRESS)) as served,
+        site.serve() as served,
         serve_abuse_desks(site.content, served.urls) as desks,
     ):
         yield site, served, desks
@@ -64,11 +65,35 @@ def live_upload(site: DemoSite) -> str:
     return next(h for h, u in sorted(site.content.uploads.items()) if not u.removed)
 
 
-def test_each_host_has_its_own_loopback_address(running) -> None:  # type: ignore[no-untyped-def]
-    _site, served, _desks = running
-    assert f"//{IMAGEHOST_ADDRESS}:" in served.imagehost_url
-    assert f"//{MIRROR_ADDRESS}:" in served.mirror_url
-    assert set(PLATFORM_AT) == {IMAGEHOST_ADDRESS, MIRROR_ADDRESS}
+def test_the_hosts_and_mailboxes_are_on_127_0_0_1_only_each_host_on_its_own_port(running) -> None:  # type: ignore[no-untyped-def]
+    _site, served, desks = running
+    bound = [urlsplit(u) for u in (served.forum_url, served.imagehost_url, served.mirror_url)]
+    assert [b.hostname for b in bound] == ["127.0.0.1"] * 3  # what each server is bound to
+    assert len({b.port for b in bound}) == 3
+    assert SmtpUrl.parse(desks.smtp_url).host == "127.0.0.1"
+    assert platforms_by_site(served.urls) == {
+        bound[1].netloc: "demo-picdrop",
+        bound[2].netloc: "demo-forumvault",
+    }
+
+
+def test_the_takedown_tells_the_hosts_apart_by_port_and_resolves_to_127_0_0_1_only(  # type: ignore[no-untyped-def]
+    running, tmp_path: Path
+) -> None:
+    site, served, _desks = running
+    (tmp_path / "platforms.toml").write_text(platforms_toml(), encoding="utf-8")
+    registry = demo_registry(tmp_path, served.urls)
+    copies = {
+        "host": f"{served.imagehost_url}/f/{live_upload(site)}.jpg",
+        "mirror": f"{served.mirror_url}/media/{sorted(site.content.mirror_media)[0]}.jpg",
+        "forum": f"{served.forum_url}/",
+    }
+
+    found = {k: resolve(url, registry=registry, lookups=NoLookups()) for k, url in copies.items()}
+
+    assert (found["host"].platform, found["mirror"].platform) == ("demo-picdrop", "demo-forumvault")
+    assert found["forum"].platform == ""  # not a known platform: looked up, nothing found
+    assert {a for r in found.values() for a in r.addresses} == {"127.0.0.1"}
 
 
 def test_picdrop_takes_down_the_uploads_a_notice_lists_when_it_arrives(running) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from rempart.fetch import (
     FetchFailure,
     FetchPolicy,
     load_cookies_txt,
+    site_key,
     sniff_type,
 )
 from rempart.samples import neutral_image, web_jpeg
@@ -479,6 +480,27 @@ def test_requests_to_one_host_are_spaced_by_the_minimum_interval(
 
     times = [s.at for s in site.seen]
     assert all(later - earlier >= 0.07 for earlier, later in itertools.pairwise(times))
+
+
+def test_two_sites_on_one_address_are_two_hosts_for_politeness(
+    make_site: SiteFactory, make_fetcher: FetcherFactory
+) -> None:
+    first, second = make_site("127.0.0.1"), make_site("127.0.0.1")  # one address, two ports
+    sleeps: list[float] = []
+    fetcher = make_fetcher({"sleep": sleeps.append, "clock": lambda: 100.0}, per_host_interval_s=5)
+
+    fetcher.fetch(first.route("/", b"a"))
+    fetcher.fetch(second.route("/", b"b"))
+    assert sleeps == []  # the second port is another site: no wait behind the first
+
+    fetcher.fetch(first.url("/"))
+    assert sleeps == [5.0]  # the first site again: its interval is kept
+
+
+def test_a_site_key_is_the_host_with_the_port_it_is_given() -> None:
+    assert site_key("Forum.Example.", None) == "forum.example"
+    assert site_key("127.0.0.1", 8402) == "127.0.0.1:8402"
+    assert site_key("::1", 8402) == "[::1]:8402"
 
 
 # ----------------------------------------------------------------- conditional requests

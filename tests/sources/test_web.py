@@ -549,11 +549,50 @@ def test_srcset_gives_its_largest_candidate_and_picture_sources_count() -> None:
         ({"name": "x", "start_urls": ["http://a/"], "post": {"selector": "a[["}}, "not a valid"),
         ({"name": "x", "start_urls": ["http://a/"], "limits": {"max_pages": "9"}}, "whole"),
         ({"name": "x", "start_urls": ["http://a/"], "allowed_hosts": ["a/b"]}, "bare name"),
+        ({"name": "x", "start_urls": ["http://a/"], "allowed_hosts": ["a:99999"]}, "bare name"),
+        ({"name": "x", "start_urls": ["http://a/"], "media_hosts": ["a:b"]}, "bare name"),
     ],
 )
 def test_bad_recipes_fail_when_loaded(data: dict[str, object], error: str) -> None:
     with pytest.raises(RecipeError, match=error):
         Recipe.from_mapping(data)
+
+
+def test_sites_on_one_address_are_told_apart_by_their_ports() -> None:
+    plain = Recipe.crawl(["http://127.0.0.1:8401/", "https://forum.example:443/"])
+    named = Recipe.from_mapping(
+        {
+            "name": "x",
+            "start_urls": ["http://127.0.0.1:8401/"],
+            "allowed_hosts": ["127.0.0.1:8401", "forum.example"],
+            "image_hosts": [{"host": "127.0.0.1:8402"}],
+        }
+    )
+
+    assert plain.allowed_hosts == ("127.0.0.1:8401", "forum.example")  # default port: any
+    for recipe in (plain, named):
+        assert recipe.allows_page("127.0.0.1", 8401) and recipe.allows_page("forum.example")
+        assert recipe.allows_page("forum.example", 8080)  # a bare name allows every port
+        assert not recipe.allows_page("127.0.0.1", 8403) and not recipe.allows_page("127.0.0.1")
+    assert named.image_host("127.0.0.1", 8402) is not None
+    assert named.image_host("127.0.0.1", 8401) is None
+
+
+def test_a_crawl_of_one_port_stays_off_another_site_on_the_same_address(
+    make_site: SiteFactory, fetcher: Fetcher, state: MemoryState
+) -> None:
+    forum, mirror = make_site("127.0.0.1"), make_site("127.0.0.1")
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    forum.route("/", _html(f'<a href="/a">a</a><a href="{mirror.url("/")}">m</a>'), headers=html)
+    forum.route("/a", _html('<img src="/x.jpg">'), headers=html)
+    forum.route("/x.jpg", JPEGS[0], headers={"Content-Type": "image/jpeg"})
+    mirror.route("/", _html('<img src="/y.jpg">'), headers=html)
+
+    candidates, problems = _scan(WebSource(Recipe.crawl([forum.url("/")]), fetcher), state)
+
+    assert problems == []
+    assert [c.media_url for c in candidates] == [forum.url("/x.jpg")]
+    assert mirror.seen == []  # another port is another site: never visited
 
 
 def test_a_toml_recipe_loads_into_the_same_rules() -> None:

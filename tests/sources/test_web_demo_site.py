@@ -1,12 +1,12 @@
 """The web source on the demo site (docs/demo-site.md): a forum of 90 threads, its image host
-and a mirror, each on its own loopback address. Without a recipe, within the default limits,
+and a mirror, all on 127.0.0.1, each on its own port. Without a recipe, within the default limits,
 and with the demo's recipes, every planted copy is fetched; the traps stay bounded; the
 attachments' redirects to the image host pass the network guard only where it allows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,8 +17,7 @@ from rempart.sources.base import Candidate, Problem, Validators
 from rempart.sources.recipes import Limits, Recipe
 from rempart.sources.web import ScanStats, WebSource
 
-HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")  # forum, image host, mirror
-ALL_THREE = ("127.0.0.0/29",)
+LOOPBACK = FetchPolicy(allow_networks=("127.0.0.1/32",), any_port=True, per_host_interval_s=0.0)
 
 
 @dataclass
@@ -63,12 +62,11 @@ def requests() -> Requests:
 
 @pytest.fixture(scope="module")
 def served(requests: Requests) -> Iterator[ServedSite]:
-    with DemoSite(seed=1, images=200).serve(hosts=HOSTS, access_log=requests) as site:
+    with DemoSite(seed=1, images=200).serve(access_log=requests) as site:
         yield site
 
 
-def _watch(recipes: list[Recipe], networks: tuple[str, ...] = ALL_THREE) -> Watched:
-    policy = FetchPolicy(allow_networks=networks, any_port=True, per_host_interval_s=0.0)
+def _watch(recipes: list[Recipe], policy: FetchPolicy = LOOPBACK) -> Watched:
     watched = Watched([], [], [])
     with Fetcher(policy) as fetcher:
         for recipe in recipes:
@@ -127,13 +125,14 @@ def test_a_watch_with_the_demo_recipes_finds_every_copy(served: ServedSite) -> N
 def test_attachments_redirected_to_a_host_the_guard_refuses_are_problems_not_copies(
     served: ServedSite,
 ) -> None:
-    forum_only = (f"{HOSTS[0]}/32", f"{HOSTS[2]}/32")  # the image host's address is refused
+    image_port = urlsplit(served.imagehost_url).port
+    others = {urlsplit(u).port for u in (served.forum_url, served.mirror_url)}
+    forum_only = replace(LOOPBACK, any_port=False, allowed_ports=frozenset(others))
 
     watched = _watch([Recipe.from_mapping(served.recipes()["forum"])], forum_only)
 
-    image_host = urlsplit(served.imagehost_url).hostname
-    assert not [c for c in watched.candidates if urlsplit(c.media_url).hostname == image_host]
-    refused = {p.where for p in watched.problems if HOSTS[1] in p.reason}
+    assert not [c for c in watched.candidates if urlsplit(c.media_url).port == image_port]
+    refused = {p.where for p in watched.problems if f"port {image_port}" in p.reason}
     numbers = served.site.content.attachments
     shown = {f"{served.forum_url}/attachments/{n}" for n in numbers}
     assert shown & refused == shown  # every attachment went to the refused host, none got in

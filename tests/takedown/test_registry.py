@@ -59,6 +59,7 @@ def test_host_lookup_matches_registered_domains_and_their_subdomains_only() -> N
     assert registry.by_host("notreddit.com") is None
     assert registry.by_host("reddit.com.evil.example") is None
     assert registry.by_host("127.0.0.1") is None
+    assert registry.by_host("i.redd.it", 8443).id == "reddit"  # a named platform, any port
 
 
 def test_public_suffixes_come_from_the_bundled_list_never_fetched() -> None:

@@ -20,6 +20,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
 
@@ -35,28 +36,28 @@ from rempart.demo_site.content import (
 from rempart.demo_site.web import SiteUrls
 
 __all__ = [
-    "FORUM_ADDRESS",
-    "IMAGEHOST_ADDRESS",
-    "MIRROR_ADDRESS",
     "MIRROR_MAILBOX",
     "PICDROP_MAILBOX",
-    "PLATFORM_AT",
     "AbuseDesks",
     "Received",
+    "platforms_by_site",
     "platforms_toml",
     "serve_abuse_desks",
 ]
 
-# Each host of the demo site gets its own loopback address, so that Rempart's platform
-# registry tells them apart as it tells real hosts apart (by the copy's host).
-FORUM_ADDRESS = "127.0.0.1"
-IMAGEHOST_ADDRESS = "127.0.0.2"
-MIRROR_ADDRESS = "127.0.0.3"
 PICDROP_MAILBOX = "abuse@picdrop.demo.invalid"
 MIRROR_MAILBOX = "abuse@forumvault.demo.invalid"
-# Which platform each address is (the registry knows hosts by name; the demo's have none).
-PLATFORM_AT = {IMAGEHOST_ADDRESS: "demo-picdrop", MIRROR_ADDRESS: "demo-forumvault"}
 _UPLOAD = re.compile(r"/[fti]/([0-9A-Za-z]+)(?:\.jpg)?")
+
+
+def platforms_by_site(urls: SiteUrls) -> dict[str, str]:
+    """Which registry entry each demo host is, by its site (`127.0.0.1:8402`, as
+    `rempart.fetch.site_key` writes it). The registry knows real hosts by name; the demo's
+    hosts have none and share 127.0.0.1, so their ports tell them apart."""
+    return {
+        urlsplit(urls.imagehost).netloc: "demo-picdrop",
+        urlsplit(urls.mirror).netloc: "demo-forumvault",
+    }
 
 
 def platforms_toml() -> str:

@@ -121,20 +121,15 @@ def serve_apps(
     host: str = "127.0.0.1",
     ports: tuple[int, int, int] = (0, 0, 0),
     access_log: AccessLog | None = None,
-    hosts: tuple[str, str, str] | None = None,
 ) -> Iterator[SiteUrls]:
     """Serve the forum, image host and mirror apps that `make_apps` builds for the URLs the
-    three servers got (port 0: any free port). `hosts` gives each server its own address
-    (the demo's takedown part tells its hosts apart by address). Everything is closed on
-    leaving the block."""
+    three servers got (port 0: any free port). All three share `host`, each on its own port:
+    scheme, host and port make an origin, so they are three sites to a crawler and to the
+    takedown part alike. Everything is closed on leaving the block."""
     servers: list[_SiteServer] = []
     threads: list[threading.Thread] = []
-    addresses = hosts or (host, host, host)
     try:
-        servers.extend(
-            _SiteServer((address, port), access_log)
-            for address, port in zip(addresses, ports, strict=True)
-        )
+        servers.extend(_SiteServer((host, port), access_log) for port in ports)
         urls = SiteUrls(*(server.origin for server in servers))
         for server, app in zip(servers, make_apps(urls), strict=True):
             server.app = app

@@ -107,14 +107,11 @@ class DemoSite:
         *,
         ports: tuple[int, int, int] = (0, 0, 0),
         access_log: AccessLog | None = None,
-        hosts: tuple[str, str, str] | None = None,
     ) -> Iterator[ServedSite]:
-        """Serve the forum, image host and mirror on `ports` (0: any free port) until the
-        block ends (`hosts`: one address each). Requests are handled concurrently, one
+        """Serve the forum, image host and mirror on `host`, on `ports` (0: any free port;
+        each site its own port), until the block ends. Requests are handled concurrently, one
         thread per connection."""
-        with serve_apps(
-            self._apps, host=host, ports=ports, access_log=access_log, hosts=hosts
-        ) as urls:
+        with serve_apps(self._apps, host=host, ports=ports, access_log=access_log) as urls:
             yield ServedSite(self, urls)
 
     def write_telegram_export(self, folder: str | Path, *, photos: int = 30) -> list[Sighting]:
@@ -207,11 +204,11 @@ class ServedSite:
     def recipes(self) -> dict[str, dict[str, Any]]:
         """Crawler recipes for the forum and the mirror (rempart.sources.recipes format),
         written from the structure in docs/demo-site.md. The forum's start URLs are its
-        boards; its image host is named by address (the demo's hosts have no names)."""
+        boards; each site is named by its address and port (`127.0.0.1:8402`): the three
+        share one address, and have no names."""
         forum = self.urls.forum.rstrip("/")
         forum_host, image_host, mirror_host = (
-            urlsplit(u).hostname or "127.0.0.1"
-            for u in (self.urls.forum, self.urls.imagehost, self.urls.mirror)
+            urlsplit(u).netloc for u in (self.urls.forum, self.urls.imagehost, self.urls.mirror)
         )
         unbounded = {
             "max_pages": 1_000_000,

@@ -114,21 +114,24 @@ class Recipe:
         if self.thread is None and (self.board is not None or self.post is not None):
             object.__setattr__(self, "thread", ThreadRules())
         if not self.allowed_hosts:
-            hosts = tuple(dict.fromkeys(urlsplit(u).hostname or "" for u in self.start_urls))
+            hosts = tuple(dict.fromkeys(_start_host(u) for u in self.start_urls))
             object.__setattr__(self, "allowed_hosts", hosts)
 
     @property
     def generic(self) -> bool:
         return self.board is None and self.thread is None and self.post is None
 
-    def allows_page(self, host: str) -> bool:
-        return host_matches(host, self.allowed_hosts) or self.image_host(host) is not None
+    def allows_page(self, host: str, port: int | None = None) -> bool:
+        """Whether pages at `host` (on `port`, None for the scheme's default) may be fetched."""
+        return (
+            host_matches(host, self.allowed_hosts, port) or self.image_host(host, port) is not None
+        )
 
-    def allows_media(self, host: str) -> bool:
-        return not self.media_hosts or host_matches(host, self.media_hosts)
+    def allows_media(self, host: str, port: int | None = None) -> bool:
+        return not self.media_hosts or host_matches(host, self.media_hosts, port)
 
-    def image_host(self, host: str) -> ImageHostRule | None:
-        return next((r for r in self.image_hosts if host_matches(host, (r.host,))), None)
+    def image_host(self, host: str, port: int | None = None) -> ImageHostRule | None:
+        return next((r for r in self.image_hosts if host_matches(host, (r.host,), port)), None)
 
     # ---- loading
 
@@ -187,17 +190,50 @@ class Recipe:
         )
 
 
-def host_matches(host: str, patterns: Iterable[str]) -> bool:
-    """`example.com` matches itself only; `*.example.com` matches it and its subdomains."""
+def host_matches(host: str, patterns: Iterable[str], port: int | None = None) -> bool:
+    """`example.com` matches itself only, on any port; `*.example.com` matches it and its
+    subdomains; `127.0.0.1:8402` matches that host on that port only (two sites on one
+    address are told apart by their ports). `port` None is the scheme's default (80, 443)."""
     host = host.lower().rstrip(".")
     for pattern in patterns:
-        if pattern.startswith("*."):
-            suffix = pattern[2:]
+        name, wanted = _split_port(pattern)
+        if wanted is not None and port != wanted and not (port is None and wanted in (80, 443)):
+            continue
+        if name.startswith("*."):
+            suffix = name[2:]
             if host == suffix or host.endswith("." + suffix):
                 return True
-        elif host == pattern:
+        elif host == name:
             return True
     return False
+
+
+def _split_port(pattern: str) -> tuple[str, int | None]:
+    """A host pattern's name and port (`name:port`, `[v6]:port`), or its name alone."""
+    if pattern.startswith("["):
+        name, _bracket, rest = pattern[1:].partition("]")
+        return name, _port_number(rest[1:]) if rest[:1] == ":" else None
+    name, colon, port = pattern.rpartition(":")
+    number = _port_number(port) if colon and ":" not in name else None
+    return (name, number) if number is not None else (pattern, None)
+
+
+def _port_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else None
+
+
+def _start_host(url: str) -> str:
+    """The host a start URL allows by default: its name, with its port when it is not the
+    scheme's default (a site on its own port is a site of its own)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or port == (443 if parts.scheme == "https" else 80):
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # ------------------------------------------------------------------------------ validation
@@ -292,8 +328,22 @@ def _strings(data: Mapping[str, Any], key: str, where: str) -> list[str]:
 def _hosts(values: Iterable[str]) -> tuple[str, ...]:
     hosts = tuple(v.lower().rstrip(".") for v in values)
     for host in hosts:
-        if "/" in host or ":" in host or " " in host:
+        name, port = _split_port(host)
+        bracketed = host.startswith("[")
+        if port is None:
+            written = f"[{name}]" if bracketed else name
+        else:
+            written = f"[{name}]:{port}" if bracketed else f"{name}:{port}"
+        if (
+            not name
+            or written != host
+            or any(c in name for c in "/ []")
+            or (":" in name and not bracketed)
+            or (port is not None and not 0 < port < 65536)
+        ):
             raise RecipeError(
-                "host {host!r} must be a bare name such as img.example.net", host=host
+                "host {host!r} must be a bare name such as img.example.net, or a name and "
+                "its port such as 127.0.0.1:8402",
+                host=host,
             )
     return hosts

@@ -28,10 +28,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
 from rempart.errors import InputError
-from rempart.fetch import Fetcher, FetchError, FetchResult
+from rempart.fetch import Fetcher, FetchError, FetchResult, site_key
 from rempart.i18n import N_
 from rempart.sources.base import Candidate, Problem, SourceState, Validators
 from rempart.sources.html import MediaRef, Page, Post, looks_like_attachment, looks_like_media_url
@@ -380,7 +380,7 @@ class _Crawl:
 
     def _link_refusal(self, key: str, job: _PageJob) -> str | None:
         parts = urlsplit(key)
-        if not self.recipe.allows_page(parts.hostname or ""):
+        if not self.recipe.allows_page(parts.hostname or "", parts.port):
             return "off-site"
         if len(key) > self.limits.max_url_length:
             return "URL too long"
@@ -426,7 +426,8 @@ class _Crawl:
     def _fetch_and_read(self, job: _PageJob) -> Generator[Candidate | Problem, None, bool]:
         """Fetch and read one page; returns (as a generator does) whether it failed in a way
         that a later scan may not (transient errors, limits), so its parents keep no 304."""
-        host = urlsplit(job.url).hostname or ""
+        parts = urlsplit(job.url)
+        host = site_key(parts.hostname or "", parts.port)  # two ports, two sites
         if (
             self.stats.pages_fetched >= self.limits.max_pages
             or self._pages_per_host[host] >= self.limits.max_pages_per_host
@@ -569,8 +570,9 @@ class _Crawl:
         return _listing_base(key) == base
 
     def _is_image_page(self, url: str) -> bool:
-        host = urlsplit(url).hostname
-        return host is not None and self.recipe.image_host(host) is not None
+        parts = urlsplit(url)
+        host = parts.hostname
+        return host is not None and self.recipe.image_host(host, _port(parts)) is not None
 
     # ---- media
 
@@ -585,10 +587,11 @@ class _Crawl:
                 return
             self._queued_pages.add(key)
             self._offered += 1
-            host = urlsplit(key).hostname or ""
+            parts = urlsplit(key)
+            host, port = parts.hostname or "", parts.port
             if ref.is_probe and (
                 self._state.seen(key)
-                or not (self.recipe.allows_media(host) or self.recipe.allows_page(host))
+                or not (self.recipe.allows_media(host, port) or self.recipe.allows_page(host, port))
             ):
                 return
             if ref.is_probe and self.stats.links_probed >= self.limits.max_probes:
@@ -600,8 +603,9 @@ class _Crawl:
                 key, key, key, where, True, self._state.validators(key), probe=ref.is_probe
             )
         else:
+            parts = urlsplit(key)
             if key in self._queued_media or not self.recipe.allows_media(
-                urlsplit(key).hostname or ""
+                parts.hostname or "", parts.port
             ):
                 return
             self._queued_media.add(key)
@@ -656,7 +660,8 @@ class _Crawl:
             template, kind = _not_html(result)
             problem = Problem.of(self.recipe.name, job.url, template, kind=kind)
             return _Failed(job, problem, False)
-        rule = self.recipe.image_host(urlsplit(result.final_url).hostname or "")
+        final = urlsplit(result.final_url)
+        rule = self.recipe.image_host(final.hostname or "", _port(final))
         page = Page(result.body, result.final_url, charset=_charset(result))
         return _Resolved(job, page.main_image(rule.image if rule else None), result.validators)
 
@@ -755,6 +760,15 @@ class _Crawl:
 
 def _context(**values: str | None) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
+
+
+def _port(parts: SplitResult) -> int | None:
+    """The port a URL names, None for its scheme's default or for a malformed one."""
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return None if port == (443 if parts.scheme.lower() == "https" else 80) else port
 
 
 def _is_media(result: FetchResult) -> bool:

@@ -156,7 +156,7 @@ def resolve(
     host = _host_of(url, source_kind)
     chain = _Chain(url, host, registry, lookups)
     platform = registry.get("telegram") if source_kind.startswith("telegram") else None
-    platform = platform or registry.by_host(host)
+    platform = platform or registry.by_host(host, _port_of(url))
     if platform is not None:
         chain.platform = platform
         if not minor:
@@ -182,6 +182,13 @@ def _host_of(url: str, source_kind: str) -> str:
     if not host:
         raise ResolutionError("{url!r} is not a web address with a host", url=url[:200])
     return normalise_host(host)
+
+
+def _port_of(url: str) -> int | None:
+    try:
+        return urlsplit(url.strip()).port
+    except ValueError:
+        return None
 
 
 def _manual(host: str) -> Recipient:

@@ -160,8 +160,10 @@ class Registry:
     def get(self, platform_id: str) -> Platform | None:
         return self.platforms.get(platform_id)
 
-    def by_host(self, host: str) -> Platform | None:
-        """The platform whose registered domain is `host` or its nearest parent, if any."""
+    def by_host(self, host: str, port: int | None = None) -> Platform | None:
+        """The platform whose registered domain is `host` or its nearest parent, if any.
+        Platforms are known by name on any port; `port` (the URL's, when it names one) is for
+        registries that know sites sharing one address, as the demo's do."""
         name = normalise_host(host)
         while name:
             found = self._domains.get(name)
