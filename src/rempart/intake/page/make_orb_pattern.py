@@ -87,7 +87,9 @@ def probe_bits(cv2: Any, direction: tuple[int, int]) -> npt.NDArray[np.uint8]:
     return np.unpackbits(descriptors[0], bitorder="little")
 
 
-def predicted_bits(table: npt.NDArray[np.int32], direction: tuple[int, int]) -> npt.NDArray[np.uint8]:
+def predicted_bits(
+    table: npt.NDArray[np.int32], direction: tuple[int, int]
+) -> npt.NDArray[np.uint8]:
     """A pair's bit on a ramp: its first point lies lower on the ramp than its second."""
     a, b = direction
     pairs = table.reshape(PAIRS, 4)
