@@ -29,6 +29,7 @@ __all__ = [
     "MAX_ITEMS",
     "READ_VERSIONS",
     "SEALED_FORMAT",
+    "SEALED_VERSION",
     "VERSION",
     "WITHDRAWAL_FORMAT",
     "WITHDRAWAL_VERSION",
@@ -54,6 +55,7 @@ WITHDRAWAL_FORMAT = "rempart-withdrawal"
 VERSION = 2
 READ_VERSIONS = (1, 2)
 WITHDRAWAL_VERSION = 1
+SEALED_VERSION = 1  # the envelope around a sealed hash file (sealing.py)
 # A picture's local features (LocalFeatures.to_bytes): at most 500 keypoints and a 16 x 16
 # grid of check points on a 512-pixel picture, under 30 KB; base64 in the file.
 MAX_FEATURE_BYTES = 32 * 1024
