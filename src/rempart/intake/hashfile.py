@@ -199,7 +199,7 @@ def parse_hash_file(data: bytes) -> HashFile:
         raise HashListError(
             "hash file version {version} is not one this Rempart reads (it reads {ours})",
             version=str(version)[:20],
-            ours=" and ".join(str(v) for v in READ_VERSIONS),
+            ours=", ".join(str(v) for v in READ_VERSIONS),
         )
     unknown = sorted(set(document) - _TOP_KEYS)
     if unknown:
@@ -380,24 +380,23 @@ def _features(raw: object) -> LocalFeatures:
 
     from rempart.hashing.features import FEATURE_SIDE, MAX_FEATURES, ORB_LEVELS, LocalFeatures
 
-    malformed = "its local features are malformed"
     if not isinstance(raw, str) or len(raw) > MAX_FEATURE_BYTES * 4 // 3 + 4:
-        raise InputError(malformed)
+        raise InputError("its local features are malformed")
     try:
         blob = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        raise InputError(malformed) from None
+        raise InputError("its local features are malformed") from None
     found = LocalFeatures.from_bytes(blob)  # InputError when damaged
     if blob[0] != 2 or not (0 < found.width <= FEATURE_SIDE and 0 < found.height <= FEATURE_SIDE):
-        raise InputError(malformed)
+        raise InputError("its local features are malformed")
     if len(found) > MAX_FEATURES or found.octaves is None or (found.octaves >= ORB_LEVELS).any():
-        raise InputError(malformed)
+        raise InputError("its local features are malformed")
     size = np.array([found.width, found.height], np.float32)
     points = [found.points]
     if found.check_points is not None:
         points.append(found.check_points)
     if any(((p < 0) | (p > size)).any() for p in points):
-        raise InputError(malformed)
+        raise InputError("its local features are malformed")
     return found
 
 
