@@ -95,15 +95,44 @@ static int area_tab(int ssize, int dsize, double scale, AreaTab *tab) {
     return k;
 }
 
-/* cv2.resize(src, (dw, dh), interpolation=INTER_AREA) of a w x h byte image, shrinking.
- * Returns 0, or -1 out of memory. */
-static int resize_area(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh) {
+/* The CLI's bytes of a luma row: np.clip(luma, 0, 255).astype(np.uint8), which truncates. */
+static void grey_row(const float *luma, int w, uint8_t *out) {
+    for (int x = 0; x < w; x++) {
+        const float v = luma[x];
+        out[x] = (uint8_t)(v <= 0.f ? 0 : v >= 255.f ? 255 : (int)v);
+    }
+}
+
+/* Rows of the luma as bytes, converted when first read (the last two kept): a 12-megapixel
+ * picture is never copied whole. */
+typedef struct {
+    const float *luma;
+    int w, at[2];
+    uint8_t *rows[2];
+} GreyRows;
+
+static const uint8_t *grey_at(GreyRows *g, int y) {
+    for (int i = 0; i < 2; i++) {
+        if (g->at[i] == y) {
+            return g->rows[i];
+        }
+    }
+    uint8_t *row = g->rows[0];
+    g->rows[0] = g->rows[1];
+    g->rows[1] = row;
+    g->at[0] = g->at[1];
+    g->at[1] = y;
+    grey_row(g->luma + (size_t)y * g->w, g->w, row);
+    return row;
+}
+
+static int resize_area_rows(GreyRows *src, int sw, int sh, uint8_t *dst, int dw, int dh) {
     const double scale_x = 1.0 / ((double)dw / sw), scale_y = 1.0 / ((double)dh / sh);
     const int ix = f_round(scale_x), iy = f_round(scale_y);
     if (fabs(scale_x - ix) < DBL_EPSILON && fabs(scale_y - iy) < DBL_EPSILON) {
         if (ix == 2 && iy == 2) {
             for (int y = 0; y < dh; y++) {
-                const uint8_t *a = src + (size_t)2 * y * sw, *b = a + sw;
+                const uint8_t *a = grey_at(src, 2 * y), *b = grey_at(src, 2 * y + 1);
                 for (int x = 0; x < dw; x++) {
                     dst[(size_t)y * dw + x] =
                         (uint8_t)((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 2) >> 2);
@@ -112,19 +141,26 @@ static int resize_area(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
             return 0;
         }
         const float inv = 1.f / (float)(ix * iy);
+        int *sum = malloc((size_t)dw * sizeof(int));
+        if (sum == NULL) {
+            return -1;
+        }
         for (int y = 0; y < dh; y++) {
-            for (int x = 0; x < dw; x++) {
-                int sum = 0;
-                for (int r = 0; r < iy; r++) {
-                    const uint8_t *row = src + (size_t)(y * iy + r) * sw + (size_t)x * ix;
+            memset(sum, 0, (size_t)dw * sizeof(int));
+            for (int r = 0; r < iy; r++) {
+                const uint8_t *row = grey_at(src, y * iy + r);
+                for (int x = 0; x < dw; x++) {
                     for (int c = 0; c < ix; c++) {
-                        sum += row[c];
+                        sum[x] += row[x * ix + c];
                     }
                 }
-                const int v = f_roundf((float)sum * inv);
+            }
+            for (int x = 0; x < dw; x++) {
+                const int v = f_roundf((float)sum[x] * inv);
                 dst[(size_t)y * dw + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
         }
+        free(sum);
         return 0;
     }
     AreaTab *xtab = malloc((size_t)sw * 2 * sizeof(AreaTab));
@@ -145,7 +181,7 @@ static int resize_area(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
     for (int j = 0; j < yn; j++) {
         const float beta = ytab[j].alpha;
         const int dy = ytab[j].di;
-        const uint8_t *row = src + (size_t)ytab[j].si * sw;
+        const uint8_t *row = grey_at(src, ytab[j].si);
         for (int x = 0; x < dw; x++) {
             buf[x] = 0.f;
         }
@@ -175,6 +211,15 @@ static int resize_area(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
     return 0;
 }
 
+/* cv2.resize(grey, (dw, dh), interpolation=INTER_AREA) of the bytes of a sw x sh luma,
+ * shrinking. Returns 0, or -1 out of memory. */
+static int resize_area(const float *luma, int sw, int sh, uint8_t *dst, int dw, int dh) {
+    GreyRows src = {luma, sw, {-1, -1}, {malloc((size_t)sw), malloc((size_t)sw)}};
+    int status = src.rows[0] && src.rows[1] ? resize_area_rows(&src, sw, sh, dst, dw, dh) : -1;
+    free(src.rows[0]);
+    free(src.rows[1]);
+    return status;
+}
 /* ------------------------------------------------- INTER_LINEAR_EXACT (ORB's pyramid scaling) */
 
 /* Source offset and 8-bit fixed-point weights of each destination pixel along one axis. */
@@ -382,6 +427,16 @@ static int fast_score(const uint8_t *p, const int *ofs, int threshold) {
     int d[16];
     const int v = p[0];
     unsigned bright = 0, dark = 0;
+    /* an arc of 9 holds two of the four pixels a quarter turn apart: most pixels stop here */
+    int brighter = 0, darker = 0;
+    for (int k = 0; k < 16; k += 4) {
+        const int e = v - p[ofs[k]];
+        brighter += e < -threshold;
+        darker += e > threshold;
+    }
+    if (brighter < 2 && darker < 2) {
+        return 0;
+    }
     for (int k = 0; k < 16; k++) {
         d[k] = v - p[ofs[k]];
         if (d[k] < -threshold) {
@@ -735,28 +790,27 @@ static int check_grid(const uint8_t *g, int w, int h, int *xy) {
 static int features_blob(const float *luma, int width, int height, int checks, uint8_t *out,
                          int cap) {
     int status = -1, count = 0, total = 0, nchecks = 0, w = width, h = height;
-    uint8_t *full = malloc((size_t)width * height), *grey = NULL, *mask = NULL;
+    uint8_t *grey = NULL, *mask = NULL;
     Level levels[F_LEVELS];
     Keypoint *all = NULL;
     int *grid = NULL;
     int nlevels = 0;
-    if (full == NULL) {
-        return -1;
-    }
-    for (size_t i = 0; i < (size_t)width * height; i++) {
-        const float v = luma[i];
-        full[i] = (uint8_t)(v <= 0.f ? 0 : v >= 255.f ? 255 : (int)v);
-    }
     const int longest = width > height ? width : height;
     const double scale = F_SIDE / (double)(longest > 1 ? longest : 1);
-    grey = full;
     if (scale < 1.0) {
         w = (int)fmax(1.0, nearbyint(width * scale));
         h = (int)fmax(1.0, nearbyint(height * scale));
-        grey = malloc((size_t)w * h);
-        if (grey == NULL || resize_area(full, width, height, grey, w, h) != 0) {
+    }
+    grey = malloc((size_t)w * h);
+    if (grey == NULL) {
+        return -1;
+    }
+    if (scale < 1.0) {
+        if (resize_area(luma, width, height, grey, w, h) != 0) {
             goto done;
         }
+    } else {
+        grey_row(luma, width * height, grey);
     }
     if (off_page(grey, w, h, &mask) != 0) {
         goto done;
@@ -868,9 +922,6 @@ done:
     free(all);
     free(grid);
     free(mask);
-    if (grey != full) {
-        free(grey);
-    }
-    free(full);
+    free(grey);
     return status;
 }
