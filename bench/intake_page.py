@@ -5,8 +5,9 @@ Usage: .venv/bin/python bench/intake_page.py [--pictures N] [--megapixels M] [--
 Writes N generated neutral pictures of varied formats (EXIF-rotated phone-like JPEGs, PNG,
 WebP), hashes them in the page (opened from file://, driven by Playwright in Debian's
 Chromium) and with `hash_image_bytes`, and reports the PDQ distance on pictures of quality
->= 50, the extras' agreement, the page's wall-clock time and any network request. A second
-run times M-megapixel photos (the speed goal: 100 twelve-megapixel photos in under a minute).
+>= 50, the extras' and local features' agreement, the page's wall-clock time and any network
+request. A second run times M-megapixel photos (the speed goal: 100 twelve-megapixel photos
+in under a minute).
 Results go to stdout and bench/results/intake_page.json. tests/intake/test_page_browser.py
 drives the page through the functions here.
 """
@@ -14,6 +15,7 @@ drives the page through the functions here.
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import json
 import os
@@ -211,6 +213,62 @@ class Comparison:
     extras_bits: list[int]  # stored extras only (quality >= 50 on the CLI side)
     extras_missing: int
     partner_bits: list[int]
+    features: FeatureAgreement = field(default_factory=lambda: FeatureAgreement())
+
+
+@dataclass
+class FeatureAgreement:
+    """The page's local features against bank add's, picture by picture."""
+
+    pictures: int = 0  # pictures the CLI found keypoints on
+    missing: int = 0  # of those, pictures the page sent none for
+    identical: int = 0  # pictures whose stored bytes are the same
+    keypoints: int = 0  # the CLI's keypoints
+    same_place: int = 0  # page keypoints at the same place (quarter pixel) and level
+    descriptor_bits: list[int] = field(default_factory=list)  # at those keypoints
+    checks_equal: int = 0  # pictures with the same check points and descriptors
+
+    def add(self, cli: bytes, page: bytes | None) -> None:
+        from rempart.hashing.features import LocalFeatures
+
+        ours = LocalFeatures.from_bytes(cli)
+        if len(ours) == 0:
+            return
+        self.pictures += 1
+        self.keypoints += len(ours)
+        if page is None:
+            self.missing += 1
+            return
+        self.identical += cli == page
+        theirs = LocalFeatures.from_bytes(page)
+        assert ours.octaves is not None and theirs.octaves is not None
+        at = {
+            (*np.rint(p * 4).astype(int).tolist(), int(o)): i
+            for i, (p, o) in enumerate(zip(theirs.points, theirs.octaves, strict=True))
+        }
+        for p, o, d in zip(ours.points, ours.octaves, ours.descriptors, strict=True):
+            i = at.get((*np.rint(p * 4).astype(int).tolist(), int(o)))
+            if i is not None:
+                self.same_place += 1
+                self.descriptor_bits.append(int(np.unpackbits(d ^ theirs.descriptors[i]).sum()))
+        if ours.check_points is not None and theirs.check_points is not None:
+            assert ours.check_descriptors is not None and theirs.check_descriptors is not None
+            self.checks_equal += bool(
+                np.array_equal(ours.check_points, theirs.check_points)
+                and np.array_equal(ours.check_descriptors, theirs.check_descriptors)
+            )
+
+    def summary(self) -> dict[str, object]:
+        bits = self.descriptor_bits
+        return {
+            "pictures": self.pictures,
+            "missing": self.missing,
+            "identical": self.identical,
+            "same_place_share": round(self.same_place / max(1, self.keypoints), 3),
+            "descriptor_bits": _summary(bits),
+            "descriptors_equal_share": round(sum(b == 0 for b in bits) / max(1, len(bits)), 3),
+            "checks_equal": self.checks_equal,
+        }
 
 
 def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
@@ -222,8 +280,10 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
     partner_bits: list[int] = []
     missing = 0
     digests = True
+    features = FeatureAgreement()
+    registering = Windows.CROPS | Windows.GRID | Windows.FEATURES
     for path, item in zip(pictures, document["items"], strict=True):
-        cli = hash_image_bytes(path.read_bytes(), windows=Windows.CROPS | Windows.GRID)
+        cli = hash_image_bytes(path.read_bytes(), windows=registering)
         digests &= (cli.digest.md5, cli.digest.sha256) == (item["md5"], item["sha256"])
         if cli.pdq.quality >= 50:
             pdq_bits.append(bits(cli.pdq.hash.hex, item["pdq"]))
@@ -240,7 +300,9 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
             partner_bits.append(bits(cli.partner_pdq.hash.hex, item["partner"]["pdq"]))
         elif cli.partner_pdq is not None:
             missing += 1
-    return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits)
+        page = base64.b64decode(item["features"]) if "features" in item else None
+        features.add(cli.features[0][1].to_bytes(), page)
+    return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits, features)
 
 
 def _summary(values: list[int]) -> dict[str, float]:
@@ -286,6 +348,7 @@ def main() -> None:
             "extras_missing": comparison.extras_missing,
             "partner_bits": _summary(comparison.partner_bits),
             "digests_equal": comparison.digests_equal,
+            "features": comparison.features.summary(),
             "requests": run.requests + speed.requests,
             "varied_seconds": round(run.seconds, 2),
             "speed": {

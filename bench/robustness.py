@@ -29,8 +29,8 @@ of `bank add`. Plain PDQ is the anchor, in the same run: `pdqhash` of the origin
 the 8 rotations and flips of the copy, distance <= 31.
 
 `--via-page` registers the originals through the victim's offline page instead (hashed in
-Chromium, imported with `rempart intake import`): the same recall is expected, less what the
-page does not register (local features).
+Chromium, imported with `rempart intake import`): the same recall is expected, the page
+registering what `bank add` registers (hashes, extras and local features).
 
 Results go to stdout and bench/results/robustness.json (robustness-page.json with
 --via-page).

@@ -164,12 +164,102 @@ def test_unknown_fields_and_versions_are_refused_with_a_reason() -> None:
     data = _hash_file([1])
     with pytest.raises(HashListError, match="unknown field"):
         parse_hash_file(_edited(data, {"names": ["her"]}, reseal=True))
-    with pytest.raises(HashListError, match="version 2"):
-        parse_hash_file(_edited(data, {"version": 2}, reseal=True))
+    with pytest.raises(HashListError, match="version 3"):
+        parse_hash_file(_edited(data, {"version": 3}, reseal=True))
     with pytest.raises(HashListError, match="not JSON"):
         parse_hash_file(b"\xff\xfe")
     with pytest.raises(HashListError, match="format"):
         parse_hash_file(b'{"hash": "f8f8"}')
+
+
+def _features_of(db: Database, bank: str) -> list[bytes]:
+    from sqlalchemy import select
+
+    from rempart.store.models import Item, ItemFeatures
+
+    with db.session() as session:
+        rows = session.execute(
+            select(ItemFeatures.data).join(Item, Item.id == ItemFeatures.item_id).order_by(Item.id)
+        )
+        return [bytes(r[0]) for r in rows if r is not None]
+
+
+def test_page_files_carry_the_local_features_bank_add_stores(db: Database, tmp_path: Path) -> None:
+    data = write_hash_file(
+        [hash_image_bytes(_jpeg(3), windows=EXTRAS | Windows.FEATURES)],
+        submission=SUBMISSION,
+        created="2026-12-06",
+        statements=SHE_IS_SHOWN,
+        withdrawal_sha256=withdrawal_digest(CODE),
+    )
+    assert json.loads(data)["version"] == 2
+    cases.create_case(db, "case-1")
+    report = import_submission(db, "case-1", parse_hash_file(data))
+    assert report.items[0].error is None and report.items[0].feature_points >= 40
+    stored_by_page = _features_of(db, "case-1-page")
+    banks.create_bank(db, "by-cli")
+    path = tmp_path / "three.jpg"
+    path.write_bytes(_jpeg(3))
+    (added,) = banks.add_images(db, "by-cli", [path], extras=EXTRAS | Windows.FEATURES)
+    assert added.feature_points == report.items[0].feature_points
+    assert len(stored_by_page) == 1 and stored_by_page[0] in _features_of(db, "by-cli")
+
+
+def test_version_1_files_without_features_still_import(db: Database) -> None:
+    document = json.loads(_hash_file([1]))
+    document["version"] = 1
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    cases.create_case(db, "case-1")
+    report = import_submission(db, "case-1", parse_hash_file(canonical_json(document)))
+    assert report.items[0].error is None and report.items[0].feature_points == 0
+    document["items"][0]["features"] = "AA=="  # a version 1 file has no such field
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    assert parse_hash_file(canonical_json(document)).items[0].error is not None
+
+
+def _with_features(blob: object) -> bytes:
+    document = json.loads(_hash_file([1, 2]))
+    document["items"][0]["features"] = blob
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    return canonical_json(document)
+
+
+def test_malformed_local_features_fail_their_item_only() -> None:
+    import base64
+
+    good = hash_image_bytes(_jpeg(3), windows=Windows.FEATURES).features[0][1].to_bytes()
+    outside = bytearray(good)
+    outside[8:10] = (65535).to_bytes(2, "little")  # a keypoint far off the picture
+    for blob in [
+        "not base64!",
+        base64.b64encode(good[:-1]).decode(),
+        base64.b64encode(bytes(outside)).decode(),
+        base64.b64encode(b"\x01" + good[1:]).decode(),
+        12,
+        "A" * 200_000,
+    ]:
+        parsed = parse_hash_file(_with_features(blob))
+        assert parsed.items[0].error is not None and parsed.items[1].error is None
+    parsed = parse_hash_file(_with_features(base64.b64encode(good).decode()))
+    assert parsed.items[0].error is None and parsed.items[0].features is not None
+
+
+def test_any_features_field_is_read_or_refused_never_crashes() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rempart.intake.hashfile import _features
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=600))
+    def check(blob: bytes) -> None:
+        import base64
+        import contextlib
+
+        with contextlib.suppress(InputError):  # a clear error, or features
+            _features(base64.b64encode(blob).decode())
+
+    check()
 
 
 def test_a_malformed_item_is_reported_and_the_others_kept() -> None:

@@ -129,6 +129,7 @@ def _render_import(report: SubmissionReport, as_json: bool) -> None:
                     "item": o.item_id,
                     "existing": o.existing,
                     "extra_hashes": o.extra_hashes,
+                    "feature_points": o.feature_points,
                 }
             )
         _emit(

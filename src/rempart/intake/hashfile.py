@@ -1,11 +1,13 @@
 """The hash file a victim's offline page saves (docs/hash-file.md): parse, check, canonicalise.
 
-Owns the schema (version 1), its integrity digest and the withdrawal-code digest. Pure:
+Owns the schema (version 2; version 1 files, without local features, still read), its
+integrity digest and the withdrawal-code digest. Pure:
 bytes in, values out; must not decrypt (sealing.py does), touch the store or read files.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -17,15 +19,20 @@ from rempart.errors import HashListError, InputError, InvalidHash
 from rempart.hashing.signals import PdqHash
 
 if TYPE_CHECKING:
+    from rempart.hashing.features import LocalFeatures
     from rempart.hashing.image import ImageHashes
     from rempart.hashing.video import VideoHashes
 
 __all__ = [
     "FORMAT",
+    "MAX_FEATURE_BYTES",
     "MAX_ITEMS",
+    "READ_VERSIONS",
     "SEALED_FORMAT",
+    "SEALED_VERSION",
     "VERSION",
     "WITHDRAWAL_FORMAT",
+    "WITHDRAWAL_VERSION",
     "Extra",
     "HashFile",
     "Statements",
@@ -44,7 +51,14 @@ __all__ = [
 FORMAT = "rempart-hash-file"
 SEALED_FORMAT = "rempart-hash-file-sealed"
 WITHDRAWAL_FORMAT = "rempart-withdrawal"
-VERSION = 1
+# Version 2 adds each picture's local features (`features`); version 1 files still read.
+VERSION = 2
+READ_VERSIONS = (1, 2)
+WITHDRAWAL_VERSION = 1
+SEALED_VERSION = 1  # the envelope around a sealed hash file (sealing.py)
+# A picture's local features (LocalFeatures.to_bytes): at most 500 keypoints and a 16 x 16
+# grid of check points on a 512-pixel picture, under 30 KB; base64 in the file.
+MAX_FEATURE_BYTES = 32 * 1024
 MAX_ITEMS = 10_000
 MAX_EXTRAS = 200  # per item: the page registers 76 (9 grid cells, 2 crops, 65 smoothed)
 MAX_LABEL = 200
@@ -68,6 +82,7 @@ _TOP_KEYS = frozenset(
 _ITEM_KEYS = frozenset(
     {"media", "pdq", "quality", "md5", "sha256", "width", "height", "partner", "extras"}
 )
+_ITEM_KEYS_V2 = _ITEM_KEYS | {"features"}
 _VIDEO_KEYS = frozenset({"media", "md5", "sha256", "width", "height", "duration_ms", "frames"})
 MAX_FRAMES = 20_000  # one a second: over five hours (the CLI's decoding limit is three)
 # Crockford's base32: what a person may type for each character of a withdrawal code.
@@ -109,6 +124,9 @@ class SubmittedItem:
     extras: tuple[Extra, ...] = ()
     duration_ms: int = 0
     frames: tuple[tuple[int, PdqHash, int], ...] = ()  # (at_ms, hash, quality), one a second
+    # The local features `bank add` stores (ORB keypoints, descriptors, check points), when
+    # the page computed them (version 2)
+    features: LocalFeatures | None = None
     error: InputError | None = None
 
 
@@ -177,11 +195,11 @@ def parse_hash_file(data: bytes) -> HashFile:
     if kind != FORMAT:
         raise HashListError("this is not a plain hash file (it is a {format})", format=kind)
     version = document.get("version")
-    if version != VERSION:
+    if version not in READ_VERSIONS or isinstance(version, bool):
         raise HashListError(
             "hash file version {version} is not one this Rempart reads (it reads {ours})",
             version=str(version)[:20],
-            ours=VERSION,
+            ours=", ".join(str(v) for v in READ_VERSIONS),
         )
     unknown = sorted(set(document) - _TOP_KEYS)
     if unknown:
@@ -218,7 +236,7 @@ def parse_hash_file(data: bytes) -> HashFile:
             minor_in_images=statements["minor_in_images"],
         ),
         withdrawal_sha256=withdrawal["sha256"],
-        items=tuple(_item(i, raw) for i, raw in enumerate(items, 1)),
+        items=tuple(_item(i, raw, version) for i, raw in enumerate(items, 1)),
         label=label,
     )
 
@@ -226,7 +244,7 @@ def parse_hash_file(data: bytes) -> HashFile:
 def parse_withdrawal_file(data: bytes) -> tuple[str, str]:
     """The submission number and the withdrawal code's digest in a withdrawal file."""
     kind, document = document_format(data)
-    if kind != WITHDRAWAL_FORMAT or document.get("version") != VERSION:
+    if kind != WITHDRAWAL_FORMAT or document.get("version") != WITHDRAWAL_VERSION:
         raise HashListError("this is not a withdrawal file")
     submission, code = document.get("submission"), document.get("code")
     if not isinstance(submission, str) or not _is_hex(submission, 32) or not isinstance(code, str):
@@ -244,19 +262,19 @@ def _int(value: object, low: int, high: int) -> int | None:
     return None
 
 
-def _item(index: int, raw: object) -> SubmittedItem:
+def _item(index: int, raw: object, version: int) -> SubmittedItem:
     try:
-        return _checked_item(index, raw)
+        return _checked_item(index, raw, version)
     except InputError as error:
         return SubmittedItem(index, error=error)
 
 
-def _checked_item(index: int, raw: object) -> SubmittedItem:
+def _checked_item(index: int, raw: object, version: int) -> SubmittedItem:
     if not isinstance(raw, dict):
         raise InputError("not an object")
     if raw.get("media") == "video":
         return _checked_video(index, raw)
-    unknown = sorted(set(raw) - _ITEM_KEYS)
+    unknown = sorted(set(raw) - (_ITEM_KEYS_V2 if version >= 2 else _ITEM_KEYS))
     if unknown:
         raise InputError("unknown field {field}", field=unknown[0][:40])
     if raw.get("media") != "image":
@@ -286,6 +304,7 @@ def _checked_item(index: int, raw: object) -> SubmittedItem:
         height=height,
         partner=None if partner is None else _partner(partner),
         extras=tuple(_extra(e) for e in extras),
+        features=None if raw.get("features") is None else _features(raw["features"]),
     )
 
 
@@ -350,6 +369,42 @@ def _extra(raw: object) -> Extra:
     if quality is None:
         raise InputError("an extra hash's quality is not a number from 0 to 100")
     return Extra(kind, label, _pdq(raw["pdq"]), quality)
+
+
+def _features(raw: object) -> LocalFeatures:
+    """A picture's local features: base64 of LocalFeatures.to_bytes, as `bank add` makes them
+    (on a picture of at most FEATURE_SIDE pixels, keypoints and check points within it)."""
+    import binascii
+
+    import numpy as np
+
+    from rempart.hashing.features import FEATURE_SIDE, MAX_FEATURES, ORB_LEVELS, LocalFeatures
+
+    if not isinstance(raw, str) or len(raw) > MAX_FEATURE_BYTES * 4 // 3 + 4:
+        raise InputError("its local features are malformed")
+    try:
+        blob = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("its local features are malformed") from None
+    found = LocalFeatures.from_bytes(blob)  # InputError when damaged
+    if blob[0] != 2 or not (0 < found.width <= FEATURE_SIDE and 0 < found.height <= FEATURE_SIDE):
+        raise InputError("its local features are malformed")
+    if len(found) > MAX_FEATURES or found.octaves is None or (found.octaves >= ORB_LEVELS).any():
+        raise InputError("its local features are malformed")
+    size = np.array([found.width, found.height], np.float32)
+    points = [found.points]
+    if found.check_points is not None:
+        points.append(found.check_points)
+    if any(((p < 0) | (p > size)).any() for p in points):
+        raise InputError("its local features are malformed")
+    return found
+
+
+def _written_features(hashes: ImageHashes) -> str | None:
+    from rempart.hashing.windows import WindowKind
+
+    whole = dict(hashes.features).get(WindowKind.WHOLE.value)
+    return None if whole is None else base64.b64encode(whole.to_bytes()).decode("ascii")
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -430,6 +485,9 @@ def _written(hashes: ImageHashes | VideoHashes) -> dict[str, Any]:
             if w.window.kind.value in _EXTRA_KINDS
         ],
     }
+    features = _written_features(hashes)
+    if features is not None:
+        item["features"] = features
     if hashes.partner_pdq is not None:
         item["partner"] = {
             "pdq": hashes.partner_pdq.hash.hex,

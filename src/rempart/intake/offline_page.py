@@ -35,13 +35,21 @@ PAGE_TEXT: Catalog = {
     },
     "promise": {
         "en": "Your pictures never leave this device. This page works without internet: it "
-        "turns each picture into a short code of numbers (a hash). Only these codes go to the "
+        "turns each picture into codes of numbers: a short code of the whole picture (a hash) "
+        "and the fingerprints of a few hundred small details in it (where each detail is, and "
+        "a code of which nearby spots are lighter or darker). Only these codes go to the "
         "association, in a file you save and send yourself. Nobody can rebuild a picture from "
-        "its code.",
+        "them: the fingerprints of details could at most hint at a blurred outline of its "
+        "light and dark areas, so the association keeps them to itself and never shares them.",
         "fr": "Vos images ne quittent jamais cet appareil. Cette page fonctionne sans internet : "
-        "elle transforme chaque image en un court code de chiffres (une empreinte). Seuls ces "
-        "codes vont à l'association, dans un fichier que vous enregistrez et envoyez vous-même. "
-        "Personne ne peut reconstituer une image à partir de son code.",
+        "elle transforme chaque image en codes de chiffres : un court code de l'image entière "
+        "(une empreinte) et les empreintes de quelques centaines de petits détails (où se "
+        "trouve chaque détail, et un code disant quels points voisins sont plus clairs ou plus "
+        "sombres). Seuls ces codes vont à l'association, dans un fichier que vous enregistrez "
+        "et envoyez vous-même. Personne ne peut reconstituer une image à partir d'eux : les "
+        "empreintes de détails pourraient tout au plus suggérer le contour flou de ses zones "
+        "claires et sombres, c'est pourquoi l'association les garde pour elle et ne les "
+        "partage jamais.",
     },
     "step1.title": {"en": "1. Choose your pictures", "fr": "1. Choisissez vos images"},
     "statement.legend": {"en": "Who you are", "fr": "Qui vous êtes"},
@@ -115,11 +123,12 @@ PAGE_TEXT: Catalog = {
         "fr": "Ce navigateur n'a pas pu lancer le calcul de la page. Essayez un navigateur récent.",
     },
     "save.what": {
-        "en": "The file holds only the codes, your answers above and your note if you wrote "
-        "one. Send it to the association as it tells you (e-mail, upload).",
-        "fr": "Le fichier ne contient que les codes, vos réponses ci-dessus et votre note si "
-        "vous en avez écrit une. Envoyez-le à l'association comme elle vous l'indique "
-        "(e-mail, dépôt).",
+        "en": "The file holds only the codes (of each picture and of its details), your answers "
+        "above and your note if you wrote one. Send it to the association as it tells you "
+        "(e-mail, upload).",
+        "fr": "Le fichier ne contient que les codes (de chaque image et de ses détails), vos "
+        "réponses ci-dessus et votre note si vous en avez écrit une. Envoyez-le à "
+        "l'association comme elle vous l'indique (e-mail, dépôt).",
     },
     "save.sealed": {
         "en": "It is locked so that only the association can open it.",

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from rempart.errors import Conflict, HashListError, InputError
 from rempart.intake.hashfile import (
     SEALED_FORMAT,
-    VERSION,
+    SEALED_VERSION,
     HashFile,
     canonical_json,
     document_format,
@@ -138,7 +138,7 @@ def seal(data: bytes, public: ec.EllipticCurvePublicKey) -> bytes:
     )
     envelope = {
         "format": SEALED_FORMAT,
-        "version": VERSION,
+        "version": SEALED_VERSION,
         "algorithm": ALGORITHM,
         "key": key_id(public),
         "ephemeral": base64.b64encode(raw).decode("ascii"),
@@ -150,7 +150,7 @@ def seal(data: bytes, public: ec.EllipticCurvePublicKey) -> bytes:
 
 def open_sealed(envelope: dict[str, Any], private: ec.EllipticCurvePrivateKey) -> bytes:
     """The hash file inside a sealed one. AES-GCM's tag proves it arrived as it was sealed."""
-    if envelope.get("version") != VERSION or envelope.get("algorithm") != ALGORITHM:
+    if envelope.get("version") != SEALED_VERSION or envelope.get("algorithm") != ALGORITHM:
         raise HashListError("this sealed hash file uses a cipher this Rempart does not know")
     if envelope.get("key") != key_id(private.public_key()):
         raise HashListError(

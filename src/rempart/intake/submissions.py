@@ -45,6 +45,7 @@ class ItemOutcome:
     item_id: int | None = None
     existing: bool = False  # the bank already held it: item_id is that item
     extra_hashes: int = 0
+    feature_points: int = 0  # local features stored with the item (keypoints)
     error: InputError | None = None
 
 
@@ -160,6 +161,8 @@ def _register(
             for e in item.extras
         ),
         partner_pdq=PdqSignal(*item.partner) if item.partner else None,
+        # the whole picture's local features, stored as bank add stores them (MIN_FEATURES)
+        features=((WindowKind.WHOLE.value, item.features),) if item.features is not None else (),
     )
     outcome = banks.register_hashes(
         db, bank, hashes, source=Path(f"#{item.index}"), label=label, clock=clock
@@ -169,6 +172,7 @@ def _register(
         item_id=outcome.item_id,
         existing=outcome.existing,
         extra_hashes=outcome.extra_hashes,
+        feature_points=outcome.feature_points,
         error=outcome.error,
     )
 

@@ -1,13 +1,15 @@
 /*
  * The victim's offline page's numeric kernel, built to WebAssembly by build_kernel.py: the
  * same PDQ arithmetic as the CLI (../../hashing/_pdqkernel.h), the CLI's luma, block means
- * and smoothing (Pillow's bicubic resampling of float images), and streaming MD5 and SHA-256.
+ * and smoothing (Pillow's bicubic resampling of float images), streaming MD5 and SHA-256, and
+ * the local features (ORB keypoints, descriptors and check points: orb.h).
  *
  * Owns arithmetic on buffers the page hands it; must not decode images (the browser does)
  * nor keep anything between calls but the DCT matrix. Also built natively for the tests.
  */
 
 #include "../../hashing/_pdqkernel.h"
+#include "orb.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
@@ -354,6 +356,17 @@ EXPORT int k_resize_many(const float *image, int width, int height, int count,
     free(done);
     return status;
 }
+
+/* ---------------------------------------------------------------------- local features */
+
+/* The luma's local features as `rempart bank add` stores them (orb.h): the blob's length,
+ * -1 out of memory, -2 if `cap` bytes are too few (k_features_max() always suffice). */
+EXPORT int k_features(const float *luma, int width, int height, int checks, uint8_t *out,
+                      int cap) {
+    return features_blob(luma, width, height, checks, out, cap);
+}
+
+EXPORT int k_features_max(void) { return F_BLOB_MAX; }
 
 /* ------------------------------------------------------------------------------ digests */
 

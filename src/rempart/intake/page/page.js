@@ -1,7 +1,8 @@
 /*
  * The victim's offline hashing page: her pictures are read and hashed here, on her device,
- * by the same C kernel as the CLI (kernel.wasm); only the hash file leaves, when she saves
- * it. No network request of any kind (the page's Content-Security-Policy forbids them).
+ * by the same C kernel as the CLI (kernel.wasm) into hashes and local features (ORB
+ * keypoints); only the hash file leaves, when she saves it. No network request of any kind
+ * (the page's Content-Security-Policy forbids them).
  * Schema of the hash file: docs/hash-file.md (mirrors rempart/intake/hashfile.py).
  */
 (function () {
@@ -207,6 +208,20 @@
     return out;
   }
 
+  // The local features `bank add` stores (ORB keypoints, descriptors and check points, the
+  // CLI's arithmetic: orb.h), as base64 of LocalFeatures.to_bytes; null without keypoints.
+  function localFeatures(luma, width, height) {
+    var cap = kernel.k_features_max(), out = alloc(cap);
+    try {
+      var length = kernel.k_features(luma, width, height, 1, out, cap);
+      if (length < 0) throw new Error("memory");
+      var blob = bytesAt(out, length).slice();
+      return blob[2] | (blob[3] << 8) ? toBase64(blob) : null;
+    } finally {
+      kernel.k_free(out);
+    }
+  }
+
   // --------------------------------------------------------------------- decoding
 
   // The EXIF orientation of a JPEG (1 when there is none): decides whether the raw-pixel
@@ -349,6 +364,8 @@
         item.width = width;
         item.height = height;
         item.extras = extras(decoded.luma, width, height);
+        var found = localFeatures(decoded.luma, width, height);
+        if (found) item.features = found;
         if (orientation !== 1) {
           var partner;
           if (decoded.stored) {
@@ -463,7 +480,7 @@
   function hashFileText() {
     var document_ = {
       format: FORMAT,
-      version: 1,
+      version: 2,
       submission: state.submission,
       created: today(),
       made_by: "rempart-page/" + config.version,
