@@ -1,7 +1,6 @@
 """The victim's offline page in a real browser (Debian's Chromium through Playwright), opened
 from file://: no network request over the whole flow, the CLI's numbers, and its hash file
-imported, matched and withdrawn end to end. The ≥ 100-picture run and the speed figure are
-bench/intake_page.py's."""
+imported, matched and withdrawn end to end. The speed figure is bench/intake_page.py's."""
 
 from __future__ import annotations
 
@@ -50,26 +49,27 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_page_makes_no_request_and_computes_the_clis_hashes(
     browser: Browser, tmp_path: Path
 ) -> None:
-    pictures = intake_page.write_pictures(tmp_path / "pictures", 20, SIZES)
+    count = 100  # formats in turn: EXIF-turned JPEG, PNG, WebP, JPEG
+    pictures = intake_page.write_pictures(tmp_path / "pictures", count, SIZES)
     run = intake_page.run_page(browser, write_page(tmp_path / "page"), pictures)
     assert run.requests == [] and run.errors == []
     compared = intake_page.compare(pictures, run.hash_file)
     assert compared.digests_equal
-    assert len(compared.pdq_bits) == 20
-    assert sum(compared.pdq_bits) / 20 <= 2 and max(compared.pdq_bits) <= 10
-    assert compared.extras_missing == 0 and len(compared.extras_bits) > 20 * 60
+    assert len(compared.pdq_bits) == count
+    assert sum(compared.pdq_bits) / count <= 2 and max(compared.pdq_bits) <= 10
+    assert compared.extras_missing == 0 and len(compared.extras_bits) > count * 60
     assert sum(compared.extras_bits) / len(compared.extras_bits) <= 2
-    assert len(compared.partner_bits) == 5 and max(compared.partner_bits) <= 10
+    assert len(compared.partner_bits) == count // 4 and max(compared.partner_bits) <= 10
     hash_file = parse_hash_file(run.hash_file)
     assert all(item.error is None for item in hash_file.items)
     assert hash_file.label == "" and b".jpg" not in run.hash_file and b".png" not in run.hash_file
     # Local features: the kernel's are the CLI's byte for byte (test_page_features.py); here
     # they differ only where the browser decodes other pixels than Pillow (its JPEG decoder).
-    # Measured on these 20 pictures: 10 identical (the 5 PNGs and 5 WebPs), 93 % of the
+    # Measured on 20 of these pictures: 10 identical (the 5 PNGs and 5 WebPs), 93 % of the
     # keypoints at the same place and level, 52 % of their descriptors equal, 4.0 bits apart
     # on average (a keypoint whose angle turned differs by ~128).
     found = compared.features
-    assert found.pictures == 20 and found.missing == 0 and found.identical >= 10
+    assert found.pictures == count and found.missing == 0 and found.identical >= count // 2
     assert found.same_place >= 0.85 * found.keypoints and found.checks_equal >= 5
     equal = sum(b == 0 for b in found.descriptor_bits)
     assert equal >= 0.4 * len(found.descriptor_bits)
