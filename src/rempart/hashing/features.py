@@ -40,6 +40,9 @@ FEATURE_SIDE = 512
 MAX_FEATURES = 500
 DESCRIPTOR_BYTES = 32  # ORB: 256 bits, like a PDQ hash
 ORB_SCALE, ORB_LEVELS = 1.2, 8  # ORB's pyramid
+# A picture found small in a query (on a page, in a collage) is scaled up to FEATURE_SIDE, at
+# most by this: ORB's finest level then meets the registered picture's finest.
+_MAX_GROWTH = 2.0
 # A picture with fewer keypoints is too plain for this stage (flat shapes, gradients).
 MIN_FEATURES = 40
 # A page: one grey level (±_PAGE_TOLERANCE) covers this share of the picture; its blocks of
@@ -244,9 +247,11 @@ def extract_features(
     side: int = FEATURE_SIDE,
     limit: int = MAX_FEATURES,
     checks: bool = False,
+    grow: bool = False,
 ) -> LocalFeatures:
-    """ORB keypoints of the luma scaled so that its long side is at most `side`, and its
-    check points when `checks` (a registered picture's; see CHECK_STEP)."""
+    """ORB keypoints of the luma scaled so that its long side is at most `side` (`grow`: is
+    `side`, scaled up by at most _MAX_GROWTH), and its check points when `checks` (a
+    registered picture's; see CHECK_STEP)."""
     import cv2  # loads only when features are asked for
 
     # One thread: a scan already runs one hashing process per core, and OpenCV's idle pool
@@ -257,10 +262,11 @@ def extract_features(
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     height, width = grey.shape[:2]
-    scale = min(1.0, side / max(height, width, 1))
-    if scale < 1.0:
+    scale = min(_MAX_GROWTH if grow else 1.0, side / max(height, width, 1))
+    if scale != 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        method = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        grey = cv2.resize(grey, size, interpolation=method)
     height, width = grey.shape[:2]
     keypoints, descriptors = orb(limit).detectAndCompute(grey, _off_page(grey))
     if descriptors is None or not keypoints:
