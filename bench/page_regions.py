@@ -2,6 +2,7 @@
 whether the query side found its region, at what size, and which stage lost it.
 
 Usage: .venv/bin/python bench/page_regions.py KEPT_DIR [--seed S] [--families web,post]
+       .venv/bin/python bench/page_regions.py --pairs [--originals N] [--distractors M]
 
 KEPT_DIR is a folder written by `bench/robustness.py --keep KEPT_DIR` (its originals, copies
 and store). The picture's true box in each copy is known by generating the copy again with
@@ -11,6 +12,13 @@ query windows and candidate regions found (IoU with the truth), keypoints the qu
 extracted inside the truth, the matcher's verdict, and an oracle (the local features of the
 true box itself verified against the registered picture): when the oracle passes and the
 matcher fails, region finding lost it; when the oracle fails too, verification did.
+
+`--pairs`: how close the regions of unrelated pages come to registered pictures by PDQ alone.
+M unrelated pictures of bench/corpus.py (plain and hard: pages of text, interfaces, charts...)
+and the same shown in a web page and in a post (bench/alterations.py), so 3M queries, each
+with its page regions hashed in their 8 variants, against N originals' hashes: the smallest
+distances, and the pairs within 31 (a region's match standing alone) and 52 (the screen
+window's threshold, to be corroborated by local features).
 Not a benchmark: it reads Rempart's internals, in process.
 """
 
@@ -66,14 +74,62 @@ def iou(a: Box | None, b: Box) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+def pairs(seed: int, n_orig: int, n_dist: int) -> None:
+    import numpy as np
+
+    from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
+    from rempart.hashing.windows import find_page_regions
+
+    def luma(image: Image.Image) -> object:
+        return np.asarray(image.convert("L"))
+
+    codes = np.stack(
+        [
+            np.frombuffer(pdq_from_luma(luma(corpus.original(seed, i).image)).hash.value, np.uint8)
+            for i in range(n_orig)
+        ]
+    )
+    distances: list[int] = []
+    queries = regions = 0
+    for index in range(n_dist):
+        plain = corpus.distractor(seed, index).image.convert("RGB")
+        for shown in (
+            plain,
+            alterations.alter("web page screenshot", plain, seed + 1, index),
+            alterations.alter("social-network post", plain, seed + 1, index),
+        ):
+            grey = luma(shown)
+            queries += 1
+            for window in find_page_regions(grey):  # type: ignore[arg-type]
+                regions += 1
+                variants = pdq_dihedral_from_luma(window.crop(grey)).values()  # type: ignore[arg-type]
+                hashed = np.stack(
+                    [np.frombuffer(v.hash.value, np.uint8) for v in variants if v.quality >= 50]
+                    or [np.zeros(32, np.uint8)]
+                )
+                xor = np.bitwise_xor(hashed[:, None, :], codes[None, :, :])
+                distances += np.bitwise_count(xor).sum(axis=2).min(axis=0).tolist()
+    ordered = sorted(distances)
+    print(
+        f"{queries} unrelated queries, {regions} regions, {len(distances):,} region x original "
+        f"pairs; smallest distances {ordered[:10]}; within 31: {sum(d <= 31 for d in ordered)}, "
+        f"within 52: {sum(d <= 52 for d in ordered)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kept", type=Path)
+    parser.add_argument("kept", type=Path, nargs="?")
+    parser.add_argument("--pairs", action="store_true")
+    parser.add_argument("--distractors", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--families", default="web,post")
     parser.add_argument("--only-missed", action="store_true")
     parser.add_argument("--originals", type=int, default=30)
     args = parser.parse_args()
+    if args.pairs:
+        pairs(args.seed, args.originals, args.distractors)
+        return
     os.environ["REMPART_HOME"] = str(args.kept / "home")
     os.environ.pop("REMPART_DATABASE_URL", None)
 
