@@ -81,10 +81,10 @@ _MAX_NESTED_PAGES = 3  # a phone's bezel, its screen's bars, the page
 # is what lies more than _PAGE_TOL from that level; an opening of _REGION_KERNEL pixels
 # removes text, rules and icons (no closing: it would join a picture to a sidebar beside it).
 _REGION_SIDE = 1024
-_REGION_PAGE_SHARE = 0.25
+_REGION_PAGE_SHARE = 0.15
 _REGION_DARK, _REGION_LIGHT = 56, 200
 _REGION_KERNEL = 7
-_MAX_REGIONS = 4  # the largest first: each costs 8 hashes and its local features
+_MAX_REGIONS = 8  # each costs 8 hashes and its local features
 _REGION_MIN_SIDE = 40  # work pixels
 _REGION_MIN_AREA, _REGION_MAX_AREA = 0.01, 0.9  # shares of the image
 _REGION_MAX_ASPECT = 4.0  # a picture is at most a panorama; a menu bar is longer
