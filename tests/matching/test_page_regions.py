@@ -196,6 +196,24 @@ def test_a_picture_beside_an_unrelated_one_on_a_page_is_found(
     assert _matched(Matcher(sqlite_db), jpeg(page, 80)) == {item}
 
 
+def test_a_picture_among_thumbnails_on_a_grid_is_found(sqlite_db: Database, tmp_path: Path) -> None:
+    registered = neutral_image(85, 800, 600, "landscape")
+    (item,) = _register(sqlite_db, tmp_path, [registered])
+    # an image search's or a gallery's results, each with its title: the page's ground is a
+    # fifth of the page, and no clean gutter splits it
+    page = Image.new("RGB", (1280, 940), (255, 255, 255))
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, 1280, 44), fill=(240, 240, 240))
+    _lines(draw, np.random.default_rng(8), (40, 12, 900, 40), 60)
+    for cell in range(12):
+        row, col = divmod(cell, 4)
+        shown = registered if cell == 6 else neutral_image(300 + cell, 800, 600, "landscape")
+        x, y = 40 + col * 306, 60 + row * 290
+        page.paste(shown.resize((290, 218)), (x, y))
+        _lines(draw, np.random.default_rng(cell), (x, y + 224, x + 300, y + 284), 60)
+    assert _matched(Matcher(sqlite_db), jpeg(page, 80)) == {item}
+
+
 def test_text_pages_interfaces_and_pages_of_other_pictures_match_nothing(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
