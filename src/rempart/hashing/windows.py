@@ -97,7 +97,7 @@ _REGION_FILL = 0.35  # share of its box that a region's content fills (a silhoue
 # where the page covers less than _REGION_BLOCK_PAGE.
 _REGION_BLOCK = 16
 _REGION_BLOCK_PAGE = 0.4
-# A side of a region lies on the page when this share of the line just outside it is page;
+# A side of a region lies on the page when this share of a line just outside it is page;
 # a picture on a page has the page (or the screenshot's edge) all around it, and the page on
 # at least _REGION_PAGE_SIDES sides: a photograph's sky passing for a page lies on one side.
 _REGION_PAGE_LINE = 0.6
@@ -744,15 +744,19 @@ def _picture_block(box: Box, area: int, page: npt.NDArray[np.bool_]) -> bool:
         return False
     if area < _REGION_FILL * w * h:
         return False
-    outside = (
-        page[top - 2, left:right] if top >= 2 else None,
-        page[bottom + 1, left:right] if bottom + 1 < rows else None,
-        page[top:bottom, left - 2] if left >= 2 else None,
-        page[top:bottom, right + 1] if right + 1 < cols else None,
+    far = _REGION_KERNEL + 1
+    # the lines 2 to `far` pixels outside each side (none where the screenshot ends), as rows
+    bands = (
+        page[max(0, top - far) : top - 1, left:right] if top >= 2 else None,
+        page[bottom + 1 : bottom + far, left:right] if bottom + 1 < rows else None,
+        page[top:bottom, max(0, left - far) : left - 1].T if left >= 2 else None,
+        page[top:bottom, right + 1 : right + far].T if right + 1 < cols else None,
     )
-    lines = [line for line in outside if line is not None]
-    on_page = sum(float(line.mean()) >= _REGION_PAGE_LINE for line in lines)
-    return on_page >= _REGION_PAGE_SIDES and on_page == len(lines)
+    sides = [band for band in bands if band is not None and band.size]
+    # a side is on the page when one of its lines is: text may run up to a picture, and its
+    # lines leave the page between them
+    on_page = sum(float(band.mean(axis=1).max()) >= _REGION_PAGE_LINE for band in sides)
+    return on_page >= _REGION_PAGE_SIDES and on_page == len(sides)
 
 
 def _refined(luma: Luma, box: Box, step: int, label: str) -> Window:
