@@ -98,7 +98,8 @@ _REGION_FILL = 0.35  # share of its box that a region's content fills (a silhoue
 # where the page covers less than _REGION_BLOCK_PAGE.
 _REGION_BLOCK = 16
 _REGION_BLOCK_PAGE = 0.4
-# A side of a region lies on the page when this share of a line just outside it is page;
+# A side of a region lies on the page when this share of one of the lines 2 to
+# _REGION_KERNEL + 1 pixels outside it is page;
 # a picture on a page has the page (or the screenshot's edge) all around it, and the page on
 # at least _REGION_PAGE_SIDES sides: a photograph's sky passing for a page lies on one side.
 _REGION_PAGE_LINE = 0.6
@@ -289,13 +290,14 @@ def find_page_regions(luma: Luma) -> tuple[Window, ...]:
     """SCREEN (labels region-1, region-2...): the pictures shown on a page, or none when the
     image is no page.
 
-    A page (a web page, a social-network post, an app's screen; light or dark) has one flat
-    grey level over a quarter of it or more. What is not of that level, once text, rules and
-    icons are opened away, falls into blocks; a block is a picture when it is a filled
-    rectangle of sensible size and shape (1-90 % of the image, at most 4:1) with the page on
-    at least two of its sides (the others at the screenshot's edge). At most four, the
-    largest and busiest first (a photograph before a panel of text), each edge moved to the
-    strongest straight edge nearby.
+    A page (a web page, a social-network post, an app's screen, a gallery; light or dark) has
+    one flat grey level over 15 % of it or more. What is not of that level, once text, rules
+    and icons are opened away, falls into blocks; a block is a picture when it is a filled
+    rectangle of sensible size and shape (1-90 % of the image, at most 4:1) lying on the page
+    on two sides or more (the others at the screenshot's edge). A panel of another flat colour
+    (a sidebar, a card) is looked into with that colour as page too. At most eight, pictures
+    before panels of text, the largest first, each edge moved to the strongest straight edge
+    nearby.
     """
     return _page_regions(luma)
 
