@@ -20,7 +20,6 @@ from rempart.hashing.features import (
     UNKNOWN_OCTAVE,
     LocalFeatures,
     extract_features,
-    page_content_box,
 )
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
@@ -300,35 +299,6 @@ def test_flat_things_moved_in_the_same_place_are_seen_by_the_check_points() -> N
     check = verify(copy, reference)
     assert check is not None and check.unlike.checks is not None
     assert not check.unlike.beyond(*SEARCH_LIMITS)
-
-
-def _page_with(picture: Image.Image, dark: bool) -> tuple[Image.Image, tuple[int, int, int, int]]:
-    """A post's or page's screenshot: plain ground, lines of text, the picture among them."""
-    page = Image.new("RGB", (1080, 1500), (20, 20, 24) if dark else (255, 255, 255))
-    draw = ImageDraw.Draw(page)
-    ink = (200, 200, 200) if dark else (40, 40, 40)
-    for row in range(12):
-        draw.text((40, 30 + row * 22), "some words of a post " * 4, fill=ink)
-    shown = picture.resize((900, round(picture.height * 900 / picture.width)))
-    page.paste(shown, (90, 320))
-    for row in range(10):
-        draw.text((40, 340 + shown.height + row * 22), "a comment under it " * 4, fill=ink)
-    return page, (90, 320, 90 + shown.width, 320 + shown.height)
-
-
-@pytest.mark.parametrize("dark", [False, True])
-def test_a_pages_largest_block_of_content_is_its_picture(dark: bool) -> None:
-    page, (left, top, right, bottom) = _page_with(original(71), dark)
-    box = page_content_box(decode_luma(jpeg(page)).luma)
-    assert box is not None
-    x0, y0, x1, y1 = box
-    assert abs(x0 - left) <= 40 and abs(y0 - top) <= 40
-    assert abs(x1 - right) <= 40 and abs(y1 - bottom) <= 40
-
-
-def test_a_photograph_or_a_page_of_text_has_no_content_box() -> None:
-    assert page_content_box(decode_luma(jpeg(original(72))).luma) is None
-    assert page_content_box(decode_luma(distractor("text-page", 3)).luma) is None
 
 
 def test_a_copy_found_through_a_collage_cell_needs_its_check_points_seen() -> None:

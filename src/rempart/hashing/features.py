@@ -30,7 +30,6 @@ __all__ = [
     "check_radius",
     "extract_features",
     "orb",
-    "page_content_box",
 ]
 
 # Long side the luma is scaled to before extraction: ORB's pyramid (8 levels of 1.2) then
@@ -40,6 +39,9 @@ FEATURE_SIDE = 512
 MAX_FEATURES = 500
 DESCRIPTOR_BYTES = 32  # ORB: 256 bits, like a PDQ hash
 ORB_SCALE, ORB_LEVELS = 1.2, 8  # ORB's pyramid
+# A picture found small in a query (on a page, in a collage) is scaled up to FEATURE_SIDE, at
+# most by this: ORB's finest level then meets the registered picture's finest.
+_MAX_GROWTH = 2.0
 # A picture with fewer keypoints is too plain for this stage (flat shapes, gradients).
 MIN_FEATURES = 40
 # A page: one grey level (±_PAGE_TOLERANCE) covers this share of the picture; its blocks of
@@ -49,11 +51,6 @@ _PAGE_SHARE = 0.25
 _PAGE_BLOCK_SHARE = 0.4
 _BLOCK = 16
 _PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
-# A page's content box (page_content_box): at least this share of the page, at most that.
-_CONTENT_MIN_AREA, _CONTENT_MAX_AREA = 0.02, 0.8
-# ... on a page: its level covers this share, and is this dark or this light
-_SCREEN_PAGE_SHARE = 0.4
-_SCREEN_DARK, _SCREEN_LIGHT = 40, 230
 # Check points (registration only): descriptors taken on a regular grid, wherever the picture
 # is not flat, at pyramid level CHECK_LEVEL and angle 0, so that the matcher can tell whether a
 # query shows the registered content everywhere, flat shapes on plain ground included (they
@@ -195,58 +192,17 @@ def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
     return (keep[:height, :width] * 255).astype(np.uint8)
 
 
-def page_content_box(luma: npt.NDArray[np.generic]) -> tuple[int, int, int, int] | None:
-    """On a page (a screenshot of a web page or a post), the box of its largest block of
-    content that is not page nor text: most often the picture it shows, whose keypoints,
-    scaled with the whole page, would be too few and too small. None on anything else.
-    (left, top, right, bottom) in the luma's pixels."""
-    import cv2
-
-    grey = np.asarray(luma)
-    if grey.dtype != np.uint8:
-        grey = np.clip(grey, 0, 255).astype(np.uint8)
-    height, width = grey.shape[:2]
-    scale = min(1.0, 2 * FEATURE_SIDE / max(height, width, 1))
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    counts = np.bincount(grey.ravel(), minlength=256)
-    level = int(np.argmax(counts))
-    if not (level <= _SCREEN_DARK or level >= _SCREEN_LIGHT):
-        return None  # a page is white or dark; a sky or a wall of another tone is no page
-    near = np.abs(grey.astype(np.int16) - level) <= _PAGE_TOLERANCE
-    if near.mean() < _SCREEN_PAGE_SHARE:
-        return None
-    mask = _off_page(grey)
-    if mask is None:
-        return None
-    components = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=4)
-    count, stats = components[0], np.asarray(components[2])
-    if count <= 1:
-        return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    left, top, box_w, box_h = (int(v) for v in stats[best, :4])
-    if box_w * box_h < _CONTENT_MIN_AREA * grey.size or min(box_w, box_h) < 3 * _BLOCK:
-        return None
-    if box_w * box_h > _CONTENT_MAX_AREA * grey.size:
-        return None  # the whole page: nothing to add
-    return (
-        int(left / scale),
-        int(top / scale),
-        min(width, int((left + box_w) / scale)),
-        min(height, int((top + box_h) / scale)),
-    )
-
-
 def extract_features(
     luma: npt.NDArray[np.generic],
     *,
     side: int = FEATURE_SIDE,
     limit: int = MAX_FEATURES,
     checks: bool = False,
+    grow: bool = False,
 ) -> LocalFeatures:
-    """ORB keypoints of the luma scaled so that its long side is at most `side`, and its
-    check points when `checks` (a registered picture's; see CHECK_STEP)."""
+    """ORB keypoints of the luma scaled so that its long side is at most `side` (`grow`: is
+    `side`, scaled up by at most _MAX_GROWTH), and its check points when `checks` (a
+    registered picture's; see CHECK_STEP)."""
     import cv2  # loads only when features are asked for
 
     # One thread: a scan already runs one hashing process per core, and OpenCV's idle pool
@@ -257,10 +213,11 @@ def extract_features(
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     height, width = grey.shape[:2]
-    scale = min(1.0, side / max(height, width, 1))
-    if scale < 1.0:
+    scale = min(_MAX_GROWTH if grow else 1.0, side / max(height, width, 1))
+    if scale != 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        method = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        grey = cv2.resize(grey, size, interpolation=method)
     height, width = grey.shape[:2]
     keypoints, descriptors = orb(limit).detectAndCompute(grey, _off_page(grey))
     if descriptors is None or not keypoints:

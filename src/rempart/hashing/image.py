@@ -21,7 +21,7 @@ import numpy.typing as npt
 from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
-from rempart.hashing.features import LocalFeatures, extract_features, page_content_box
+from rempart.hashing.features import LocalFeatures, extract_features
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
 from rempart.hashing.windows import Window
@@ -135,23 +135,19 @@ def _features(
     luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...], registering: bool
 ) -> tuple[tuple[str, LocalFeatures], ...]:
     """The whole picture's local features (with its check points when it is being registered:
-    crops are asked for only then), and those of the query windows worth it."""
+    crops are asked for only then), and those of the query windows worth it: a picture found
+    on a page is scaled up to the features' side (up to twice), so that its keypoints are
+    found at the sizes the registered picture's were."""
     boxed = [w.window for w in windows if w.window.kind in _FEATURE_WINDOWS]
     parts = window_search.window_pixels(luma, boxed)
-    found = (
-        (window_search.WindowKind.WHOLE.value, extract_features(luma, checks=registering)),
-        *((w.kind.value, extract_features(p)) for w, p in zip(boxed, parts, strict=True)),
-    )
     screen = window_search.WindowKind.SCREEN
-    if registering or any(w.kind is screen for w in boxed):
-        return found
-    # a page whose picture the screen window missed: the page's largest block of content
-    box = page_content_box(luma)
-    if box is None:
-        return found
-    left, top, right, bottom = box
-    content = np.asarray(luma)[top:bottom, left:right]
-    return (*found, (screen.value, extract_features(content)))
+    return (
+        (window_search.WindowKind.WHOLE.value, extract_features(luma, checks=registering)),
+        *(
+            (w.kind.value, extract_features(p, grow=w.kind is screen))
+            for w, p in zip(boxed, parts, strict=True)
+        ),
+    )
 
 
 def _partner_pdq(luma: npt.NDArray[np.generic] | None, ours: PdqSignal) -> PdqSignal | None:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ __all__ = [
     "WindowKind",
     "cut_caption_bars",
     "find_deskewed",
+    "find_page_regions",
     "find_screen_photo",
     "find_windows",
     "grid_windows",
@@ -73,6 +74,36 @@ _PAGE_FLATNESS = 0.7  # share of a page colour's pixels within 2 levels of it (J
 _PAGE_AROUND = 0.85  # page share of all that was peeled: text lines leave most of it page
 _PHOTO_MAX_PAGE = 0.4
 _MAX_NESTED_PAGES = 3  # a phone's bezel, its screen's bars, the page
+# Pictures among a page's text and menus (find_page_regions), found on every `step`-th pixel
+# with the long side at most _REGION_SIDE: a page is an image whose most common grey level
+# (within +-2: flat) covers _REGION_PAGE_SHARE of it and is light or dark, as a web page or
+# an app in a light or dark theme is (a sky or a wall of middle tone is no page). Its content
+# is what lies more than _PAGE_TOL from that level; an opening of _REGION_KERNEL pixels
+# removes text, rules and icons (no closing: it would join a picture to a sidebar beside it).
+_REGION_SIDE = 1024
+_REGION_PAGE_SHARE = 0.15
+_REGION_DARK, _REGION_LIGHT = 56, 200
+_REGION_KERNEL = 7
+_MAX_REGIONS = 8  # each costs 8 hashes and its local features
+_REGION_MIN_SIDE = 40  # work pixels
+_REGION_MIN_AREA, _REGION_MAX_AREA = 0.01, 0.9  # shares of the image
+_REGION_MAX_ASPECT = 4.0  # a picture is at most a panorama; a menu bar is longer
+# A picture has most of its pixels away from its most common level (within +-2): a
+# photograph 0.8-0.95, a panel of text 0.2-0.3 (of its work pixels).
+_REGION_BUSY = 0.5
+_REGION_WHOLLY_BUSY = 0.8  # a block less busy may be a picture beside a panel: looked into
+_REGION_FILL = 0.35  # share of its box that a region's content fills (a silhouette, too)
+# A picture that is itself mostly page-coloured (a screenshot of a light app, a drawing on
+# white) opens away with the text; it is still a block of _REGION_BLOCK work pixels squares
+# where the page covers less than _REGION_BLOCK_PAGE.
+_REGION_BLOCK = 16
+_REGION_BLOCK_PAGE = 0.4
+# A side of a region lies on the page when this share of one of the lines 2 to
+# _REGION_KERNEL + 1 pixels outside it is page;
+# a picture on a page has the page (or the screenshot's edge) all around it, and the page on
+# at least _REGION_PAGE_SIDES sides: a photograph's sky passing for a page lies on one side.
+_REGION_PAGE_LINE = 0.6
+_REGION_PAGE_SIDES = 2
 # Collage cells: each side at least this share of the image's side, area at least this share.
 _MIN_CELL_SIDE = 0.12
 _MIN_CELL_AREA = 0.04
@@ -189,7 +220,8 @@ def window_pixels(luma: Luma, windows: Iterable[Window]) -> Iterator[Luma]:
 
 def find_windows(luma: Luma) -> tuple[Window, ...]:
     """Every query window found in the image, the whole image excepted, in a stable order:
-    trimmed, uncaptioned, screen, deskewed, then collage cells row by row.
+    trimmed, uncaptioned, screen, the page's picture regions (largest first), deskewed, then
+    collage cells row by row.
 
     Windows that cover nearly the same pixels as the whole image or as an earlier window
     (IoU > 0.97, same angle) are dropped: each window costs 8 hashes and a chance of a false
@@ -203,6 +235,7 @@ def find_windows(luma: Luma) -> tuple[Window, ...]:
         view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels)),
         view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels)),
         _screen_window(view),
+        *_page_regions(luma),
         _deskewed(view),
         *(
             view.window(WindowKind.CELL, box, label=f"{i}")
@@ -251,6 +284,22 @@ def find_screen_photo(luma: Luma) -> Window | None:
     """
     view = _View.of(luma)
     return None if view is None else _screen_window(view)
+
+
+def find_page_regions(luma: Luma) -> tuple[Window, ...]:
+    """SCREEN (labels region-1, region-2...): the pictures shown on a page, or none when the
+    image is no page.
+
+    A page (a web page, a social-network post, an app's screen, a gallery; light or dark) has
+    one flat grey level over 15 % of it or more. What is not of that level, once text, rules
+    and icons are opened away, falls into blocks; a block is a picture when it is a filled
+    rectangle of sensible size and shape (1-90 % of the image, at most 4:1) lying on the page
+    on two sides or more (the others at the screenshot's edge). A panel of another flat colour
+    (a sidebar, a card) is looked into with that colour as page too. At most eight, pictures
+    before panels of text, the largest first, each edge moved to the strongest straight edge
+    nearby.
+    """
+    return _page_regions(luma)
 
 
 def split_collage(luma: Luma) -> tuple[Window, ...]:
@@ -581,6 +630,166 @@ def _longest_false_runs(near: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
 
 
 # ----------------------------------------------------------------------- photo in a page
+
+
+def _page_regions(luma: Luma) -> tuple[Window, ...]:
+    if luma.ndim != 2 or min(luma.shape) < 16:
+        return ()
+    height, width = luma.shape
+    # whether it is a page at all, on a sample of 256 pixels on the long side: what every
+    # ordinary photograph costs (a few hundredths of a millisecond)
+    sample = max(1, math.ceil(max(height, width) / (_REGION_SIDE // 4)))
+    level = _page_level(luma[::sample, ::sample], _REGION_PAGE_SHARE * 0.8)
+    if level is None:
+        return ()
+    step = max(1, math.ceil(max(height, width) / _REGION_SIDE))
+    work: npt.NDArray[np.uint8] = np.clip(luma[::step, ::step], 0, 255).astype(np.uint8)
+    level = _page_level(work, _REGION_PAGE_SHARE)
+    if level is None:
+        return ()
+    import cv2  # loads only on a page
+
+    page = np.abs(work.astype(np.int16) - level) <= _PAGE_TOL
+    found: list[tuple[int, Box]] = []
+    for area, box in _opened_blocks(cv2, page):
+        left, top, right, bottom = box
+        picture = _picture_block(box, area, page)
+        if picture:
+            found.append((area, box))
+        wide = right - left >= 2 * _REGION_MIN_SIDE and bottom - top >= _REGION_MIN_SIDE
+        # a block that is no picture, or only partly busy (a picture touching a panel)
+        if wide and (not picture or _busy(work[top:bottom, left:right]) < _REGION_WHOLLY_BUSY):
+            found += _panel_blocks(cv2, work, page, box)
+    # blocks mostly not page: a picture whose own ground is page-coloured
+    rows, cols = -(-page.shape[0] // _REGION_BLOCK), -(-page.shape[1] // _REGION_BLOCK)
+    padded = np.ones((rows * _REGION_BLOCK, cols * _REGION_BLOCK), bool)
+    padded[: page.shape[0], : page.shape[1]] = page
+    share = padded.reshape(rows, _REGION_BLOCK, cols, _REGION_BLOCK).mean(axis=(1, 3))
+    coarse = (share < _REGION_BLOCK_PAGE).astype(np.uint8)
+    for area, box in _blocks(cv2, coarse, _REGION_BLOCK):
+        clipped = (box[0], box[1], min(box[2], page.shape[1]), min(box[3], page.shape[0]))
+        # only where no picture was found: the coarse squares join pictures a gutter apart
+        if all(_within(b, clipped) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
+            found.append((area, clipped))
+
+    # pictures first (most of their pixels away from their commonest level), then panels of
+    # text or of flat colour, each the largest first
+    def rank(entry: tuple[int, Box]) -> tuple[bool, float]:
+        area, (left, top, right, bottom) = entry
+        busy = _busy(work[top:bottom, left:right])
+        return busy < _REGION_BUSY, -area * busy
+
+    found.sort(key=rank)
+    return tuple(
+        _refined(luma, box, step, f"region-{i}")
+        for i, (_area, box) in enumerate(found[:_MAX_REGIONS], start=1)
+    )
+
+
+def _busy(pixels: npt.NDArray[np.uint8]) -> float:
+    """Share of the pixels away from their most common level (within +-2)."""
+    flat = np.convolve(np.bincount(pixels.ravel(), minlength=256), np.ones(5, np.int64), "same")
+    return 1.0 - float(flat.max()) / max(1, pixels.size)
+
+
+def _page_level(pixels: Luma, share: float) -> int | None:
+    """The page's grey level: the most common one (within +-2), when it covers `share` of the
+    pixels and is light or dark."""
+    values = np.clip(pixels, 0, 255).astype(np.uint8).ravel()
+    flat = np.convolve(np.bincount(values, minlength=256), np.ones(5, dtype=np.int64), "same")
+    level = int(flat.argmax())
+    if flat[level] < share * values.size or _REGION_DARK < level < _REGION_LIGHT:
+        return None
+    return level
+
+
+def _within(inner: Box, outer: Box) -> float:
+    """Share of `inner`'s area inside `outer`."""
+    width = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    height = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return max(0, width) * max(0, height) / max(1, area)
+
+
+def _opened_blocks(cv2: Any, page: npt.NDArray[np.bool_]) -> Iterator[tuple[int, Box]]:
+    """The blocks of what is not page once text, rules and icons are opened away."""
+    kernel = np.ones((_REGION_KERNEL, _REGION_KERNEL), np.uint8)
+    yield from _blocks(cv2, cv2.morphologyEx((~page).astype(np.uint8), cv2.MORPH_OPEN, kernel), 1)
+
+
+def _panel_blocks(
+    cv2: Any, work: npt.NDArray[np.uint8], page: npt.NDArray[np.bool_], box: Box
+) -> list[tuple[int, Box]]:
+    """The pictures inside a block that is no picture but a panel of its own flat colour (a
+    sidebar, a card, a post in another theme, a picture beside it): that colour is page
+    there too."""
+    left, top, right, bottom = box
+    inside = work[top:bottom, left:right]
+    counts = np.bincount(inside[~page[top:bottom, left:right]], minlength=256)
+    flat = np.convolve(counts, np.ones(5, dtype=np.int64), mode="same")
+    level = int(flat.argmax())
+    wide = counts[max(0, level - 8) : level + 9].sum()
+    if flat[level] < _REGION_PAGE_SHARE * inside.size or flat[level] < _PAGE_FLATNESS * wide:
+        return []
+    page = page.copy()
+    page[top:bottom, left:right] |= np.abs(inside.astype(np.int16) - level) <= _PAGE_TOL
+    found = []
+    for area, (x0, y0, x1, y1) in _opened_blocks(cv2, page[top:bottom, left:right]):
+        inner = (left + x0, top + y0, left + x1, top + y1)
+        if _picture_block(inner, area, page):
+            found.append((area, inner))
+    return found
+
+
+def _blocks(cv2: Any, mask: npt.NDArray[np.uint8], scale: int) -> Iterator[tuple[int, Box]]:
+    """Each 4-connected block of a mask: its area and box, in pixels `scale` times the mask's."""
+    count, _labels, stats, _centres = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    for row in np.asarray(stats)[1:count]:
+        left, top, w, h, area = (int(v) * scale for v in row)
+        yield area * scale, (left, top, left + w, top + h)
+
+
+def _picture_block(box: Box, area: int, page: npt.NDArray[np.bool_]) -> bool:
+    """Whether a block of a page's content (work pixels) may be a picture shown on it."""
+    rows, cols = page.shape
+    left, top, right, bottom = box
+    w, h = right - left, bottom - top
+    if min(w, h) < _REGION_MIN_SIDE or max(w / h, h / w) > _REGION_MAX_ASPECT:
+        return False
+    if not _REGION_MIN_AREA * page.size <= w * h <= _REGION_MAX_AREA * page.size:
+        return False
+    if area < _REGION_FILL * w * h:
+        return False
+    far = _REGION_KERNEL + 1
+    # the lines 2 to `far` pixels outside each side (none where the screenshot ends), as rows
+    bands = (
+        page[max(0, top - far) : top - 1, left:right] if top >= 2 else None,
+        page[bottom + 1 : bottom + far, left:right] if bottom + 1 < rows else None,
+        page[top:bottom, max(0, left - far) : left - 1].T if left >= 2 else None,
+        page[top:bottom, right + 1 : right + far].T if right + 1 < cols else None,
+    )
+    sides = [band for band in bands if band is not None and band.size]
+    # a side is on the page when one of its lines is: text may run up to a picture, and its
+    # lines leave the page between them
+    on_page = sum(float(band.mean(axis=1).max()) >= _REGION_PAGE_LINE for band in sides)
+    return on_page >= _REGION_PAGE_SIDES and on_page == len(sides)
+
+
+def _refined(luma: Luma, box: Box, step: int, label: str) -> Window:
+    """The work box in the luma's pixels, each inner edge on the strongest edge nearby."""
+    height, width = luma.shape
+    left, top = box[0] * step, box[1] * step
+    right, bottom = min(width, box[2] * step), min(height, box[3] * step)
+    radius = max(2, step)
+    if left > 0:
+        left = _strongest_edge(luma[top:bottom].T, left, radius)
+    if right < width:
+        right = _strongest_edge(luma[top:bottom].T, right, radius)
+    if top > 0:
+        top = _strongest_edge(luma[:, left:right], top, radius)
+    if bottom < height:
+        bottom = _strongest_edge(luma[:, left:right], bottom, radius)
+    return Window(WindowKind.SCREEN, left, top, right, bottom, label=label)
 
 
 def _screen_window(view: _View) -> Window | None:
