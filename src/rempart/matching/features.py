@@ -75,7 +75,10 @@ _QUERY_VOTERS = 300
 _RATIO = 0.8
 _RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
 _MIN_SCALE, _MAX_SCALE = 0.125, 4.0
-_MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture's width and height
+# Inliers span at least this share of the width and height that the registered keypoints
+# span inside the part of the picture the query shows (a crop, a collage cell shows a part):
+# a cluster of points (a logo, a corner) is not the picture, but a copy of a part of it is.
+_MIN_SPREAD = 0.2
 # The content check: the query brought back to the registered picture's geometry, a registered
 # keypoint's descriptor taken again there differs by more than _UNLIKE_BITS (of 256) where the
 # content is another (unrelated ORB descriptors lie ~100-128 bits apart; a copy's, within ~40
@@ -376,19 +379,59 @@ def verify(
     scale = float(np.hypot(transform[0, 0], transform[1, 0]))
     if not _MIN_SCALE <= scale <= _MAX_SCALE:
         return None
-    points = reference.points[sorted(registered)]
-    span = points.max(axis=0) - points.min(axis=0)
-    if span[0] < _MIN_SPREAD * reference.width or span[1] < _MIN_SPREAD * reference.height:
+    affine = transform.astype(np.float64)
+    seen = _shown(query, reference, affine)
+    if not _spread(reference.points[sorted(registered)], reference.points, seen):
         return None  # a cluster of points (a logo, a corner) is not the picture
     angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
-    unlike = unlike_share(query, reference, transform.astype(np.float64))
+    unlike = unlike_share(query, reference, affine, seen)
     if unlike.beyond(*limits):
         return None  # the same scene, not the same picture
     return Verification(len(registered), scale, angle, unlike)
 
 
-def unlike_share(
+def _shown(
     query: LocalFeatures, reference: LocalFeatures, transform: NDArray[np.float64]
+) -> NDArray[np.uint8]:
+    """The part of the registered picture that the query's frame shows (255), in the registered
+    picture's pixels: the query's frame brought back by the inverse transform."""
+    import cv2
+
+    inverse = cv2.invertAffineTransform(transform)
+    return np.asarray(
+        cv2.warpAffine(
+            np.full((query.height, query.width), 255, np.uint8),
+            inverse,
+            (reference.width, reference.height),
+            flags=cv2.INTER_NEAREST,
+            borderValue=0,
+        ),
+        np.uint8,
+    )
+
+
+def _spread(
+    inliers: NDArray[np.float32], points: NDArray[np.float32], seen: NDArray[np.uint8]
+) -> bool:
+    """Whether the agreeing points span a real share of what the registered keypoints span in
+    the part of the picture the query shows: of the whole picture for a whole copy, of the
+    part kept for a crop or a collage cell (a crop need not show four fifths of the picture)."""
+    height, width = seen.shape
+    x = np.clip(points[:, 0].astype(np.int64), 0, width - 1)
+    y = np.clip(points[:, 1].astype(np.int64), 0, height - 1)
+    inside = points[seen[y, x] > 0]
+    if len(inside) < 2:
+        return False
+    reach = inside.max(axis=0) - inside.min(axis=0)
+    span = inliers.max(axis=0) - inliers.min(axis=0)
+    return bool(np.all(span >= _MIN_SPREAD * reach))
+
+
+def unlike_share(
+    query: LocalFeatures,
+    reference: LocalFeatures,
+    transform: NDArray[np.float64],
+    seen: NDArray[np.uint8] | None = None,
 ) -> Unlike:
     """Which share of the registered keypoints and check points, seen whole in the query, have
     a descriptor, taken again on the query warped back to the registered picture's geometry
@@ -404,13 +447,8 @@ def unlike_share(
     size = (reference.width, reference.height)
     inverse = cv2.invertAffineTransform(transform)
     warped = cv2.warpAffine(query.pixels, inverse, size, flags=cv2.INTER_LINEAR, borderValue=0)
-    seen = cv2.warpAffine(
-        np.full(query.pixels.shape[:2], 255, np.uint8),
-        inverse,
-        size,
-        flags=cv2.INTER_NEAREST,
-        borderValue=0,
-    )
+    if seen is None:
+        seen = _shown(query, reference, transform)
     room = np.asarray(cv2.distanceTransform(seen, cv2.DIST_L2, 3), np.float32)
     # a copy shown smaller than the registered picture has lost its finest detail (a collage
     # cell, a picture in a page): only the pyramid levels it still holds are checked
