@@ -25,7 +25,9 @@ geometry but not, at the keypoints that see what moved, in content.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,6 +75,13 @@ _STOP_FLOOR = 32
 # Query descriptors that vote (the strongest), as many as each item has indexed.
 _QUERY_VOTERS = 300
 _RATIO = 0.8
+# The geometric check starts from pairs that pass the ratio test: RANSAC needs this many of
+# them, and this many agreeing, before the transform is trusted to gather the rest (see
+# _guided); the agreeing points it then holds must reach MIN_INLIERS.
+_MIN_SEED = 12
+# A pair gathered with the transform's help: its descriptors this close (a copy's: ~10-40 of
+# 256 bits; unrelated ones: ~100).
+_GUIDED_BITS = 64
 _RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
 _MIN_SCALE, _MAX_SCALE = 0.125, 4.0
 # Inliers span at least this share of the width and height that the registered keypoints
@@ -357,7 +366,7 @@ def verify(
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
-    if len(good) < MIN_INLIERS:
+    if len(good) < _MIN_SEED:
         return None
     src = reference.points[[m.trainIdx for m in good]]
     dst = query.points[[m.queryIdx for m in good]]
@@ -372,22 +381,75 @@ def verify(
     )
     if transform is None or mask is None:
         return None
-    inlier = mask.ravel().astype(bool)
-    registered = {good[i].trainIdx for i in np.flatnonzero(inlier).tolist()}
+    seeded = {good[i].trainIdx for i in np.flatnonzero(mask.ravel()).tolist()}
+    if len(seeded) < _MIN_SEED:
+        return None
+    transform, registered = _guided(cv2, query, reference, pairs, transform.astype(np.float64))
     if len(registered) < MIN_INLIERS:
         return None
     scale = float(np.hypot(transform[0, 0], transform[1, 0]))
     if not _MIN_SCALE <= scale <= _MAX_SCALE:
         return None
-    affine = transform.astype(np.float64)
-    seen = _shown(query, reference, affine)
-    if not _spread(reference.points[sorted(registered)], reference.points, seen):
+    seen = _shown(query, reference, transform)
+    if not _spread(reference.points[registered], reference.points, seen):
         return None  # a cluster of points (a logo, a corner) is not the picture
     angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
-    unlike = unlike_share(query, reference, affine, seen)
+    unlike = unlike_share(query, reference, transform, seen)
     if unlike.beyond(*limits):
         return None  # the same scene, not the same picture
+    if len(seeded) < MIN_INLIERS and unlike.keypoints is None and unlike.checks is None:
+        return None  # found with the transform's help: only the content can confirm it
     return Verification(len(registered), scale, angle, unlike)
+
+
+def _guided(
+    cv2: Any,
+    query: LocalFeatures,
+    reference: LocalFeatures,
+    pairs: Sequence[Sequence[Any]],
+    transform: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The transform refitted, and the registered points that agree with it: every pair of
+    a query descriptor and one of its two nearest registered ones (within _GUIDED_BITS) whose
+    points the transform brings together, within a tolerance that grows with the query
+    keypoint's pyramid level (a coarse level places its corner less precisely). The ratio test
+    drops a corner whose nearest neighbours are alike (text, repeated shapes); the place the
+    transform predicts tells them apart."""
+    flat = [m for p in pairs for m in p if m.distance <= _GUIDED_BITS]
+    if not flat:
+        return transform, np.zeros(0, np.int64)
+    ref = np.array([m.trainIdx for m in flat], np.int64)
+    qry = np.array([m.queryIdx for m in flat], np.int64)
+    src, dst = reference.points[ref].astype(np.float64), query.points[qry].astype(np.float64)
+    levels = (
+        np.zeros(len(qry)) if query.octaves is None else query.octaves[qry].astype(np.float64)
+    )
+    tolerance = _RANSAC_PIXELS * ORB_SCALE ** np.minimum(levels, 7)
+
+    def agreeing(transform: NDArray[np.float64]) -> NDArray[np.bool_]:
+        predicted = src @ transform[:, :2].T + transform[:, 2]
+        return np.asarray(np.hypot(*(predicted - dst).T) <= tolerance)
+
+    agree = agreeing(transform)
+    for _ in range(2):  # refitted on all that agree, which may gather more
+        if int(agree.sum()) < 3:
+            break
+        refit, _mask = cv2.estimateAffinePartial2D(src[agree], dst[agree], method=cv2.LMEDS)
+        if refit is None:
+            break
+        again = agreeing(refit.astype(np.float64))
+        if again.sum() <= agree.sum():
+            break
+        transform, agree = refit.astype(np.float64), again
+    # one registered point for one query point: a pair counts once on either side
+    chosen = _one_to_one(ref[agree], qry[agree])
+    return transform, chosen
+
+
+def _one_to_one(ref: NDArray[np.int64], qry: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Distinct registered points among agreeing pairs, each query point used once."""
+    _, first = np.unique(qry, return_index=True)
+    return np.unique(ref[first])
 
 
 def _shown(
