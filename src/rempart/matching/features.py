@@ -66,9 +66,11 @@ _BUCKET_FILL = 16
 # A vote: a query descriptor with a registered one this close (of 256 bits) in a shared
 # bucket. Unrelated ORB descriptors lie ~100 bits apart; the same corner in a copy, ~10-40.
 _VOTE_BITS = 48
-# Candidates verified per query and bank, best voted first, and the votes they need.
+# Candidates verified per query and bank, best voted first, and the votes they need (a copy
+# under a caption or letterboxed, its strongest corners elsewhere, had 9: bench/robustness.py;
+# at most _CANDIDATES are verified whatever the floor).
 _CANDIDATES = 3
-_MIN_VOTES = 12
+_MIN_VOTES = 8
 # A bucket holding more than _STOP_FACTOR times the mean is a stop word (a flat edge, a stroke).
 _STOP_FACTOR = 4
 _STOP_FLOOR = 32
