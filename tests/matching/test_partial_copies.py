@@ -43,7 +43,8 @@ def _crop_around(picture: Image.Image, keep: float, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     width, height = picture.size
     cw, ch = int(width * keep), int(height * keep)
-    return picture.crop((width - cw, height - ch - int(rng.integers(0, height - ch)), width, height))
+    top = int(rng.integers(0, height - ch + 1))
+    return picture.crop((width - cw, top, width, top + ch))
 
 
 @pytest.mark.parametrize("seed", [5, 6])
