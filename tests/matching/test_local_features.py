@@ -336,9 +336,10 @@ def test_a_copy_found_through_a_collage_cell_needs_its_check_points_seen() -> No
     # content check what another shot of it changed.
     reference = _registered(jpeg(original(5), 90))
     assert reference.check_points is not None and len(reference.check_points) > 0
+    query = _features(jpeg(original(5), 80))
     seen = Verification(40, 1.0, 0.0, Unlike(0.0, 0.0))
     unseen = Verification(40, 1.0, 0.0, Unlike(0.0, None))
-    assert service._told(WindowKind.CELL.value, False, seen, reference)
-    assert not service._told(WindowKind.CELL.value, False, unseen, reference)
-    assert service._told(WindowKind.WHOLE.value, False, unseen, reference)
-    assert service._told(WindowKind.CELL.value, True, unseen, reference)  # a PDQ match's check
+    assert service._told(WindowKind.CELL.value, False, seen, query, reference)
+    assert not service._told(WindowKind.CELL.value, False, unseen, query, reference)
+    assert service._told(WindowKind.WHOLE.value, False, unseen, query, reference)
+    assert service._told(WindowKind.CELL.value, True, unseen, query, reference)  # a PDQ match's
