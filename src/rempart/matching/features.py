@@ -75,7 +75,7 @@ _MIN_VOTES = 8
 _STOP_FACTOR = 4
 _STOP_FLOOR = 32
 # Query descriptors that vote (the strongest), as many as each item has indexed.
-_QUERY_VOTERS = 300
+_QUERY_VOTERS = 500
 _RATIO = 0.8
 # The geometric check starts from pairs that pass the ratio test: RANSAC needs this many of
 # them, and this many agreeing, before the transform is trusted to gather the rest (see
@@ -263,12 +263,18 @@ class FeatureIndex:
         near = np.bitwise_count(xor).sum(axis=1, dtype=np.int32) <= _VOTE_BITS
         # one vote per (query descriptor, item): distinct pairs
         pairs = np.unique(self._owner[rows[near]] * len(voters) + by[near])
-        ids, votes = np.unique(pairs // len(voters), return_counts=True)
-        order = np.argsort(-votes, kind="stable")
+        owners, voter = pairs // len(voters), pairs % len(voters)
+        ids, where, votes = np.unique(owners, return_inverse=True, return_counts=True)
+        # ranked by votes weighted by how rare each is: a query descriptor that votes for many
+        # items (a glyph, a plain edge) says little, and items made of such (pages, user
+        # interfaces) gathered more votes than a magnified crop's own item
+        weight = 1.0 / np.bincount(voter, minlength=len(voters))[voter]
+        score = np.bincount(where.ravel(), weights=weight, minlength=len(ids))
+        order = np.argsort(-score, kind="stable")
         for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
-            if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
+            if len(chosen) >= _CANDIDATES + len(extra):
                 break
-            if i in self._items and i not in chosen:
+            if v >= _MIN_VOTES and i in self._items and i not in chosen:
                 chosen.append(i)
         return chosen
 
