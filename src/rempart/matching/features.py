@@ -7,16 +7,19 @@ are sane). Must not read the store (the matcher feeds it) nor extract features (
 Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
 sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
 item when the item holds a descriptor in one of its buckets that is within _VOTE_BITS of it;
-an item's votes are the distinct query descriptors that voted for it. Keys grow by a bit each
+an item's votes are the distinct query descriptors that voted for it, ranked weighted by their
+rarity (a descriptor that votes for many items says little). Keys grow by a bit each
 time the bank doubles (16 bits up to ~1M indexed descriptors, then up to 24), so a bucket
 holds ~16 postings whatever the bank's size: a query reads about as many postings at 100,000
 pictures as at 1,000, and scans no item list. Keys so common that they say nothing (flat
 edges, text strokes) are skipped.
 
 Verification: the query's descriptors are matched to the candidate's (2 nearest, Lowe's ratio
-test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC. A
+test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC; it
+then gathers the near pairs the ratio test dropped that it brings together (_guided). A
 candidate is confirmed when at least `MIN_INLIERS` distinct registered points agree, spread
-over a real part of the picture, under a transform a copy can have (scale 1/8 to 4), and when
+over a real share of the part of the picture the query shows, under a transform a copy can
+have (scale 1/8 to 4), and when
 the query shows the registered content where it shows the picture: brought back to the
 registered geometry, the query's descriptors at the registered keypoints (their own angle and
 pyramid level) match theirs (`unlike_share`). Another shot of the same scene agrees in
@@ -429,9 +432,7 @@ def _guided(
     ref = np.array([m.trainIdx for m in flat], np.int64)
     qry = np.array([m.queryIdx for m in flat], np.int64)
     src, dst = reference.points[ref].astype(np.float64), query.points[qry].astype(np.float64)
-    levels = (
-        np.zeros(len(qry)) if query.octaves is None else query.octaves[qry].astype(np.float64)
-    )
+    levels = np.zeros(len(qry)) if query.octaves is None else query.octaves[qry].astype(np.float64)
     tolerance = _RANSAC_PIXELS * ORB_SCALE ** np.minimum(levels, 7)
 
     def agreeing(transform: NDArray[np.float64]) -> NDArray[np.bool_]:
