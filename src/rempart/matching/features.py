@@ -112,6 +112,12 @@ _UNLIKE_BITS = 80
 SEARCH_LIMITS = (0.06, 0.03)
 CORROBORATION_LIMITS = (0.15, 0.35)
 _MIN_CHECKED = 30  # fewer keypoints to check than this: the check says nothing
+# Check points are taken on a copy shown smaller than their level holds, down to this many
+# pyramid levels coarser (a scale of ~0.48): without them, another shot of the scene shown
+# small (letterboxed, in a collage, under a caption, at 0.56-0.75) passed on its keypoints
+# alone, which see nothing of the flat things that moved; copies' check points stay alike
+# through that blur (bench/robustness.py: no copy lost).
+_CHECK_SLACK = 2.5
 
 # Fixed, spread bit positions per table (a seeded permutation: the same on every machine); a
 # key of b bits takes each table's first b positions.
@@ -539,13 +545,17 @@ def unlike_share(
         for i in _seen_whole(reference.points, levels, room, finest).tolist()
     ]
     check_points, check_descriptors = reference.check_points, reference.check_descriptors
-    if check_points is not None and check_descriptors is not None and finest <= CHECK_LEVEL:
+    if (
+        check_points is not None
+        and check_descriptors is not None
+        and finest <= CHECK_LEVEL + _CHECK_SLACK
+    ):
         level = np.full(len(check_points), CHECK_LEVEL, np.int64)
         keypoints += [
             check_keypoint(
                 cv2, float(check_points[j, 0]), float(check_points[j, 1]), len(reference) + j
             )
-            for j in _seen_whole(check_points, level, room, finest).tolist()
+            for j in _seen_whole(check_points, level, room, min(finest, CHECK_LEVEL)).tolist()
         ]
     if not keypoints:
         return Unlike()
