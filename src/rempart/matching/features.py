@@ -7,16 +7,19 @@ are sane). Must not read the store (the matcher feeds it) nor extract features (
 Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
 sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
 item when the item holds a descriptor in one of its buckets that is within _VOTE_BITS of it;
-an item's votes are the distinct query descriptors that voted for it. Keys grow by a bit each
+an item's votes are the distinct query descriptors that voted for it, ranked weighted by their
+rarity (a descriptor that votes for many items says little). Keys grow by a bit each
 time the bank doubles (16 bits up to ~1M indexed descriptors, then up to 24), so a bucket
 holds ~16 postings whatever the bank's size: a query reads about as many postings at 100,000
 pictures as at 1,000, and scans no item list. Keys so common that they say nothing (flat
 edges, text strokes) are skipped.
 
 Verification: the query's descriptors are matched to the candidate's (2 nearest, Lowe's ratio
-test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC. A
+test), and a similarity transform (rotation, uniform scale, shift) is fitted with RANSAC; it
+then gathers the near pairs the ratio test dropped that it brings together (_guided). A
 candidate is confirmed when at least `MIN_INLIERS` distinct registered points agree, spread
-over a real part of the picture, under a transform a copy can have (scale 1/8 to 4), and when
+over a real share of the part of the picture the query shows, under a transform a copy can
+have (scale 1/8 to 4), and when
 the query shows the registered content where it shows the picture: brought back to the
 registered geometry, the query's descriptors at the registered keypoints (their own angle and
 pyramid level) match theirs (`unlike_share`). Another shot of the same scene agrees in
@@ -25,7 +28,9 @@ geometry but not, at the keypoints that see what moved, in content.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,18 +69,30 @@ _BUCKET_FILL = 16
 # A vote: a query descriptor with a registered one this close (of 256 bits) in a shared
 # bucket. Unrelated ORB descriptors lie ~100 bits apart; the same corner in a copy, ~10-40.
 _VOTE_BITS = 48
-# Candidates verified per query and bank, best voted first, and the votes they need.
+# Candidates verified per query and bank, best voted first, and the votes they need (a copy
+# under a caption or letterboxed, its strongest corners elsewhere, had 9: bench/robustness.py;
+# at most _CANDIDATES are verified whatever the floor).
 _CANDIDATES = 3
-_MIN_VOTES = 12
+_MIN_VOTES = 8
 # A bucket holding more than _STOP_FACTOR times the mean is a stop word (a flat edge, a stroke).
 _STOP_FACTOR = 4
 _STOP_FLOOR = 32
 # Query descriptors that vote (the strongest), as many as each item has indexed.
-_QUERY_VOTERS = 300
+_QUERY_VOTERS = 500
 _RATIO = 0.8
+# The geometric check starts from pairs that pass the ratio test: RANSAC needs this many of
+# them, and this many agreeing, before the transform is trusted to gather the rest (see
+# _guided); the agreeing points it then holds must reach MIN_INLIERS.
+_MIN_SEED = 12
+# A pair gathered with the transform's help: its descriptors this close (a copy's: ~10-40 of
+# 256 bits; unrelated ones: ~100).
+_GUIDED_BITS = 64
 _RANSAC_PIXELS = 4.0  # in the query's scaled picture (FEATURE_SIDE)
 _MIN_SCALE, _MAX_SCALE = 0.125, 4.0
-_MIN_SPREAD = 0.2  # inliers span at least this share of the registered picture's width and height
+# Inliers span at least this share of the width and height that the registered keypoints
+# span inside the part of the picture the query shows (a crop, a collage cell shows a part):
+# a cluster of points (a logo, a corner) is not the picture, but a copy of a part of it is.
+_MIN_SPREAD = 0.2
 # The content check: the query brought back to the registered picture's geometry, a registered
 # keypoint's descriptor taken again there differs by more than _UNLIKE_BITS (of 256) where the
 # content is another (unrelated ORB descriptors lie ~100-128 bits apart; a copy's, within ~40
@@ -95,6 +112,12 @@ _UNLIKE_BITS = 80
 SEARCH_LIMITS = (0.06, 0.03)
 CORROBORATION_LIMITS = (0.15, 0.35)
 _MIN_CHECKED = 30  # fewer keypoints to check than this: the check says nothing
+# Check points are taken on a copy shown smaller than their level holds, down to this many
+# pyramid levels coarser (a scale of ~0.48): without them, another shot of the scene shown
+# small (letterboxed, in a collage, under a caption, at 0.56-0.75) passed on its keypoints
+# alone, which see nothing of the flat things that moved; copies' check points stay alike
+# through that blur (bench/robustness.py: no copy lost).
+_CHECK_SLACK = 2.5
 
 # Fixed, spread bit positions per table (a seeded permutation: the same on every machine); a
 # key of b bits takes each table's first b positions.
@@ -249,12 +272,18 @@ class FeatureIndex:
         near = np.bitwise_count(xor).sum(axis=1, dtype=np.int32) <= _VOTE_BITS
         # one vote per (query descriptor, item): distinct pairs
         pairs = np.unique(self._owner[rows[near]] * len(voters) + by[near])
-        ids, votes = np.unique(pairs // len(voters), return_counts=True)
-        order = np.argsort(-votes, kind="stable")
+        owners, voter = pairs // len(voters), pairs % len(voters)
+        ids, where, votes = np.unique(owners, return_inverse=True, return_counts=True)
+        # ranked by votes weighted by how rare each is: a query descriptor that votes for many
+        # items (a glyph, a plain edge) says little, and items made of such (pages, user
+        # interfaces) gathered more votes than a magnified crop's own item
+        weight = 1.0 / np.bincount(voter, minlength=len(voters))[voter]
+        score = np.bincount(where.ravel(), weights=weight, minlength=len(ids))
+        order = np.argsort(-score, kind="stable")
         for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
-            if len(chosen) >= _CANDIDATES + len(extra) or v < _MIN_VOTES:
+            if len(chosen) >= _CANDIDATES + len(extra):
                 break
-            if i in self._items and i not in chosen:
+            if v >= _MIN_VOTES and i in self._items and i not in chosen:
                 chosen.append(i)
         return chosen
 
@@ -354,7 +383,7 @@ def verify(
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
-    if len(good) < MIN_INLIERS:
+    if len(good) < _MIN_SEED:
         return None
     src = reference.points[[m.trainIdx for m in good]]
     dst = query.points[[m.queryIdx for m in good]]
@@ -369,26 +398,117 @@ def verify(
     )
     if transform is None or mask is None:
         return None
-    inlier = mask.ravel().astype(bool)
-    registered = {good[i].trainIdx for i in np.flatnonzero(inlier).tolist()}
+    seeded = {good[i].trainIdx for i in np.flatnonzero(mask.ravel()).tolist()}
+    if len(seeded) < _MIN_SEED:
+        return None
+    transform, registered = _guided(cv2, query, reference, pairs, transform.astype(np.float64))
     if len(registered) < MIN_INLIERS:
         return None
     scale = float(np.hypot(transform[0, 0], transform[1, 0]))
     if not _MIN_SCALE <= scale <= _MAX_SCALE:
         return None
-    points = reference.points[sorted(registered)]
-    span = points.max(axis=0) - points.min(axis=0)
-    if span[0] < _MIN_SPREAD * reference.width or span[1] < _MIN_SPREAD * reference.height:
+    seen = _shown(query, reference, transform)
+    if not _spread(reference.points[registered], reference.points, seen):
         return None  # a cluster of points (a logo, a corner) is not the picture
     angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
-    unlike = unlike_share(query, reference, transform.astype(np.float64))
+    unlike = unlike_share(query, reference, transform, seen)
     if unlike.beyond(*limits):
         return None  # the same scene, not the same picture
+    if len(seeded) < MIN_INLIERS and unlike.keypoints is None and unlike.checks is None:
+        return None  # found with the transform's help: only the content can confirm it
     return Verification(len(registered), scale, angle, unlike)
 
 
-def unlike_share(
+def _guided(
+    cv2: Any,
+    query: LocalFeatures,
+    reference: LocalFeatures,
+    pairs: Sequence[Sequence[Any]],
+    transform: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The transform refitted, and the registered points that agree with it: every pair of
+    a query descriptor and one of its two nearest registered ones (within _GUIDED_BITS) whose
+    points the transform brings together, within a tolerance that grows with the query
+    keypoint's pyramid level (a coarse level places its corner less precisely). The ratio test
+    drops a corner whose nearest neighbours are alike (text, repeated shapes); the place the
+    transform predicts tells them apart."""
+    flat = [m for p in pairs for m in p if m.distance <= _GUIDED_BITS]
+    if not flat:
+        return transform, np.zeros(0, np.int64)
+    ref = np.array([m.trainIdx for m in flat], np.int64)
+    qry = np.array([m.queryIdx for m in flat], np.int64)
+    src, dst = reference.points[ref].astype(np.float64), query.points[qry].astype(np.float64)
+    levels = np.zeros(len(qry)) if query.octaves is None else query.octaves[qry].astype(np.float64)
+    tolerance = _RANSAC_PIXELS * ORB_SCALE ** np.minimum(levels, 7)
+
+    def agreeing(transform: NDArray[np.float64]) -> NDArray[np.bool_]:
+        predicted = src @ transform[:, :2].T + transform[:, 2]
+        return np.asarray(np.hypot(*(predicted - dst).T) <= tolerance)
+
+    agree = agreeing(transform)
+    for _ in range(2):  # refitted on all that agree, which may gather more
+        if int(agree.sum()) < 3:
+            break
+        refit, _mask = cv2.estimateAffinePartial2D(src[agree], dst[agree], method=cv2.LMEDS)
+        if refit is None:
+            break
+        again = agreeing(refit.astype(np.float64))
+        if again.sum() <= agree.sum():
+            break
+        transform, agree = refit.astype(np.float64), again
+    # one registered point for one query point: a pair counts once on either side
+    chosen = _one_to_one(ref[agree], qry[agree])
+    return transform, chosen
+
+
+def _one_to_one(ref: NDArray[np.int64], qry: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Distinct registered points among agreeing pairs, each query point used once."""
+    _, first = np.unique(qry, return_index=True)
+    return np.unique(ref[first])
+
+
+def _shown(
     query: LocalFeatures, reference: LocalFeatures, transform: NDArray[np.float64]
+) -> NDArray[np.uint8]:
+    """The part of the registered picture that the query's frame shows (255), in the registered
+    picture's pixels: the query's frame brought back by the inverse transform."""
+    import cv2
+
+    inverse = cv2.invertAffineTransform(transform)
+    return np.asarray(
+        cv2.warpAffine(
+            np.full((query.height, query.width), 255, np.uint8),
+            inverse,
+            (reference.width, reference.height),
+            flags=cv2.INTER_NEAREST,
+            borderValue=0,
+        ),
+        np.uint8,
+    )
+
+
+def _spread(
+    inliers: NDArray[np.float32], points: NDArray[np.float32], seen: NDArray[np.uint8]
+) -> bool:
+    """Whether the agreeing points span a real share of what the registered keypoints span in
+    the part of the picture the query shows: of the whole picture for a whole copy, of the
+    part kept for a crop or a collage cell (a crop need not show four fifths of the picture)."""
+    height, width = seen.shape
+    x = np.clip(points[:, 0].astype(np.int64), 0, width - 1)
+    y = np.clip(points[:, 1].astype(np.int64), 0, height - 1)
+    inside = points[seen[y, x] > 0]
+    if len(inside) < 2:
+        return False
+    reach = inside.max(axis=0) - inside.min(axis=0)
+    span = inliers.max(axis=0) - inliers.min(axis=0)
+    return bool(np.all(span >= _MIN_SPREAD * reach))
+
+
+def unlike_share(
+    query: LocalFeatures,
+    reference: LocalFeatures,
+    transform: NDArray[np.float64],
+    seen: NDArray[np.uint8] | None = None,
 ) -> Unlike:
     """Which share of the registered keypoints and check points, seen whole in the query, have
     a descriptor, taken again on the query warped back to the registered picture's geometry
@@ -404,13 +524,8 @@ def unlike_share(
     size = (reference.width, reference.height)
     inverse = cv2.invertAffineTransform(transform)
     warped = cv2.warpAffine(query.pixels, inverse, size, flags=cv2.INTER_LINEAR, borderValue=0)
-    seen = cv2.warpAffine(
-        np.full(query.pixels.shape[:2], 255, np.uint8),
-        inverse,
-        size,
-        flags=cv2.INTER_NEAREST,
-        borderValue=0,
-    )
+    if seen is None:
+        seen = _shown(query, reference, transform)
     room = np.asarray(cv2.distanceTransform(seen, cv2.DIST_L2, 3), np.float32)
     # a copy shown smaller than the registered picture has lost its finest detail (a collage
     # cell, a picture in a page): only the pyramid levels it still holds are checked
@@ -430,13 +545,17 @@ def unlike_share(
         for i in _seen_whole(reference.points, levels, room, finest).tolist()
     ]
     check_points, check_descriptors = reference.check_points, reference.check_descriptors
-    if check_points is not None and check_descriptors is not None and finest <= CHECK_LEVEL:
+    if (
+        check_points is not None
+        and check_descriptors is not None
+        and finest <= CHECK_LEVEL + _CHECK_SLACK
+    ):
         level = np.full(len(check_points), CHECK_LEVEL, np.int64)
         keypoints += [
             check_keypoint(
                 cv2, float(check_points[j, 0]), float(check_points[j, 1]), len(reference) + j
             )
-            for j in _seen_whole(check_points, level, room, finest).tolist()
+            for j in _seen_whole(check_points, level, room, min(finest, CHECK_LEVEL)).tolist()
         ]
     if not keypoints:
         return Unlike()

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from rempart.errors import NotFound
 from rempart.hashing import ImageHashes, Windows
-from rempart.hashing.features import LocalFeatures
+from rempart.hashing.features import UNKNOWN_OCTAVE, LocalFeatures
 from rempart.hashing.signals import Digest, Dihedral, LoneDigest, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
@@ -783,7 +783,7 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
             # asked of a PDQ match's corroboration (see matching/features.py)
             limits = CORROBORATION_LIMITS if item in doubtful else SEARCH_LIMITS
             check = verify(features, reference, limits) if reference is not None else None
-            if check is not None and _told(kind, item in doubtful, check, reference):
+            if check is not None and _told(kind, item in doubtful, check, features, reference):
                 verified[item] = (kind, check)
     for item, (kind, check) in sorted(verified.items()):
         pdq = doubtful.get(item)
@@ -815,15 +815,27 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
 
 
 def _told(
-    kind: str, corroborating: bool, check: Verification, reference: LocalFeatures | None
+    kind: str,
+    corroborating: bool,
+    check: Verification,
+    query: LocalFeatures,
+    reference: LocalFeatures | None,
 ) -> bool:
-    """Whether a verification may stand: a copy found by its local features alone through a
-    collage cell must have had its check points looked at. A cell hides the rest of the query
-    from the content check: a landscape's sky and hills taken for a collage cell showed none
-    of what its other shot changed (bench/robustness.py, 1 false match in 118,000 pairs)."""
-    if corroborating or kind != WindowKind.CELL.value or reference is None:
+    """Whether a verification may stand: a copy found by its local features alone must have
+    had its content checked (enough registered points shown whole: the geometry alone agrees
+    with another shot of the scene), unless its item was registered before the check existed
+    (no angles); through a collage cell, at its check points. A cell hides the rest of the
+    query from the content check: a landscape's sky and hills taken for a collage cell showed
+    none of what its other shot changed (bench/robustness.py, 1 false match in 118,000 pairs)."""
+    if corroborating or reference is None:
         return True
-    return reference.check_points is None or check.unlike.checks is not None
+    if kind == WindowKind.CELL.value and reference.check_points is not None:
+        return check.unlike.checks is not None
+    if query.pixels is None or reference.angles is None or reference.octaves is None:
+        return True
+    if np.any(reference.octaves == UNKNOWN_OCTAVE):
+        return True
+    return check.unlike.keypoints is not None or check.unlike.checks is not None
 
 
 def _content_detail(check: Verification) -> tuple[tuple[str, object], ...]:
