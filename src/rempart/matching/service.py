@@ -111,6 +111,8 @@ def slot_of(kind: str, label: str) -> str:
         return "smooth"
     if kind == WindowKind.GRID:
         return f"grid:{label}"  # a grid cell only ever meets the same cell
+    if kind == WindowKind.MOSAIC:
+        return f"mosaic:{label}"  # a coarse grid only ever meets the same grid
     return kind
 
 
@@ -527,6 +529,8 @@ class Matcher:
             wanted |= Windows.SMOOTH
         if slots & {WindowKind.FACE.value, WindowKind.FACE_BLANKED.value}:
             wanted |= Windows.FACES
+        if any(name.startswith("mosaic:") for name in slots):
+            wanted |= Windows.MOSAIC  # costs an ordinary picture ~1 ms (mosaic.py)
         if any(len(bank.features) for bank in self._banks.values()):
             wanted |= Windows.FEATURES
         return wanted
@@ -567,10 +571,17 @@ class Matcher:
         by_slot: dict[str, list[tuple[int, QuerySignal]]] = defaultdict(list)
         for qi, query in enumerate(queries):
             gate = query.gate_signal
-            if query.quality_known and gate is not None and gate.quality < bank.quality_min:
+            below = query.quality_known and gate is not None and gate.quality < bank.quality_min
+            if below:
                 gated[qi].append(bank.name)
-                continue
             for signal in query.signals:
+                if signal.kind == WindowKind.MOSAIC:
+                    # a pixelated copy is flat to PDQ (quality 15-25): its coarse grids pass
+                    # the gate, to be met at their own, strict threshold (_mosaic_kept)
+                    by_slot[slot_of(signal.kind, signal.label)].append((qi, signal))
+                    continue
+                if below:
+                    continue
                 if query.quality_known and signal.signal.quality < bank.quality_min:
                     continue  # a flat window or frame says nothing
                 by_slot[slot_of(signal.kind, signal.label)].append((qi, signal))
@@ -608,6 +619,9 @@ class Matcher:
         for qi, query in enumerate(queries):
             if bank.name not in gated[qi]:
                 found[qi] += _corroborated(bank, query, mine[qi])
+            elif mosaics := [m for m in mine[qi] if m.window == WindowKind.MOSAIC]:
+                gated[qi].remove(bank.name)  # found as a pixelated copy after all
+                found[qi] += mosaics
 
     def _video_detail(
         self, query: Query, item: int, hits: list[_Hit], bank_threshold: int
