@@ -26,7 +26,7 @@ Pixels = npt.NDArray[np.float32]
 
 # The coarse grids registered for each picture (cells across and down, area means), and the
 # side they are rendered at for PDQ (bicubic: PDQ's filters expect a picture, not 8 pixels).
-GRIDS = (6, 8, 11)
+GRIDS = (6, 8, 11, 16)
 _RENDER_SIDE = 64
 # A cell of a query's grid spans this many of its mosaic's blocks at least.
 _CELL_BLOCKS = 1.5

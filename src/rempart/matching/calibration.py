@@ -82,7 +82,7 @@ THRESHOLDS: Mapping[WindowKind, int] = MappingProxyType(
         # A pixelated query's coarse grid against the original's (see mosaic.py): met only
         # by queries found to be mosaics, and kept within PDQ's 31 so that a match stands
         # alone (nothing else can corroborate a mosaic). Calibration below.
-        WindowKind.MOSAIC: 28,
+        WindowKind.MOSAIC: 31,
     }
 )
 

@@ -35,7 +35,7 @@ from rempart.hashing.features import LocalFeatures
 from rempart.hashing.signals import Digest, Dihedral, LoneDigest, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
-from rempart.matching.calibration import threshold_for
+from rempart.matching.calibration import DEFAULT_BANK_THRESHOLD, threshold_for
 from rempart.matching.features import (
     CORROBORATION_LIMITS,
     MIN_INLIERS,
@@ -69,6 +69,11 @@ __all__ = [
 # A PDQ match this close stands alone (PDQ's usual threshold, what a partner reproduces);
 # one further away must be corroborated by the local-feature stage.
 STANDALONE_BITS = 31
+# A pixelated copy (see _mosaic_kept): its finest coarse grid within this many bits of the
+# original's (the second finest within the MOSAIC kind's threshold), one of the two of at
+# least this PDQ quality.
+MOSAIC_FINEST_BITS = 28
+MOSAIC_MIN_QUALITY = 20
 # The method of a match found by local features and geometric verification.
 LOCAL_FEATURES = "local-features"
 
@@ -592,7 +597,10 @@ class Matcher:
                 continue
             self._search_slot(slot, bank, index, entries, hits)
         mine: list[list[Match]] = [[] for _ in queries]
-        for (qi, item), item_hits in hits.items():
+        for (qi, item), found_hits in hits.items():
+            item_hits = _mosaic_kept(queries[qi], found_hits, bank.threshold)
+            if not item_hits:
+                continue
             # A hit that stands alone outranks a closer one that needs corroboration (a
             # grid cell often lies closer than the whole picture's hash of a stretched copy).
             best = min(item_hits, key=lambda h: (not h.stands_alone, h.distance, h.limit))
@@ -751,6 +759,41 @@ class Matcher:
                 kept.values(),
                 key=lambda m: (m.method == LOCAL_FEATURES, m.distance, m.bank, m.item),
             )
+
+
+def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hit]:
+    """An item's hits, less its coarse-grid hits unless they make a pixelated copy: the
+    query's two finest grids both met, the finest within MOSAIC_FINEST_BITS (shifted with
+    the bank's threshold), and one of the two not flat to PDQ (quality MOSAIC_MIN_QUALITY).
+
+    A coarse grid holds a few dozen cells: two screenshots of one application's layout, or
+    two charts, pixelated, are alike on any one grid (bench: 2 bits apart), and the flatter
+    the grid the closer. Two grids and some texture make it a copy (docs/matching.md)."""
+    mosaic = WindowKind.MOSAIC.value
+    if not any(h.query.kind == mosaic for h in hits):
+        return hits
+    others = [h for h in hits if h.query.kind != mosaic]
+    grids = sorted(
+        {int(s.label) for s in query.signals if s.kind == mosaic and s.label.isdigit()},
+        reverse=True,
+    )[:2]
+    if len(grids) < 2:
+        return others
+    best: dict[int, _Hit] = {}
+    for h in hits:
+        if h.query.kind == mosaic and h.query.label.isdigit():
+            grid = int(h.query.label)
+            if grid not in best or h.distance < best[grid].distance:
+                best[grid] = h
+    finest, second = (best.get(g) for g in grids)
+    if finest is None or second is None:
+        return others
+    shift = bank_threshold - DEFAULT_BANK_THRESHOLD
+    if finest.distance > MOSAIC_FINEST_BITS + shift:
+        return others
+    if max(finest.query.signal.quality, second.query.signal.quality) < MOSAIC_MIN_QUALITY:
+        return others
+    return [*others, finest, second]
 
 
 def _via(hits: list[_Hit]) -> tuple[str, ...]:
