@@ -137,9 +137,7 @@ def _match(matcher: Matcher, data: bytes) -> list[int]:
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-def test_a_picture_pixelated_at_random_block_sizes_is_matched(
-    db: Database, tmp_path: Path
-) -> None:
+def test_a_picture_pixelated_at_random_block_sizes_is_matched(db: Database, tmp_path: Path) -> None:
     styles = ("landscape", "shapes", "texture", "graphic")
     originals = {
         f"p{seed}": neutral_image(seed, 640, 480, styles[seed % len(styles)])

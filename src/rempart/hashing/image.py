@@ -179,8 +179,7 @@ def _window_hashes(
     if Windows.MOSAIC in wanted:
         registering = Windows.CROPS in wanted
         found += [
-            (Windows.MOSAIC, w)
-            for w in window_search.mosaic_windows(luma, registering=registering)
+            (Windows.MOSAIC, w) for w in window_search.mosaic_windows(luma, registering=registering)
         ]
     if Windows.FACES in wanted:
         from rempart.hashing.faces import face_windows  # OpenCV loads only when asked
