@@ -175,3 +175,34 @@ def test_the_mosaic_kind_is_matched_only_against_itself() -> None:
 
     assert slot_of(WindowKind.MOSAIC, "8") == "mosaic:8"
     assert slot_of(WindowKind.MOSAIC, "11") != slot_of(WindowKind.GRID, "11")
+
+
+@pytest.mark.parametrize(
+    "luma",
+    [
+        np.zeros((1, 1), dtype=np.uint8),
+        np.zeros((3, 900), dtype=np.uint8),
+        np.full((480, 640), 128, dtype=np.uint8),  # flat: no edge at all
+        np.random.default_rng(1).integers(0, 256, (480, 640)).astype(np.uint8),  # noise
+        np.kron(np.random.default_rng(2).integers(0, 256, (4, 5)), np.ones((120, 128))).astype(
+            np.uint8
+        ),  # 5 blocks across: too coarse to be pixelation
+        np.tile(np.linspace(0, 255, 640, dtype=np.float32), (480, 1)),  # a gradient, float
+    ],
+)
+def test_odd_pictures_are_no_mosaic_and_never_crash(luma: np.ndarray) -> None:
+    assert find_mosaic(luma) is None
+
+
+def test_a_mosaic_found_at_any_size_gives_coarse_windows() -> None:
+    from rempart.hashing.windows import mosaic_windows
+
+    rng = np.random.default_rng(5)
+    cells = rng.integers(0, 256, (15, 20))
+    luma = np.kron(cells, np.ones((24, 24))).astype(np.uint8)  # 20 blocks across, 480x360
+    windows = mosaic_windows(luma, registering=False)
+    assert [w.label for w in windows] == ["6", "8", "11"]  # 16 cells would split blocks
+    assert (
+        mosaic_windows(np.asarray(neutral_image(3, 480, 360).convert("L")), registering=False) == ()
+    )
+    assert len(mosaic_windows(luma, registering=True)) == 4

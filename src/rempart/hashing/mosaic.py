@@ -175,7 +175,21 @@ def _comb(profile: Pixels, shortest: float, longest: float) -> _Comb | None:
     # edge k lies at position k + 1 (between pixels k and k + 1)
     angle = -float(np.angle(spectrum[j]))  # phase of sum(profile * exp(-2 pi i j k / pad))
     phase = ((angle / (2 * math.pi)) * period + 1.0) % period
+    if _every_other_tooth(profile, period, phase):
+        return None  # the blocks are twice as large: coarser than any pixelation here
     return _Comb(period, phase, float(np.abs(spectrum[j])) / total)
+
+
+def _every_other_tooth(profile: Pixels, period: float, phase: float) -> bool:
+    """Whether only every other tooth of the comb holds an edge (its harmonic was found:
+    the true period is twice as long)."""
+    teeth = np.arange(phase - 1.0, len(profile), period)
+    index = np.clip(np.round(teeth).astype(np.intp), 0, len(profile) - 1)
+    near = np.maximum.reduce([profile[np.clip(index + k, 0, len(profile) - 1)] for k in (-1, 0, 1)])
+    if len(near) < 4:
+        return False
+    even, odd = float(near[0::2].mean()), float(near[1::2].mean())
+    return min(even, odd) < 0.12 * max(even, odd)
 
 
 def _labels(size: int, comb: _Comb) -> tuple[npt.NDArray[np.intp], int]:
