@@ -206,3 +206,20 @@ def test_a_mosaic_found_at_any_size_gives_coarse_windows() -> None:
         mosaic_windows(np.asarray(neutral_image(3, 480, 360).convert("L")), registering=False) == ()
     )
     assert len(mosaic_windows(luma, registering=True)) == 4
+
+
+def test_a_seen_mosaic_is_kept_and_met_by_a_later_registration() -> None:
+    # What scans saw is packed and matched against items registered later (retro): a
+    # pixelated copy's coarse grids, flat to PDQ, must survive both steps.
+    from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
+    from rempart.matching.packed import SeenCandidates, pack_query, unpack_query
+    from rempart.matching.service import QuerySignal
+
+    code = PdqHash(bytes(range(32)))
+    grid = QuerySignal(WindowKind.MOSAIC, Dihedral.ORIGINAL, PdqSignal(code, 12), "11")
+    packed = pack_query(Query((grid,)))
+    assert unpack_query(packed).signals == (grid,)
+    same = SeenCandidates([("mosaic", "11", code.hex)], radius=31, quality_min=50)
+    other = SeenCandidates([("mosaic", "8", code.hex)], radius=31, quality_min=50)
+    assert same.search([packed]) == [0]
+    assert other.search([packed]) == []
