@@ -252,7 +252,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                 "demo-watch",
                 paths,
                 label="demo",
-                extras=Windows.CROPS | Windows.GRID | Windows.FEATURES,
+                extras=Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.MOSAIC,
             )
         )
         console.print(t("demo.watch.register", n=len(added)))

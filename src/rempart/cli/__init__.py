@@ -568,9 +568,10 @@ def bank_add(
     extras: Annotated[
         bool,
         typer.Option(
-            help="Also store hashes of a few crops and grid cells of each image, and its "
-            "local features, so that cropped, rotated, framed and collaged copies and copies "
-            "under stickers or text are found too."
+            help="Also store hashes of a few crops and grid cells of each image, of the "
+            "image reduced to coarse grids, and its local features, so that cropped, rotated, "
+            "framed, collaged and pixelated copies and copies under stickers or text are "
+            "found too."
         ),
     ] = True,
     faces: Annotated[
@@ -603,7 +604,7 @@ def bank_add(
     failed = added = 0
     wanted = Windows.NONE
     if extras:
-        wanted |= Windows.CROPS | Windows.GRID | Windows.FEATURES
+        wanted |= Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.MOSAIC
     if faces:
         wanted |= Windows.FACES
     with _reported():

@@ -50,6 +50,9 @@ class Windows(Flag):
     CROPS = auto()  # registration only: crops of the original, against cropped copies
     SMOOTH = auto()  # query only: the whole image smoothed, against the smoothed crops
     FEATURES = auto()  # local features (ORB keypoints) for the geometric stage (features.py)
+    # coarse grids of the picture against pixelated copies (mosaic.py): every grid when
+    # registering (with CROPS), a query's only when it is a mosaic
+    MOSAIC = auto()
 
 
 # Kinds hashed in their 8 variants when asked for: a copy may be mirrored or turned. Grid
@@ -169,6 +172,11 @@ def _window_hashes(
         found += [(Windows.SMOOTH, w) for w in window_search.smooth_windows(luma)]
     if Windows.GRID in wanted:
         found += [(Windows.GRID, w) for w in window_search.grid_windows(luma)]
+    if Windows.MOSAIC in wanted:
+        registering = Windows.CROPS in wanted
+        found += [
+            (Windows.MOSAIC, w) for w in window_search.mosaic_windows(luma, registering=registering)
+        ]
     if Windows.FACES in wanted:
         from rempart.hashing.faces import face_windows  # OpenCV loads only when asked
 

@@ -27,6 +27,7 @@ __all__ = [
     "find_screen_photo",
     "find_windows",
     "grid_windows",
+    "mosaic_windows",
     "registration_crops",
     "smooth_windows",
     "split_collage",
@@ -152,6 +153,8 @@ class WindowKind(StrEnum):
     CROP_SMOOTH = "crop_smooth"  # a crop, smoothed (label says which), against SMOOTH
     FACE = "face"  # a face with some context around it (label: its index)
     FACE_BLANKED = "face_blanked"  # the whole image with its faces filled flat
+    # both sides, matched only against the same kind at the same `label` (the grid)
+    MOSAIC = "mosaic"  # the picture reduced to a coarse grid (see rempart.hashing.mosaic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,7 @@ class Window:
     blank: tuple[tuple[int, int, int, int], ...] = ()
     label: str = ""
     smooth: bool = False
+    grid: int = 0  # MOSAIC: the box reduced to this many cells across (mosaic.coarse_view)
 
     @property
     def box(self) -> Box:
@@ -193,6 +197,10 @@ class Window:
         64 x 64; window_pixels shares the work between windows)."""
         if self.smooth:
             return _Reduced.of(luma).smoothed(self.box)
+        if self.grid:
+            from rempart.hashing.mosaic import coarse_view
+
+            return coarse_view(luma[self.top : self.bottom, self.left : self.right], self.grid)
         if self.blank:
             filled = np.array(luma, copy=True)
             fill = filled.mean()
@@ -339,6 +347,24 @@ def grid_windows(luma: Luma) -> tuple[Window, ...]:
         Window(WindowKind.GRID, cols[c], rows[r], cols[c + 1], rows[r + 1], label=f"r{r}c{c}")
         for r in range(3)
         for c in range(3)
+    )
+
+
+def mosaic_windows(luma: Luma, *, registering: bool) -> tuple[Window, ...]:
+    """MOSAIC: the whole picture reduced to coarse grids (labels: cells across), against
+    pixelated copies (see rempart.hashing.mosaic). Registering: every grid of
+    mosaic.GRIDS. A query: only when the picture is a mosaic, the grids its blocks resolve.
+    Hashed on both sides in the original orientation only, and matched label to label."""
+    from rempart.hashing import mosaic
+
+    height, width = luma.shape[:2]
+    if registering:
+        grids: tuple[int, ...] = mosaic.GRIDS
+    else:
+        found = mosaic.find_mosaic(luma)
+        grids = () if found is None else mosaic.grids_for(found)
+    return tuple(
+        Window(WindowKind.MOSAIC, 0, 0, width, height, label=str(g), grid=g) for g in grids
     )
 
 

@@ -413,8 +413,9 @@ def _add_hashes(
 
 
 def _extra_signals(hashes: ImageHashes, quality_min: int) -> list[ItemSignal]:
-    """The extra hashes an item keeps (crops, cells, faces, the raw-pixel hash): those that
-    pass the bank's quality gate (a flat crop or cell says nothing)."""
+    """The extra hashes an item keeps (crops, cells, faces, coarse grids, the raw-pixel
+    hash): those that pass the bank's quality gate (a flat crop or cell says nothing), and
+    every coarse grid (met at its own rule: rempart.matching.service._mosaic_kept)."""
     signals = [
         ItemSignal(
             kind=w.window.kind.value,
@@ -423,7 +424,7 @@ def _extra_signals(hashes: ImageHashes, quality_min: int) -> list[ItemSignal]:
             quality=w.variants[0].quality,
         )
         for w in hashes.windows
-        if w.variants[0].quality >= quality_min
+        if w.variants[0].quality >= quality_min or w.window.kind == "mosaic"
     ]
     partner = hashes.partner_pdq
     if partner is not None and partner.quality >= quality_min:

@@ -79,6 +79,10 @@ THRESHOLDS: Mapping[WindowKind, int] = MappingProxyType(
         # look-alike portraits will be closer, so FACE stays well inside PDQ's 31.
         WindowKind.FACE: 24,
         WindowKind.FACE_BLANKED: 31,
+        # A pixelated query's coarse grid against the original's (see mosaic.py): met only
+        # by queries found to be mosaics, and kept within PDQ's 31 so that a match stands
+        # alone (nothing else can corroborate a mosaic). Calibration below.
+        WindowKind.MOSAIC: 31,
     }
 )
 

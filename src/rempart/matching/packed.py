@@ -54,8 +54,10 @@ _KINDS: dict[str, int] = {
     WindowKind.FACE.value: 10,
     WindowKind.FACE_BLANKED.value: 11,
     FRAME: 12,
+    WindowKind.MOSAIC.value: 13,
 }
 _KIND_OF = {code: kind for kind, code in _KINDS.items()}
+_MOSAIC_CODE = _KINDS[WindowKind.MOSAIC.value]
 _VARIANTS = tuple(Dihedral)
 _VARIANT_CODE = {variant: code for code, variant in enumerate(_VARIANTS)}
 _GRID_LABEL = re.compile(r"r([0-2])c([0-2])")
@@ -150,6 +152,9 @@ def _slot(kind: str, label: str) -> int:
     if kind == WindowKind.GRID.value:
         grid = _GRID_LABEL.fullmatch(label)
         return int(_SLOTS[code, _label_code(label)]) if grid else -1
+    if kind == WindowKind.MOSAIC.value:  # a coarse grid meets the same grid only
+        fits = label.isdigit() and int(label) < 256 - _NUMBER_BASE
+        return int(_SLOTS[code, _label_code(label)]) if fits else -1
     return int(_SLOTS[code, 0])
 
 
@@ -204,7 +209,8 @@ class SeenCandidates:
         records = np.frombuffer(b"".join(packed), dtype=RECORD)
         rows = np.repeat(np.arange(len(packed), dtype=np.int64), counts)
         slots = _SLOTS[records["kind"], records["label"]]
-        keep = records["quality"] >= self._quality_min
+        # a pixelated copy's coarse grids pass the gate, as in the Matcher
+        keep = (records["quality"] >= self._quality_min) | (records["kind"] == _MOSAIC_CODE)
         hit = np.zeros(len(packed), dtype=bool)
         for slot, registered in self._codes.items():
             mask = keep & (slots == slot)

@@ -35,7 +35,7 @@ from rempart.hashing.features import UNKNOWN_OCTAVE, LocalFeatures
 from rempart.hashing.signals import Digest, Dihedral, LoneDigest, PdqHash, PdqSignal
 from rempart.hashing.video import FrameHash, VideoHashes
 from rempart.hashing.windows import WindowKind
-from rempart.matching.calibration import threshold_for
+from rempart.matching.calibration import DEFAULT_BANK_THRESHOLD, threshold_for
 from rempart.matching.features import (
     CORROBORATION_LIMITS,
     MIN_INLIERS,
@@ -69,6 +69,11 @@ __all__ = [
 # A PDQ match this close stands alone (PDQ's usual threshold, what a partner reproduces);
 # one further away must be corroborated by the local-feature stage.
 STANDALONE_BITS = 31
+# A pixelated copy (see _mosaic_kept): its finest coarse grid within this many bits of the
+# original's (the second finest within the MOSAIC kind's threshold), one of the two of at
+# least this PDQ quality.
+MOSAIC_FINEST_BITS = 28
+MOSAIC_MIN_QUALITY = 20
 # The method of a match found by local features and geometric verification.
 LOCAL_FEATURES = "local-features"
 
@@ -111,6 +116,8 @@ def slot_of(kind: str, label: str) -> str:
         return "smooth"
     if kind == WindowKind.GRID:
         return f"grid:{label}"  # a grid cell only ever meets the same cell
+    if kind == WindowKind.MOSAIC:
+        return f"mosaic:{label}"  # a coarse grid only ever meets the same grid
     return kind
 
 
@@ -527,6 +534,8 @@ class Matcher:
             wanted |= Windows.SMOOTH
         if slots & {WindowKind.FACE.value, WindowKind.FACE_BLANKED.value}:
             wanted |= Windows.FACES
+        if any(name.startswith("mosaic:") for name in slots):
+            wanted |= Windows.MOSAIC  # costs an ordinary picture ~1 ms (mosaic.py)
         if any(len(bank.features) for bank in self._banks.values()):
             wanted |= Windows.FEATURES
         return wanted
@@ -567,10 +576,17 @@ class Matcher:
         by_slot: dict[str, list[tuple[int, QuerySignal]]] = defaultdict(list)
         for qi, query in enumerate(queries):
             gate = query.gate_signal
-            if query.quality_known and gate is not None and gate.quality < bank.quality_min:
+            below = query.quality_known and gate is not None and gate.quality < bank.quality_min
+            if below:
                 gated[qi].append(bank.name)
-                continue
             for signal in query.signals:
+                if signal.kind == WindowKind.MOSAIC:
+                    # a pixelated copy is flat to PDQ (quality 15-25): its coarse grids pass
+                    # the gate, to be met at their own, strict threshold (_mosaic_kept)
+                    by_slot[slot_of(signal.kind, signal.label)].append((qi, signal))
+                    continue
+                if below:
+                    continue
                 if query.quality_known and signal.signal.quality < bank.quality_min:
                     continue  # a flat window or frame says nothing
                 by_slot[slot_of(signal.kind, signal.label)].append((qi, signal))
@@ -581,7 +597,10 @@ class Matcher:
                 continue
             self._search_slot(slot, bank, index, entries, hits)
         mine: list[list[Match]] = [[] for _ in queries]
-        for (qi, item), item_hits in hits.items():
+        for (qi, item), found_hits in hits.items():
+            item_hits = _mosaic_kept(queries[qi], found_hits, bank.threshold)
+            if not item_hits:
+                continue
             # A hit that stands alone outranks a closer one that needs corroboration (a
             # grid cell often lies closer than the whole picture's hash of a stretched copy).
             best = min(item_hits, key=lambda h: (not h.stands_alone, h.distance, h.limit))
@@ -608,6 +627,9 @@ class Matcher:
         for qi, query in enumerate(queries):
             if bank.name not in gated[qi]:
                 found[qi] += _corroborated(bank, query, mine[qi])
+            elif mosaics := [m for m in mine[qi] if m.window == WindowKind.MOSAIC]:
+                gated[qi].remove(bank.name)  # found as a pixelated copy after all
+                found[qi] += mosaics
 
     def _video_detail(
         self, query: Query, item: int, hits: list[_Hit], bank_threshold: int
@@ -737,6 +759,41 @@ class Matcher:
                 kept.values(),
                 key=lambda m: (m.method == LOCAL_FEATURES, m.distance, m.bank, m.item),
             )
+
+
+def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hit]:
+    """An item's hits, less its coarse-grid hits unless they make a pixelated copy: the
+    query's two finest grids both met, the finest within MOSAIC_FINEST_BITS (shifted with
+    the bank's threshold), and one of the two not flat to PDQ (quality MOSAIC_MIN_QUALITY).
+
+    A coarse grid holds a few dozen cells: two screenshots of one application's layout, or
+    two charts, pixelated, are alike on any one grid (bench: 2 bits apart), and the flatter
+    the grid the closer. Two grids and some texture make it a copy (docs/matching.md)."""
+    mosaic = WindowKind.MOSAIC.value
+    if not any(h.query.kind == mosaic for h in hits):
+        return hits
+    others = [h for h in hits if h.query.kind != mosaic]
+    grids = sorted(
+        {int(s.label) for s in query.signals if s.kind == mosaic and s.label.isdigit()},
+        reverse=True,
+    )[:2]
+    if len(grids) < 2:
+        return others
+    best: dict[int, _Hit] = {}
+    for h in hits:
+        if h.query.kind == mosaic and h.query.label.isdigit():
+            grid = int(h.query.label)
+            if grid not in best or h.distance < best[grid].distance:
+                best[grid] = h
+    finest, second = (best.get(g) for g in grids)
+    if finest is None or second is None:
+        return others
+    shift = bank_threshold - DEFAULT_BANK_THRESHOLD
+    if finest.distance > MOSAIC_FINEST_BITS + shift:
+        return others
+    if max(finest.query.signal.quality, second.query.signal.quality) < MOSAIC_MIN_QUALITY:
+        return others
+    return [*others, finest, second]
 
 
 def _via(hits: list[_Hit]) -> tuple[str, ...]:
