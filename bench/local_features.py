@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests" / "matching"))  # the families' generator
 import numpy as np  # noqa: E402
 from hard_copies import DISTRACTORS, FAMILIES, distractor, hard_copy, jpeg, original  # noqa: E402
 
-from rempart.hashing import Windows, hash_image_bytes  # noqa: E402
+from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes  # noqa: E402
 from rempart.hashing.decode import decode_luma  # noqa: E402
 from rempart.hashing.features import LocalFeatures, extract_features  # noqa: E402
 from rempart.intake import banks  # noqa: E402
@@ -51,7 +51,7 @@ from rempart.matching.service import Matcher, Query  # noqa: E402
 from rempart.samples import STYLES, neutral_image  # noqa: E402
 from rempart.store.database import Database  # noqa: E402
 
-EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES
+EXTRAS = REGISTRATION_EXTRAS
 
 
 def _features(data: bytes) -> LocalFeatures:

@@ -361,7 +361,7 @@ def _crawl(job: dict[str, Any]) -> Timed:
 def _scan(job: dict[str, Any]) -> Timed:
     from sqlalchemy import select
 
-    from rempart.hashing import Windows
+    from rempart.hashing import REGISTRATION_EXTRAS, Windows
     from rempart.intake import banks
     from rempart.jobs import scan as scan_module
     from rempart.jobs import watchlist
@@ -376,7 +376,7 @@ def _scan(job: dict[str, Any]) -> Timed:
     db = Database.open(job["database"])
     banks.create_bank(db, "victim")
     paths = [Path(p) for p in job["victims"]]
-    extras = Windows.CROPS | Windows.GRID | Windows.FEATURES
+    extras = REGISTRATION_EXTRAS
     outcomes = list(banks.add_images(db, "victim", paths, label="demo victim", extras=extras))
     assert all(o.item_id is not None for o in outcomes)
     watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": job["recipe"]})

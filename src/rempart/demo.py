@@ -38,7 +38,7 @@ from rempart.evidence.timestamps import (
 from rempart.evidence.vault import Vault
 from rempart.evidence.verify import verify_bundle
 from rempart.fetch import FetchPolicy
-from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
 from rempart.i18n import N_, Messages, _, ngettext
 from rempart.intake import banks as bank_cases
 from rempart.intake.cases import create_case
@@ -252,7 +252,7 @@ def _watch(console: Console, t: Messages, db: Database, home: Path) -> int:
                 "demo-watch",
                 paths,
                 label="demo",
-                extras=Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.MOSAIC,
+                extras=REGISTRATION_EXTRAS,
             )
         )
         console.print(t("demo.watch.register", n=len(added)))

@@ -13,7 +13,7 @@ from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
-from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing import REGISTRATION_EXTRAS, Windows, hash_image_bytes
 from rempart.hashing.decode import decode_luma
 from rempart.hashing.features import (
     MIN_FEATURES,
@@ -38,7 +38,7 @@ from rempart.matching.wording import describe_match
 from rempart.store.database import Database
 from rempart.store.models import ItemFeatures
 
-EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES  # what `bank add` stores by default
+EXTRAS = REGISTRATION_EXTRAS  # what `bank add` stores by default
 # Families the local stage must find every time (pixelation and small pictures in web pages
 # are measured by bench/local_features.py, not promised here).
 FOUND = ("rotated", "crop-two-thirds", "post-screenshot", "collage-2x2")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
 from rempart.hashing.mosaic import find_mosaic
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
@@ -19,7 +19,7 @@ from rempart.matching.service import Matcher, Query
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 
-REGISTERED = Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.MOSAIC
+REGISTERED = REGISTRATION_EXTRAS
 
 
 def _jpeg(image: Image.Image, quality: int = 85) -> bytes:

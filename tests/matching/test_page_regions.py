@@ -12,7 +12,7 @@ import pytest
 from hard_copies import distractor, jpeg, original
 from PIL import Image, ImageDraw
 
-from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
 from rempart.hashing.decode import decode_luma
 from rempart.hashing.windows import WindowKind, find_page_regions, find_windows
 from rempart.intake import banks
@@ -21,7 +21,7 @@ from rempart.samples import neutral_image
 from rempart.store.database import Database
 
 Box = tuple[int, int, int, int]
-EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES  # what `bank add` stores by default
+EXTRAS = REGISTRATION_EXTRAS  # what `bank add` stores by default
 _WORDS = [
     "lorem",
     "ipsum",

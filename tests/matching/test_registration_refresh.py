@@ -10,13 +10,13 @@ from pathlib import Path
 from hard_copies import hard_copy, jpeg, original
 from sqlalchemy import func, select
 
-from rempart.hashing import Windows, hash_image_bytes
+from rempart.hashing import REGISTRATION_EXTRAS, Windows, hash_image_bytes
 from rempart.intake import banks
 from rempart.matching.service import Matcher, Query
 from rempart.store.database import Database
 from rempart.store.models import ItemAction, ItemEvent, ItemFeatures, ItemSignal
 
-EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES  # what `bank add` stores by default
+EXTRAS = REGISTRATION_EXTRAS  # what `bank add` stores by default
 
 
 def _add(db: Database, path: Path, extras: Windows) -> banks.AddOutcome:

@@ -596,7 +596,7 @@ def bank_add(
     includes them. The new items are then matched against what scans already saw
     (`rempart seen`), and each earlier sighting is fetched again before it becomes a finding.
     """
-    from rempart.hashing import Windows
+    from rempart.hashing import REGISTRATION_EXTRAS, Windows
     from rempart.intake import banks as bank_cases
 
     db = _open_db()
@@ -604,7 +604,7 @@ def bank_add(
     failed = added = 0
     wanted = Windows.NONE
     if extras:
-        wanted |= Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.MOSAIC
+        wanted |= REGISTRATION_EXTRAS
     if faces:
         wanted |= Windows.FACES
     with _reported():

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         decode_luma,
     )
     from rempart.hashing.image import (
+        REGISTRATION_EXTRAS,
         ImageHashes,
         WindowHashes,
         Windows,
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_SIDE",
     "MIN_HASHABLE_SIDE",
     "PDQ_BITS",
+    "REGISTRATION_EXTRAS",
     "SUPPORTED_FORMATS",
     "DecodedImage",
     "Digest",
@@ -66,6 +68,7 @@ _LAZY = {
         "decode_luma",
     ),
     "rempart.hashing.image": (
+        "REGISTRATION_EXTRAS",
         "ImageHashes",
         "WindowHashes",
         "Windows",

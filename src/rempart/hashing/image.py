@@ -55,6 +55,11 @@ class Windows(Flag):
     MOSAIC = auto()
 
 
+# What `bank add` (and the demo) register with each picture by default: every extra that
+# finds more copies without being the person's face (faces are opt-in).
+REGISTRATION_EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.MOSAIC
+
+
 # Kinds hashed in their 8 variants when asked for: a copy may be mirrored or turned. Grid
 # cells, crops and the smoothed image are compared in the original orientation only (a
 # turned copy's cells are other cells).
