@@ -4,6 +4,7 @@ what was seen against new items finds every query the brute-force rule finds."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -42,6 +43,29 @@ def test_video_frames_keep_their_times() -> None:
     back = unpack_query(pack_query(query), query.digest)
     assert back == query
     assert [f.time_s for f in back.frames] == [0.0, 1.0, 2.5]
+
+
+def test_every_label_a_query_window_carries_survives_packing() -> None:
+    """Pictures on a page (region-n), collage cells and faces (n), grid cells, coarse grids:
+    a scan keeps each media's query for later registrations, so none may fail to pack."""
+    rng = np.random.default_rng(2)
+    labelled = [
+        ("screen", "region-1"),
+        ("screen", "region-8"),
+        ("cell", "3"),
+        ("grid", "r2c1"),
+        ("mosaic", "16"),
+        ("face", "0"),
+        ("whole", ""),
+    ]
+    signals = tuple(
+        QuerySignal(kind, Dihedral.ORIGINAL, PdqSignal(PdqHash(rng.bytes(32)), 90), label)
+        for kind, label in labelled
+    )
+    query = Query(signals, Digest("a" * 64, "b" * 32))
+    assert unpack_query(pack_query(query), query.digest) == query
+    with pytest.raises(ValueError, match="cannot be packed"):
+        pack_query(Query((*signals[:1], replace(signals[0], label="region-x")), query.digest))
 
 
 def _flip(code: bytes, bits: list[int]) -> bytes:

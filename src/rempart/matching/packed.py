@@ -61,7 +61,9 @@ _MOSAIC_CODE = _KINDS[WindowKind.MOSAIC.value]
 _VARIANTS = tuple(Dihedral)
 _VARIANT_CODE = {variant: code for code, variant in enumerate(_VARIANTS)}
 _GRID_LABEL = re.compile(r"r([0-2])c([0-2])")
-_NUMBER_BASE = 16  # labels "0", "1"… (collage cells, faces) are 16 + n
+_NUMBER_BASE = 16  # labels "0", "1"… (collage cells, faces, coarse grids) are 16 + n
+_REGION_BASE = 216  # labels "region-1", "region-2"… (pictures on a page) are 216 + n
+_REGION_LABEL = re.compile(r"region-([0-9]{1,2})")
 # A slot with at least this many registered hashes (the 65 smoothed crops of each item) is
 # searched the other way round: an index over the chunk's signals, the registered hashes as
 # queries. Multi-index hashing pays off on the larger side: with 100 items (6,500 smoothed
@@ -71,15 +73,23 @@ _INDEX_SEEN_FROM = 2_000
 
 @functools.lru_cache(maxsize=1024)
 def _label_code(label: str) -> int:
-    """Query labels: "" (0), grid cells r0c0…r2c2 (1-9), numbered cells and faces (16 + n)."""
+    """Query labels: "" (0), grid cells r0c0…r2c2 (1-9), numbered cells, faces and coarse
+    grids (16 + n, n < 200), pictures on a page (216 + n for "region-n", n < 40)."""
     if not label:
         return 0
     grid = _GRID_LABEL.fullmatch(label)
     if grid is not None:
         return 1 + 3 * int(grid.group(1)) + int(grid.group(2))
-    if label.isdigit() and int(label) < 256 - _NUMBER_BASE:
+    if _numbered(label):
         return _NUMBER_BASE + int(label)
+    region = _REGION_LABEL.fullmatch(label)
+    if region is not None and int(region.group(1)) < 256 - _REGION_BASE:
+        return _REGION_BASE + int(region.group(1))
     raise ValueError(f"a query label that cannot be packed: {label!r}")
+
+
+def _numbered(label: str) -> bool:
+    return label.isdigit() and int(label) < _REGION_BASE - _NUMBER_BASE
 
 
 def _label_of(code: int) -> str:
@@ -88,6 +98,8 @@ def _label_of(code: int) -> str:
     if code < _NUMBER_BASE:
         row, col = divmod(code - 1, 3)
         return f"r{row}c{col}"
+    if code >= _REGION_BASE:
+        return f"region-{code - _REGION_BASE}"
     return str(code - _NUMBER_BASE)
 
 
@@ -153,8 +165,7 @@ def _slot(kind: str, label: str) -> int:
         grid = _GRID_LABEL.fullmatch(label)
         return int(_SLOTS[code, _label_code(label)]) if grid else -1
     if kind == WindowKind.MOSAIC.value:  # a coarse grid meets the same grid only
-        fits = label.isdigit() and int(label) < 256 - _NUMBER_BASE
-        return int(_SLOTS[code, _label_code(label)]) if fits else -1
+        return int(_SLOTS[code, _label_code(label)]) if _numbered(label) else -1
     return int(_SLOTS[code, 0])
 
 
