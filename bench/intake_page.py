@@ -306,9 +306,7 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
             missing += 1
         page = base64.b64decode(item["features"]) if "features" in item else None
         features.add(cli.features[0][1].to_bytes(), page)
-    return Comparison(
-        pdq_bits, digests, extras_bits, missing, partner_bits, features, mosaic_bits
-    )
+    return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits, features, mosaic_bits)
 
 
 def _summary(values: list[int]) -> dict[str, float]:
