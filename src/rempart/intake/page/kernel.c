@@ -1,8 +1,8 @@
 /*
  * The victim's offline page's numeric kernel, built to WebAssembly by build_kernel.py: the
- * same PDQ arithmetic as the CLI (../../hashing/_pdqkernel.h), the CLI's luma, block means
- * and smoothing (Pillow's bicubic resampling of float images), streaming MD5 and SHA-256, and
- * the local features (ORB keypoints, descriptors and check points: orb.h).
+ * same PDQ arithmetic as the CLI (../../hashing/_pdqkernel.h), the CLI's luma, block means,
+ * smoothing and coarse grids (Pillow's bicubic and box resampling of float images), streaming
+ * MD5 and SHA-256, and the local features (ORB keypoints, descriptors and check points: orb.h).
  *
  * Owns arithmetic on buffers the page hands it; must not decode images (the browser does)
  * nor keep anything between calls but the DCT matrix. Also built natively for the tests.
