@@ -121,11 +121,12 @@ def test_kernel_coarse_grids_are_the_ones_bank_add_registers(
 ) -> None:
     """mosaic_windows(registering=True), hashed as bank add hashes them (REGISTRATION_EXTRAS:
     the coarse view's PDQ, original orientation): the kernel's views are Pillow's BOX then
-    BICUBIC to within 1e-4 luma levels and their hashes and qualities are the same. Pillow
-    runs some resizes' vertical pass first (a float32 rounding apart: 1.5e-5 to 3e-5 here);
-    measured on 600 views of 150 pictures of 3-1500 pixels a side, the views were 3.1e-5
-    apart at most and the hashes equal but for 5 of pictures 1:36 and 1:350 tall (2-10 bits:
-    a coarse grid 8 cells wide of such a picture has many DCT coefficients near its median)."""
+    BICUBIC to within 1e-4 luma levels and their hashes and qualities are the same. Pillow 13
+    runs the vertical pass first for some shapes (no rule found; a float32 rounding apart:
+    1.5e-5 to 3e-5 here). Measured on 600 views of 150 pictures of 3-1500 pixels a side: the
+    views 3.1e-5 apart at most, the hashes equal but for 5 views of two pictures 36 and 350
+    times taller than wide (2-10 bits: such a view has many DCT coefficients near its
+    median)."""
     from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
 
     rgb = np.asarray(neutral_image(width + height, width, height), dtype=np.uint8)
