@@ -214,6 +214,7 @@ class Comparison:
     extras_missing: int
     partner_bits: list[int]
     features: FeatureAgreement = field(default_factory=lambda: FeatureAgreement())
+    mosaic_bits: list[int] = field(default_factory=list)  # coarse grids, every one stored
 
 
 @dataclass
@@ -272,7 +273,8 @@ class FeatureAgreement:
 
 
 def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
-    from rempart.hashing import Windows, hash_image_bytes
+    from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
+    from rempart.hashing.windows import WindowKind
 
     document = json.loads(hash_file)
     pdq_bits: list[int] = []
@@ -281,28 +283,30 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
     missing = 0
     digests = True
     features = FeatureAgreement()
-    registering = Windows.CROPS | Windows.GRID | Windows.FEATURES
+    mosaic_bits: list[int] = []
     for path, item in zip(pictures, document["items"], strict=True):
-        cli = hash_image_bytes(path.read_bytes(), windows=registering)
+        cli = hash_image_bytes(path.read_bytes(), windows=REGISTRATION_EXTRAS)
         digests &= (cli.digest.md5, cli.digest.sha256) == (item["md5"], item["sha256"])
         if cli.pdq.quality >= 50:
             pdq_bits.append(bits(cli.pdq.hash.hex, item["pdq"]))
         page_extras = {(e["kind"], e["label"]): e["pdq"] for e in item["extras"]}
         for window in cli.windows:
-            if window.variants[0].quality < 50:
+            mosaic = window.window.kind == WindowKind.MOSAIC  # kept whatever its quality
+            if window.variants[0].quality < 50 and not mosaic:
                 continue
             theirs = page_extras.get((window.window.kind.value, window.window.label))
             if theirs is None:
                 missing += 1
             else:
-                extras_bits.append(bits(window.variants[0].hash.hex, theirs))
+                apart = bits(window.variants[0].hash.hex, theirs)
+                (mosaic_bits if mosaic else extras_bits).append(apart)
         if cli.partner_pdq is not None and "partner" in item:
             partner_bits.append(bits(cli.partner_pdq.hash.hex, item["partner"]["pdq"]))
         elif cli.partner_pdq is not None:
             missing += 1
         page = base64.b64decode(item["features"]) if "features" in item else None
         features.add(cli.features[0][1].to_bytes(), page)
-    return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits, features)
+    return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits, features, mosaic_bits)
 
 
 def _summary(values: list[int]) -> dict[str, float]:
@@ -346,6 +350,7 @@ def main() -> None:
             "pdq_bits": _summary(comparison.pdq_bits),
             "extras_bits": _summary(comparison.extras_bits),
             "extras_missing": comparison.extras_missing,
+            "mosaic_bits": _summary(comparison.mosaic_bits),
             "partner_bits": _summary(comparison.partner_bits),
             "digests_equal": comparison.digests_equal,
             "features": comparison.features.summary(),

@@ -205,6 +205,56 @@ def test_page_files_carry_the_local_features_bank_add_stores(db: Database, tmp_p
     assert len(stored_by_page) == 1 and stored_by_page[0] in _features_of(db, "by-cli")
 
 
+def _signals_of(db: Database, bank: str) -> list[tuple[str, str, str, int]]:
+    from sqlalchemy import select
+
+    from rempart.store.models import Bank, Item, ItemSignal
+
+    with db.session() as session:
+        rows = session.execute(
+            select(ItemSignal.kind, ItemSignal.label, ItemSignal.pdq, ItemSignal.quality)
+            .join(Item, Item.id == ItemSignal.item_id)
+            .join(Bank, Bank.id == Item.bank_id)
+            .where(Bank.name == bank)
+        )
+        return sorted((r[0], r[1], str(r[2]), int(r[3])) for r in rows)
+
+
+def test_coarse_grids_from_a_page_are_stored_as_bank_add_stores_them(
+    db: Database, tmp_path: Path
+) -> None:
+    from rempart.hashing import REGISTRATION_EXTRAS
+
+    registering = REGISTRATION_EXTRAS & ~Windows.FEATURES
+    data = write_hash_file(
+        [hash_image_bytes(_jpeg(4), windows=registering)],
+        submission=SUBMISSION,
+        created="2026-12-06",
+        statements=SHE_IS_SHOWN,
+        withdrawal_sha256=withdrawal_digest(CODE),
+    )
+    extras = json.loads(data)["items"][0]["extras"]
+    assert sorted(e["label"] for e in extras if e["kind"] == "mosaic") == ["11", "16", "6", "8"]
+    cases.create_case(db, "case-1")
+    report = import_submission(db, "case-1", parse_hash_file(data))
+    banks.create_bank(db, "by-cli")
+    path = tmp_path / "four.jpg"
+    path.write_bytes(_jpeg(4))
+    (added,) = banks.add_images(db, "by-cli", [path], extras=registering)
+    assert report.items[0].extra_hashes == added.extra_hashes
+    page, cli = _signals_of(db, "case-1-page"), _signals_of(db, "by-cli")
+    assert page == cli and sum(kind == "mosaic" for kind, *_ in page) == 4
+    # kept whatever their quality, as bank add keeps them (a crop that flat is not)
+    document = json.loads(data)
+    for extra in document["items"][0]["extras"]:
+        extra["quality"] = 0
+    document["submission"] = "f" * 32
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    cases.create_case(db, "case-2")
+    flat = import_submission(db, "case-2", parse_hash_file(canonical_json(document)))
+    assert flat.items[0].extra_hashes == 4
+
+
 def test_version_1_files_without_features_still_import(db: Database) -> None:
     document = json.loads(_hash_file([1]))
     document["version"] = 1

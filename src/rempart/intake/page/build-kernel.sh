@@ -10,4 +10,4 @@ cd "$here"
 emcc -O3 -std=c11 -msimd128 kernel.c -o "$out" --no-entry \
   -s STANDALONE_WASM=1 -s FILESYSTEM=0 \
   -s ALLOW_MEMORY_GROWTH=1 -s INITIAL_MEMORY=33554432 -s MAXIMUM_MEMORY=2147483648 \
-  -s "EXPORTED_FUNCTIONS=['_k_alloc','_k_free','_k_init','_k_luma','_k_unorient','_k_orient','_k_pdq','_k_block_mean','_k_resize','_k_resize_many','_k_digest_new','_k_digest_update','_k_digest_end','_k_features','_k_features_max']"
+  -s "EXPORTED_FUNCTIONS=['_k_alloc','_k_free','_k_init','_k_luma','_k_unorient','_k_orient','_k_pdq','_k_block_mean','_k_resize','_k_resize_many','_k_coarse','_k_digest_new','_k_digest_update','_k_digest_end','_k_features','_k_features_max']"

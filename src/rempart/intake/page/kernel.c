@@ -1,8 +1,8 @@
 /*
  * The victim's offline page's numeric kernel, built to WebAssembly by build_kernel.py: the
- * same PDQ arithmetic as the CLI (../../hashing/_pdqkernel.h), the CLI's luma, block means
- * and smoothing (Pillow's bicubic resampling of float images), streaming MD5 and SHA-256, and
- * the local features (ORB keypoints, descriptors and check points: orb.h).
+ * same PDQ arithmetic as the CLI (../../hashing/_pdqkernel.h), the CLI's luma, block means,
+ * smoothing and coarse grids (Pillow's bicubic and box resampling of float images), streaming
+ * MD5 and SHA-256, and the local features (ORB keypoints, descriptors and check points: orb.h).
  *
  * Owns arithmetic on buffers the page hands it; must not decode images (the browser does)
  * nor keep anything between calls but the DCT matrix. Also built natively for the tests.
@@ -167,14 +167,21 @@ static double bicubic(double x) {
     return 0.0;
 }
 
-/* Pillow's precompute_coeffs (Resample.c) with the bicubic filter; the box edges are floats
- * there too. Returns ksize, or 0 out of memory. */
-static int coeffs(int in_size, float in0, float in1, int out_size, int **boundsp, double **kkp) {
+/* Pillow's BOX filter: 1 on (-0.5, 0.5], the half-open side as Resample.c has it (it decides
+ * which pixel a cell edge falling exactly on a pixel's centre takes). */
+static double box(double x) { return x > -0.5 && x <= 0.5 ? 1.0 : 0.0; }
+
+typedef double (*Filter)(double);
+
+/* Pillow's precompute_coeffs (Resample.c) for a filter of the given support (bicubic: 2, box:
+ * 0.5); the box edges are floats there too. Returns ksize, or 0 out of memory. */
+static int coeffs(int in_size, float in0, float in1, int out_size, Filter filter,
+                  double filter_support, int **boundsp, double **kkp) {
     double scale = (double)(in1 - in0) / out_size, filterscale = scale;
     if (filterscale < 1.0) {
         filterscale = 1.0;
     }
-    const double support = 2.0 * filterscale;
+    const double support = filter_support * filterscale;
     const int ksize = (int)ceil(support) * 2 + 1;
     double *kk = malloc((size_t)out_size * (size_t)ksize * sizeof(double));
     int *bounds = malloc((size_t)out_size * 2 * sizeof(int));
@@ -199,7 +206,7 @@ static int coeffs(int in_size, float in0, float in1, int out_size, int **boundsp
         double *k = &kk[xx * ksize];
         int x;
         for (x = 0; x < xmax; x++) {
-            const double w = bicubic((x + xmin - center + 0.5) * ss);
+            const double w = filter((x + xmin - center + 0.5) * ss);
             k[x] = w;
             ww += w;
         }
@@ -225,8 +232,8 @@ EXPORT int k_resize(const float *image, int width, int height, float left, float
                     float right, float bottom, int size, float *out) {
     int *bh = NULL, *bv = NULL;
     double *kh = NULL, *kv = NULL;
-    const int kszh = coeffs(width, left, right, size, &bh, &kh);
-    const int kszv = coeffs(height, top, bottom, size, &bv, &kv);
+    const int kszh = coeffs(width, left, right, size, bicubic, 2.0, &bh, &kh);
+    const int kszv = coeffs(height, top, bottom, size, bicubic, 2.0, &bv, &kv);
     int status = -1;
     float *temp = NULL;
     if (kszh == 0 || kszv == 0) {
@@ -306,7 +313,7 @@ EXPORT int k_resize_many(const float *image, int width, int height, int count,
         }
         int *bh = NULL;
         double *kh = NULL;
-        const int kszh = coeffs(width, left, right, size, &bh, &kh);
+        const int kszh = coeffs(width, left, right, size, bicubic, 2.0, &bh, &kh);
         if (kszh == 0) {
             status = -1;
             break;
@@ -331,7 +338,8 @@ EXPORT int k_resize_many(const float *image, int width, int height, int count,
             }
             int *bv = NULL;
             double *kv = NULL;
-            const int kszv = coeffs(height, boxes[4 * j + 1], boxes[4 * j + 3], size, &bv, &kv);
+            const int kszv = coeffs(height, boxes[4 * j + 1], boxes[4 * j + 3], size, bicubic, 2.0, &bv,
+                                    &kv);
             if (kszv == 0) {
                 status = -1;
                 break;
@@ -354,6 +362,97 @@ EXPORT int k_resize_many(const float *image, int width, int height, int count,
     }
     free(temp);
     free(done);
+    return status;
+}
+
+/* Pillow's Image.resize((out_w, out_h), filter) of a whole float image (width x height):
+ * the horizontal pass over the rows the vertical pass reads, then the vertical pass, each
+ * skipped where its side keeps its size (then the numbers pass unchanged, as Pillow copies
+ * them). Returns 0, or -1 out of memory. */
+static int resample(const float *image, int width, int height, int out_w, int out_h,
+                    Filter filter, double support, float *out) {
+    int *bh = NULL, *bv = NULL;
+    double *kh = NULL, *kv = NULL;
+    float *temp = NULL;
+    int status = -1;
+    const int kszh = coeffs(width, 0.0f, (float)width, out_w, filter, support, &bh, &kh);
+    const int kszv = coeffs(height, 0.0f, (float)height, out_h, filter, support, &bv, &kv);
+    if (kszh == 0 || kszv == 0) {
+        goto done;
+    }
+    const int first = bv[0], last = bv[out_h * 2 - 2] + bv[out_h * 2 - 1];
+    const float *in = image;
+    int in_width = width, in_first = 0;
+    if (out_w != width) {
+        temp = malloc((size_t)out_w * (size_t)(last - first) * sizeof(float));
+        if (temp == NULL) {
+            goto done;
+        }
+        for (int yy = 0; yy < last - first; yy++) {
+            const float *row = image + (size_t)(yy + first) * width;
+            for (int xx = 0; xx < out_w; xx++) {
+                const double *k = &kh[xx * kszh];
+                const float *x0 = row + bh[xx * 2];
+                double ss = 0.0;
+                for (int x = 0; x < bh[xx * 2 + 1]; x++) {
+                    ss += x0[x] * k[x];
+                }
+                temp[(size_t)yy * out_w + xx] = (float)ss;
+            }
+        }
+        in = temp;
+        in_width = out_w;
+        in_first = first; /* temp's row 0 is the image's row `first` */
+    }
+    if (out_h != height) {
+        for (int yy = 0; yy < out_h; yy++) {
+            const double *k = &kv[yy * kszv];
+            const int y0 = bv[yy * 2] - in_first;
+            for (int xx = 0; xx < in_width; xx++) {
+                double ss = 0.0;
+                for (int y = 0; y < bv[yy * 2 + 1]; y++) {
+                    ss += in[(size_t)(y0 + y) * in_width + xx] * k[y];
+                }
+                out[(size_t)yy * out_w + xx] = (float)ss;
+            }
+        }
+    } else {
+        memcpy(out, in, (size_t)out_w * (size_t)out_h * sizeof(float));
+    }
+    status = 0;
+done:
+    free(bh);
+    free(bv);
+    free(kh);
+    free(kv);
+    free(temp);
+    return status;
+}
+
+#define COARSE_SIDE 64 /* mosaic.py's _RENDER_SIDE */
+
+/* mosaic.py's coarse_view of the whole luma (width x height) into out[64 * 64]: area means
+ * (Pillow's BOX) over `grid` cells across and max(2, round(grid * height / width)) down
+ * (Python's round: halves to even), rendered at 64 x 64 with Pillow's BICUBIC; PDQ of it is
+ * the coarse grid's hash. Returns 0, or -1 out of memory. */
+EXPORT int k_coarse(const float *luma, int width, int height, int grid, float *out) {
+    const double ratio = (double)grid * (double)height / (double)width;
+    if (grid < 1 || width < 1 || height < 1 || ratio > 1.0e6) {
+        return -1;
+    }
+    int down = (int)nearbyint(ratio);
+    if (down < 2) {
+        down = 2;
+    }
+    float *cells = malloc((size_t)grid * (size_t)down * sizeof(float));
+    if (cells == NULL) {
+        return -1;
+    }
+    int status = resample(luma, width, height, grid, down, box, 0.5, cells);
+    if (status == 0) {
+        status = resample(cells, grid, down, COARSE_SIDE, COARSE_SIDE, bicubic, 2.0, out);
+    }
+    free(cells);
     return status;
 }
 

@@ -15,6 +15,7 @@
   var WORK = 512; // windows.py _SMOOTH_SIDE
   var SMOOTH = 64; // windows.py _SMOOTH_SIZE
   var CROP_SPAN = 20.0, CROP_STEPS = 7, BORDER_MARGINS = [3.5, 6.5];
+  var GRIDS = [6, 8, 11, 16], COARSE = 64; // mosaic.py's GRIDS and _RENDER_SIDE
   var lang = /^fr\b/i.test(navigator.language || "") ? "fr" : "en";
   var kernel = null;
   var state = { files: [], items: [], problems: [], code: "", submission: "", saved: null };
@@ -204,6 +205,24 @@
       kernel.k_free(reduced);
       kernel.k_free(boxes);
       kernel.k_free(resized);
+    }
+    return out.concat(coarseGrids(luma, width, height));
+  }
+
+  // mosaic_windows(registering=True): the whole picture reduced to each coarse grid (area
+  // means), rendered at 64 x 64 and hashed, against pixelated copies (mosaic.py). A grid the
+  // kernel refuses (a picture over a million times taller than wide) is left out, not the
+  // picture.
+  function coarseGrids(luma, width, height) {
+    var view = alloc(4 * COARSE * COARSE), out = [];
+    try {
+      GRIDS.forEach(function (grid) {
+        if (kernel.k_coarse(luma, width, height, grid, view) !== 0) return;
+        var hashed = pdq(view, COARSE, [0, 0, COARSE, COARSE]);
+        out.push({ kind: "mosaic", label: String(grid), pdq: hashed.pdq, quality: hashed.quality });
+      });
+    } finally {
+      kernel.k_free(view);
     }
     return out;
   }
