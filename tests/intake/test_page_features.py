@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
-import shutil
-import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -26,24 +24,6 @@ from rempart.hashing.features import LocalFeatures, _off_page, extract_features
 from rempart.samples import STYLES, neutral_image
 
 PAGE = Path(__file__).parents[2] / "src" / "rempart" / "intake" / "page"
-floats = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS")
-
-
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        pytest.skip("no C compiler")
-    library = tmp_path_factory.mktemp("kernel") / "kernel.so"
-    source = str(PAGE / "kernel.c")
-    subprocess.run(
-        [compiler, "-O2", "-std=c11", "-shared", "-fPIC", source, "-o", str(library), "-lm"],
-        check=True,
-    )
-    lib = ctypes.CDLL(str(library))
-    lib.k_features.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int]
-    lib.k_features.argtypes += [ctypes.c_char_p, ctypes.c_int]
-    return lib
 
 
 def _luma(picture: Image.Image) -> npt.NDArray[np.float32]:

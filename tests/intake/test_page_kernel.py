@@ -20,35 +20,6 @@ from rempart.hashing.pdq import pdq_from_luma
 from rempart.samples import neutral_image
 
 KERNEL = Path(__file__).parents[2] / "src" / "rempart" / "intake" / "page" / "kernel.c"
-floats = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS")
-
-
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        pytest.skip("no C compiler")
-    library = tmp_path_factory.mktemp("kernel") / "kernel.so"
-    subprocess.run(
-        [compiler, "-O2", "-std=c11", "-shared", "-fPIC", str(KERNEL), "-o", str(library), "-lm"],
-        check=True,
-    )
-    lib = ctypes.CDLL(str(library))
-    lib.k_init()
-    lib.k_pdq.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p]
-    lib.k_block_mean.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
-    lib.k_resize.argtypes = [floats, ctypes.c_int, ctypes.c_int]
-    lib.k_resize.argtypes += [ctypes.c_float] * 4 + [ctypes.c_int, floats]
-    lib.k_resize_many.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
-    lib.k_resize_many.argtypes += [ctypes.c_int, floats]
-    lib.k_coarse.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
-    lib.k_luma.argtypes = [ctypes.c_char_p, floats, ctypes.c_size_t, ctypes.c_int]
-    lib.k_orient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
-    lib.k_unorient.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, floats]
-    lib.k_digest_new.restype = ctypes.c_void_p
-    lib.k_digest_update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-    lib.k_digest_end.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    return lib
 
 
 def _pdq(kernel: ctypes.CDLL, luma: np.ndarray, box: tuple[int, int, int, int]) -> tuple[str, int]:
