@@ -23,13 +23,14 @@ Rng = np.random.Generator
 __all__ = [
     "DISTRACTORS",
     "FAMILIES",
+    "WORDS",
     "distractor",
     "hard_copy",
     "jpeg",
     "original",
 ]
 
-_WORDS = [
+WORDS = [
     "lorem",
     "ipsum",
     "dolor",
@@ -65,7 +66,7 @@ def _text_lines(draw: ImageDraw.ImageDraw, rng: Rng, box: tuple[int, int, int, i
     while y + 12 < bottom:
         x = left
         while x < right - 40:
-            word = str(rng.choice(_WORDS))
+            word = str(rng.choice(WORDS))
             draw.text((x, y), word, fill=(int(rng.integers(0, 90)),) * 3)
             x += 7 * len(word) + 6
         y += int(rng.integers(16, 22))
@@ -211,7 +212,7 @@ def _ui(rng: Rng) -> Image.Image:
     draw.rectangle((0, 0, width, 56), fill=(40, 60, 110))
     draw.rectangle((0, 56, 220, height), fill=(230, 230, 236))
     for i in range(int(rng.integers(6, 14))):
-        draw.text((20, 80 + 30 * i), str(rng.choice(_WORDS)).title(), fill=(60, 60, 60))
+        draw.text((20, 80 + 30 * i), str(rng.choice(WORDS)).title(), fill=(60, 60, 60))
     for i in range(int(rng.integers(2, 6))):
         x, y = 260 + (i % 3) * 320, 90 + (i // 3) * 280
         draw.rounded_rectangle((x, y, x + 290, y + 250), 12, fill="white", outline=(200,) * 3)

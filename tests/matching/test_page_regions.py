@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hard_copies import distractor, jpeg, original
+from hard_copies import WORDS, distractor, jpeg, original
 from PIL import Image, ImageDraw
 
 from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
@@ -22,20 +22,6 @@ from rempart.store.database import Database
 
 Box = tuple[int, int, int, int]
 EXTRAS = REGISTRATION_EXTRAS  # what `bank add` stores by default
-_WORDS = [
-    "lorem",
-    "ipsum",
-    "dolor",
-    "sit",
-    "amet",
-    "consectetur",
-    "adipiscing",
-    "elit",
-    "sed",
-    "do",
-    "eiusmod",
-    "tempor",
-]
 
 
 def _lines(draw: ImageDraw.ImageDraw, rng: np.random.Generator, box: Box, ink: int) -> None:
@@ -43,7 +29,7 @@ def _lines(draw: ImageDraw.ImageDraw, rng: np.random.Generator, box: Box, ink: i
     for y in range(top, bottom - 12, 20):
         x = left
         while x < right - 60:
-            word = str(rng.choice(_WORDS))
+            word = str(rng.choice(WORDS))
             draw.text((x, y), word, fill=(ink,) * 3)
             x += 7 * len(word) + 6
 
@@ -60,7 +46,7 @@ def _web_page(
     draw = ImageDraw.Draw(page)
     draw.rectangle((0, 0, width, 70), fill=(40, 60, 110))
     for i in range(6):
-        draw.text((500 + 120 * i, 28), str(rng.choice(_WORDS)), fill=(235, 235, 235))
+        draw.text((500 + 120 * i, 28), str(rng.choice(WORDS)), fill=(235, 235, 235))
     draw.rectangle((1060, 100, 1400, 900), fill=(ground + (12 if ground < 128 else -14),) * 3)
     _lines(draw, rng, (1080, 120, 1380, 880), ink)
     _lines(draw, rng, (80, 100, 1000, 160), ink)

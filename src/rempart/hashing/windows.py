@@ -464,17 +464,24 @@ class _View:
         )
         if not refine:
             return Window(kind, left, top, right, bottom, label=label)
-        radius = max(2, step)
-        luma = self.luma
-        if left > 0:
-            left = _strongest_edge(luma[top:bottom].T, left, radius)
-        if right < width:
-            right = _strongest_edge(luma[top:bottom].T, right, radius)
-        if top > 0:
-            top = _strongest_edge(luma[:, left:right], top, radius)
-        if bottom < height:
-            bottom = _strongest_edge(luma[:, left:right], bottom, radius)
+        left, top, right, bottom = _snapped(self.luma, (left, top, right, bottom), max(2, step))
         return Window(kind, left, top, right, bottom, label=label)
+
+
+def _snapped(luma: Luma, box: Box, radius: int) -> Box:
+    """A box found on a coarse grid, each inner edge moved to the strongest edge within
+    `radius` pixels (an edge at the picture's border stays)."""
+    left, top, right, bottom = box
+    height, width = luma.shape[:2]
+    if left > 0:
+        left = _strongest_edge(luma[top:bottom].T, left, radius)
+    if right < width:
+        right = _strongest_edge(luma[top:bottom].T, right, radius)
+    if top > 0:
+        top = _strongest_edge(luma[:, left:right], top, radius)
+    if bottom < height:
+        bottom = _strongest_edge(luma[:, left:right], bottom, radius)
+    return left, top, right, bottom
 
 
 def _strongest_edge(lines: Luma, near: int, radius: int) -> int:
@@ -806,15 +813,7 @@ def _refined(luma: Luma, box: Box, step: int, label: str) -> Window:
     height, width = luma.shape
     left, top = box[0] * step, box[1] * step
     right, bottom = min(width, box[2] * step), min(height, box[3] * step)
-    radius = max(2, step)
-    if left > 0:
-        left = _strongest_edge(luma[top:bottom].T, left, radius)
-    if right < width:
-        right = _strongest_edge(luma[top:bottom].T, right, radius)
-    if top > 0:
-        top = _strongest_edge(luma[:, left:right], top, radius)
-    if bottom < height:
-        bottom = _strongest_edge(luma[:, left:right], bottom, radius)
+    left, top, right, bottom = _snapped(luma, (left, top, right, bottom), max(2, step))
     return Window(WindowKind.SCREEN, left, top, right, bottom, label=label)
 
 
