@@ -12,11 +12,17 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from rempart.samples import STYLES, neutral_image
+
+if TYPE_CHECKING:
+    from rempart.hashing import Windows
+    from rempart.store.database import Database
 
 Rng = np.random.Generator
 
@@ -28,6 +34,7 @@ __all__ = [
     "hard_copy",
     "jpeg",
     "original",
+    "register",
 ]
 
 WORDS = [
@@ -238,3 +245,25 @@ DISTRACTORS: dict[str, Callable[[Rng], Image.Image]] = {
 def distractor(kind: str, seed: int) -> bytes:
     rng = np.random.default_rng(seed)
     return jpeg(DISTRACTORS[kind](rng), int(rng.integers(70, 92)))
+
+
+def register(
+    db: Database, tmp_path: Path, pictures: list[Image.Image], extras: Windows | None = None
+) -> list[int]:
+    """A bank "victim" holding these pictures, registered by `bank add` (its default extras
+    unless told otherwise); their item ids, in order."""
+    from rempart.hashing import REGISTRATION_EXTRAS
+    from rempart.intake import banks
+
+    banks.create_bank(db, "victim")
+    paths = []
+    for i, picture in enumerate(pictures):
+        path = tmp_path / f"original-{i}.jpg"
+        path.write_bytes(jpeg(picture, 90))
+        paths.append(path)
+    ids = []
+    chosen = REGISTRATION_EXTRAS if extras is None else extras
+    for outcome in banks.add_images(db, "victim", paths, extras=chosen):
+        assert outcome.item_id is not None, outcome.error
+        ids.append(outcome.item_id)
+    return ids

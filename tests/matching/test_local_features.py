@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original
+from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original, register
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
@@ -47,17 +47,7 @@ FOUND = ("rotated", "crop-two-thirds", "post-screenshot", "collage-2x2")
 def _register(
     db: Database, tmp_path: Path, seeds: list[int], extras: Windows = EXTRAS
 ) -> list[int]:
-    banks.create_bank(db, "victim")
-    paths = []
-    for seed in seeds:
-        path = tmp_path / f"original-{seed}.jpg"
-        path.write_bytes(jpeg(original(seed), 90))
-        paths.append(path)
-    ids = []
-    for outcome in banks.add_images(db, "victim", paths, extras=extras):
-        assert outcome.item_id is not None, outcome.error
-        ids.append(outcome.item_id)
-    return ids
+    return register(db, tmp_path, [original(seed) for seed in seeds], extras)
 
 
 def _query(matcher: Matcher, data: bytes) -> Query:

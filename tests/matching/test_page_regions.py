@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hard_copies import WORDS, distractor, jpeg, original
+from hard_copies import WORDS, distractor, jpeg, original, register
 from PIL import Image, ImageDraw
 
 from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
 from rempart.hashing.decode import decode_luma
 from rempart.hashing.windows import WindowKind, find_page_regions, find_windows
-from rempart.intake import banks
 from rempart.matching.service import Matcher, Query
 from rempart.samples import neutral_image
 from rempart.store.database import Database
@@ -141,20 +140,6 @@ def test_a_tiny_or_flat_image_has_no_region() -> None:
 # ------------------------------------------------------------------------------ end to end
 
 
-def _register(db: Database, tmp_path: Path, pictures: list[Image.Image]) -> list[int]:
-    banks.create_bank(db, "victim")
-    paths = []
-    for i, picture in enumerate(pictures):
-        path = tmp_path / f"original-{i}.jpg"
-        path.write_bytes(jpeg(picture, 90))
-        paths.append(path)
-    ids = []
-    for outcome in banks.add_images(db, "victim", paths, extras=EXTRAS):
-        assert outcome.item_id is not None, outcome.error
-        ids.append(outcome.item_id)
-    return ids
-
-
 def _matched(matcher: Matcher, data: bytes) -> set[int]:
     hashed = hash_image_bytes(data, dihedral=True, windows=matcher.query_windows())
     (result,) = matcher.match([Query.from_image(hashed)])
@@ -163,7 +148,7 @@ def _matched(matcher: Matcher, data: bytes) -> set[int]:
 
 def test_a_picture_shown_small_on_a_web_page_is_found(sqlite_db: Database, tmp_path: Path) -> None:
     pictures = [neutral_image(70 + i, 800, 600, "landscape") for i in range(3)]
-    ids = _register(sqlite_db, tmp_path, pictures)
+    ids = register(sqlite_db, tmp_path, pictures)
     matcher = Matcher(sqlite_db)
     for i, picture in enumerate(pictures):
         for dark in (False, True):
@@ -175,7 +160,7 @@ def test_a_picture_beside_an_unrelated_one_on_a_page_is_found(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
     registered = neutral_image(80, 800, 600, "landscape")
-    (item,) = _register(sqlite_db, tmp_path, [registered])
+    (item,) = register(sqlite_db, tmp_path, [registered])
     other = neutral_image(81, 640, 480, "shapes")
     page, _boxes = _web_page([other, registered], 6, share=0.3)
     assert _matched(Matcher(sqlite_db), jpeg(page, 80)) == {item}
@@ -183,7 +168,7 @@ def test_a_picture_beside_an_unrelated_one_on_a_page_is_found(
 
 def test_a_picture_among_thumbnails_on_a_grid_is_found(sqlite_db: Database, tmp_path: Path) -> None:
     registered = neutral_image(85, 800, 600, "landscape")
-    (item,) = _register(sqlite_db, tmp_path, [registered])
+    (item,) = register(sqlite_db, tmp_path, [registered])
     # an image search's or a gallery's results, each with its title: the page's ground is a
     # fifth of the page, and no clean gutter splits it
     page = Image.new("RGB", (1280, 940), (255, 255, 255))
@@ -202,7 +187,7 @@ def test_a_picture_among_thumbnails_on_a_grid_is_found(sqlite_db: Database, tmp_
 def test_text_pages_interfaces_and_pages_of_other_pictures_match_nothing(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    _register(sqlite_db, tmp_path, [neutral_image(90 + i, 800, 600, "landscape") for i in range(3)])
+    register(sqlite_db, tmp_path, [neutral_image(90 + i, 800, 600, "landscape") for i in range(3)])
     matcher = Matcher(sqlite_db)
     for seed in range(3):
         for kind in ("text-page", "ui-screenshot"):

@@ -473,7 +473,7 @@ def _refresh_extras(
     signals_changed = sorted(map(key, (s for s in item.signals if computed(s)))) != sorted(
         map(key, fresh)
     )
-    features_changed = False
+    features_changed, features = False, None
     if hashes.features:
         features = _registered_features(hashes)
         stored = item.features.data if item.features is not None else None
@@ -486,7 +486,7 @@ def _refresh_extras(
         if item.features is not None:
             session.delete(item.features)
             session.flush()
-        item.features = _registered_features(hashes)
+        item.features = features
     session.flush()
     _log(session, item, ItemAction.REFRESH, clock())
     return True
