@@ -112,6 +112,17 @@ _UNLIKE_BITS = 80
 SEARCH_LIMITS = (0.06, 0.03)
 CORROBORATION_LIMITS = (0.15, 0.35)
 _MIN_CHECKED = 30  # fewer keypoints to check than this: the check says nothing
+# The content check vouching for a copy whose geometry alone falls short (fewer than
+# MIN_INLIERS agreeing points, or agreeing points bunched in a band of the part shown): its
+# keypoints compared (_MIN_CHECKED seen whole or more), _VOUCH_POINTS registered points seen
+# whole in all (keypoints and check points), within SEARCH_LIMITS whatever the limits asked,
+# and at least _MIN_VOUCHED points agreeing. A magnified off-centre crop of a drawn picture
+# holds few of the registered picture's strongest corners: 16-23 agree, or only those along a
+# horizon, while the content check finds every registered point it shows unchanged
+# (bench/robustness.py's crops, seeds 11 and 2026); an unrelated picture's descriptors lie
+# ~100 bits from the registered ones at nearly every such point.
+_MIN_VOUCHED = 16
+_VOUCH_POINTS = 64
 # Check points are taken on a copy shown smaller than their level holds, down to this many
 # pyramid levels coarser (a scale of ~0.48): without them, another shot of the scene shown
 # small (letterboxed, in a collage, under a caption, at 0.56-0.75) passed on its keypoints
@@ -353,9 +364,21 @@ class Unlike:
 
     keypoints: float | None = None
     checks: float | None = None
+    # how many of each were compared (0 when too few to tell)
+    keypoints_compared: int = 0
+    checks_compared: int = 0
 
     def beyond(self, keypoints: float, checks: float) -> bool:
         return (self.keypoints or 0.0) > keypoints or (self.checks or 0.0) > checks
+
+    def vouches(self) -> bool:
+        """Whether the content check, made on enough of the registered keypoints the query
+        shows, says by itself that the query shows the registered content (SEARCH_LIMITS)."""
+        return (
+            self.keypoints is not None
+            and self.keypoints_compared + self.checks_compared >= _VOUCH_POINTS
+            and not self.beyond(*SEARCH_LIMITS)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +389,7 @@ class Verification:
     scale: float  # how much larger the copy is shown than the registered picture (scaled)
     angle: float  # degrees
     unlike: Unlike = Unlike()  # shares of the registered points it shows whose content differs
+    needed: int = MIN_INLIERS  # agreeing points the rule that confirmed it asked for
 
 
 def verify(
@@ -402,21 +426,26 @@ def verify(
     if len(seeded) < _MIN_SEED:
         return None
     transform, registered = _guided(cv2, query, reference, pairs, transform.astype(np.float64))
-    if len(registered) < MIN_INLIERS:
+    if len(registered) < _MIN_VOUCHED:
         return None
     scale = float(np.hypot(transform[0, 0], transform[1, 0]))
     if not _MIN_SCALE <= scale <= _MAX_SCALE:
         return None
     seen = _shown(query, reference, transform)
-    if not _spread(reference.points[registered], reference.points, seen):
-        return None  # a cluster of points (a logo, a corner) is not the picture
-    angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
+    # a cluster of points (a logo, a corner) is not the picture, nor are a few points
+    geometric = len(registered) >= MIN_INLIERS and _spread(
+        reference.points[registered], reference.points, seen
+    )
     unlike = unlike_share(query, reference, transform, seen)
     if unlike.beyond(*limits):
         return None  # the same scene, not the same picture
+    if not geometric and not unlike.vouches():
+        return None  # geometry falls short, and the content check cannot make up for it
     if len(seeded) < MIN_INLIERS and unlike.keypoints is None and unlike.checks is None:
         return None  # found with the transform's help: only the content can confirm it
-    return Verification(len(registered), scale, angle, unlike)
+    angle = float(np.degrees(np.arctan2(transform[1, 0], transform[0, 0])))
+    needed = MIN_INLIERS if geometric else _MIN_VOUCHED
+    return Verification(len(registered), scale, angle, unlike, needed)
 
 
 def _guided(
@@ -565,14 +594,17 @@ def unlike_share(
     rows = np.array([k.class_id for k in kept], np.int64)
     own = rows < len(reference)
     shares: list[float | None] = []
+    compared: list[int] = []
     theirs = None if check_descriptors is None else check_descriptors[rows[~own] - len(reference)]
     for chosen, registered in ((own, reference.descriptors[rows[own]]), (~own, theirs)):
         if registered is None or int(chosen.sum()) < _MIN_CHECKED:
             shares.append(None)
+            compared.append(0)
             continue
         bits = np.bitwise_count(np.bitwise_xor(descriptors[chosen], registered)).sum(axis=1)
         shares.append(float(np.mean(bits > _UNLIKE_BITS)))
-    return Unlike(*shares)
+        compared.append(int(chosen.sum()))
+    return Unlike(*shares, *compared)
 
 
 def _seen_whole(
