@@ -21,7 +21,7 @@ import numpy.typing as npt
 from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
-from rempart.hashing.features import LocalFeatures, extract_features
+from rempart.hashing.features import LocalFeatures, extract_features, extract_query_features
 from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
 from rempart.hashing.signals import Digest, PdqSignal
 from rempart.hashing.windows import Window
@@ -149,8 +149,12 @@ def _features(
     boxed = [w.window for w in windows if w.window.kind in _FEATURE_WINDOWS]
     parts = window_search.window_pixels(luma, boxed)
     screen = window_search.WindowKind.SCREEN
+    whole = window_search.WindowKind.WHOLE.value
+    wholes = (
+        (extract_features(luma, checks=True),) if registering else extract_query_features(luma)
+    )
     return (
-        (window_search.WindowKind.WHOLE.value, extract_features(luma, checks=registering)),
+        *((whole, features) for features in wholes),
         *(
             (w.kind.value, extract_features(p, grow=w.kind is screen))
             for w, p in zip(boxed, parts, strict=True)
