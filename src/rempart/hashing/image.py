@@ -150,9 +150,7 @@ def _features(
     parts = window_search.window_pixels(luma, boxed)
     screen = window_search.WindowKind.SCREEN
     whole = window_search.WindowKind.WHOLE.value
-    wholes = (
-        (extract_features(luma, checks=True),) if registering else extract_query_features(luma)
-    )
+    wholes = (extract_features(luma, checks=True),) if registering else extract_query_features(luma)
     return (
         *((whole, features) for features in wholes),
         *(

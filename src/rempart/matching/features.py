@@ -604,7 +604,7 @@ def unlike_share(
         bits = np.bitwise_count(np.bitwise_xor(descriptors[chosen], registered)).sum(axis=1)
         shares.append(float(np.mean(bits > _UNLIKE_BITS)))
         compared.append(int(chosen.sum()))
-    return Unlike(*shares, *compared)
+    return Unlike(shares[0], shares[1], compared[0], compared[1])
 
 
 def _seen_whole(

@@ -38,7 +38,6 @@ from rempart.hashing.windows import WindowKind
 from rempart.matching.calibration import DEFAULT_BANK_THRESHOLD, threshold_for
 from rempart.matching.features import (
     CORROBORATION_LIMITS,
-    MIN_INLIERS,
     SEARCH_LIMITS,
     FeatureIndex,
     Verification,
@@ -223,7 +222,9 @@ class Match:
     holds `corroborated_inliers` when the match lay above STANDALONE_BITS and the local
     features confirmed it. `method` "local-features": the copy was found and verified
     geometrically; `distance` is then the number of agreeing keypoints (inliers) and
-    `threshold` the minimum asked (MIN_INLIERS); `window` which part of the query held it.
+    `threshold` the minimum the rule that confirmed it asked (MIN_INLIERS, fewer when the
+    content check vouched for it: matching/features.py); `window` which part of the query
+    held it.
     """
 
     bank: str
