@@ -23,7 +23,10 @@ have (scale 1/8 to 4), and when
 the query shows the registered content where it shows the picture: brought back to the
 registered geometry, the query's descriptors at the registered keypoints (their own angle and
 pyramid level) match theirs (`unlike_share`). Another shot of the same scene agrees in
-geometry but not, at the keypoints that see what moved, in content.
+geometry but not, at the keypoints that see what moved, in content. Where the geometry falls
+short (fewer than MIN_INLIERS points, down to _MIN_VOUCHED, or points bunched in a band: a
+magnified off-centre crop), the content check, made on enough points, vouches instead
+(`Unlike.vouches`).
 """
 
 from __future__ import annotations
