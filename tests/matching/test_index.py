@@ -604,3 +604,34 @@ def test_multi_index_constructor_rejects_bad_parameters() -> None:
 def test_both_implementations_satisfy_the_protocol() -> None:
     assert isinstance(MultiIndex(), HammingIndex)
     assert isinstance(BruteForceIndex(), HammingIndex)
+
+
+@given(
+    st.integers(0, 40),
+    st.integers(1, 700),
+    st.sampled_from([255, 7, 1]),
+    st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=60, deadline=None)
+def test_nearest2_answers_as_opencvs_knn_match_ties_included(
+    queries: int, codes: int, bits: int, seed: int
+) -> None:
+    """The local-feature stage's 2-NN (matching/features.verify) gives OpenCV's knnMatch
+    (k=2) answers, its order of ties too (few distinct bits make many ties)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, 256, (queries, 32), dtype=np.uint8) & np.uint8(bits)
+    c = rng.integers(0, 256, (codes, 32), dtype=np.uint8) & np.uint8(bits)
+    nearest, distance = _mih.nearest2(q, c)
+    assert nearest.shape == distance.shape == (queries, 2)
+    for i, found in enumerate(cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(q, c, k=2)):
+        assert [m.trainIdx for m in found] == [j for j in nearest[i].tolist() if j >= 0]
+        assert [m.distance for m in found] == distance[i, : len(found)].tolist()
+    if codes == 1 and queries:
+        assert (nearest[:, 1] == -1).all() and (distance[:, 1] == 2**31 - 1).all()
+
+
+def test_nearest2_refuses_codes_that_are_not_256_bits() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        _mih.nearest2(np.zeros((3, 16), np.uint8), np.zeros((3, 32), np.uint8))

@@ -1620,6 +1620,78 @@ static PyObject *mod_set_strategy(PyObject *Py_UNUSED(m), PyObject *arg) {
     return PyLong_FromLong(was);
 }
 
+
+/* nearest2(queries, codes): for each query, its two nearest codes (the local-feature stage's
+ * 2-NN for Lowe's ratio test).  Ties go to the lower index, the second nearest after the first:
+ * the order of OpenCV's brute-force knnMatch (k=2), whose results these are, without its two
+ * Python objects a pair.  Codes (m, 32) are read in blocks that stay in L1 while every query
+ * is run against them. */
+#define NN_BLOCK 512
+static PyObject *mod_nearest2(PyObject *Py_UNUSED(m), PyObject *args) {
+    PyObject *q_obj, *c_obj;
+    if (!PyArg_ParseTuple(args, "OO", &q_obj, &c_obj)) return NULL;
+    PyArrayObject *q = (PyArrayObject *)PyArray_FROMANY(q_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!q) return NULL;
+    PyArrayObject *c = (PyArrayObject *)PyArray_FROMANY(c_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!c) {
+        Py_DECREF(q);
+        return NULL;
+    }
+    if (PyArray_DIM(q, 1) != CODE_BYTES || PyArray_DIM(c, 1) != CODE_BYTES) {
+        PyErr_SetString(PyExc_ValueError, "queries and codes must be uint8 arrays of shape (n, 32)");
+        Py_DECREF(q);
+        Py_DECREF(c);
+        return NULL;
+    }
+    npy_intp n = PyArray_DIM(q, 0), count = PyArray_DIM(c, 0);
+    npy_intp dims[2] = {n, 2};
+    PyArrayObject *idx = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
+    PyArrayObject *dist = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
+    if (!idx || !dist) {
+        Py_XDECREF(idx);
+        Py_XDECREF(dist);
+        Py_DECREF(q);
+        Py_DECREF(c);
+        return NULL;
+    }
+    int32_t *best_i = (int32_t *)PyArray_DATA(idx), *best_d = (int32_t *)PyArray_DATA(dist);
+    const uint8_t *qb = (const uint8_t *)PyArray_DATA(q), *cb = (const uint8_t *)PyArray_DATA(c);
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp i = 0; i < n; i++) {
+        best_i[2 * i] = best_i[2 * i + 1] = -1;
+        best_d[2 * i] = best_d[2 * i + 1] = INT32_MAX;
+    }
+    for (npy_intp start = 0; start < count; start += NN_BLOCK) {
+        npy_intp end = start + NN_BLOCK < count ? start + NN_BLOCK : count;
+        for (npy_intp i = 0; i < n; i++) {
+            uint64_t a[CODE_WORDS];
+            memcpy(a, qb + i * CODE_BYTES, CODE_BYTES);
+            int32_t d0 = best_d[2 * i], d1 = best_d[2 * i + 1];
+            int32_t i0 = best_i[2 * i], i1 = best_i[2 * i + 1];
+            for (npy_intp j = start; j < end; j++) {
+                uint64_t b[CODE_WORDS];
+                memcpy(b, cb + j * CODE_BYTES, CODE_BYTES);
+                int32_t d = popc64(a[0] ^ b[0]) + popc64(a[1] ^ b[1]) + popc64(a[2] ^ b[2]) +
+                            popc64(a[3] ^ b[3]);
+                if (d < d1) {
+                    if (d < d0) {
+                        d1 = d0, i1 = i0;
+                        d0 = d, i0 = (int32_t)j;
+                    } else {
+                        d1 = d, i1 = (int32_t)j;
+                    }
+                }
+            }
+            best_d[2 * i] = d0, best_d[2 * i + 1] = d1;
+            best_i[2 * i] = i0, best_i[2 * i + 1] = i1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(q);
+    Py_DECREF(c);
+    return Py_BuildValue("NN", (PyObject *)idx, (PyObject *)dist);
+}
+
 static PyMethodDef mod_methods[] = {
     {"set_simd", mod_set_simd, METH_O,
      "set_simd(on) -> bool: use the AVX2 scan where the CPU has it (default); returns the "
@@ -1628,6 +1700,10 @@ static PyMethodDef mod_methods[] = {
      "set_strategy(mode) -> int: 0 lets the cost model choose tables or a scan per segment,\n"
      "1 forces the tables, 2 the scan; returns the previous mode.  For tests and calibration:\n"
      "results are identical either way."},
+    {"nearest2", mod_nearest2, METH_VARARGS,
+     "nearest2(queries, codes) -> (index int32 (n, 2), distance int32 (n, 2)): each query's\n"
+     "two nearest codes by Hamming distance, nearest first, ties to the lower index (OpenCV's\n"
+     "brute-force knnMatch with k=2); index -1 and distance 2**31-1 where codes has fewer."},
     {NULL, NULL, 0, NULL},
 };
 
