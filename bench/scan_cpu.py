@@ -7,7 +7,7 @@ machine. This one crawls the demo site's forum once (N pictures, default 2,000, 
 bench/scan.py's disk cache), keeps every candidate's bytes, registers the demo victim's
 pictures as bench/scan.py does, and then runs the scan's stages one after another in this
 one thread, in batches of 64 as rempart.jobs.scan does, timing each with the thread's CPU
-clock (time.thread_time): what the hash worker spends an image (rempart.jobs.scan._hash_all),
+clock (time.thread_time): what the hash worker spends an image (rempart.jobs.hash_worker.hash_all),
 what the scan's thread spends matching (Matcher.match) and recording (rempart.jobs.scan's
 _handle, with a real SQLite store). `--profile hash|match|store` prints that stage's
 cProfile (cumulative, top 40). The copies of the victim's pictures must all match, as in
@@ -47,8 +47,8 @@ def main() -> None:
     from rempart.demo_site import DemoSite
     from rempart.hashing import REGISTRATION_EXTRAS
     from rempart.intake import banks
+    from rempart.jobs import hash_worker, watchlist
     from rempart.jobs import scan as scan_module
-    from rempart.jobs import watchlist
     from rempart.jobs.state import StoredState
     from rempart.matching.service import Matcher
     from rempart.sources import catalog
@@ -85,13 +85,13 @@ def main() -> None:
     print(f"{count} candidates from {args.images} pictures (seed {args.seed}); windows {windows}")
 
     def hash_all() -> list[list[Any]]:
-        return [scan_module._hash_all([c.data for c in batch], windows) for batch in batches]
+        return [hash_worker.hash_all([c.data for c in batch], windows) for batch in batches]
 
     outcomes = timed("hash", hash_all, count, args.profile, args.repeat)
     hashed = [
         [scan_module._Hashed(c, o.hashes, o.provenance) for c, o in zip(batch, part, strict=True)]
         for batch, part in zip(batches, outcomes, strict=True)
-        if all(isinstance(o, scan_module._Read) for o in part)
+        if all(isinstance(o, hash_worker.Read) for o in part)
     ]
     queries = [[h.query() for h in part] for part in hashed]
 
@@ -120,13 +120,15 @@ def main() -> None:
                 db, matcher, state, run_id, scanned, counts, scan_module.utc_now, None
             )
 
-    timed("match+store", store_all, count, args.profile and "store")
+    timed("match+store", store_all, count, args.profile)
     if expected - found:
         sys.exit("FAILED: copies of the victim's pictures missed")
 
 
 def timed(name: str, run: Callable[[], T], count: int, profile: str | None, repeat: int = 1) -> T:
-    profiler = cProfile.Profile() if profile and name.startswith(profile) else None
+    # "match+store": its last stage is the one profiled
+    wanted = profile is not None and name.split("+")[-1] == profile
+    profiler = cProfile.Profile(time.thread_time) if wanted else None
     started = time.thread_time()
     if profiler is not None:
         profiler.enable()
