@@ -277,29 +277,35 @@ def test_each_matched_copy_keeps_what_its_bytes_said_about_its_origin(
     assert provenance_counts(db, case="nobody") == {}
 
 
-def test_a_hash_worker_runs_below_the_scans_priority() -> None:
-    """Workers take the cycles the scan's own thread (crawl, match, store) leaves: niced."""
+@pytest.mark.parametrize("started_before", [0, 1, 2])
+def test_hash_workers_after_the_first_run_below_the_scans_priority(started_before: int) -> None:
+    """The first worker hashes at the scan's priority, as the one worker always did; the
+    others take only the cycles the scan's thread and the first worker leave: niced."""
     context = multiprocessing.get_context("spawn")
+    before = context.Value("i", started_before)
     with ProcessPoolExecutor(
-        1, mp_context=context, initializer=hash_worker.started, initargs=(os.getpid(),)
+        1, mp_context=context, initializer=hash_worker.started, initargs=(os.getpid(), before)
     ) as pool:
         niceness = pool.submit(os.nice, 0).result(timeout=120)
-    assert niceness == min(19, os.nice(0) + hash_worker.WORKER_NICENESS)
+    lowered = hash_worker.WORKER_NICENESS if started_before else 0
+    assert niceness == min(19, os.nice(0) + lowered)
+    assert before.value == started_before + 1
 
 
 def test_hash_workers_give_each_batch_back_whole_and_in_order(site: ServedSite) -> None:
     """A batch is split between the workers; its outcomes come back in the batch's order,
     the same as hashing it in the scan's thread (an unreadable file in its place too)."""
-    data = [*site.victim_images(), b"no picture", *site.victim_images()[:3]]
+    victims = site.victim_images()
+    data = [*victims, b"no picture", *(victims * (40 // len(victims)))]  # parts of 16
     windows = Windows.PICTURE | Windows.GRID | Windows.FEATURES
     here = hash_worker.hash_all(data, windows)
-    assert isinstance(here[len(site.victim_images())], hash_worker.Unreadable)
+    assert isinstance(here[len(victims)], hash_worker.Unreadable)
     with scan._HashWorkers(2) as workers:
         first = workers.submit(data, windows)  # starts them; hashed here meanwhile
         assert workers._ready is not None
         workers._ready.result(timeout=120)
         parts = workers.submit(data, windows)
-        assert len(first) == 1 and len(parts) == 2
+        assert len(first) == 1 and len(parts) == -(-len(data) // scan._HASH_PART) > 2
         for outcomes in (
             [o for part in first for o in part.result()],
             [o for part in parts for o in part.result(timeout=120)],

@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.sharedctypes import Synchronized
 
 from rempart.errors import ImageDecodeError
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
@@ -23,8 +24,10 @@ from rempart.provenance import read_provenance
 
 __all__ = ["WORKER_NICENESS", "Outcome", "Provenance", "Read", "Unreadable", "hash_all", "started"]
 
-# A worker yields to the scan's own thread (crawl, match, store), which the whole scan waits
-# on, and takes every cycle that thread leaves: one worker per core, lower in priority.
+# The scan's first worker runs at the scan's priority, as its one worker always did; the others
+# (one per further core) at a lower one: they take the cycles the scan's own thread (crawl,
+# match, store) and the first worker leave, while that thread waits for hashes, and never
+# slow it, on a machine busy with other work either.
 WORKER_NICENESS = 10
 
 
@@ -79,11 +82,15 @@ def hash_all(data: list[bytes], windows: Windows) -> list[Outcome]:
     return outcomes
 
 
-def started(scanner: int) -> None:
-    """In a new worker: lower its priority (WORKER_NICENESS); Ctrl-C is the scanner's to handle
-    (it stops the pool), and a worker whose scanner was killed exits rather than waiting for
-    work forever."""
-    if hasattr(os, "nice"):
+def started(scanner: int, started_before: Synchronized[int]) -> None:
+    """In a new worker: lower its priority (WORKER_NICENESS) unless it is the scan's first
+    (`started_before` counts the workers started before it); Ctrl-C is the scanner's to
+    handle (it stops the pool), and a worker whose scanner was killed exits rather than
+    waiting for work forever."""
+    with started_before.get_lock():
+        rank = started_before.value
+        started_before.value += 1
+    if rank > 0 and hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(scanner,), daemon=True).start()

@@ -7,13 +7,14 @@ leaves its key and digest, and for the source's retention its hashes and query s
 its bytes: rempart.jobs.seen), so that items registered later are matched against it. Must not
 print (progress goes to a callback) nor parse sites.
 
-A batch's bytes are hashed in worker processes (rempart.jobs.hash_worker: one per core, at a
-lower priority than this thread) while this thread crawls on and records the batch before it:
-hashing is mostly Python and numpy holding the GIL, so threads would not overlap it with the
-crawl (see docs/benchmarks.md). Bytes go to the worker and only the
+A batch's bytes are hashed in worker processes (rempart.jobs.hash_worker: one per core, all
+but the first at a lower priority than this thread) while this thread crawls on and records
+the batch before it: hashing is mostly Python and numpy holding the GIL, so threads would
+not overlap it with the crawl (see docs/benchmarks.md). Bytes go to the worker and only the
 hashes come back; the batch keeps each candidate without its bytes. Workers are spawned, so
 a script calling scan_source must guard its entry point (`if __name__ == "__main__":`), as
-for any use of multiprocessing; a worker that cannot start leaves the hashing to this thread.
+for any use of multiprocessing; a worker that cannot start leaves the hashing to this
+thread.
 """
 
 from __future__ import annotations
@@ -67,11 +68,12 @@ _PROBLEM_BATCH = 256
 # Batches being hashed while an earlier one is recorded: one keeps the worker busy, and at
 # most two batches' bytes in memory.
 _AHEAD = 1
-# Hash workers: one per core, at a lower priority than this scan's own thread (crawl, match,
-# store: about one core), so that they take what it leaves, also while it waits for them;
-# none on one core. One worker hashes ~200 images/s of 320×240 JPEGs (with windows and local
-# features), ~120/s of 1080p photos.
+# Hash workers: one per core, all but the first at a lower priority than this scan's own
+# thread (crawl, match, store: about one core), so that they take what it leaves, also while
+# it waits for them (rempart.jobs.hash_worker); none on one core. One worker hashes ~200
+# images/s of 320×240 JPEGs (with windows and local features), ~120/s of 1080p photos.
 _MAX_HASH_WORKERS = 4
+_HASH_PART = 16  # images a worker takes at a time
 # A running scan writes a heartbeat with every batch; one silent this long was killed.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -279,11 +281,11 @@ class _HeldValidators:
 
 
 class _HashWorkers:
-    """Hashes batches of bytes in worker processes (`workers`, default one per core, niced:
-    rempart.jobs.hash_worker), started when the first batch closes: a scan that finds little
-    starts none. Until a worker is ready (its imports take a fraction of a second), and where
-    this process may not have children (one core, or a daemonic multiprocessing worker),
-    batches are hashed in this thread, as they always were.
+    """Hashes batches of bytes in worker processes (`workers`, default one per core, all but the
+    first niced: rempart.jobs.hash_worker), started when the first batch closes: a scan that
+    finds little starts none. Until a worker is ready (its imports take a fraction of a
+    second), and where this process may not have children (one core, or a daemonic
+    multiprocessing worker), batches are hashed in this thread, as they always were.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -300,18 +302,21 @@ class _HashWorkers:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, data: list[bytes], windows: Windows) -> list[Future[list[Outcome]]]:
-        """Hash `data` in one part per worker; the parts' outcomes, in order, are `data`'s."""
+        """Hash `data` in parts (see _HASH_PART); the parts' outcomes, in order, are `data`'s."""
         if self._pool is None and not self._here_only:
             # spawn, not fork: the crawler's threads may hold locks a forked child would keep
+            context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self._workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=context,
                 initializer=started,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), context.Value("i", 0)),
             )
             self._ready = self._pool.submit(os.getpid)
         if self._pool is not None and self._worker_ready():
-            size = -(-len(data) // self._workers)
+            # small parts, taken by whichever worker is free: a niced worker given little CPU
+            # holds up one part, not half the batch
+            size = min(_HASH_PART, -(-len(data) // self._workers))
             return [
                 self._pool.submit(hash_all, data[start : start + size], windows)
                 for start in range(0, len(data), size)
