@@ -44,7 +44,7 @@ from rempart.hashing.features import (
     check_keypoint,
     orb,
 )
-from rempart.matching._mih import nearest2
+from rempart.matching._mih import near_postings, nearest2
 
 __all__ = [
     "CORROBORATION_LIMITS",
@@ -252,26 +252,17 @@ class FeatureIndex:
         keys = _keys(voters, self._key_bits)
         mean = len(self._tables[0].rows) / (1 << self._key_bits)
         stop = max(_STOP_FLOOR, int(_STOP_FACTOR * mean))
-        asked: list[NDArray[np.int64]] = []
-        found: list[NDArray[np.int32]] = []
-        for table, row in zip(self._tables, keys, strict=True):
-            starts, ends = table.offsets[row], table.offsets[row + 1]
-            lengths = ends - starts
-            keep = (lengths > 0) & (lengths <= stop)
-            starts, lengths = starts[keep], lengths[keep]
-            if len(lengths):
-                # every posting of the kept buckets, without a Python loop
-                firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-                found.append(table.rows[firsts + np.arange(int(lengths.sum()))])
-                asked.append(np.repeat(np.flatnonzero(keep), lengths))
-        if not found:
-            return chosen
-        rows, by = np.concatenate(found), np.concatenate(asked)
-        words = self._descriptors.view(np.uint64)  # 4 words a descriptor
-        xor = np.bitwise_xor(words[rows], voters.view(np.uint64)[by])
-        near = np.bitwise_count(xor).sum(axis=1, dtype=np.int32) <= _VOTE_BITS
+        # every posting of the kept buckets within _VOTE_BITS of its query descriptor (in C)
+        found = [
+            near_postings(
+                row, table.offsets, table.rows, self._descriptors, voters, stop, _VOTE_BITS
+            )
+            for table, row in zip(self._tables, keys, strict=True)
+        ]
+        rows = np.concatenate([near for near, _ in found])
+        by = np.concatenate([asked for _, asked in found]).astype(np.int64)
         # one vote per (query descriptor, item): distinct pairs
-        pairs = np.unique(self._owner[rows[near]] * len(voters) + by[near])
+        pairs = np.unique(self._owner[rows] * len(voters) + by)
         owners, voter = pairs // len(voters), pairs % len(voters)
         ids, where, votes = np.unique(owners, return_inverse=True, return_counts=True)
         # ranked by votes weighted by how rare each is: a query descriptor that votes for many
