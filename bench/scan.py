@@ -1,6 +1,7 @@
 """Benchmark: end-to-end scan throughput and memory (fetch → hash → match → store) on loopback.
 
 Usage: .venv/bin/python bench/scan.py [--images N] [--quick] [--postgres] [--seed S]
+                                      [--hash-workers N]
 
 The demo site (rempart.demo_site) is laid out with N pictures, its images made ahead and kept
 in a disk cache (the first run for 10,000 pictures takes about a minute more), and served by
@@ -92,6 +93,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 pictures")
     parser.add_argument("--postgres", action="store_true", help="scan into PostgreSQL")
     parser.add_argument("--seed", type=int, default=1, help="demo site seed (default 1)")
+    parser.add_argument(
+        "--hash-workers", type=int, help="the scan's hash worker processes (default: its own)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "JOB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -99,7 +103,9 @@ def main() -> None:
         return
     sizes = [args.images] if args.images else [1_000] if args.quick else [1_000, 10_000]
     load_before = os.getloadavg()
-    measured = [measure(pictures, args.seed, args.postgres) for pictures in sizes]
+    measured = [
+        measure(pictures, args.seed, args.postgres, args.hash_workers) for pictures in sizes
+    ]
     info = {**machine(), "load_average_before": load_before, "load_average_after": os.getloadavg()}
     store = "PostgreSQL" if args.postgres else "SQLite"
     print_report(measured, info, store)
@@ -109,6 +115,7 @@ def main() -> None:
         "command": " ".join(["bench/scan.py", *sys.argv[1:]]),
         "store": store,
         "seed": args.seed,
+        "hash_workers": args.hash_workers,
         "machine": info,
         "sizes": [asdict(size) for size in measured],
     }
@@ -118,7 +125,7 @@ def main() -> None:
         sys.exit("FAILED: the scan missed copies of victim images (see above)")
 
 
-def measure(pictures: int, seed: int, postgres: bool) -> Size:
+def measure(pictures: int, seed: int, postgres: bool, hash_workers: int | None) -> Size:
     from rempart.demo_site import DemoSite
 
     site = DemoSite(seed, images=pictures, cache_dir=CACHE / "demo-site")
@@ -142,6 +149,7 @@ def measure(pictures: int, seed: int, postgres: bool) -> Size:
                 if s.where == "forum"
             ],
             "urls": str(work / "urls.json"),  # written by the scan, read by the anchor
+            "hash_workers": hash_workers,
         }
         runs = {}
         for mode in MODES:
@@ -435,7 +443,11 @@ def _scan(job: dict[str, Any]) -> Timed:
         info = get_source(db, "forum")  # what run_scan does, with the wrappers
         with catalog.opened(info.kind, info.name, info.settings) as source:
             report = scan_module.scan_source(
-                TimedDatabase(db.engine), matcher, info.id, TimedSource(source)
+                TimedDatabase(db.engine),
+                matcher,
+                info.id,
+                TimedSource(source),
+                hash_workers=job["hash_workers"],
             )
         split["waiting for hashes, the rest"] = time.perf_counter() - started - sum(split.values())
         pages_of: dict[str, set[str]] = {}

@@ -5,7 +5,10 @@ and a re-scan finds nothing new."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,9 @@ from rempart.demo_site import DemoSite
 from rempart.demo_site.site import ServedSite
 from rempart.evidence.held import held_name
 from rempart.evidence.vault import Vault
-from rempart.hashing import Windows
+from rempart.hashing import ImageHashes, Windows
 from rempart.intake import banks, cases
-from rempart.jobs import watchlist
+from rempart.jobs import hash_worker, scan, watchlist
 from rempart.jobs.findings import list_findings, provenance_counts
 from rempart.jobs.runner import run_scan
 from rempart.matching.service import Matcher
@@ -272,3 +275,48 @@ def test_each_matched_copy_keeps_what_its_bytes_said_about_its_origin(
     (counts,) = provenance_counts(db).values()
     assert (counts.ai_declared, counts.no_signal, counts.total) == (1, 1, 2)
     assert provenance_counts(db, case="nobody") == {}
+
+
+@pytest.mark.parametrize("started_before", [0, 1, 2])
+def test_hash_workers_after_the_first_run_below_the_scans_priority(started_before: int) -> None:
+    """The first worker hashes at the scan's priority, as the one worker always did; the
+    others take only the cycles the scan's thread and the first worker leave: niced."""
+    context = multiprocessing.get_context("spawn")
+    before = context.Value("i", started_before)
+    with ProcessPoolExecutor(
+        1, mp_context=context, initializer=hash_worker.started, initargs=(os.getpid(), before)
+    ) as pool:
+        niceness = pool.submit(os.nice, 0).result(timeout=120)
+    lowered = hash_worker.WORKER_NICENESS if started_before else 0
+    assert niceness == min(19, os.nice(0) + lowered)
+    assert before.value == started_before + 1
+
+
+def test_hash_workers_give_each_batch_back_whole_and_in_order(site: ServedSite) -> None:
+    """A batch is split between the workers; its outcomes come back in the batch's order,
+    the same as hashing it in the scan's thread (an unreadable file in its place too)."""
+    victims = site.victim_images()
+    data = [*victims, b"no picture", *(victims * (40 // len(victims)))]  # parts of 16
+    windows = Windows.PICTURE | Windows.GRID | Windows.FEATURES
+    here = hash_worker.hash_all(data, windows)
+    assert isinstance(here[len(victims)], hash_worker.Unreadable)
+    with scan._HashWorkers(2) as workers:
+        first = workers.submit(data, windows)  # starts them; hashed here meanwhile
+        assert workers._ready is not None
+        workers._ready.result(timeout=120)
+        parts = workers.submit(data, windows)
+        assert len(first) == 1 and len(parts) == -(-len(data) // scan._HASH_PART) > 2
+        for outcomes in (
+            [o for part in first for o in part.result()],
+            [o for part in parts for o in part.result(timeout=120)],
+        ):
+            assert len(outcomes) == len(here)
+            for got, want in zip(outcomes, here, strict=True):
+                assert type(got) is type(want)
+                if isinstance(got, hash_worker.Read) and isinstance(want, hash_worker.Read):
+                    assert isinstance(got.hashes, ImageHashes)
+                    assert isinstance(want.hashes, ImageHashes)
+                    assert got.hashes.digest == want.hashes.digest
+                    assert got.hashes.variants == want.hashes.variants
+                    assert got.hashes.windows == want.hashes.windows
+                    assert got.provenance == want.provenance

@@ -604,3 +604,77 @@ def test_multi_index_constructor_rejects_bad_parameters() -> None:
 def test_both_implementations_satisfy_the_protocol() -> None:
     assert isinstance(MultiIndex(), HammingIndex)
     assert isinstance(BruteForceIndex(), HammingIndex)
+
+
+@given(
+    st.integers(0, 40),
+    st.integers(1, 700),
+    st.sampled_from([255, 7, 1]),
+    st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=60, deadline=None)
+def test_nearest2_answers_as_opencvs_knn_match_ties_included(
+    queries: int, codes: int, bits: int, seed: int
+) -> None:
+    """The local-feature stage's 2-NN (matching/features.verify) gives OpenCV's knnMatch
+    (k=2) answers, its order of ties too (few distinct bits make many ties)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, 256, (queries, 32), dtype=np.uint8) & np.uint8(bits)
+    c = rng.integers(0, 256, (codes, 32), dtype=np.uint8) & np.uint8(bits)
+    nearest, distance = _mih.nearest2(q, c)
+    assert nearest.shape == distance.shape == (queries, 2)
+    for i, found in enumerate(cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(q, c, k=2)):
+        assert [m.trainIdx for m in found] == [j for j in nearest[i].tolist() if j >= 0]
+        assert [m.distance for m in found] == distance[i, : len(found)].tolist()
+    if codes == 1 and queries:
+        assert (nearest[:, 1] == -1).all() and (distance[:, 1] == 2**31 - 1).all()
+
+
+def test_nearest2_refuses_codes_that_are_not_256_bits() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        _mih.nearest2(np.zeros((3, 16), np.uint8), np.zeros((3, 32), np.uint8))
+
+
+@given(st.integers(0, 30), st.integers(1, 40), st.integers(1, 8), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_near_postings_are_the_bucket_postings_within_the_radius(
+    queries: int, codes: int, stop: int, seed: int
+) -> None:
+    """The local-feature index's votes (FeatureIndex.candidates): each query's bucket read,
+    buckets empty or over `stop` skipped, postings within the radius kept, bucket by bucket."""
+    rng = np.random.default_rng(seed)
+    buckets = 16
+    c = rng.integers(0, 256, (codes, 32), dtype=np.uint8) & np.uint8(rng.choice([255, 3]))
+    q = rng.integers(0, 256, (queries, 32), dtype=np.uint8) & np.uint8(rng.choice([255, 3]))
+    keys = rng.integers(0, buckets, queries).astype(np.int64)
+    posting_keys = np.sort(rng.integers(0, buckets, codes * 2))
+    rows = rng.integers(0, codes, codes * 2).astype(np.int32)
+    offsets = np.searchsorted(posting_keys, np.arange(buckets + 1)).astype(np.int64)
+    radius = int(rng.integers(0, 257))
+    found_rows, found_queries = _mih.near_postings(keys, offsets, rows, c, q, stop, radius)
+    expected = [
+        (int(r), i)
+        for i, key in enumerate(keys.tolist())
+        if 0 < offsets[key + 1] - offsets[key] <= stop
+        for r in rows[offsets[key] : offsets[key + 1]].tolist()
+        if _popcount(np.bitwise_xor(c[r], q[i])) <= radius
+    ]
+    assert list(zip(found_rows.tolist(), found_queries.tolist(), strict=True)) == expected
+
+
+def _popcount(code: NDArray[np.uint8]) -> int:
+    return int(np.unpackbits(code).sum())
+
+
+def test_near_postings_refuse_a_key_outside_the_table() -> None:
+    codes = np.zeros((2, 32), np.uint8)
+    offsets = np.array([0, 1, 2], np.int64)
+    rows = np.array([0, 1], np.int32)
+    with pytest.raises(ValueError, match="outside the table"):
+        _mih.near_postings(np.array([2], np.int64), offsets, rows, codes, codes[:1], 4, 64)
+    with pytest.raises(ValueError, match="outside the codes"):
+        _mih.near_postings(
+            np.array([0], np.int64), offsets, np.array([5, 1], np.int32), codes, codes[:1], 4, 64
+        )

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from rempart.hashing import REGISTRATION_EXTRAS, Windows, hash_image_bytes
+from rempart.hashing import features as features_module
 from rempart.hashing.decode import decode_luma
 from rempart.hashing.features import (
     MIN_FEATURES,
@@ -310,3 +311,48 @@ def test_a_copy_found_through_a_collage_cell_needs_its_check_points_seen() -> No
     assert not service._told(WindowKind.CELL.value, False, unseen, query, reference)
     assert service._told(WindowKind.WHOLE.value, False, unseen, query, reference)
     assert service._told(WindowKind.CELL.value, True, unseen, query, reference)  # a PDQ match's
+
+
+def _page_mask_oracle(grey: np.ndarray) -> np.ndarray | None:
+    """features._off_page written plainly (numpy, every pixel), as it first was."""
+    counts = np.bincount(grey.ravel(), minlength=256)
+    level = int(np.argmax(counts))
+    near = np.abs(grey.astype(np.int16) - level) <= features_module._PAGE_TOLERANCE
+    if near.mean() < features_module._PAGE_SHARE:
+        return None
+    block = features_module._BLOCK
+    height, width = grey.shape
+    rows, cols = -(-height // block), -(-width // block)
+    padded = np.zeros((rows * block, cols * block), bool)
+    padded[:height, :width] = near
+    share = padded.reshape(rows, block, cols, block).mean(axis=(1, 3))
+    content = share < features_module._PAGE_BLOCK_SHARE
+    if content.mean() < features_module._PAGE_CONTENT_MIN:
+        return None
+    keep = np.repeat(np.repeat(content, block, 0), block, 1)
+    return (keep[:height, :width] * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_page_mask_is_the_plain_computations_on_pages_photos_and_text(seed: int) -> None:
+    """The mask that keeps a page's text from taking the keypoints (computed with OpenCV's
+    histogram and integral image) is the plain per-pixel one, on pages showing a picture,
+    photographs, text pages and interfaces, at sizes that are no multiple of its blocks."""
+    pictures = [
+        hard_copy("web-page", original(seed), seed),
+        hard_copy("post-screenshot", original(seed), seed),
+        jpeg(original(seed)),
+        *(distractor(kind, seed) for kind in DISTRACTORS),
+    ]
+    masked = 0
+    for data in pictures:
+        luma = np.clip(decode_luma(data).luma, 0, 255).astype(np.uint8)
+        for grey in (luma, luma[: 16 * 7 + 5, : 16 * 9 + 3]):
+            expected = _page_mask_oracle(grey)
+            found = features_module._off_page(np.ascontiguousarray(grey))
+            assert (found is None) == (expected is None)
+            if expected is not None:
+                masked += 1
+                assert found is not None and found.dtype == np.uint8
+                assert np.array_equal(found, expected)
+    assert masked > 0  # some of them are pages

@@ -176,21 +176,28 @@ def _off_page(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
     most of the keypoints. When one grey level covers a large share of the image (a page),
     blocks mostly of that level are masked out; a photograph has no such level and keeps
     every block, and so does a page with nothing else on it."""
-    counts = np.bincount(grey.ravel(), minlength=256)
+    import cv2  # loaded by the caller
+
+    # (OpenCV's histogram and range test: a tenth of numpy's time, every picture pays them)
+    counts = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()
     level = int(np.argmax(counts))
-    near = np.abs(grey.astype(np.int16) - level) <= _PAGE_TOLERANCE
-    if near.mean() < _PAGE_SHARE:
+    # the share near that level, from the histogram: a photograph stops here
+    near_level = counts[max(0, level - _PAGE_TOLERANCE) : level + _PAGE_TOLERANCE + 1].sum()
+    if near_level < _PAGE_SHARE * grey.size:
         return None
+    near = cv2.inRange(grey, level - _PAGE_TOLERANCE, level + _PAGE_TOLERANCE)  # 255 or 0
     height, width = grey.shape
     rows, cols = -(-height // _BLOCK), -(-width // _BLOCK)
-    padded = np.zeros((rows * _BLOCK, cols * _BLOCK), bool)
-    padded[:height, :width] = near
-    share = padded.reshape(rows, _BLOCK, cols, _BLOCK).mean(axis=(1, 3))
-    content = share < _PAGE_BLOCK_SHARE
+    padded = cv2.copyMakeBorder(
+        near, 0, rows * _BLOCK - height, 0, cols * _BLOCK - width, cv2.BORDER_CONSTANT, value=0
+    )
+    summed = cv2.integral(padded, sdepth=cv2.CV_32S)[::_BLOCK, ::_BLOCK]
+    sums = summed[1:, 1:] - summed[:-1, 1:] - summed[1:, :-1] + summed[:-1, :-1]
+    content = sums / (_BLOCK * _BLOCK * 255) < _PAGE_BLOCK_SHARE
     if content.mean() < _PAGE_CONTENT_MIN:
         return None  # the page is the picture (a page of text): keep its own keypoints
-    keep = np.repeat(np.repeat(content, _BLOCK, 0), _BLOCK, 1)
-    return (keep[:height, :width] * 255).astype(np.uint8)
+    keep = np.repeat(np.repeat(content.astype(np.uint8) * 255, _BLOCK, 0), _BLOCK, 1)
+    return np.ascontiguousarray(keep[:height, :width])
 
 
 def extract_features(
@@ -260,16 +267,18 @@ def _extract(
             np.zeros(0, np.uint8),
             grey,
         )
-    order = np.argsort([-k.response for k in keypoints], kind="stable")[:limit]
-    chosen = [keypoints[i] for i in order]
+    # one pass over the keypoints' attributes (a scan extracts ~400 a picture)
+    found = np.array([(k.response, k.angle, k.octave) for k in keypoints], np.float64)
+    order = np.argsort(-found[:, 0], kind="stable")[:limit]
+    points = cv2.KeyPoint_convert(keypoints)  # type: ignore[attr-defined]
     check_points, check_descriptors = _check_points(grey) if checks else (None, None)
     return LocalFeatures(
         width,
         height,
-        np.array([k.pt for k in chosen], dtype=np.float32).reshape(-1, 2),
+        np.asarray(points, np.float32).reshape(-1, 2)[order],
         np.ascontiguousarray(descriptors[order]),
-        np.array([k.angle for k in chosen], dtype=np.float32),
-        np.array([k.octave for k in chosen], dtype=np.uint8),
+        found[order, 1].astype(np.float32),
+        found[order, 2].astype(np.uint8),
         grey,
         check_points,
         check_descriptors,

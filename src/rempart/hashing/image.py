@@ -22,7 +22,7 @@ from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.features import LocalFeatures, extract_features, extract_query_features
-from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
+from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma, pdq_from_lumas
 from rempart.hashing.signals import Digest, PdqSignal
 from rempart.hashing.windows import Window
 
@@ -188,10 +188,13 @@ def _window_hashes(
         from rempart.hashing.faces import face_windows  # OpenCV loads only when asked
 
         found += [(Windows.FACES, w) for w in face_windows(luma)]
-    pixels = window_search.window_pixels(luma, (w for _, w in found))
+    pixels = list(window_search.window_pixels(luma, (w for _, w in found)))
+    turned = [dihedral and bool(group & _TURNABLE) for group, _ in found]
+    # the windows hashed as they are (grid cells, the smoothed image...), in one pass
+    plain = iter(pdq_from_lumas([p for p, turn in zip(pixels, turned, strict=True) if not turn]))
     return tuple(
-        WindowHashes(w, _signals(p, dihedral and bool(group & _TURNABLE)))
-        for (group, w), p in zip(found, pixels, strict=True)
+        WindowHashes(w, _signals(p, True) if turn else (next(plain),))
+        for (_, w), p, turn in zip(found, pixels, turned, strict=True)
     )
 
 

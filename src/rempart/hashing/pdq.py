@@ -6,13 +6,15 @@ I/O: it takes a 2-D array of luma values (0-255 scale) and returns values from s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from rempart.hashing import _pdqcore
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 
-__all__ = ["MIN_HASHABLE_SIDE", "pdq_dihedral_from_luma", "pdq_from_luma"]
+__all__ = ["MIN_HASHABLE_SIDE", "pdq_dihedral_from_luma", "pdq_from_luma", "pdq_from_lumas"]
 
 # The reference refuses images under 5 pixels on a side (all-zero hash, quality 0). We still
 # compute the hash, which keeps it from being degenerate, but report quality 0 the same way.
@@ -31,6 +33,16 @@ def pdq_from_luma(luma: npt.ArrayLike) -> PdqSignal:
     return PdqSignal(_threshold(coefficients), quality)
 
 
+def pdq_from_lumas(lumas: Sequence[npt.ArrayLike]) -> list[PdqSignal]:
+    """pdq_from_luma of each luma array, their medians taken in one pass (a picture's grid
+    cells and windows)."""
+    if not lumas:
+        return []
+    found = [_coefficients(luma) for luma in lumas]
+    hashes = _thresholds(np.stack([c.ravel() for c, _ in found]))
+    return [PdqSignal(h, quality) for h, (_, quality) in zip(hashes, found, strict=True)]
+
+
 def pdq_dihedral_from_luma(luma: npt.ArrayLike) -> dict[Dihedral, PdqSignal]:
     """The hashes of the image and of its 7 rotations and flips, keyed in Dihedral order.
 
@@ -41,8 +53,9 @@ def pdq_dihedral_from_luma(luma: npt.ArrayLike) -> dict[Dihedral, PdqSignal]:
     """
     array = _as_kernel_input(luma)
     coefficients, qualities = _pdqcore.dct16_dihedral(array)
+    hashes = _thresholds(np.asarray(coefficients).reshape(len(Dihedral), -1))
     return {
-        variant: PdqSignal(_threshold(coefficients[k]), _quality(array, qualities[k]))
+        variant: PdqSignal(hashes[k], _quality(array, qualities[k]))
         for k, variant in enumerate(Dihedral)
     }
 
@@ -80,3 +93,11 @@ def _threshold(coefficients: Coefficients) -> PdqHash:
     bits = flat > median
     # The hex form prints bit 255 first, so pack the bits most significant (k = 255) first.
     return PdqHash(np.packbits(bits[::-1]).tobytes())
+
+
+def _thresholds(rows: Coefficients) -> list[PdqHash]:
+    """_threshold of each row of 256 coefficients, in one pass (a scan hashes ~10 variants
+    and windows an image)."""
+    medians = np.partition(rows, _MEDIAN_RANK, axis=1)[:, _MEDIAN_RANK : _MEDIAN_RANK + 1]
+    packed = np.packbits((rows > medians)[:, ::-1], axis=1)
+    return [PdqHash(row.tobytes()) for row in packed]

@@ -7,12 +7,14 @@ leaves its key and digest, and for the source's retention its hashes and query s
 its bytes: rempart.jobs.seen), so that items registered later are matched against it. Must not
 print (progress goes to a callback) nor parse sites.
 
-A batch's bytes are hashed in a worker process while this thread crawls on and records the
-batch before it: hashing is mostly Python and numpy holding the GIL, so threads would not
-overlap it with the crawl (see docs/benchmarks.md). Bytes go to the worker and only the
+A batch's bytes are hashed in worker processes (rempart.jobs.hash_worker: one per core, all
+but the first at a lower priority than this thread) while this thread crawls on and records
+the batch before it: hashing is mostly Python and numpy holding the GIL, so threads would
+not overlap it with the crawl (see docs/benchmarks.md). Bytes go to the worker and only the
 hashes come back; the batch keeps each candidate without its bytes. Workers are spawned, so
 a script calling scan_source must guard its entry point (`if __name__ == "__main__":`), as
-for any use of multiprocessing; a worker that cannot start leaves the hashing to this thread.
+for any use of multiprocessing; a worker that cannot start leaves the hashing to this
+thread.
 """
 
 from __future__ import annotations
@@ -20,10 +22,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import signal
 import socket
-import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,11 +34,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock, aware, utc_now
-from rempart.errors import Conflict, ImageDecodeError, InputError
+from rempart.errors import Conflict, InputError
 from rempart.evidence.held import HeldMedia
-from rempart.hashing import ImageHashes, Windows, hash_image_bytes
-from rempart.hashing.sniff import SNIFF_BYTES, is_video
-from rempart.hashing.video import VideoHashes, hash_video_bytes
+from rempart.hashing import ImageHashes, Windows
+from rempart.hashing.video import VideoHashes
+from rempart.jobs.hash_worker import Outcome, Provenance, Unreadable, hash_all, started
 from rempart.jobs.seen import (
     DEFAULT_RETENTION_DAYS,
     purge_seen,
@@ -49,7 +48,6 @@ from rempart.jobs.seen import (
 )
 from rempart.jobs.state import StoredState, key_sha
 from rempart.matching.service import Match, Matcher, Query, QueryResult
-from rempart.provenance import read_provenance
 from rempart.provenance.match import match_signals, with_match_signals
 from rempart.sources.base import Candidate, Problem, Source, Validators
 from rempart.sources.web import normalise_url
@@ -70,9 +68,12 @@ _PROBLEM_BATCH = 256
 # Batches being hashed while an earlier one is recorded: one keeps the worker busy, and at
 # most two batches' bytes in memory.
 _AHEAD = 1
-# Hash workers: the cores this scan's own thread (crawl, match, store: about one core) leaves.
-# One worker hashes ~450 images/s of 320×240 JPEGs, ~120/s of 1080p photos (with windows).
+# Hash workers: one per core, all but the first at a lower priority than this scan's own
+# thread (crawl, match, store: about one core), so that they take what it leaves, also while
+# it waits for them (rempart.jobs.hash_worker); none on one core. One worker hashes ~200
+# images/s of 320×240 JPEGs (with windows and local features), ~120/s of 1080p photos.
 _MAX_HASH_WORKERS = 4
+_HASH_PART = 16  # images a worker takes at a time
 # A running scan writes a heartbeat with every batch; one silent this long was killed.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -102,44 +103,12 @@ class ScanReport:
 class _Hashed:
     candidate: Candidate
     hashes: ImageHashes | VideoHashes
-    provenance: _Provenance | None = None
+    provenance: Provenance | None = None
 
     def query(self) -> Query:
         if isinstance(self.hashes, VideoHashes):
             return Query.from_video(self.hashes)
         return Query.from_image(self.hashes)
-
-
-@dataclass(frozen=True, slots=True)
-class _Unreadable:
-    template: str
-    values: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Provenance:
-    """What the bytes said about their origin, read while they were in memory (JSON text,
-    as stored): kept with the sighting if the copy matched."""
-
-    verdict: str
-    reading: str
-
-    @classmethod
-    def of(cls, data: bytes) -> _Provenance:
-        # Metadata only: the watermark search costs more than hashing, and is left to
-        # `rempart provenance`.
-        reading = read_provenance(data, watermark=False)
-        text = json.dumps(reading.to_json(), ensure_ascii=False, sort_keys=True)
-        return cls(reading.verdict.value, text)
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    hashes: ImageHashes | VideoHashes
-    provenance: _Provenance
-
-
-_Outcome = _Read | _Unreadable
 
 
 @dataclass(slots=True)
@@ -152,7 +121,7 @@ class _Batch:
     data: list[bytes] = field(default_factory=list, repr=False)
     problems: list[Problem] = field(default_factory=list)
     validators: list[tuple[str, Validators]] = field(default_factory=list)
-    hashes: list[Future[list[_Outcome]]] = field(default_factory=list)  # its parts, in order
+    hashes: list[Future[list[Outcome]]] = field(default_factory=list)  # its parts, in order
     again: list[str] = field(default_factory=list)  # keys skipped as handled: seen again now
 
     @property
@@ -170,6 +139,7 @@ def scan_source(
     progress: Callable[[ScanProgress], None] | None = None,
     held: HeldMedia | None = None,
     seen_retention_days: int = DEFAULT_RETENTION_DAYS,
+    hash_workers: int | None = None,
 ) -> ScanReport:
     """Scan `source` (stored as `source_id`) once, resuming where an earlier run stopped.
 
@@ -177,7 +147,8 @@ def scan_source(
     minor's case); everything else is dropped after hashing. Each media's hashes and query
     signals are kept for the source's retention (its `seen_retention_days` setting, else
     `seen_retention_days`; 0 keeps none); what any source saw longer ago than its retention
-    is purged when the scan ends."""
+    is purged when the scan ends. `hash_workers`: worker processes that hash (default: one
+    per core, none on one core; 0 hashes in this thread)."""
     run_id = _start_run(db, source_id, clock())
     state = StoredState.load(db, source_id)
     counts = ScanProgress()
@@ -193,7 +164,7 @@ def scan_source(
 
     pipeline: _Pipeline | None = None
     try:
-        with _HashWorkers() as workers:
+        with _HashWorkers(hash_workers) as workers:
             pipeline = _Pipeline(state, matcher, workers, record, keep_bytes=held is not None)
             for found in source.scan(pipeline.source_state):
                 pipeline.add(found)
@@ -310,15 +281,16 @@ class _HeldValidators:
 
 
 class _HashWorkers:
-    """Hashes batches of bytes in worker processes (one on 2 cores), started when the first
-    batch closes: a scan that finds little starts none. Until a worker is ready (its imports
-    take about a second), and where this process may not have children (one core, or a
-    daemonic multiprocessing worker), batches are hashed in this thread, as they always were.
+    """Hashes batches of bytes in worker processes (`workers`, default one per core, all but the
+    first niced: rempart.jobs.hash_worker), started when the first batch closes: a scan that
+    finds little starts none. Until a worker is ready (its imports take a fraction of a
+    second), and where this process may not have children (one core, or a daemonic
+    multiprocessing worker), batches are hashed in this thread, as they always were.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
-        self._workers = _hash_workers()
+        self._workers = _hash_workers() if workers is None else max(0, workers)
         self._ready: Future[int] | None = None
         self._here_only = self._workers == 0 or multiprocessing.current_process().daemon
 
@@ -329,25 +301,28 @@ class _HashWorkers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, data: list[bytes], windows: Windows) -> list[Future[list[_Outcome]]]:
-        """Hash `data` in one part per worker; the parts' outcomes, in order, are `data`'s."""
+    def submit(self, data: list[bytes], windows: Windows) -> list[Future[list[Outcome]]]:
+        """Hash `data` in parts (see _HASH_PART); the parts' outcomes, in order, are `data`'s."""
         if self._pool is None and not self._here_only:
             # spawn, not fork: the crawler's threads may hold locks a forked child would keep
+            context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self._workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_started,
-                initargs=(os.getpid(),),
+                mp_context=context,
+                initializer=started,
+                initargs=(os.getpid(), context.Value("i", 0)),
             )
             self._ready = self._pool.submit(os.getpid)
         if self._pool is not None and self._worker_ready():
-            size = -(-len(data) // self._workers)
+            # small parts, taken by whichever worker is free: a niced worker given little CPU
+            # holds up one part, not half the batch
+            size = min(_HASH_PART, -(-len(data) // self._workers))
             return [
-                self._pool.submit(_hash_all, data[start : start + size], windows)
+                self._pool.submit(hash_all, data[start : start + size], windows)
                 for start in range(0, len(data), size)
             ]
-        here: Future[list[_Outcome]] = Future()
-        here.set_result(_hash_all(data, windows))
+        here: Future[list[Outcome]] = Future()
+        here.set_result(hash_all(data, windows))
         return [here]
 
     def _worker_ready(self) -> bool:
@@ -358,37 +333,7 @@ class _HashWorkers:
 
 def _hash_workers() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(_MAX_HASH_WORKERS, (cores or 1) - 1)
-
-
-def _hash_all(data: list[bytes], windows: Windows) -> list[_Outcome]:
-    """In a worker (or this thread): hash each file; one that is no image is an outcome."""
-    outcomes: list[_Outcome] = []
-    for item in data:
-        try:
-            if is_video(item[:SNIFF_BYTES]):
-                hashes: ImageHashes | VideoHashes = hash_video_bytes(item)
-            else:
-                hashes = hash_image_bytes(item, dihedral=True, windows=windows)
-        except ImageDecodeError as exc:
-            values = {key: str(value) for key, value in exc.values.items()}
-            outcomes.append(_Unreadable(exc.template or str(exc), values))
-        else:
-            outcomes.append(_Read(hashes, _Provenance.of(item)))
-    return outcomes
-
-
-def _worker_started(scanner: int) -> None:
-    """In a new worker: Ctrl-C is the scanner's to handle (it stops the pool), and a worker
-    whose scanner was killed exits rather than waiting for work forever."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_orphaned, args=(scanner,), daemon=True).start()
-
-
-def _exit_when_orphaned(scanner: int) -> None:
-    while os.getppid() == scanner:
-        time.sleep(1.0)
-    os._exit(0)
+    return min(_MAX_HASH_WORKERS, cores or 1) if (cores or 1) > 1 else 0
 
 
 def _start_run(db: Database, source_id: int, now: datetime) -> int:
@@ -469,7 +414,7 @@ def _handle(
     problems = list(batch.problems)
     data = batch.data or [b""] * len(batch.candidates)
     for c, outcome, content in zip(batch.candidates, outcomes, data, strict=True):
-        if isinstance(outcome, _Unreadable):
+        if isinstance(outcome, Unreadable):
             problems.append(
                 Problem.of(c.source, c.media_url or c.key, outcome.template, **outcome.values)
             )
@@ -496,9 +441,8 @@ def _handle(
             record_seen(session, state.source_id, kept_seen, now)
             seen_again(session, state.source_id, batch.again, now)
         digests = {h.candidate.key: h.hashes.digest.sha256 for h in hashed}
-        for c in batch.candidates:
-            for key in (c.key, *c.aliases):
-                state.mark_seen(session, key, digests.get(c.key), now)
+        marks = [(key, digests.get(c.key)) for c in batch.candidates for key in (c.key, *c.aliases)]
+        state.mark_seen(session, marks, now)
         session.add_all(
             ScanProblem(
                 run_id=run_id,
@@ -541,7 +485,7 @@ def record_sighting(
     """Record a copy as a scan does (see _record), for one seen before (`first_seen`) and
     matched later: its sighting and a pending finding per matched item. Returns the id of the
     copy's first sighting."""
-    provenance = _Provenance.of(candidate.data) if candidate.data else None
+    provenance = Provenance.of(candidate.data) if candidate.data else None
     hashed = _Hashed(candidate, hashes, provenance)
     return _record(session, source_id, hashed, result, now, first_seen)
 

@@ -8,10 +8,11 @@ seen, and a page's validators saved, only in the transaction that records what c
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rempart.sources.base import Validators
@@ -66,17 +67,31 @@ class StoredState:
         self._pending[url] = validators
 
     # the pipeline's side
-    def mark_seen(self, session: Session, key: str, sha256: str | None, at: datetime) -> bool:
-        """Record a handled candidate in this transaction; False if it already was."""
-        sha = key_sha(key)
-        if sha in self._seen or sha in self._batch_keys:
-            return False
-        self._batch_keys.add(sha)
-        # a plain insert: this scan holds the source, and the sets above know every key
-        session.add(
-            SeenMedia(source_id=self.source_id, key_sha=sha, key=key, sha256=sha256, seen_at=at)
-        )
-        return True
+    def mark_seen(
+        self, session: Session, marks: Iterable[tuple[str, str | None]], at: datetime
+    ) -> int:
+        """Record handled candidates (key, digest or None) in this transaction, in one insert;
+        returns how many were not marked already."""
+        rows = []
+        for key, sha256 in marks:
+            sha = key_sha(key)
+            if sha in self._seen or sha in self._batch_keys:
+                continue
+            self._batch_keys.add(sha)
+            rows.append(
+                {
+                    "source_id": self.source_id,
+                    "key_sha": sha,
+                    "key": key,
+                    "sha256": sha256,
+                    "seen_at": at,
+                }
+            )
+        if rows:
+            # a plain multi-row insert: this scan holds the source, and the sets above know
+            # every key (the ORM's unit of work cost the scan's thread ~0.15 ms a candidate)
+            session.execute(insert(SeenMedia), rows)
+        return len(rows)
 
     def flush_validators(self, session: Session) -> None:
         for url, v in self._pending.items():

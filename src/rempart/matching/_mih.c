@@ -1620,6 +1620,192 @@ static PyObject *mod_set_strategy(PyObject *Py_UNUSED(m), PyObject *arg) {
     return PyLong_FromLong(was);
 }
 
+
+/* nearest2(queries, codes): for each query, its two nearest codes (the local-feature stage's
+ * 2-NN for Lowe's ratio test).  Ties go to the lower index, the second nearest after the first:
+ * the order of OpenCV's brute-force knnMatch (k=2), whose results these are, without its two
+ * Python objects a pair.  Codes (m, 32) are read in blocks that stay in L1 while every query
+ * is run against them. */
+#define NN_BLOCK 512
+static PyObject *mod_nearest2(PyObject *Py_UNUSED(m), PyObject *args) {
+    PyObject *q_obj, *c_obj;
+    if (!PyArg_ParseTuple(args, "OO", &q_obj, &c_obj)) return NULL;
+    PyArrayObject *q = (PyArrayObject *)PyArray_FROMANY(q_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!q) return NULL;
+    PyArrayObject *c = (PyArrayObject *)PyArray_FROMANY(c_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!c) {
+        Py_DECREF(q);
+        return NULL;
+    }
+    if (PyArray_DIM(q, 1) != CODE_BYTES || PyArray_DIM(c, 1) != CODE_BYTES) {
+        PyErr_SetString(PyExc_ValueError, "queries and codes must be uint8 arrays of shape (n, 32)");
+        Py_DECREF(q);
+        Py_DECREF(c);
+        return NULL;
+    }
+    npy_intp n = PyArray_DIM(q, 0), count = PyArray_DIM(c, 0);
+    npy_intp dims[2] = {n, 2};
+    PyArrayObject *idx = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
+    PyArrayObject *dist = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
+    if (!idx || !dist) {
+        Py_XDECREF(idx);
+        Py_XDECREF(dist);
+        Py_DECREF(q);
+        Py_DECREF(c);
+        return NULL;
+    }
+    int32_t *best_i = (int32_t *)PyArray_DATA(idx), *best_d = (int32_t *)PyArray_DATA(dist);
+    const uint8_t *qb = (const uint8_t *)PyArray_DATA(q), *cb = (const uint8_t *)PyArray_DATA(c);
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp i = 0; i < n; i++) {
+        best_i[2 * i] = best_i[2 * i + 1] = -1;
+        best_d[2 * i] = best_d[2 * i + 1] = INT32_MAX;
+    }
+    for (npy_intp start = 0; start < count; start += NN_BLOCK) {
+        npy_intp end = start + NN_BLOCK < count ? start + NN_BLOCK : count;
+        for (npy_intp i = 0; i < n; i++) {
+            uint64_t a[CODE_WORDS];
+            memcpy(a, qb + i * CODE_BYTES, CODE_BYTES);
+            int32_t d0 = best_d[2 * i], d1 = best_d[2 * i + 1];
+            int32_t i0 = best_i[2 * i], i1 = best_i[2 * i + 1];
+            for (npy_intp j = start; j < end; j++) {
+                uint64_t b[CODE_WORDS];
+                memcpy(b, cb + j * CODE_BYTES, CODE_BYTES);
+                int32_t d = popc64(a[0] ^ b[0]) + popc64(a[1] ^ b[1]) + popc64(a[2] ^ b[2]) +
+                            popc64(a[3] ^ b[3]);
+                if (d < d1) {
+                    if (d < d0) {
+                        d1 = d0, i1 = i0;
+                        d0 = d, i0 = (int32_t)j;
+                    } else {
+                        d1 = d, i1 = (int32_t)j;
+                    }
+                }
+            }
+            best_d[2 * i] = d0, best_d[2 * i + 1] = d1;
+            best_i[2 * i] = i0, best_i[2 * i + 1] = i1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(q);
+    Py_DECREF(c);
+    return Py_BuildValue("NN", (PyObject *)idx, (PyObject *)dist);
+}
+
+
+/* near_postings(keys, offsets, rows, codes, queries, stop, radius): the local-feature index's
+ * votes in one table (matching/features.FeatureIndex.candidates).  Query i reads the bucket
+ * keys[i] of a CSR table (offsets, rows); a bucket that is empty or holds more than `stop`
+ * postings is skipped; a posting votes when its code lies within `radius` bits of the query.
+ * Returns the voting postings' rows and their queries (int32 each), bucket by bucket. */
+static PyObject *mod_near_postings(PyObject *Py_UNUSED(m), PyObject *args) {
+    PyObject *k_obj, *o_obj, *r_obj, *c_obj, *q_obj;
+    long long stop, radius;
+    if (!PyArg_ParseTuple(args, "OOOOOLL", &k_obj, &o_obj, &r_obj, &c_obj, &q_obj, &stop, &radius))
+        return NULL;
+    PyArrayObject *keys = NULL, *offsets = NULL, *rows = NULL, *codes = NULL, *queries = NULL;
+    PyArrayObject *out_rows = NULL, *out_queries = NULL;
+    int32_t *found_rows = NULL, *found_queries = NULL;
+    PyObject *result = NULL;
+    keys = (PyArrayObject *)PyArray_FROMANY(k_obj, NPY_INT64, 1, 1, NPY_ARRAY_IN_ARRAY);
+    offsets = (PyArrayObject *)PyArray_FROMANY(o_obj, NPY_INT64, 1, 1, NPY_ARRAY_IN_ARRAY);
+    rows = (PyArrayObject *)PyArray_FROMANY(r_obj, NPY_INT32, 1, 1, NPY_ARRAY_IN_ARRAY);
+    codes = (PyArrayObject *)PyArray_FROMANY(c_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    queries = (PyArrayObject *)PyArray_FROMANY(q_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!keys || !offsets || !rows || !codes || !queries) goto done;
+    if (PyArray_DIM(codes, 1) != CODE_BYTES || PyArray_DIM(queries, 1) != CODE_BYTES ||
+        PyArray_DIM(keys, 0) != PyArray_DIM(queries, 0) || PyArray_DIM(offsets, 0) < 1) {
+        PyErr_SetString(PyExc_ValueError, "near_postings: mismatched shapes");
+        goto done;
+    }
+    npy_intp n = PyArray_DIM(keys, 0), buckets = PyArray_DIM(offsets, 0) - 1;
+    npy_intp postings = PyArray_DIM(rows, 0), count = PyArray_DIM(codes, 0);
+    const int64_t *key = (const int64_t *)PyArray_DATA(keys);
+    const int64_t *offset = (const int64_t *)PyArray_DATA(offsets);
+    const int32_t *row = (const int32_t *)PyArray_DATA(rows);
+    const uint8_t *cb = (const uint8_t *)PyArray_DATA(codes), *qb = (const uint8_t *)PyArray_DATA(queries);
+    for (npy_intp i = 0; i < n; i++) {
+        if (key[i] < 0 || key[i] >= buckets) {
+            PyErr_SetString(PyExc_ValueError, "near_postings: a key lies outside the table");
+            goto done;
+        }
+        int64_t first = offset[key[i]], last = offset[key[i] + 1];
+        if (first < 0 || last > postings || first > last) {
+            PyErr_SetString(PyExc_ValueError, "near_postings: damaged offsets");
+            goto done;
+        }
+    }
+    npy_intp used = 0, capacity = 1024;
+    found_rows = malloc(capacity * sizeof(int32_t));
+    found_queries = malloc(capacity * sizeof(int32_t));
+    if (!found_rows || !found_queries) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp i = 0; i < n && !failed; i++) {
+        int64_t start = offset[key[i]], end = offset[key[i] + 1];
+        if (end - start <= 0 || end - start > stop) continue;
+        uint64_t a[CODE_WORDS];
+        memcpy(a, qb + i * CODE_BYTES, CODE_BYTES);
+        for (int64_t p = start; p < end; p++) {
+            if (row[p] < 0 || row[p] >= count) {
+                failed = 2;
+                break;
+            }
+            uint64_t c[CODE_WORDS];
+            memcpy(c, cb + (npy_intp)row[p] * CODE_BYTES, CODE_BYTES);
+            int d = popc64(a[0] ^ c[0]) + popc64(a[1] ^ c[1]) + popc64(a[2] ^ c[2]) +
+                    popc64(a[3] ^ c[3]);
+            if (d > radius) continue;
+            if (used == capacity) {
+                capacity *= 2;
+                int32_t *grown_rows = realloc(found_rows, capacity * sizeof(int32_t));
+                if (grown_rows) found_rows = grown_rows;
+                int32_t *grown_queries = realloc(found_queries, capacity * sizeof(int32_t));
+                if (grown_queries) found_queries = grown_queries;
+                if (!grown_rows || !grown_queries) {
+                    failed = 1;
+                    break;
+                }
+            }
+            found_rows[used] = row[p];
+            found_queries[used] = (int32_t)i;
+            used++;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (failed == 2) {
+        PyErr_SetString(PyExc_ValueError, "near_postings: a row lies outside the codes");
+        goto done;
+    }
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    npy_intp dims[1] = {used};
+    out_rows = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_INT32);
+    out_queries = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_INT32);
+    if (!out_rows || !out_queries) goto done;
+    if (used) {
+        memcpy(PyArray_DATA(out_rows), found_rows, used * sizeof(int32_t));
+        memcpy(PyArray_DATA(out_queries), found_queries, used * sizeof(int32_t));
+    }
+    result = Py_BuildValue("OO", (PyObject *)out_rows, (PyObject *)out_queries);
+done:
+    free(found_rows);
+    free(found_queries);
+    Py_XDECREF(out_rows);
+    Py_XDECREF(out_queries);
+    Py_XDECREF(keys);
+    Py_XDECREF(offsets);
+    Py_XDECREF(rows);
+    Py_XDECREF(codes);
+    Py_XDECREF(queries);
+    return result;
+}
+
 static PyMethodDef mod_methods[] = {
     {"set_simd", mod_set_simd, METH_O,
      "set_simd(on) -> bool: use the AVX2 scan where the CPU has it (default); returns the "
@@ -1628,6 +1814,15 @@ static PyMethodDef mod_methods[] = {
      "set_strategy(mode) -> int: 0 lets the cost model choose tables or a scan per segment,\n"
      "1 forces the tables, 2 the scan; returns the previous mode.  For tests and calibration:\n"
      "results are identical either way."},
+    {"nearest2", mod_nearest2, METH_VARARGS,
+     "nearest2(queries, codes) -> (index int32 (n, 2), distance int32 (n, 2)): each query's\n"
+     "two nearest codes by Hamming distance, nearest first, ties to the lower index (OpenCV's\n"
+     "brute-force knnMatch with k=2); index -1 and distance 2**31-1 where codes has fewer."},
+    {"near_postings", mod_near_postings, METH_VARARGS,
+     "near_postings(keys, offsets, rows, codes, queries, stop, radius) -> (rows int32,\n"
+     "queries int32): the postings of each query's bucket (CSR: offsets int64, rows int32),\n"
+     "buckets empty or over `stop` postings skipped, whose codes lie within `radius` bits of\n"
+     "the query's, bucket by bucket."},
     {NULL, NULL, 0, NULL},
 };
 

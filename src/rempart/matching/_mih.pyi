@@ -18,3 +18,16 @@ class Index:
 
 def set_simd(on: bool, /) -> bool: ...
 def set_strategy(mode: int, /) -> int: ...
+def nearest2(
+    queries: NDArray[np.uint8], codes: NDArray[np.uint8], /
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]: ...
+def near_postings(
+    keys: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    rows: NDArray[np.int32],
+    codes: NDArray[np.uint8],
+    queries: NDArray[np.uint8],
+    stop: int,
+    radius: int,
+    /,
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]: ...

@@ -31,7 +31,6 @@ magnified off-centre crop), the content check, made on enough points, vouches in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +47,7 @@ from rempart.hashing.features import (
     check_keypoint,
     orb,
 )
+from rempart.matching._mih import near_postings, nearest2
 
 __all__ = [
     "CORROBORATION_LIMITS",
@@ -266,26 +266,17 @@ class FeatureIndex:
         keys = _keys(voters, self._key_bits)
         mean = len(self._tables[0].rows) / (1 << self._key_bits)
         stop = max(_STOP_FLOOR, int(_STOP_FACTOR * mean))
-        asked: list[NDArray[np.int64]] = []
-        found: list[NDArray[np.int32]] = []
-        for table, row in zip(self._tables, keys, strict=True):
-            starts, ends = table.offsets[row], table.offsets[row + 1]
-            lengths = ends - starts
-            keep = (lengths > 0) & (lengths <= stop)
-            starts, lengths = starts[keep], lengths[keep]
-            if len(lengths):
-                # every posting of the kept buckets, without a Python loop
-                firsts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-                found.append(table.rows[firsts + np.arange(int(lengths.sum()))])
-                asked.append(np.repeat(np.flatnonzero(keep), lengths))
-        if not found:
-            return chosen
-        rows, by = np.concatenate(found), np.concatenate(asked)
-        words = self._descriptors.view(np.uint64)  # 4 words a descriptor
-        xor = np.bitwise_xor(words[rows], voters.view(np.uint64)[by])
-        near = np.bitwise_count(xor).sum(axis=1, dtype=np.int32) <= _VOTE_BITS
+        # every posting of the kept buckets within _VOTE_BITS of its query descriptor (in C)
+        found = [
+            near_postings(
+                row, table.offsets, table.rows, self._descriptors, voters, stop, _VOTE_BITS
+            )
+            for table, row in zip(self._tables, keys, strict=True)
+        ]
+        rows = np.concatenate([near for near, _ in found])
+        by = np.concatenate([asked for _, asked in found]).astype(np.int64)
         # one vote per (query descriptor, item): distinct pairs
-        pairs = np.unique(self._owner[rows[near]] * len(voters) + by[near])
+        pairs = np.unique(self._owner[rows] * len(voters) + by)
         owners, voter = pairs // len(voters), pairs % len(voters)
         ids, where, votes = np.unique(owners, return_inverse=True, return_counts=True)
         # ranked by votes weighted by how rare each is: a query descriptor that votes for many
@@ -395,6 +386,15 @@ class Verification:
     needed: int = MIN_INLIERS  # agreeing points the rule that confirmed it asked for
 
 
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """Each query descriptor's two nearest registered descriptors (`nearest`, n × 2 rows of
+    the reference) and their Hamming distances (`distance`, n × 2), nearest first."""
+
+    nearest: NDArray[np.int32]
+    distance: NDArray[np.int32]
+
+
 def verify(
     query: LocalFeatures, reference: LocalFeatures, limits: tuple[float, float] = SEARCH_LIMITS
 ) -> Verification | None:
@@ -407,13 +407,13 @@ def verify(
 
     cv2.setNumThreads(1)  # see rempart.hashing.features.extract_features
 
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
+    # each query descriptor's two nearest registered ones (OpenCV's knnMatch, k=2, in C)
+    pairs = _Pairs(*nearest2(query.descriptors, reference.descriptors))
+    good = np.flatnonzero(pairs.distance[:, 0] < _RATIO * pairs.distance[:, 1])
     if len(good) < _MIN_SEED:
         return None
-    src = reference.points[[m.trainIdx for m in good]]
-    dst = query.points[[m.queryIdx for m in good]]
+    src = reference.points[pairs.nearest[good, 0]]
+    dst = query.points[good]
     transform, mask = cv2.estimateAffinePartial2D(
         src,
         dst,
@@ -425,7 +425,7 @@ def verify(
     )
     if transform is None or mask is None:
         return None
-    seeded = {good[i].trainIdx for i in np.flatnonzero(mask.ravel()).tolist()}
+    seeded = set(pairs.nearest[good[np.flatnonzero(mask.ravel())], 0].tolist())
     if len(seeded) < _MIN_SEED:
         return None
     transform, registered = _guided(cv2, query, reference, pairs, transform.astype(np.float64))
@@ -455,7 +455,7 @@ def _guided(
     cv2: Any,
     query: LocalFeatures,
     reference: LocalFeatures,
-    pairs: Sequence[Sequence[Any]],
+    pairs: _Pairs,
     transform: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """The transform refitted, and the registered points that agree with it: every pair of
@@ -464,11 +464,11 @@ def _guided(
     keypoint's pyramid level (a coarse level places its corner less precisely). The ratio test
     drops a corner whose nearest neighbours are alike (text, repeated shapes); the place the
     transform predicts tells them apart."""
-    flat = [m for p in pairs for m in p if m.distance <= _GUIDED_BITS]
-    if not flat:
+    near = pairs.distance <= _GUIDED_BITS  # query by query, its nearest then its second
+    if not near.any():
         return transform, np.zeros(0, np.int64)
-    ref = np.array([m.trainIdx for m in flat], np.int64)
-    qry = np.array([m.queryIdx for m in flat], np.int64)
+    ref = pairs.nearest[near].astype(np.int64)
+    qry = np.nonzero(near)[0].astype(np.int64)
     src, dst = reference.points[ref].astype(np.float64), query.points[qry].astype(np.float64)
     levels = np.zeros(len(qry)) if query.octaves is None else query.octaves[qry].astype(np.float64)
     tolerance = _RANSAC_PIXELS * ORB_SCALE ** np.minimum(levels, 7)
