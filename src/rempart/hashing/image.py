@@ -22,8 +22,8 @@ from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.features import LocalFeatures, extract_features
-from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma
-from rempart.hashing.signals import Digest, PdqSignal
+from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma, pdq_steady_bits
+from rempart.hashing.signals import Digest, PdqHash, PdqSignal
 from rempart.hashing.windows import Window
 
 __all__ = [
@@ -72,6 +72,9 @@ class WindowHashes:
 
     window: Window
     variants: tuple[PdqSignal, ...]
+    # a query's coarse grid (MOSAIC): which bits of its hash an altered copy keeps
+    # (pdq_steady_bits), to meet the original's grid bit by bit (rempart.matching.service)
+    steady: PdqHash | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +191,11 @@ def _window_hashes(
         found += [(Windows.FACES, w) for w in face_windows(luma)]
     pixels = window_search.window_pixels(luma, (w for _, w in found))
     return tuple(
-        WindowHashes(w, _signals(p, dihedral and bool(group & _TURNABLE)))
+        WindowHashes(
+            w,
+            _signals(p, dihedral and bool(group & _TURNABLE)),
+            pdq_steady_bits(p, w.steady) if w.steady else None,
+        )
         for (group, w), p in zip(found, pixels, strict=True)
     )
 
