@@ -305,3 +305,18 @@ def test_pixelated_screens_and_pages_of_one_layout_do_not_meet_on_steady_bits(
                 (result,) = matcher.match([Query.from_image(hashes)])
                 steady = [m for m in result.matches if "steady_misses" in dict(m.detail)]
                 assert steady == [], (kind, seed, blocks)
+
+
+def test_only_a_textured_mosaic_is_compared_on_steady_bits() -> None:
+    from hard_copies import DISTRACTORS
+
+    from rempart.hashing.mosaic import steady_bits_for
+
+    screen = find_mosaic(
+        _luma(_mean_blocks(DISTRACTORS["ui-screenshot"](np.random.default_rng(1)), 20))
+    )
+    grass = find_mosaic(_luma(_mean_blocks(_sample("grass"), 20)))
+    assert screen is not None and grass is not None
+    assert screen.alike > 0.5 > grass.alike  # a screen's flat areas: neighbouring blocks alike
+    assert steady_bits_for(screen) == 0
+    assert steady_bits_for(grass) == 64

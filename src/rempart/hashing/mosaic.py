@@ -8,7 +8,8 @@ to a grid coarser than the blocks (area means) is nearly the same on both sides:
 original's registered hash of that grid (`mosaic_windows`), met by the query's own when the
 query is found to be a mosaic (`find_mosaic`).
 
-Owns the detection and the coarse view. Must not match anything or keep pixels.
+Owns the detection, the coarse view and how many steady bits a query's grids are compared
+on (`steady_bits_for`). Must not match anything or keep pixels.
 """
 
 from __future__ import annotations
