@@ -32,9 +32,9 @@ _RENDER_SIDE = 64
 # A query's grid is also compared to the original's on its steadiest bits only: the bits of
 # its hash whose coefficients lie farthest from the median (pdq.pdq_steady_bits). A coarse
 # grid's hash is mostly signs of near-zero coefficients, which JPEG noise and the blocks' edges
-# flip at will; these keep their sign on a copy (docs/matching.md). Not a mosaic with large
-# flat areas (more than _LAYOUT_ALIKE of its neighbouring blocks alike: a screen, a page, a
-# chart): it shares its steadiest bits, even 96 of them, with others of its layout.
+# flip at will; these keep their sign on a copy (docs/matching.md). A mosaic with large flat
+# areas (more than _LAYOUT_ALIKE of its neighbouring blocks alike: a screen, a page, a chart)
+# is not compared so: it shares its steadiest bits, even 96 of them, with others of its layout.
 _STEADY_BITS = 64
 _LAYOUT_ALIKE = 0.3
 # A cell of a query's grid spans this many of its mosaic's blocks at least.

@@ -74,7 +74,7 @@ STANDALONE_BITS = 31
 # least this PDQ quality.
 MOSAIC_FINEST_BITS = 28
 MOSAIC_MIN_QUALITY = 20
-# Or, when the query says which bits of its grids are steady (mosaic.STEADY_BITS of each,
+# Or, when the query says which bits of its grids are steady (mosaic.steady_bits_for,
 # rempart.hashing.pdq.pdq_steady_bits): its two finest grids differ from the original's on at
 # most this many of those bits together, each grid within MOSAIC_SEARCH_BITS whole.
 MOSAIC_STEADY_MISSES = 3
