@@ -15,7 +15,7 @@ from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
 from rempart.hashing.mosaic import find_mosaic
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
-from rempart.matching.service import Matcher, Query
+from rempart.matching.service import MOSAIC_STEADY_MISSES, Matcher, Query
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 
@@ -223,3 +223,100 @@ def test_a_seen_mosaic_is_kept_and_met_by_a_later_registration() -> None:
     other = SeenCandidates([("mosaic", "8", code.hex)], radius=31, quality_min=50)
     assert same.search([packed]) == [0]
     assert other.search([packed]) == []
+
+
+def _sample(name: str) -> Image.Image:
+    import skimage.data
+
+    return Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+
+
+def _mean_blocks(image: Image.Image, blocks: int) -> bytes:
+    """Pixelated as most tools do it: the picture reduced to `blocks` across (area means),
+    blown up again with square pixels, saved as a JPEG."""
+    down = max(1, round(blocks * image.height / image.width))
+    small = image.resize((blocks, down), Image.Resampling.BOX)
+    return _jpeg(small.resize(image.size, Image.Resampling.NEAREST), 80)
+
+
+def test_a_grids_steady_bits_are_the_ones_a_copy_keeps() -> None:
+    from rempart.hashing.mosaic import coarse_view
+    from rempart.hashing.pdq import pdq_from_luma, pdq_steady_bits
+
+    moon = _sample("moon")
+    original = coarse_view(np.asarray(moon.convert("L")), 11)
+    copy = coarse_view(_luma(_mean_blocks(moon, 17)), 11)
+    steady = pdq_steady_bits(copy, 64)
+    assert steady.ones == 64
+    ours, theirs = pdq_from_luma(copy).hash, pdq_from_luma(original).hash
+    differ = int.from_bytes(ours.value) ^ int.from_bytes(theirs.value)
+    assert differ.bit_count() > 8  # a flat grid's hash: many bits flip
+    assert (differ & int.from_bytes(steady.value)).bit_count() <= 1  # its steady bits do not
+    with pytest.raises(ValueError, match="count"):
+        pdq_steady_bits(copy, 0)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_textured_pictures_pixelated_are_matched_on_their_grids_steady_bits(
+    db: Database, tmp_path: Path
+) -> None:
+    # Their coarse grids lie 30-60 bits off the originals': only the bits that a copy keeps
+    # tell them from another picture.
+    names = ("coins", "grass", "camera")
+    ids = _register(db, tmp_path, {name: _sample(name) for name in names})
+    matcher = Matcher(db)
+    for name, blocks in (("coins", 20), ("grass", 23), ("grass", 27)):
+        hashes = hash_image_bytes(
+            _mean_blocks(_sample(name), blocks), dihedral=True, windows=matcher.query_windows()
+        )
+        (result,) = matcher.match([Query.from_image(hashes)])
+        assert [m.item for m in result.matches] == [ids[name]], name
+        assert result.matches[0].window == WindowKind.MOSAIC
+        assert dict(result.matches[0].detail)["steady_misses"] <= MOSAIC_STEADY_MISSES
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_pixelated_screens_and_pages_of_one_layout_do_not_meet_on_steady_bits(
+    db: Database, tmp_path: Path
+) -> None:
+    # Pixelated, two screenshots of one application or two text pages differ in little more
+    # than their text, which the blocks erase: alike on every coarse grid, even on their
+    # steadiest bits, they must not be taken for copies of each other for those bits. (Two
+    # screenshots of this one layout, pixelated, are one picture to PDQ: some meet on their
+    # whole hash, 20-28 bits apart, which is not this rule's doing.)
+    from hard_copies import DISTRACTORS, register
+
+    from rempart.hashing.pdq import pdq_from_luma
+
+    registered = [
+        DISTRACTORS[kind](np.random.default_rng(seed))
+        for kind in ("ui-screenshot", "text-page", "flat-shapes", "gradient")
+        for seed in (1, 2, 3)
+    ]
+    register(db, tmp_path, [p for p in registered if pdq_from_luma(p.convert("L")).quality >= 50])
+    matcher = Matcher(db)
+    for kind in ("ui-screenshot", "text-page", "flat-shapes", "gradient"):
+        for seed in range(11, 17):
+            other = DISTRACTORS[kind](np.random.default_rng(seed))
+            for blocks in (12, 14, 16, 19, 22, 26, 30):
+                hashes = hash_image_bytes(
+                    _mean_blocks(other, blocks), dihedral=True, windows=matcher.query_windows()
+                )
+                (result,) = matcher.match([Query.from_image(hashes)])
+                steady = [m for m in result.matches if "steady_misses" in dict(m.detail)]
+                assert steady == [], (kind, seed, blocks)
+
+
+def test_only_a_textured_mosaic_is_compared_on_steady_bits() -> None:
+    from hard_copies import DISTRACTORS
+
+    from rempart.hashing.mosaic import steady_bits_for
+
+    screen = find_mosaic(
+        _luma(_mean_blocks(DISTRACTORS["ui-screenshot"](np.random.default_rng(1)), 20))
+    )
+    grass = find_mosaic(_luma(_mean_blocks(_sample("grass"), 20)))
+    assert screen is not None and grass is not None
+    assert screen.alike > 0.5 > grass.alike  # a screen's flat areas: neighbouring blocks alike
+    assert steady_bits_for(screen) == 0
+    assert steady_bits_for(grass) == 64

@@ -22,8 +22,13 @@ from rempart.errors import ImageDecodeError
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.features import LocalFeatures, extract_features, extract_query_features
-from rempart.hashing.pdq import pdq_dihedral_from_luma, pdq_from_luma, pdq_from_lumas
-from rempart.hashing.signals import Digest, PdqSignal
+from rempart.hashing.pdq import (
+    pdq_dihedral_from_luma,
+    pdq_from_luma,
+    pdq_from_lumas,
+    pdq_steady_bits,
+)
+from rempart.hashing.signals import Digest, PdqHash, PdqSignal
 from rempart.hashing.windows import Window
 
 __all__ = [
@@ -72,6 +77,9 @@ class WindowHashes:
 
     window: Window
     variants: tuple[PdqSignal, ...]
+    # a query's coarse grid (MOSAIC): which bits of its hash an altered copy keeps
+    # (pdq_steady_bits), to meet the original's grid bit by bit (rempart.matching.service)
+    steady: PdqHash | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +201,11 @@ def _window_hashes(
     # the windows hashed as they are (grid cells, the smoothed image...), in one pass
     plain = iter(pdq_from_lumas([p for p, turn in zip(pixels, turned, strict=True) if not turn]))
     return tuple(
-        WindowHashes(w, _signals(p, True) if turn else (next(plain),))
+        WindowHashes(
+            w,
+            _signals(p, True) if turn else (next(plain),),
+            pdq_steady_bits(p, w.steady) if w.steady else None,
+        )
         for (_, w), p, turn in zip(found, pixels, turned, strict=True)
     )
 

@@ -8,7 +8,8 @@ to a grid coarser than the blocks (area means) is nearly the same on both sides:
 original's registered hash of that grid (`mosaic_windows`), met by the query's own when the
 query is found to be a mosaic (`find_mosaic`).
 
-Owns the detection and the coarse view. Must not match anything or keep pixels.
+Owns the detection, the coarse view and how many steady bits a query's grids are compared
+on (`steady_bits_for`). Must not match anything or keep pixels.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["GRIDS", "Mosaic", "coarse_view", "find_mosaic", "grids_for"]
+__all__ = ["GRIDS", "Mosaic", "coarse_view", "find_mosaic", "grids_for", "steady_bits_for"]
 
 Luma = npt.NDArray[np.generic]
 Pixels = npt.NDArray[np.float32]
@@ -28,6 +29,14 @@ Pixels = npt.NDArray[np.float32]
 # side they are rendered at for PDQ (bicubic: PDQ's filters expect a picture, not 8 pixels).
 GRIDS = (6, 8, 11, 16)
 _RENDER_SIDE = 64
+# A query's grid is also compared to the original's on its steadiest bits only: the bits of
+# its hash whose coefficients lie farthest from the median (pdq.pdq_steady_bits). A coarse
+# grid's hash is mostly signs of near-zero coefficients, which JPEG noise and the blocks' edges
+# flip at will; these keep their sign on a copy (docs/matching.md). A mosaic with large flat
+# areas (more than _LAYOUT_ALIKE of its neighbouring blocks alike: a screen, a page, a chart)
+# is not compared so: it shares its steadiest bits, even 96 of them, with others of its layout.
+_STEADY_BITS = 64
+_LAYOUT_ALIKE = 0.3
 # A cell of a query's grid spans this many of its mosaic's blocks at least.
 _CELL_BLOCKS = 1.4
 # A mosaic has this many blocks across its shorter side at least, and at most this many
@@ -43,7 +52,8 @@ _WORK_SIDE = 512
 @dataclass(frozen=True, slots=True)
 class Mosaic:
     """A mosaic found in a picture: its blocks' size in pixels (fractional after a resize)
-    and where the first full block starts, on each axis; how many blocks across and down."""
+    and where the first full block starts, on each axis; how many blocks across and down;
+    the share of neighbouring blocks of one value (a screen's or a page's flat areas)."""
 
     block_x: float
     block_y: float
@@ -51,12 +61,19 @@ class Mosaic:
     phase_y: float
     across: float
     down: float
+    alike: float = 0.0
 
 
 def grids_for(mosaic: Mosaic) -> tuple[int, ...]:
     """The registered grids that the mosaic's blocks still resolve: each cell at least 1.4
     blocks wide (a smaller cell averages blocks cut by its edges)."""
     return tuple(g for g in GRIDS if g * _CELL_BLOCKS <= mosaic.across)
+
+
+def steady_bits_for(mosaic: Mosaic) -> int:
+    """How many steady bits of each of its grids a mosaic query is compared on (none: its
+    grids are met by distance only)."""
+    return 0 if mosaic.alike > _LAYOUT_ALIKE else _STEADY_BITS
 
 
 def coarse_view(luma: Luma, grid: int) -> Pixels:
@@ -125,7 +142,8 @@ def find_mosaic(luma: Luma) -> Mosaic | None:
         _Comb(across.period / factor, across.phase / factor, across.strength),
         _Comb(down.period / factor, down.phase / factor, down.strength),
     )
-    if not _blocks_hold(work, *scaled):
+    alike = _blocks_hold(work, *scaled)
+    if alike is None:
         return None
     return Mosaic(
         across.period,
@@ -134,6 +152,7 @@ def find_mosaic(luma: Luma) -> Mosaic | None:
         down.phase,
         width / across.period,
         height / down.period,
+        alike,
     )
 
 
@@ -205,20 +224,20 @@ def _labels(size: int, comb: _Comb) -> tuple[npt.NDArray[np.intp], int]:
     return labels, int(index.max()) + 1
 
 
-def _blocks_hold(work: Pixels, across: _Comb, down: _Comb) -> bool:
-    """Whether the grid's blocks are constant inside, unlike their neighbours, and of many
-    values."""
+def _blocks_hold(work: Pixels, across: _Comb, down: _Comb) -> float | None:
+    """The share of neighbouring blocks alike when the grid's blocks are constant inside,
+    mostly unlike their neighbours, and of many values; else None."""
     height, width = work.shape
     cols, n_cols = _labels(width, across)
     rows, n_rows = _labels(height, down)
     if n_cols < _MIN_BLOCKS or n_rows < _MIN_BLOCKS:
-        return False
+        return None
     keep = (rows[:, None] >= 0) & (cols[None, :] >= 0)
     block = (rows[:, None] * n_cols + cols[None, :])[keep]
     values = work[keep].astype(np.float64)
     count = np.bincount(block, minlength=n_rows * n_cols)
     if (count > 0).mean() < 0.8:
-        return False
+        return None
     seen = count > 0
     means = np.bincount(block, weights=values, minlength=n_rows * n_cols) / np.maximum(count, 1)
     residual = float(np.abs(values - means[block]).mean())
@@ -231,10 +250,13 @@ def _blocks_hold(work: Pixels, across: _Comb, down: _Comb) -> bool:
         ]
     )
     if len(pairs) == 0:
-        return False
+        return None
     contrast = float(pairs.mean())
     if residual > _MAX_RESIDUAL or residual > _RESIDUAL_SHARE * contrast:
-        return False
-    if (pairs > _ALIKE).mean() < _MIN_UNLIKE_PAIRS:
-        return False
-    return len(np.unique(np.round(means[seen] / 4))) >= _MIN_LEVELS
+        return None
+    alike = float((pairs <= _ALIKE).mean())
+    if 1.0 - alike < _MIN_UNLIKE_PAIRS:
+        return None
+    if len(np.unique(np.round(means[seen] / 4))) < _MIN_LEVELS:
+        return None
+    return alike

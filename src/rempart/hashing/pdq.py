@@ -14,7 +14,13 @@ import numpy.typing as npt
 from rempart.hashing import _pdqcore
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 
-__all__ = ["MIN_HASHABLE_SIDE", "pdq_dihedral_from_luma", "pdq_from_luma", "pdq_from_lumas"]
+__all__ = [
+    "MIN_HASHABLE_SIDE",
+    "pdq_dihedral_from_luma",
+    "pdq_from_luma",
+    "pdq_from_lumas",
+    "pdq_steady_bits",
+]
 
 # The reference refuses images under 5 pixels on a side (all-zero hash, quality 0). We still
 # compute the hash, which keeps it from being degenerate, but report quality 0 the same way.
@@ -41,6 +47,20 @@ def pdq_from_lumas(lumas: Sequence[npt.ArrayLike]) -> list[PdqSignal]:
     found = [_coefficients(luma) for luma in lumas]
     hashes = _thresholds(np.stack([c.ravel() for c, _ in found]))
     return [PdqSignal(h, quality) for h, (_, quality) in zip(hashes, found, strict=True)]
+
+
+def pdq_steady_bits(luma: npt.ArrayLike, count: int) -> PdqHash:
+    """A mask in the hash's bit order: the `count` bits whose coefficients lie farthest from
+    the median, those that a slightly altered copy of the picture keeps (a bit whose
+    coefficient lies near the median flips with any noise)."""
+    if not 0 < count <= 256:
+        raise ValueError(f"count must be in [1, 256], got {count}")
+    coefficients, _quality = _coefficients(luma)
+    flat = coefficients.ravel()
+    margin = np.abs(flat - np.partition(flat, _MEDIAN_RANK)[_MEDIAN_RANK])
+    steady = np.zeros(256, dtype=bool)
+    steady[np.argsort(-margin, kind="stable")[:count]] = True
+    return PdqHash(np.packbits(steady[::-1]).tobytes())
 
 
 def pdq_dihedral_from_luma(luma: npt.ArrayLike) -> dict[Dihedral, PdqSignal]:

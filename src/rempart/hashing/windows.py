@@ -186,6 +186,7 @@ class Window:
     label: str = ""
     smooth: bool = False
     grid: int = 0  # MOSAIC: the box reduced to this many cells across (mosaic.coarse_view)
+    steady: int = 0  # MOSAIC query: how many steady bits of its hash to compare on
 
     @property
     def box(self) -> Box:
@@ -358,13 +359,16 @@ def mosaic_windows(luma: Luma, *, registering: bool) -> tuple[Window, ...]:
     from rempart.hashing import mosaic
 
     height, width = luma.shape[:2]
+    steady = 0
     if registering:
         grids: tuple[int, ...] = mosaic.GRIDS
     else:
         found = mosaic.find_mosaic(luma)
         grids = () if found is None else mosaic.grids_for(found)
+        steady = 0 if found is None else mosaic.steady_bits_for(found)
     return tuple(
-        Window(WindowKind.MOSAIC, 0, 0, width, height, label=str(g), grid=g) for g in grids
+        Window(WindowKind.MOSAIC, 0, 0, width, height, label=str(g), grid=g, steady=steady)
+        for g in grids
     )
 
 

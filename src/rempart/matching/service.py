@@ -73,6 +73,11 @@ STANDALONE_BITS = 31
 # least this PDQ quality.
 MOSAIC_FINEST_BITS = 28
 MOSAIC_MIN_QUALITY = 20
+# Or, when the query says which bits of its grids are steady (mosaic.steady_bits_for,
+# rempart.hashing.pdq.pdq_steady_bits): its two finest grids differ from the original's on at
+# most this many of those bits together, each grid within MOSAIC_SEARCH_BITS whole.
+MOSAIC_STEADY_MISSES = 3
+MOSAIC_SEARCH_BITS = 64
 # The method of a match found by local features and geometric verification.
 LOCAL_FEATURES = "local-features"
 
@@ -143,6 +148,9 @@ class QuerySignal:
     signal: PdqSignal
     label: str = ""
     at_s: float | None = None  # a frame's time in the video
+    # a coarse grid's steady bits (see rempart.hashing.image.WindowHashes.steady); not packed
+    # (rempart.matching.packed): a query matched later meets coarse grids by distance only
+    steady: PdqHash | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +192,13 @@ class Query:
         ]
         for w in hashes.windows:
             signals += [
-                QuerySignal(w.window.kind, variant, signal, w.window.label)
+                QuerySignal(
+                    w.window.kind,
+                    variant,
+                    signal,
+                    w.window.label,
+                    steady=w.steady if variant is Dihedral.ORIGINAL else None,
+                )
                 for variant, signal in zip(Dihedral, w.variants, strict=False)
             ]
         return cls(tuple(signals), hashes.digest, features=hashes.features)
@@ -298,6 +312,7 @@ class _Registered:
     label: str
     slot: str
     at_s: float | None
+    code: bytes = b""  # a coarse grid's hash (MOSAIC), compared on a query's steady bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,10 +323,15 @@ class _Hit:
     reference: str
     reference_label: str
     reference_at_s: float | None = None  # a registered video frame's time
+    # a coarse grid whose query knows its steady bits: how many of them differ, and whether
+    # _mosaic_kept took the hit for them
+    steady_misses: int | None = None
+    steady_kept: bool = False
 
     @property
     def stands_alone(self) -> bool:
-        return _stands_alone(self.distance, self.query.kind, self.reference)
+        # a coarse grid met on its steady bits is corroborated by the other grid (_mosaic_kept)
+        return self.steady_kept or _stands_alone(self.distance, self.query.kind, self.reference)
 
 
 _SIGNAL_COLUMNS = (
@@ -447,7 +467,12 @@ class Matcher:
             assert isinstance(signal_id, int) and isinstance(item_id, int)
             slot = slot_of(str(kind), str(label))
             self._registered[signal_id] = _Registered(
-                item_id, str(kind), str(label), slot, at_s if isinstance(at_s, float) else None
+                item_id,
+                str(kind),
+                str(label),
+                slot,
+                at_s if isinstance(at_s, float) else None,
+                bytes.fromhex(str(pdq)) if kind == WindowKind.MOSAIC else b"",
             )
             self._signals_of.setdefault(item_id, []).append(signal_id)
             by_slot[(slot, str(kind))].append((-signal_id, str(pdq)))
@@ -608,6 +633,9 @@ class Matcher:
             detail = self._video_detail(queries[qi], item, item_hits, bank.threshold)
             if detail is None:
                 continue  # a few frames in common, not the video
+            if best.steady_kept:
+                misses = sum(h.steady_misses or 0 for h in item_hits if h.steady_kept)
+                detail = (*detail, ("steady_misses", misses))
             mine[qi].append(
                 Match(
                     bank.name,
@@ -679,6 +707,8 @@ class Matcher:
         within its pair's threshold (see _pair_threshold)."""
         kinds = {signal.kind for _, signal in entries} | bank.kinds.get(slot, set())
         radius = max(_kind_threshold(kind, bank.threshold) for kind in kinds)
+        if any(signal.steady is not None for _, signal in entries):
+            radius = max(radius, MOSAIC_SEARCH_BITS + bank.threshold - DEFAULT_BANK_THRESHOLD)
         batch = np.frombuffer(
             b"".join(signal.signal.hash.value for _, signal in entries), dtype=np.uint8
         ).reshape(-1, 32)
@@ -698,8 +728,15 @@ class Matcher:
                 item, kind, label = registered.item, registered.kind, registered.label
                 at_s = registered.at_s
             limit = _pair_threshold(signal.kind, kind, bank.threshold)
-            if distance <= limit:
-                hits[(qi, item)].append(_Hit(distance, limit, signal, kind, label, at_s))
+            misses = None
+            if signal.steady is not None and ref < 0 and kind == WindowKind.MOSAIC:
+                code = self._registered[-ref].code
+                misses = _steady_misses(signal.signal.hash, signal.steady, code)
+            if distance <= limit or misses is not None:
+                # beyond its threshold, a grid is kept only for its steady bits (_mosaic_kept)
+                limit = limit if distance <= limit else radius
+                hit = _Hit(distance, limit, signal, kind, label, at_s, steady_misses=misses)
+                hits[(qi, item)].append(hit)
 
     def _match_digests(
         self, queries: Sequence[Query], found: list[list[Match]], banks: Collection[str] | None
@@ -770,12 +807,16 @@ class Matcher:
 
 def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hit]:
     """An item's hits, less its coarse-grid hits unless they make a pixelated copy: the
-    query's two finest grids both met, the finest within MOSAIC_FINEST_BITS (shifted with
-    the bank's threshold), and one of the two not flat to PDQ (quality MOSAIC_MIN_QUALITY).
+    query's two finest grids both met, and either the finest within MOSAIC_FINEST_BITS
+    (shifted with the bank's threshold) and one of the two not flat to PDQ (quality
+    MOSAIC_MIN_QUALITY), or, when the query knows its grids' steady bits, at most
+    MOSAIC_STEADY_MISSES of them differing on the two grids together.
 
     A coarse grid holds a few dozen cells: two screenshots of one application's layout, or
     two charts, pixelated, are alike on any one grid (bench: 2 bits apart), and the flatter
-    the grid the closer. Two grids and some texture make it a copy (docs/matching.md)."""
+    the grid the closer. Two grids and some texture make it a copy (docs/matching.md). A flat
+    grid's hash is mostly signs of near-zero coefficients, which a copy's noise flips: its
+    steady bits are the ones that a copy keeps and another picture does not."""
     mosaic = WindowKind.MOSAIC.value
     if not any(h.query.kind == mosaic for h in hits):
         return hits
@@ -796,11 +837,23 @@ def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_H
     if finest is None or second is None:
         return others
     shift = bank_threshold - DEFAULT_BANK_THRESHOLD
-    if finest.distance > MOSAIC_FINEST_BITS + shift:
+    near = finest.distance <= MOSAIC_FINEST_BITS + shift and second.distance <= _kind_threshold(
+        mosaic, bank_threshold
+    )
+    textured = max(finest.query.signal.quality, second.query.signal.quality) >= MOSAIC_MIN_QUALITY
+    if near and textured:
+        return [*others, finest, second]
+    if finest.steady_misses is None or second.steady_misses is None:
         return others
-    if max(finest.query.signal.quality, second.query.signal.quality) < MOSAIC_MIN_QUALITY:
+    if finest.steady_misses + second.steady_misses > MOSAIC_STEADY_MISSES:
         return others
-    return [*others, finest, second]
+    return [*others, replace(finest, steady_kept=True), replace(second, steady_kept=True)]
+
+
+def _steady_misses(query: PdqHash, steady: PdqHash, code: bytes) -> int:
+    """How many of a query's steady bits differ between its hash and a registered code."""
+    differ = int.from_bytes(query.value) ^ int.from_bytes(code)
+    return (differ & int.from_bytes(steady.value)).bit_count()
 
 
 def _via(hits: list[_Hit]) -> tuple[str, ...]:
@@ -819,6 +872,8 @@ def _stands_alone(distance: int, window: str | None, reference: str | None) -> b
 
 
 def _match_stands_alone(match: Match) -> bool:
+    if match.window == WindowKind.MOSAIC and any(k == "steady_misses" for k, _ in match.detail):
+        return True  # two coarse grids met on their steady bits (_mosaic_kept)
     return _stands_alone(match.distance, match.window, match.reference)
 
 
