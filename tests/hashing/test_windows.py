@@ -297,14 +297,15 @@ def test_stickers_leave_clean_grid_cells_that_hash_as_the_originals_do() -> None
 
 def test_registration_crops_keep_the_centre_crops_and_add_smoothed_lattices() -> None:
     crops = registration_crops(np.zeros((360, 480), dtype=np.uint8))
-    assert len(crops) == 67
-    assert len({(c.kind, c.label) for c in crops}) == len({(c.box, c.smooth) for c in crops}) == 67
+    assert len(crops) == 68
+    assert len({(c.kind, c.label) for c in crops}) == len({(c.box, c.smooth) for c in crops}) == 68
     # items registered before the lattices keep matching the same centre crops, unsmoothed
-    assert [(c.kind, c.label, c.box, c.smooth) for c in crops[:2]] == [
+    assert [(c.kind, c.label, c.box, c.smooth) for c in crops[:3]] == [
         (WindowKind.CROP, "centre-90", (24, 18, 456, 342), False),
         (WindowKind.CROP, "centre-80", (48, 36, 432, 324), False),
+        (WindowKind.CROP, "centre-square", (60, 0, 420, 360), False),
     ]
-    rest = crops[2:]
+    rest = crops[3:]
     assert all(c.kind is WindowKind.CROP_SMOOTH and c.smooth for c in rest)
     by_label = {c.label: c.box for c in rest}
     assert sum(label.startswith("80-") for label in by_label) == 49
