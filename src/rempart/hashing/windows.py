@@ -1016,6 +1016,8 @@ def _collage_windows(view: _View) -> list[Window]:
         if _iou(cell, whole) <= _SAME_WINDOW_IOU:
             boxes.append(whole)
     found = [view.window(WindowKind.CELL, box, label=f"{i}") for i, box in enumerate(boxes)]
+    if len(cells) >= 4:
+        return found  # a grid on gutters: its seams would be the gutters' edges
     return found + [
         Window(WindowKind.CELL, *box, label=f"{len(found) + i}")
         for i, box in enumerate(_seam_cells(view.luma))
@@ -1129,10 +1131,15 @@ def _seams(lines: Luma) -> list[tuple[int, int]]:
     (one cell's picture may have an edge of its own there, but not across the image)."""
     size = lines.shape[1]
     for cells in (3, 2):
-        found = [_seam_near(lines, round(f * size)) for f in _SEAM_FRACTIONS[cells]]
-        seams = [seam for _, seam in found if seam is not None]
-        if len(seams) < len(found):
+        found = []
+        for fraction in _SEAM_FRACTIONS[cells]:
+            active, seam = _seam_near(lines, round(fraction * size))
+            if seam is None:
+                break
+            found.append((active, seam))
+        if len(found) < len(_SEAM_FRACTIONS[cells]):
             continue
+        seams = [seam for _, seam in found]
         across = min(active for active, _ in found)
         for k in range(cells):
             active, seam = _seam_near(lines, round((k + 0.5) / cells * size))
