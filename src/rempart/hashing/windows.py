@@ -1086,6 +1086,24 @@ def _seam_cells(luma: Luma) -> list[Box]:
     two neighbouring cells are flat, or busier than their seam, along it."""
     if luma.ndim != 2 or min(luma.shape) < 64:
         return []
+    left, top, right, bottom = _thin_border_off(luma)
+    cells = _grid_at_seams(luma[top:bottom, left:right])
+    return [(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in cells]
+
+
+def _thin_border_off(luma: Luma) -> Box:
+    """The image without a thin flat border (up to _SEAM_WIDTH - 1 lines a side: a collage's
+    outer gutter of a pixel or two, which would shift its cells' hashes)."""
+    height, width = luma.shape
+    edges = []
+    for lines in (luma, luma[::-1], luma.T, luma.T[::-1]):
+        flat = np.asarray(lines[: _SEAM_WIDTH - 1], dtype=np.float32).std(axis=1) <= _FLAT_STD
+        edges.append(_leading_true(flat))
+    top, bottom, left, right = edges
+    return left, top, width - right, height - bottom
+
+
+def _grid_at_seams(luma: Luma) -> list[Box]:
     height, width = luma.shape
     columns = _seams(_lines(luma, (0, 0, width, height), axis=1))
     rows = _seams(_lines(luma, (0, 0, width, height), axis=0)) if columns else []
