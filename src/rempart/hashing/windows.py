@@ -398,7 +398,7 @@ def registration_crops(luma: Luma) -> tuple[Window, ...]:
       square (label centre-square; none when the picture is within 3% of square, its whole
       hash then serves), against a collage's cell: collage makers cut each picture to a
       centred square, which no other crop comes near (bench/robustness.py: a cell is 0-36
-      bits from its original's centred square, median 8);
+      bits from its original's centred square, median 7);
     * CROP_SMOOTH, smoothed (see Window), matched against the query's SMOOTH hash: 80% x 80%
       crops whose left and top offsets run over a 7 x 7 lattice covering 0-20% of each side
       (labels 80-x{left}-y{top}, in percent), against an 80% crop taken anywhere; then crops
