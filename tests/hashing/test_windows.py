@@ -229,6 +229,84 @@ def test_a_single_picture_or_a_page_of_text_is_no_collage(seed: int, style: str)
     assert split_collage(_luma_of(neutral_image(seed, 480, 360, style=style))) == ()
 
 
+def _sheet(
+    tiles: list[Image.Image], cell: int, gutter: int, ground: Colour, across: int
+) -> Image.Image:
+    """The tiles resized to squares, `across` to a row, gutters and a border of `gutter`."""
+    down = -(-len(tiles) // across)
+    size = (across * cell + (across + 1) * gutter, down * cell + (down + 1) * gutter)
+    canvas = Image.new("RGB", size, ground)
+    for i, tile in enumerate(tiles):
+        x, y = gutter + (i % across) * (cell + gutter), gutter + (i // across) * (cell + gutter)
+        canvas.paste(tile.resize((cell, cell)), (x, y))
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("gutter", "ground"), [(0, (0, 0, 0)), (1, (255, 255, 255)), (1, (0, 0, 0))]
+)
+def test_a_grid_without_gutters_is_split_at_its_seams(gutter: int, ground: Colour) -> None:
+    """A gutter of a pixel is lost in the work pixels, and none is common: the cells meet at
+    straight seams, found at full resolution."""
+    styles = ["landscape", "texture", "shapes", "graphic"]
+    tiles = [neutral_image(40 + i, 400, 300, style=style) for i, style in enumerate(styles)]
+    cells = split_collage(_luma_of(_sheet(tiles, 320, gutter, ground, 2)))
+    g = gutter
+    expected = [
+        (g, g, g + 320, g + 320),
+        (2 * g + 320, g, 2 * g + 640, g + 320),
+        (g, 2 * g + 320, g + 320, 2 * g + 640),
+        (2 * g + 320, 2 * g + 320, 2 * g + 640, 2 * g + 640),
+    ]
+    assert len(cells) == 4
+    assert all(_box_near(c, box) for c, box in zip(cells, expected, strict=True)), cells
+
+
+def test_a_cell_trimmed_into_its_gutters_is_also_given_whole() -> None:
+    """A picture on white in a collage of white gutters loses its margins to them; the grid's
+    rows and columns give the cell whole, as the collage maker cut it."""
+    tiles = [neutral_image(50 + i, 300, 300, style="landscape") for i in range(4)]
+    drawing = Image.new("RGB", (300, 300), (255, 255, 255))
+    ImageDraw.Draw(drawing).ellipse((60, 40, 250, 270), fill=(40, 90, 160))
+    tiles[3] = drawing
+    cells = split_collage(_luma_of(_sheet(tiles, 300, 12, (255, 255, 255), 2)))
+    assert any(_box_near(c, (324, 324, 624, 624)) for c in cells), cells
+
+
+def _checkerboard(square: int, low: int, high: int) -> Image.Image:
+    board = (np.indices((600, 800)) // square).sum(axis=0) % 2
+    return Image.fromarray((board * (high - low) + low).astype(np.uint8)).convert("RGB")
+
+
+def _stripes(period: int) -> Image.Image:
+    columns = (np.arange(800) // (period // 2)) % 2
+    return Image.fromarray(np.tile(columns * 180 + 40, (600, 1)).astype(np.uint8)).convert("RGB")
+
+
+def _crossed(seed: int) -> Image.Image:
+    """A picture crossed at mid-height by a straight edge, and at mid-width in its lower half."""
+    picture = neutral_image(seed, 800, 600, style="landscape")
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 300, 800, 600), fill=(20, 60, 110))
+    draw.rectangle((400, 300, 800, 600), fill=(200, 180, 120))
+    return picture
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        _checkerboard(100, 30, 230),
+        _checkerboard(12, 120, 150),
+        _stripes(200),
+        _stripes(50),
+        _crossed(3),
+        _crossed(4),
+    ],
+)
+def test_patterns_and_straight_edges_across_a_picture_are_no_grid(picture: Image.Image) -> None:
+    assert split_collage(_luma_of(picture)) == ()
+
+
 # ------------------------------------------------------------------------------ DESKEWED
 
 
@@ -297,14 +375,15 @@ def test_stickers_leave_clean_grid_cells_that_hash_as_the_originals_do() -> None
 
 def test_registration_crops_keep_the_centre_crops_and_add_smoothed_lattices() -> None:
     crops = registration_crops(np.zeros((360, 480), dtype=np.uint8))
-    assert len(crops) == 67
-    assert len({(c.kind, c.label) for c in crops}) == len({(c.box, c.smooth) for c in crops}) == 67
+    assert len(crops) == 68
+    assert len({(c.kind, c.label) for c in crops}) == len({(c.box, c.smooth) for c in crops}) == 68
     # items registered before the lattices keep matching the same centre crops, unsmoothed
-    assert [(c.kind, c.label, c.box, c.smooth) for c in crops[:2]] == [
+    assert [(c.kind, c.label, c.box, c.smooth) for c in crops[:3]] == [
         (WindowKind.CROP, "centre-90", (24, 18, 456, 342), False),
         (WindowKind.CROP, "centre-80", (48, 36, 432, 324), False),
+        (WindowKind.CROP, "centre-square", (60, 0, 420, 360), False),
     ]
-    rest = crops[2:]
+    rest = crops[3:]
     assert all(c.kind is WindowKind.CROP_SMOOTH and c.smooth for c in rest)
     by_label = {c.label: c.box for c in rest}
     assert sum(label.startswith("80-") for label in by_label) == 49

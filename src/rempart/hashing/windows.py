@@ -109,6 +109,25 @@ _REGION_PAGE_SIDES = 2
 _MIN_CELL_SIDE = 0.12
 _MIN_CELL_AREA = 0.04
 _MAX_CELL_ASPECT = 4.0
+# Collages without gutters, or with gutters of a pixel or two that the work pixels lose:
+# cells of equal size in 1-3 rows and 1-3 columns meet at straight seams, where a line's
+# strongest jump between neighbouring pixels (full resolution) lies at one place along the
+# whole seam. A seam is looked for within _SEAM_REACH of the side (plus _SEAM_SLACK pixels)
+# of a grid line, on at most _SEAM_LINES lines across it; a line takes part when its
+# strongest jump there is at least _SEAM_JUMP grey levels (flat beside flat shows no seam).
+_SEAM_FRACTIONS = {2: (0.5,), 3: (1 / 3, 2 / 3)}
+_SEAM_REACH = 0.02
+_SEAM_SLACK = 4
+_SEAM_LINES = 256
+_SEAM_JUMP = 16.0
+_SEAM_WIDTH = 4  # a seam and a gutter of up to 3 pixels: its jumps lie within this many
+_SEAM_SHARE = 0.6  # of the lines taking part, this share has its strongest jump on the seam
+_SEAM_ACTIVE = 0.25  # and at least this share of all lines takes part
+_SEAM_EDGE = 0.15  # a position of the seam holding this share of the jumps bounds a cell
+_SEAM_BAND_SHARE = 0.3  # along one band of cells (texture beside it: ~0.1 by chance)
+# A seam midway between a grid's lines along this share of the lines its seams run along:
+# a pattern (a picture's own straight edge runs along one band of cells)
+_PERIODIC = 0.75
 # Rotated copies: corners filled flat with one colour; the angles worth turning back.
 _FILL_TOL = 6.0
 _MIN_ANGLE = 0.5
@@ -126,6 +145,10 @@ _CROP_SPAN = 20.0
 _CROP_STEPS = 7
 _CROP_OFFSETS = tuple((i + 0.5) * _CROP_SPAN / _CROP_STEPS for i in range(_CROP_STEPS))
 _BORDER_MARGINS = (3.5, 6.5)
+# A picture this close to square (its short side at least 97% of its long one) registers no
+# centred square: the square would be its whole picture, whose own hash tolerates the ~1.5%
+# cut off each side.
+_SQUARE_SLACK = 0.03
 # Smoothed windows (see Window.smooth): the image is first reduced by block means so that its
 # long side is at most this, then each window is resampled to PDQ's 64 x 64 with a filter
 # that leaves nothing finer than that grid can hold.
@@ -246,10 +269,7 @@ def find_windows(luma: Luma) -> tuple[Window, ...]:
         _screen_window(view),
         *_page_regions(luma),
         _deskewed(view),
-        *(
-            view.window(WindowKind.CELL, box, label=f"{i}")
-            for i, box in enumerate(_cells(view.pixels))
-        ),
+        *_collage_windows(view),
     ]
     return tuple(_distinct((w for w in found if w is not None), luma.shape))
 
@@ -314,13 +334,14 @@ def find_page_regions(luma: Luma) -> tuple[Window, ...]:
 def split_collage(luma: Luma) -> tuple[Window, ...]:
     """CELL: the cells of a collage, split on gutters (full-length flat rows or columns inside
     the image, cut after cut), each cell trimmed of flat borders. Only when at least two
-    cells of sensible size (12% of each side, 4% of the area) are found; row by row."""
+    cells of sensible size (12% of each side, 4% of the area) are found; row by row. Cells
+    that line up in a grid are also given whole, as their row and column bound them (a cell
+    whose picture has the gutters' colour at its edges is trimmed into it). Without gutters,
+    the cells of a grid of equal cells (up to 3 x 3) met at straight seams."""
     view = _View.of(luma)
     if view is None:
         return ()
-    return tuple(
-        view.window(WindowKind.CELL, box, label=f"{i}") for i, box in enumerate(_cells(view.pixels))
-    )
+    return tuple(_collage_windows(view))
 
 
 def find_deskewed(luma: Luma) -> Window | None:
@@ -374,10 +395,14 @@ def mosaic_windows(luma: Luma, *, registering: bool) -> tuple[Window, ...]:
 
 def registration_crops(luma: Luma) -> tuple[Window, ...]:
     """Crops of an original that Rempart's own intake stores beside its hash, against cropped
-    copies. 67 crops, in this order:
+    copies. 68 crops (67 for a square picture), in this order:
 
     * CROP, hashed as they are, matched against every picture hash of a query (its 8
-      variants too): the centre 90% and 80% (labels centre-90, centre-80);
+      variants too): the centre 90% and 80% (labels centre-90, centre-80), and the centred
+      square (label centre-square; none when the picture is within 3% of square, its whole
+      hash then serves), against a collage's cell: collage makers cut each picture to a
+      centred square, which no other crop comes near (bench/robustness.py: a cell is 0-36
+      bits from its original's centred square, median 7);
     * CROP_SMOOTH, smoothed (see Window), matched against the query's SMOOTH hash: 80% x 80%
       crops whose left and top offsets run over a 7 x 7 lattice covering 0-20% of each side
       (labels 80-x{left}-y{top}, in percent), against an 80% crop taken anywhere; then crops
@@ -397,6 +422,10 @@ def registration_crops(luma: Luma) -> tuple[Window, ...]:
         Window(WindowKind.CROP, *_centred(width, height, share), label=f"centre-{share}")
         for share in (90, 80)
     ]
+    if min(width, height) < (1 - _SQUARE_SLACK) * max(width, height):
+        crops.append(
+            Window(WindowKind.CROP, *_centred_square(width, height), label="centre-square")
+        )
     for top in _CROP_OFFSETS:
         for left in _CROP_OFFSETS:
             box = _margins_box(width, height, left, top, _CROP_SPAN - left, _CROP_SPAN - top)
@@ -981,6 +1010,214 @@ def _cells(pixels: Pixels) -> list[Box]:
     return sorted(cells, key=lambda b: (b[1], b[0])) if len(cells) >= 2 else []
 
 
+def _collage_windows(view: _View) -> list[Window]:
+    """The CELL windows of a collage: split on its gutters, each cell also given whole where
+    the grid's rows and columns bound it more widely than its trimmed box; then the cells of
+    a grid met at seams (full resolution: a gutter of a pixel or two, or none)."""
+    cells = _cells(view.pixels)
+    boxes = list(cells)
+    for cell, whole in zip(cells, _grid_bounds(cells), strict=True):
+        if _iou(cell, whole) <= _SAME_WINDOW_IOU:
+            boxes.append(whole)
+    found = [view.window(WindowKind.CELL, box, label=f"{i}") for i, box in enumerate(boxes)]
+    if len(cells) >= 4:
+        return found  # a grid on gutters: its seams would be the gutters' edges
+    return found + [
+        Window(WindowKind.CELL, *box, label=f"{len(found) + i}")
+        for i, box in enumerate(_seam_cells(view.luma))
+    ]
+
+
+def _grid_bounds(cells: list[Box]) -> list[Box]:
+    """Each cell as its row and column of the grid bound it (the smallest left and top, the
+    largest right and bottom of the cells it lines up with), when the cells fill a grid of
+    rows and columns; else the cells as they are."""
+    rows = _lined_up([(b[1], b[3]) for b in cells])
+    columns = _lined_up([(b[0], b[2]) for b in cells])
+    if (
+        not cells
+        or rows is None
+        or columns is None
+        or len(set(zip(rows, columns, strict=True))) < len(cells)
+    ):
+        return cells
+    if len(cells) != (max(rows) + 1) * (max(columns) + 1):
+        return cells
+    bounds = []
+    for row, column in zip(rows, columns, strict=True):
+        across = [b for b, c in zip(cells, columns, strict=True) if c == column]
+        along = [b for b, r in zip(cells, rows, strict=True) if r == row]
+        bounds.append(
+            (
+                min(b[0] for b in across),
+                min(b[1] for b in along),
+                max(b[2] for b in across),
+                max(b[3] for b in along),
+            )
+        )
+    return bounds
+
+
+def _lined_up(spans: list[tuple[int, int]]) -> list[int] | None:
+    """Which band each span falls in, spans overlapping by half the shorter sharing one; None
+    when a span overlaps two bands."""
+    bands: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if bands and min(end, bands[-1][1]) - start >= 0.5 * min(
+            end - start, bands[-1][1] - bands[-1][0]
+        ):
+            bands[-1] = (bands[-1][0], max(end, bands[-1][1]))
+        else:
+            bands.append((start, end))
+    found = []
+    for start, end in spans:
+        inside = [i for i, (a, b) in enumerate(bands) if a <= start and end <= b]
+        if len(inside) != 1:
+            return None
+        found.append(inside[0])
+    for i in range(1, len(bands)):
+        if bands[i][0] < bands[i - 1][1]:
+            return None
+    return found
+
+
+def _seam_cells(luma: Luma) -> list[Box]:
+    """The cells of a grid of 2-3 rows and 2-3 columns of equal cells met at straight seams
+    (see _SEAM_SHARE), boxes in the luma's pixels, row by row. Each seam runs across the
+    whole image and shows along each band of cells that it divides: one straight
+    edge across a picture (a horizon, a header bar), or one that runs along a single band,
+    is no grid. Two pictures side by side are found only on a gutter, as are grids where
+    two neighbouring cells are flat, or busier than their seam, along it."""
+    if luma.ndim != 2 or min(luma.shape) < 64:
+        return []
+    left, top, right, bottom = _thin_border_off(luma)
+    cells = _grid_at_seams(luma[top:bottom, left:right])
+    return [(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in cells]
+
+
+def _thin_border_off(luma: Luma) -> Box:
+    """The image without a thin flat border (up to _SEAM_WIDTH - 1 lines a side: a collage's
+    outer gutter of a pixel or two, which would shift its cells' hashes)."""
+    height, width = luma.shape
+    edges = []
+    for lines in (luma, luma[::-1], luma.T, luma.T[::-1]):
+        flat = np.asarray(lines[: _SEAM_WIDTH - 1], dtype=np.float32).std(axis=1) <= _FLAT_STD
+        edges.append(_leading_true(flat))
+    top, bottom, left, right = edges
+    return left, top, width - right, height - bottom
+
+
+def _grid_at_seams(luma: Luma) -> list[Box]:
+    height, width = luma.shape
+    columns = _seams(_lines(luma, (0, 0, width, height), axis=1))
+    rows = _seams(_lines(luma, (0, 0, width, height), axis=0)) if columns else []
+    if not columns or not rows:
+        return []
+    row_bands, column_bands = _bands(rows, height), _bands(columns, width)
+    along = [_lines(luma, (0, top, width, bottom), axis=1) for top, bottom in row_bands]
+    across = [_lines(luma, (left, 0, right, height), axis=0) for left, right in column_bands]
+    if not all(_confirmed(band, columns) for band in along) or not all(
+        _confirmed(band, rows) for band in across
+    ):
+        return []
+    cells = [
+        (left, top, right, bottom) for top, bottom in row_bands for left, right in column_bands
+    ]
+    if not all(float(luma[t:b, x0:x1].std()) > _FLAT_STD for x0, t, x1, b in cells):
+        return []
+    return cells
+
+
+def _lines(luma: Luma, box: Box, axis: int) -> Luma:
+    """The box's lines across a seam (rows when axis is 1: the seam runs down), every few
+    lines so that at most _SEAM_LINES are read."""
+    left, top, right, bottom = box
+    region = luma[top:bottom, left:right]
+    if axis == 0:
+        region = region.T
+    return region[:: max(1, -(-region.shape[0] // _SEAM_LINES))]
+
+
+def _bands(seams: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """The bands between seams ((last pixel before, first pixel after) each), 0 to `size`."""
+    starts = [0] + [after for _, after in seams]
+    ends = [before + 1 for before, _ in seams] + [size]
+    return list(zip(starts, ends, strict=True))
+
+
+def _seams(lines: Luma) -> list[tuple[int, int]]:
+    """The seams across the lines at the grid lines of 3, else 2, equal cells: for each, the
+    last pixel before it and the first after it (a gutter of up to 3 pixels lies between).
+    Empty when the grid's lines are not all seams, or when a seam also runs midway between
+    them: stripes and checkerboards have a straight edge at every period, a collage does not
+    (one cell's picture may have an edge of its own there, but not across the image)."""
+    size = lines.shape[1]
+    for cells in (3, 2):
+        found = []
+        for fraction in _SEAM_FRACTIONS[cells]:
+            active, seam = _seam_near(lines, round(fraction * size))
+            if seam is None:
+                break
+            found.append((active, seam))
+        if len(found) < len(_SEAM_FRACTIONS[cells]):
+            continue
+        seams = [seam for _, seam in found]
+        across = min(active for active, _ in found)
+        for k in range(cells):
+            active, seam = _seam_near(lines, round((k + 0.5) / cells * size))
+            if seam is not None and active >= _PERIODIC * across:
+                return []
+        return seams
+    return []
+
+
+def _confirmed(lines: Luma, seams: list[tuple[int, int]]) -> bool:
+    """Whether, along one band of cells, each seam found across the whole image shows: of
+    the lines taking part, _SEAM_BAND_SHARE have their strongest jump on it (within a
+    pixel); a picture's texture beside the seam may take the rest."""
+    for before, after in seams:
+        jumps, first = _jumps(lines, (before + after + 1) // 2)
+        active = jumps.max(axis=1) >= _SEAM_JUMP
+        if jumps.size == 0 or active.mean() < _SEAM_ACTIVE:
+            return False
+        strongest = first - 1 + jumps.argmax(axis=1)[active]  # the pixel before each jump
+        on = (strongest >= before - 1) & (strongest <= after)
+        if on.mean() < _SEAM_BAND_SHARE:
+            return False
+    return True
+
+
+def _jumps(lines: Luma, centre: int) -> tuple[npt.NDArray[np.float32], int]:
+    """Jumps between neighbouring pixels of each line near `centre` (jump k lies between
+    pixels first-1+k and first+k), and `first`."""
+    size = lines.shape[1]
+    reach = round(_SEAM_REACH * size) + _SEAM_SLACK
+    first, last = max(1, centre - reach), min(size - 2, centre + reach)
+    if last - first < _SEAM_WIDTH:
+        return np.zeros((0, 0), np.float32), first
+    block = np.asarray(lines[:, first - 1 : last + 2], dtype=np.float32)
+    return np.abs(np.diff(block, axis=1)), first
+
+
+def _seam_near(lines: Luma, centre: int) -> tuple[float, tuple[int, int] | None]:
+    """The share of the lines taking part near position `centre` (a jump of _SEAM_JUMP or
+    more), and the seam there (last pixel before, first pixel after) or None."""
+    jumps, first = _jumps(lines, centre)
+    if jumps.size == 0:
+        return 0.0, None
+    active = jumps.max(axis=1) >= _SEAM_JUMP
+    share = float(active.mean())
+    if share < _SEAM_ACTIVE:
+        return share, None
+    at = np.bincount(jumps.argmax(axis=1)[active], minlength=jumps.shape[1]) / int(active.sum())
+    held = np.convolve(at, np.ones(_SEAM_WIDTH), mode="valid")
+    start = int(held.argmax())
+    where = start + np.flatnonzero(at[start : start + _SEAM_WIDTH] >= _SEAM_EDGE)
+    if held[start] < _SEAM_SHARE or not len(where):
+        return share, None
+    return share, (first - 1 + int(where[0]), first + int(where[-1]))
+
+
 def _guillotine(
     pixels: Pixels, box: Box, gutter: float | None, depth: int
 ) -> Iterator[tuple[Box, float | None]]:
@@ -1292,6 +1529,14 @@ def _centred(width: int, height: int, percent: int) -> Box:
     w, h = round(width * percent / 100), round(height * percent / 100)
     left, top = (width - w) // 2, (height - h) // 2
     return left, top, left + w, top + h
+
+
+def _centred_square(width: int, height: int) -> Box:
+    """The largest square at the centre, as collage makers cut it (the odd pixel left of it
+    and above it, as Pillow's and the page's integer halves put it)."""
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return left, top, left + side, top + side
 
 
 def _margins_box(

@@ -60,7 +60,7 @@ SEALED_VERSION = 1  # the envelope around a sealed hash file (sealing.py)
 # grid of check points on a 512-pixel picture, under 30 KB; base64 in the file.
 MAX_FEATURE_BYTES = 32 * 1024
 MAX_ITEMS = 10_000
-# per item: the page registers 80 (9 grid cells, 2 crops, 65 smoothed, 4 coarse grids)
+# per item: the page registers up to 81 (9 grid cells, 3 crops, 65 smoothed, 4 coarse grids)
 MAX_EXTRAS = 200
 MAX_LABEL = 200
 _HEX = {32: re.compile(r"[0-9a-f]{32}"), 64: re.compile(r"[0-9a-f]{64}")}

@@ -15,6 +15,7 @@
   var WORK = 512; // windows.py _SMOOTH_SIDE
   var SMOOTH = 64; // windows.py _SMOOTH_SIZE
   var CROP_SPAN = 20.0, CROP_STEPS = 7, BORDER_MARGINS = [3.5, 6.5];
+  var SQUARE_SLACK = 0.03;
   var GRIDS = [6, 8, 11, 16], COARSE = 64; // mosaic.py's GRIDS and _RENDER_SIDE
   var lang = /^fr\b/i.test(navigator.language || "") ? "fr" : "en";
   var kernel = null;
@@ -153,6 +154,13 @@
     windows.push.apply(windows, [90, 80].map(function (share) {
       return { kind: "crop", label: "centre-" + share, box: centred(width, height, share) };
     }));
+    // windows.py's centred square, against a collage's cells (none for a picture within
+    // SQUARE_SLACK of square)
+    var side = Math.min(width, height);
+    if (side < (1 - SQUARE_SLACK) * Math.max(width, height)) {
+      var sx = Math.floor((width - side) / 2), sy = Math.floor((height - side) / 2);
+      windows.push({ kind: "crop", label: "centre-square", box: [sx, sy, sx + side, sy + side] });
+    }
     offsets.forEach(function (top) {
       offsets.forEach(function (left) {
         windows.push({
