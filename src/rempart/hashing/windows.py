@@ -50,6 +50,13 @@ _WORK_SIDE = 512
 _FLAT_STD = 4.0
 # Bars on every side of one frame share a colour; a picture's own flat margin rarely has it.
 _BAR_COLOUR_TOL = 8.0
+# Letterbox bars filled with the picture itself, enlarged and blurred (as apps fit a picture
+# to a story's frame): a bar line's pixels change smoothly along it (mean absolute second
+# difference at most this; JPEG noise on such a bar stays under ~0.5, a picture's lines
+# reach several levels), the bars on opposite sides are as wide (the picture is centred),
+# and the picture's edge there changes by this much (mean, at both ends) from the bar.
+_SOFT_BAR = 1.0
+_SOFT_EDGE = 2.0
 # Trimming less than this share of a side is noise, not a border.
 _MIN_TRIM = 0.02
 # What remains must still be a real part of the picture.
@@ -59,7 +66,7 @@ _MIN_KEPT_AREA = 0.2
 # (strokes, not shapes: at most this share of the line).
 _CAPTION_TOL = 16.0
 _CAPTION_MIN_SHARE = 0.4
-_CAPTION_MAX_STROKE = 0.06
+_CAPTION_MAX_STROKE = 0.12
 # A boundary between bar and picture: the median pixel changes by this much across it.
 _EDGE_CHANGE = 8.0
 _PICTURE_RUN = 0.25
@@ -241,7 +248,11 @@ def find_windows(luma: Luma) -> tuple[Window, ...]:
         return ()
     found = [
         view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels)),
-        view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels)),
+        view.maybe(WindowKind.TRIMMED, _soft_trimmed(view.pixels)),
+        *(
+            view.window(WindowKind.UNCAPTIONED, box, label="" if i == 0 else f"outer-{i}")
+            for i, box in enumerate(_uncaptioned(view.pixels))
+        ),
         _screen_window(view),
         *_page_regions(luma),
         _deskewed(view),
@@ -277,7 +288,8 @@ def cut_caption_bars(luma: Luma) -> Window | None:
     some text (a flat border is TRIMMED's). Top and bottom first, then the sides.
     """
     view = _View.of(luma)
-    return None if view is None else view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels))
+    boxes = () if view is None else _uncaptioned(view.pixels)
+    return view.window(WindowKind.UNCAPTIONED, boxes[0]) if view and boxes else None
 
 
 def find_screen_photo(luma: Luma) -> Window | None:
@@ -505,6 +517,49 @@ def _trimmed(pixels: Pixels, colour: float | None = None) -> Box | None:
     return _kept(box, width, height)
 
 
+def _soft_trimmed(pixels: Pixels) -> Box | None:
+    """The picture between blurred letterbox bars (above and below, or left and right: the
+    pair that is wider), or None."""
+    height, width = pixels.shape
+    top, left = _soft_bar(pixels), _soft_bar(pixels.T)
+    if top / height >= left / width:  # a frame fits one side of the picture: one pair of bars
+        box = (0, top, width, height - top)
+    else:
+        box = (left, 0, width - left, height)
+    return None if box == (0, 0, width, height) else _kept(box, width, height)
+
+
+def _soft_bar(lines: Pixels) -> int:
+    """How wide the smooth bars at both ends of these lines are, 0 when there are none.
+
+    Each end's run of smooth lines may reach into the picture's own smooth part (a sky, a
+    page's margin), so the bar is at most the shorter run; within it, the picture's edge
+    is where the lines change most, at both ends at once (the picture is centred)."""
+    count = len(lines)
+    if count < 16 or lines.shape[1] < 3:
+        return 0
+
+    def smooth(block: Pixels) -> npt.NDArray[np.bool_]:
+        flags: npt.NDArray[np.bool_] = np.abs(np.diff(block, 2, axis=1)).mean(axis=1) <= _SOFT_BAR
+        return flags
+
+    limit = count // 2 - 1
+    run = min(_leading_run(lines, smooth, limit), _leading_run(lines[::-1], smooth, limit))
+    if run < max(2, _MIN_TRIM * count):
+        return 0
+    # the two ends' edges may lie a line apart (centring, sampling): each end's change at a
+    # line is the largest within one line of it
+    reach = min(run + 2, limit)
+    ends = [
+        np.abs(np.diff(part[: reach + 1], axis=0)).mean(axis=1) for part in (lines, lines[::-1])
+    ]
+    near = [np.maximum(np.maximum(e, np.roll(e, 1)), np.roll(e, -1)) for e in ends]
+    both = np.minimum(*near)[1:-1]  # both[i]: the edge between lines i + 1 and i + 2
+    edges = np.flatnonzero(both >= _SOFT_EDGE)
+    cut = int(edges[0]) + 2 if len(edges) else 0
+    return cut if _MIN_TRIM * count <= cut <= run + 1 else 0
+
+
 def _bars_off(pixels: Pixels, box: Box, colour: float | None) -> tuple[Box, float | None]:
     """The box without the flat bars of one colour around it, and their colour."""
     left, top, right, bottom = box
@@ -579,34 +634,61 @@ def _leading_true(flags: npt.NDArray[np.bool_]) -> int:
 # ----------------------------------------------------------------------------- caption bars
 
 
-def _uncaptioned(pixels: Pixels) -> Box | None:
+def _uncaptioned(pixels: Pixels) -> tuple[Box, ...]:
     """Bars off every side, round after round until none is left (a forum's header bar,
-    then the page's margin; a caption, then a letterbox bar), when one of them held text."""
+    then the page's margin; a caption, then a letterbox bar), once one of them held text:
+    the box after the last round first, then after each round before it, then the first
+    round's text bars above and below alone (each, then both). Peeling may go too far: a
+    caption over a screenshot whose app bar and sidebar are bars too, or a caption below it
+    whose app bar above is cut in the same round; the other boxes keep the picture whole."""
     height, width = pixels.shape
     box: Box = (0, 0, width, height)
     texted = False
-    for _ in range(_MAX_PEELS):
-        inner, text = _captions_off(pixels, box)
+    found: list[Box] = []
+    rows: list[Box] = []
+    for peel in range(_MAX_PEELS):
+        inner, text, runs = _captions_off(pixels, box)
         if inner == box:
             break
+        if peel == 0:
+            rows = _row_cuts(runs, width, height)
         box, texted = inner, texted or text
-    return _kept(box, width, height) if texted else None
+        if texted:
+            found.append(box)
+    boxes = (_kept(b, width, height) for b in (*reversed(found), *rows))
+    return tuple(dict.fromkeys(b for b in boxes if b is not None))
 
 
-def _captions_off(pixels: Pixels, box: Box) -> tuple[Box, bool]:
-    """The box without the caption bars around it (top and bottom, then the sides), and
-    whether one of them held text."""
+def _row_cuts(runs: tuple[tuple[int, bool], ...], width: int, height: int) -> list[Box]:
+    """The first round's bars above and below that held text, cut alone and together,
+    the sides left whole (a meme's caption spans the picture's width)."""
+    (top, top_text), (bottom, bottom_text) = runs[:2]
+    cuts = [(top if top_text else 0, 0), (0, bottom if bottom_text else 0)]
+    if top_text and bottom_text:
+        cuts.append((top, bottom))
+    return [(0, t, width, height - b) for t, b in cuts if t or b]
+
+
+def _captions_off(pixels: Pixels, box: Box) -> tuple[Box, bool, tuple[tuple[int, bool], ...]]:
+    """The box without the caption bars around it (top and bottom, then the sides), whether
+    one of them held text, and each bar's lines and text (top, bottom, left, right)."""
     left, top, right, bottom = box
     region = pixels[top:bottom, left:right]
-    top_run, top_text = _caption_run(region)
-    bottom_run, bottom_text = _caption_run(region[::-1])
-    inner = region[top_run : len(region) - bottom_run].T
+    top_run = _caption_run(region)
+    bottom_run = _caption_run(region[::-1])
+    inner = region[top_run[0] : len(region) - bottom_run[0]].T
     if len(inner) < 8:
-        return box, False
-    left_run, left_text = _caption_run(inner)
-    right_run, right_text = _caption_run(inner[::-1])
-    inner_box = (left + left_run, top + top_run, right - right_run, bottom - bottom_run)
-    return inner_box, top_text or bottom_text or left_text or right_text
+        return box, False, ()
+    left_run = _caption_run(inner)
+    right_run = _caption_run(inner[::-1])
+    runs = (top_run, bottom_run, left_run, right_run)
+    inner_box = (
+        left + left_run[0],
+        top + top_run[0],
+        right - right_run[0],
+        bottom - bottom_run[0],
+    )
+    return inner_box, any(text for _, text in runs), runs
 
 
 def _caption_run(lines: Pixels) -> tuple[int, bool]:
