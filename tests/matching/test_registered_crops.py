@@ -112,6 +112,31 @@ def test_unrelated_pictures_and_their_crops_match_nothing(db: Database, tmp_path
         assert result.matches == ()
 
 
+def _shrunk(image: Image.Image, factor: float) -> Image.Image:
+    size = (round(image.width * factor), round(image.height * factor))
+    return image.resize(size, Image.Resampling.BICUBIC)
+
+
+def test_a_page_of_text_shrunk_to_a_sixth_matches_through_its_smoothed_centre(
+    db: Database, tmp_path: Path
+) -> None:
+    """Shrunk to 15-30 %, a page's plain hash drifts 40-78 bits from its own; its centre 80 %,
+    smoothed, stays within 31 bits of the registered lattice's middle crop: a match that
+    stands alone. Other pages, shrunk alike, match nothing."""
+    original = neutral_image(4, 720, 960, style="text")
+    item = _register(db, tmp_path, original, EXTRAS)
+    for result in _match(db, [_shrunk(original, f) for f in (0.15, 0.2, 0.3)]):
+        (match,) = result.matches
+        assert (match.item, match.window, match.reference_label) == (
+            item,
+            WindowKind.SMOOTH.value,
+            "80-x10.0-y10.0",
+        )
+        assert match.distance <= STANDALONE_BITS
+    others = [_shrunk(neutral_image(seed, 720, 960, style="text"), 0.2) for seed in range(40, 46)]
+    assert [r.matches for r in _match(db, others)] == [()] * len(others)
+
+
 def test_each_item_stores_its_smoothed_crops_under_their_own_kind(
     db: Database, tmp_path: Path
 ) -> None:

@@ -250,7 +250,7 @@ def find_windows(luma: Luma) -> tuple[Window, ...]:
         view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels)),
         view.maybe(WindowKind.TRIMMED, _soft_trimmed(view.pixels)),
         *(
-            view.window(WindowKind.UNCAPTIONED, box, label="" if i == 0 else f"outer-{i}")
+            view.window(WindowKind.UNCAPTIONED, box, label="" if i == 0 else str(i))
             for i, box in enumerate(_uncaptioned(view.pixels))
         ),
         _screen_window(view),
@@ -418,10 +418,18 @@ def registration_crops(luma: Luma) -> tuple[Window, ...]:
 
 
 def smooth_windows(luma: Luma) -> tuple[Window, ...]:
-    """SMOOTH: the whole image, smoothed, to be matched against registered CROP_SMOOTH crops
-    (in the original orientation only, as they are)."""
+    """SMOOTH: the whole image, then its centre 80 % (label "80"), smoothed, to be matched
+    against registered CROP_SMOOTH crops (in the original orientation only, as they are).
+
+    The centre crop is the registered lattice's middle crop when the query shows the whole
+    picture: a copy shrunk to a sixth, recoloured or blurred, whose plain hash drifts (pages
+    of text, user interfaces: 40-64 bits at 15-30 % of their size), stays within ~25 bits
+    of it smoothed (bench/robustness.py, seed 2026)."""
     height, width = luma.shape[:2]
-    return (Window(WindowKind.SMOOTH, 0, 0, width, height, smooth=True),)
+    return (
+        Window(WindowKind.SMOOTH, 0, 0, width, height, smooth=True),
+        Window(WindowKind.SMOOTH, *_centred(width, height, 80), label="80", smooth=True),
+    )
 
 
 # ------------------------------------------------------------------------------ work view
@@ -547,9 +555,10 @@ def _soft_bar(lines: Pixels) -> int:
     run = min(_leading_run(lines, smooth, limit), _leading_run(lines[::-1], smooth, limit))
     if run < max(2, _MIN_TRIM * count):
         return 0
-    # the two ends' edges may lie a line apart (centring, sampling): each end's change at a
-    # line is the largest within one line of it
-    reach = min(run + 2, limit)
+    # the bar's last lines may be less smooth (the blur of the picture's own edge), and the
+    # two ends' edges may lie a line apart (centring, sampling): the edge is looked for a
+    # little past the smooth run, each end's change at a line the largest within one line
+    reach = min(run + max(4, round(_MIN_TRIM * count)), limit)
     ends = [
         np.abs(np.diff(part[: reach + 1], axis=0)).mean(axis=1) for part in (lines, lines[::-1])
     ]
@@ -557,7 +566,7 @@ def _soft_bar(lines: Pixels) -> int:
     both = np.minimum(*near)[1:-1]  # both[i]: the edge between lines i + 1 and i + 2
     edges = np.flatnonzero(both >= _SOFT_EDGE)
     cut = int(edges[0]) + 2 if len(edges) else 0
-    return cut if _MIN_TRIM * count <= cut <= run + 1 else 0
+    return cut if cut >= _MIN_TRIM * count else 0
 
 
 def _bars_off(pixels: Pixels, box: Box, colour: float | None) -> tuple[Box, float | None]:
