@@ -235,24 +235,22 @@ def window_pixels(luma: Luma, windows: Iterable[Window]) -> Iterator[Luma]:
 
 def find_windows(luma: Luma) -> tuple[Window, ...]:
     """Every query window found in the image, the whole image excepted, in a stable order:
-    trimmed, uncaptioned, screen, the page's picture regions (largest first), deskewed, then
-    collage cells row by row.
+    trimmed, screen, the page's picture regions (largest first), deskewed, collage cells row
+    by row, then the boxes left by cutting caption bars (innermost first) and the picture
+    between blurred letterbox bars.
 
     Windows that cover nearly the same pixels as the whole image or as an earlier window
     (IoU > 0.97, same angle) are dropped: each window costs 8 hashes and a chance of a false
-    match. Grid windows are not included: the caller hashes them only where the reference
-    has them too (see grid_windows).
+    match. Screens, regions and cells come before the caption cuts because they are also
+    given their own local features: a caption cut on the same box must not displace them.
+    Grid windows are not included: the caller hashes them only where the reference has them
+    too (see grid_windows).
     """
     view = _View.of(luma)
     if view is None:
         return ()
     found = [
         view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels)),
-        view.maybe(WindowKind.TRIMMED, _soft_trimmed(view.pixels)),
-        *(
-            view.window(WindowKind.UNCAPTIONED, box, label="" if i == 0 else str(i))
-            for i, box in enumerate(_uncaptioned(view.pixels))
-        ),
         _screen_window(view),
         *_page_regions(luma),
         _deskewed(view),
@@ -260,6 +258,11 @@ def find_windows(luma: Luma) -> tuple[Window, ...]:
             view.window(WindowKind.CELL, box, label=f"{i}")
             for i, box in enumerate(_cells(view.pixels))
         ),
+        *(
+            view.window(WindowKind.UNCAPTIONED, box, label="" if i == 0 else str(i))
+            for i, box in enumerate(_uncaptioned(view.pixels))
+        ),
+        view.maybe(WindowKind.TRIMMED, _soft_trimmed(view.pixels)),
     ]
     return tuple(_distinct((w for w in found if w is not None), luma.shape))
 
