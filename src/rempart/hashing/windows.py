@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "LATTICE_MIDDLE_LABEL",
+    "SMOOTH_CENTRE_LABEL",
     "Window",
     "WindowKind",
     "cut_caption_bars",
@@ -133,6 +135,12 @@ _CROP_SPAN = 20.0
 _CROP_STEPS = 7
 _CROP_OFFSETS = tuple((i + 0.5) * _CROP_SPAN / _CROP_STEPS for i in range(_CROP_STEPS))
 _BORDER_MARGINS = (3.5, 6.5)
+# The query's smoothed centre 80 % (smooth_windows) and the lattice crop it shows when the
+# query is the whole picture: the one pair of labels the matcher lets meet (see service).
+SMOOTH_CENTRE_LABEL = "80"
+LATTICE_MIDDLE_LABEL = (
+    f"80-x{_CROP_OFFSETS[_CROP_STEPS // 2]:.1f}-y{_CROP_OFFSETS[_CROP_STEPS // 2]:.1f}"
+)
 # Smoothed windows (see Window.smooth): the image is first reduced by block means so that its
 # long side is at most this, then each window is resampled to PDQ's 64 x 64 with a filter
 # that leaves nothing finer than that grid can hold.
@@ -424,14 +432,17 @@ def smooth_windows(luma: Luma) -> tuple[Window, ...]:
     """SMOOTH: the whole image, then its centre 80 % (label "80"), smoothed, to be matched
     against registered CROP_SMOOTH crops (in the original orientation only, as they are).
 
-    The centre crop is the registered lattice's middle crop when the query shows the whole
-    picture: a copy shrunk to a sixth, recoloured or blurred, whose plain hash drifts (pages
-    of text, user interfaces: 40-64 bits at 15-30 % of their size), stays within ~25 bits
-    of it smoothed (bench/robustness.py, seed 2026)."""
+    The centre crop is the registered lattice's middle crop (LATTICE_MIDDLE_LABEL) when the
+    query shows the whole picture, and is matched against that crop only: a copy shrunk to
+    a sixth, recoloured or blurred, whose plain hash drifts (pages of text, user interfaces:
+    40-78 bits at 15-30 % of their size), stays within ~25 bits of it smoothed
+    (bench/robustness.py, seed 2026)."""
     height, width = luma.shape[:2]
     return (
         Window(WindowKind.SMOOTH, 0, 0, width, height, smooth=True),
-        Window(WindowKind.SMOOTH, *_centred(width, height, 80), label="80", smooth=True),
+        Window(
+            WindowKind.SMOOTH, *_centred(width, height, 80), label=SMOOTH_CENTRE_LABEL, smooth=True
+        ),
     )
 
 
