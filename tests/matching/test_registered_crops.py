@@ -161,6 +161,7 @@ def test_the_smoothed_centre_meets_only_the_lattice_middle_crop(
     assert moved.matches == ()
     (match,) = shrunk.matches
     assert (match.item, match.reference_label) == (item, "80-x10.0-y10.0")
+    assert match.distance <= match.threshold == STANDALONE_BITS - 7  # never corroborated
 
 
 def test_each_item_stores_its_smoothed_crops_under_their_own_kind(
