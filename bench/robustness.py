@@ -386,6 +386,7 @@ def run(
     by_family: dict[str, Tally] = {f: Tally() for f in FAMILY_NAMES}
     wrong_rempart: list[dict[str, object]] = []
     by_kind: dict[str, Tally] = defaultdict(Tally)  # hard families only, by original's kind
+    missed: list[dict[str, object]] = []  # every copy not found, to look into
     for orig, copies in made:
         if orig.name in refused:
             continue
@@ -405,6 +406,15 @@ def run(
             )
             close = hamming(copy.pdq, reference[names.index(own)][None]).min() <= PDQ_THRESHOLD
             tally.pdq += bool(close)
+            if own not in matched:
+                missed.append(
+                    {
+                        "query": file_name,
+                        "family": family,
+                        "original_kind": kinds[own],
+                        "pdq_within_31": bool(close),
+                    }
+                )
             if family in alterations.HARD:
                 k = by_kind[kinds[own]]
                 k.total += 1
@@ -451,6 +461,7 @@ def run(
         "hard_families_by_original_kind": {
             k: round(t.recall(), 3) for k, t in sorted(by_kind.items())
         },
+        "missed_copies": missed,
         "false_matches": {"rempart": len(false_rempart), "pdq": false_pdq, "pairs": pairs},
         "false_match_details": false_rempart[:500],
         "false_matches_by_how": dict(Counter(_how(d) for d in false_rempart).most_common()),

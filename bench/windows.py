@@ -303,7 +303,7 @@ def hash_query(data: bytes) -> Query:
         ),
         GRID_LABELS,
     )
-    (smooth,) = (w.variants[0] for w in ours.windows if w.window.kind is WindowKind.SMOOTH)
+    smooth = next(w.variants[0] for w in ours.windows if w.window.kind is WindowKind.SMOOTH)
     find_ms, hash_ms, smooth_ms = _window_costs(data)
     return Query(
         plain=plain,

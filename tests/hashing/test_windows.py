@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from rempart.hashing import hash_image_bytes
 from rempart.hashing.decode import decode_luma
@@ -27,6 +27,7 @@ from rempart.matching.calibration import threshold_for
 from rempart.samples import neutral_image
 
 Colour = tuple[int, int, int]
+Box = tuple[int, int, int, int]
 
 
 def _luma_of(img: Image.Image, fmt: str = "JPEG", quality: int = 85) -> np.ndarray:
@@ -110,6 +111,40 @@ def test_a_thin_busy_strip_is_not_taken_for_the_picture() -> None:
     assert trim_flat_borders(luma) is None
 
 
+def _blur_framed(img: Image.Image, frame: tuple[int, int]) -> tuple[Image.Image, Box]:
+    """The picture fitted into a frame whose bars are the picture itself, enlarged and
+    blurred (as apps fit a picture to a story's frame); the picture's box in it."""
+    canvas = img.resize(frame).filter(ImageFilter.GaussianBlur(25))
+    at = ((frame[0] - img.width) // 2, (frame[1] - img.height) // 2)
+    canvas.paste(img, at)
+    return canvas, (at[0], at[1], at[0] + img.width, at[1] + img.height)
+
+
+@pytest.mark.parametrize(
+    ("seed", "style", "frame"),
+    [
+        (2, "landscape", (480, 854)),  # 9:16, bars above and below
+        (4, "text", (480, 854)),  # a page whose own margins are flat
+        (3, "shapes", (640, 360)),  # 16:9 around a portrait: bars on the sides
+    ],
+)
+def test_blurred_letterbox_bars_are_cut_off(seed: int, style: str, frame: tuple[int, int]) -> None:
+    size = (480, 360) if frame[1] > frame[0] else (270, 360)
+    img = neutral_image(seed, *size, style=style)
+    framed, box = _blur_framed(img, frame)
+    luma = _luma_of(framed)
+    trimmed = [w for w in find_windows(luma) if w.kind is WindowKind.TRIMMED]
+    assert any(_box_near(w, box, slack=3) for w in trimmed)
+    best = min(_distance_to_original(img, w, luma) for w in trimmed)
+    assert best <= 16
+
+
+@pytest.mark.parametrize(("seed", "style"), PLAIN)
+def test_a_plain_picture_has_no_blurred_bars(seed: int, style: str) -> None:
+    luma = _luma_of(neutral_image(seed, 480, 360, style=style))
+    assert not [w for w in find_windows(luma) if w.kind is WindowKind.TRIMMED]
+
+
 # --------------------------------------------------------------------------- UNCAPTIONED
 
 
@@ -139,6 +174,52 @@ def test_a_caption_bar_with_text_is_cut_off(at_top: bool, paper: Colour, ink: Co
 @pytest.mark.parametrize(("seed", "style"), [*PLAIN, (1, "text"), (3, "text"), (5, "graphic")])
 def test_pictures_and_pages_of_text_have_no_caption_bar(seed: int, style: str) -> None:
     assert cut_caption_bars(_luma_of(neutral_image(seed, 480, 360, style=style))) is None
+
+
+def _app_screen(seed: int) -> Image.Image:
+    """A light app's screen: an app bar with its title, a sidebar of entries, a table."""
+    rng = np.random.default_rng(seed)
+    screen = Image.new("RGB", (640, 420), (246, 246, 248))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, 640, 40), fill=(90, 160, 60))
+    draw.text((12, 12), "Inbox - settings", fill=(255, 255, 255))
+    draw.rectangle((0, 40, 200, 420), fill=(214, 214, 222))
+    for i in range(12):
+        draw.ellipse((10, 56 + 28 * i, 20, 66 + 28 * i), fill=tuple(rng.integers(0, 256, 3)))
+        draw.text((28, 54 + 28 * i), f"entry {i}", fill=(40, 40, 40))
+    for row in range(14):
+        y = 56 + 25 * row
+        draw.line((220, y + 20, 630, y + 20), fill=(210, 210, 214))
+        for col in range(4):
+            draw.text((226 + 100 * col, y + 4), f"cell {row}.{col}", fill=(40, 40, 40))
+    return screen
+
+
+@pytest.mark.parametrize("at_top", [True, False], ids=["caption above", "caption below"])
+def test_a_caption_over_a_screenshot_is_cut_without_its_app_bar(at_top: bool) -> None:
+    """The app bar (a flat bar with text) and the sidebar peel off with the caption; one of
+    the windows keeps the screenshot whole."""
+    img = _app_screen(3)
+    luma = _luma_of(_captioned(img, 70, at_top, (255, 255, 255), (0, 0, 0)))
+    box = (0, 70, 640, 490) if at_top else (0, 0, 640, 420)
+    windows = [w for w in find_windows(luma) if w.kind is WindowKind.UNCAPTIONED]
+    assert any(_box_near(w, box) for w in windows)
+    assert min(_distance_to_original(img, w, luma) for w in windows) <= 16
+
+
+def test_a_caption_in_a_large_font_is_cut_off() -> None:
+    """A meme's caption: two lines of glyphs 60 pixels high on a 480-pixel picture, whose
+    strokes run longer than a small font's."""
+    img = neutral_image(8, 480, 360, style="landscape")
+    canvas = Image.new("RGB", (480, 360 + 150), (0, 0, 0))
+    canvas.paste(img, (0, 150))
+    draw = ImageDraw.Draw(canvas)
+    for row, text in enumerate(("WHEN THE", "MEME HITS")):
+        draw.text((12, 12 + 66 * row), text, font=ImageFont.load_default(60), fill="white")
+    luma = _luma_of(canvas)
+    window = cut_caption_bars(luma)
+    assert _box_near(window, (0, 150, 480, 510))
+    assert window is not None and _distance_to_original(img, window, luma) <= 16
 
 
 # -------------------------------------------------------------------------------- SCREEN
@@ -418,6 +499,21 @@ def test_smoothing_makes_a_page_of_text_tolerate_a_shift_of_a_few_pixels() -> No
     assert max(smoothed) <= 24
 
 
+@pytest.mark.parametrize("seed", [1, 4, 7])
+def test_a_shrunk_page_of_text_is_near_the_lattice_middle_crop_once_smoothed(seed: int) -> None:
+    """A page shrunk to a sixth: its plain hash is far from the original's, but its centre
+    80 %, smoothed (the query's second SMOOTH window), lies near the registered middle crop."""
+    img = neutral_image(seed, 720, 960, style="text")
+    luma = _luma_of(img, quality=90)
+    (middle,) = (w for w in registration_crops(luma) if w.label == "80-x10.0-y10.0")
+    registered = pdq_from_luma(middle.crop(luma)).hash
+    copy = _luma_of(img.resize((108, 144), Image.Resampling.BICUBIC))
+    assert pdq_from_luma(copy).hash.distance(pdq_from_luma(luma).hash) > 31
+    whole, centre = smooth_windows(copy)
+    assert (whole.box, centre.label) == ((0, 0, 108, 144), "80")
+    assert pdq_from_luma(centre.crop(copy)).hash.distance(registered) <= 24
+
+
 def test_window_pixels_shares_the_work_and_gives_what_crop_gives() -> None:
     luma = _luma_of(neutral_image(6, 1200, 800, style="landscape"))
     windows = (*registration_crops(luma), *smooth_windows(luma), *grid_windows(luma))
@@ -474,10 +570,13 @@ def test_find_windows_keeps_one_of_near_identical_windows_in_a_stable_order() ->
     page, at = _forum_page(img, dark=False)
     windows = find_windows(_luma_of(page))
     photo = (at[0], at[1], at[0] + 400, at[1] + 300)
-    # the page's bars cut round after round and the page peeled off find the same photo
-    assert len([w for w in windows if _box_near(w, photo)]) == 1
+    # the page's bars cut round after round and the page peeled off find the same photo,
+    # kept as the screen's photo (given its own local features), not as a caption cut
+    assert [w.kind for w in windows if _box_near(w, photo)] == [WindowKind.SCREEN]
     kinds = [w.kind for w in windows]
-    assert kinds == sorted(kinds, key=list(WindowKind).index)
+    featured = [i for i, k in enumerate(kinds) if k in (WindowKind.SCREEN, WindowKind.CELL)]
+    cuts = [i for i, k in enumerate(kinds) if k is WindowKind.UNCAPTIONED]
+    assert max(featured, default=-1) < min(cuts, default=len(kinds))
     assert find_windows(_luma_of(page)) == windows
 
 

@@ -112,6 +112,58 @@ def test_unrelated_pictures_and_their_crops_match_nothing(db: Database, tmp_path
         assert result.matches == ()
 
 
+def _shrunk(image: Image.Image, factor: float) -> Image.Image:
+    size = (round(image.width * factor), round(image.height * factor))
+    return image.resize(size, Image.Resampling.BICUBIC)
+
+
+def test_a_page_of_text_shrunk_to_a_sixth_matches_through_its_smoothed_centre(
+    db: Database, tmp_path: Path
+) -> None:
+    """Shrunk to 15-30 %, a page's plain hash drifts 40-78 bits from its own; its centre 80 %,
+    smoothed, stays within 31 bits of the registered lattice's middle crop: a match that
+    stands alone. Other pages, shrunk alike, match nothing."""
+    original = neutral_image(4, 720, 960, style="text")
+    item = _register(db, tmp_path, original, EXTRAS)
+    for result in _match(db, [_shrunk(original, f) for f in (0.15, 0.2, 0.3)]):
+        (match,) = result.matches
+        assert (match.item, match.window, match.reference_label) == (
+            item,
+            WindowKind.SMOOTH.value,
+            "80-x10.0-y10.0",
+        )
+        assert match.distance <= STANDALONE_BITS
+    others = [_shrunk(neutral_image(seed, 720, 960, style="text"), 0.2) for seed in range(40, 46)]
+    assert [r.matches for r in _match(db, others)] == [()] * len(others)
+
+
+def _moved(image: Image.Image, share: float) -> Image.Image:
+    """The picture moved left within its frame by `share` of its width, the right edge's
+    column repeated: what another shot of the scene, the camera moved, looks like."""
+    shift = round(image.width * share)
+    moved = image.crop((shift, 0, image.width, image.height))
+    canvas = image.resize(image.size)
+    canvas.paste(moved, (0, 0))
+    edge = image.crop((image.width - 1, 0, image.width, image.height))
+    canvas.paste(edge.resize((shift, image.height)), (image.width - shift, 0))
+    return canvas
+
+
+def test_the_smoothed_centre_meets_only_the_lattice_middle_crop(
+    db: Database, tmp_path: Path
+) -> None:
+    """Moved by one lattice step (2.86 %), a picture's centre 80 % is another lattice crop:
+    matched there, another shot of a scene would stand alone. Only the middle crop, which a
+    whole copy shows, may meet it; the shrunk copy still does."""
+    original = neutral_image(4, 720, 960, style="text")
+    item = _register(db, tmp_path, original, Windows.CROPS | Windows.GRID)
+    moved, shrunk = _match(db, [_moved(original, 2 / 70), _shrunk(original, 0.2)])
+    assert moved.matches == ()
+    (match,) = shrunk.matches
+    assert (match.item, match.reference_label) == (item, "80-x10.0-y10.0")
+    assert match.distance <= match.threshold == STANDALONE_BITS - 7  # never corroborated
+
+
 def test_each_item_stores_its_smoothed_crops_under_their_own_kind(
     db: Database, tmp_path: Path
 ) -> None:

@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "LATTICE_MIDDLE_LABEL",
+    "SMOOTH_CENTRE_LABEL",
     "Window",
     "WindowKind",
     "cut_caption_bars",
@@ -50,6 +52,13 @@ _WORK_SIDE = 512
 _FLAT_STD = 4.0
 # Bars on every side of one frame share a colour; a picture's own flat margin rarely has it.
 _BAR_COLOUR_TOL = 8.0
+# Letterbox bars filled with the picture itself, enlarged and blurred (as apps fit a picture
+# to a story's frame): a bar line's pixels change smoothly along it (mean absolute second
+# difference at most this; JPEG noise on such a bar stays under ~0.5, a picture's lines
+# reach several levels), the bars on opposite sides are as wide (the picture is centred),
+# and the picture's edge there changes by this much (mean, at both ends) from the bar.
+_SOFT_BAR = 1.0
+_SOFT_EDGE = 2.0
 # Trimming less than this share of a side is noise, not a border.
 _MIN_TRIM = 0.02
 # What remains must still be a real part of the picture.
@@ -59,7 +68,7 @@ _MIN_KEPT_AREA = 0.2
 # (strokes, not shapes: at most this share of the line).
 _CAPTION_TOL = 16.0
 _CAPTION_MIN_SHARE = 0.4
-_CAPTION_MAX_STROKE = 0.06
+_CAPTION_MAX_STROKE = 0.12
 # A boundary between bar and picture: the median pixel changes by this much across it.
 _EDGE_CHANGE = 8.0
 _PICTURE_RUN = 0.25
@@ -149,6 +158,12 @@ _BORDER_MARGINS = (3.5, 6.5)
 # centred square: the square would be its whole picture, whose own hash tolerates the ~1.5%
 # cut off each side.
 _SQUARE_SLACK = 0.03
+# The query's smoothed centre 80 % (smooth_windows) and the lattice crop it shows when the
+# query is the whole picture: the one pair of labels the matcher lets meet (see service).
+SMOOTH_CENTRE_LABEL = "80"
+LATTICE_MIDDLE_LABEL = (
+    f"80-x{_CROP_OFFSETS[_CROP_STEPS // 2]:.1f}-y{_CROP_OFFSETS[_CROP_STEPS // 2]:.1f}"
+)
 # Smoothed windows (see Window.smooth): the image is first reduced by block means so that its
 # long side is at most this, then each window is resampled to PDQ's 64 x 64 with a filter
 # that leaves nothing finer than that grid can hold.
@@ -252,24 +267,31 @@ def window_pixels(luma: Luma, windows: Iterable[Window]) -> Iterator[Luma]:
 
 def find_windows(luma: Luma) -> tuple[Window, ...]:
     """Every query window found in the image, the whole image excepted, in a stable order:
-    trimmed, uncaptioned, screen, the page's picture regions (largest first), deskewed, then
-    collage cells row by row.
+    trimmed, screen, the page's picture regions (largest first), deskewed, collage cells row
+    by row, then the boxes left by cutting caption bars (innermost first) and the picture
+    between blurred letterbox bars.
 
     Windows that cover nearly the same pixels as the whole image or as an earlier window
     (IoU > 0.97, same angle) are dropped: each window costs 8 hashes and a chance of a false
-    match. Grid windows are not included: the caller hashes them only where the reference
-    has them too (see grid_windows).
+    match. Screens, regions and cells come before the caption cuts because they are also
+    given their own local features: a caption cut on the same box must not displace them.
+    Grid windows are not included: the caller hashes them only where the reference has them
+    too (see grid_windows).
     """
     view = _View.of(luma)
     if view is None:
         return ()
     found = [
         view.maybe(WindowKind.TRIMMED, _trimmed(view.pixels)),
-        view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels)),
         _screen_window(view),
         *_page_regions(luma),
         _deskewed(view),
         *_collage_windows(view),
+        *(
+            view.window(WindowKind.UNCAPTIONED, box, label="" if i == 0 else str(i))
+            for i, box in enumerate(_uncaptioned(view.pixels))
+        ),
+        view.maybe(WindowKind.TRIMMED, _soft_trimmed(view.pixels)),
     ]
     return tuple(_distinct((w for w in found if w is not None), luma.shape))
 
@@ -298,7 +320,8 @@ def cut_caption_bars(luma: Luma) -> Window | None:
     some text (a flat border is TRIMMED's). Top and bottom first, then the sides.
     """
     view = _View.of(luma)
-    return None if view is None else view.maybe(WindowKind.UNCAPTIONED, _uncaptioned(view.pixels))
+    boxes = () if view is None else _uncaptioned(view.pixels)
+    return view.window(WindowKind.UNCAPTIONED, boxes[0]) if view and boxes else None
 
 
 def find_screen_photo(luma: Luma) -> Window | None:
@@ -439,10 +462,21 @@ def registration_crops(luma: Luma) -> tuple[Window, ...]:
 
 
 def smooth_windows(luma: Luma) -> tuple[Window, ...]:
-    """SMOOTH: the whole image, smoothed, to be matched against registered CROP_SMOOTH crops
-    (in the original orientation only, as they are)."""
+    """SMOOTH: the whole image, then its centre 80 % (label "80"), smoothed, to be matched
+    against registered CROP_SMOOTH crops (in the original orientation only, as they are).
+
+    The centre crop is the registered lattice's middle crop (LATTICE_MIDDLE_LABEL) when the
+    query shows the whole picture, and is matched against that crop only: a copy shrunk to
+    a sixth, recoloured or blurred, whose plain hash drifts (pages of text, user interfaces:
+    40-78 bits at 15-30 % of their size), stays within ~25 bits of it smoothed
+    (bench/robustness.py, seed 2026)."""
     height, width = luma.shape[:2]
-    return (Window(WindowKind.SMOOTH, 0, 0, width, height, smooth=True),)
+    return (
+        Window(WindowKind.SMOOTH, 0, 0, width, height, smooth=True),
+        Window(
+            WindowKind.SMOOTH, *_centred(width, height, 80), label=SMOOTH_CENTRE_LABEL, smooth=True
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------ work view
@@ -538,6 +572,50 @@ def _trimmed(pixels: Pixels, colour: float | None = None) -> Box | None:
     return _kept(box, width, height)
 
 
+def _soft_trimmed(pixels: Pixels) -> Box | None:
+    """The picture between blurred letterbox bars (above and below, or left and right: the
+    pair that is wider), or None."""
+    height, width = pixels.shape
+    top, left = _soft_bar(pixels), _soft_bar(pixels.T)
+    if top / height >= left / width:  # a frame fits one side of the picture: one pair of bars
+        box = (0, top, width, height - top)
+    else:
+        box = (left, 0, width - left, height)
+    return None if box == (0, 0, width, height) else _kept(box, width, height)
+
+
+def _soft_bar(lines: Pixels) -> int:
+    """How wide the smooth bars at both ends of these lines are, 0 when there are none.
+
+    Each end's run of smooth lines may reach into the picture's own smooth part (a sky, a
+    page's margin), so the bar is at most the shorter run; within it, the picture's edge
+    is where the lines change most, at both ends at once (the picture is centred)."""
+    count = len(lines)
+    if count < 16 or lines.shape[1] < 3:
+        return 0
+
+    def smooth(block: Pixels) -> npt.NDArray[np.bool_]:
+        flags: npt.NDArray[np.bool_] = np.abs(np.diff(block, 2, axis=1)).mean(axis=1) <= _SOFT_BAR
+        return flags
+
+    limit = count // 2 - 1
+    run = min(_leading_run(lines, smooth, limit), _leading_run(lines[::-1], smooth, limit))
+    if run < max(2, _MIN_TRIM * count):
+        return 0
+    # the bar's last lines may be less smooth (the blur of the picture's own edge), and the
+    # two ends' edges may lie a line apart (centring, sampling): the edge is looked for a
+    # little past the smooth run, each end's change at a line the largest within one line
+    reach = min(run + max(4, round(_MIN_TRIM * count)), limit)
+    ends = [
+        np.abs(np.diff(part[: reach + 1], axis=0)).mean(axis=1) for part in (lines, lines[::-1])
+    ]
+    near = [np.maximum(np.maximum(e, np.roll(e, 1)), np.roll(e, -1)) for e in ends]
+    both = np.minimum(*near)[1:-1]  # both[i]: the edge between lines i + 1 and i + 2
+    edges = np.flatnonzero(both >= _SOFT_EDGE)
+    cut = int(edges[0]) + 2 if len(edges) else 0
+    return cut if cut >= _MIN_TRIM * count else 0
+
+
 def _bars_off(pixels: Pixels, box: Box, colour: float | None) -> tuple[Box, float | None]:
     """The box without the flat bars of one colour around it, and their colour."""
     left, top, right, bottom = box
@@ -612,34 +690,61 @@ def _leading_true(flags: npt.NDArray[np.bool_]) -> int:
 # ----------------------------------------------------------------------------- caption bars
 
 
-def _uncaptioned(pixels: Pixels) -> Box | None:
+def _uncaptioned(pixels: Pixels) -> tuple[Box, ...]:
     """Bars off every side, round after round until none is left (a forum's header bar,
-    then the page's margin; a caption, then a letterbox bar), when one of them held text."""
+    then the page's margin; a caption, then a letterbox bar), once one of them held text:
+    the box after the last round first, then after each round before it, then the first
+    round's text bars above and below alone (each, then both). Peeling may go too far: a
+    caption over a screenshot whose app bar and sidebar are bars too, or a caption below it
+    whose app bar above is cut in the same round; the other boxes keep the picture whole."""
     height, width = pixels.shape
     box: Box = (0, 0, width, height)
     texted = False
-    for _ in range(_MAX_PEELS):
-        inner, text = _captions_off(pixels, box)
+    found: list[Box] = []
+    rows: list[Box] = []
+    for peel in range(_MAX_PEELS):
+        inner, text, runs = _captions_off(pixels, box)
         if inner == box:
             break
+        if peel == 0:
+            rows = _row_cuts(runs, width, height)
         box, texted = inner, texted or text
-    return _kept(box, width, height) if texted else None
+        if texted:
+            found.append(box)
+    boxes = (_kept(b, width, height) for b in (*reversed(found), *rows))
+    return tuple(dict.fromkeys(b for b in boxes if b is not None))
 
 
-def _captions_off(pixels: Pixels, box: Box) -> tuple[Box, bool]:
-    """The box without the caption bars around it (top and bottom, then the sides), and
-    whether one of them held text."""
+def _row_cuts(runs: tuple[tuple[int, bool], ...], width: int, height: int) -> list[Box]:
+    """The first round's bars above and below that held text, cut alone and together,
+    the sides left whole (a meme's caption spans the picture's width)."""
+    (top, top_text), (bottom, bottom_text) = runs[:2]
+    cuts = [(top if top_text else 0, 0), (0, bottom if bottom_text else 0)]
+    if top_text and bottom_text:
+        cuts.append((top, bottom))
+    return [(0, t, width, height - b) for t, b in cuts if t or b]
+
+
+def _captions_off(pixels: Pixels, box: Box) -> tuple[Box, bool, tuple[tuple[int, bool], ...]]:
+    """The box without the caption bars around it (top and bottom, then the sides), whether
+    one of them held text, and each bar's lines and text (top, bottom, left, right)."""
     left, top, right, bottom = box
     region = pixels[top:bottom, left:right]
-    top_run, top_text = _caption_run(region)
-    bottom_run, bottom_text = _caption_run(region[::-1])
-    inner = region[top_run : len(region) - bottom_run].T
+    top_run = _caption_run(region)
+    bottom_run = _caption_run(region[::-1])
+    inner = region[top_run[0] : len(region) - bottom_run[0]].T
     if len(inner) < 8:
-        return box, False
-    left_run, left_text = _caption_run(inner)
-    right_run, right_text = _caption_run(inner[::-1])
-    inner_box = (left + left_run, top + top_run, right - right_run, bottom - bottom_run)
-    return inner_box, top_text or bottom_text or left_text or right_text
+        return box, False, ()
+    left_run = _caption_run(inner)
+    right_run = _caption_run(inner[::-1])
+    runs = (top_run, bottom_run, left_run, right_run)
+    inner_box = (
+        left + left_run[0],
+        top + top_run[0],
+        right - right_run[0],
+        bottom - bottom_run[0],
+    )
+    return inner_box, any(text for _, text in runs), runs
 
 
 def _caption_run(lines: Pixels) -> tuple[int, bool]:
