@@ -38,6 +38,8 @@ __all__ = [
 if TYPE_CHECKING:
     from PIL.Image import Image as PilImage
 
+    from rempart.hashing.watermark import Overlay
+
 Luma = npt.NDArray[np.generic]
 Pixels = npt.NDArray[np.float32]
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right and bottom exclusive)
@@ -144,6 +146,7 @@ class WindowKind(StrEnum):
     SCREEN = "screen"  # the photo found inside a screenshot or page capture
     CELL = "cell"  # one cell of a collage, split on its gutters
     DESKEWED = "deskewed"  # a slightly rotated copy turned back upright (angle != 0)
+    UNMARKED = "unmarked"  # the whole picture, a tiled half-transparent watermark taken off
     # both sides, matched only against the same kind at the same `label`
     GRID = "grid"  # a fixed sub-window (label says which), against stickers and overlays
     # query side, matched only against CROP_SMOOTH
@@ -186,6 +189,7 @@ class Window:
     label: str = ""
     smooth: bool = False
     grid: int = 0  # MOSAIC: the box reduced to this many cells across (mosaic.coarse_view)
+    overlay: Overlay | None = None  # UNMARKED: the overlay taken off (watermark.remove_overlay)
 
     @property
     def box(self) -> Box:
@@ -201,6 +205,11 @@ class Window:
             from rempart.hashing.mosaic import coarse_view
 
             return coarse_view(luma[self.top : self.bottom, self.left : self.right], self.grid)
+        if self.overlay is not None:
+            from rempart.hashing.watermark import remove_overlay
+
+            box = luma[self.top : self.bottom, self.left : self.right]
+            return remove_overlay(box, self.overlay)
         if self.blank:
             filled = np.array(luma, copy=True)
             fill = filled.mean()

@@ -98,6 +98,7 @@ _PICTURE_KINDS = frozenset(
         WindowKind.SCREEN,
         WindowKind.CELL,
         WindowKind.DESKEWED,
+        WindowKind.UNMARKED,
         WindowKind.CROP,
         FRAME,
     }
