@@ -40,9 +40,9 @@ _WORK_SIDE = 512
 # The closing's side (work pixels) when detecting: wider than most watermarks' strokes (bold
 # text of 5-12 % of the picture's height: strokes of 3-12 pixels at 512; a square fills a
 # diagonal stroke up to 1.4 times its side), narrower than flat areas (9: a fifth fewer
-# watermarks found; 13, or a second look at half the size: more pictures taken for one). When removing, it grows
-# by _KERNEL_GROWTH up to _MAX_KERNEL while that finds a share _MORE_STROKES larger of pixels
-# at K: strokes too wide for it were found only in part (their thinner parts).
+# watermarks found; 13, or a second look at half the size: more pictures taken for one).
+# When removing, it grows by _KERNEL_GROWTH up to _MAX_KERNEL while that finds a share
+# _MORE_STROKES larger of pixels at K: strokes too wide for it were found only in part.
 _KERNEL = 11
 _KERNEL_GROWTH = 4
 _MAX_KERNEL = 25
