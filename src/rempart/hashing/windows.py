@@ -168,7 +168,8 @@ class Window:
     had in the image: the box then bounds the rotated picture, and crop() returns the upright
     rectangle inside it. `blank` boxes are filled with the window's mean luma before cropping
     (faces, for FACE_BLANKED). `label` tells windows of one kind apart where position matters
-    (GRID and CROP cells, faces).
+    (GRID and CROP cells, faces). An `overlay` (UNMARKED) is taken off the box's pixels, which
+    crop() returns reduced to 512 pixels (rempart.hashing.watermark).
 
     `smooth` windows are resampled to 64 x 64 pixels with an anti-aliasing (bicubic)
     filter before hashing, after the image is reduced by block means to at most 512 pixels
