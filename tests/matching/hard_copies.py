@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from rempart.samples import STYLES, neutral_image
 
@@ -35,6 +35,7 @@ __all__ = [
     "jpeg",
     "original",
     "register",
+    "watermarked",
 ]
 
 WORDS = [
@@ -171,6 +172,32 @@ def hard_copy(family: str, picture: Image.Image, seed: int) -> bytes:
     """The picture altered by `family` with parameters drawn from `seed`, as a JPEG."""
     rng = np.random.default_rng(seed)
     return jpeg(FAMILIES[family](picture, rng), int(rng.integers(70, 92)))
+
+
+def watermarked(
+    picture: Image.Image, seed: int, *, light: bool | None = None, opacity: float | None = None
+) -> Image.Image:
+    """A tiled watermark: a few words repeated in rows over the whole picture, turned by up
+    to 35 degrees, in white or black at one opacity (25-65 % unless told), in Pillow's own
+    font thickened to bold (not the font bench/alterations.py draws with)."""
+    rng = np.random.default_rng([seed, 77])
+    light = bool(rng.random() < 0.5) if light is None else light
+    alpha = round(255 * (float(rng.uniform(0.25, 0.65)) if opacity is None else opacity))
+    width, height = picture.size
+    size = max(14, int(height * rng.uniform(0.06, 0.1)))
+    font = ImageFont.load_default(size)
+    text = " ".join(str(w) for w in rng.choice(WORDS, 2)).upper() + "    "
+    side = int(math.hypot(width, height)) + 2  # rows drawn on a square that covers the turn
+    layer = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    ink = (255, 255, 255, alpha) if light else (0, 0, 0, alpha)
+    for y in range(0, side, int(size * 2.6)):
+        x = -int(rng.integers(0, side // 3))
+        draw.text((x, y), text * 8, font=font, fill=ink, stroke_width=max(1, size // 14))
+    layer = layer.rotate(float(rng.uniform(-35, 35)), Image.BICUBIC)
+    left, top = (side - width) // 2, (side - height) // 2
+    layer = layer.crop((left, top, left + width, top + height))
+    return Image.alpha_composite(picture.convert("RGBA"), layer).convert("RGB")
 
 
 # ------------------------------------------------------------------------------ distractors

@@ -56,6 +56,7 @@ def test_every_label_a_query_window_carries_survives_packing() -> None:
         ("grid", "r2c1"),
         ("mosaic", "16"),
         ("face", "0"),
+        ("unmarked", ""),
         ("whole", ""),
     ]
     signals = tuple(

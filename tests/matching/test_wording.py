@@ -30,6 +30,7 @@ def test_distance_reads_as_bits_that_differ_and_the_threshold_as_the_docs_say() 
         ("whole", "flipy", "whole", "en miroir"),
         ("whole", "rotate180", None, "retournée"),
         ("frame", None, "frame", "image d'une vidéo"),
+        ("unmarked", "original", "whole", "sous un filigrane semi-transparent"),
     ],
 )
 def test_each_alteration_has_words_and_no_internal_name(

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rempart.errors import ImageDecodeError
+from rempart.hashing import watermark
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
 from rempart.hashing.features import LocalFeatures, extract_features, extract_query_features
@@ -112,8 +113,15 @@ class ImageHashes:
 
 
 # Query windows whose own local features are worth extracting: a picture shown small among
-# text or beside other pictures, whose keypoints the page's would outnumber.
-_FEATURE_WINDOWS = frozenset({window_search.WindowKind.SCREEN, window_search.WindowKind.CELL})
+# text or beside other pictures, whose keypoints the page's would outnumber; the picture with
+# a tiled watermark taken off, whose keypoints the watermark's glyphs took.
+_FEATURE_WINDOWS = frozenset(
+    {
+        window_search.WindowKind.SCREEN,
+        window_search.WindowKind.CELL,
+        window_search.WindowKind.UNMARKED,
+    }
+)
 
 
 def hash_image_bytes(
@@ -129,7 +137,8 @@ def hash_image_bytes(
     """
     decoded = decode_luma(data, fast=fast)
     signals = _signals(decoded.luma, dihedral)
-    found = _window_hashes(decoded.luma, windows, dihedral)
+    hashed = _window_hashes(decoded.luma, windows, dihedral)
+    found = tuple(w for w, _pixels in hashed)
     return ImageHashes(
         pdq=signals[0],
         digest=_digest(data),
@@ -140,7 +149,7 @@ def hash_image_bytes(
         frames=decoded.frames,
         variants=signals if dihedral else (),
         windows=found,
-        features=_features(decoded.luma, found, Windows.CROPS in windows)
+        features=_features(decoded.luma, hashed, Windows.CROPS in windows)
         if Windows.FEATURES in windows
         else (),
         partner_pdq=_partner_pdq(decoded.partner_luma, signals[0]),
@@ -148,22 +157,23 @@ def hash_image_bytes(
 
 
 def _features(
-    luma: npt.NDArray[np.generic], windows: tuple[WindowHashes, ...], registering: bool
+    luma: npt.NDArray[np.generic],
+    windows: tuple[tuple[WindowHashes, npt.NDArray[np.generic]], ...],
+    registering: bool,
 ) -> tuple[tuple[str, LocalFeatures], ...]:
     """The whole picture's local features (with its check points when it is being registered:
-    crops are asked for only then), and those of the query windows worth it: a picture found
-    on a page is scaled up to the features' side (up to twice), so that its keypoints are
-    found at the sizes the registered picture's were."""
-    boxed = [w.window for w in windows if w.window.kind in _FEATURE_WINDOWS]
-    parts = window_search.window_pixels(luma, boxed)
+    crops are asked for only then), and those of the query windows worth it, from the pixels
+    they were hashed from: a picture found on a page is scaled up to the features' side (up
+    to twice), so that its keypoints are found at the sizes the registered picture's were."""
     screen = window_search.WindowKind.SCREEN
     whole = window_search.WindowKind.WHOLE.value
     wholes = (extract_features(luma, checks=True),) if registering else extract_query_features(luma)
     return (
         *((whole, features) for features in wholes),
         *(
-            (w.kind.value, extract_features(p, grow=w.kind is screen))
-            for w, p in zip(boxed, parts, strict=True)
+            (w.window.kind.value, extract_features(p, grow=w.window.kind is screen))
+            for w, p in windows
+            if w.window.kind in _FEATURE_WINDOWS
         ),
     )
 
@@ -177,10 +187,12 @@ def _partner_pdq(luma: npt.NDArray[np.generic] | None, ours: PdqSignal) -> PdqSi
 
 def _window_hashes(
     luma: npt.NDArray[np.generic], wanted: Windows, dihedral: bool
-) -> tuple[WindowHashes, ...]:
+) -> tuple[tuple[WindowHashes, npt.NDArray[np.generic]], ...]:
+    """Each window's hashes, with the pixels they were hashed from."""
     found: list[tuple[Windows, Window]] = []
     if Windows.PICTURE in wanted:
         found += [(Windows.PICTURE, w) for w in window_search.find_windows(luma)]
+        found += [(Windows.PICTURE, w) for w in watermark.unmarked_windows(luma)]
     if Windows.CROPS in wanted:
         found += [(Windows.CROPS, w) for w in window_search.registration_crops(luma)]
     if Windows.SMOOTH in wanted:
@@ -201,10 +213,13 @@ def _window_hashes(
     # the windows hashed as they are (grid cells, the smoothed image...), in one pass
     plain = iter(pdq_from_lumas([p for p, turn in zip(pixels, turned, strict=True) if not turn]))
     return tuple(
-        WindowHashes(
-            w,
-            _signals(p, True) if turn else (next(plain),),
-            pdq_steady_bits(p, w.steady) if w.steady else None,
+        (
+            WindowHashes(
+                w,
+                _signals(p, True) if turn else (next(plain),),
+                pdq_steady_bits(p, w.steady) if w.steady else None,
+            ),
+            p,
         )
         for (_, w), p, turn in zip(found, pixels, turned, strict=True)
     )

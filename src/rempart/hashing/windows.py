@@ -40,6 +40,8 @@ __all__ = [
 if TYPE_CHECKING:
     from PIL.Image import Image as PilImage
 
+    from rempart.hashing.watermark import Overlay
+
 Luma = npt.NDArray[np.generic]
 Pixels = npt.NDArray[np.float32]
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right and bottom exclusive)
@@ -182,6 +184,7 @@ class WindowKind(StrEnum):
     SCREEN = "screen"  # the photo found inside a screenshot or page capture
     CELL = "cell"  # one cell of a collage, split on its gutters
     DESKEWED = "deskewed"  # a slightly rotated copy turned back upright (angle != 0)
+    UNMARKED = "unmarked"  # the whole picture, a tiled half-transparent watermark taken off
     # both sides, matched only against the same kind at the same `label`
     GRID = "grid"  # a fixed sub-window (label says which), against stickers and overlays
     # query side, matched only against CROP_SMOOTH
@@ -203,7 +206,8 @@ class Window:
     had in the image: the box then bounds the rotated picture, and crop() returns the upright
     rectangle inside it. `blank` boxes are filled with the window's mean luma before cropping
     (faces, for FACE_BLANKED). `label` tells windows of one kind apart where position matters
-    (GRID and CROP cells, faces).
+    (GRID and CROP cells, faces). An `overlay` (UNMARKED) is taken off the box's pixels, which
+    crop() returns reduced to 512 pixels (rempart.hashing.watermark).
 
     `smooth` windows are resampled to 64 x 64 pixels with an anti-aliasing (bicubic)
     filter before hashing, after the image is reduced by block means to at most 512 pixels
@@ -225,6 +229,7 @@ class Window:
     smooth: bool = False
     grid: int = 0  # MOSAIC: the box reduced to this many cells across (mosaic.coarse_view)
     steady: int = 0  # MOSAIC query: how many steady bits of its hash to compare on
+    overlay: Overlay | None = None  # UNMARKED: the overlay taken off (watermark.remove_overlay)
 
     @property
     def box(self) -> Box:
@@ -240,6 +245,11 @@ class Window:
             from rempart.hashing.mosaic import coarse_view
 
             return coarse_view(luma[self.top : self.bottom, self.left : self.right], self.grid)
+        if self.overlay is not None:
+            from rempart.hashing.watermark import remove_overlay
+
+            box = luma[self.top : self.bottom, self.left : self.right]
+            return remove_overlay(box, self.overlay)
         if self.blank:
             filled = np.array(luma, copy=True)
             fill = filled.mean()

@@ -55,6 +55,7 @@ _KINDS: dict[str, int] = {
     WindowKind.FACE_BLANKED.value: 11,
     FRAME: 12,
     WindowKind.MOSAIC.value: 13,
+    WindowKind.UNMARKED.value: 14,
 }
 _KIND_OF = {code: kind for kind, code in _KINDS.items()}
 _MOSAIC_CODE = _KINDS[WindowKind.MOSAIC.value]

@@ -105,6 +105,7 @@ _PICTURE_KINDS = frozenset(
         WindowKind.SCREEN,
         WindowKind.CELL,
         WindowKind.DESKEWED,
+        WindowKind.UNMARKED,
         WindowKind.CROP,
         FRAME,
     }

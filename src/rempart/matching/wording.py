@@ -20,6 +20,7 @@ _WINDOWS = {
     "screen": N_("in a screenshot"),
     "cell": N_("in a collage"),
     "deskewed": N_("slightly tilted"),
+    "unmarked": N_("under a half-transparent watermark"),
     "grid": N_("partly covered (sticker, text or emoji)"),
     "frame": N_("a frame of a video"),
 }
