@@ -170,6 +170,6 @@ def test_each_item_stores_its_smoothed_crops_under_their_own_kind(
     item = _register(db, tmp_path, neutral_image(21, *SIZE, style="landscape"), EXTRAS)
     with db.session() as session:
         kinds = [s.kind for s in session.query(ItemSignal).filter(ItemSignal.item_id == item).all()]
-    assert kinds.count(WindowKind.CROP.value) == 2
+    assert kinds.count(WindowKind.CROP.value) == 3  # centre 90 %, centre 80 %, centred square
     assert kinds.count(WindowKind.CROP_SMOOTH.value) == 65
     assert kinds.count(WindowKind.GRID.value) == 9
