@@ -316,7 +316,8 @@ class _Registered:
     label: str
     slot: str
     at_s: float | None
-    code: bytes = b""  # a coarse grid's hash (MOSAIC), compared on a query's steady bits
+    # a coarse grid's hash (MOSAIC), compared on a query's steady bits
+    code: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
