@@ -31,6 +31,7 @@ __all__ = [
     "extract_features",
     "extract_query_features",
     "orb",
+    "scaled_bytes",
 ]
 
 # Long side the luma is scaled to before extraction: ORB's pyramid (8 levels of 1.2) then
@@ -211,7 +212,7 @@ def extract_features(
     """ORB keypoints of the luma scaled so that its long side is at most `side` (`grow`: is
     `side`, scaled up by at most _MAX_GROWTH), and its check points when `checks` (a
     registered picture's; see CHECK_STEP)."""
-    grey = _scaled(luma, side, grow)
+    grey = scaled_bytes(luma, side, grow)
     return _extract(grey, _off_page(grey), limit, checks)
 
 
@@ -222,16 +223,18 @@ def extract_query_features(luma: npt.NDArray[np.generic]) -> tuple[LocalFeatures
     is no page, and the mask took most of the corners it shares with the registered picture,
     which was not masked (bench/robustness.py's crops, seed 11: 93 of 120 found masked, 99
     with both)."""
-    grey = _scaled(luma, FEATURE_SIDE, False)
+    grey = scaled_bytes(luma, FEATURE_SIDE)
     mask = _off_page(grey)
-    if mask is None:
-        return (_extract(grey, None, MAX_FEATURES, False),)
-    return (_extract(grey, mask, MAX_FEATURES, False), _extract(grey, None, MAX_FEATURES, False))
+    whole = _extract(grey, None, MAX_FEATURES, False)
+    return (whole,) if mask is None else (_extract(grey, mask, MAX_FEATURES, False), whole)
 
 
-def _scaled(luma: npt.NDArray[np.generic], side: int, grow: bool) -> npt.NDArray[np.uint8]:
+def scaled_bytes(
+    luma: npt.NDArray[np.generic], side: int, grow: bool = False, shrink: int | None = None
+) -> npt.NDArray[np.uint8]:
     """The luma as uint8, scaled so that its long side is at most `side` (`grow`: is `side`,
-    scaled up by at most _MAX_GROWTH)."""
+    scaled up by at most _MAX_GROWTH); reduced by area means unless `shrink` names another
+    OpenCV interpolation."""
     import cv2  # loads only when features are asked for
 
     grey = np.asarray(luma)
@@ -241,7 +244,7 @@ def _scaled(luma: npt.NDArray[np.generic], side: int, grow: bool) -> npt.NDArray
     scale = min(_MAX_GROWTH if grow else 1.0, side / max(height, width, 1))
     if scale != 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        method = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        method = (cv2.INTER_AREA if shrink is None else shrink) if scale < 1.0 else cv2.INTER_LINEAR
         grey = cv2.resize(grey, size, interpolation=method)
     return grey
 

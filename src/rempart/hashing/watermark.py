@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rempart.hashing.features import FEATURE_SIDE, scaled_bytes
 from rempart.hashing.windows import Window, WindowKind
 
 __all__ = ["Overlay", "find_overlay", "remove_overlay", "unmarked_windows"]
@@ -36,7 +37,7 @@ Pixels = npt.NDArray[np.float32]
 # features' own (rempart.hashing.features.FEATURE_SIDE): the unmarked picture is hashed and
 # its keypoints sought at that size. Detection, on every picture, reduces it by taking the
 # nearest pixel (a tenth of area means' cost; strokes survive it), removal by area means.
-_WORK_SIDE = 512
+_WORK_SIDE = FEATURE_SIDE
 # The closing's side (work pixels) when detecting: wider than most watermarks' strokes (bold
 # text of 5-12 % of the picture's height: strokes of 3-12 pixels at 512; a square fills a
 # diagonal stroke up to 1.4 times its side), narrower than flat areas (9: a fifth fewer
@@ -88,20 +89,9 @@ class Overlay:
         return float(1.0 - np.exp(-self.step))
 
 
-def _work(luma: Luma, interpolation: int) -> npt.NDArray[np.uint8]:
+def _work(luma: Luma, shrink: int) -> npt.NDArray[np.uint8]:
     """The luma as bytes, reduced to at most _WORK_SIDE on its long side."""
-    import cv2
-
-    source = np.asarray(luma)
-    if source.dtype != np.uint8:
-        source = np.clip(source, 0, 255).astype(np.uint8)
-    grey = np.asarray(source, np.uint8)  # no copy: already bytes
-    height, width = grey.shape[:2]
-    scale = _WORK_SIDE / max(height, width, 1)
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        grey = np.asarray(cv2.resize(grey, size, interpolation=interpolation), np.uint8)
-    return np.ascontiguousarray(grey)
+    return np.ascontiguousarray(scaled_bytes(luma, _WORK_SIDE, shrink=shrink))
 
 
 def _beneath(grey: npt.NDArray[np.uint8], light: bool, side: int) -> npt.NDArray[np.uint8]:

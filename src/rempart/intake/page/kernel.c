@@ -226,59 +226,59 @@ static int coeffs(int in_size, float in0, float in1, int out_size, Filter filter
     return ksize;
 }
 
-/* Pillow's Image.resize((size, size), BICUBIC, box) of a float image (width x height):
- * horizontal pass over the rows the vertical pass reads, then the vertical pass. */
-EXPORT int k_resize(const float *image, int width, int height, float left, float top,
-                    float right, float bottom, int size, float *out) {
+/* Pillow's Image.resize((out_w, out_h), filter, box) of a float image (width x height), box
+ * = (left, top, right, bottom): the horizontal pass over the rows the vertical pass reads,
+ * then the vertical pass, each skipped where its side keeps its size and its whole span
+ * (then the numbers pass unchanged, as Pillow copies them). Returns 0, or -1 out of memory. */
+static int resample(const float *image, int width, int height, const float box4[4], int out_w,
+                    int out_h, Filter filter, double support, float *out) {
     int *bh = NULL, *bv = NULL;
     double *kh = NULL, *kv = NULL;
-    const int kszh = coeffs(width, left, right, size, bicubic, 2.0, &bh, &kh);
-    const int kszv = coeffs(height, top, bottom, size, bicubic, 2.0, &bv, &kv);
-    int status = -1;
     float *temp = NULL;
+    int status = -1;
+    const int kszh = coeffs(width, box4[0], box4[2], out_w, filter, support, &bh, &kh);
+    const int kszv = coeffs(height, box4[1], box4[3], out_h, filter, support, &bv, &kv);
     if (kszh == 0 || kszv == 0) {
         goto done;
     }
-    const int need_h = size != width || left != 0.0f || right != (float)size;
-    const int need_v = size != height || top != 0.0f || bottom != (float)size;
-    const int first = bv[0], last = bv[size * 2 - 2] + bv[size * 2 - 1];
+    const int first = bv[0], last = bv[out_h * 2 - 2] + bv[out_h * 2 - 1];
     const float *in = image;
-    int in_width = width;
-    if (need_h) {
-        for (int i = 0; i < size; i++) {
-            bv[i * 2] -= first;
-        }
-        temp = malloc((size_t)size * (size_t)(last - first) * sizeof(float));
+    int in_width = width, in_first = 0;
+    if (out_w != width || box4[0] != 0.0f || box4[2] != (float)width) {
+        temp = malloc((size_t)out_w * (size_t)(last - first) * sizeof(float));
         if (temp == NULL) {
             goto done;
         }
         for (int yy = 0; yy < last - first; yy++) {
-            for (int xx = 0; xx < size; xx++) {
+            const float *row = image + (size_t)(yy + first) * width;
+            for (int xx = 0; xx < out_w; xx++) {
                 const double *k = &kh[xx * kszh];
-                const float *row = image + (size_t)(yy + first) * width + bh[xx * 2];
+                const float *x0 = row + bh[xx * 2];
                 double ss = 0.0;
                 for (int x = 0; x < bh[xx * 2 + 1]; x++) {
-                    ss += row[x] * k[x];
+                    ss += x0[x] * k[x];
                 }
-                temp[(size_t)yy * size + xx] = (float)ss;
+                temp[(size_t)yy * out_w + xx] = (float)ss;
             }
         }
         in = temp;
-        in_width = size;
+        in_width = out_w;
+        in_first = first; /* temp's row 0 is the image's row `first` */
     }
-    if (need_v) {
-        for (int yy = 0; yy < size; yy++) {
+    if (out_h != height || box4[1] != 0.0f || box4[3] != (float)height) {
+        for (int yy = 0; yy < out_h; yy++) {
             const double *k = &kv[yy * kszv];
+            const int y0 = bv[yy * 2] - in_first;
             for (int xx = 0; xx < in_width; xx++) {
                 double ss = 0.0;
                 for (int y = 0; y < bv[yy * 2 + 1]; y++) {
-                    ss += in[(size_t)(y + bv[yy * 2]) * in_width + xx] * k[y];
+                    ss += in[(size_t)(y0 + y) * in_width + xx] * k[y];
                 }
-                out[(size_t)yy * size + xx] = (float)ss;
+                out[(size_t)yy * out_w + xx] = (float)ss;
             }
         }
     } else {
-        memcpy(out, in, (size_t)size * (size_t)size * sizeof(float));
+        memcpy(out, in, (size_t)out_w * (size_t)out_h * sizeof(float));
     }
     status = 0;
 done:
@@ -288,6 +288,13 @@ done:
     free(kv);
     free(temp);
     return status;
+}
+
+/* Pillow's Image.resize((size, size), BICUBIC, box) of a float image (width x height). */
+EXPORT int k_resize(const float *image, int width, int height, float left, float top,
+                    float right, float bottom, int size, float *out) {
+    const float box4[4] = {left, top, right, bottom};
+    return resample(image, width, height, box4, size, size, bicubic, 2.0, out);
 }
 
 /* k_resize of `count` boxes (left, top, right, bottom each, as floats) of one image into
@@ -365,70 +372,6 @@ EXPORT int k_resize_many(const float *image, int width, int height, int count,
     return status;
 }
 
-/* Pillow's Image.resize((out_w, out_h), filter) of a whole float image (width x height):
- * the horizontal pass over the rows the vertical pass reads, then the vertical pass, each
- * skipped where its side keeps its size (then the numbers pass unchanged, as Pillow copies
- * them). Returns 0, or -1 out of memory. */
-static int resample(const float *image, int width, int height, int out_w, int out_h,
-                    Filter filter, double support, float *out) {
-    int *bh = NULL, *bv = NULL;
-    double *kh = NULL, *kv = NULL;
-    float *temp = NULL;
-    int status = -1;
-    const int kszh = coeffs(width, 0.0f, (float)width, out_w, filter, support, &bh, &kh);
-    const int kszv = coeffs(height, 0.0f, (float)height, out_h, filter, support, &bv, &kv);
-    if (kszh == 0 || kszv == 0) {
-        goto done;
-    }
-    const int first = bv[0], last = bv[out_h * 2 - 2] + bv[out_h * 2 - 1];
-    const float *in = image;
-    int in_width = width, in_first = 0;
-    if (out_w != width) {
-        temp = malloc((size_t)out_w * (size_t)(last - first) * sizeof(float));
-        if (temp == NULL) {
-            goto done;
-        }
-        for (int yy = 0; yy < last - first; yy++) {
-            const float *row = image + (size_t)(yy + first) * width;
-            for (int xx = 0; xx < out_w; xx++) {
-                const double *k = &kh[xx * kszh];
-                const float *x0 = row + bh[xx * 2];
-                double ss = 0.0;
-                for (int x = 0; x < bh[xx * 2 + 1]; x++) {
-                    ss += x0[x] * k[x];
-                }
-                temp[(size_t)yy * out_w + xx] = (float)ss;
-            }
-        }
-        in = temp;
-        in_width = out_w;
-        in_first = first; /* temp's row 0 is the image's row `first` */
-    }
-    if (out_h != height) {
-        for (int yy = 0; yy < out_h; yy++) {
-            const double *k = &kv[yy * kszv];
-            const int y0 = bv[yy * 2] - in_first;
-            for (int xx = 0; xx < in_width; xx++) {
-                double ss = 0.0;
-                for (int y = 0; y < bv[yy * 2 + 1]; y++) {
-                    ss += in[(size_t)(y0 + y) * in_width + xx] * k[y];
-                }
-                out[(size_t)yy * out_w + xx] = (float)ss;
-            }
-        }
-    } else {
-        memcpy(out, in, (size_t)out_w * (size_t)out_h * sizeof(float));
-    }
-    status = 0;
-done:
-    free(bh);
-    free(bv);
-    free(kh);
-    free(kv);
-    free(temp);
-    return status;
-}
-
 #define COARSE_SIDE 64 /* mosaic.py's _RENDER_SIDE */
 
 /* mosaic.py's coarse_view of the whole luma (width x height) into out[64 * 64]: area means
@@ -448,9 +391,11 @@ EXPORT int k_coarse(const float *luma, int width, int height, int grid, float *o
     if (cells == NULL) {
         return -1;
     }
-    int status = resample(luma, width, height, grid, down, box, 0.5, cells);
+    const float whole[4] = {0.0f, 0.0f, (float)width, (float)height};
+    const float spread[4] = {0.0f, 0.0f, (float)grid, (float)down};
+    int status = resample(luma, width, height, whole, grid, down, box, 0.5, cells);
     if (status == 0) {
-        status = resample(cells, grid, down, COARSE_SIDE, COARSE_SIDE, bicubic, 2.0, out);
+        status = resample(cells, grid, down, spread, COARSE_SIDE, COARSE_SIDE, bicubic, 2.0, out);
     }
     free(cells);
     return status;
