@@ -286,7 +286,7 @@ def test_hash_workers_after_the_first_run_below_the_scans_priority(started_befor
     with ProcessPoolExecutor(
         1, mp_context=context, initializer=hash_worker.started, initargs=(os.getpid(), before)
     ) as pool:
-        niceness = pool.submit(os.nice, 0).result(timeout=120)
+        niceness = pool.submit(os.nice, 0).result()
     lowered = hash_worker.WORKER_NICENESS if started_before else 0
     assert niceness == min(19, os.nice(0) + lowered)
     assert before.value == started_before + 1
@@ -303,12 +303,12 @@ def test_hash_workers_give_each_batch_back_whole_and_in_order(site: ServedSite) 
     with scan._HashWorkers(2) as workers:
         first = workers.submit(data, windows)  # starts them; hashed here meanwhile
         assert workers._ready is not None
-        workers._ready.result(timeout=120)
+        workers._ready.result()
         parts = workers.submit(data, windows)
         assert len(first) == 1 and len(parts) == -(-len(data) // scan._HASH_PART) > 2
         for outcomes in (
             [o for part in first for o in part.result()],
-            [o for part in parts for o in part.result(timeout=120)],
+            [o for part in parts for o in part.result()],
         ):
             assert len(outcomes) == len(here)
             for got, want in zip(outcomes, here, strict=True):
