@@ -115,15 +115,19 @@ def _gap_steps(grey: npt.NDArray[np.uint8], light: bool) -> npt.NDArray[np.uint8
 def _piles(gaps: npt.NDArray[np.uint8]) -> list[int]:
     """The steps where gaps pile up (local maxima of the smoothed histogram, on every other
     row), most first; at most two."""
-    counts = np.bincount(gaps[::2].ravel(), minlength=256).astype(np.float64)
+    import cv2
+
+    # (OpenCV's histogram: the same counts as numpy's bincount, without copying the rows)
+    counts = cv2.calcHist([gaps[::2]], [0], None, [256], [0, 256]).ravel().astype(np.float64)
     smooth = np.convolve(counts, [1, 2, 3, 2, 1], "same") / 9
     floor = _MIN_PILE * counts.sum()
-    found = [
-        p
-        for p in range(round(_MIN_STEP * _STEPS), round(_MAX_STEP * _STEPS) + 1)
-        if smooth[p] >= max(smooth[p - 1], smooth[p + 1], floor)
-    ]
-    return sorted(found, key=lambda p: -smooth[p])[:2]
+    low, high = round(_MIN_STEP * _STEPS), round(_MAX_STEP * _STEPS)
+    steps = smooth[low : high + 1]
+    peaks = (
+        (steps >= smooth[low - 1 : high]) & (steps >= smooth[low + 1 : high + 2]) & (steps >= floor)
+    )
+    found = np.flatnonzero(peaks) + low
+    return [int(p) for p in found[np.argsort(-smooth[found], kind="stable")[:2]]]
 
 
 def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int) -> float:

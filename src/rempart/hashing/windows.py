@@ -693,8 +693,10 @@ def _median(values: Pixels) -> float:
 
 def _leading_true(flags: npt.NDArray[np.bool_]) -> int:
     """How many leading entries are True."""
-    misses = np.flatnonzero(~flags)
-    return int(misses[0]) if misses.size else int(flags.size)
+    if not flags.size:
+        return 0
+    first = int(np.argmin(flags))  # the first False, or 0 when there is none
+    return first if not flags[first] else int(flags.size)
 
 
 # ----------------------------------------------------------------------------- caption bars
@@ -923,9 +925,12 @@ def _panel_blocks(
 
 
 def _blocks(cv2: Any, mask: npt.NDArray[np.uint8], scale: int) -> Iterator[tuple[int, Box]]:
-    """Each 4-connected block of a mask: its area and box, in pixels `scale` times the mask's."""
+    """Each 4-connected block of a mask: its area and box, in pixels `scale` times the mask's;
+    but those narrower or lower than _REGION_MIN_SIDE, which can be no picture nor panel (a
+    page's text gives thousands of them)."""
     count, _labels, stats, _centres = cv2.connectedComponentsWithStats(mask, connectivity=4)
-    for row in np.asarray(stats)[1:count]:
+    stats = np.asarray(stats)[1:count]
+    for row in stats[np.minimum(stats[:, 2], stats[:, 3]) * scale >= _REGION_MIN_SIDE]:
         left, top, w, h, area = (int(v) * scale for v in row)
         yield area * scale, (left, top, left + w, top + h)
 
