@@ -988,7 +988,8 @@ class Fetcher:
                 "GET", target, headers=sent, extensions={"timeout": self._timeouts}
             )
             with self._cookie_lock:
-                self._cookies.set_cookie_header(request)
+                if next(iter(self._cookies.jar), None) is not None:  # an empty jar adds none
+                    self._cookies.set_cookie_header(request)
             response = self._transport.handle_request(request)
             response.request = request
             try:
