@@ -883,12 +883,12 @@ class Fetcher:
         self._transport = _PinnedTransport(
             _pool(self.policy, self._guard, proxy, ssl_context or httpx.create_ssl_context())
         )
-        self._headers = httpx.Headers(
+        self._headers = httpx.Headers(  # in the order such a client sent them
             {
                 "Accept": "*/*",
-                "Accept-Encoding": _ACCEPT_ENCODING,
                 "Connection": "keep-alive",
                 "User-Agent": self.policy.user_agent,
+                "Accept-Encoding": _ACCEPT_ENCODING,
             }
         )
         self._timeouts = httpx.Timeout(
