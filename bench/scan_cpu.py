@@ -12,15 +12,27 @@ what the scan's thread spends matching (Matcher.match) and recording (rempart.jo
 _handle, with a real SQLite store). `--profile hash|match|store` prints that stage's
 cProfile (cumulative, top 40). The copies of the victim's pictures must all match, as in
 bench/scan.py. Results go to stdout.
+
+The scan process as a whole: `--process` (on by default; `--no-process` skips it) also runs,
+each in a fresh child process as bench/scan.py runs them (its `crawl` and `scan` children,
+without the memory sampler), the forum's crawl alone (candidates thrown away) and the real
+`scan_source` (with its hash workers), and reports the child's own CPU (all its threads; the
+workers' apart), split by thread: the scan's thread, the crawl's fetch threads, the process
+pool's threads. `--profile crawl|scan` prints that child's cProfile, all its threads together.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import pstats
+import re
+import resource
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -31,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scan import CACHE, LOOPBACK  # noqa: E402  (bench/scan.py)
+import scan as scan_bench  # noqa: E402  (bench/scan.py)
+from scan import CACHE, LOOPBACK  # noqa: E402
 
 T = TypeVar("T")
 
@@ -40,9 +53,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=2_000, help="pictures on the demo site")
     parser.add_argument("--seed", type=int, default=1, help="demo site seed (default 1)")
-    parser.add_argument("--profile", choices=("hash", "match", "store"), help="cProfile a stage")
+    parser.add_argument(
+        "--profile", choices=("hash", "match", "store", "crawl", "scan"), help="cProfile a stage"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="hash the batches this many times")
+    parser.add_argument(
+        "--process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the crawl and the whole scan, each in a child process",
+    )
+    parser.add_argument(
+        "--stages",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time hash, match and store in this thread",
+    )
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
 
     from rempart.demo_site import DemoSite
     from rempart.hashing import REGISTRATION_EXTRAS
@@ -72,6 +103,10 @@ def main() -> None:
         recipe = served.recipes()["forum"]
         expected = {s.media_url for s in served.expected_sightings() if s.where == "forum"}
         source_id = watchlist.add_source(db, "forum", "web", {**LOOPBACK, "recipe": recipe})
+        if args.process:
+            processes(work, served, recipe, paths, args.profile)
+        if not args.stages:
+            return
         candidates: list[Candidate] = []
         with catalog.opened("web", "forum", {**LOOPBACK, "recipe": recipe}) as source:
             state = StoredState.load(db, source_id)
@@ -123,6 +158,123 @@ def main() -> None:
     timed("match+store", store_all, count, args.profile)
     if expected - found:
         sys.exit("FAILED: copies of the victim's pictures missed")
+
+
+def processes(
+    work: Path, served: Any, recipe: Any, victims: list[Path], profile: str | None
+) -> None:
+    """The crawl alone and the whole scan, each in a child process; their CPU split by thread."""
+    job = {
+        "recipe": recipe,
+        "victims": [str(p) for p in victims],
+        "expected": [
+            [s.page_url, s.media_url, s.alteration, s.embed]
+            for s in served.expected_sightings()
+            if s.where == "forum"
+        ],
+        "urls": str(work / "urls.json"),
+        "hash_workers": None,
+        "profile": profile,
+    }
+    for mode in ("crawl", "scan"):
+        job_file, result_file = work / f"{mode}.job.json", work / f"{mode}.result.json"
+        database = f"sqlite:///{work / f'child-{mode}.db'}"
+        job_file.write_text(json.dumps({**job, "database": database, "result": str(result_file)}))
+        subprocess.run([sys.executable, __file__, "--child", mode, str(job_file)], check=True)
+        result = json.loads(result_file.read_text())
+        count = result["images"]
+        per = 1000 / count
+        threads = ", ".join(f"{name} {cpu * per:.2f}" for name, cpu in result["threads"].items())
+        print(
+            f"{mode} process: {result['cpu_s']:.2f} s CPU = {result['cpu_s'] * per:.2f} ms an "
+            f"image, {result['system_s'] * per:.2f} of it in the kernel ({count} images; "
+            f"by thread, ms an image: {threads}); "
+            f"hash workers {result['workers_cpu_s'] * per:.2f} ms an image"
+        )
+        if mode == "scan" and not result["detail"]["all_expected_found"]:
+            sys.exit(f"FAILED: the scan missed {result['detail']['missed']}")
+
+
+def child(mode: str, job_path: str) -> None:
+    """bench/scan.py's crawl or scan child, timed by thread (and profiled, all threads)."""
+    job = json.loads(Path(job_path).read_text())
+    prepare = {"crawl": scan_bench._crawl, "scan": scan_bench._scan}[mode]
+    run = prepare(job)
+    spent: dict[str, float] = {}
+    lock = threading.Lock()
+    profilers: list[cProfile.Profile] = []
+    original_run = threading.Thread.run
+
+    def counted_run(thread: threading.Thread) -> None:
+        try:
+            original_run(thread)
+        finally:
+            name = re.sub(r"[_-]?\d+$", "", thread.name)
+            with lock:
+                spent[name] = spent.get(name, 0.0) + time.thread_time()
+
+    threading.Thread.run = counted_run  # type: ignore[method-assign]
+    if mode == "scan":
+        # the scan thread's part handing batches to the workers, and hashing them itself
+        # while the workers start (a fixed cost, which weighs on small scans)
+        from rempart.jobs import scan as scan_module
+
+        submit = scan_module._HashWorkers.submit
+
+        def counted_submit(self: Any, data: list[bytes], windows: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return submit(self, data, windows)
+            finally:
+                spent["scan thread: to hashing"] = (
+                    spent.get("scan thread: to hashing", 0.0) + time.thread_time() - started
+                )
+
+        scan_module._HashWorkers.submit = counted_submit  # type: ignore[method-assign]
+    if job["profile"] == mode:
+
+        def start_profiler(*_: object) -> None:
+            profiler = cProfile.Profile(time.thread_time)
+            with lock:
+                profilers.append(profiler)
+            profiler.enable()
+
+        threading.setprofile(start_profiler)
+        start_profiler()
+    cpu = scan_bench._cpu(resource.RUSAGE_SELF)
+    system = resource.getrusage(resource.RUSAGE_SELF).ru_stime
+    workers = scan_bench._cpu(resource.RUSAGE_CHILDREN)
+    main_cpu = time.thread_time()
+    detail = run()
+    main_cpu = time.thread_time() - main_cpu
+    threading.setprofile(None)  # type: ignore[arg-type]
+    if profilers:
+        profilers[0].disable()
+    time.sleep(0.5)  # the crawl's fetch threads end once they see the pool shut down
+    cpu = scan_bench._cpu(resource.RUSAGE_SELF) - cpu
+    system = resource.getrusage(resource.RUSAGE_SELF).ru_stime - system
+    workers = scan_bench._cpu(resource.RUSAGE_CHILDREN) - workers
+    handing = spent.pop("scan thread: to hashing", 0.0)
+    threads = {"scan thread": main_cpu - handing}
+    if mode == "scan":
+        threads["scan thread: to hashing"] = handing
+    threads.update(sorted(spent.items(), key=lambda kv: -kv[1]))
+    threads["other"] = cpu - sum(threads.values())
+    images = int(detail.pop("images"))
+    result = {
+        "images": images,
+        "cpu_s": cpu,
+        "system_s": system,
+        "workers_cpu_s": workers,
+        "threads": threads,
+    }
+    Path(job["result"]).write_text(json.dumps({**result, "detail": detail}))
+    if profilers:
+        stats = pstats.Stats(profilers[0])
+        for profiler in profilers[1:]:
+            stats.add(profiler)
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(40)
 
 
 def timed(name: str, run: Callable[[], T], count: int, profile: str | None, repeat: int = 1) -> T:

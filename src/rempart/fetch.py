@@ -841,9 +841,10 @@ class _RetryLater(Exception):
         self.retry_after = retry_after
 
 
-# Httpx's own cookie handling is switched off (its jar is not safe to share between threads);
-# the Fetcher keeps the jar and applies it under a lock.
-_NO_COOKIES = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+# The Fetcher keeps its jar and applies it under a lock (httpx's jar is not safe to share
+# between threads); an answer sets cookies only through these headers (http.cookiejar).
+_SET_COOKIE = frozenset({"set-cookie", "set-cookie2"})
+_KEEP_CHECKED = 256
 
 
 class Fetcher:
@@ -876,20 +877,27 @@ class Fetcher:
         )
         self._cookies = httpx.Cookies(_cookie_jar(cookies))
         self._cookie_lock = threading.Lock()
-        self._client = httpx.Client(
-            transport=_PinnedTransport(
-                _pool(self.policy, self._guard, proxy, ssl_context or httpx.create_ssl_context())
-            ),
-            cookies=httpx.Cookies(http.cookiejar.CookieJar(policy=_NO_COOKIES)),
-            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
-            timeout=httpx.Timeout(
-                self.policy.total_timeout_s,
-                connect=self.policy.connect_timeout_s,
-                read=self.policy.read_timeout_s,
-            ),
-            follow_redirects=False,
-            trust_env=False,
+        # Requests go to the transport as they are: no httpx.Client around it, whose per
+        # request work (merging its defaults, its own cookie jar, redirects, logging) this
+        # class does itself or does not need. The headers are those such a client sent.
+        self._transport = _PinnedTransport(
+            _pool(self.policy, self._guard, proxy, ssl_context or httpx.create_ssl_context())
         )
+        self._headers = httpx.Headers(  # in the order such a client sent them
+            {
+                "Accept": "*/*",
+                "Connection": "keep-alive",
+                "User-Agent": self.policy.user_agent,
+                "Accept-Encoding": _ACCEPT_ENCODING,
+            }
+        )
+        self._timeouts = httpx.Timeout(
+            self.policy.total_timeout_s,
+            connect=self.policy.connect_timeout_s,
+            read=self.policy.read_timeout_s,
+        ).as_dict()
+        self._checked_literals: set[tuple[str, int]] = set()  # IP literals the guard allowed
+        self._closed = False
 
     def __enter__(self) -> Fetcher:
         return self
@@ -898,7 +906,8 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        self._closed = True
+        self._transport.close()
 
     def fetch(
         self,
@@ -970,14 +979,23 @@ class Fetcher:
         cap: int,
     ) -> FetchResult | str:
         """One request: a result, or the Location to follow."""
+        if self._closed:
+            raise RuntimeError("this Fetcher is closed")
         with self._gate.turn(site_key(target.host, target.port)):
-            request = self._client.build_request("GET", target, headers=headers)
+            sent = self._headers.copy()
+            sent.update(headers)
+            request = httpx.Request(
+                "GET", target, headers=sent, extensions={"timeout": self._timeouts}
+            )
             with self._cookie_lock:
-                self._cookies.set_cookie_header(request)
-            response = self._client.send(request, stream=True)
+                if next(iter(self._cookies.jar), None) is not None:  # an empty jar adds none
+                    self._cookies.set_cookie_header(request)
+            response = self._transport.handle_request(request)
+            response.request = request
             try:
-                with self._cookie_lock:
-                    self._cookies.extract_cookies(response)
+                if not _SET_COOKIE.isdisjoint(response.headers.keys()):  # else none to take
+                    with self._cookie_lock:
+                        self._cookies.extract_cookies(response)
                 return self._answer(url, str(target), response, validators, cap)
             finally:
                 response.close()
@@ -1038,7 +1056,11 @@ class Fetcher:
         port only, as `any_port` holds only for addresses seen in the allowed networks."""
         literal = _ip_literal(host)
         if literal is not None:
-            self._guard.checked_addresses(host, port, url)
+            # a literal's verdict depends on it and the port only: an allowed one is asked once
+            if (host, port) not in self._checked_literals:
+                self._guard.checked_addresses(host, port, url)
+                if len(self._checked_literals) < _KEEP_CHECKED:
+                    self._checked_literals.add((host, port))
         elif self._proxied:
             try:
                 self._guard.checked_addresses(host, port, url)

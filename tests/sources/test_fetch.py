@@ -78,6 +78,22 @@ def test_user_agent_names_rempart_its_version_and_the_contact_url(
     assert agent.startswith("Rempart/") and agent.endswith("(+https://rempart.test/contact)")
 
 
+def test_a_request_carries_the_fetchers_headers_and_the_callers(
+    site: LoopbackSite, fetcher: Fetcher
+) -> None:
+    fetcher.fetch(site.route("/", b"ok"), accept="text/html", referer=site.url("/from"))
+    fetcher.fetch(site.url("/"))
+
+    first, second = (seen.headers for seen in site.seen)
+    assert first["accept"] == "text/html" and first["referer"] == site.url("/from")
+    assert second["accept"] == "*/*" and "referer" not in second
+    for sent in (first, second):
+        assert sent["accept-encoding"].startswith("gzip, deflate")
+        assert sent["connection"] == "keep-alive" and sent["user-agent"].startswith("Rempart/")
+        assert sent["host"] == site.url("/").split("/")[2]
+        assert "cookie" not in sent
+
+
 def test_http_error_status_raises_with_the_status(site: LoopbackSite, fetcher: Fetcher) -> None:
     error = _fails(FetchFailure.HTTP_STATUS, lambda: fetcher.fetch(site.url("/missing")))
 
@@ -538,6 +554,23 @@ def test_cookies_go_only_to_the_site_they_belong_to(
     fetcher.fetch(forum.url("/away"))
 
     assert [s.headers.get("cookie") for s in forum.seen] == ["session=s3cret"] * 2
+    assert [s.headers.get("cookie") for s in other.seen] == [None]
+
+
+def test_a_cookie_a_site_sets_goes_back_to_that_site_only(
+    make_site: SiteFactory, make_fetcher: FetcherFactory
+) -> None:
+    forum, other = make_site("forum.test"), make_site("other.test")
+    forum.route("/members", b"hi", headers={})
+    forum.route("/login", b"welcome", headers={"Set-Cookie": "visit=1; Path=/"})
+    other.route("/", b"elsewhere")
+    fetcher = make_fetcher()
+
+    for url in (forum.url("/members"), forum.url("/login"), forum.url("/members")):
+        fetcher.fetch(url)
+    fetcher.fetch(other.url("/"))
+
+    assert [s.headers.get("cookie") for s in forum.seen] == [None, None, "visit=1"]
     assert [s.headers.get("cookie") for s in other.seen] == [None]
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.sources.base import Validators
@@ -94,16 +95,34 @@ class StoredState:
         return len(rows)
 
     def flush_validators(self, session: Session) -> None:
+        """Write the pending validators in this transaction: one multi-row insert for pages
+        new to the store, one update by key for those stored with other validators (the
+        store holds what `load` read and what committed since: this scan holds the source).
+        Should a row be there all the same, each is merged (read, then written), as before."""
+        new, changed = [], []
         for url, v in self._pending.items():
-            session.merge(
-                PageValidator(
-                    source_id=self.source_id,
-                    url_sha=key_sha(url),
-                    url=url,
-                    etag=v.etag,
-                    last_modified=v.last_modified,
-                )
-            )
+            row = {
+                "source_id": self.source_id,
+                "url_sha": key_sha(url),
+                "url": url,
+                "etag": v.etag,
+                "last_modified": v.last_modified,
+            }
+            stored = self._validators.get(url)
+            if stored is None:
+                new.append(row)
+            elif stored != v:
+                changed.append(row)
+        if changed:
+            session.execute(update(PageValidator), changed)
+        if not new:
+            return
+        try:
+            with session.begin_nested():
+                session.execute(insert(PageValidator), new)
+        except IntegrityError:
+            for row in new:
+                session.merge(PageValidator(**row))
 
     def committed(self, keys: list[str]) -> None:
         """The transaction holding these keys and the pending validators committed."""

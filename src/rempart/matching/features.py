@@ -278,7 +278,12 @@ class FeatureIndex:
         # one vote per (query descriptor, item): distinct pairs
         pairs = np.unique(self._owner[rows] * len(voters) + by)
         owners, voter = pairs // len(voters), pairs % len(voters)
-        ids, where, votes = np.unique(owners, return_inverse=True, return_counts=True)
+        # the items and their votes: `owners` is sorted already (np.unique's, without its sort)
+        first = np.empty(len(owners), bool)
+        first[:1] = True
+        np.not_equal(owners[1:], owners[:-1], out=first[1:])
+        ids, where = owners[first], np.cumsum(first) - 1
+        votes = np.diff(np.append(np.flatnonzero(first), len(owners)))
         # ranked by votes weighted by how rare each is: a query descriptor that votes for many
         # items (a glyph, a plain edge) says little, and items made of such (pages, user
         # interfaces) gathered more votes than a magnified crop's own item
