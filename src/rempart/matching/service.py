@@ -83,10 +83,10 @@ MOSAIC_STEADY_MISSES = 6
 MOSAIC_SEARCH_BITS = 64
 # A pixelated query's other hashes (the whole picture, its crops, windows and smoothed crops)
 # lie 80-90 bits from an unpixelated original's: they meet one only as a copy of a registered
-# mosaic does, or a blurry picture that the blocks barely change (bench: 12-18 bits). Beyond
-# this many bits they stand only beside the item's coarse grids (_mosaic_kept): two pixelated
-# screenshots of one application's layout meet there at 20-30 bits.
-MOSAIC_PLAIN_BITS = 18
+# mosaic does, or a flat or blurry picture that the blocks barely change (bench: 4-24 bits, a
+# field of stars at 24). Beyond this many bits they stand only beside the item's coarse grids
+# (_mosaic_kept): two pixelated screenshots of one application's layout meet there at 28-30.
+MOSAIC_PLAIN_BITS = 24
 # The method of a match found by local features and geometric verification.
 LOCAL_FEATURES = "local-features"
 
