@@ -320,3 +320,46 @@ def test_only_a_textured_mosaic_is_compared_on_steady_bits() -> None:
     assert screen.alike > 0.5 > grass.alike  # a screen's flat areas: neighbouring blocks alike
     assert steady_bits_for(screen) == 0
     assert steady_bits_for(grass) == 64
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_textured_pictures_pixelated_are_matched_with_a_few_steady_bits_flipped(
+    db: Database, tmp_path: Path
+) -> None:
+    # A textured mosaic's two finest grids keep all but 4-6 of their 128 steady bits on
+    # these copies; unrelated textured mosaics differ on 14 or more (docs/benchmarks.md).
+    cases = (("coins", 15), ("gravel", 13), ("chelsea", 15), ("rocket", 20))
+    ids = _register(db, tmp_path, {name: _sample(name) for name, _ in cases})
+    matcher = Matcher(db)
+    flipped = []
+    for name, blocks in cases:
+        hashes = hash_image_bytes(
+            _mean_blocks(_sample(name), blocks), dihedral=True, windows=matcher.query_windows()
+        )
+        (result,) = matcher.match([Query.from_image(hashes)])
+        assert [m.item for m in result.matches] == [ids[name]], (name, blocks)
+        assert result.matches[0].window == WindowKind.MOSAIC
+        flipped.append(dict(result.matches[0].detail)["steady_misses"])
+    assert max(flipped) > 3
+    assert max(flipped) <= MOSAIC_STEADY_MISSES
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_pixelated_screen_does_not_meet_a_screen_of_its_layout_on_its_whole_hash(
+    db: Database, tmp_path: Path
+) -> None:
+    # Pixelated, a screenshot of one application's layout lies 28-30 bits from another's
+    # whole hash (its text erased): within PDQ's threshold, but a mosaic's whole hash lies
+    # 80-90 bits from its own original's, so it stands only close or beside the coarse grids.
+    from hard_copies import DISTRACTORS, register
+
+    screens = [DISTRACTORS["ui-screenshot"](np.random.default_rng(seed)) for seed in (1, 2, 3)]
+    register(db, tmp_path, screens)
+    matcher = Matcher(db)
+    for seed, blocks in ((11, 30), (13, 14)):
+        other = DISTRACTORS["ui-screenshot"](np.random.default_rng(seed))
+        data = _mean_blocks(other, blocks)
+        assert find_mosaic(_luma(data)) is not None
+        hashes = hash_image_bytes(data, dihedral=True, windows=matcher.query_windows())
+        (result,) = matcher.match([Query.from_image(hashes)])
+        assert not result.matches, (seed, blocks)

@@ -79,8 +79,14 @@ MOSAIC_MIN_QUALITY = 20
 # Or, when the query says which bits of its grids are steady (mosaic.steady_bits_for,
 # rempart.hashing.pdq.pdq_steady_bits): its two finest grids differ from the original's on at
 # most this many of those bits together, each grid within MOSAIC_SEARCH_BITS whole.
-MOSAIC_STEADY_MISSES = 3
+MOSAIC_STEADY_MISSES = 6
 MOSAIC_SEARCH_BITS = 64
+# A pixelated query's other hashes (the whole picture, its crops, windows and smoothed crops)
+# lie 80-90 bits from an unpixelated original's: they meet one only as a copy of a registered
+# mosaic does, or a flat or blurry picture that the blocks barely change (bench: 4-24 bits, a
+# field of stars at 24). Beyond this many bits they stand only beside the item's coarse grids
+# (_mosaic_kept): two pixelated screenshots of one application's layout meet there at 28-30.
+MOSAIC_PLAIN_BITS = 24
 # The method of a match found by local features and geometric verification.
 LOCAL_FEATURES = "local-features"
 
@@ -815,10 +821,11 @@ class Matcher:
 
 
 def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hit]:
-    """An item's hits, less its coarse-grid hits unless they make a pixelated copy: the
-    query's two finest grids both met, and either the finest within MOSAIC_FINEST_BITS
-    (shifted with the bank's threshold) and one of the two not flat to PDQ (quality
-    MOSAIC_MIN_QUALITY), or, when the query knows its grids' steady bits, at most
+    """A mosaic query's hits on an item: its coarse-grid hits when they make a pixelated copy
+    (with its other hits beside them), else only its other hits within MOSAIC_PLAIN_BITS
+    (shifted with the bank's threshold). A copy is the query's two finest grids both met, and
+    either the finest within MOSAIC_FINEST_BITS (shifted too) and one of the two not flat to
+    PDQ (quality MOSAIC_MIN_QUALITY), or, when the query knows its grids' steady bits, at most
     MOSAIC_STEADY_MISSES of them differing on the two grids together.
 
     A coarse grid holds a few dozen cells: two screenshots of one application's layout, or
@@ -827,15 +834,27 @@ def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_H
     grid's hash is mostly signs of near-zero coefficients, which a copy's noise flips: its
     steady bits are the ones that a copy keeps and another picture does not."""
     mosaic = WindowKind.MOSAIC.value
-    if not any(h.query.kind == mosaic for h in hits):
-        return hits
-    others = [h for h in hits if h.query.kind != mosaic]
+    if not any(s.kind == mosaic for s in query.signals):
+        return hits  # not a mosaic
+    grid_hits = [h for h in hits if h.query.kind == mosaic]
+    plain = [h for h in hits if h.query.kind != mosaic]
+    kept = _grids_kept(query, grid_hits, bank_threshold)
+    if kept:
+        return [*plain, *kept]
+    shift = bank_threshold - DEFAULT_BANK_THRESHOLD
+    return [h for h in plain if h.distance <= MOSAIC_PLAIN_BITS + shift]
+
+
+def _grids_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hit]:
+    """A mosaic query's coarse-grid hits on one item that make a pixelated copy (see
+    _mosaic_kept), or none."""
+    mosaic = WindowKind.MOSAIC.value
     grids = sorted(
         {int(s.label) for s in query.signals if s.kind == mosaic and s.label.isdigit()},
         reverse=True,
     )[:2]
     if len(grids) < 2:
-        return others
+        return []
     best: dict[int, _Hit] = {}
     for h in hits:
         if h.query.kind == mosaic and h.query.label.isdigit():
@@ -844,19 +863,19 @@ def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_H
                 best[grid] = h
     finest, second = (best.get(g) for g in grids)
     if finest is None or second is None:
-        return others
+        return []
     shift = bank_threshold - DEFAULT_BANK_THRESHOLD
     near = finest.distance <= MOSAIC_FINEST_BITS + shift and second.distance <= _kind_threshold(
         mosaic, bank_threshold
     )
     textured = max(finest.query.signal.quality, second.query.signal.quality) >= MOSAIC_MIN_QUALITY
     if near and textured:
-        return [*others, finest, second]
+        return [finest, second]
     if finest.steady_misses is None or second.steady_misses is None:
-        return others
+        return []
     if finest.steady_misses + second.steady_misses > MOSAIC_STEADY_MISSES:
-        return others
-    return [*others, replace(finest, steady_kept=True), replace(second, steady_kept=True)]
+        return []
+    return [replace(finest, steady_kept=True), replace(second, steady_kept=True)]
 
 
 def _steady_misses(query: PdqHash, steady: PdqHash, code: bytes) -> int:
