@@ -184,13 +184,16 @@ class FeatureIndex:
         self._cache: OrderedDict[int, LocalFeatures] = OrderedDict()
         self._tables = [_Table() for _ in range(_TABLES)]
         self._key_bits = _MIN_KEY_BITS
-        # merged items, in slots: a slot's rows are bounds[slot]:bounds[slot + 1]
+        # the voting descriptors, item after item, with room to grow (grown in place: no
+        # second copy while a bank loads); merged items are in slots, a slot's rows being
+        # bounds[slot]:bounds[slot + 1], and the items added since follow them
         self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+        self._filled = 0  # rows written, merged or not
         self._bounds = np.zeros(1, np.int64)
         self._owner = np.zeros(0, np.int64)  # slot -> item (removed ones too, until compacted)
         self._alive = np.zeros(0, bool)  # slot -> whether its item is still indexed
         self._sizes = np.zeros(0, np.int64)  # slot -> the item's keypoints
-        self._new: list[tuple[int, int, NDArray[np.uint8]]] = []  # item, keypoints, voters
+        self._new: list[tuple[int, int, int]] = []  # added since: item, keypoints, rows
         self._slots: dict[int, int] = {}  # item -> its slot (merged or in _new)
         self._rows = 0  # keypoints of the items stored, merged or not, removed or not
         self._dead = 0  # keypoints of removed items, dropped at the next compaction
@@ -208,9 +211,8 @@ class FeatureIndex:
         the features read for verification and kept)."""
         arrays = (self._descriptors, self._bounds, self._owner, self._alive, self._sizes)
         postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
-        pending = sum(voters.nbytes for _, _, voters in self._new)
         cached = sum(_features_nbytes(f) for f in self._cache.values())
-        return sum(a.nbytes for a in arrays) + postings + pending + cached
+        return sum(a.nbytes for a in arrays) + postings + cached
 
     def add(self, item: int, features: LocalFeatures) -> None:
         """Index an item's features (replacing any it had): its strongest descriptors only;
@@ -220,9 +222,16 @@ class FeatureIndex:
             self._compact()
         if len(features) < MIN_FEATURES:
             return  # too plain to be verified: never a candidate
-        voters = np.array(features.descriptors[:_INDEXED_PER_ITEM], np.uint8, order="C")
+        voters = features.descriptors[:_INDEXED_PER_ITEM]
+        end = self._filled + len(voters)
+        if end > len(self._descriptors):
+            room = max(end, len(self._descriptors) * 5 // 4, 4_096)
+            # realloc: a large buffer is moved by remapping its pages, never copied
+            self._descriptors.resize((room, DESCRIPTOR_BYTES), refcheck=False)
+        self._descriptors[self._filled : end] = voters
+        self._filled = end
         self._slots[item] = len(self._owner) + len(self._new)
-        self._new.append((item, len(features), voters))
+        self._new.append((item, len(features), len(voters)))
         self._rows += len(features)
 
     def remove(self, item: int) -> None:
@@ -296,15 +305,14 @@ class FeatureIndex:
         rebuild runs once, at the next search."""
         if not self._new:
             return
-        items, sizes, voters = zip(*self._new, strict=True)
+        items, sizes, counts = (np.array(v, np.int64) for v in zip(*self._new, strict=True))
         first = len(self._owner)
-        owner = np.array(items, np.int64)
-        self._descriptors = np.concatenate([self._descriptors, *voters])
-        counts = np.fromiter((len(v) for v in voters), np.int64, len(voters))
         self._bounds = np.concatenate([self._bounds, self._bounds[-1] + np.cumsum(counts)])
-        self._owner = np.concatenate([self._owner, owner])
+        self._owner = np.concatenate([self._owner, items])
         self._sizes = np.concatenate([self._sizes, np.array(sizes, np.int64)])
-        alive = np.array([self._slots.get(i) == first + n for n, i in enumerate(items)], bool)
+        alive = np.array(
+            [self._slots.get(i) == first + n for n, i in enumerate(items.tolist())], bool
+        )
         self._alive = np.concatenate([self._alive, alive])
         self._new = []
         self._rebuild()
@@ -313,12 +321,14 @@ class FeatureIndex:
         live = np.repeat(self._alive, np.diff(self._bounds))
         rows = np.flatnonzero(live)
         self._key_bits = _key_bits(len(rows))
-        keys = np.concatenate(
+        keys = np.concatenate(  # int32: a key has at most _MAX_KEY_BITS bits
             [
-                _keys(self._descriptors[rows[start : start + _CHUNK]], self._key_bits)
+                _keys(self._descriptors[rows[start : start + _CHUNK]], self._key_bits).astype(
+                    np.int32
+                )
                 for start in range(0, len(rows), _CHUNK)
             ]
-            or [np.zeros((_TABLES, 0), np.int64)],
+            or [np.zeros((_TABLES, 0), np.int32)],
             axis=1,
         )
         for table, row in zip(self._tables, keys, strict=True):
@@ -332,7 +342,8 @@ class FeatureIndex:
         self._merge()
         rows = np.repeat(self._alive, np.diff(self._bounds))
         counts = np.diff(self._bounds)[self._alive]
-        self._descriptors = self._descriptors[rows]
+        self._descriptors = self._descriptors[: len(rows)][rows]
+        self._filled = len(self._descriptors)
         self._bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self._owner = self._owner[self._alive]
         self._sizes = self._sizes[self._alive]
@@ -355,7 +366,7 @@ def _features_nbytes(features: LocalFeatures) -> int:
     return sum(a.nbytes for a in arrays if a is not None)
 
 
-def _offsets(sorted_keys: NDArray[np.int64], key_bits: int) -> NDArray[np.int64]:
+def _offsets(sorted_keys: NDArray[np.int32], key_bits: int) -> NDArray[np.int64]:
     counts = np.bincount(sorted_keys, minlength=1 << key_bits)
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
