@@ -2,7 +2,13 @@
 proposes a few candidates per query, and the geometric check (RANSAC) that confirms one.
 
 Owns candidate voting and the verification rule (how many consistent points, which transforms
-are sane). Must not read the store (the matcher feeds it) nor extract features (hashing does).
+are sane). Must not read the store (the matcher feeds it, and gives it the function that reads
+an item's features back) nor extract features (hashing does).
+
+Memory: the index holds what voting needs, each item's _INDEXED_PER_ITEM strongest descriptors
+and the postings over them (~13 KB a picture); a candidate's full features (every keypoint,
+its angle and level, the check points: ~25 KB) are read back when it is verified, and the last
+_CACHED read are kept.
 
 Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
 sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
@@ -307,6 +313,7 @@ class FeatureIndex:
             return
         items, sizes, counts = (np.array(v, np.int64) for v in zip(*self._new, strict=True))
         first = len(self._owner)
+        self._descriptors.resize((self._filled, DESCRIPTOR_BYTES), refcheck=False)  # no room
         self._bounds = np.concatenate([self._bounds, self._bounds[-1] + np.cumsum(counts)])
         self._owner = np.concatenate([self._owner, items])
         self._sizes = np.concatenate([self._sizes, np.array(sizes, np.int64)])
