@@ -326,21 +326,15 @@ class FeatureIndex:
 
     def _rebuild(self) -> None:
         live = np.repeat(self._alive, np.diff(self._bounds))
-        rows = np.flatnonzero(live)
+        rows = np.flatnonzero(live).astype(np.int32)
         self._key_bits = _key_bits(len(rows))
-        keys = np.concatenate(  # int32: a key has at most _MAX_KEY_BITS bits
-            [
-                _keys(self._descriptors[rows[start : start + _CHUNK]], self._key_bits).astype(
-                    np.int32
-                )
-                for start in range(0, len(rows), _CHUNK)
-            ]
-            or [np.zeros((_TABLES, 0), np.int32)],
-            axis=1,
-        )
+        keys = np.empty((_TABLES, len(rows)), np.int32)  # a key has at most _MAX_KEY_BITS bits
+        for start in range(0, len(rows), _CHUNK):
+            chunk = self._descriptors[rows[start : start + _CHUNK]]
+            keys[:, start : start + len(chunk)] = _keys(chunk, self._key_bits)
         for table, row in zip(self._tables, keys, strict=True):
             order = np.argsort(row, kind="stable")
-            table.rows = rows[order].astype(np.int32)
+            table.rows = rows[order]
             table.offsets = _offsets(row[order], self._key_bits)
         self._removed.clear()
 
