@@ -153,6 +153,7 @@ _POSITIONS = (
     .reshape(_TABLES, _MAX_KEY_BITS)
 )
 _CHUNK = 65_536  # descriptors keyed at a time (their bits unpacked: 16 MiB)
+_BLOCK = 256  # rows a step of FeatureIndex's row-to-slot table
 
 
 def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
@@ -196,6 +197,9 @@ class FeatureIndex:
         self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
         self._filled = 0  # rows written, merged or not
         self._bounds = np.zeros(1, np.int64)
+        # the slot of every _BLOCK-th row: a row's slot is a few steps on (an item has at least
+        # MIN_FEATURES rows), where a binary search over the bounds took 0.13 ms for 2,000 rows
+        self._block_slots = np.zeros(0, np.int64)
         self._owner = np.zeros(0, np.int64)  # slot -> item (removed ones too, until compacted)
         self._alive = np.zeros(0, bool)  # slot -> whether its item is still indexed
         self._sizes = np.zeros(0, np.int64)  # slot -> the item's keypoints
@@ -215,7 +219,8 @@ class FeatureIndex:
     def nbytes(self) -> int:
         """Memory held by the index's arrays (voting descriptors, postings, the items' slots,
         the features read for verification and kept)."""
-        arrays = (self._descriptors, self._bounds, self._owner, self._alive, self._sizes)
+        slots = (self._bounds, self._block_slots, self._owner, self._alive, self._sizes)
+        arrays = (self._descriptors, *slots)
         postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
         cached = sum(_features_nbytes(f) for f in self._cache.values())
         return sum(a.nbytes for a in arrays) + postings + cached
@@ -287,7 +292,7 @@ class FeatureIndex:
         ]
         rows = np.concatenate([near for near, _ in found])
         by = np.concatenate([asked for _, asked in found]).astype(np.int64)
-        owner = self._owner[np.searchsorted(self._bounds, rows, side="right") - 1]
+        owner = self._owner[self._slots_of(rows)]
         # one vote per (query descriptor, item): distinct pairs
         pairs = np.unique(owner * len(voters) + by)
         owners, voter = pairs // len(voters), pairs % len(voters)
@@ -339,7 +344,19 @@ class FeatureIndex:
             order = np.argsort(row, kind="stable")
             table.rows = rows[order]
             table.offsets = _offsets(row[order], self._key_bits)
+        self._block_slots = (
+            np.searchsorted(self._bounds, np.arange(0, self._bounds[-1], _BLOCK), side="right") - 1
+        )
         self._removed.clear()
+
+    def _slots_of(self, rows: NDArray[np.int32]) -> NDArray[np.int64]:
+        """The slots that merged rows belong to."""
+        slots = self._block_slots[rows // _BLOCK]
+        while True:
+            further = self._bounds[slots + 1] <= rows
+            if not further.any():
+                return slots
+            slots += further
 
     def _compact(self) -> None:
         """Drop removed items' rows and postings, renumbering the slots."""
