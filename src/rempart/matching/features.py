@@ -6,7 +6,7 @@ are sane). Must not read the store (the matcher feeds it, and gives it the funct
 an item's features back) nor extract features (hashing does).
 
 Memory: the index holds what voting needs, each item's _INDEXED_PER_ITEM strongest descriptors
-and the postings over them (~13 KB a picture); a candidate's full features (every keypoint,
+and the postings over them (~14 KB a picture); a candidate's full features (every keypoint,
 its angle and level, the check points: ~25 KB) are read back when it is verified, and the last
 _CACHED read are kept.
 
@@ -181,7 +181,7 @@ class _Table:
 class FeatureIndex:
     """What candidate voting needs, in flat arrays: each item's strongest descriptors (up to
     _INDEXED_PER_ITEM, 32 bytes each, item after item) and three tables of postings over them
-    (4 bytes each), about 13 KB a picture. An item's full features (every keypoint, its check
+    (4 bytes each), about 14 KB a picture. An item's full features (every keypoint, its check
     points), needed only to verify it, are read through `load` (the matcher reads the store)
     when it is a candidate; the last `cached` read are kept."""
 
