@@ -444,3 +444,21 @@ def test_the_page_mask_is_the_plain_computations_on_pages_photos_and_text(seed: 
                 assert found is not None and found.dtype == np.uint8
                 assert np.array_equal(found, expected)
     assert masked > 0  # some of them are pages
+
+
+def test_a_voting_rows_item_is_found_whatever_the_items_sizes() -> None:
+    # items of 40 to 500 keypoints (40 to 300 voting rows), some removed: each row's slot, as
+    # the votes find it, is the one a binary search over the items' bounds finds
+    rng = np.random.default_rng(8)
+    index = FeatureIndex(lambda item: None)
+    for item in range(600):
+        n = int(rng.integers(MIN_FEATURES, 501))
+        descriptors = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        index.add(item, LocalFeatures(512, 384, np.zeros((n, 2), np.float32), descriptors))
+    for item in range(0, 600, 7):
+        index.remove(item)
+    index.add(600, LocalFeatures(512, 384, np.zeros((40, 2), np.float32), descriptors[:40]))
+    index.candidates(LocalFeatures(512, 384, np.zeros((40, 2), np.float32), descriptors[:40]))
+    rows = np.arange(index._bounds[-1], dtype=np.int32)
+    expected = np.searchsorted(index._bounds, rows, side="right") - 1
+    assert np.array_equal(index._slots_of(rows), expected)
