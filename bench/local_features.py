@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
+import subprocess
 import sys
 import tempfile
 import time
@@ -144,7 +146,12 @@ def recall_and_false_matches(originals: int, distractors: int) -> dict[str, obje
     }
 
 
-def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
+_COST_INPUTS = "cost_inputs.pkl"
+
+
+def _cost_inputs(folder: Path, pool_pictures: int) -> None:
+    """The real originals, the pool of real descriptors and the queries, made once and handed
+    to each scale's child process."""
     real = [_features(jpeg(original(10_000 + s), 90)) for s in range(200)]
     pool = np.concatenate(
         [
@@ -155,12 +162,97 @@ def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
         ]
     )
     print(f"  pool: {len(pool)} real descriptors from {pool_pictures} generated pictures")
-    rng = np.random.default_rng(5)
     queries = [
         _features(hard_copy(family, original(10_000 + s), s))
         for s in range(20)
         for family in ("crop-two-thirds", "rotated")
     ] + [_features(distractor(kind, s)) for s in range(4) for kind in DISTRACTORS]
+    with open(folder / _COST_INPUTS, "wb") as out:
+        pickle.dump((real, pool, queries), out)
+
+
+class _Bank:
+    """The registered pictures of a cost run: the real ones, and synthetic ones made again
+    from their number whenever asked (as a store would give them back)."""
+
+    def __init__(self, real: list[LocalFeatures], pool: np.ndarray) -> None:
+        self.real, self.pool = real, pool
+        self.loads = 0
+
+    def features(self, item: int) -> LocalFeatures:
+        self.loads += 1
+        if item < len(self.real):
+            return self.real[item]
+        rng = np.random.default_rng((5, item))
+        picks = self.pool[rng.integers(0, len(self.pool), 500)]
+        flips = np.packbits(rng.random((500, 256)) < 8 / 256, axis=1)  # ~8 bits each
+        points = rng.uniform(0, 512, (500, 2)).astype(np.float32)
+        return LocalFeatures(512, 384, points, picks ^ flips)
+
+
+def _memory_mib() -> dict[str, float]:
+    """This process's resident memory now and at its peak (VmRSS, VmHWM), in MiB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {
+        name: round(int(fields[key].split()[0]) / 1024, 1)
+        for name, key in (("rss_mib", "VmRSS"), ("peak_rss_mib", "VmHWM"))
+    }
+
+
+def _cost_at(folder: Path, scale: int) -> dict[str, object]:
+    """One scale's query cost, in this (child) process: its memory is the index's."""
+    with open(folder / _COST_INPUTS, "rb") as inputs:
+        real, pool, queries = pickle.load(inputs)
+    bank = _Bank(real, pool)
+    before = _memory_mib()["rss_mib"]
+    try:
+        index = FeatureIndex(bank.features)
+    except TypeError:  # the index before it read features back (kept them all)
+        index = FeatureIndex()  # type: ignore[call-arg]
+    build = 0.0  # the index's own time: not that of making the synthetic items
+    for item in range(scale):
+        features = bank.features(item)
+        started = time.thread_time()
+        index.add(item, features)
+        build += time.thread_time() - started
+    started = time.thread_time()
+    index.candidates(real[0])  # merges the additions
+    build += time.thread_time() - started
+    built = _memory_mib()
+    bank.loads = 0
+    candidates_s, verify_s, counts, found, outcomes = [], [], [], 0, []
+    for i, query in enumerate(queries):
+        started = time.thread_time()
+        chosen = index.candidates(query)
+        candidates_s.append(time.thread_time() - started)
+        started = time.thread_time()
+        checks = []
+        for item in chosen:
+            reference = index.features_of(item)
+            check = verify(query, reference) if reference is not None else None
+            checks.append(None if check is None else [check.inliers, round(check.scale, 4)])
+            if check is not None and i < 40:
+                found += item == i // 2
+        verify_s.append(time.thread_time() - started)
+        counts.append(len(chosen))
+        outcomes.append([chosen, checks])
+    return {
+        "build_s": round(build, 1),
+        "candidates_ms_median": round(1000 * float(np.median(candidates_s)), 2),
+        "candidates_ms_p95": round(1000 * float(np.percentile(candidates_s, 95)), 2),
+        "verify_ms_median": round(1000 * float(np.median(verify_s)), 2),
+        "verify_ms_p95": round(1000 * float(np.percentile(verify_s, 95)), 2),
+        "candidates_mean": round(float(np.mean(counts)), 1),
+        "copies_found_of_40": found,
+        "features_read": bank.loads,
+        "index_mib": round(index.nbytes / 2**20, 1),
+        "rss_growth_mib": round(built["rss_mib"] - before, 1),
+        **built,
+        "outcomes": outcomes,
+    }
+
+
+def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
     extraction = []
     sample = jpeg(original(1), 85)
     luma = decode_luma(sample).luma
@@ -173,44 +265,100 @@ def query_cost(scales: list[int], pool_pictures: int) -> dict[str, object]:
         "scales": {},
     }
     print(f"  extraction (1024x683 JPEG's luma): {out['extract_ms_median']} ms")
-    for scale in scales:
-        index = FeatureIndex()
-        started = time.thread_time()
-        for item in range(scale):
-            if item < len(real):
-                index.add(item, real[item])
-                continue
-            picks = pool[rng.integers(0, len(pool), 500)]
-            flips = np.packbits(rng.random((500, 256)) < 8 / 256, axis=1)  # ~8 bits each
-            points = rng.uniform(0, 512, (500, 2)).astype(np.float32)
-            index.add(item, LocalFeatures(512, 384, points, picks ^ flips))
-        index.candidates(real[0])  # merges the additions
-        build = time.thread_time() - started
-        candidates_s, verify_s, counts, found = [], [], [], 0
-        for i, query in enumerate(queries):
-            started = time.thread_time()
-            chosen = index.candidates(query)
-            candidates_s.append(time.thread_time() - started)
-            started = time.thread_time()
-            for item in chosen:
-                reference = index.features_of(item)
-                if reference is not None and verify(query, reference) and i < 40:
-                    found += item == i // 2
-            verify_s.append(time.thread_time() - started)
-            counts.append(len(chosen))
-        result = {
-            "build_s": round(build, 1),
-            "candidates_ms_median": round(1000 * float(np.median(candidates_s)), 2),
-            "candidates_ms_p95": round(1000 * float(np.percentile(candidates_s, 95)), 2),
-            "verify_ms_median": round(1000 * float(np.median(verify_s)), 2),
-            "verify_ms_p95": round(1000 * float(np.percentile(verify_s, 95)), 2),
-            "candidates_mean": round(float(np.mean(counts)), 1),
-            "copies_found_of_40": found,
-            "index_mib": round(index.nbytes / 2**20, 1),
-        }
-        out["scales"][str(scale)] = result  # type: ignore[index]
-        print(f"  {scale:>7} pictures: {result}")
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        _cost_inputs(folder, pool_pictures)
+        for scale in scales:
+            # a child process a scale: its resident memory is the index's and the inputs'
+            child = subprocess.run(
+                [sys.executable, __file__, "--cost-at", str(scale), "--inputs", str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            result = json.loads(child.stdout)
+            out["scales"][str(scale)] = result  # type: ignore[index]
+            shown = {k: v for k, v in result.items() if k != "outcomes"}
+            print(f"  {scale:>7} pictures: {shown}")
     return out
+
+
+def matcher_start(items: int) -> dict[str, object]:
+    """A Matcher's first refresh, and its first search (which merges what was loaded), over a
+    SQLite bank of `items` pictures' local features (the first 200 real, the others synthetic;
+    no PDQ hashes nor extra hashes: this stage alone), in a child process: CPU seconds and
+    resident memory."""
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        _cost_inputs(folder, 50)
+        url = f"sqlite:///{folder}/start.db"
+        child = subprocess.run(
+            [sys.executable, __file__, "--start-at", str(items), "--inputs", str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result: dict[str, object] = json.loads(child.stdout)
+        print(f"  matcher start at {items} pictures ({url}): {result}")
+    return result
+
+
+def _start_at(folder: Path, items: int) -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from rempart.store.models import Item, ItemFeatures
+
+    with open(folder / _COST_INPUTS, "rb") as inputs:
+        real, pool, _queries = pickle.load(inputs)
+    bank = _Bank(real, pool)
+    db = Database.open(f"sqlite:///{folder}/start.db")
+    bank_id = banks.create_bank(db, "victim").id
+    now = datetime.now(UTC)
+    for start in range(0, items, 5_000):
+        chunk = range(start, min(items, start + 5_000))
+        with db.session() as session:
+            session.execute(
+                insert(Item),
+                [
+                    {
+                        "id": i + 1,
+                        "bank_id": bank_id,
+                        "sha256": f"{i:064x}",
+                        "origin": "file",
+                        "created_at": now,
+                    }
+                    for i in chunk
+                ],
+            )
+            session.execute(
+                insert(ItemFeatures),
+                [
+                    {"item_id": i + 1, "points": 500, "data": bank.features(i).to_bytes()}
+                    for i in chunk
+                ],
+            )
+    db.dispose()
+    del bank
+    before = _memory_mib()["rss_mib"]
+    db = Database.open(f"sqlite:///{folder}/start.db")
+    started = time.process_time()
+    matcher = Matcher(db)
+    matcher.refresh()
+    cpu = time.process_time() - started
+    (loaded,) = matcher._banks.values()
+    started = time.process_time()
+    loaded.features.candidates(real[0])  # the first search merges what was loaded
+    first = time.process_time() - started
+    return {
+        "items": items,
+        "indexed": len(loaded.features),
+        "refresh_cpu_s": round(cpu, 2),
+        "first_search_cpu_s": round(first, 2),
+        "rss_growth_mib": round(_memory_mib()["rss_mib"] - before, 1),
+        **_memory_mib(),
+    }
 
 
 def main() -> None:
@@ -222,13 +370,31 @@ def main() -> None:
     parser.add_argument("--distractors", type=int, default=300)
     parser.add_argument("--scales", default="1000,10000,100000")
     parser.add_argument("--pool", type=int, default=400, help="pictures giving real descriptors")
+    parser.add_argument(
+        "--start", type=int, default=0, help="also time a Matcher's start at this many pictures"
+    )
+    parser.add_argument("--cost-only", action="store_true", help="skip recall and false matches")
+    parser.add_argument("--cost-at", type=int, help=argparse.SUPPRESS)  # a scale's child
+    parser.add_argument("--start-at", type=int, help=argparse.SUPPRESS)  # the start's child
+    parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print("recall and false matches (pipeline, SQLite):")
-    results: dict[str, object] = {
-        "recall": recall_and_false_matches(args.originals, args.distractors)
-    }
-    print("query cost (index and verification, one thread):")
-    results["cost"] = query_cost([int(s) for s in args.scales.split(",")], args.pool)
+    if args.cost_at is not None:
+        print(json.dumps(_cost_at(args.inputs, args.cost_at)))
+        return
+    if args.start_at is not None:
+        print(json.dumps(_start_at(args.inputs, args.start_at)))
+        return
+    results: dict[str, object] = {}
+    if not args.cost_only:
+        print("recall and false matches (pipeline, SQLite):")
+        results["recall"] = recall_and_false_matches(args.originals, args.distractors)
+    scales = [int(s) for s in args.scales.split(",") if s]
+    if scales:
+        print("query cost (index and verification, one thread):")
+        results["cost"] = query_cost(scales, args.pool)
+    if args.start:
+        print("matcher start (SQLite):")
+        results["start"] = matcher_start(args.start)
     folder = ROOT / "bench" / "results"
     folder.mkdir(exist_ok=True)
     (folder / "local_features.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hard_copies import DISTRACTORS, distractor, hard_copy, jpeg, original, register
 from PIL import Image, ImageDraw
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from rempart.hashing import REGISTRATION_EXTRAS, Windows, hash_image_bytes
 from rempart.hashing import features as features_module
@@ -160,6 +160,35 @@ def test_withdrawn_item_is_not_found_by_its_features(sqlite_db: Database, tmp_pa
     assert [m.item for m in matcher.match([_query(matcher, copy)])[0].matches] == [item]
 
 
+def test_the_matcher_verifies_a_candidate_with_the_features_the_store_holds(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    # the matcher keeps the strongest descriptors for voting; a candidate's keypoints are
+    # read from the store when it is verified (the last ones read are kept)
+    (item,) = _register(sqlite_db, tmp_path, [33])
+    matcher = Matcher(sqlite_db)
+    copy = _query(matcher, hard_copy("rotated", original(33), 4))
+    read: list[int] = []
+    stored = matcher._stored_features
+
+    def counted(item_id: int) -> LocalFeatures | None:
+        read.append(item_id)
+        return stored(item_id)
+
+    (bank,) = matcher._banks.values()
+    bank.features._load = counted
+    (result,) = matcher.match([copy])
+    assert [(m.item, m.method) for m in result.matches] == [(item, LOCAL_FEATURES)]
+    assert read == [item]
+    matcher.match([copy])
+    assert read == [item]  # kept since
+    with sqlite_db.session() as session:  # behind the matcher's back: nothing to verify
+        session.execute(delete(ItemFeatures))
+    bank.features._cache.clear()
+    assert matcher.match([copy])[0].matches == ()
+    assert read == [item, item]
+
+
 def _far_hash(pdq: str, bits: int) -> PdqSignal:
     """A hash `bits` bits away from `pdq`: a PDQ match no partner would make at 31."""
     value = bytearray(bytes.fromhex(pdq))
@@ -209,9 +238,10 @@ def test_pdq_match_within_31_bits_stands_alone(sqlite_db: Database, tmp_path: Pa
 
 
 def test_index_proposes_the_registered_item_among_many_and_forgets_removed_ones() -> None:
-    index = FeatureIndex()
-    for seed in range(30):
-        index.add(seed, _features(jpeg(original(100 + seed))))
+    stored = {seed: _features(jpeg(original(100 + seed))) for seed in range(30)}
+    index = FeatureIndex(stored.get)
+    for seed, features in stored.items():
+        index.add(seed, features)
     query = _features(hard_copy("crop-two-thirds", original(117), 3))
     assert 17 in index.candidates(query)
     reference = index.features_of(17)
@@ -220,8 +250,66 @@ def test_index_proposes_the_registered_item_among_many_and_forgets_removed_ones(
     assert check is not None and check.inliers >= MIN_INLIERS
     index.remove(17)
     assert 17 not in index.candidates(query)
+    assert index.features_of(17) is None
     index.add(17, _features(jpeg(original(117))))
     assert 17 in index.candidates(query)
+
+
+def test_the_index_reads_a_candidates_features_back_and_keeps_only_the_last_read() -> None:
+    stored = {seed: _registered(jpeg(original(130 + seed))) for seed in range(4)}
+    read: list[int] = []
+
+    def load(item: int) -> LocalFeatures | None:
+        read.append(item)
+        return stored.get(item)
+
+    index = FeatureIndex(load, cached=2)
+    for item, features in stored.items():
+        index.add(item, features)
+    query = _features(hard_copy("crop-two-thirds", original(132), 5))
+    assert 2 in index.candidates(query)
+    assert read == []  # voting reads nothing back
+    reference = index.features_of(2)
+    assert reference is stored[2] and read == [2]
+    check = verify(query, reference)
+    assert check is not None and check.inliers >= MIN_INLIERS
+    assert index.features_of(2) is reference and read == [2]  # kept
+    index.features_of(0)
+    index.features_of(1)  # two read since: 2 is no longer kept
+    assert read == [2, 0, 1]
+    assert index.features_of(2) is reference and read == [2, 0, 1, 2]
+    assert index.features_of(1) is stored[1] and read == [2, 0, 1, 2]  # still kept
+    # a removed item is forgotten, read back no more; added again, it is read afresh
+    index.remove(1)
+    assert index.features_of(1) is None and read == [2, 0, 1, 2]
+    index.add(1, stored[1])
+    assert index.features_of(1) is stored[1] and read == [2, 0, 1, 2, 1]
+    # a store that no longer has an item's features: nothing to verify, nothing kept
+    del stored[3]
+    assert index.features_of(3) is None and index.features_of(3) is None
+    assert read == [2, 0, 1, 2, 1, 3, 3]
+
+
+def test_removals_and_additions_leave_the_votes_of_an_index_built_afresh() -> None:
+    # the index renumbers items' slots and drops removed ones' postings: what it proposes
+    # then is what an index built from the remaining items alone proposes
+    stored = {seed: _features(jpeg(original(150 + seed))) for seed in range(12)}
+    queries = [_features(hard_copy("crop-two-thirds", original(150 + s), s)) for s in range(12)]
+    index = FeatureIndex(stored.get)
+    for item, features in stored.items():
+        index.add(item, features)
+    index.candidates(queries[0])  # merged
+    for item in (1, 4, 5, 9):
+        index.remove(item)
+    index.add(20, stored[4])  # pending, then merged with the rest
+    index.add(3, stored[3])  # added again: the removed items' rows are dropped
+    fresh = FeatureIndex(stored.get)
+    for item in (0, 2, 3, 6, 7, 8, 10, 11):
+        fresh.add(item, stored[item])
+    fresh.add(20, stored[4])
+    assert len(index) == len(fresh) == 9
+    assert [index.candidates(q) for q in queries] == [fresh.candidates(q) for q in queries]
+    assert 20 in index.candidates(queries[4]) and 4 not in index.candidates(queries[4])
 
 
 def _other_shot(picture: Image.Image, seed: int) -> bytes:
@@ -356,3 +444,21 @@ def test_the_page_mask_is_the_plain_computations_on_pages_photos_and_text(seed: 
                 assert found is not None and found.dtype == np.uint8
                 assert np.array_equal(found, expected)
     assert masked > 0  # some of them are pages
+
+
+def test_a_voting_rows_item_is_found_whatever_the_items_sizes() -> None:
+    # items of 40 to 500 keypoints (40 to 300 voting rows), some removed: each row's slot, as
+    # the votes find it, is the one a binary search over the items' bounds finds
+    rng = np.random.default_rng(8)
+    index = FeatureIndex(lambda item: None)
+    for item in range(600):
+        n = int(rng.integers(MIN_FEATURES, 501))
+        descriptors = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        index.add(item, LocalFeatures(512, 384, np.zeros((n, 2), np.float32), descriptors))
+    for item in range(0, 600, 7):
+        index.remove(item)
+    index.add(600, LocalFeatures(512, 384, np.zeros((40, 2), np.float32), descriptors[:40]))
+    index.candidates(LocalFeatures(512, 384, np.zeros((40, 2), np.float32), descriptors[:40]))
+    rows = np.arange(index._bounds[-1], dtype=np.int32)
+    expected = np.searchsorted(index._bounds, rows, side="right") - 1
+    assert np.array_equal(index._slots_of(rows), expected)

@@ -2,7 +2,13 @@
 proposes a few candidates per query, and the geometric check (RANSAC) that confirms one.
 
 Owns candidate voting and the verification rule (how many consistent points, which transforms
-are sane). Must not read the store (the matcher feeds it) nor extract features (hashing does).
+are sane). Must not read the store (the matcher feeds it, and gives it the function that reads
+an item's features back) nor extract features (hashing does).
+
+Memory: the index holds what voting needs, each item's _INDEXED_PER_ITEM strongest descriptors
+and the postings over them (~14 KB a picture); a candidate's full features (every keypoint,
+its angle and level, the check points: ~25 KB) are read back when it is verified, and the last
+_CACHED read are kept.
 
 Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
 sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
@@ -31,6 +37,8 @@ magnified off-centre crop), the content check, made on enough points, vouches in
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +70,12 @@ __all__ = [
 # Distinct registered points that must agree on one transform. Unrelated pictures (graphics,
 # stripes, text, UI, flat shapes, other photos) reach at most 14 (bench/local_features.py).
 MIN_INLIERS = 24
-# Registered descriptors indexed per item (strongest first); all are kept for verification.
+# Registered descriptors indexed per item (strongest first): the only ones held in memory; all
+# are read back (FeatureIndex's `load`) to verify a candidate.
 _INDEXED_PER_ITEM = 300
+# Items whose full features a FeatureIndex keeps once read (~26 KB each): a query verifies at
+# most _CANDIDATES of them per bank, and a PDQ match's corroboration its own item.
+_CACHED = 64
 _TABLES = 3
 # Bits per key grow with the bank so that buckets hold about _BUCKET_FILL postings on
 # average: a query then reads about as many postings at 100,000 pictures as at 1,000.
@@ -141,6 +153,7 @@ _POSITIONS = (
     .reshape(_TABLES, _MAX_KEY_BITS)
 )
 _CHUNK = 65_536  # descriptors keyed at a time (their bits unpacked: 16 MiB)
+_BLOCK = 256  # rows a step of FeatureIndex's row-to-slot table
 
 
 def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
@@ -157,7 +170,7 @@ def _key_bits(postings: int) -> int:
 
 @dataclass(slots=True)
 class _Table:
-    """Postings of one table: rows of the descriptor store, sorted by key, with offsets."""
+    """Postings of one table: rows of the voting descriptors, sorted by key, with offsets."""
 
     offsets: NDArray[np.int64] = field(
         default_factory=lambda: np.zeros((1 << _MIN_KEY_BITS) + 1, np.int64)
@@ -166,100 +179,104 @@ class _Table:
 
 
 class FeatureIndex:
-    """Registered items' keypoints and descriptors, in flat arrays (36 bytes a keypoint),
-    with their strongest descriptors indexed for candidate voting."""
+    """What candidate voting needs, in flat arrays: each item's strongest descriptors (up to
+    _INDEXED_PER_ITEM, 32 bytes each, item after item) and three tables of postings over them
+    (4 bytes each), about 14 KB a picture. An item's full features (every keypoint, its check
+    points), needed only to verify it, are read through `load` (the matcher reads the store)
+    when it is a candidate; the last `cached` read are kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, load: Callable[[int], LocalFeatures | None], cached: int = _CACHED) -> None:
+        self._load = load
+        self._cached = cached
+        self._cache: OrderedDict[int, LocalFeatures] = OrderedDict()
         self._tables = [_Table() for _ in range(_TABLES)]
         self._key_bits = _MIN_KEY_BITS
-        self._indexed = np.zeros(0, bool)  # row -> whether its descriptor is in the postings
+        # the voting descriptors, item after item, with room to grow (grown in place: no copy
+        # while a bank loads, one when it merges); merged items are in slots, a slot's rows
+        # being bounds[slot]:bounds[slot + 1], and the items added since follow them
         self._descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
-        self._points = np.zeros((0, 2), np.float32)
-        self._angles = np.zeros(0, np.float32)
-        self._octaves = np.zeros(0, np.uint8)
-        self._owner = np.zeros(0, np.int64)  # row -> item
-        self._new: list[
-            tuple[
-                NDArray[np.uint8],
-                NDArray[np.float32],
-                NDArray[np.float32],
-                NDArray[np.uint8],
-                NDArray[np.int64],
-                NDArray[np.bool_],
-            ]
-        ] = []
-        self._rows = 0  # rows stored, merged or not
-        self._items: dict[int, tuple[int, int, int, int]] = {}  # item -> first row, n, w, h
-        self._dead = 0  # rows of removed items, dropped at the next compaction
-        self._removed: set[int] = set()  # still in the base postings, skipped when voting
-        # item -> its check points and their descriptors (never voted on nor matched)
-        self._checks: dict[int, tuple[NDArray[np.float32], NDArray[np.uint8]]] = {}
+        self._filled = 0  # rows written, merged or not
+        self._bounds = np.zeros(1, np.int64)
+        # the slot of every _BLOCK-th row: a row's slot is a few steps on (an item has at least
+        # MIN_FEATURES rows), where a binary search over the bounds took 0.13 ms for 2,000 rows
+        self._block_slots = np.zeros(0, np.int64)
+        self._owner = np.zeros(0, np.int64)  # slot -> item (removed ones too, until compacted)
+        self._alive = np.zeros(0, bool)  # slot -> whether its item is still indexed
+        self._sizes = np.zeros(0, np.int64)  # slot -> the item's keypoints
+        self._new: list[tuple[int, int, int]] = []  # added since: item, keypoints, rows
+        self._slots: dict[int, int] = {}  # item -> its slot (merged or in _new)
+        self._rows = 0  # keypoints of the items stored, merged or not, removed or not
+        self._dead = 0  # keypoints of removed items, dropped at the next compaction
+        self._removed: set[int] = set()  # still in the postings, skipped when voting
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._slots)
 
     def __contains__(self, item: object) -> bool:
-        return item in self._items
+        return item in self._slots
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the index's arrays (descriptors, points, postings)."""
-        arrays = (self._descriptors, self._points, self._angles, self._octaves, self._owner)
+        """Memory held by the index's arrays (voting descriptors, postings, the items' slots,
+        the features read for verification and kept)."""
+        slots = (self._bounds, self._block_slots, self._owner, self._alive, self._sizes)
+        arrays = (self._descriptors, *slots)
         postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
-        checks = sum(p.nbytes + d.nbytes for p, d in self._checks.values())
-        return sum(a.nbytes for a in arrays) + postings + checks
+        cached = sum(_features_nbytes(f) for f in self._cache.values())
+        return sum(a.nbytes for a in arrays) + postings + cached
 
     def add(self, item: int, features: LocalFeatures) -> None:
-        """Index an item's features (replacing any it had)."""
-        if item in self._items or item in self._removed:
+        """Index an item's features (replacing any it had): its strongest descriptors only;
+        `load` must give the features back when the item is verified."""
+        if item in self._slots or item in self._removed:
             self.remove(item)
             self._compact()
         if len(features) < MIN_FEATURES:
             return  # too plain to be verified: never a candidate
-        first, count = self._rows, len(features)
-        indexed = np.arange(count) < _INDEXED_PER_ITEM
-        owner = np.full(count, item, np.int64)
-        angles, octaves = features.angles, features.octaves
-        if angles is None or octaves is None:
-            angles = np.zeros(count, np.float32)
-            octaves = np.full(count, UNKNOWN_OCTAVE, np.uint8)
-        self._new.append((features.descriptors, features.points, angles, octaves, owner, indexed))
-        self._items[item] = (first, count, features.width, features.height)
-        self._rows += count
-        if features.check_points is not None and features.check_descriptors is not None:
-            self._checks[item] = (features.check_points, features.check_descriptors)
+        voters = features.descriptors[:_INDEXED_PER_ITEM]
+        end = self._filled + len(voters)
+        if end > len(self._descriptors):
+            room = max(end, len(self._descriptors) * 5 // 4, 4_096)
+            # realloc: a large buffer is moved by remapping its pages, never copied
+            self._descriptors.resize((room, DESCRIPTOR_BYTES), refcheck=False)
+        self._descriptors[self._filled : end] = voters
+        self._filled = end
+        self._slots[item] = len(self._owner) + len(self._new)
+        self._new.append((item, len(features), len(voters)))
+        self._rows += len(features)
 
     def remove(self, item: int) -> None:
-        known = self._items.pop(item, None)
-        self._checks.pop(item, None)
-        if known is not None:
+        slot = self._slots.pop(item, None)
+        self._cache.pop(item, None)
+        if slot is not None:
             self._removed.add(item)
-            self._dead += known[1]
+            if slot < len(self._owner):
+                self._dead += int(self._sizes[slot])
+                self._alive[slot] = False
+            else:
+                self._dead += self._new[slot - len(self._owner)][1]
         if self._dead > 100_000 and self._dead > self._rows // 4:
             self._compact()
 
     def features_of(self, item: int) -> LocalFeatures | None:
-        known = self._items.get(item)
-        if known is None:
+        """An indexed item's full features, read through `load` unless read lately."""
+        if item not in self._slots:
             return None
-        self._merge()
-        first, count, width, height = known
-        check_points, check_descriptors = self._checks.get(item, (None, None))
-        return LocalFeatures(
-            width,
-            height,
-            self._points[first : first + count],
-            self._descriptors[first : first + count],
-            self._angles[first : first + count],
-            self._octaves[first : first + count],
-            check_points=check_points,
-            check_descriptors=check_descriptors,
-        )
+        features = self._cache.get(item)
+        if features is not None:
+            self._cache.move_to_end(item)
+            return features
+        features = self._load(item)
+        if features is not None:
+            self._cache[item] = features
+            while len(self._cache) > self._cached:
+                self._cache.popitem(last=False)
+        return features
 
     def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
         """Items worth verifying for this query, best voted first (`extra` ones always)."""
-        chosen = [i for i in extra if i in self._items]
-        if not self._items or len(query) < MIN_FEATURES:
+        chosen = [i for i in extra if i in self._slots]
+        if not self._slots or len(query) < MIN_FEATURES:
             return chosen
         self._merge()
         voters = query.descriptors[:_QUERY_VOTERS]
@@ -275,8 +292,9 @@ class FeatureIndex:
         ]
         rows = np.concatenate([near for near, _ in found])
         by = np.concatenate([asked for _, asked in found]).astype(np.int64)
+        owner = self._owner[self._slots_of(rows)]
         # one vote per (query descriptor, item): distinct pairs
-        pairs = np.unique(self._owner[rows] * len(voters) + by)
+        pairs = np.unique(owner * len(voters) + by)
         owners, voter = pairs // len(voters), pairs % len(voters)
         # the items and their votes: `owners` is sorted already (np.unique's, without its sort)
         first = np.empty(len(owners), bool)
@@ -293,7 +311,7 @@ class FeatureIndex:
         for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
             if len(chosen) >= _CANDIDATES + len(extra):
                 break
-            if v >= _MIN_VOTES and i in self._items and i not in chosen:
+            if v >= _MIN_VOTES and i in self._slots and i not in chosen:
                 chosen.append(i)
         return chosen
 
@@ -303,55 +321,78 @@ class FeatureIndex:
         rebuild runs once, at the next search."""
         if not self._new:
             return
-        descriptors, points, angles, octaves, owner, indexed = zip(*self._new, strict=True)
-        self._descriptors = np.concatenate([self._descriptors, *descriptors])
-        self._points = np.concatenate([self._points, *points])
-        self._angles = np.concatenate([self._angles, *angles])
-        self._octaves = np.concatenate([self._octaves, *octaves])
-        self._owner = np.concatenate([self._owner, *owner])
-        self._indexed = np.concatenate([self._indexed, *indexed])
+        items, sizes, counts = (np.array(v, np.int64) for v in zip(*self._new, strict=True))
+        first = len(self._owner)
+        # a fresh array, with no room left: numpy asks the kernel for huge pages for a new large
+        # array, not for one grown in place, and the votes' random reads then miss the TLB
+        # less (bench/local_features.py at 100,000 pictures)
+        self._descriptors = self._descriptors[: self._filled].copy()
+        self._bounds = np.concatenate([self._bounds, self._bounds[-1] + np.cumsum(counts)])
+        self._owner = np.concatenate([self._owner, items])
+        self._sizes = np.concatenate([self._sizes, np.array(sizes, np.int64)])
+        alive = np.array(
+            [self._slots.get(i) == first + n for n, i in enumerate(items.tolist())], bool
+        )
+        self._alive = np.concatenate([self._alive, alive])
         self._new = []
         self._rebuild()
 
     def _rebuild(self) -> None:
-        live = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
-        rows = np.flatnonzero(self._indexed & live)
+        live = np.repeat(self._alive, np.diff(self._bounds))
+        rows = np.flatnonzero(live).astype(np.int32)
         self._key_bits = _key_bits(len(rows))
-        keys = np.concatenate(
-            [
-                _keys(self._descriptors[rows[start : start + _CHUNK]], self._key_bits)
-                for start in range(0, len(rows), _CHUNK)
-            ]
-            or [np.zeros((_TABLES, 0), np.int64)],
-            axis=1,
-        )
+        keys = np.empty((_TABLES, len(rows)), np.int32)  # a key has at most _MAX_KEY_BITS bits
+        for start in range(0, len(rows), _CHUNK):
+            chunk = self._descriptors[rows[start : start + _CHUNK]]
+            keys[:, start : start + len(chunk)] = _keys(chunk, self._key_bits)
         for table, row in zip(self._tables, keys, strict=True):
             order = np.argsort(row, kind="stable")
-            table.rows = rows[order].astype(np.int32)
+            table.rows = rows[order]
             table.offsets = _offsets(row[order], self._key_bits)
+        self._block_slots = (
+            np.searchsorted(self._bounds, np.arange(0, self._bounds[-1], _BLOCK), side="right") - 1
+        )
         self._removed.clear()
 
+    def _slots_of(self, rows: NDArray[np.int32]) -> NDArray[np.int64]:
+        """The slots that merged rows belong to."""
+        slots = self._block_slots[rows // _BLOCK]
+        while True:
+            further = self._bounds[slots + 1] <= rows
+            if not further.any():
+                return slots
+            slots += further
+
     def _compact(self) -> None:
-        """Drop removed items' rows and postings, renumbering the rows."""
+        """Drop removed items' rows and postings, renumbering the slots."""
         self._merge()
-        alive = np.isin(self._owner, np.fromiter(self._items, np.int64, len(self._items)))
-        renumber = np.cumsum(alive, dtype=np.int64) - 1
-        self._descriptors = self._descriptors[alive]
-        self._points = self._points[alive]
-        self._angles = self._angles[alive]
-        self._octaves = self._octaves[alive]
-        self._owner = self._owner[alive]
-        self._indexed = self._indexed[alive]
-        self._items = {
-            item: (int(renumber[first]), count, width, height)
-            for item, (first, count, width, height) in self._items.items()
-        }
-        self._rows = len(self._owner)
+        rows = np.repeat(self._alive, np.diff(self._bounds))
+        counts = np.diff(self._bounds)[self._alive]
+        self._descriptors = self._descriptors[: len(rows)][rows]
+        self._filled = len(self._descriptors)
+        self._bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self._owner = self._owner[self._alive]
+        self._sizes = self._sizes[self._alive]
+        self._alive = np.ones(len(self._owner), bool)
+        self._slots = {item: slot for slot, item in enumerate(self._owner.tolist())}
+        self._rows = int(self._sizes.sum())
         self._dead = 0
         self._rebuild()
 
 
-def _offsets(sorted_keys: NDArray[np.int64], key_bits: int) -> NDArray[np.int64]:
+def _features_nbytes(features: LocalFeatures) -> int:
+    arrays = (
+        features.points,
+        features.descriptors,
+        features.angles,
+        features.octaves,
+        features.check_points,
+        features.check_descriptors,
+    )
+    return sum(a.nbytes for a in arrays if a is not None)
+
+
+def _offsets(sorted_keys: NDArray[np.int32], key_bits: int) -> NDArray[np.int64]:
     counts = np.bincount(sorted_keys, minlength=1 << key_bits)
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 

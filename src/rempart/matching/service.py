@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -301,9 +301,9 @@ class _BankIndex:
     kind: BankKind
     threshold: int
     quality_min: int
+    features: FeatureIndex  # voting in memory, an item's full features read from the store
     slots: dict[str, MultiIndex] = field(default_factory=dict)
     kinds: dict[str, set[str]] = field(default_factory=dict)  # registered kinds per slot
-    features: FeatureIndex = field(default_factory=FeatureIndex)
 
     def slot(self, name: str, kind: str = WindowKind.WHOLE.value) -> MultiIndex:
         """The slot's index, noting that hashes of `kind` are (to be) registered in it."""
@@ -447,7 +447,14 @@ class Matcher:
         self._applied = {s for s in self._applied if s > self._seen_seq - _EVENT_LOOKBACK}
 
     def _load(self, session: Session, bank: Bank) -> _BankIndex:
-        loaded = _BankIndex(bank.id, bank.name, bank.kind, bank.threshold, bank.quality_min)
+        loaded = _BankIndex(
+            bank.id,
+            bank.name,
+            bank.kind,
+            bank.threshold,
+            bank.quality_min,
+            FeatureIndex(self._stored_features),
+        )
         ids, codes = _active_hashes(session, bank.id)
         if len(ids):
             loaded.slot("picture").add(ids, codes)
@@ -457,20 +464,28 @@ class Matcher:
             .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
         ).all()
         self._index_signals(loaded, signals)
+        # read in batches: only each item's strongest descriptors are kept (see FeatureIndex)
         self._index_features(
             loaded,
             session.execute(
                 select(ItemFeatures.item_id, ItemFeatures.data)
                 .join(Item, Item.id == ItemFeatures.item_id)
                 .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
-            ).all(),
+                .execution_options(yield_per=1_000)
+            ),
         )
         return loaded
 
     @staticmethod
-    def _index_features(bank: _BankIndex, rows: Sequence[tuple[int, bytes]]) -> None:
+    def _index_features(bank: _BankIndex, rows: Iterable[tuple[int, bytes]]) -> None:
         for item_id, data in rows:
             bank.features.add(item_id, LocalFeatures.from_bytes(data))
+
+    def _stored_features(self, item_id: int) -> LocalFeatures | None:
+        """An item's local features as the store holds them (a candidate to verify)."""
+        with self._db.session() as session:
+            data = session.scalar(select(ItemFeatures.data).where(ItemFeatures.item_id == item_id))
+        return None if data is None else LocalFeatures.from_bytes(data)
 
     def _index_signals(self, bank: _BankIndex, rows: Sequence[tuple[object, ...]]) -> None:
         by_slot: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
