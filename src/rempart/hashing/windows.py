@@ -96,6 +96,14 @@ _REGION_SIDE = 1024
 _REGION_PAGE_SHARE = 0.15
 _REGION_DARK, _REGION_LIGHT = 56, 200
 _REGION_KERNEL = 7
+# A page is flatter than _PAGE_TOL: JPEG leaves its ground within +-2 of its level away from
+# text. A picture whose own ground lies a few levels off it (a light app's screenshot, a page
+# of text or a chart on its own white, 4-6 levels from a white post) is page at _PAGE_TOL and
+# opens away; within _REGION_TIGHT_TOL it stays, a block whose box is off the page or
+# enclosed by what is (_enclosed) on _REGION_TIGHT_FILL of it, though the opening took its
+# page-like parts.
+_REGION_TIGHT_TOL = 2
+_REGION_TIGHT_FILL = 0.75
 _MAX_REGIONS = 8  # each costs 8 hashes and its local features
 _REGION_MIN_SIDE = 40  # work pixels
 _REGION_MIN_AREA, _REGION_MAX_AREA = 0.01, 0.9  # shares of the image
@@ -853,6 +861,18 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         if all(_within(b, clipped) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
             found.append((area, clipped))
 
+    # a picture whose own ground lies a few levels off the page's, where no picture was found
+    tight = np.abs(work.astype(np.int16) - level) <= _REGION_TIGHT_TOL
+    for area, (left, top, right, bottom) in _opened_blocks(cv2, tight):
+        box = (left, top, right, bottom)
+        if any(_within(b, box) >= 0.5 for _, b in found):
+            continue
+        filled = _enclosed(cv2, tight[top:bottom, left:right])
+        if filled >= _REGION_TIGHT_FILL * (right - left) * (bottom - top):
+            area = max(area, filled)
+        if _picture_block(box, area, tight):
+            found.append((area, box))
+
     # pictures first (most of their pixels away from their commonest level), then panels of
     # text or of flat colour, each the largest first
     def rank(entry: tuple[int, Box]) -> tuple[bool, float]:
@@ -865,6 +885,16 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         _refined(luma, box, step, f"region-{i}")
         for i, (_area, box) in enumerate(found[:_MAX_REGIONS], start=1)
     )
+
+
+def _enclosed(cv2: Any, page: npt.NDArray[np.bool_]) -> int:
+    """Pixels of a block's box that are not page or that only page encloses: a picture's
+    page-coloured parts (white cards on a light app's ground, a chart's white plot) are
+    enclosed by its own ground; the page between a panel's lines of text reaches its edge."""
+    count, labels = cv2.connectedComponents(page.astype(np.uint8), connectivity=4)
+    edge = np.unique(np.concatenate((labels[0], labels[-1], labels[:, 0], labels[:, -1])))
+    reaching = np.isin(labels, edge[edge > 0]) if count > 1 else np.zeros(page.shape, bool)
+    return int(page.size - np.count_nonzero(reaching))
 
 
 def _busy(pixels: npt.NDArray[np.uint8]) -> float:
