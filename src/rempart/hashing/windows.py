@@ -861,12 +861,12 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         if all(_within(b, clipped) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
             found.append((area, clipped))
 
-    # a picture whose own ground lies a few levels off the page's, where no picture was found
+    # a picture whose own ground lies a few levels off the page's
     tight = np.abs(work.astype(np.int16) - level) <= _REGION_TIGHT_TOL
     for area, (left, top, right, bottom) in _opened_blocks(cv2, tight):
         box = (left, top, right, bottom)
-        if any(_within(b, box) >= 0.5 for _, b in found):
-            continue
+        if any(_within(box, b) >= 0.5 for _, b in found):
+            continue  # found already (a part of a picture found before may lie inside it)
         filled = _enclosed(cv2, tight[top:bottom, left:right])
         if filled >= _REGION_TIGHT_FILL * (right - left) * (bottom - top):
             area = max(area, filled)
