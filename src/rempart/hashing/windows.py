@@ -838,7 +838,8 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         return ()
     import cv2  # loads only on a page
 
-    page = np.abs(work.astype(np.int16) - level) <= _PAGE_TOL
+    off = np.abs(work.astype(np.int16) - level)
+    page = off <= _PAGE_TOL
     found: list[tuple[int, Box]] = []
     for area, box in _opened_blocks(cv2, page):
         left, top, right, bottom = box
@@ -861,17 +862,7 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         if all(_within(b, clipped) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
             found.append((area, clipped))
 
-    # a picture whose own ground lies a few levels off the page's
-    tight = np.abs(work.astype(np.int16) - level) <= _REGION_TIGHT_TOL
-    for area, (left, top, right, bottom) in _opened_blocks(cv2, tight):
-        box = (left, top, right, bottom)
-        if any(_within(box, b) >= 0.5 for _, b in found):
-            continue  # found already (a part of a picture found before may lie inside it)
-        filled = _enclosed(cv2, tight[top:bottom, left:right])
-        if filled >= _REGION_TIGHT_FILL * (right - left) * (bottom - top):
-            area = max(area, filled)
-        if _picture_block(box, area, tight):
-            found.append((area, box))
+    found += _tight_blocks(cv2, off, found)
 
     # pictures first (most of their pixels away from their commonest level), then panels of
     # text or of flat colour, each the largest first
@@ -885,6 +876,33 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         _refined(luma, box, step, f"region-{i}")
         for i, (_area, box) in enumerate(found[:_MAX_REGIONS], start=1)
     )
+
+
+def _tight_blocks(
+    cv2: Any, off: npt.NDArray[np.int16], found: list[tuple[int, Box]]
+) -> list[tuple[int, Box]]:
+    """Pictures whose own ground lies a few levels off the page's (within _PAGE_TOL, beyond
+    _REGION_TIGHT_TOL), not held by a picture found already; none looked for when too few
+    pixels lie at such levels to make one (a page of text: its glyphs' JPEG ringing). `off`:
+    each work pixel's distance to the page's level."""
+    near = np.count_nonzero((off > _REGION_TIGHT_TOL) & (off <= _PAGE_TOL))
+    if near < _REGION_MIN_AREA * off.size:
+        return []
+    tight = off <= _REGION_TIGHT_TOL
+    blocks = []
+    for area, (left, top, right, bottom) in _opened_blocks(cv2, tight):
+        box = (left, top, right, bottom)
+        if any(_within(box, b) >= 0.5 for _, b in found):
+            continue  # found already (a part of a picture found before may lie inside it)
+        size = (right - left) * (bottom - top)
+        if not _picture_block(box, size, tight):
+            continue  # no picture's shape or place, however filled
+        filled = _enclosed(cv2, tight[top:bottom, left:right])
+        if filled >= _REGION_TIGHT_FILL * size:
+            area = max(area, filled)
+        if _picture_block(box, area, tight):
+            blocks.append((area, box))
+    return blocks
 
 
 def _enclosed(cv2: Any, page: npt.NDArray[np.bool_]) -> int:
