@@ -365,7 +365,8 @@ def find_page_regions(luma: Luma) -> tuple[Window, ...]:
     and icons are opened away, falls into blocks; a block is a picture when it is a filled
     rectangle of sensible size and shape (1-90 % of the image, at most 4:1) lying on the page
     on two sides or more (the others at the screenshot's edge). A panel of another flat colour
-    (a sidebar, a card) is looked into with that colour as page too. At most eight, pictures
+    (a sidebar, a card) is looked into with that colour as page too, and a picture whose own
+    ground lies a few levels off the page's with the page taken within +-2. At most eight, pictures
     before panels of text, the largest first, each edge moved to the strongest straight edge
     nearby.
     """
