@@ -12,7 +12,7 @@ import pytest
 from hard_copies import WORDS, distractor, jpeg, original, register
 from PIL import Image, ImageDraw
 
-from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
+from rempart.hashing import REGISTRATION_EXTRAS, Windows, hash_image_bytes
 from rempart.hashing.decode import decode_luma
 from rempart.hashing.windows import WindowKind, find_page_regions, find_windows
 from rempart.matching.service import Matcher, Query
@@ -119,6 +119,30 @@ def test_the_picture_of_a_post_screenshot_is_a_region(dark: bool) -> None:
     assert any(_near(w.box, truth) for w in regions), (truth, [w.box for w in regions])
 
 
+def _light_app(seed: int, ground: int) -> Image.Image:
+    """A light app's screenshot: a menu bar, a sidebar, cards of text on a near-white ground."""
+    rng = np.random.default_rng(seed)
+    shot = Image.new("RGB", (1200, 800), (ground,) * 3)
+    draw = ImageDraw.Draw(shot)
+    draw.rectangle((0, 0, 1200, 60), fill=(200, 90, 140))
+    draw.rectangle((0, 60, 240, 800), fill=(ground - 14,) * 3)
+    _lines(draw, rng, (20, 80, 220, 780), 60)
+    for i in range(4):
+        x, y = 280 + (i % 2) * 450, 100 + (i // 2) * 340
+        draw.rounded_rectangle((x, y, x + 420, y + 300), 12, fill="white", outline=(200,) * 3)
+        _lines(draw, rng, (x + 12, y + 12, x + 400, y + 280), 40)
+    return shot
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_light_screenshot_on_a_white_post_is_a_region(seed: int) -> None:
+    # its ground 5 levels under the post's white: within the page's tolerance, though the
+    # post's own ground is flatter than that
+    page, truth = _post(_light_app(seed, 250), seed)
+    regions = find_page_regions(decode_luma(jpeg(page)).luma)
+    assert any(_near(w.box, truth) for w in regions), (truth, [w.box for w in regions])
+
+
 def test_the_regions_are_query_windows() -> None:
     page, truth = _web_page([original(64)], 5)
     windows = find_windows(decode_luma(jpeg(page)).luma)
@@ -197,3 +221,21 @@ def test_text_pages_interfaces_and_pages_of_other_pictures_match_nothing(
         assert _matched(matcher, jpeg(page, 80)) == set()
         post, _box = _post(unrelated[0], seed)
         assert _matched(matcher, jpeg(post, 80)) == set()
+
+
+def test_a_picture_shown_small_on_a_page_has_its_features_as_shown_too() -> None:
+    # scaled up to the features' side, fine strokes blur (a page of text shown small): its
+    # features are taken as it is shown as well; a region as large as that side has one set
+    windows = Windows.PICTURE | Windows.FEATURES
+    for share, expected in ((0.25, 2), (0.4, 1)):
+        page, truth = _web_page([original(66)], 9, share=share)
+        hashed = hash_image_bytes(jpeg(page), windows=windows)
+        screens = [f for kind, f in hashed.features if kind == WindowKind.SCREEN.value]
+        regions = [w.window for w in hashed.windows if w.window.kind is WindowKind.SCREEN]
+        picture = [w for w in regions if _near(w.box, truth[0])]
+        assert picture, (truth, [w.box for w in regions])
+        shown = max(picture[0].right - picture[0].left, picture[0].bottom - picture[0].top)
+        assert (shown < 512) == (expected == 2)
+        assert len(screens) >= expected
+        small = sum(max(w.right - w.left, w.bottom - w.top) < 512 for w in regions)
+        assert len(screens) == len(regions) + small

@@ -22,7 +22,12 @@ from rempart.errors import ImageDecodeError
 from rempart.hashing import watermark
 from rempart.hashing import windows as window_search
 from rempart.hashing.decode import MAX_FILE_BYTES, decode_luma
-from rempart.hashing.features import LocalFeatures, extract_features, extract_query_features
+from rempart.hashing.features import (
+    FEATURE_SIDE,
+    LocalFeatures,
+    extract_features,
+    extract_query_features,
+)
 from rempart.hashing.pdq import (
     pdq_dihedral_from_luma,
     pdq_from_luma,
@@ -164,18 +169,23 @@ def _features(
     """The whole picture's local features (with its check points when it is being registered:
     crops are asked for only then), and those of the query windows worth it, from the pixels
     they were hashed from: a picture found on a page is scaled up to the features' side (up
-    to twice), so that its keypoints are found at the sizes the registered picture's were."""
+    to twice), so that its keypoints are found at the sizes the registered picture's were,
+    and taken as it is shown too when that is smaller: scaling up blurs fine strokes (a page
+    of text or an interface shown small), whose corners then differ from the registered
+    ones (bench/robustness.py, seed 7: a page of text shown 423 pixels wide on a web page,
+    no point verified grown, 29 as shown)."""
     screen = window_search.WindowKind.SCREEN
     whole = window_search.WindowKind.WHOLE.value
     wholes = (extract_features(luma, checks=True),) if registering else extract_query_features(luma)
-    return (
-        *((whole, features) for features in wholes),
-        *(
-            (w.window.kind.value, extract_features(p, grow=w.window.kind is screen))
-            for w, p in windows
-            if w.window.kind in _FEATURE_WINDOWS
-        ),
-    )
+    found: list[tuple[str, LocalFeatures]] = [(whole, features) for features in wholes]
+    for w, pixels in windows:
+        if w.window.kind not in _FEATURE_WINDOWS:
+            continue
+        kind = w.window.kind.value
+        found.append((kind, extract_features(pixels, grow=w.window.kind is screen)))
+        if w.window.kind is screen and max(pixels.shape[:2]) < FEATURE_SIDE:
+            found.append((kind, extract_features(pixels)))
+    return tuple(found)
 
 
 def _partner_pdq(luma: npt.NDArray[np.generic] | None, ours: PdqSignal) -> PdqSignal | None:

@@ -96,6 +96,14 @@ _REGION_SIDE = 1024
 _REGION_PAGE_SHARE = 0.15
 _REGION_DARK, _REGION_LIGHT = 56, 200
 _REGION_KERNEL = 7
+# A page is flatter than _PAGE_TOL: JPEG leaves its ground within +-2 of its level away from
+# text. A picture whose own ground lies a few levels off it (a light app's screenshot, a page
+# of text or a chart on its own white, 4-6 levels from a white post) is page at _PAGE_TOL and
+# opens away; within _REGION_TIGHT_TOL it stays, a block whose box is off the page or
+# enclosed by what is (_enclosed) on _REGION_TIGHT_FILL of it, though the opening took its
+# page-like parts.
+_REGION_TIGHT_TOL = 2
+_REGION_TIGHT_FILL = 0.75
 _MAX_REGIONS = 8  # each costs 8 hashes and its local features
 _REGION_MIN_SIDE = 40  # work pixels
 _REGION_MIN_AREA, _REGION_MAX_AREA = 0.01, 0.9  # shares of the image
@@ -357,7 +365,8 @@ def find_page_regions(luma: Luma) -> tuple[Window, ...]:
     and icons are opened away, falls into blocks; a block is a picture when it is a filled
     rectangle of sensible size and shape (1-90 % of the image, at most 4:1) lying on the page
     on two sides or more (the others at the screenshot's edge). A panel of another flat colour
-    (a sidebar, a card) is looked into with that colour as page too. At most eight, pictures
+    (a sidebar, a card) is looked into with that colour as page too, and a picture whose own
+    ground lies a few levels off the page's with the page taken within +-2. At most eight, pictures
     before panels of text, the largest first, each edge moved to the strongest straight edge
     nearby.
     """
@@ -832,7 +841,8 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         return ()
     import cv2  # loads only on a page
 
-    page = np.abs(work.astype(np.int16) - level) <= _PAGE_TOL
+    off = np.abs(work.astype(np.int16) - level)
+    page = off <= _PAGE_TOL
     found: list[tuple[int, Box]] = []
     for area, box in _opened_blocks(cv2, page):
         left, top, right, bottom = box
@@ -855,6 +865,8 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         if all(_within(b, clipped) < 0.5 for _, b in found) and _picture_block(clipped, area, page):
             found.append((area, clipped))
 
+    found += _tight_blocks(cv2, off, found)
+
     # pictures first (most of their pixels away from their commonest level), then panels of
     # text or of flat colour, each the largest first
     def rank(entry: tuple[int, Box]) -> tuple[bool, float]:
@@ -867,6 +879,49 @@ def _page_regions(luma: Luma) -> tuple[Window, ...]:
         _refined(luma, box, step, f"region-{i}")
         for i, (_area, box) in enumerate(found[:_MAX_REGIONS], start=1)
     )
+
+
+def _tight_blocks(
+    cv2: Any, off: npt.NDArray[np.int16], found: list[tuple[int, Box]]
+) -> list[tuple[int, Box]]:
+    """Pictures whose own ground lies a few levels off the page's (within _PAGE_TOL, beyond
+    _REGION_TIGHT_TOL), not held by a picture found already; none looked for when too few
+    pixels lie at such levels to make one (a page of text: its glyphs' JPEG ringing). `off`:
+    each work pixel's distance to the page's level."""
+    near = np.count_nonzero((off > _REGION_TIGHT_TOL) & (off <= _PAGE_TOL))
+    if near < _REGION_MIN_AREA * off.size:
+        return []
+    tight = off <= _REGION_TIGHT_TOL
+    # looked for on every other pixel of a large page (a quarter of the cost); each block is
+    # then judged on every pixel
+    factor = 2 if max(off.shape) > _REGION_SIDE // 2 else 1
+    coarse = np.ascontiguousarray(tight[::factor, ::factor])
+    rows, cols = tight.shape
+    blocks = []
+    for area, (x0, y0, x1, y1) in _opened_blocks(cv2, coarse):
+        box = (x0 * factor, y0 * factor, min(cols, x1 * factor), min(rows, y1 * factor))
+        if any(_within(box, b) >= 0.5 for _, b in found):
+            continue  # found already (a part of a picture found before may lie inside it)
+        size = (box[2] - box[0]) * (box[3] - box[1])
+        if not _picture_block(box, size, tight):
+            continue  # no picture's shape or place, however filled
+        area *= factor * factor
+        filled = _enclosed(cv2, coarse[y0:y1, x0:x1]) * factor * factor
+        if filled >= _REGION_TIGHT_FILL * size:
+            area = max(area, filled)
+        if _picture_block(box, area, tight):
+            blocks.append((area, box))
+    return blocks
+
+
+def _enclosed(cv2: Any, page: npt.NDArray[np.bool_]) -> int:
+    """Pixels of a block's box that are not page or that only page encloses: a picture's
+    page-coloured parts (white cards on a light app's ground, a chart's white plot) are
+    enclosed by its own ground; the page between a panel's lines of text reaches its edge."""
+    count, labels = cv2.connectedComponents(page.astype(np.uint8), connectivity=4)
+    edge = np.unique(np.concatenate((labels[0], labels[-1], labels[:, 0], labels[:, -1])))
+    reaching = np.isin(labels, edge[edge > 0]) if count > 1 else np.zeros(page.shape, bool)
+    return int(page.size - np.count_nonzero(reaching))
 
 
 def _busy(pixels: npt.NDArray[np.uint8]) -> float:
