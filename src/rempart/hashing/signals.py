@@ -40,8 +40,8 @@ def pickled_by_fields(cls: type[_T]) -> type[_T]:
     its fields' values, in order: a scan's hash workers send each picture's some hundred
     hashes, windows and features back to the scan process pickled (rempart.jobs.scan), and
     dataclasses' own pickling (each object's state set field by field through a Python
-    __setstate__) cost the two sides about three times as much CPU. Unpickling runs the
-    class's __init__ and checks; pickle is only ever read from our own processes' answers."""
+    __setstate__) cost both sides about twice the CPU (docs/benchmarks.md). Unpickling runs
+    the class's __init__ and checks; pickle is only ever read from our own processes."""
     names = tuple(field.name for field in fields(cls))  # type: ignore[arg-type]
     if any(not field.init or field.kw_only for field in fields(cls)):  # type: ignore[arg-type]
         raise TypeError(f"{cls.__name__}: every field must be a positional __init__ argument")
