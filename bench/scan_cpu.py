@@ -9,9 +9,10 @@ pictures as bench/scan.py does, and then runs the scan's stages one after anothe
 one thread, in batches of 64 as rempart.jobs.scan does, timing each with the thread's CPU
 clock (time.thread_time): what the hash worker spends an image (rempart.jobs.hash_worker.hash_all),
 what the scan's thread spends matching (Matcher.match) and recording (rempart.jobs.scan's
-_handle, with a real SQLite store). `--profile hash|match|store` prints that stage's
-cProfile (cumulative, top 40). The copies of the victim's pictures must all match, as in
-bench/scan.py. Results go to stdout.
+_handle, with a real SQLite store), and what the hash workers' answers cost pickled (in a
+worker) and unpickled (in the scan process), median of 9 rounds. `--profile
+hash|match|store` prints that stage's cProfile (cumulative, top 40). The copies of the
+victim's pictures must all match, as in bench/scan.py. Results go to stdout.
 
 The scan process as a whole: `--process` (on by default; `--no-process` skips it) also runs,
 each in a fresh child process as bench/scan.py runs them (its `crawl` and `scan` children,
