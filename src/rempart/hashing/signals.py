@@ -37,11 +37,11 @@ _MIN_MINORITY_BITS = 16
 
 def pickled_by_fields(cls: type[_T]) -> type[_T]:
     """Decorate a frozen dataclass (above @dataclass) to pickle as a call to the class with
-    its fields' values, in order: a scan's hash workers send each picture's some hundred
-    hashes, windows and features back to the scan process pickled (rempart.jobs.scan), and
+    its fields' values, in order: a scan's hash workers send each picture's some 75 hashes,
+    windows and features back to the scan process pickled (rempart.jobs.scan), and
     dataclasses' own pickling (each object's state set field by field through a Python
-    __setstate__) cost both sides about twice the CPU (docs/benchmarks.md). Unpickling runs
-    the class's __init__ and checks; pickle is only ever read from our own processes."""
+    __setstate__) cost both sides 1.4 to 2 times the CPU (docs/benchmarks.md). Unpickling
+    runs the class's __init__ and checks; pickle is only ever read from our own processes."""
     names = tuple(field.name for field in fields(cls))  # type: ignore[arg-type]
     if any(not field.init or field.kw_only for field in fields(cls)):  # type: ignore[arg-type]
         raise TypeError(f"{cls.__name__}: every field must be a positional __init__ argument")
