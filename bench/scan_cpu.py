@@ -9,9 +9,10 @@ pictures as bench/scan.py does, and then runs the scan's stages one after anothe
 one thread, in batches of 64 as rempart.jobs.scan does, timing each with the thread's CPU
 clock (time.thread_time): what the hash worker spends an image (rempart.jobs.hash_worker.hash_all),
 what the scan's thread spends matching (Matcher.match) and recording (rempart.jobs.scan's
-_handle, with a real SQLite store). `--profile hash|match|store` prints that stage's
-cProfile (cumulative, top 40). The copies of the victim's pictures must all match, as in
-bench/scan.py. Results go to stdout.
+_handle, with a real SQLite store), and what the hash workers' answers cost pickled (in a
+worker) and unpickled (in the scan process), median of 9 rounds. `--profile
+hash|match|store` prints that stage's cProfile (cumulative, top 40). The copies of the
+victim's pictures must all match, as in bench/scan.py. Results go to stdout.
 
 The scan process as a whole: `--process` (on by default; `--no-process` skips it) also runs,
 each in a fresh child process as bench/scan.py runs them (its `crawl` and `scan` children,
@@ -26,9 +27,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import pickle
 import pstats
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -123,6 +127,7 @@ def main() -> None:
         return [hash_worker.hash_all([c.data for c in batch], windows) for batch in batches]
 
     outcomes = timed("hash", hash_all, count, args.profile, args.repeat)
+    pickled(outcomes, count)
     hashed = [
         [scan_module._Hashed(c, o.hashes, o.provenance) for c, o in zip(batch, part, strict=True)]
         for batch, part in zip(batches, outcomes, strict=True)
@@ -275,6 +280,48 @@ def child(mode: str, job_path: str) -> None:
             stats.add(profiler)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
+
+
+def pickled(outcomes: list[list[Any]], count: int, rounds: int = 9) -> None:
+    """The hash workers' answers, batch by batch, pickled (in a worker) and unpickled (in the
+    scan process) as the process pool does: the CPU of each, median of `rounds` rounds."""
+    dumps: list[float] = []
+    loads: list[float] = []
+    for _ in range(rounds):
+        started = time.thread_time()
+        blobs = [pickle.dumps(part) for part in outcomes]
+        dumps.append(time.thread_time() - started)
+        started = time.thread_time()
+        back = [pickle.loads(blob) for blob in blobs]
+        loads.append(time.thread_time() - started)
+    assert _plain(back) == _plain(outcomes), "the answers changed on their way"
+    size = sum(len(blob) for blob in blobs)
+    print(
+        f"pickle: dumps {statistics.median(dumps) / count * 1000:.3f} ms an image "
+        f"({min(dumps) / count * 1000:.3f}-{max(dumps) / count * 1000:.3f}), "
+        f"loads {statistics.median(loads) / count * 1000:.3f} "
+        f"({min(loads) / count * 1000:.3f}-{max(loads) / count * 1000:.3f}), "
+        f"{size / count / 1024:.1f} KiB an image (median of {rounds})"
+    )
+
+
+def _plain(outcomes: list[list[Any]]) -> list[Any]:
+    """The answers in comparable form: local features compare by identity, so by their
+    stored blob and pixels here."""
+    from rempart.hashing.image import ImageHashes
+
+    plain: list[Any] = []
+    for outcome in (o for part in outcomes for o in part):
+        hashes = getattr(outcome, "hashes", None)
+        if isinstance(hashes, ImageHashes):
+            features = [
+                (kind, f.to_bytes(), None if f.pixels is None else f.pixels.tobytes())
+                for kind, f in hashes.features
+            ]
+            plain.append((replace(outcome, hashes=replace(hashes, features=())), features))
+        else:
+            plain.append(outcome)
+    return plain
 
 
 def timed(name: str, run: Callable[[], T], count: int, profile: str | None, repeat: int = 1) -> T:

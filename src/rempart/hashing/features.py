@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rempart.errors import InputError
+from rempart.hashing.signals import pickled_by_fields
 
 __all__ = [
     "CHECK_LEVEL",
@@ -70,6 +71,7 @@ _CHECKS_HEADER = 2  # version 2: number of check points (2)
 UNKNOWN_OCTAVE = 255  # a keypoint read from a version 1 blob: its angle and level are unknown
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, eq=False)
 class LocalFeatures:
     """Keypoints of one picture, strongest first: `points` (n × 2, float32, x then y, in the

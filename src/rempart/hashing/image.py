@@ -34,7 +34,7 @@ from rempart.hashing.pdq import (
     pdq_from_lumas,
     pdq_steady_bits,
 )
-from rempart.hashing.signals import Digest, PdqHash, PdqSignal
+from rempart.hashing.signals import Digest, PdqHash, PdqSignal, pickled_by_fields
 from rempart.hashing.windows import Window
 
 __all__ = [
@@ -77,6 +77,7 @@ REGISTRATION_EXTRAS = Windows.CROPS | Windows.GRID | Windows.FEATURES | Windows.
 _TURNABLE = Windows.PICTURE | Windows.FACES
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WindowHashes:
     """The hashes of one window: 8 variants in Dihedral order, or just the original."""
@@ -88,6 +89,7 @@ class WindowHashes:
     steady: PdqHash | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ImageHashes:
     """The signals of one image file.

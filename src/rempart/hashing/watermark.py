@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rempart.hashing.features import FEATURE_SIDE, scaled_bytes
+from rempart.hashing.signals import pickled_by_fields
 from rempart.hashing.windows import Window, WindowKind
 
 __all__ = ["Overlay", "find_overlay", "remove_overlay", "unmarked_windows"]
@@ -76,6 +77,7 @@ _LOG = np.log(np.arange(256, dtype=np.float32) + 1.0)
 _LOG_STEPS = np.rint(_LOG * _STEPS).astype(np.uint8)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Overlay:
     """A half-transparent overlay found on a picture: its ink light (white) or dark (black),

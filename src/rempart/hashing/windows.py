@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from rempart.hashing.signals import pickled_by_fields
+
 __all__ = [
     "LATTICE_MIDDLE_LABEL",
     "SMOOTH_CENTRE_LABEL",
@@ -206,6 +208,7 @@ class WindowKind(StrEnum):
     MOSAIC = "mosaic"  # the picture reduced to a coarse grid (see rempart.hashing.mosaic)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Window:
     """A box (left, top, right, bottom; right and bottom exclusive) in the luma's pixels.

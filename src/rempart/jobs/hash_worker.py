@@ -18,6 +18,7 @@ from multiprocessing.sharedctypes import Synchronized
 
 from rempart.errors import ImageDecodeError
 from rempart.hashing import ImageHashes, Windows, hash_image_bytes
+from rempart.hashing.signals import pickled_by_fields
 from rempart.hashing.sniff import SNIFF_BYTES, is_video
 from rempart.hashing.video import VideoHashes, hash_video_bytes
 from rempart.provenance import read_provenance
@@ -31,6 +32,7 @@ __all__ = ["WORKER_NICENESS", "Outcome", "Provenance", "Read", "Unreadable", "ha
 WORKER_NICENESS = 10
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Unreadable:
     """A file that is no image (or a damaged one): the reason, as a translatable template."""
@@ -39,6 +41,7 @@ class Unreadable:
     values: dict[str, str]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """What the bytes said about their origin, read while they were in memory (JSON text,
@@ -56,6 +59,7 @@ class Provenance:
         return cls(reading.verdict.value, text)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Read:
     hashes: ImageHashes | VideoHashes
