@@ -36,7 +36,7 @@ Coefficients = npt.NDArray[np.float32]
 def pdq_from_luma(luma: npt.ArrayLike) -> PdqSignal:
     """PDQ hash and quality of a 2-D luma array (rows x columns, values on a 0-255 scale)."""
     coefficients, quality = _coefficients(luma)
-    return PdqSignal(_threshold(coefficients), quality)
+    return PdqSignal(_thresholds(coefficients.reshape(1, -1))[0], quality)
 
 
 def pdq_from_lumas(lumas: Sequence[npt.ArrayLike]) -> list[PdqSignal]:
@@ -106,18 +106,11 @@ def _as_kernel_input(luma: npt.ArrayLike) -> npt.NDArray[np.uint8] | npt.NDArray
     return converted
 
 
-def _threshold(coefficients: Coefficients) -> PdqHash:
-    """Bit k (k = row * 16 + column) is set when coefficient k is above the median."""
-    flat = coefficients.ravel()
-    median = np.partition(flat, _MEDIAN_RANK)[_MEDIAN_RANK]
-    bits = flat > median
-    # The hex form prints bit 255 first, so pack the bits most significant (k = 255) first.
-    return PdqHash(np.packbits(bits[::-1]).tobytes())
-
-
 def _thresholds(rows: Coefficients) -> list[PdqHash]:
-    """_threshold of each row of 256 coefficients, in one pass (a scan hashes ~10 variants
-    and windows an image)."""
+    """The hash of each row of 256 coefficients, in one pass (a scan hashes ~10 variants and
+    windows an image): bit k (k = row * 16 + column) is set when coefficient k is above the
+    row's median."""
     medians = np.partition(rows, _MEDIAN_RANK, axis=1)[:, _MEDIAN_RANK : _MEDIAN_RANK + 1]
+    # the hex form prints bit 255 first, so the bits are packed most significant (k = 255) first
     packed = np.packbits((rows > medians)[:, ::-1], axis=1)
     return [PdqHash(row.tobytes()) for row in packed]

@@ -871,8 +871,8 @@ def _grids_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hi
     if len(grids) < 2:
         return []
     best: dict[int, _Hit] = {}
-    for h in hits:
-        if h.query.kind == mosaic and h.query.label.isdigit():
+    for h in hits:  # the coarse-grid hits only
+        if h.query.label.isdigit():
             grid = int(h.query.label)
             if grid not in best or h.distance < best[grid].distance:
                 best[grid] = h
