@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
+import os
 import pickle
 import pstats
 import re
@@ -194,7 +196,9 @@ def processes(
             f"{mode} process: {result['cpu_s']:.2f} s CPU = {result['cpu_s'] * per:.2f} ms an "
             f"image, {result['system_s'] * per:.2f} of it in the kernel ({count} images; "
             f"by thread, ms an image: {threads}); "
-            f"hash workers {result['workers_cpu_s'] * per:.2f} ms an image"
+            f"hash workers {result['workers_cpu_s'] * per:.2f} ms an image; "
+            f"of the process's CPU, the garbage collector's {result['gc_s'] * per:.2f} ms an "
+            f"image ({result['gc_runs']} collections)"
         )
         if mode == "scan" and not result["detail"]["all_expected_found"]:
             sys.exit(f"FAILED: the scan missed {result['detail']['missed']}")
@@ -246,11 +250,14 @@ def child(mode: str, job_path: str) -> None:
 
         threading.setprofile(start_profiler)
         start_profiler()
+    collecting = _GcTimer()
+    gc.callbacks.append(collecting)
     cpu = scan_bench._cpu(resource.RUSAGE_SELF)
     system = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     workers = scan_bench._cpu(resource.RUSAGE_CHILDREN)
     main_cpu = time.thread_time()
     detail = run()
+    gc.callbacks.remove(collecting)
     main_cpu = time.thread_time() - main_cpu
     threading.setprofile(None)  # type: ignore[arg-type]
     if profilers:
@@ -272,6 +279,8 @@ def child(mode: str, job_path: str) -> None:
         "system_s": system,
         "workers_cpu_s": workers,
         "threads": threads,
+        "gc_s": collecting.spent,
+        "gc_runs": collecting.runs,
     }
     Path(job["result"]).write_text(json.dumps({**result, "detail": detail}))
     if profilers:
@@ -280,6 +289,24 @@ def child(mode: str, job_path: str) -> None:
             stats.add(profiler)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
+        if os.environ.get("SCAN_CPU_PROFILE_OUT"):  # for pstats: callers, callees
+            stats.dump_stats(os.environ["SCAN_CPU_PROFILE_OUT"])
+
+
+class _GcTimer:
+    """A gc callback: the CPU the garbage collector takes, in whichever thread it runs."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self.runs = 0
+        self._started = threading.local()
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started.at = time.thread_time()
+        elif hasattr(self._started, "at"):
+            self.spent += time.thread_time() - self._started.at
+            self.runs += 1
 
 
 def pickled(outcomes: list[list[Any]], count: int, rounds: int = 9) -> None:
