@@ -9,7 +9,6 @@ compaction all happen within a few dozen items; the scalar (non-SIMD) scan is co
 from __future__ import annotations
 
 import platform
-
 import threading
 from collections.abc import Callable, Iterator
 
