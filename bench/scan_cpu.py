@@ -198,7 +198,8 @@ def processes(
             f"by thread, ms an image: {threads}); "
             f"hash workers {result['workers_cpu_s'] * per:.2f} ms an image; "
             f"of the process's CPU, the garbage collector's {result['gc_s'] * per:.2f} ms an "
-            f"image ({result['gc_runs']} collections)"
+            f"image ({result['gc_runs']} collections; by generation, ms an image: "
+            f"{', '.join(f'{s * per:.3f}' for s in result['gc_by_generation'])})"
         )
         if mode == "scan" and not result["detail"]["all_expected_found"]:
             sys.exit(f"FAILED: the scan missed {result['detail']['missed']}")
@@ -281,6 +282,7 @@ def child(mode: str, job_path: str) -> None:
         "threads": threads,
         "gc_s": collecting.spent,
         "gc_runs": collecting.runs,
+        "gc_by_generation": collecting.by_generation,
     }
     Path(job["result"]).write_text(json.dumps({**result, "detail": detail}))
     if profilers:
@@ -299,13 +301,16 @@ class _GcTimer:
     def __init__(self) -> None:
         self.spent = 0.0
         self.runs = 0
+        self.by_generation = [0.0, 0.0, 0.0]
         self._started = threading.local()
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started.at = time.thread_time()
         elif hasattr(self._started, "at"):
-            self.spent += time.thread_time() - self._started.at
+            spent = time.thread_time() - self._started.at
+            self.spent += spent
+            self.by_generation[info["generation"]] += spent
             self.runs += 1
 
 
