@@ -462,3 +462,42 @@ def test_a_voting_rows_item_is_found_whatever_the_items_sizes() -> None:
     rows = np.arange(index._bounds[-1], dtype=np.int32)
     expected = np.searchsorted(index._bounds, rows, side="right") - 1
     assert np.array_equal(index._slots_of(rows), expected)
+
+
+def test_pairs_on_too_few_registered_points_are_refused_without_ransac(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Query points whose nearest registered descriptors are only 5 registered points (each
+    met by 12 query points, every pair passing the ratio test) cannot give RANSAC 12 distinct
+    seeds: verify refuses them before it, as it did after it; with 12 such points RANSAC runs
+    and a real copy is still verified."""
+    import cv2
+
+    from rempart.matching import features as matching_features
+
+    reference = _registered(jpeg(original(3)))
+    calls: list[int] = []
+    estimate = cv2.estimateAffinePartial2D
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return estimate(*args, **kwargs)
+
+    monkeypatch.setattr(cv2, "estimateAffinePartial2D", counted)
+
+    def query_on(points: int) -> LocalFeatures:
+        picked = np.arange(60) % points
+        return LocalFeatures(
+            reference.width,
+            reference.height,
+            reference.points[picked] + np.float32(0.25),
+            reference.descriptors[picked].copy(),
+        )
+
+    assert matching_features.verify(query_on(5), reference) is None
+    assert calls == []
+    assert matching_features.verify(query_on(12), reference) is None  # too few, as before
+    assert calls  # but only RANSAC's answer told
+    calls.clear()
+    assert matching_features.verify(_features(jpeg(original(3))), reference) is not None
+    assert calls
