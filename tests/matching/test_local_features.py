@@ -501,3 +501,23 @@ def test_pairs_on_too_few_registered_points_are_refused_without_ransac(
     calls.clear()
     assert matching_features.verify(_features(jpeg(original(3))), reference) is not None
     assert calls
+
+
+@pytest.mark.parametrize("key_bits", [16, 20, 24])
+def test_bucket_keys_are_the_descriptors_bits_at_each_tables_positions(key_bits: int) -> None:
+    """The index's keys (in C) against their plain definition: numpy's unpacked bits at each
+    table's positions, bit b of a key being the b-th position's."""
+    from rempart.matching import features as matching_features
+    from rempart.matching._mih import bucket_keys
+
+    rng = np.random.default_rng(key_bits)
+    for n in (0, 1, 500, 3_000):
+        codes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        bits = np.unpackbits(codes, axis=1).astype(np.int64)
+        positions = matching_features._POSITIONS[:, :key_bits]
+        plain = np.stack([bits[:, pos] @ (1 << np.arange(key_bits)) for pos in positions])
+        keys = matching_features._keys(codes, key_bits)
+        assert keys.dtype == np.int64 and keys.shape == (len(positions), n)
+        assert (keys == plain.reshape(len(positions), n)).all()
+    with pytest.raises(ValueError, match="positions"):
+        bucket_keys(np.zeros((2, 32), np.uint8), np.array([[256]]))

@@ -1838,6 +1838,57 @@ static PyObject *mod_set_nearest2_kernel(PyObject *Py_UNUSED(m), PyObject *arg) 
 }
 
 
+/* bucket_keys(codes, positions): the local-feature index's bucket keys (matching/features.py):
+ * for table t, key bit b of a code is its bit positions[t, b], bits numbered as numpy's
+ * unpackbits numbers them (bit 0: the first byte's high bit).  Returns int64 (tables, n). */
+static PyObject *mod_bucket_keys(PyObject *Py_UNUSED(m), PyObject *args) {
+    PyObject *c_obj, *p_obj;
+    if (!PyArg_ParseTuple(args, "OO", &c_obj, &p_obj)) return NULL;
+    PyArrayObject *c = (PyArrayObject *)PyArray_FROMANY(c_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!c) return NULL;
+    PyArrayObject *p = (PyArrayObject *)PyArray_FROMANY(p_obj, NPY_INT64, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!p) {
+        Py_DECREF(c);
+        return NULL;
+    }
+    npy_intp n = PyArray_DIM(c, 0), tables = PyArray_DIM(p, 0), bits = PyArray_DIM(p, 1);
+    const int64_t *pos = (const int64_t *)PyArray_DATA(p);
+    int bad = PyArray_DIM(c, 1) != CODE_BYTES || bits > 62;
+    for (npy_intp k = 0; !bad && k < tables * bits; k++) bad = pos[k] < 0 || pos[k] >= CODE_BYTES * 8;
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError,
+                        "codes must be uint8 (n, 32) and positions (tables, at most 62) in 0..255");
+        Py_DECREF(c);
+        Py_DECREF(p);
+        return NULL;
+    }
+    npy_intp dims[2] = {tables, n};
+    PyArrayObject *keys = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT64);
+    if (!keys) {
+        Py_DECREF(c);
+        Py_DECREF(p);
+        return NULL;
+    }
+    int64_t *out = (int64_t *)PyArray_DATA(keys);
+    const uint8_t *cb = (const uint8_t *)PyArray_DATA(c);
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp t = 0; t < tables; t++) {
+        const int64_t *tp = pos + t * bits;
+        for (npy_intp i = 0; i < n; i++) {
+            const uint8_t *code = cb + i * CODE_BYTES;
+            int64_t key = 0;
+            for (npy_intp b = 0; b < bits; b++)
+                key |= (int64_t)((code[tp[b] >> 3] >> (7 - (tp[b] & 7))) & 1) << b;
+            out[t * n + i] = key;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(c);
+    Py_DECREF(p);
+    return (PyObject *)keys;
+}
+
+
 /* near_postings(keys, offsets, rows, codes, queries, stop, radius): the local-feature index's
  * votes in one table (matching/features.FeatureIndex.candidates).  Query i reads the bucket
  * keys[i] of a CSR table (offsets, rows); a bucket that is empty or holds more than `stop`
@@ -1967,6 +2018,9 @@ static PyMethodDef mod_methods[] = {
      "set_nearest2_kernel(name) -> str: 'scalar', 'avx2', 'avx512' or 'best' (the default, the\n"
      "best this CPU has); returns the previous one.  For tests and benchmarks: results are\n"
      "identical either way; a kernel the CPU lacks is refused (ValueError)."},
+    {"bucket_keys", mod_bucket_keys, METH_VARARGS,
+     "bucket_keys(codes, positions) -> int64 (tables, n): key bit b of table t is the code's\n"
+     "bit positions[t, b] (numpy.unpackbits's numbering)."},
     {"near_postings", mod_near_postings, METH_VARARGS,
      "near_postings(keys, offsets, rows, codes, queries, stop, radius) -> (rows int32,\n"
      "queries int32): the postings of each query's bucket (CSR: offsets int64, rows int32),\n"

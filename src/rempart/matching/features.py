@@ -55,7 +55,7 @@ from rempart.hashing.features import (
     check_keypoint,
     orb,
 )
-from rempart.matching._mih import near_postings, nearest2
+from rempart.matching._mih import bucket_keys, near_postings, nearest2
 
 __all__ = [
     "CORROBORATION_LIMITS",
@@ -152,15 +152,15 @@ _POSITIONS = (
     .permutation(DESCRIPTOR_BYTES * 8)[: _TABLES * _MAX_KEY_BITS]
     .reshape(_TABLES, _MAX_KEY_BITS)
 )
-_CHUNK = 65_536  # descriptors keyed at a time (their bits unpacked: 16 MiB)
+_CHUNK = 65_536  # descriptors keyed at a time
 _BLOCK = 256  # rows a step of FeatureIndex's row-to-slot table
 
 
 def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
-    """(tables × n) bucket keys of n descriptors."""
-    bits = np.unpackbits(descriptors, axis=1)  # n × 256
-    weights = 1 << np.arange(key_bits, dtype=np.int64)
-    return np.stack([bits[:, pos[:key_bits]].astype(np.int64) @ weights for pos in _POSITIONS])
+    """(tables × n) bucket keys of n descriptors: key bit b of table t is the descriptor's
+    bit _POSITIONS[t, b] (in C: ~19 µs for a query's 500 descriptors, ~60 through numpy's
+    unpacked bits)."""
+    return bucket_keys(descriptors, _POSITIONS[:, :key_bits])
 
 
 def _key_bits(postings: int) -> int:
