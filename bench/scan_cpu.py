@@ -19,7 +19,9 @@ each in a fresh child process as bench/scan.py runs them (its `crawl` and `scan`
 without the memory sampler), the forum's crawl alone (candidates thrown away) and the real
 `scan_source` (with its hash workers), and reports the child's own CPU (all its threads; the
 workers' apart), split by thread: the scan's thread, the crawl's fetch threads, the process
-pool's threads. `--profile crawl|scan` prints that child's cProfile, all its threads together.
+pool's threads, and the garbage collector's share (all threads, by generation).
+`--profile crawl|scan` prints that child's cProfile, all its threads together (and saves it
+to the file SCAN_CPU_PROFILE_OUT names, when set, for pstats' callers and callees).
 """
 
 from __future__ import annotations
