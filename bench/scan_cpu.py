@@ -19,14 +19,18 @@ each in a fresh child process as bench/scan.py runs them (its `crawl` and `scan`
 without the memory sampler), the forum's crawl alone (candidates thrown away) and the real
 `scan_source` (with its hash workers), and reports the child's own CPU (all its threads; the
 workers' apart), split by thread: the scan's thread, the crawl's fetch threads, the process
-pool's threads. `--profile crawl|scan` prints that child's cProfile, all its threads together.
+pool's threads, and the garbage collector's share (all threads, by generation).
+`--profile crawl|scan` prints that child's cProfile, all its threads together (and saves it
+to the file SCAN_CPU_PROFILE_OUT names, when set, for pstats' callers and callees).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
+import os
 import pickle
 import pstats
 import re
@@ -194,7 +198,10 @@ def processes(
             f"{mode} process: {result['cpu_s']:.2f} s CPU = {result['cpu_s'] * per:.2f} ms an "
             f"image, {result['system_s'] * per:.2f} of it in the kernel ({count} images; "
             f"by thread, ms an image: {threads}); "
-            f"hash workers {result['workers_cpu_s'] * per:.2f} ms an image"
+            f"hash workers {result['workers_cpu_s'] * per:.2f} ms an image; "
+            f"of the process's CPU, the garbage collector's {result['gc_s'] * per:.2f} ms an "
+            f"image ({result['gc_runs']} collections; by generation, ms an image: "
+            f"{', '.join(f'{s * per:.3f}' for s in result['gc_by_generation'])})"
         )
         if mode == "scan" and not result["detail"]["all_expected_found"]:
             sys.exit(f"FAILED: the scan missed {result['detail']['missed']}")
@@ -246,11 +253,14 @@ def child(mode: str, job_path: str) -> None:
 
         threading.setprofile(start_profiler)
         start_profiler()
+    collecting = _GcTimer()
+    gc.callbacks.append(collecting)
     cpu = scan_bench._cpu(resource.RUSAGE_SELF)
     system = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     workers = scan_bench._cpu(resource.RUSAGE_CHILDREN)
     main_cpu = time.thread_time()
     detail = run()
+    gc.callbacks.remove(collecting)
     main_cpu = time.thread_time() - main_cpu
     threading.setprofile(None)  # type: ignore[arg-type]
     if profilers:
@@ -272,6 +282,9 @@ def child(mode: str, job_path: str) -> None:
         "system_s": system,
         "workers_cpu_s": workers,
         "threads": threads,
+        "gc_s": collecting.spent,
+        "gc_runs": collecting.runs,
+        "gc_by_generation": collecting.by_generation,
     }
     Path(job["result"]).write_text(json.dumps({**result, "detail": detail}))
     if profilers:
@@ -280,6 +293,27 @@ def child(mode: str, job_path: str) -> None:
             stats.add(profiler)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
+        if os.environ.get("SCAN_CPU_PROFILE_OUT"):  # for pstats: callers, callees
+            stats.dump_stats(os.environ["SCAN_CPU_PROFILE_OUT"])
+
+
+class _GcTimer:
+    """A gc callback: the CPU the garbage collector takes, in whichever thread it runs."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self.runs = 0
+        self.by_generation = [0.0, 0.0, 0.0]
+        self._started = threading.local()
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started.at = time.thread_time()
+        elif hasattr(self._started, "at"):
+            spent = time.thread_time() - self._started.at
+            self.spent += spent
+            self.by_generation[info["generation"]] += spent
+            self.runs += 1
 
 
 def pickled(outcomes: list[list[Any]], count: int, rounds: int = 9) -> None:

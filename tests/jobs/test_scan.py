@@ -320,3 +320,37 @@ def test_hash_workers_give_each_batch_back_whole_and_in_order(site: ServedSite) 
                     assert got.hashes.variants == want.hashes.variants
                     assert got.hashes.windows == want.hashes.windows
                     assert got.provenance == want.provenance
+
+
+class _Watching(_Fake):
+    """A source that notes how many objects the garbage collector leaves out while it scans."""
+
+    frozen: list[int]
+
+    def scan(self, state):  # type: ignore[no-untyped-def]
+        import gc
+
+        self.frozen = [gc.get_freeze_count()]
+        yield from super().scan(state)
+
+
+def test_what_the_process_held_before_a_scan_is_left_out_of_collections_until_it_ends(
+    db: Database,
+) -> None:
+    import gc
+
+    from rempart.jobs.scan import scan_source
+
+    before = gc.get_freeze_count()
+    source_id = watchlist.add_source(db, "fake", "web", {"start_urls": ["http://site.example/"]})
+    source = _Watching("fake", (), 1)
+    with pytest.raises(RuntimeError, match="boom"):
+        scan_source(db, Matcher(db), source_id, source, progress=_boom)
+    assert source.frozen[0] > before  # the modules and the matcher, at least
+    assert gc.get_freeze_count() == before  # given back, the scan failing as well
+    scan_source(db, Matcher(db), source_id, _Watching("fake", (), 0))
+    assert gc.get_freeze_count() == before
+
+
+def _boom(progress: object) -> None:
+    raise RuntimeError("boom")

@@ -8,6 +8,7 @@ compaction all happen within a few dozen items; the scalar (non-SIMD) scan is co
 
 from __future__ import annotations
 
+import platform
 import threading
 from collections.abc import Callable, Iterator
 
@@ -606,6 +607,22 @@ def test_both_implementations_satisfy_the_protocol() -> None:
     assert isinstance(BruteForceIndex(), HammingIndex)
 
 
+def _nearest2_kernels() -> list[str]:
+    """The 2-NN kernels this CPU runs (the scalar loop everywhere)."""
+    kernels = []
+    was = _mih.set_nearest2_kernel("scalar")
+    try:
+        for name in ("scalar", "avx2", "avx512"):
+            try:
+                _mih.set_nearest2_kernel(name)
+            except ValueError:
+                continue
+            kernels.append(name)
+    finally:
+        _mih.set_nearest2_kernel(was)
+    return kernels
+
+
 @given(
     st.integers(0, 40),
     st.integers(1, 700),
@@ -617,19 +634,52 @@ def test_nearest2_answers_as_opencvs_knn_match_ties_included(
     queries: int, codes: int, bits: int, seed: int
 ) -> None:
     """The local-feature stage's 2-NN (matching/features.verify) gives OpenCV's knnMatch
-    (k=2) answers, its order of ties too (few distinct bits make many ties)."""
+    (k=2) answers, its order of ties too (few distinct bits make many ties), with every kernel
+    this CPU has (codes counts not a multiple of a vector's, and under one, included)."""
     import cv2
 
     rng = np.random.default_rng(seed)
     q = rng.integers(0, 256, (queries, 32), dtype=np.uint8) & np.uint8(bits)
     c = rng.integers(0, 256, (codes, 32), dtype=np.uint8) & np.uint8(bits)
-    nearest, distance = _mih.nearest2(q, c)
-    assert nearest.shape == distance.shape == (queries, 2)
-    for i, found in enumerate(cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(q, c, k=2)):
-        assert [m.trainIdx for m in found] == [j for j in nearest[i].tolist() if j >= 0]
-        assert [m.distance for m in found] == distance[i, : len(found)].tolist()
-    if codes == 1 and queries:
-        assert (nearest[:, 1] == -1).all() and (distance[:, 1] == 2**31 - 1).all()
+    expected = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(q, c, k=2)
+    for kernel in _nearest2_kernels():
+        was = _mih.set_nearest2_kernel(kernel)
+        try:
+            nearest, distance = _mih.nearest2(q, c)
+        finally:
+            _mih.set_nearest2_kernel(was)
+        assert nearest.shape == distance.shape == (queries, 2)
+        for i, found in enumerate(expected):
+            assert [m.trainIdx for m in found] == [j for j in nearest[i].tolist() if j >= 0]
+            assert [m.distance for m in found] == distance[i, : len(found)].tolist()
+        if codes == 1 and queries:
+            assert (nearest[:, 1] == -1).all() and (distance[:, 1] == 2**31 - 1).all()
+
+
+def test_nearest2_kernels_agree_over_several_blocks() -> None:
+    """More codes than one block of the kernels (512), near and far ones mixed, so that the
+    best two change in later blocks and inside a vector: every kernel gives the scalar loop's
+    answers; the vector ones are used where the CPU has them (x86-64 has AVX2 since 2013)."""
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 256, (1_300, 32), dtype=np.uint8)
+    picks = rng.integers(0, len(codes), 200)
+    queries = np.stack([near(rng, codes[p], int(rng.integers(0, 60))) for p in picks])
+    codes[1_290:] = codes[picks[:10]]  # exact ties, late, in the scalar tail
+    kernels = _nearest2_kernels()
+    answers = {}
+    for kernel in kernels:
+        was = _mih.set_nearest2_kernel(kernel)
+        try:
+            answers[kernel] = _mih.nearest2(queries, codes)
+        finally:
+            _mih.set_nearest2_kernel(was)
+    for kernel in kernels:
+        assert (answers[kernel][0] == answers["scalar"][0]).all(), kernel
+        assert (answers[kernel][1] == answers["scalar"][1]).all(), kernel
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert "avx2" in kernels
+    with pytest.raises(ValueError, match="kernel"):
+        _mih.set_nearest2_kernel("sse9")
 
 
 def test_nearest2_refuses_codes_that_are_not_256_bits() -> None:

@@ -462,3 +462,62 @@ def test_a_voting_rows_item_is_found_whatever_the_items_sizes() -> None:
     rows = np.arange(index._bounds[-1], dtype=np.int32)
     expected = np.searchsorted(index._bounds, rows, side="right") - 1
     assert np.array_equal(index._slots_of(rows), expected)
+
+
+def test_pairs_on_too_few_registered_points_are_refused_without_ransac(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Query points whose nearest registered descriptors are only 5 registered points (each
+    met by 12 query points, every pair passing the ratio test) cannot give RANSAC 12 distinct
+    seeds: verify refuses them before it, as it did after it; with 12 such points RANSAC runs
+    and a real copy is still verified."""
+    import cv2
+
+    from rempart.matching import features as matching_features
+
+    reference = _registered(jpeg(original(3)))
+    calls: list[int] = []
+    estimate = cv2.estimateAffinePartial2D
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return estimate(*args, **kwargs)
+
+    monkeypatch.setattr(cv2, "estimateAffinePartial2D", counted)
+
+    def query_on(points: int) -> LocalFeatures:
+        picked = np.arange(60) % points
+        return LocalFeatures(
+            reference.width,
+            reference.height,
+            reference.points[picked] + np.float32(0.25),
+            reference.descriptors[picked].copy(),
+        )
+
+    assert matching_features.verify(query_on(5), reference) is None
+    assert calls == []
+    assert matching_features.verify(query_on(12), reference) is None  # too few, as before
+    assert calls  # but only RANSAC's answer told
+    calls.clear()
+    assert matching_features.verify(_features(jpeg(original(3))), reference) is not None
+    assert calls
+
+
+@pytest.mark.parametrize("key_bits", [16, 20, 24])
+def test_bucket_keys_are_the_descriptors_bits_at_each_tables_positions(key_bits: int) -> None:
+    """The index's keys (in C) against their plain definition: numpy's unpacked bits at each
+    table's positions, bit b of a key being the b-th position's."""
+    from rempart.matching import features as matching_features
+    from rempart.matching._mih import bucket_keys
+
+    rng = np.random.default_rng(key_bits)
+    for n in (0, 1, 500, 3_000):
+        codes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        bits = np.unpackbits(codes, axis=1).astype(np.int64)
+        positions = matching_features._POSITIONS[:, :key_bits]
+        plain = np.stack([bits[:, pos] @ (1 << np.arange(key_bits)) for pos in positions])
+        keys = matching_features._keys(codes, key_bits)
+        assert keys.dtype == np.int64 and keys.shape == (len(positions), n)
+        assert (keys == plain.reshape(len(positions), n)).all()
+    with pytest.raises(ValueError, match="positions"):
+        bucket_keys(np.zeros((2, 32), np.uint8), np.array([[256]]))

@@ -19,13 +19,15 @@ thread.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -164,7 +166,7 @@ def scan_source(
 
     pipeline: _Pipeline | None = None
     try:
-        with _HashWorkers(hash_workers) as workers:
+        with _HashWorkers(hash_workers) as workers, _set_up_frozen():
             pipeline = _Pipeline(state, matcher, workers, record, keep_bytes=held is not None)
             for found in source.scan(pipeline.source_state):
                 pipeline.add(found)
@@ -188,6 +190,20 @@ def scan_source(
         tuple(recorded),
         unreadable=counts.problems > 0 and not read,
     )
+
+
+@contextmanager
+def _set_up_frozen() -> Iterator[None]:
+    """While a scan runs, what the process held before it (modules, the matcher's banks, the
+    store's mappings) is left out of the garbage collector's full passes, which otherwise
+    walk it all again and again for the few cycles a scan's batches leave (gc.freeze; a
+    cycle among those objects is collected once the scan ends). A scan in another thread
+    of the same process may end the freeze early: the passes then cost what they did."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class _Pipeline:

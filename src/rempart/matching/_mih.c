@@ -1625,8 +1625,152 @@ static PyObject *mod_set_strategy(PyObject *Py_UNUSED(m), PyObject *arg) {
  * 2-NN for Lowe's ratio test).  Ties go to the lower index, the second nearest after the first:
  * the order of OpenCV's brute-force knnMatch (k=2), whose results these are, without its two
  * Python objects a pair.  Codes (m, 32) are read in blocks that stay in L1 while every query
- * is run against them. */
+ * is run against them.
+ *
+ * The kernels: a code's four 64-bit words are laid out word by word (codes 0..m-1 of word 0,
+ * then of word 1, ...), so that a vector holds one word of 8 codes (AVX-512 with its 64-bit
+ * popcount) or 4 (AVX2: popcounts of bytes by nibble lookup, summed by vpsadbw), and a query's
+ * distances to them come out one a lane, with no sum across a vector.  Only lanes nearer than
+ * the query's second nearest so far are looked at, in index order, through the same update as
+ * the scalar loop's: the answers are the scalar loop's (tested, each kernel against it). */
 #define NN_BLOCK 512
+
+enum { NN_SCALAR = 0, NN_AVX2 = 1, NN_AVX512 = 2 };
+static int g_nn_kernel = NN_SCALAR; /* the best the CPU has, set at import */
+static const char *const NN_KERNEL_NAMES[] = {"scalar", "avx2", "avx512"};
+
+typedef struct {
+    int32_t d0, d1, i0, i1;
+} Best2;
+
+static inline void best2_offer(Best2 *b, int32_t d, int32_t j) {
+    if (d < b->d1) {
+        if (d < b->d0) {
+            b->d1 = b->d0, b->i1 = b->i0;
+            b->d0 = d, b->i0 = j;
+        } else {
+            b->d1 = d, b->i1 = j;
+        }
+    }
+}
+
+/* codes [start, end) against one query, one code at a time (rows: the codes as given) */
+static inline void nn_rows(const uint64_t a[CODE_WORDS], const uint8_t *cb, npy_intp start,
+                           npy_intp end, Best2 *b) {
+    for (npy_intp j = start; j < end; j++) {
+        uint64_t c[CODE_WORDS];
+        memcpy(c, cb + j * CODE_BYTES, CODE_BYTES);
+        int32_t d = popc64(a[0] ^ c[0]) + popc64(a[1] ^ c[1]) + popc64(a[2] ^ c[2]) +
+                    popc64(a[3] ^ c[3]);
+        best2_offer(b, d, (int32_t)j);
+    }
+}
+
+#ifdef HAVE_AVX2_KERNEL
+/* codes [start, end) (end - start a multiple of 8) of the word-by-word layout `w` (m codes) */
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void nn_avx512(
+    const uint64_t a[CODE_WORDS], const uint64_t *w, npy_intp m, npy_intp start, npy_intp end,
+    Best2 *b) {
+    const __m512i q0 = _mm512_set1_epi64((long long)a[0]), q1 = _mm512_set1_epi64((long long)a[1]);
+    const __m512i q2 = _mm512_set1_epi64((long long)a[2]), q3 = _mm512_set1_epi64((long long)a[3]);
+    __m512i bound = _mm512_set1_epi64(b->d1);
+    for (npy_intp j = start; j < end; j += 8) {
+        __m512i d = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(w + j), q0));
+        d = _mm512_add_epi64(
+            d, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(w + m + j), q1)));
+        d = _mm512_add_epi64(
+            d, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(w + 2 * m + j), q2)));
+        d = _mm512_add_epi64(
+            d, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(w + 3 * m + j), q3)));
+        __mmask8 nearer = _mm512_cmplt_epi64_mask(d, bound);
+        if (nearer) {
+            int64_t lanes[8];
+            _mm512_storeu_si512(lanes, d);
+            unsigned left = nearer;
+            while (left) {
+                int lane = __builtin_ctz(left);
+                left &= left - 1;
+                best2_offer(b, (int32_t)lanes[lane], (int32_t)(j + lane));
+            }
+            bound = _mm512_set1_epi64(b->d1);
+        }
+    }
+}
+
+/* the same with 4 codes a vector, for CPUs without AVX-512's popcount (end - start: of 4) */
+__attribute__((target("avx2"))) static void nn_avx2(const uint64_t a[CODE_WORDS],
+                                                    const uint64_t *w, npy_intp m,
+                                                    npy_intp start, npy_intp end, Best2 *b) {
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
+                                         2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i nibble = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    __m256i q[CODE_WORDS];
+    for (int k = 0; k < CODE_WORDS; k++) q[k] = _mm256_set1_epi64x((long long)a[k]);
+    __m256i bound = _mm256_set1_epi64x(b->d1);
+    for (npy_intp j = start; j < end; j += 4) {
+        __m256i bytes = zero; /* each byte's count over the 4 words: at most 32 */
+        for (int k = 0; k < CODE_WORDS; k++) {
+            __m256i x = _mm256_xor_si256(
+                _mm256_loadu_si256((const __m256i *)(w + (npy_intp)k * m + j)), q[k]);
+            __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, nibble));
+            __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+            bytes = _mm256_add_epi8(bytes, _mm256_add_epi8(lo, hi));
+        }
+        __m256i d = _mm256_sad_epu8(bytes, zero); /* a lane's 8 bytes summed: its distance */
+        int nearer = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(bound, d)));
+        if (nearer) {
+            int64_t lanes[4];
+            _mm256_storeu_si256((__m256i *)lanes, d);
+            while (nearer) {
+                int lane = __builtin_ctz((unsigned)nearer);
+                nearer &= nearer - 1;
+                best2_offer(b, (int32_t)lanes[lane], (int32_t)(j + lane));
+            }
+            bound = _mm256_set1_epi64x(b->d1);
+        }
+    }
+}
+
+static int cpu_has_avx512_popcount(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+}
+#else
+static int cpu_has_avx512_popcount(void) { return 0; }
+#endif
+
+static int nn_best_kernel(void) {
+    if (cpu_has_avx512_popcount()) return NN_AVX512;
+    if (cpu_has_avx2()) return NN_AVX2;
+    return NN_SCALAR;
+}
+
+static void nearest2_run(const uint8_t *qb, npy_intp n, const uint8_t *cb, npy_intp count,
+                         const uint64_t *w, int kernel, int32_t *best_i, int32_t *best_d) {
+    /* codes a vector holds (0: none, the scalar loop reads them all) */
+    const npy_intp lanes = kernel == NN_AVX512 ? 8 : kernel == NN_AVX2 ? 4 : 0;
+    for (npy_intp i = 0; i < n; i++) {
+        best_i[2 * i] = best_i[2 * i + 1] = -1;
+        best_d[2 * i] = best_d[2 * i + 1] = INT32_MAX;
+    }
+    for (npy_intp start = 0; start < count; start += NN_BLOCK) {
+        npy_intp end = start + NN_BLOCK < count ? start + NN_BLOCK : count;
+        npy_intp vend = lanes ? start + (end - start) / lanes * lanes : start; /* NN_BLOCK: of 8 */
+        for (npy_intp i = 0; i < n; i++) {
+            uint64_t a[CODE_WORDS];
+            memcpy(a, qb + i * CODE_BYTES, CODE_BYTES);
+            Best2 b = {best_d[2 * i], best_d[2 * i + 1], best_i[2 * i], best_i[2 * i + 1]};
+#ifdef HAVE_AVX2_KERNEL
+            if (kernel == NN_AVX512) nn_avx512(a, w, count, start, vend, &b);
+            else if (kernel == NN_AVX2) nn_avx2(a, w, count, start, vend, &b);
+#endif
+            nn_rows(a, cb, vend, end, &b);
+            best_d[2 * i] = b.d0, best_d[2 * i + 1] = b.d1;
+            best_i[2 * i] = b.i0, best_i[2 * i + 1] = b.i1;
+        }
+    }
+}
+
 static PyObject *mod_nearest2(PyObject *Py_UNUSED(m), PyObject *args) {
     PyObject *q_obj, *c_obj;
     if (!PyArg_ParseTuple(args, "OO", &q_obj, &c_obj)) return NULL;
@@ -1647,49 +1791,101 @@ static PyObject *mod_nearest2(PyObject *Py_UNUSED(m), PyObject *args) {
     npy_intp dims[2] = {n, 2};
     PyArrayObject *idx = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
     PyArrayObject *dist = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
-    if (!idx || !dist) {
+    int kernel = g_nn_kernel;
+    /* the codes word by word, for the vector kernels (a few KiB: a registered picture's) */
+    uint64_t *w = kernel != NN_SCALAR && count > 0 ? malloc((size_t)count * CODE_BYTES) : NULL;
+    if (!idx || !dist || (kernel != NN_SCALAR && count > 0 && !w)) {
         Py_XDECREF(idx);
         Py_XDECREF(dist);
         Py_DECREF(q);
         Py_DECREF(c);
-        return NULL;
+        free(w);
+        return PyErr_NoMemory();
     }
     int32_t *best_i = (int32_t *)PyArray_DATA(idx), *best_d = (int32_t *)PyArray_DATA(dist);
     const uint8_t *qb = (const uint8_t *)PyArray_DATA(q), *cb = (const uint8_t *)PyArray_DATA(c);
     Py_BEGIN_ALLOW_THREADS
-    for (npy_intp i = 0; i < n; i++) {
-        best_i[2 * i] = best_i[2 * i + 1] = -1;
-        best_d[2 * i] = best_d[2 * i + 1] = INT32_MAX;
-    }
-    for (npy_intp start = 0; start < count; start += NN_BLOCK) {
-        npy_intp end = start + NN_BLOCK < count ? start + NN_BLOCK : count;
-        for (npy_intp i = 0; i < n; i++) {
-            uint64_t a[CODE_WORDS];
-            memcpy(a, qb + i * CODE_BYTES, CODE_BYTES);
-            int32_t d0 = best_d[2 * i], d1 = best_d[2 * i + 1];
-            int32_t i0 = best_i[2 * i], i1 = best_i[2 * i + 1];
-            for (npy_intp j = start; j < end; j++) {
-                uint64_t b[CODE_WORDS];
-                memcpy(b, cb + j * CODE_BYTES, CODE_BYTES);
-                int32_t d = popc64(a[0] ^ b[0]) + popc64(a[1] ^ b[1]) + popc64(a[2] ^ b[2]) +
-                            popc64(a[3] ^ b[3]);
-                if (d < d1) {
-                    if (d < d0) {
-                        d1 = d0, i1 = i0;
-                        d0 = d, i0 = (int32_t)j;
-                    } else {
-                        d1 = d, i1 = (int32_t)j;
-                    }
-                }
-            }
-            best_d[2 * i] = d0, best_d[2 * i + 1] = d1;
-            best_i[2 * i] = i0, best_i[2 * i + 1] = i1;
+    if (w != NULL) {
+        for (npy_intp j = 0; j < count; j++) {
+            uint64_t code[CODE_WORDS];
+            memcpy(code, cb + j * CODE_BYTES, CODE_BYTES);
+            for (int k = 0; k < CODE_WORDS; k++) w[(npy_intp)k * count + j] = code[k];
         }
     }
+    nearest2_run(qb, n, cb, count, w, w != NULL ? kernel : NN_SCALAR, best_i, best_d);
     Py_END_ALLOW_THREADS
+    free(w);
     Py_DECREF(q);
     Py_DECREF(c);
     return Py_BuildValue("NN", (PyObject *)idx, (PyObject *)dist);
+}
+
+static PyObject *mod_set_nearest2_kernel(PyObject *Py_UNUSED(m), PyObject *arg) {
+    const char *name = PyUnicode_AsUTF8(arg);
+    if (!name) return NULL;
+    int best = nn_best_kernel(), chosen = -1;
+    for (int k = NN_SCALAR; k <= NN_AVX512; k++)
+        if (strcmp(name, NN_KERNEL_NAMES[k]) == 0) chosen = k;
+    if (strcmp(name, "best") == 0) chosen = best;
+    if (chosen < 0 || chosen > best || (chosen == NN_AVX512 && best != NN_AVX512)) {
+        PyErr_Format(PyExc_ValueError, "no nearest2 kernel %R on this CPU (it has up to %s)", arg,
+                     NN_KERNEL_NAMES[best]);
+        return NULL;
+    }
+    int was = g_nn_kernel;
+    g_nn_kernel = chosen;
+    return PyUnicode_FromString(NN_KERNEL_NAMES[was]);
+}
+
+
+/* bucket_keys(codes, positions): the local-feature index's bucket keys (matching/features.py):
+ * for table t, key bit b of a code is its bit positions[t, b], bits numbered as numpy's
+ * unpackbits numbers them (bit 0: the first byte's high bit).  Returns int64 (tables, n). */
+static PyObject *mod_bucket_keys(PyObject *Py_UNUSED(m), PyObject *args) {
+    PyObject *c_obj, *p_obj;
+    if (!PyArg_ParseTuple(args, "OO", &c_obj, &p_obj)) return NULL;
+    PyArrayObject *c = (PyArrayObject *)PyArray_FROMANY(c_obj, NPY_UINT8, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!c) return NULL;
+    PyArrayObject *p = (PyArrayObject *)PyArray_FROMANY(p_obj, NPY_INT64, 2, 2, NPY_ARRAY_IN_ARRAY);
+    if (!p) {
+        Py_DECREF(c);
+        return NULL;
+    }
+    npy_intp n = PyArray_DIM(c, 0), tables = PyArray_DIM(p, 0), bits = PyArray_DIM(p, 1);
+    const int64_t *pos = (const int64_t *)PyArray_DATA(p);
+    int bad = PyArray_DIM(c, 1) != CODE_BYTES || bits > 62;
+    for (npy_intp k = 0; !bad && k < tables * bits; k++) bad = pos[k] < 0 || pos[k] >= CODE_BYTES * 8;
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError,
+                        "codes must be uint8 (n, 32) and positions (tables, at most 62) in 0..255");
+        Py_DECREF(c);
+        Py_DECREF(p);
+        return NULL;
+    }
+    npy_intp dims[2] = {tables, n};
+    PyArrayObject *keys = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT64);
+    if (!keys) {
+        Py_DECREF(c);
+        Py_DECREF(p);
+        return NULL;
+    }
+    int64_t *out = (int64_t *)PyArray_DATA(keys);
+    const uint8_t *cb = (const uint8_t *)PyArray_DATA(c);
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp t = 0; t < tables; t++) {
+        const int64_t *tp = pos + t * bits;
+        for (npy_intp i = 0; i < n; i++) {
+            const uint8_t *code = cb + i * CODE_BYTES;
+            int64_t key = 0;
+            for (npy_intp b = 0; b < bits; b++)
+                key |= (int64_t)((code[tp[b] >> 3] >> (7 - (tp[b] & 7))) & 1) << b;
+            out[t * n + i] = key;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(c);
+    Py_DECREF(p);
+    return (PyObject *)keys;
 }
 
 
@@ -1818,6 +2014,13 @@ static PyMethodDef mod_methods[] = {
      "nearest2(queries, codes) -> (index int32 (n, 2), distance int32 (n, 2)): each query's\n"
      "two nearest codes by Hamming distance, nearest first, ties to the lower index (OpenCV's\n"
      "brute-force knnMatch with k=2); index -1 and distance 2**31-1 where codes has fewer."},
+    {"set_nearest2_kernel", mod_set_nearest2_kernel, METH_O,
+     "set_nearest2_kernel(name) -> str: 'scalar', 'avx2', 'avx512' or 'best' (the default, the\n"
+     "best this CPU has); returns the previous one.  For tests and benchmarks: results are\n"
+     "identical either way; a kernel the CPU lacks is refused (ValueError)."},
+    {"bucket_keys", mod_bucket_keys, METH_VARARGS,
+     "bucket_keys(codes, positions) -> int64 (tables, n): key bit b of table t is the code's\n"
+     "bit positions[t, b] (numpy.unpackbits's numbering)."},
     {"near_postings", mod_near_postings, METH_VARARGS,
      "near_postings(keys, offsets, rows, codes, queries, stop, radius) -> (rows int32,\n"
      "queries int32): the postings of each query's bucket (CSR: offsets int64, rows int32),\n"
@@ -1835,6 +2038,7 @@ static struct PyModuleDef mih_module = {
 PyMODINIT_FUNC PyInit__mih(void) {
     import_array();
     g_use_avx2 = cpu_has_avx2();
+    g_nn_kernel = nn_best_kernel();
     if (PyType_Ready(&IndexType) < 0) return NULL;
     PyObject *m = PyModule_Create(&mih_module);
     if (!m) return NULL;
