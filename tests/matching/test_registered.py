@@ -97,3 +97,18 @@ def test_an_unknown_signal_id_is_an_error_not_a_wrong_item() -> None:
     registry = RegisteredHashes(slot_of)
     with pytest.raises(KeyError):
         registry.look_up(np.array([3], np.int64))
+
+
+def test_withdrawn_items_rows_are_dropped_once_half_their_block_is_withdrawn() -> None:
+    registry = RegisteredHashes(slot_of)
+    crop = registry.tag("crop", "centre-80")
+    ids = np.arange(100, dtype=np.int64)
+    items = ids // 10
+    tags = np.full(100, crop, np.uint32)
+    registry.add(ids, items, tags, np.full(100, math.nan), np.zeros((100, 32), np.uint8))
+    assert len(registry) == 100
+    held = registry.nbytes
+    registry.forget([0, 1, 2, 3, 4, 5])
+    assert len(registry) == 40 and registry.nbytes < held / 2
+    kept = np.arange(60, 100, dtype=np.int64)
+    assert [r.item for r in registry.look_up(kept)] == (kept // 10).tolist()

@@ -2,16 +2,16 @@
 video frame), by its signal id: its item, kind and label, a frame's time, a coarse grid's code.
 
 Owns these columns and their lookups; must not read the store nor search codes (the bank
-indexes hold the codes, keyed by -signal id). Held in numpy columns, ~30 bytes a hash, where a
-Python object and its dictionary entry took ~300 (80 hashes a picture: 8 million at 100,000
-pictures).
+indexes hold the codes, keyed by -signal id). Held in numpy columns, 37 bytes a hash, where a
+Python object, its strings and its dictionary entry took ~620 (80 hashes a picture: 8 million
+at 100,000 pictures; bench/matcher_memory.py).
 
 Layout: blocks of rows sorted by signal id, each at most half the size of the one before it
 (merged when not), so that a lookup searches a few blocks and a row is copied O(log n) times;
-rows added since the last lookup wait unsorted and are sorted as one block at the next (a
-bank's load adds a chunk at a time and sorts once). A removed row is marked dead and dropped
-at the next merge. The kind, label
-and slot of a row are one small code into a table of the distinct (kind, label) pairs seen.
+rows added since the last lookup wait and are sorted as one block at the next (a bank's load
+adds a chunk at a time and sorts once). A removed row is marked dead, and dropped at the next
+merge or once half its block is dead. The kind, label and slot of a row are one small code
+into a table of the distinct (kind, label) pairs seen.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ class RegisteredHashes:
         wanted = np.unique(np.asarray(items, np.int64))
         ids: list[NDArray[np.int64]] = []
         tags: list[NDArray[np.uint32]] = []
-        for block in self._blocks:
+        for n, block in enumerate(self._blocks):
             start = np.searchsorted(block.item_order, wanted, side="left")
             stop = np.searchsorted(block.item_order, wanted, side="right")
             if not np.any(stop > start):
@@ -218,6 +218,8 @@ class RegisteredHashes:
             block.alive[rows] = False
             ids.append(block.ids[rows])
             tags.append(block.tags[rows])
+            if 2 * np.count_nonzero(block.alive) < len(block):  # withdrawn items' rows dropped
+                self._blocks[n] = _merged(block)
         self._live -= sum(len(i) for i in ids)
         if not ids:
             return np.zeros(0, np.int64), np.zeros(0, np.uint32)
