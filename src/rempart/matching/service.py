@@ -365,10 +365,13 @@ _LOAD_CHUNK = 100_000
 def _driver_rows(session: Session, statement: ClauseElement) -> Iterator[list[tuple[Any, ...]]]:
     """A statement's rows, _LOAD_CHUNK at a time, through the driver's own cursor:
     SQLAlchemy's result rows cost as much again as the database's work (a million hashes: 10 s
-    to load instead of 5 on a loaded 2-core machine), and a chunk at a time bounds memory."""
+    to load instead of 5 on a loaded 2-core machine), and a chunk at a time bounds memory
+    (on PostgreSQL a server-side cursor: a plain one receives every row at once)."""
     connection = session.connection()
     sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver: Any = connection.connection.driver_connection
+    named = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name="rempart_matcher_load") if named else driver.cursor()
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(_LOAD_CHUNK):
