@@ -2,7 +2,7 @@
 registered pictures, loaded from a SQLite store as `rempart match` and scans load it.
 
 Usage: .venv/bin/python bench/matcher_memory.py [--items 1000,10000,100000] [--folder DIR]
-       [--code DIR] [--templates T] [--limit-mib M]
+       [--code DIR] [--templates T] [--limit-mib M] [--out NAME]
 
 The stores are made once (kept in --folder, reused by later runs, so that two versions of the
 code are measured on the same rows): `T` pictures from tests/matching/hard_copies.py are
@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +125,7 @@ def _build(folder: Path, items: int, templates: int) -> Path:
     db = Database.open(f"sqlite:///{partial}")
     bank_id = banks.create_bank(db, "victim").id
     rng = np.random.default_rng(2026)
-    now = __import__("datetime").datetime.now(__import__("datetime").UTC)
+    now = datetime.now(UTC)
     next_signal = 1
     for start in range(0, items, _CHUNK):
         item_rows, signal_rows, feature_rows = [], [], []
@@ -261,7 +261,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout measured")
     parser.add_argument("--templates", type=int, default=40, help="real registered pictures")
     parser.add_argument("--limit-mib", type=float, default=7_000)
-    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="make the stores, measure none")
+    parser.add_argument("--out", default="matcher_memory.json", help="under bench/results/")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # a store's child
     args = parser.parse_args()
     _setup_path(args.code.resolve())
@@ -280,8 +281,7 @@ def main() -> None:
         print(f"  {items:>7} pictures: {shown}", flush=True)
     folder = ROOT / "bench" / "results"
     folder.mkdir(exist_ok=True)
-    name = os.environ.get("MATCHER_MEMORY_RESULT", "matcher_memory.json")
-    (folder / name).write_text(json.dumps(results, indent=2) + "\n")
+    (folder / args.out).write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
