@@ -312,6 +312,25 @@ def test_removals_and_additions_leave_the_votes_of_an_index_built_afresh() -> No
     assert 20 in index.candidates(queries[4]) and 4 not in index.candidates(queries[4])
 
 
+@pytest.mark.parametrize("reserved", [0, 5, 12, 40])
+def test_an_index_made_room_for_proposes_what_one_grown_as_it_goes_proposes(reserved: int) -> None:
+    # a bank's load reserves room for its items' voting descriptors (one array, given back in
+    # place when merged): too little room, or too much, changes nothing of what is proposed
+    stored = {seed: _features(jpeg(original(170 + seed))) for seed in range(12)}
+    queries = [_features(hard_copy("crop-two-thirds", original(170 + s), s)) for s in range(12)]
+    grown, made = FeatureIndex(stored.get), FeatureIndex(stored.get)
+    made.reserve(reserved)
+    for item, features in stored.items():
+        grown.add(item, features)
+        made.add(item, features)
+    assert [made.candidates(q) for q in queries] == [grown.candidates(q) for q in queries]
+    assert made.nbytes == grown.nbytes  # the room left is given back
+    made.reserve(3)  # more items on top of merged ones
+    grown.add(30, stored[2])
+    made.add(30, stored[2])
+    assert [made.candidates(q) for q in queries] == [grown.candidates(q) for q in queries]
+
+
 def _other_shot(picture: Image.Image, seed: int) -> bytes:
     """Another shot of the same scene: the camera moved sideways by 3 % and a dozen things in
     it moved (patches of the scene itself, put elsewhere), as a series or burst has them."""

@@ -157,3 +157,55 @@ def test_each_match_says_every_kind_of_index_its_item_was_hit_through(db: Databa
     # one match per item, from its best hit, and every path it was hit through
     assert [m.via for m in whole_and_face.matches] == [("face", "picture")]
     assert [m.via for m in whole.matches] == [("picture",)]
+
+
+def test_a_bank_read_a_few_rows_at_a_time_answers_as_one_read_at_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the matcher reads a bank's extra hashes a chunk at a time (bounded memory) and keeps
+    # them in columns: chunk boundaries, withdrawals and restorations change no answer
+    import numpy as np
+
+    rng = np.random.default_rng(41)
+    banks.create_bank(db, "victim")
+    codes = [PdqHash(rng.bytes(32)) for _ in range(6)]
+    report = banks.import_records(
+        db, "victim", parse_hash_list("\n".join(c.hex for c in codes)).records
+    )
+    faces: dict[tuple[int, str], PdqHash] = {}
+    with db.session() as session:
+        for item_id in report.added:
+            item = session.get(Item, item_id)
+            assert item is not None
+            labels = [str(n) for n in range(int(rng.integers(1, 5)))]
+            for label in labels:
+                faces[(item_id, label)] = PdqHash(rng.bytes(32))
+            item.signals = [
+                ItemSignal(
+                    kind=WindowKind.FACE.value,
+                    label=label,
+                    pdq=faces[(item_id, label)].hex,
+                    quality=90,
+                )
+                for label in labels
+            ]
+    queries = [_query(WindowKind.FACE, face) for face in faces.values()]
+
+    def answers(matcher: Matcher) -> list[list[tuple[int, str | None, str]]]:
+        return [
+            [(m.item, m.reference, m.reference_label) for m in result.matches]
+            for result in matcher.match(queries)
+        ]
+
+    expected = [[(item, WindowKind.FACE.value, label)] for item, label in faces]
+    at_once = Matcher(db)
+    assert answers(at_once) == expected
+    monkeypatch.setattr(service, "_LOAD_CHUNK", 2)
+    by_parts = Matcher(db)
+    assert answers(by_parts) == expected
+    withdrawn = report.added[2]
+    banks.withdraw_item(db, "victim", withdrawn)
+    gone = [[] if item == withdrawn else e for (item, _), e in zip(faces, expected, strict=True)]
+    assert answers(by_parts) == answers(at_once) == gone
+    banks.restore_item(db, "victim", withdrawn)
+    assert answers(by_parts) == answers(at_once) == expected

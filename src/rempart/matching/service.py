@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 
 from rempart.errors import NotFound
 from rempart.hashing import ImageHashes, Windows
@@ -44,6 +46,7 @@ from rempart.matching.features import (
     verify,
 )
 from rempart.matching.index import MultiIndex
+from rempart.matching.registered import RegisteredHashes
 from rempart.matching.video import (
     VideoMatchRule,
     compare_frames,
@@ -314,19 +317,6 @@ class _BankIndex:
 
 
 @dataclass(frozen=True, slots=True)
-class _Registered:
-    """A registered extra hash, as the index knows it (index id = -signal id)."""
-
-    item: int
-    kind: str
-    label: str
-    slot: str
-    at_s: float | None
-    # a coarse grid's hash (MOSAIC), compared on a query's steady bits
-    code: bytes = field(default=b"", repr=False)
-
-
-@dataclass(frozen=True, slots=True)
 class _Hit:
     distance: int
     limit: int
@@ -372,25 +362,34 @@ def _codes(hexes: Sequence[str]) -> NDArray[np.uint8]:
 _LOAD_CHUNK = 100_000
 
 
-def _active_hashes(session: Session, bank_id: int) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
-    """The bank's active items' ids and PDQ codes. Read through the driver's own cursor, a
-    chunk at a time: SQLAlchemy's result rows cost as much again as the database's work (a
-    million hashes: 10 s to load instead of 5 on a loaded 2-core machine)."""
-    statement = select(Item.id, Item.pdq).where(
-        Item.bank_id == bank_id, Item.withdrawn_at.is_(None), Item.pdq.is_not(None)
-    )
+def _driver_rows(session: Session, statement: ClauseElement) -> Iterator[list[tuple[Any, ...]]]:
+    """A statement's rows, _LOAD_CHUNK at a time, through the driver's own cursor:
+    SQLAlchemy's result rows cost as much again as the database's work (a million hashes: 10 s
+    to load instead of 5 on a loaded 2-core machine), and a chunk at a time bounds memory
+    (on PostgreSQL a server-side cursor: a plain one receives every row at once)."""
     connection = session.connection()
     sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    ids: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
-    codes: list[NDArray[np.uint8]] = [_codes([])]
+    driver: Any = connection.connection.driver_connection
+    named = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name="rempart_matcher_load") if named else driver.cursor()
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(_LOAD_CHUNK):
-            ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-            codes.append(_codes([r[1] for r in rows]))
+            yield rows
     finally:
         cursor.close()
+
+
+def _active_hashes(session: Session, bank_id: int) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    """The bank's active items' ids and PDQ codes."""
+    statement = select(Item.id, Item.pdq).where(
+        Item.bank_id == bank_id, Item.withdrawn_at.is_(None), Item.pdq.is_not(None)
+    )
+    ids: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    codes: list[NDArray[np.uint8]] = [_codes([])]
+    for rows in _driver_rows(session, statement):
+        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        codes.append(_codes([r[1] for r in rows]))
     return np.concatenate(ids), np.concatenate(codes)
 
 
@@ -403,8 +402,7 @@ class Matcher:
         self._seen_seq = 0
         self._first_refresh = True
         self._applied: set[int] = set()
-        self._registered: dict[int, _Registered] = {}  # signal id -> what it is
-        self._signals_of: dict[int, list[int]] = {}  # item id -> its indexed signal ids
+        self._registered = RegisteredHashes(slot_of)  # signal id -> what it is
         self._frames: dict[int, list[FrameHash]] = {}  # video item id -> its frames, in order
 
     def refresh(self) -> None:
@@ -458,22 +456,35 @@ class Matcher:
         ids, codes = _active_hashes(session, bank.id)
         if len(ids):
             loaded.slot("picture").add(ids, codes)
-        signals = session.execute(
+        signals = (
             select(*_SIGNAL_COLUMNS)
             .join(Item, Item.id == ItemSignal.item_id)
             .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
-        ).all()
-        self._index_signals(loaded, signals)
-        # read in batches: only each item's strongest descriptors are kept (see FeatureIndex)
-        self._index_features(
-            loaded,
-            session.execute(
-                select(ItemFeatures.item_id, ItemFeatures.data)
-                .join(Item, Item.id == ItemFeatures.item_id)
-                .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
-                .execution_options(yield_per=1_000)
-            ),
         )
+        # read a chunk at a time (memory stays bounded), indexed at once per slot: an index
+        # sealed in one piece is searched faster than one grown by parts (see index.py)
+        parts: dict[tuple[str, str], list[tuple[NDArray[np.int64], NDArray[np.uint8]]]]
+        parts = defaultdict(list)
+        for rows in _driver_rows(session, signals):
+            for key, part in self._note_signals(rows).items():
+                parts[key].append(part)
+        for (slot, kind), pieces in parts.items():
+            ids = np.concatenate([i for i, _ in pieces])
+            loaded.slot(slot, kind).add(ids, np.concatenate([c for _, c in pieces]))
+            pieces.clear()  # each slot's copy freed once indexed
+        # read in batches: only each item's strongest descriptors are kept (see FeatureIndex)
+        features = (
+            select(ItemFeatures.item_id, ItemFeatures.data)
+            .join(Item, Item.id == ItemFeatures.item_id)
+            .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
+        )
+        count = (
+            select(func.count(ItemFeatures.item_id))
+            .join(Item, Item.id == ItemFeatures.item_id)
+            .where(Item.bank_id == bank.id, Item.withdrawn_at.is_(None))
+        )
+        loaded.features.reserve(session.scalar(count) or 0)
+        self._index_features(loaded, session.execute(features.execution_options(yield_per=1_000)))
         return loaded
 
     @staticmethod
@@ -487,38 +498,58 @@ class Matcher:
             data = session.scalar(select(ItemFeatures.data).where(ItemFeatures.item_id == item_id))
         return None if data is None else LocalFeatures.from_bytes(data)
 
-    def _index_signals(self, bank: _BankIndex, rows: Sequence[tuple[object, ...]]) -> None:
-        by_slot: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for signal_id, item_id, kind, label, pdq, quality, at_s in rows:
-            assert isinstance(signal_id, int) and isinstance(item_id, int)
-            slot = slot_of(str(kind), str(label))
-            self._registered[signal_id] = _Registered(
-                item_id,
-                str(kind),
-                str(label),
-                slot,
-                at_s if isinstance(at_s, float) else None,
-                bytes.fromhex(str(pdq)) if kind == WindowKind.MOSAIC else b"",
-            )
-            self._signals_of.setdefault(item_id, []).append(signal_id)
-            by_slot[(slot, str(kind))].append((-signal_id, str(pdq)))
-            if kind == FRAME and isinstance(at_s, float):
-                frame = FrameHash(at_s, PdqSignal(PdqHash.from_hex(str(pdq)), int(str(quality))))
+    def _index_signals(self, bank: _BankIndex, rows: Sequence[Sequence[Any]]) -> None:
+        """Index extra hashes (rows of _SIGNAL_COLUMNS) in their slots."""
+        for (slot, kind), (ids, codes) in self._note_signals(rows).items():
+            bank.slot(slot, kind).add(ids, codes)
+
+    def _note_signals(
+        self, rows: Sequence[Sequence[Any]]
+    ) -> dict[tuple[str, str], tuple[NDArray[np.int64], NDArray[np.uint8]]]:
+        """Note what each extra hash (rows of _SIGNAL_COLUMNS) is in self._registered
+        (columns: no Python object a hash) and a video's frames; the index ids (-signal id)
+        and codes to index, by (slot, kind)."""
+        if not rows:
+            return {}
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        items = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+        tag = self._registered.tag
+        tags = np.fromiter((tag(str(r[2]), str(r[3])) for r in rows), np.uint32, len(rows))
+        at_s = np.fromiter(
+            (r[6] if isinstance(r[6], float) else np.nan for r in rows), np.float64, len(rows)
+        )
+        codes = _codes([str(r[4]) for r in rows])
+        self._registered.add(ids, items, tags, at_s, codes)
+        for row in rows:
+            _, item_id, kind, _, pdq, quality, when = row
+            if kind == FRAME and isinstance(when, float):
+                frame = FrameHash(when, PdqSignal(PdqHash.from_hex(str(pdq)), int(str(quality))))
                 self._frames.setdefault(item_id, []).append(frame)
-        for item_id in {int(str(row[1])) for row in rows}:
+        for item_id in {int(r[1]) for r in rows if r[2] == FRAME}:
             if item_id in self._frames:
                 self._frames[item_id].sort(key=lambda f: f.time_s)
-        for (slot, kind), pairs in by_slot.items():
-            ids = np.array([i for i, _ in pairs], dtype=np.int64)
-            bank.slot(slot, kind).add(ids, _codes([code for _, code in pairs]))
+        known = self._registered.tags()
+        group: dict[tuple[str, str], int] = {}
+        groups = np.array(
+            [group.setdefault((t.slot, t.kind), len(group)) for t in known], np.int64
+        )[tags]
+        return {
+            key: (-ids[groups == number], codes[groups == number])
+            for key, number in group.items()
+            if np.any(groups == number)
+        }
 
-    def _forget_signals(self, item_id: int) -> None:
-        self._frames.pop(item_id, None)
-        for signal_id in self._signals_of.pop(item_id, []):
-            registered = self._registered.pop(signal_id)
+    def _forget_signals(self, item_ids: Sequence[int]) -> None:
+        for item_id in item_ids:
+            self._frames.pop(item_id, None)
+        ids, tags = self._registered.forget(item_ids)
+        known = self._registered.tags()
+        for code in np.unique(tags).tolist():
+            slot = known[code].slot
+            gone = -ids[tags == code]
             for bank in self._banks.values():
-                if registered.slot in bank.slots:
-                    bank.slots[registered.slot].remove(np.array([-signal_id], dtype=np.int64))
+                if slot in bank.slots:
+                    bank.slots[slot].remove(gone)
 
     def _apply_current_state(self, session: Session, item_ids: list[int]) -> None:
         rows = session.execute(
@@ -530,8 +561,8 @@ class Matcher:
             for known in self._banks.values():
                 if "picture" in known.slots:
                     known.slots["picture"].remove(gone)
+        self._forget_signals(item_ids)
         for item_id in item_ids:
-            self._forget_signals(item_id)
             for known in self._banks.values():
                 known.features.remove(item_id)
         adds: dict[int, list[tuple[int, str]]] = {}
@@ -739,20 +770,24 @@ class Matcher:
             b"".join(signal.signal.hash.value for _, signal in entries), dtype=np.uint8
         ).reshape(-1, 32)
         result = index.search(batch, radius, threads=1 if len(entries) < _PARALLEL_FROM else None)
-        for row, ref, distance in zip(
+        extra = result.item_id < 0
+        registered = iter(self._registered.look_up(-result.item_id[extra]))
+        for row, ref, distance, is_extra in zip(
             result.query_index.tolist(),
             result.item_id.tolist(),
             result.distance.tolist(),
+            extra.tolist(),
             strict=True,
         ):
             qi, signal = entries[row]
             at_s = None
-            if ref >= 0:
+            code = b""
+            if not is_extra:
                 item, kind, label = ref, WindowKind.WHOLE.value, ""
             else:
-                registered = self._registered[-ref]
-                item, kind, label = registered.item, registered.kind, registered.label
-                at_s = registered.at_s
+                known = next(registered)
+                item, kind, label = known.item, known.tag.kind, known.tag.label
+                at_s, code = known.at_s, known.code
             limit = _pair_threshold(signal.kind, kind, bank.threshold)
             if _smoothed_centre(signal):
                 if label != LATTICE_MIDDLE_LABEL:
@@ -760,7 +795,6 @@ class Matcher:
                 limit = bank.threshold - _CENTRE_MARGIN
             misses = None
             if signal.steady is not None and ref < 0 and kind == WindowKind.MOSAIC:
-                code = self._registered[-ref].code
                 misses = _steady_misses(signal.signal.hash, signal.steady, code)
             if distance <= limit or misses is not None:
                 # beyond its threshold, a grid is kept only for its steady bits (_mosaic_kept)
