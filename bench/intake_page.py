@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -305,7 +305,9 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
         elif cli.partner_pdq is not None:
             missing += 1
         page = base64.b64decode(item["features"]) if "features" in item else None
-        features.add(cli.features[0][1].to_bytes(), page)
+        # the page computes no window keypoints (features.WINDOW_SHARE): the rest compared
+        whole = replace(cli.features[0][1], window_points=None, window_descriptors=None)
+        features.add(whole.to_bytes(), page)
     return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits, features, mosaic_bits)
 
 

@@ -74,10 +74,14 @@ def test_registration_stores_compact_local_features_and_deleting_the_bank_delete
         assert stored[0].points >= MIN_FEATURES
         features = LocalFeatures.from_bytes(stored[0].data)
         assert len(features) == stored[0].points
-        # header; points, angle and level, descriptor: 38 bytes a keypoint; check points
-        checks = features.check_descriptors
+        # header; points, angle and level, descriptor: 38 bytes a keypoint; check points and
+        # window keypoints: 36 bytes each
+        checks, windows = features.check_descriptors, features.window_descriptors
         assert checks is not None and len(checks) > 0
-        assert len(stored[0].data) == 8 + 38 * stored[0].points + 2 + 36 * len(checks)
+        assert windows is not None and len(windows) > 0
+        assert len(stored[0].data) == (
+            8 + 38 * stored[0].points + 2 + 36 * len(checks) + 2 + 36 * len(windows)
+        )
     banks.delete_bank(db, "victim")
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ItemFeatures)) == 0

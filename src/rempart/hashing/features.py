@@ -1,7 +1,8 @@
 """Local features of a picture: ORB keypoints (position) and their 256-bit binary descriptors,
 found on the luma scaled to at most FEATURE_SIDE pixels, for the matcher's geometric stage.
 
-Owns extraction and the compact byte form stored with a registered item. Pure: luma in,
+Owns extraction and the compact byte form stored with a registered item (with its check
+points and window keypoints: see CHECK_STEP and WINDOW_SHARE). Pure: luma in,
 arrays out; must not touch a store or compare features (matching does). The scaled luma rides
 along with a query's features (`pixels`), for the matcher's check that the copy shows the same
 content at every keypoint; it is never part of the stored form.
@@ -26,11 +27,13 @@ __all__ = [
     "MIN_FEATURES",
     "ORB_SCALE",
     "UNKNOWN_OCTAVE",
+    "WINDOW_SHARE",
     "LocalFeatures",
     "check_keypoint",
     "check_radius",
     "extract_features",
     "extract_query_features",
+    "extract_window_features",
     "orb",
     "scaled_bytes",
 ]
@@ -63,9 +66,25 @@ _PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none 
 CHECK_STEP = 32
 CHECK_LEVEL = 1
 CHECK_CONTRAST = 6.0
+# Window keypoints (registration only): the picture's windows of WINDOW_SHARE of each side,
+# at _WINDOW_STEPS offsets along each side (the first at the picture's edge, the last at the
+# opposite one), each one's _WINDOW_LIMIT strongest keypoints found as a query cropped there
+# would find them: the window at its own resolution scaled to at most FEATURE_SIDE, so at the
+# magnification the crop has. A crop of 60-75 % of each side is magnified 1.3-1.7 times
+# against the whole picture: ORB's finest levels of the crop see detail that the whole
+# picture's keypoints do not hold, and the crop's strongest corners are those of its own
+# area, not the picture's (a screenshot's text gets no keypoint beside its sidebar's corners).
+# Positions are brought back to the whole picture's pixels; a keypoint two overlapping
+# windows both found (the same place and level, descriptors within _WINDOW_SAME_BITS) is
+# kept once, so that the matcher's ratio test does not meet it twice.
+WINDOW_SHARE = 2 / 3
+_WINDOW_STEPS = 3
+_WINDOW_LIMIT = 200
+_WINDOW_SAME_PIXELS = 1.5
+_WINDOW_SAME_BITS = 32
 # Version 1: points and descriptors; version 2 adds each keypoint's angle and pyramid level,
-# and the check points.
-_BLOB_VERSION = 2
+# and the check points; version 3 adds the window keypoints (points and descriptors).
+_BLOB_VERSION = 3
 _HEADER = 8  # version (1), reserved (1), count (2), width (2), height (2)
 _CHECKS_HEADER = 2  # version 2: number of check points (2)
 UNKNOWN_OCTAVE = 255  # a keypoint read from a version 1 blob: its angle and level are unknown
@@ -78,7 +97,8 @@ class LocalFeatures:
     pixels of the scaled picture of `width` × `height`) and `descriptors` (n × 32, uint8);
     `angles` (degrees, float32) and `octaves` (ORB's pyramid level, uint8; UNKNOWN_OCTAVE
     when read from an old blob) say where each descriptor was taken. `check_points` and
-    `check_descriptors`: the registered picture's check points (see CHECK_STEP), or None.
+    `check_descriptors`: the registered picture's check points (see CHECK_STEP), or None;
+    `window_points` and `window_descriptors`: its window keypoints (see WINDOW_SHARE), or None.
     `pixels`: the scaled luma they were found on, for a query only (never stored)."""
 
     width: int
@@ -90,6 +110,8 @@ class LocalFeatures:
     pixels: npt.NDArray[np.uint8] | None = None
     check_points: npt.NDArray[np.float32] | None = None
     check_descriptors: npt.NDArray[np.uint8] | None = None
+    window_points: npt.NDArray[np.float32] | None = None
+    window_descriptors: npt.NDArray[np.uint8] | None = None
 
     def __len__(self) -> int:
         return int(self.descriptors.shape[0])
@@ -105,8 +127,9 @@ class LocalFeatures:
         if check_points is None or check_descriptors is None:
             check_points = np.zeros((0, 2), np.float32)
             check_descriptors = np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+        windowed = self.window_points is not None and self.window_descriptors is not None
         header = (
-            bytes([_BLOB_VERSION, 0])
+            bytes([_BLOB_VERSION if windowed else 2, 0])
             + np.array([len(self), self.width, self.height], dtype="<u2").tobytes()
         )
         check_part = (
@@ -127,22 +150,38 @@ class LocalFeatures:
             + octaves.astype(np.uint8).tobytes()
             + self.descriptors.tobytes()
             + check_part
+            + (self._window_part() if windowed else b"")
+        )
+
+    def _window_part(self) -> bytes:
+        points, descriptors = self.window_points, self.window_descriptors
+        assert points is not None and descriptors is not None
+        return (
+            np.array([len(descriptors)], dtype="<u2").tobytes()
+            + np.clip(np.rint(points * 4), 0, 65535).astype("<u2").tobytes()
+            + descriptors.tobytes()
         )
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> LocalFeatures:
         damaged = "stored local features are damaged or of an unknown version"
-        if len(blob) < _HEADER or blob[0] not in (1, _BLOB_VERSION):
+        if len(blob) < _HEADER or blob[0] not in (1, 2, _BLOB_VERSION):
             raise InputError(damaged)
         count, width, height = (int(v) for v in np.frombuffer(blob, "<u2", 3, 2))
-        extra = 2 if blob[0] == 2 else 0  # angle and level bytes
+        extra = 2 if blob[0] >= 2 else 0  # angle and level bytes
         end = _HEADER + count * (4 + extra + DESCRIPTOR_BYTES)
-        checks = 0
+        checks = windows = 0
         if extra:
             if len(blob) < end + _CHECKS_HEADER:
                 raise InputError(damaged)
             checks = int(np.frombuffer(blob, "<u2", 1, end)[0])
             end += _CHECKS_HEADER + checks * (4 + DESCRIPTOR_BYTES)
+        windows_at = end
+        if blob[0] == 3:
+            if len(blob) < end + _CHECKS_HEADER:
+                raise InputError(damaged)
+            windows = int(np.frombuffer(blob, "<u2", 1, end)[0])
+            end += _CHECKS_HEADER + windows * (4 + DESCRIPTOR_BYTES)
         if len(blob) != end:
             raise InputError(damaged)
         points = np.frombuffer(blob, "<u2", count * 2, _HEADER).reshape(-1, 2)
@@ -160,6 +199,13 @@ class LocalFeatures:
             check_points = (quarters / 4).astype(np.float32)
             raw = np.frombuffer(blob, np.uint8, checks * DESCRIPTOR_BYTES, at + checks * 4)
             check_descriptors = raw.reshape(-1, DESCRIPTOR_BYTES).copy()
+        window_points, window_descriptors = None, None
+        if blob[0] == 3:
+            at = windows_at + _CHECKS_HEADER
+            quarters = np.frombuffer(blob, "<u2", windows * 2, at).reshape(-1, 2)
+            window_points = (quarters / 4).astype(np.float32)
+            raw = np.frombuffer(blob, np.uint8, windows * DESCRIPTOR_BYTES, at + windows * 4)
+            window_descriptors = raw.reshape(-1, DESCRIPTOR_BYTES).copy()
         return cls(
             width,
             height,
@@ -169,6 +215,8 @@ class LocalFeatures:
             octaves,
             check_points=check_points,
             check_descriptors=check_descriptors,
+            window_points=window_points,
+            window_descriptors=window_descriptors,
         )
 
 
@@ -216,6 +264,95 @@ def extract_features(
     registered picture's; see CHECK_STEP)."""
     grey = scaled_bytes(luma, side, grow)
     return _extract(grey, _off_page(grey), limit, checks)
+
+
+def extract_window_features(
+    luma: npt.NDArray[np.generic],
+    *,
+    share: float = WINDOW_SHARE,
+    steps: int = _WINDOW_STEPS,
+    limit: int = _WINDOW_LIMIT,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    """A registered picture's window keypoints (see WINDOW_SHARE): their points in the pixels
+    of the picture scaled as `extract_features` scales it, and their descriptors."""
+    grey = np.asarray(luma)
+    if grey.dtype != np.uint8:  # once, not once a window (scaled_bytes would)
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+    height, width = grey.shape[:2]
+    scale = min(1.0, FEATURE_SIDE / max(height, width, 1))
+    window_w, window_h = max(1, round(width * share)), max(1, round(height * share))
+    found_points: list[npt.NDArray[np.float32]] = []
+    found_descriptors: list[npt.NDArray[np.uint8]] = []
+    found_octaves: list[npt.NDArray[np.uint8]] = []
+    for top in _window_offsets(height, window_h, steps):
+        for left in _window_offsets(width, window_w, steps):
+            window = grey[top : top + window_h, left : left + window_w]
+            features = extract_features(window, limit=limit)
+            if not len(features):
+                continue
+            # window pixels -> the original's -> the whole picture's scaled ones
+            inside = features.width / window_w
+            points = (features.points / inside + (left, top)) * scale
+            found_points.append(points.astype(np.float32))
+            found_descriptors.append(features.descriptors)
+            assert features.octaves is not None
+            found_octaves.append(features.octaves)
+    if not found_points:
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    # each window's strongest first, then each one's second...: any first rows are spread
+    ranks = np.concatenate([np.arange(len(p)) for p in found_points])
+    order = np.argsort(ranks, kind="stable")
+    points = np.concatenate(found_points)[order]
+    descriptors = np.concatenate(found_descriptors)[order]
+    kept = _distinct(points, descriptors, np.concatenate(found_octaves)[order])
+    return points[kept], descriptors[kept]
+
+
+def _window_offsets(side: int, window: int, steps: int) -> list[int]:
+    """Where windows of `window` pixels start along a side: `steps` offsets, edge to edge."""
+    room = side - window
+    if room <= 0 or steps < 2:
+        return [0]
+    return sorted({round(room * i / (steps - 1)) for i in range(steps)})
+
+
+def _distinct(
+    points: npt.NDArray[np.float32],
+    descriptors: npt.NDArray[np.uint8],
+    octaves: npt.NDArray[np.uint8],
+) -> npt.NDArray[np.int64]:
+    """Rows of the keypoints to keep: the first of those found again by an overlapping window
+    (as near, at the same level, with a like descriptor)."""
+    keep = np.ones(len(points), bool)
+    # pairs (i < j) as near, at the same level: sorted by x, a row meets the next few only
+    order = np.lexsort((points[:, 0], octaves))
+    xs, ys, levels = points[order, 0], points[order, 1], octaves[order]
+    firsts: list[npt.NDArray[np.int64]] = []
+    seconds: list[npt.NDArray[np.int64]] = []
+    for shift in range(1, len(order)):
+        near = (
+            (levels[shift:] == levels[:-shift])
+            & (xs[shift:] - xs[:-shift] <= _WINDOW_SAME_PIXELS)
+            & (np.abs(ys[shift:] - ys[:-shift]) <= _WINDOW_SAME_PIXELS)
+        )
+        within = (levels[shift:] == levels[:-shift]) & (
+            xs[shift:] - xs[:-shift] <= _WINDOW_SAME_PIXELS
+        )
+        if not within.any():
+            break
+        rows = np.flatnonzero(near)
+        firsts.append(order[rows])
+        seconds.append(order[rows + shift])
+    if not firsts:
+        return np.flatnonzero(keep)
+    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    bits = np.bitwise_count(np.bitwise_xor(descriptors[a], descriptors[b])).sum(axis=1)
+    twins = bits <= _WINDOW_SAME_BITS
+    earlier, later = np.minimum(a, b)[twins], np.maximum(a, b)[twins]
+    for first, second in sorted(zip(earlier.tolist(), later.tolist(), strict=True)):
+        if keep[first]:
+            keep[second] = False
+    return np.flatnonzero(keep)
 
 
 def extract_query_features(luma: npt.NDArray[np.generic]) -> tuple[LocalFeatures, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Flag, auto
 from pathlib import Path
 from typing import TypeVar
@@ -27,6 +27,7 @@ from rempart.hashing.features import (
     LocalFeatures,
     extract_features,
     extract_query_features,
+    extract_window_features,
 )
 from rempart.hashing.pdq import (
     pdq_dihedral_from_luma,
@@ -178,7 +179,17 @@ def _features(
     no point verified grown, 29 as shown)."""
     screen = window_search.WindowKind.SCREEN
     whole = window_search.WindowKind.WHOLE.value
-    wholes = (extract_features(luma, checks=True),) if registering else extract_query_features(luma)
+    if registering:
+        points, descriptors = extract_window_features(luma)
+        wholes: tuple[LocalFeatures, ...] = (
+            replace(
+                extract_features(luma, checks=True),
+                window_points=points,
+                window_descriptors=descriptors,
+            ),
+        )
+    else:
+        wholes = extract_query_features(luma)
     found: list[tuple[str, LocalFeatures]] = [(whole, features) for features in wholes]
     for w, pixels in windows:
         if w.window.kind not in _FEATURE_WINDOWS:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rempart.errors import HashListError, InputError, InvalidHash
@@ -406,7 +406,11 @@ def _written_features(hashes: ImageHashes) -> str | None:
     from rempart.hashing.windows import WindowKind
 
     whole = dict(hashes.features).get(WindowKind.WHOLE.value)
-    return None if whole is None else base64.b64encode(whole.to_bytes()).decode("ascii")
+    if whole is None:
+        return None
+    # as the page writes them: its kernel computes no window keypoints (features.WINDOW_SHARE)
+    plain = replace(whole, window_points=None, window_descriptors=None)
+    return base64.b64encode(plain.to_bytes()).decode("ascii")
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

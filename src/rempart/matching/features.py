@@ -6,9 +6,10 @@ are sane). Must not read the store (the matcher feeds it, and gives it the funct
 an item's features back) nor extract features (hashing does).
 
 Memory: the index holds what voting needs, each item's _INDEXED_PER_ITEM strongest descriptors
-and the postings over them (~14 KB a picture); a candidate's full features (every keypoint,
-its angle and level, the check points: ~25 KB) are read back when it is verified, and the last
-_CACHED read are kept.
+and _INDEXED_WINDOW_KEYPOINTS of its window keypoints, and the postings over them (~20 KB a
+picture); a candidate's full features (every keypoint, its angle and level, the check points,
+the window keypoints: ~45 KB) are read back when it is verified, and the last _CACHED read are
+kept.
 
 Candidates: each descriptor is cut into `_TABLES` keys taken at fixed bit positions (bit
 sampling, a locality-sensitive hash for Hamming distance). A query descriptor votes for an
@@ -32,7 +33,11 @@ pyramid level) match theirs (`unlike_share`). Another shot of the same scene agr
 geometry but not, at the keypoints that see what moved, in content. Where the geometry falls
 short (fewer than MIN_INLIERS points, down to _MIN_VOUCHED, or points bunched in a band: a
 magnified off-centre crop), the content check, made on enough points, vouches instead
-(`Unlike.vouches`).
+(`Unlike.vouches`). Where the registered keypoints do not verify it, a candidate's window
+keypoints (rempart.hashing.features, WINDOW_SHARE: a magnified crop's own corners) are
+matched the same way, the content still checked on the registered keypoints and check
+points, when the votes through them already agree on a place (`_windows_agree`: an
+unrelated picture's candidates seldom pay for it).
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ __all__ = [
     "CORROBORATION_LIMITS",
     "MIN_INLIERS",
     "SEARCH_LIMITS",
+    "Candidate",
     "FeatureIndex",
     "Unlike",
     "Verification",
@@ -73,6 +79,24 @@ MIN_INLIERS = 24
 # Registered descriptors indexed per item (strongest first): the only ones held in memory; all
 # are read back (FeatureIndex's `load`) to verify a candidate.
 _INDEXED_PER_ITEM = 300
+# Window keypoints indexed per item besides (each window's strongest first:
+# rempart.hashing.features, WINDOW_SHARE): a magnified crop's strongest corners, which the
+# picture's own may not hold (bench/corpus.py's originals of seed 3 and their crops as
+# bench/robustness.py makes them: the own item a candidate 95 times of 100 with 300 of them,
+# 90 without). 150 found 89 of those crops, 300 found 90, at half the memory and voting time
+# (+0.1 ms an unrelated picture instead of +0.3).
+_INDEXED_WINDOW_KEYPOINTS = 150
+# The window keypoints of a candidate are matched only when _WINDOW_VOTES query keypoints or
+# more voted for it through them and at least _WINDOW_AGREEING of those they met agree on one
+# transform (RANSAC, _WINDOW_ITERATIONS tries), spanning at least _WINDOW_SPREAD of the
+# picture's width and of its height (see _windows_agree): the own item of a crop found through
+# its windows had 21-115 such votes, half of an unrelated picture's candidates 19 or more.
+# Before RANSAC, each query keypoint keeps the nearest window keypoint it met: a glyph meets
+# many alike, and RANSAC then agreed on a transform of scale 0 (a screenshot's crop refused).
+_WINDOW_VOTES = 20
+_WINDOW_AGREEING = 8
+_WINDOW_ITERATIONS = 200
+_WINDOW_SPREAD = 0.1
 # Items whose full features a FeatureIndex keeps once read (~26 KB each): a query verifies at
 # most _CANDIDATES of them per bank, and a PDQ match's corroboration its own item.
 _CACHED = 64
@@ -178,6 +202,15 @@ class _Table:
     rows: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An item worth verifying, and the votes it had through its window keypoints: rows of
+    (query keypoint, window keypoint), or None (not voted for, or none of its windows')."""
+
+    item: int
+    window_votes: NDArray[np.int64] | None = field(default=None, repr=False)
+
+
 class FeatureIndex:
     """What candidate voting needs, in flat arrays: each item's strongest descriptors (up to
     _INDEXED_PER_ITEM, 32 bytes each, item after item) and three tables of postings over them
@@ -204,7 +237,9 @@ class FeatureIndex:
         self._owner = np.zeros(0, np.int64)  # slot -> item (removed ones too, until compacted)
         self._alive = np.zeros(0, bool)  # slot -> whether its item is still indexed
         self._sizes = np.zeros(0, np.int64)  # slot -> the item's keypoints
-        self._new: list[tuple[int, int, int]] = []  # added since: item, keypoints, rows
+        self._plain = np.zeros(0, np.int64)  # slot -> its first rows not window keypoints
+        # added since: item, keypoints, rows, rows not window keypoints
+        self._new: list[tuple[int, int, int, int]] = []
         self._slots: dict[int, int] = {}  # item -> its slot (merged or in _new)
         self._rows = 0  # keypoints of the items stored, merged or not, removed or not
         self._dead = 0  # keypoints of removed items, dropped at the next compaction
@@ -220,7 +255,14 @@ class FeatureIndex:
     def nbytes(self) -> int:
         """Memory held by the index's arrays (voting descriptors, postings, the items' slots,
         the features read for verification and kept)."""
-        slots = (self._bounds, self._block_slots, self._owner, self._alive, self._sizes)
+        slots = (
+            self._bounds,
+            self._block_slots,
+            self._owner,
+            self._alive,
+            self._sizes,
+            self._plain,
+        )
         arrays = (self._descriptors, *slots)
         postings = sum(t.rows.nbytes + t.offsets.nbytes for t in self._tables)
         cached = sum(_features_nbytes(f) for f in self._cache.values())
@@ -235,6 +277,10 @@ class FeatureIndex:
         if len(features) < MIN_FEATURES:
             return  # too plain to be verified: never a candidate
         voters = features.descriptors[:_INDEXED_PER_ITEM]
+        plain = len(voters)
+        if features.window_descriptors is not None and _INDEXED_WINDOW_KEYPOINTS:
+            windows = features.window_descriptors[:_INDEXED_WINDOW_KEYPOINTS]
+            voters = np.concatenate([voters, windows])
         end = self._filled + len(voters)
         if end > len(self._descriptors):
             room = max(end, len(self._descriptors) * 5 // 4, 4_096)
@@ -244,7 +290,7 @@ class FeatureIndex:
         self._descriptors[self._filled : end] = voters
         self._filled = end
         self._slots[item] = len(self._owner) + len(self._new)
-        self._new.append((item, len(features), len(voters)))
+        self._new.append((item, len(features), len(voters), plain))
         self._rows += len(features)
 
     def reserve(self, items: int) -> None:
@@ -252,7 +298,8 @@ class FeatureIndex:
         bank's load): one new array, which the merge then need not copy (see _merge)."""
         if self._new or len(self._descriptors) > self._filled:
             return  # room already made, or items waiting to be merged: grown as they come
-        room = np.empty((self._filled + items * _INDEXED_PER_ITEM, DESCRIPTOR_BYTES), np.uint8)
+        per_item = _INDEXED_PER_ITEM + _INDEXED_WINDOW_KEYPOINTS  # the merge gives back what is unused
+        room = np.empty((self._filled + items * per_item, DESCRIPTOR_BYTES), np.uint8)
         room[: self._filled] = self._descriptors[: self._filled]
         self._descriptors, self._reserved = room, True
 
@@ -286,7 +333,11 @@ class FeatureIndex:
 
     def candidates(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[int]:
         """Items worth verifying for this query, best voted first (`extra` ones always)."""
-        chosen = [i for i in extra if i in self._slots]
+        return [c.item for c in self.voted(query, extra)]
+
+    def voted(self, query: LocalFeatures, extra: frozenset[int] = frozenset()) -> list[Candidate]:
+        """`candidates`, each with the votes it had through its window keypoints."""
+        chosen = [Candidate(i) for i in extra if i in self._slots]
         if not self._slots or len(query) < MIN_FEATURES:
             return chosen
         self._merge()
@@ -303,7 +354,8 @@ class FeatureIndex:
         ]
         rows = np.concatenate([near for near, _ in found])
         by = np.concatenate([asked for _, asked in found]).astype(np.int64)
-        owner = self._owner[self._slots_of(rows)]
+        slot_of = self._slots_of(rows)
+        owner = self._owner[slot_of]
         # one vote per (query descriptor, item): distinct pairs
         pairs = np.unique(owner * len(voters) + by)
         owners, voter = pairs // len(voters), pairs % len(voters)
@@ -319,12 +371,34 @@ class FeatureIndex:
         weight = 1.0 / np.bincount(voter, minlength=len(voters))[voter]
         score = np.bincount(where.ravel(), weights=weight, minlength=len(ids))
         order = np.argsort(-score, kind="stable")
+        taken = {c.item for c in chosen}
         for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
             if len(chosen) >= _CANDIDATES + len(extra):
                 break
-            if v >= _MIN_VOTES and i in self._slots and i not in chosen:
-                chosen.append(i)
-        return chosen
+            if v >= _MIN_VOTES and i in self._slots and i not in taken:
+                chosen.append(Candidate(i))
+                taken.add(i)
+        return [self._with_window_votes(c.item, rows, slot_of, owner, by) for c in chosen]
+
+    def _with_window_votes(
+        self,
+        item: int,
+        rows: NDArray[np.int32],
+        slot_of: NDArray[np.int64],
+        owner: NDArray[np.int64],
+        by: NDArray[np.int64],
+    ) -> Candidate:
+        """A candidate with the votes it had through its window keypoints (query row, window
+        keypoint row), from the found postings (`rows`, their slots, items and voters)."""
+        mine = np.flatnonzero(owner == item)
+        if not len(mine):
+            return Candidate(item)
+        slot = int(slot_of[mine[0]])
+        at = rows[mine] - (self._bounds[slot] + self._plain[slot])
+        windowed = at >= 0
+        if not windowed.any():
+            return Candidate(item)
+        return Candidate(item, np.stack([by[mine][windowed], at[windowed]], axis=1))
 
     def _merge(self) -> None:
         """Fold new items into the arrays and rebuild the postings (with more bits a key
@@ -332,7 +406,7 @@ class FeatureIndex:
         rebuild runs once, at the next search."""
         if not self._new:
             return
-        items, sizes, counts = (np.array(v, np.int64) for v in zip(*self._new, strict=True))
+        items, sizes, counts, plain = (np.array(v, np.int64) for v in zip(*self._new, strict=True))
         first = len(self._owner)
         # a fresh array, with no room left: numpy asks the kernel for huge pages for a new large
         # array, not for one grown in place, and the votes' random reads then miss the TLB
@@ -346,6 +420,7 @@ class FeatureIndex:
         self._bounds = np.concatenate([self._bounds, self._bounds[-1] + np.cumsum(counts)])
         self._owner = np.concatenate([self._owner, items])
         self._sizes = np.concatenate([self._sizes, np.array(sizes, np.int64)])
+        self._plain = np.concatenate([self._plain, plain])
         alive = np.array(
             [self._slots.get(i) == first + n for n, i in enumerate(items.tolist())], bool
         )
@@ -389,6 +464,7 @@ class FeatureIndex:
         self._bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self._owner = self._owner[self._alive]
         self._sizes = self._sizes[self._alive]
+        self._plain = self._plain[self._alive]
         self._alive = np.ones(len(self._owner), bool)
         self._slots = {item: slot for slot, item in enumerate(self._owner.tolist())}
         self._rows = int(self._sizes.sum())
@@ -404,6 +480,8 @@ def _features_nbytes(features: LocalFeatures) -> int:
         features.octaves,
         features.check_points,
         features.check_descriptors,
+        features.window_points,
+        features.window_descriptors,
     )
     return sum(a.nbytes for a in arrays if a is not None)
 
@@ -458,19 +536,95 @@ class _Pairs:
 
 
 def verify(
-    query: LocalFeatures, reference: LocalFeatures, limits: tuple[float, float] = SEARCH_LIMITS
+    query: LocalFeatures,
+    reference: LocalFeatures,
+    limits: tuple[float, float] = SEARCH_LIMITS,
+    window_votes: NDArray[np.int64] | None = None,
 ) -> Verification | None:
     """Whether the query shows the reference picture (or a part of it), by geometry and by
     content: at most `limits` (keypoints, check points) of the registered points it shows
-    whole may differ there (see Unlike)."""
+    whole may differ there (see Unlike). The registered picture's keypoints are tried first;
+    then, when the votes through its window keypoints (`Candidate.window_votes`) agree on a
+    place (`_windows_agree`), its window keypoints (a magnified crop's corners)."""
     if len(query) < MIN_FEATURES or len(reference) < MIN_FEATURES:
         return None
     import cv2  # loaded only when a candidate is verified
 
     cv2.setNumThreads(1)  # see rempart.hashing.features.extract_features
 
+    found = _verify_on(cv2, query, reference, reference, limits)
+    if found is not None or window_votes is None:
+        return found
+    windows = _window_set(reference)
+    if windows is None or not _windows_agree(cv2, query, windows, window_votes):
+        return None
+    return _verify_on(cv2, query, windows, reference, limits)
+
+
+def _windows_agree(
+    cv2: Any, query: LocalFeatures, windows: LocalFeatures, votes: NDArray[np.int64]
+) -> bool:
+    """Whether the votes through window keypoints (query row, window row) hold enough pairs
+    that one transform brings together, spread over the picture: the window keypoints are
+    matched (their own nearest pairs, ~1 ms) only then. An unrelated picture's votes rarely
+    agree (text lines and stripes agree along a line: the spread), a magnified crop's do
+    (bench/corpus.py's originals of seed 3, cropped as bench/robustness.py crops: 88 of 100
+    crops found, 82 without window keypoints, 93 when every candidate's are matched; 5 of 772
+    unrelated pictures' candidates pass)."""
+    votes = votes[(votes[:, 1] < len(windows)) & (votes[:, 0] < len(query))]
+    # each query keypoint with the nearest of the window keypoints it met: a glyph meets many
+    # alike, and all of them at one query point would agree on a transform of scale 0
+    bits = np.bitwise_count(
+        np.bitwise_xor(query.descriptors[votes[:, 0]], windows.descriptors[votes[:, 1]])
+    ).sum(axis=1)
+    votes = votes[np.lexsort((bits, votes[:, 0]))]
+    first = np.ones(len(votes), bool)
+    first[1:] = votes[1:, 0] != votes[:-1, 0]
+    votes = votes[first]
+    if len(votes) < _WINDOW_VOTES:
+        return False
+    src = windows.points[votes[:, 1]]
+    dst = query.points[votes[:, 0]]
+    transform, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=_RANSAC_PIXELS,
+        maxIters=_WINDOW_ITERATIONS,
+        confidence=0.995,
+        refineIters=0,
+    )
+    if transform is None or mask is None:
+        return False
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    agreeing = np.unique(votes[mask.ravel() > 0, 1])
+    if not _MIN_SCALE <= scale <= _MAX_SCALE or len(agreeing) < _WINDOW_AGREEING:
+        return False
+    points = windows.points[agreeing]
+    span = (points.max(axis=0) - points.min(axis=0)) / (windows.width, windows.height)
+    return bool(span.min() >= _WINDOW_SPREAD)
+
+
+def _window_set(reference: LocalFeatures) -> LocalFeatures | None:
+    """The registered picture's window keypoints as a set of their own (no angles or levels:
+    they are matched, never checked), or None when it has too few."""
+    points, descriptors = reference.window_points, reference.window_descriptors
+    if points is None or descriptors is None or len(descriptors) < MIN_FEATURES:
+        return None
+    return LocalFeatures(reference.width, reference.height, points, descriptors)
+
+
+def _verify_on(
+    cv2: Any,
+    query: LocalFeatures,
+    matched: LocalFeatures,
+    reference: LocalFeatures,
+    limits: tuple[float, float],
+) -> Verification | None:
+    """verify's rule, the query's descriptors matched to `matched` (the registered keypoints
+    or its window keypoints, in the same pixels) and the content checked on `reference`."""
     # each query descriptor's two nearest registered ones (OpenCV's knnMatch, k=2, in C)
-    pairs = _Pairs(*nearest2(query.descriptors, reference.descriptors))
+    pairs = _Pairs(*nearest2(query.descriptors, matched.descriptors))
     good = np.flatnonzero(pairs.distance[:, 0] < _RATIO * pairs.distance[:, 1])
     if len(good) < _MIN_SEED:
         return None
@@ -479,7 +633,7 @@ def verify(
     # picture's verification in 8 on the demo forum ends here, without RANSAC's ~0.13 ms)
     if len(np.unique(pairs.nearest[good, 0])) < _MIN_SEED:
         return None
-    src = reference.points[pairs.nearest[good, 0]]
+    src = matched.points[pairs.nearest[good, 0]]
     dst = query.points[good]
     transform, mask = cv2.estimateAffinePartial2D(
         src,
@@ -495,7 +649,7 @@ def verify(
     seeded = set(pairs.nearest[good[np.flatnonzero(mask.ravel())], 0].tolist())
     if len(seeded) < _MIN_SEED:
         return None
-    transform, registered = _guided(cv2, query, reference, pairs, transform.astype(np.float64))
+    transform, registered = _guided(cv2, query, matched, pairs, transform.astype(np.float64))
     if len(registered) < _MIN_VOUCHED:
         return None
     scale = float(np.hypot(transform[0, 0], transform[1, 0]))
@@ -504,7 +658,7 @@ def verify(
     seen = _shown(query, reference, transform)
     # a cluster of points (a logo, a corner) is not the picture, nor are a few points
     geometric = len(registered) >= MIN_INLIERS and _spread(
-        reference.points[registered], reference.points, seen
+        matched.points[registered], matched.points, seen
     )
     unlike = unlike_share(query, reference, transform, seen)
     if unlike.beyond(*limits):

@@ -41,6 +41,7 @@ from rempart.matching.calibration import DEFAULT_BANK_THRESHOLD, threshold_for
 from rempart.matching.features import (
     CORROBORATION_LIMITS,
     SEARCH_LIMITS,
+    Candidate,
     FeatureIndex,
     Verification,
     verify,
@@ -979,17 +980,22 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
     for kind, features in query.features:
         wanted = frozenset(doubtful) - set(verified)
         if searched:
-            candidates = bank.features.candidates(features, wanted)
+            candidates = bank.features.voted(features, wanted)
         else:
-            candidates = [i for i in wanted if i in bank.features]
-        for item in candidates:
+            candidates = [Candidate(i) for i in wanted if i in bank.features]
+        for candidate in candidates:
+            item = candidate.item
             if item in verified:
                 continue
             reference = bank.features.features_of(item)
             # a copy shows the registered content wherever it shows the picture; less is
             # asked of a PDQ match's corroboration (see matching/features.py)
             limits = CORROBORATION_LIMITS if item in doubtful else SEARCH_LIMITS
-            check = verify(features, reference, limits) if reference is not None else None
+            check = (
+                verify(features, reference, limits, candidate.window_votes)
+                if reference is not None
+                else None
+            )
             if check is not None and _told(kind, item in doubtful, check, features, reference):
                 verified[item] = (kind, check)
     for item, (kind, check) in sorted(verified.items()):
