@@ -298,7 +298,8 @@ class FeatureIndex:
         bank's load): one new array, which the merge then need not copy (see _merge)."""
         if self._new or len(self._descriptors) > self._filled:
             return  # room already made, or items waiting to be merged: grown as they come
-        per_item = _INDEXED_PER_ITEM + _INDEXED_WINDOW_KEYPOINTS  # the merge gives back what is unused
+        # window keypoints vote too; the merge gives back what is left unused
+        per_item = _INDEXED_PER_ITEM + _INDEXED_WINDOW_KEYPOINTS
         room = np.empty((self._filled + items * per_item, DESCRIPTOR_BYTES), np.uint8)
         room[: self._filled] = self._descriptors[: self._filled]
         self._descriptors, self._reserved = room, True
