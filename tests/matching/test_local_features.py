@@ -23,10 +23,13 @@ from rempart.hashing.features import (
     extract_features,
 )
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
-from rempart.hashing.windows import WindowKind
+from rempart.hashing.windows import WindowKind, registered_box
 from rempart.intake import banks
 from rempart.matching import service
 from rempart.matching.features import (
+    _MIN_VOTES,
+    _MIN_VOTES_BEST,
+    CORROBORATION_LIMITS,
     MIN_INLIERS,
     SEARCH_LIMITS,
     FeatureIndex,
@@ -37,7 +40,7 @@ from rempart.matching.features import (
 from rempart.matching.service import LOCAL_FEATURES, Matcher, Query, QuerySignal
 from rempart.matching.wording import describe_match
 from rempart.store.database import Database
-from rempart.store.models import ItemFeatures
+from rempart.store.models import ItemFeatures, ItemSignal
 
 EXTRAS = REGISTRATION_EXTRAS  # what `bank add` stores by default
 # Families the local stage must find every time (pixelation and small pictures in web pages
@@ -544,3 +547,104 @@ def test_bucket_keys_are_the_descriptors_bits_at_each_tables_positions(key_bits:
         assert (keys == plain.reshape(len(positions), n)).all()
     with pytest.raises(ValueError, match="positions"):
         bucket_keys(np.zeros((2, 32), np.uint8), np.array([[256]]))
+
+
+def test_the_best_ranked_candidate_is_verified_on_fewer_votes_than_the_others() -> None:
+    # a picture shown small keeps few of its registered corners: the candidate the votes rank
+    # first is verified from _MIN_VOTES_BEST votes, every other one from _MIN_VOTES
+    rng = np.random.default_rng(12)
+    stored = {item: rng.integers(0, 256, (300, 32), dtype=np.uint8) for item in range(40)}
+    index = FeatureIndex(lambda item: None)
+    for item, descriptors in stored.items():
+        index.add(item, LocalFeatures(512, 384, np.zeros((300, 2), np.float32), descriptors))
+    noise = rng.integers(0, 256, (100, 32), dtype=np.uint8)  # ~128 bits from every descriptor
+
+    def query(*shared: tuple[int, int]) -> LocalFeatures:
+        rows = np.concatenate([noise, *(stored[item][:n] for item, n in shared)])
+        return LocalFeatures(512, 384, np.zeros((len(rows), 2), np.float32), rows)
+
+    assert _MIN_VOTES_BEST < 6 < _MIN_VOTES
+    assert index.candidates(query((5, 6), (9, 5))) == [5]
+    assert index.candidates(query((5, _MIN_VOTES_BEST - 1))) == []
+    assert index.candidates(query((5, _MIN_VOTES + 1), (9, _MIN_VOTES), (11, 6))) == [5, 9]
+
+
+def test_a_mirrored_copy_whose_whole_hash_lies_beyond_31_bits_is_corroborated_mirrored_back(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    # ORB's descriptors do not mirror: a mirrored copy's whole hash met above 31 bits (through
+    # the query's mirrored variant) is verified on the query's features mirrored back
+    (item,) = _register(sqlite_db, tmp_path, [43])
+    (info,) = banks.list_items(sqlite_db, "victim")
+    assert info.pdq is not None
+    matcher = Matcher(sqlite_db)
+    mirror = original(43).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    features = _query(matcher, jpeg(mirror)).features
+    own = next(f for kind, f in features if kind == WindowKind.WHOLE.value)
+    (bank,) = matcher._banks.values()
+    reference = bank.features.features_of(item)
+    assert reference is not None
+    assert verify(own, reference, CORROBORATION_LIMITS) is None  # the mirror's own features
+
+    def whole(variant: Dihedral, bits: int) -> tuple[QuerySignal, ...]:
+        return (QuerySignal(WindowKind.WHOLE, variant, _far_hash(info.pdq or "", bits)),)
+
+    (m,) = matcher.match([Query(whole(Dihedral.FLIP_Y, 44), features=features)])[0].matches
+    assert (m.item, m.method, m.distance, m.variant) == (item, "pdq", 44, Dihedral.FLIP_Y)
+    points = dict(m.detail)["corroborated_inliers"]
+    assert isinstance(points, int) and points >= MIN_INLIERS
+    # not through a mirrored variant: the features as they are, which do not agree
+    assert matcher.match([Query(whole(Dihedral.ROTATE_90, 44), features=features)])[0].matches == ()
+    # beyond the picture windows' threshold, or with nothing to corroborate it: no match
+    assert matcher.match([Query(whole(Dihedral.FLIP_Y, 53), features=features)])[0].matches == ()
+    assert matcher.match([Query(whole(Dihedral.FLIP_Y, 44))])[0].matches == ()
+    unrelated = ((WindowKind.WHOLE.value, _features(distractor("other-picture", 3))),)
+    assert matcher.match([Query(whole(Dihedral.FLIP_Y, 44), features=unrelated)])[0].matches == ()
+
+
+def test_a_cell_shown_small_is_corroborated_by_its_features_taken_at_the_registered_size(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    # a page of text's centred square shown 160 pixels wide (a collage's cell): its strokes
+    # give no corner in common with the registered picture's as shown; the cell's hash, met
+    # above 31 bits on the registered square, says which part it may show, and its features
+    # taken again at that part's registered size agree
+    page = DISTRACTORS["text-page"](np.random.default_rng(0))
+    (item,) = register(sqlite_db, tmp_path, [page])
+    with sqlite_db.session() as session:
+        square = session.execute(
+            select(ItemSignal.pdq).where(
+                ItemSignal.item_id == item, ItemSignal.label == "centre-square"
+            )
+        ).scalar_one()
+    width, height = page.size
+    side = min(width, height)
+    box = ((width - side) // 2, (height - side) // 2, (width + side) // 2, (height + side) // 2)
+    cell = jpeg(page.crop(box).resize((160, 160), Image.Resampling.LANCZOS))
+    features = ((WindowKind.CELL.value, _features(cell)),)
+    matcher = Matcher(sqlite_db)
+    matcher.refresh()
+    (bank,) = matcher._banks.values()
+    reference = bank.features.features_of(item)
+    assert reference is not None
+    assert verify(features[0][1], reference, CORROBORATION_LIMITS) is None  # as shown
+    signal = (QuerySignal(WindowKind.CELL, Dihedral.ORIGINAL, _far_hash(square, 40), "1"),)
+    (m,) = matcher.match([Query(signal, features=features)])[0].matches
+    assert (m.item, m.window, m.reference, m.reference_label) == (
+        item,
+        "cell",
+        "crop",
+        "centre-square",
+    )
+    points = dict(m.detail)["corroborated_inliers"]
+    assert isinstance(points, int) and points >= MIN_INLIERS
+    assert matcher.match([Query(signal)])[0].matches == ()  # nothing to corroborate it
+
+
+def test_registered_boxes_are_where_registration_cuts_its_crops_and_cells() -> None:
+    assert registered_box("whole", "", 512, 384) == (0, 0, 512, 384)
+    square = registered_box("crop", "centre-square", 512, 384)
+    assert square is not None and square[2] - square[0] == square[3] - square[1] == 384
+    assert registered_box("grid", "r1c1", 300, 300) == (100, 100, 200, 200)
+    assert registered_box("crop", "no-such-crop", 512, 384) is None
+    assert registered_box("face", "0", 512, 384) is None

@@ -34,6 +34,7 @@ __all__ = [
     "extract_features",
     "extract_query_features",
     "extract_window_features",
+    "features_again",
     "orb",
     "scaled_bytes",
 ]
@@ -366,6 +367,31 @@ def extract_query_features(luma: npt.NDArray[np.generic]) -> tuple[LocalFeatures
     mask = _off_page(grey)
     whole = _extract(grey, None, MAX_FEATURES, False)
     return (whole,) if mask is None else (_extract(grey, mask, MAX_FEATURES, False), whole)
+
+
+def features_again(
+    features: LocalFeatures, *, mirror: bool = False, scale: float = 1.0
+) -> LocalFeatures | None:
+    """A query's features taken again on its picture (`pixels`; None without them), mirrored
+    left to right and scaled by `scale` (the long side kept within twice FEATURE_SIDE),
+    unmasked. ORB's descriptors turn with a picture but do not mirror with it, and fine
+    strokes (text, a texture) give corners only at the scale they were drawn at: once the
+    matcher knows which part of which registered picture a query may show, its features
+    taken as the registered ones were agree where its own did not."""
+    import cv2
+
+    if features.pixels is None:
+        return None
+    grey = features.pixels[:, ::-1] if mirror else features.pixels
+    height, width = grey.shape[:2]
+    scale = min(scale, 2 * FEATURE_SIDE / max(height, width, 1))
+    if abs(scale - 1.0) > 0.01:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        method = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        grey = np.asarray(
+            cv2.resize(np.ascontiguousarray(grey), size, interpolation=method), np.uint8
+        )
+    return _extract(np.ascontiguousarray(grey), None, MAX_FEATURES, False)
 
 
 def scaled_bytes(

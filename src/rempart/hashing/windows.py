@@ -32,6 +32,7 @@ __all__ = [
     "find_windows",
     "grid_windows",
     "mosaic_windows",
+    "registered_box",
     "registration_crops",
     "smooth_windows",
     "split_collage",
@@ -481,6 +482,21 @@ def registration_crops(luma: Luma) -> tuple[Window, ...]:
         label = "border-" + "-".join(f"{m:.1f}" for m in margins)
         crops.append(Window(WindowKind.CROP_SMOOTH, *box, label=label, smooth=True))
     return tuple(crops)
+
+
+def registered_box(kind: str, label: str, width: int, height: int) -> Box | None:
+    """Where a registered hash of this kind and label lies in a picture of `width` x `height`
+    (the whole picture for its own hash; a crop or grid cell where registration_crops and
+    grid_windows take it), or None for a kind registration does not cut out."""
+    if kind == WindowKind.WHOLE:
+        return 0, 0, width, height
+    if kind == WindowKind.GRID:
+        made = grid_windows(np.empty((height, width), np.uint8))
+    elif kind in (WindowKind.CROP, WindowKind.CROP_SMOOTH):
+        made = registration_crops(np.empty((height, width), np.uint8))
+    else:
+        return None
+    return next(((w.left, w.top, w.right, w.bottom) for w in made if w.label == label), None)
 
 
 def smooth_windows(luma: Luma) -> tuple[Window, ...]:

@@ -113,6 +113,11 @@ _VOTE_BITS = 48
 # at most _CANDIDATES are verified whatever the floor).
 _CANDIDATES = 3
 _MIN_VOTES = 8
+# The best-ranked candidate (votes weighted by rarity) is verified from this many votes: a
+# picture shown small on a page or in a collage keeps few of its registered corners, and a
+# page of text shown a third of its size had 5 votes, all for its own item, and verified on
+# 19 points with every point it shows alike (bench/robustness.py, seed 2026).
+_MIN_VOTES_BEST = 4
 # A bucket holding more than _STOP_FACTOR times the mean is a stop word (a flat edge, a stroke).
 _STOP_FACTOR = 4
 _STOP_FLOOR = 32
@@ -373,10 +378,12 @@ class FeatureIndex:
         score = np.bincount(where.ravel(), weights=weight, minlength=len(ids))
         order = np.argsort(-score, kind="stable")
         taken = {c.item for c in chosen}
-        for i, v in zip(ids[order].tolist(), votes[order].tolist(), strict=True):
+        ranked = zip(ids[order].tolist(), votes[order].tolist(), strict=True)
+        for rank, (i, v) in enumerate(ranked):
             if len(chosen) >= _CANDIDATES + len(extra):
                 break
-            if v >= _MIN_VOTES and i in self._slots and i not in taken:
+            floor = _MIN_VOTES_BEST if rank == 0 else _MIN_VOTES
+            if v >= floor and i in self._slots and i not in taken:
                 chosen.append(Candidate(i))
                 taken.add(i)
         return [self._with_window_votes(c.item, rows, slot_of, owner, by) for c in chosen]
