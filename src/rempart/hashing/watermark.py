@@ -61,10 +61,16 @@ _STROKE_TOLERANCE = 0.2
 _MIN_STROKES = 0.015
 _MIN_CELLS = 0.75
 _CELLS = 4
-# Ink lies over a picture: strokes mostly of the picture's most common level (within
-# _GROUND_LEVELS) are its ground, the gaps between a page's lines of text (pages of text and
-# interface screenshots passed every test above: bench/robustness.py's corpus).
+# Ink lies over a picture: strokes mostly of the picture's ground are that ground, the gaps
+# between a page's lines of text (pages of text and interface screenshots passed every test
+# above: bench/robustness.py's corpus). The ground, in each of the _CELLS x _CELLS cells (the
+# light falls unevenly on a photographed page): the levels around the cell's most common one
+# whose counts reach _GROUND_PEAK of its count (a scanned or photographed page's grain
+# spreads it), at least _GROUND_LEVELS and at most _GROUND_SPREAD either side of it (a
+# picture's broad histogram is no ground).
 _GROUND_LEVELS = 3
+_GROUND_SPREAD = 8
+_GROUND_PEAK = 0.25
 _MAX_ON_GROUND = 0.75
 # A pile: a local maximum of the smoothed histogram, on this share of the pixels at least.
 _MIN_PILE = 0.001
@@ -148,11 +154,37 @@ def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int
     cells = thick[: rows * _CELLS, : cols * _CELLS].reshape(_CELLS, rows, _CELLS, cols)
     if float((cells.mean(axis=(1, 3)) >= 255 * share / 3).mean()) < _MIN_CELLS:
         return 0.0
-    ground = int(np.argmax(np.bincount(grey.ravel(), minlength=256)))
-    levels = grey[thick > 0].astype(np.int16)
-    if float(np.mean(np.abs(levels - ground) <= _GROUND_LEVELS)) > _MAX_ON_GROUND:
+    if _on_ground(grey[: rows * _CELLS, : cols * _CELLS], cells) > _MAX_ON_GROUND:
         return 0.0
     return share
+
+
+def _on_ground(grey: npt.NDArray[np.uint8], cells: npt.NDArray[np.uint8]) -> float:
+    """The share of the strokes (`cells`: the stroke mask cut in _CELLS x _CELLS cells, as
+    `grey`) that lie on their cell's ground: a page's light varies across it."""
+    rows, cols = cells.shape[1], cells.shape[3]
+    on = total = 0
+    for row in range(_CELLS):
+        for col in range(_CELLS):
+            part = grey[row * rows : (row + 1) * rows, col * cols : (col + 1) * cols]
+            levels = part[cells[row, :, col, :] > 0]
+            low, high = _ground(part)
+            on += int(np.count_nonzero((levels >= low) & (levels <= high)))
+            total += levels.size
+    return on / max(1, total)
+
+
+def _ground(grey: npt.NDArray[np.uint8]) -> tuple[int, int]:
+    """The lowest and highest level of the picture's ground (see _GROUND_PEAK)."""
+    counts = np.bincount(grey.ravel(), minlength=256)
+    level = int(np.argmax(counts))
+    below = counts[level::-1] < _GROUND_PEAK * counts[level]
+    above = counts[level:] < _GROUND_PEAK * counts[level]
+    # the first level either side under the peak's share (none: the ground reaches the end)
+    low = level - (int(np.argmax(below)) if below.any() else level + 1) + 1
+    high = level + (int(np.argmax(above)) if above.any() else 256 - level) - 1
+    spread = (_GROUND_LEVELS, _GROUND_SPREAD)
+    return level - int(np.clip(level - low, *spread)), level + int(np.clip(high - level, *spread))
 
 
 def find_overlay(luma: Luma) -> Overlay | None:
