@@ -145,7 +145,9 @@ def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int
 
     spread = _STROKE_TOLERANCE * step
     near = cv2.inRange(gaps, max(1, math.ceil(step - spread)), math.floor(step + spread))
-    thick = np.asarray(cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
+    thick: npt.NDArray[np.uint8] = np.asarray(
+        cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    )
     share = cv2.countNonZero(thick) / thick.size
     if share < _MIN_STROKES:
         return 0.0
@@ -154,37 +156,42 @@ def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int
     cells = thick[: rows * _CELLS, : cols * _CELLS].reshape(_CELLS, rows, _CELLS, cols)
     if float((cells.mean(axis=(1, 3)) >= 255 * share / 3).mean()) < _MIN_CELLS:
         return 0.0
-    if _on_ground(grey[: rows * _CELLS, : cols * _CELLS], cells) > _MAX_ON_GROUND:
+    whole = (slice(0, rows * _CELLS), slice(0, cols * _CELLS))
+    if _on_ground(grey[whole], thick[whole]) > _MAX_ON_GROUND:
         return 0.0
     return share
 
 
-def _on_ground(grey: npt.NDArray[np.uint8], cells: npt.NDArray[np.uint8]) -> float:
-    """The share of the strokes (`cells`: the stroke mask cut in _CELLS x _CELLS cells, as
-    `grey`) that lie on their cell's ground: a page's light varies across it."""
-    rows, cols = cells.shape[1], cells.shape[3]
-    on = total = 0
-    for row in range(_CELLS):
-        for col in range(_CELLS):
-            part = grey[row * rows : (row + 1) * rows, col * cols : (col + 1) * cols]
-            levels = part[cells[row, :, col, :] > 0]
-            low, high = _ground(part)
-            on += int(np.count_nonzero((levels >= low) & (levels <= high)))
-            total += levels.size
-    return on / max(1, total)
+def _on_ground(grey: npt.NDArray[np.uint8], thick: npt.NDArray[np.uint8]) -> float:
+    """The share of the strokes (`thick`, as `grey`: both cut to whole _CELLS x _CELLS
+    cells) that lie on their cell's ground: a page's light varies across it."""
+    height, width = grey.shape
+    cell = (np.arange(height) * _CELLS // height)[:, None] * _CELLS + np.arange(
+        width
+    ) * _CELLS // width
+    key = cell * 256 + grey
+    counts = np.bincount(key.ravel(), minlength=_CELLS * _CELLS * 256).reshape(-1, 256)
+    strokes = np.bincount(key[thick > 0], minlength=_CELLS * _CELLS * 256).reshape(-1, 256)
+    low, high = _ground(counts)
+    within = np.cumsum(strokes, axis=1)
+    rows = np.arange(len(counts))
+    on = within[rows, high] - np.where(low > 0, within[rows, low - 1], 0)
+    return float(on.sum()) / max(1, int(strokes.sum()))
 
 
-def _ground(grey: npt.NDArray[np.uint8]) -> tuple[int, int]:
-    """The lowest and highest level of the picture's ground (see _GROUND_PEAK)."""
-    counts = np.bincount(grey.ravel(), minlength=256)
-    level = int(np.argmax(counts))
-    below = counts[level::-1] < _GROUND_PEAK * counts[level]
-    above = counts[level:] < _GROUND_PEAK * counts[level]
-    # the first level either side under the peak's share (none: the ground reaches the end)
-    low = level - (int(np.argmax(below)) if below.any() else level + 1) + 1
-    high = level + (int(np.argmax(above)) if above.any() else 256 - level) - 1
-    spread = (_GROUND_LEVELS, _GROUND_SPREAD)
-    return level - int(np.clip(level - low, *spread)), level + int(np.clip(high - level, *spread))
+def _ground(counts: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The lowest and highest level of the ground (see _GROUND_PEAK) of each histogram (a row
+    of `counts`, 256 levels)."""
+    level = np.argmax(counts, axis=1)[:, None]
+    levels = np.arange(256)
+    under = counts < _GROUND_PEAK * np.take_along_axis(counts, level, axis=1)
+    # the last level under the peak's share below it, the first above it
+    low = np.where(under & (levels < level), levels, -1).max(axis=1) + 1
+    high = np.where(under & (levels > level), levels, 256).min(axis=1) - 1
+    level = level[:, 0]
+    low = level - np.clip(level - low, _GROUND_LEVELS, _GROUND_SPREAD)
+    high = level + np.clip(high - level, _GROUND_LEVELS, _GROUND_SPREAD)
+    return np.maximum(low, 0), np.minimum(high, 255)
 
 
 def find_overlay(luma: Luma) -> Overlay | None:
