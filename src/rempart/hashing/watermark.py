@@ -165,13 +165,16 @@ def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int
 def _on_ground(grey: npt.NDArray[np.uint8], thick: npt.NDArray[np.uint8]) -> float:
     """The share of the strokes (`thick`, as `grey`: both cut to whole _CELLS x _CELLS
     cells) that lie on their cell's ground: a page's light varies across it."""
+    import cv2
+
     height, width = grey.shape
-    cell = (np.arange(height) * _CELLS // height)[:, None] * _CELLS + np.arange(
-        width
-    ) * _CELLS // width
-    key = cell * 256 + grey
-    counts = np.bincount(key.ravel(), minlength=_CELLS * _CELLS * 256).reshape(-1, 256)
-    strokes = np.bincount(key[thick > 0], minlength=_CELLS * _CELLS * 256).reshape(-1, 256)
+    # each pixel's cell, numbered row by row; each cell's histogram, then its strokes' alone
+    across = np.arange(_CELLS, dtype=np.uint8)
+    numbers = across[:, None] * _CELLS + across
+    cell = np.repeat(np.repeat(numbers, height // _CELLS, 0), width // _CELLS, 1)
+    sizes, ranges = [256, _CELLS * _CELLS], [0, 256, 0, _CELLS * _CELLS]
+    counts = cv2.calcHist([grey, cell], [0, 1], None, sizes, ranges).T.astype(np.intp)
+    strokes = cv2.calcHist([grey, cell], [0, 1], thick, sizes, ranges).T.astype(np.intp)
     low, high = _ground(counts)
     within = np.cumsum(strokes, axis=1)
     rows = np.arange(len(counts))
