@@ -54,9 +54,14 @@ _PAGE_SHARE = 0.25
 _PAGE_BLOCK_SHARE = 0.4
 _BLOCK = 16
 _PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
-# A query taken for a page gets its masked features only when at least this share of its
-# whole picture's keypoints lie on the masked blocks: with fewer, the masked set would keep
-# most of the whole set's keypoints and add weaker ones from the same blocks.
+# A query taken for a page gets its masked features too when the mask takes more than
+# _MASKED_SET_PAGE_SHARE of the picture (it is mostly page, and a page-like original was
+# registered masked as well: bench/robustness.py, seed 5, an illustration on a flat ground
+# under a watermark, 56 % masked, found through its masked set alone), or when at least
+# _MASKED_SET_MIN_ON_PAGE of its whole picture's keypoints lie on the masked blocks; else the
+# masked set would keep most of the whole set's keypoints and add weaker ones from the same
+# blocks.
+_MASKED_SET_PAGE_SHARE = 0.5
 _MASKED_SET_MIN_ON_PAGE = 0.5
 # Check points (registration only): descriptors taken on a regular grid, wherever the picture
 # is not flat, at pyramid level CHECK_LEVEL and angle 0, so that the matcher can tell whether a
@@ -230,13 +235,20 @@ def extract_query_features(luma: npt.NDArray[np.generic]) -> tuple[LocalFeatures
     Both: a crop of a drawing or a screenshot whose flat ground fills a quarter of it is no
     page, and the mask took most of the corners it shares with the registered picture,
     which was not masked (bench/robustness.py's crops, seed 11: 93 of 120 found masked, 99
-    with both). The masked set alone is worth its extraction only where the page's ground
-    and text held many of the whole set's keypoints (_MASKED_SET_MIN_ON_PAGE): elsewhere it
-    would repeat most of them (a picture with a flat ground, a low-contrast texture)."""
+    with both). The masked set is worth its extraction only where the page takes most of
+    the picture (_MASKED_SET_PAGE_SHARE) or its ground and text held many of the whole
+    set's keypoints (_MASKED_SET_MIN_ON_PAGE): elsewhere it would repeat most of them (a
+    picture with a flat sky, a low-contrast texture)."""
     grey = scaled_bytes(luma, FEATURE_SIDE)
     mask = _off_page(grey)
     whole = _extract(grey, None, MAX_FEATURES, False)
-    if mask is None or _on_page_share(whole, mask) < _MASKED_SET_MIN_ON_PAGE:
+    if mask is None:
+        return (whole,)
+    masked_share = 1.0 - np.count_nonzero(mask) / mask.size
+    if (
+        masked_share <= _MASKED_SET_PAGE_SHARE
+        and _on_page_share(whole, mask) < _MASKED_SET_MIN_ON_PAGE
+    ):
         return (whole,)
     return (_extract(grey, mask, MAX_FEATURES, False), whole)
 
