@@ -120,28 +120,47 @@ def test_another_shot_is_refused_where_the_content_check_vouches_for_a_crop(
         assert verify(query, reference) is None
 
 
-def _flat_ground(seed: int) -> Image.Image:
-    """A drawn picture whose top is a flat sky: cropped, the sky fills a quarter of the crop."""
+def _flat_ground(seed: int, sky: int = 300) -> Image.Image:
+    """A drawn picture whose top `sky` rows of 640 are a flat sky: cropped (_crop), the sky
+    fills half the crop (300), a third (200)."""
     picture = original(seed).resize((960, 640))
-    ImageDraw.Draw(picture).rectangle((0, 0, 960, 300), fill=(120, 160, 210))
+    ImageDraw.Draw(picture).rectangle((0, 0, 960, sky), fill=(120, 160, 210))
     return picture
 
 
-def test_a_crop_whose_flat_ground_fills_a_quarter_gets_its_features_unmasked() -> None:
+def _page_view(data: bytes) -> tuple[np.ndarray, np.ndarray, float]:
+    """A query's luma, its page mask (see _off_page) and the share of the picture masked."""
+    luma = decode_luma(data).luma
+    mask = _off_page(scaled_bytes(luma, FEATURE_SIDE))
+    assert mask is not None  # the case these tests are about
+    return luma, mask, 1 - np.count_nonzero(mask) / mask.size
+
+
+def test_a_crop_whose_flat_ground_fills_a_third_gets_its_features_unmasked() -> None:
     # the sky is taken for a page's ground, but it holds few of the whole crop's keypoints:
     # the crop is given its features unmasked, and those alone (a masked set would repeat most
     # of them)
-    crop = jpeg(_crop(_flat_ground(5)), 85)
-    luma = decode_luma(crop).luma
-    grey = scaled_bytes(luma, FEATURE_SIDE)
-    mask = _off_page(grey)
-    assert mask is not None  # the case this test is about
+    crop = jpeg(_crop(_flat_ground(5, sky=200)), 85)
+    luma, mask, masked = _page_view(crop)
     (unmasked,) = extract_query_features(luma)
     assert np.array_equal(unmasked.descriptors, _unmasked(luma).descriptors)
     assert len(unmasked) > len(_features(crop))  # the mask took keypoints
+    assert masked < 0.5
     assert _on_page_share(unmasked, mask) < 0.5
     (only,) = extract_query_features(decode_luma(jpeg(original(12), 85)).luma)  # no page
     assert len(only) > 0
+
+
+def test_a_crop_mostly_of_flat_ground_also_gets_its_masked_features() -> None:
+    # the same with the sky over half of it: mostly page, as its original would be when
+    # registered (masked); its masked features first, then the unmasked ones
+    crop = jpeg(_crop(_flat_ground(5)), 85)
+    luma, mask, masked = _page_view(crop)
+    first, unmasked = extract_query_features(luma)
+    assert np.array_equal(first.descriptors, _features(crop).descriptors)
+    assert np.array_equal(unmasked.descriptors, _unmasked(luma).descriptors)
+    assert masked > 0.5
+    assert _on_page_share(unmasked, mask) < 0.5  # kept for the page's share alone
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
