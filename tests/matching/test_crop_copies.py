@@ -11,13 +11,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hard_copies import jpeg, original, register
+from hard_copies import hard_copy, jpeg, original, register
 from PIL import Image, ImageDraw
 from test_partial_copies import _other_shot  # another shot of the scene: camera moved, things moved
 
 from rempart.hashing import REGISTRATION_EXTRAS
 from rempart.hashing.decode import decode_luma
-from rempart.hashing.features import LocalFeatures, extract_features, extract_query_features
+from rempart.hashing.features import (
+    DESCRIPTOR_BYTES,
+    FEATURE_SIDE,
+    MAX_FEATURES,
+    LocalFeatures,
+    _extract,
+    _off_page,
+    _on_page_share,
+    extract_features,
+    extract_query_features,
+    scaled_bytes,
+)
 from rempart.hashing.signals import Dihedral, PdqHash, PdqSignal
 from rempart.hashing.windows import WindowKind
 from rempart.matching.features import MIN_INLIERS, SEARCH_LIMITS, Verification, verify
@@ -31,6 +42,11 @@ def _features(data: bytes) -> LocalFeatures:
 
 def _registered(data: bytes) -> LocalFeatures:
     return extract_features(decode_luma(data).luma, checks=True)
+
+
+def _unmasked(luma: np.ndarray) -> LocalFeatures:
+    """The whole picture's features, no part of it masked as a page's."""
+    return _extract(scaled_bytes(luma, FEATURE_SIDE), None, MAX_FEATURES, False)
 
 
 def _crop(picture: Image.Image) -> Image.Image:
@@ -104,20 +120,72 @@ def test_another_shot_is_refused_where_the_content_check_vouches_for_a_crop(
         assert verify(query, reference) is None
 
 
-def _flat_ground(seed: int) -> Image.Image:
-    """A drawn picture whose top is a flat sky: cropped, the sky fills a quarter of the crop."""
+def _flat_ground(seed: int, sky: int = 300) -> Image.Image:
+    """A drawn picture whose top `sky` rows of 640 are a flat sky: cropped (_crop), the sky
+    fills half the crop (300), a third (200)."""
     picture = original(seed).resize((960, 640))
-    ImageDraw.Draw(picture).rectangle((0, 0, 960, 300), fill=(120, 160, 210))
+    ImageDraw.Draw(picture).rectangle((0, 0, 960, sky), fill=(120, 160, 210))
     return picture
 
 
-def test_a_crop_whose_flat_ground_fills_a_quarter_also_gets_its_features_unmasked() -> None:
-    crop = _crop(_flat_ground(5))
-    masked, unmasked = extract_query_features(decode_luma(jpeg(crop, 85)).luma)
-    assert len(unmasked) > len(masked)
-    assert np.array_equal(masked.descriptors, _features(jpeg(crop, 85)).descriptors)
+def _page_view(data: bytes) -> tuple[np.ndarray, np.ndarray, float]:
+    """A query's luma, its page mask (see _off_page) and the share of the picture masked."""
+    luma = decode_luma(data).luma
+    mask = _off_page(scaled_bytes(luma, FEATURE_SIDE))
+    assert mask is not None  # the case these tests are about
+    return luma, mask, 1 - np.count_nonzero(mask) / mask.size
+
+
+def test_a_crop_whose_flat_ground_fills_a_third_gets_its_features_unmasked() -> None:
+    # the sky is taken for a page's ground, but it holds few of the whole crop's keypoints:
+    # the crop is given its features unmasked, and those alone (a masked set would repeat most
+    # of them)
+    crop = jpeg(_crop(_flat_ground(5, sky=200)), 85)
+    luma, mask, masked = _page_view(crop)
+    (unmasked,) = extract_query_features(luma)
+    assert np.array_equal(unmasked.descriptors, _unmasked(luma).descriptors)
+    assert len(unmasked) > len(_features(crop))  # the mask took keypoints
+    assert masked < 0.5
+    assert _on_page_share(unmasked, mask) < 0.5
     (only,) = extract_query_features(decode_luma(jpeg(original(12), 85)).luma)  # no page
     assert len(only) > 0
+
+
+def test_a_crop_mostly_of_flat_ground_also_gets_its_masked_features() -> None:
+    # the same with the sky over half of it: mostly page, as its original would be when
+    # registered (masked); its masked features first, then the unmasked ones
+    crop = jpeg(_crop(_flat_ground(5)), 85)
+    luma, mask, masked = _page_view(crop)
+    first, unmasked = extract_query_features(luma)
+    assert np.array_equal(first.descriptors, _features(crop).descriptors)
+    assert np.array_equal(unmasked.descriptors, _unmasked(luma).descriptors)
+    assert masked > 0.5
+    assert _on_page_share(unmasked, mask) < 0.5  # kept for the page's share alone
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_picture_among_text_keeps_its_masked_features_too(seed: int) -> None:
+    # on a web page, the glyphs hold most of the whole page's keypoints: the masked set, on
+    # the picture, comes first, the unmasked one after it
+    page = hard_copy("web-page", original(seed), seed)
+    luma = decode_luma(page).luma
+    masked, unmasked = extract_query_features(luma)
+    assert np.array_equal(masked.descriptors, extract_features(luma).descriptors)
+    assert np.array_equal(unmasked.descriptors, _unmasked(luma).descriptors)
+    mask = _off_page(scaled_bytes(luma, FEATURE_SIDE))
+    assert mask is not None
+    assert _on_page_share(unmasked, mask) >= 0.5
+    assert _on_page_share(masked, mask) == 0.0  # none found on the page's ground and text
+
+
+def test_the_share_of_keypoints_on_a_page_is_read_at_their_pixels() -> None:
+    mask = np.full((20, 30), 255, np.uint8)
+    mask[:, :10] = 0  # the page: the ten leftmost columns
+    points = np.array([[9.9, 5.0], [10.0, 5.0], [0.0, 19.9], [29.9, 0.0]], np.float32)
+    features = LocalFeatures(30, 20, points, np.zeros((4, DESCRIPTOR_BYTES), np.uint8))
+    assert _on_page_share(features, mask) == 0.5
+    none = LocalFeatures(30, 20, points[:0], np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
+    assert _on_page_share(none, mask) == 0.0
 
 
 def test_a_crop_under_the_quality_gate_is_still_found_by_its_features(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hard_copies import distractor, jpeg, original, register, watermarked
-from PIL import Image
+from hard_copies import WORDS, distractor, jpeg, original, register, watermarked
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from rempart.hashing import hash_image_bytes
 from rempart.hashing.decode import decode_luma
@@ -65,6 +65,34 @@ def test_pages_interfaces_and_flat_graphics_are_not_taken_for_a_watermark(kind: 
 def test_odd_pictures_have_no_watermark_and_never_crash(luma: np.ndarray) -> None:
     assert find_overlay(luma) is None
     assert unmarked_windows(luma) == ()
+
+
+def _photographed_page(seed: int) -> bytes:
+    """A page of text as a phone shows it: lines of text a little blurred, the light falling
+    off across the page, grain, reduced to 320 x 240."""
+    rng = np.random.default_rng(seed)
+    size = (20, 24, 28, 24)[seed % 4]
+    font = ImageFont.load_default(size=size)
+    page = Image.new("L", (640, 480), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(10, 470 - size, size + 6):
+        x = 10
+        while x < 560:
+            word = str(rng.choice(WORDS))
+            draw.text((x, y), word, fill=60, font=font)
+            x += int(draw.textlength(word + " ", font=font))
+    ink = np.asarray(page.filter(ImageFilter.GaussianBlur(1)), np.float64) / 255
+    light = 215 - (0, 20)[seed % 2] * np.linspace(0, 1, 640)
+    grain = rng.normal(0, (3, 6)[seed // 2 % 2], ink.shape)
+    shown = Image.fromarray(np.clip(ink * light + grain, 0, 255).astype(np.uint8))
+    return jpeg(shown.resize((320, 240), Image.LANCZOS), 85)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_photographed_page_of_text_is_not_taken_for_a_watermark(seed: int) -> None:
+    # its ground spread over some 10-20 levels by grain and by the light: the gaps between
+    # its lines are that ground, not strokes of an overlay (each was taken for one before)
+    assert find_overlay(_luma(_photographed_page(seed))) is None
 
 
 def test_taking_the_overlay_off_brings_the_hash_back() -> None:

@@ -58,6 +58,15 @@ _PAGE_SHARE = 0.25
 _PAGE_BLOCK_SHARE = 0.4
 _BLOCK = 16
 _PAGE_CONTENT_MIN = 0.08  # share of blocks that are not page, below which none are masked
+# A query taken for a page gets its masked features too when the mask takes more than
+# _MASKED_SET_PAGE_SHARE of the picture (it is mostly page, and a page-like original was
+# registered masked as well: bench/robustness.py, seed 5, an illustration on a flat ground
+# under a watermark, 56 % masked, found through its masked set alone), or when at least
+# _MASKED_SET_MIN_ON_PAGE of its whole picture's keypoints lie on the masked blocks; else the
+# masked set would keep most of the whole set's keypoints and add weaker ones from the same
+# blocks.
+_MASKED_SET_PAGE_SHARE = 0.5
+_MASKED_SET_MIN_ON_PAGE = 0.5
 # Check points (registration only): descriptors taken on a regular grid, wherever the picture
 # is not flat, at pyramid level CHECK_LEVEL and angle 0, so that the matcher can tell whether a
 # query shows the registered content everywhere, flat shapes on plain ground included (they
@@ -357,16 +366,40 @@ def _distinct(
 
 
 def extract_query_features(luma: npt.NDArray[np.generic]) -> tuple[LocalFeatures, ...]:
-    """A query's whole-picture features: those `extract_features` finds and, when it masked
-    the picture as a page (one grey level over a quarter of it), those of the whole picture
-    unmasked too. A crop of a drawing or a screenshot whose flat ground fills a quarter of it
-    is no page, and the mask took most of the corners it shares with the registered picture,
+    """A query's whole-picture features: those of the whole picture unmasked and, before
+    them, those `extract_features` finds when it masks the picture as a page (one grey level
+    over a quarter of it) and the mask takes away much of what the whole set holds.
+
+    Both: a crop of a drawing or a screenshot whose flat ground fills a quarter of it is no
+    page, and the mask took most of the corners it shares with the registered picture,
     which was not masked (bench/robustness.py's crops, seed 11: 93 of 120 found masked, 99
-    with both)."""
+    with both). The masked set is worth its extraction only where the page takes most of
+    the picture (_MASKED_SET_PAGE_SHARE) or its ground and text held many of the whole
+    set's keypoints (_MASKED_SET_MIN_ON_PAGE): elsewhere it would repeat most of them (a
+    picture with a flat sky, a low-contrast texture)."""
     grey = scaled_bytes(luma, FEATURE_SIDE)
     mask = _off_page(grey)
     whole = _extract(grey, None, MAX_FEATURES, False)
-    return (whole,) if mask is None else (_extract(grey, mask, MAX_FEATURES, False), whole)
+    if mask is None:
+        return (whole,)
+    masked_share = 1.0 - np.count_nonzero(mask) / mask.size
+    if (
+        masked_share <= _MASKED_SET_PAGE_SHARE
+        and _on_page_share(whole, mask) < _MASKED_SET_MIN_ON_PAGE
+    ):
+        return (whole,)
+    return (_extract(grey, mask, MAX_FEATURES, False), whole)
+
+
+def _on_page_share(features: LocalFeatures, mask: npt.NDArray[np.uint8]) -> float:
+    """Share of the keypoints that lie where `mask` (an `_off_page` mask of the picture they
+    were found on) is 0: on a page's ground and text. 0 when there are none."""
+    if not len(features):
+        return 0.0
+    height, width = mask.shape
+    columns = np.clip(features.points[:, 0].astype(np.intp), 0, width - 1)
+    rows = np.clip(features.points[:, 1].astype(np.intp), 0, height - 1)
+    return float(np.count_nonzero(mask[rows, columns] == 0)) / len(features)
 
 
 def features_again(

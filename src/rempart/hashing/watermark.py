@@ -61,10 +61,16 @@ _STROKE_TOLERANCE = 0.2
 _MIN_STROKES = 0.015
 _MIN_CELLS = 0.75
 _CELLS = 4
-# Ink lies over a picture: strokes mostly of the picture's most common level (within
-# _GROUND_LEVELS) are its ground, the gaps between a page's lines of text (pages of text and
-# interface screenshots passed every test above: bench/robustness.py's corpus).
+# Ink lies over a picture: strokes mostly of the picture's ground are that ground, the gaps
+# between a page's lines of text (pages of text and interface screenshots passed every test
+# above: bench/robustness.py's corpus). The ground, in each of the _CELLS x _CELLS cells (the
+# light falls unevenly on a photographed page): the levels around the cell's most common one
+# whose counts reach _GROUND_PEAK of its count (a scanned or photographed page's grain
+# spreads it), at least _GROUND_LEVELS and at most _GROUND_SPREAD either side of it (a
+# picture's broad histogram is no ground).
 _GROUND_LEVELS = 3
+_GROUND_SPREAD = 8
+_GROUND_PEAK = 0.25
 _MAX_ON_GROUND = 0.75
 # A pile: a local maximum of the smoothed histogram, on this share of the pixels at least.
 _MIN_PILE = 0.001
@@ -139,7 +145,9 @@ def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int
 
     spread = _STROKE_TOLERANCE * step
     near = cv2.inRange(gaps, max(1, math.ceil(step - spread)), math.floor(step + spread))
-    thick = np.asarray(cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
+    thick: npt.NDArray[np.uint8] = np.asarray(
+        cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    )
     share = cv2.countNonZero(thick) / thick.size
     if share < _MIN_STROKES:
         return 0.0
@@ -148,11 +156,45 @@ def _strokes(grey: npt.NDArray[np.uint8], gaps: npt.NDArray[np.uint8], step: int
     cells = thick[: rows * _CELLS, : cols * _CELLS].reshape(_CELLS, rows, _CELLS, cols)
     if float((cells.mean(axis=(1, 3)) >= 255 * share / 3).mean()) < _MIN_CELLS:
         return 0.0
-    ground = int(np.argmax(np.bincount(grey.ravel(), minlength=256)))
-    levels = grey[thick > 0].astype(np.int16)
-    if float(np.mean(np.abs(levels - ground) <= _GROUND_LEVELS)) > _MAX_ON_GROUND:
+    whole = (slice(0, rows * _CELLS), slice(0, cols * _CELLS))
+    if _on_ground(grey[whole], thick[whole]) > _MAX_ON_GROUND:
         return 0.0
     return share
+
+
+def _on_ground(grey: npt.NDArray[np.uint8], thick: npt.NDArray[np.uint8]) -> float:
+    """The share of the strokes (`thick`, as `grey`: both cut to whole _CELLS x _CELLS
+    cells) that lie on their cell's ground: a page's light varies across it."""
+    import cv2
+
+    height, width = grey.shape
+    # each pixel's cell, numbered row by row; each cell's histogram, then its strokes' alone
+    across = np.arange(_CELLS, dtype=np.uint8)
+    numbers = across[:, None] * _CELLS + across
+    cell = np.repeat(np.repeat(numbers, height // _CELLS, 0), width // _CELLS, 1)
+    sizes, ranges = [256, _CELLS * _CELLS], [0, 256, 0, _CELLS * _CELLS]
+    counts = cv2.calcHist([grey, cell], [0, 1], None, sizes, ranges).T.astype(np.intp)
+    strokes = cv2.calcHist([grey, cell], [0, 1], thick, sizes, ranges).T.astype(np.intp)
+    low, high = _ground(counts)
+    within = np.cumsum(strokes, axis=1)
+    rows = np.arange(len(counts))
+    on = within[rows, high] - np.where(low > 0, within[rows, low - 1], 0)
+    return float(on.sum()) / max(1, int(strokes.sum()))
+
+
+def _ground(counts: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The lowest and highest level of the ground (see _GROUND_PEAK) of each histogram (a row
+    of `counts`, 256 levels)."""
+    level = np.argmax(counts, axis=1)[:, None]
+    levels = np.arange(256)
+    under = counts < _GROUND_PEAK * np.take_along_axis(counts, level, axis=1)
+    # the last level under the peak's share below it, the first above it
+    low = np.where(under & (levels < level), levels, -1).max(axis=1) + 1
+    high = np.where(under & (levels > level), levels, 256).min(axis=1) - 1
+    level = level[:, 0]
+    low = level - np.clip(level - low, _GROUND_LEVELS, _GROUND_SPREAD)
+    high = level + np.clip(high - level, _GROUND_LEVELS, _GROUND_SPREAD)
+    return np.maximum(low, 0), np.minimum(high, 255)
 
 
 def find_overlay(luma: Luma) -> Overlay | None:
