@@ -5,17 +5,23 @@ neither taken for one nor matched."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
-from rempart.hashing.mosaic import find_mosaic
+from rempart.hashing import REGISTRATION_EXTRAS, Windows, hash_image_bytes
+from rempart.hashing.mosaic import find_mosaic, plain_ground
 from rempart.hashing.windows import WindowKind
 from rempart.intake import banks
-from rempart.matching.service import MOSAIC_STEADY_MISSES, Matcher, Query
+from rempart.matching.service import (
+    MOSAIC_PLAIN_GROUND_MISSES,
+    MOSAIC_STEADY_MISSES,
+    Matcher,
+    Query,
+)
 from rempart.samples import neutral_image
 from rempart.store.database import Database
 
@@ -363,3 +369,52 @@ def test_a_pixelated_screen_does_not_meet_a_screen_of_its_layout_on_its_whole_ha
         hashes = hash_image_bytes(data, dihedral=True, windows=matcher.query_windows())
         (result,) = matcher.match([Query.from_image(hashes)])
         assert not result.matches, (seed, blocks)
+
+
+def test_a_mosaic_on_plain_ground_is_compared_on_steady_bits_with_fewer_misses() -> None:
+    # A photograph with a sky (the cameraman: 31-45 % of neighbouring blocks alike) is
+    # compared on its steady bits, few of them allowed to differ; a textured one as before;
+    # a screen not at all.
+    from hard_copies import DISTRACTORS
+
+    from rempart.hashing.mosaic import steady_bits_for
+
+    camera = find_mosaic(_luma(_mean_blocks(_sample("camera"), 20)))
+    grass = find_mosaic(_luma(_mean_blocks(_sample("grass"), 20)))
+    screen = find_mosaic(
+        _luma(_mean_blocks(DISTRACTORS["ui-screenshot"](np.random.default_rng(1)), 20))
+    )
+    assert camera is not None and grass is not None and screen is not None
+    assert steady_bits_for(camera) == steady_bits_for(grass) == 64
+    assert plain_ground(camera) and not plain_ground(grass)
+    assert steady_bits_for(screen) == 0
+    query = hash_image_bytes(_mean_blocks(_sample("camera"), 20), windows=Windows.MOSAIC)
+    assert query.windows and all(w.window.plain_ground for w in query.windows)
+    assert all(w.steady is not None for w in query.windows)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_pictures_on_plain_ground_pixelated_are_matched_on_a_few_steady_bits(
+    db: Database, tmp_path: Path
+) -> None:
+    # Galaxies on a black sky: their grids are flat to PDQ (quality under 20, not met on
+    # distance alone) and their plain ground keeps them from the rule of textured mosaics;
+    # these copies keep all their steady bits, the one at 20 blocks all but 3 of them: too
+    # many for a mosaic on plain ground (docs/benchmarks.md, fifth pass). The query is cut
+    # down to its grids: its whole hash meets some of these copies too.
+    ids = _register(db, tmp_path, {name: _sample(name) for name in ("hubble_deep_field", "camera")})
+    matcher = Matcher(db)
+    for blocks, found in ((23, True), (26, True), (30, True), (20, False)):
+        data = _mean_blocks(_sample("hubble_deep_field"), blocks)
+        mosaic = find_mosaic(_luma(data))
+        assert mosaic is not None and plain_ground(mosaic), blocks
+        hashes = hash_image_bytes(data, dihedral=True, windows=matcher.query_windows())
+        query = Query.from_image(hashes)
+        grids = [s for s in query.signals if s.kind == WindowKind.MOSAIC]
+        assert grids and all(s.plain_ground for s in grids)
+        (result,) = matcher.match([replace(query, signals=tuple(grids))])
+        if not found:
+            assert not result.matches, blocks
+            continue
+        assert [m.item for m in result.matches] == [ids["hubble_deep_field"]], blocks
+        assert dict(result.matches[0].detail)["steady_misses"] <= MOSAIC_PLAIN_GROUND_MISSES

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["GRIDS", "Mosaic", "coarse_view", "find_mosaic", "grids_for", "steady_bits_for"]
+__all__ = [
+    "GRIDS",
+    "Mosaic",
+    "coarse_view",
+    "find_mosaic",
+    "grids_for",
+    "plain_ground",
+    "steady_bits_for",
+]
 
 Luma = npt.NDArray[np.generic]
 Pixels = npt.NDArray[np.float32]
@@ -35,8 +43,12 @@ _RENDER_SIDE = 64
 # flip at will; these keep their sign on a copy (docs/matching.md). A mosaic with large flat
 # areas (more than _LAYOUT_ALIKE of its neighbouring blocks alike: a screen, a page, a chart)
 # is not compared so: it shares its steadiest bits, even 96 of them, with others of its layout.
+# Between _TEXTURED_ALIKE and _LAYOUT_ALIKE (a picture on some plain ground: a sky, a wall, a
+# studio backdrop; or a sparse screen) it is, with fewer of them allowed to differ
+# (`plain_ground`, rempart.matching.service.MOSAIC_PLAIN_GROUND_MISSES).
 _STEADY_BITS = 64
-_LAYOUT_ALIKE = 0.3
+_TEXTURED_ALIKE = 0.3
+_LAYOUT_ALIKE = 0.45
 # A cell of a query's grid spans this many of its mosaic's blocks at least.
 _CELL_BLOCKS = 1.4
 # A mosaic has this many blocks across its shorter side at least, and at most this many
@@ -74,6 +86,12 @@ def steady_bits_for(mosaic: Mosaic) -> int:
     """How many steady bits of each of its grids a mosaic query is compared on (none: its
     grids are met by distance only)."""
     return 0 if mosaic.alike > _LAYOUT_ALIKE else _STEADY_BITS
+
+
+def plain_ground(mosaic: Mosaic) -> bool:
+    """Whether a mosaic compared on steady bits has some plain ground (more than
+    _TEXTURED_ALIKE of its neighbouring blocks alike): fewer of its bits may then differ."""
+    return mosaic.alike > _TEXTURED_ALIKE
 
 
 def coarse_view(luma: Luma, grid: int) -> Pixels:

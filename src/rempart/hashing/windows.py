@@ -241,6 +241,7 @@ class Window:
     smooth: bool = False
     grid: int = 0  # MOSAIC: the box reduced to this many cells across (mosaic.coarse_view)
     steady: int = 0  # MOSAIC query: how many steady bits of its hash to compare on
+    plain_ground: bool = False  # MOSAIC query: fewer of them may differ (mosaic.plain_ground)
     overlay: Overlay | None = None  # UNMARKED: the overlay taken off (watermark.remove_overlay)
 
     @property
@@ -426,15 +427,26 @@ def mosaic_windows(luma: Luma, *, registering: bool) -> tuple[Window, ...]:
     from rempart.hashing import mosaic
 
     height, width = luma.shape[:2]
-    steady = 0
+    steady, plain = 0, False
     if registering:
         grids: tuple[int, ...] = mosaic.GRIDS
     else:
         found = mosaic.find_mosaic(luma)
         grids = () if found is None else mosaic.grids_for(found)
-        steady = 0 if found is None else mosaic.steady_bits_for(found)
+        if found is not None:
+            steady, plain = mosaic.steady_bits_for(found), mosaic.plain_ground(found)
     return tuple(
-        Window(WindowKind.MOSAIC, 0, 0, width, height, label=str(g), grid=g, steady=steady)
+        Window(
+            WindowKind.MOSAIC,
+            0,
+            0,
+            width,
+            height,
+            label=str(g),
+            grid=g,
+            steady=steady,
+            plain_ground=plain,
+        )
         for g in grids
     )
 

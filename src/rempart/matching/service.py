@@ -90,6 +90,10 @@ MOSAIC_MIN_QUALITY = 20
 # most this many of those bits together, each grid within MOSAIC_SEARCH_BITS whole.
 MOSAIC_STEADY_MISSES = 6
 MOSAIC_SEARCH_BITS = 64
+# A mosaic on some plain ground (31-45 % of its neighbouring blocks alike: a sky, a wall, a
+# sparse screen) may differ on this many only: unrelated screens meet there at 6-9 steady bits,
+# textured pictures at 14 or more (docs/benchmarks.md, fifth pass).
+MOSAIC_PLAIN_GROUND_MISSES = 2
 # A pixelated query's other hashes (the whole picture, its crops, windows and smoothed crops)
 # lie 80-90 bits from an unpixelated original's: they meet one only as a copy of a registered
 # mosaic does, or a flat or blurry picture that the blocks barely change (bench: 4-24 bits, a
@@ -176,6 +180,9 @@ class QuerySignal:
     # a coarse grid's steady bits (see rempart.hashing.image.WindowHashes.steady); not packed
     # (rempart.matching.packed): a query matched later meets coarse grids by distance only
     steady: PdqHash | None = None
+    # a coarse grid of a mosaic with some plain ground (rempart.hashing.mosaic.plain_ground):
+    # MOSAIC_PLAIN_GROUND_MISSES of its steady bits may differ, not MOSAIC_STEADY_MISSES
+    plain_ground: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +230,7 @@ class Query:
                     signal,
                     w.window.label,
                     steady=w.steady if variant is Dihedral.ORIGINAL else None,
+                    plain_ground=w.window.plain_ground,
                 )
                 for variant, signal in zip(Dihedral, w.variants, strict=False)
             ]
@@ -890,7 +898,8 @@ def _mosaic_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_H
     (shifted with the bank's threshold). A copy is the query's two finest grids both met, and
     either the finest within MOSAIC_FINEST_BITS (shifted too) and one of the two not flat to
     PDQ (quality MOSAIC_MIN_QUALITY), or, when the query knows its grids' steady bits, at most
-    MOSAIC_STEADY_MISSES of them differing on the two grids together.
+    MOSAIC_STEADY_MISSES of them differing on the two grids together
+    (MOSAIC_PLAIN_GROUND_MISSES for a mosaic on some plain ground).
 
     A coarse grid holds a few dozen cells: two screenshots of one application's layout, or
     two charts, pixelated, are alike on any one grid (bench: 2 bits apart), and the flatter
@@ -937,7 +946,9 @@ def _grids_kept(query: Query, hits: list[_Hit], bank_threshold: int) -> list[_Hi
         return [finest, second]
     if finest.steady_misses is None or second.steady_misses is None:
         return []
-    if finest.steady_misses + second.steady_misses > MOSAIC_STEADY_MISSES:
+    plain = finest.query.plain_ground or second.query.plain_ground
+    allowed = MOSAIC_PLAIN_GROUND_MISSES if plain else MOSAIC_STEADY_MISSES
+    if finest.steady_misses + second.steady_misses > allowed:
         return []
     return [replace(finest, steady_kept=True), replace(second, steady_kept=True)]
 
