@@ -285,6 +285,10 @@ class FeatureAgreement:
             "descriptor_bits": _summary(bits),
             "descriptors_equal_share": round(sum(b == 0 for b in bits) / max(1, len(bits)), 3),
             "checks_equal": self.checks_equal,
+            "window_keypoints": self.window_keypoints,
+            "window_descriptors_equal_share": round(
+                sum(b == 0 for b in self.window_bits) / max(1, len(self.window_bits)), 3
+            ),
             "window_same_place_share": round(
                 self.window_same_place / max(1, self.window_keypoints), 3
             ),
