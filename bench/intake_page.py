@@ -15,7 +15,6 @@ drives the page through the functions here.
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import json
 import os
@@ -23,7 +22,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -228,6 +227,9 @@ class FeatureAgreement:
     same_place: int = 0  # page keypoints at the same place (quarter pixel) and level
     descriptor_bits: list[int] = field(default_factory=list)  # at those keypoints
     checks_equal: int = 0  # pictures with the same check points and descriptors
+    window_keypoints: int = 0  # the CLI's window keypoints (features.WINDOW_SHARE)
+    window_same_place: int = 0  # page window keypoints at the same place (quarter pixel)
+    window_bits: list[int] = field(default_factory=list)  # their descriptors, at those
 
     def add(self, cli: bytes, page: bytes | None) -> None:
         from rempart.hashing.features import LocalFeatures
@@ -258,6 +260,20 @@ class FeatureAgreement:
                 np.array_equal(ours.check_points, theirs.check_points)
                 and np.array_equal(ours.check_descriptors, theirs.check_descriptors)
             )
+        if ours.window_points is not None and ours.window_descriptors is not None:
+            self.window_keypoints += len(ours.window_points)
+            if theirs.window_points is None or theirs.window_descriptors is None:
+                return
+            found = {
+                tuple(np.rint(p * 4).astype(int).tolist()): i
+                for i, p in enumerate(theirs.window_points)
+            }
+            for p, d in zip(ours.window_points, ours.window_descriptors, strict=True):
+                i = found.get(tuple(np.rint(p * 4).astype(int).tolist()))
+                if i is not None:
+                    self.window_same_place += 1
+                    bits = np.unpackbits(d ^ theirs.window_descriptors[i]).sum()
+                    self.window_bits.append(int(bits))
 
     def summary(self) -> dict[str, object]:
         bits = self.descriptor_bits
@@ -269,12 +285,21 @@ class FeatureAgreement:
             "descriptor_bits": _summary(bits),
             "descriptors_equal_share": round(sum(b == 0 for b in bits) / max(1, len(bits)), 3),
             "checks_equal": self.checks_equal,
+            "window_keypoints": self.window_keypoints,
+            "window_descriptors_equal_share": round(
+                sum(b == 0 for b in self.window_bits) / max(1, len(self.window_bits)), 3
+            ),
+            "window_same_place_share": round(
+                self.window_same_place / max(1, self.window_keypoints), 3
+            ),
+            "window_descriptor_bits": _summary(self.window_bits),
         }
 
 
 def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
     from rempart.hashing import REGISTRATION_EXTRAS, hash_image_bytes
     from rempart.hashing.windows import WindowKind
+    from rempart.intake.hashfile import parse_hash_file
 
     document = json.loads(hash_file)
     pdq_bits: list[int] = []
@@ -284,7 +309,8 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
     digests = True
     features = FeatureAgreement()
     mosaic_bits: list[int] = []
-    for path, item in zip(pictures, document["items"], strict=True):
+    parsed = parse_hash_file(hash_file)
+    for index, (path, item) in enumerate(zip(pictures, document["items"], strict=True)):
         cli = hash_image_bytes(path.read_bytes(), windows=REGISTRATION_EXTRAS)
         digests &= (cli.digest.md5, cli.digest.sha256) == (item["md5"], item["sha256"])
         if cli.pdq.quality >= 50:
@@ -304,10 +330,10 @@ def compare(pictures: Sequence[Path], hash_file: bytes) -> Comparison:
             partner_bits.append(bits(cli.partner_pdq.hash.hex, item["partner"]["pdq"]))
         elif cli.partner_pdq is not None:
             missing += 1
-        page = base64.b64decode(item["features"]) if "features" in item else None
-        # the page computes no window keypoints (features.WINDOW_SHARE): the rest compared
-        whole = replace(cli.features[0][1], window_points=None, window_descriptors=None)
-        features.add(whole.to_bytes(), page)
+        # the page's features as the import stores them: with the window keypoints merged
+        # from its windows' features (hashfile._window_features)
+        page = parsed.items[index].features
+        features.add(cli.features[0][1].to_bytes(), None if page is None else page.to_bytes())
     return Comparison(pdq_bits, digests, extras_bits, missing, partner_bits, features, mosaic_bits)
 
 

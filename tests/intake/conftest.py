@@ -41,6 +41,6 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.k_digest_new.restype = ctypes.c_void_p
     lib.k_digest_update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
     lib.k_digest_end.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    lib.k_features.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.k_features.argtypes = [floats, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
     lib.k_features.argtypes += [ctypes.c_char_p, ctypes.c_int]
     return lib

@@ -80,6 +80,13 @@ def test_page_makes_no_request_and_computes_the_clis_hashes(
     equal = sum(b == 0 for b in found.descriptor_bits)
     assert equal >= 0.4 * len(found.descriptor_bits)
     assert sum(found.descriptor_bits) <= 6 * len(found.descriptor_bits)
+    # Window keypoints (features.WINDOW_SHARE), merged at the import from the page's windows'
+    # features: the same tolerance (the identical pictures above hold theirs, byte for byte)
+    assert found.window_keypoints >= 100 * count
+    assert found.window_same_place >= 0.85 * found.window_keypoints
+    equal = sum(b == 0 for b in found.window_bits)
+    assert equal >= 0.4 * len(found.window_bits)
+    assert sum(found.window_bits) <= 6 * len(found.window_bits)
 
 
 def _copy(path: Path) -> Path:

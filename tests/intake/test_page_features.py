@@ -10,8 +10,10 @@ The browser tests run the WebAssembly build of the same file."""
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -20,7 +22,16 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageDraw
 
-from rempart.hashing.features import LocalFeatures, _off_page, extract_features
+from rempart.hashing.features import (
+    MAX_FEATURES,
+    WINDOW_LIMIT,
+    LocalFeatures,
+    _off_page,
+    extract_features,
+    extract_window_features,
+    window_boxes,
+)
+from rempart.intake.hashfile import _window_features
 from rempart.samples import STYLES, neutral_image
 
 PAGE = Path(__file__).parents[2] / "src" / "rempart" / "intake" / "page"
@@ -33,12 +44,35 @@ def _luma(picture: Image.Image) -> npt.NDArray[np.float32]:
     return np.ascontiguousarray(luma, np.float32)
 
 
-def _page_features(kernel: ctypes.CDLL, luma: npt.NDArray[np.float32], cap: int = 0) -> bytes:
+def _page_features(
+    kernel: ctypes.CDLL,
+    luma: npt.NDArray[np.float32],
+    cap: int = 0,
+    *,
+    checks: int = 1,
+    limit: int = MAX_FEATURES,
+) -> bytes:
     cap = cap or kernel.k_features_max()
     out = ctypes.create_string_buffer(cap)
-    length = kernel.k_features(luma, luma.shape[1], luma.shape[0], 1, out, cap)
+    length = kernel.k_features(luma, luma.shape[1], luma.shape[0], checks, limit, out, cap)
     assert length > 0, length
     return out.raw[:length]
+
+
+def _page_windows(kernel: ctypes.CDLL, luma: npt.NDArray[np.float32]) -> list[str]:
+    """What page.js sends as an item's `windows`: each window's features, base64."""
+    height, width = luma.shape
+    return [
+        base64.b64encode(
+            _page_features(
+                kernel,
+                np.ascontiguousarray(luma[top : top + h, left : left + w]),
+                checks=0,
+                limit=WINDOW_LIMIT,
+            )
+        ).decode("ascii")
+        for left, top, w, h in window_boxes(width, height)
+    ]
 
 
 def _web_page(seed: int) -> Image.Image:
@@ -85,11 +119,36 @@ def test_on_a_page_the_same_background_is_masked_out(kernel: ctypes.CDLL, seed: 
     assert _page_features(kernel, luma) == extract_features(luma, checks=True).to_bytes()
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_page_window_keypoints_are_bank_adds(kernel: ctypes.CDLL, seed: int) -> None:
+    """The windows' features the page sends, merged by the server, are the window keypoints
+    `bank add` registers: the same points, descriptors and order, byte for byte stored."""
+    width, height = SIZES[seed % len(SIZES)]
+    luma = _luma(neutral_image(seed, width, height, style=STYLES[seed % len(STYLES)]))
+    whole = extract_features(luma, checks=True)
+    points, descriptors = extract_window_features(luma)
+    cli = replace(whole, window_points=points, window_descriptors=descriptors)
+    page = _window_features(
+        LocalFeatures.from_bytes(_page_features(kernel, luma)),
+        _page_windows(kernel, luma),
+        width,
+        height,
+    )
+    assert page.to_bytes() == cli.to_bytes()
+    if min(width, height) >= 300:
+        # not an empty agreement: windows found keypoints, and overlapping ones the same
+        assert len(points) >= 30
+        found = sum(
+            len(LocalFeatures.from_bytes(base64.b64decode(b))) for b in _page_windows(kernel, luma)
+        )
+        assert len(points) < found
+
+
 def test_too_small_a_buffer_is_refused_not_overrun(kernel: ctypes.CDLL) -> None:
     luma = _luma(neutral_image(7, 640, 480))
     needed = len(_page_features(kernel, luma))
     out = ctypes.create_string_buffer(needed - 1)
-    assert kernel.k_features(luma, 640, 480, 1, out, needed - 1) == -2
+    assert kernel.k_features(luma, 640, 480, 1, MAX_FEATURES, out, needed - 1) == -2
 
 
 def _generator() -> ModuleType:

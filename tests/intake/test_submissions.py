@@ -164,8 +164,8 @@ def test_unknown_fields_and_versions_are_refused_with_a_reason() -> None:
     data = _hash_file([1])
     with pytest.raises(HashListError, match="unknown field"):
         parse_hash_file(_edited(data, {"names": ["her"]}, reseal=True))
-    with pytest.raises(HashListError, match="version 3"):
-        parse_hash_file(_edited(data, {"version": 3}, reseal=True))
+    with pytest.raises(HashListError, match="version 4"):
+        parse_hash_file(_edited(data, {"version": 4}, reseal=True))
     with pytest.raises(HashListError, match="not JSON"):
         parse_hash_file(b"\xff\xfe")
     with pytest.raises(HashListError, match="format"):
@@ -192,7 +192,7 @@ def test_page_files_carry_the_local_features_bank_add_stores(db: Database, tmp_p
         statements=SHE_IS_SHOWN,
         withdrawal_sha256=withdrawal_digest(CODE),
     )
-    assert json.loads(data)["version"] == 2
+    assert json.loads(data)["version"] == 3
     cases.create_case(db, "case-1")
     report = import_submission(db, "case-1", parse_hash_file(data))
     assert report.items[0].error is None and report.items[0].feature_points >= 40
@@ -308,6 +308,145 @@ def test_any_features_field_is_read_or_refused_never_crashes() -> None:
 
         with contextlib.suppress(InputError):  # a clear error, or features
             _features(base64.b64encode(blob).decode())
+
+    check()
+
+
+def _window_blobs(seed: int) -> list[bytes]:
+    """Each window's features as the page's kernel writes them (test_page_features.py: the
+    same bytes), from the CLI's luma of the picture."""
+    from rempart.hashing.decode import decode_luma
+    from rempart.hashing.features import WINDOW_LIMIT, extract_features, window_boxes
+
+    luma = decode_luma(_jpeg(seed)).luma
+    height, width = luma.shape
+    return [
+        extract_features(luma[top : top + h, left : left + w], limit=WINDOW_LIMIT).to_bytes()
+        for left, top, w, h in window_boxes(width, height)
+    ]
+
+
+def _with_windows(windows: object, seed: int = 3) -> bytes:
+    import base64
+
+    document = json.loads(
+        write_hash_file(
+            [hash_image_bytes(_jpeg(seed), windows=EXTRAS | Windows.FEATURES)],
+            submission=SUBMISSION,
+            created="2026-12-06",
+            statements=SHE_IS_SHOWN,
+            withdrawal_sha256=withdrawal_digest(CODE),
+        )
+    )
+    if isinstance(windows, list):
+        windows = [base64.b64encode(w).decode() if isinstance(w, bytes) else w for w in windows]
+    document["items"][0]["windows"] = windows
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    return canonical_json(document)
+
+
+def test_page_window_features_are_stored_as_bank_add_stores_them(
+    db: Database, tmp_path: Path
+) -> None:
+    from rempart.hashing import REGISTRATION_EXTRAS
+    from rempart.hashing.features import LocalFeatures
+
+    data = _with_windows(_window_blobs(3))
+    cases.create_case(db, "case-1")
+    report = import_submission(db, "case-1", parse_hash_file(data))
+    assert report.items[0].error is None
+    (stored,) = _features_of(db, "case-1-page")
+    read = LocalFeatures.from_bytes(stored)
+    assert read.window_points is not None and len(read.window_points) >= 100
+    banks.create_bank(db, "by-cli")
+    path = tmp_path / "three.jpg"
+    path.write_bytes(_jpeg(3))
+    banks.add_images(db, "by-cli", [path], extras=REGISTRATION_EXTRAS)
+    assert stored in _features_of(db, "by-cli")
+
+
+def test_malformed_window_features_fail_their_item_only() -> None:
+    import base64
+
+    import numpy as np
+
+    from rempart.hashing.features import LocalFeatures
+
+    good = _window_blobs(3)
+    first = LocalFeatures.from_bytes(good[0])
+    outside = bytearray(good[0])
+    outside[8:10] = (65535).to_bytes(2, "little")  # a keypoint far off its window
+    many = LocalFeatures(  # more keypoints than a window's limit
+        first.width,
+        first.height,
+        np.zeros((201, 2), np.float32),
+        np.zeros((201, 32), np.uint8),
+        np.zeros(201, np.float32),
+        np.zeros(201, np.uint8),
+    ).to_bytes()
+    resized = LocalFeatures.from_bytes(good[1])
+    resized = LocalFeatures(
+        resized.width + 1, resized.height, resized.points, resized.descriptors,
+        resized.angles, resized.octaves,
+    ).to_bytes()  # fmt: skip
+    checked = LocalFeatures(
+        first.width, first.height, first.points, first.descriptors, first.angles, first.octaves,
+        check_points=first.points[:3], check_descriptors=first.descriptors[:3],
+    ).to_bytes()  # fmt: skip
+    for windows in [
+        good[:-1],  # one window too few
+        [*good, good[0]],
+        [bytes(outside), *good[1:]],
+        [many, *good[1:]],
+        [good[0], resized, *good[2:]],
+        [checked, *good[1:]],
+        [good[0][:-1], *good[1:]],
+        ["not base64!", *good[1:]],
+        ["A" * 200_000, *good[1:]],
+        [12, *good[1:]],
+        "AA==",
+        {"0": "AA=="},
+    ]:
+        parsed = parse_hash_file(_with_windows(windows))
+        assert parsed.items[0].error is not None, windows
+        assert "window" in str(parsed.items[0].error) or "features" in str(parsed.items[0].error)
+    # the windows' features without the picture's
+    document = json.loads(_with_windows(good))
+    del document["items"][0]["features"]
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    assert parse_hash_file(canonical_json(document)).items[0].error is not None
+    # a version 2 file has no such field
+    document = json.loads(_with_windows(good))
+    document["version"] = 2
+    document["integrity"] = {"sha256": integrity_digest(document)}
+    assert parse_hash_file(canonical_json(document)).items[0].error is not None
+    parsed = parse_hash_file(_with_windows([base64.b64decode(base64.b64encode(g)) for g in good]))
+    assert parsed.items[0].error is None
+
+
+def test_any_window_features_are_read_or_refused_never_crashes() -> None:
+    import base64
+    import contextlib
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rempart.hashing.features import LocalFeatures
+    from rempart.intake.hashfile import _window_features
+
+    whole = hash_image_bytes(_jpeg(3), windows=Windows.FEATURES).features[0][1]
+    whole = LocalFeatures.from_bytes(whole.to_bytes())
+    good = _window_blobs(3)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.integers(0, 8), st.binary(max_size=400), st.integers(1, 5000), st.integers(1, 5000))
+    def check(at: int, blob: bytes, width: int, height: int) -> None:
+        windows = [base64.b64encode(g).decode() for g in good]
+        windows[at] = base64.b64encode(blob).decode()
+        with contextlib.suppress(InputError):  # a clear error, or features
+            _window_features(whole, windows, 400, 300)
+        with contextlib.suppress(InputError):
+            _window_features(whole, windows, width, height)
 
     check()
 

@@ -3,8 +3,9 @@ strongest keypoints found as a crop there finds its own (magnified, at the crop'
 resolution), stored with the item and indexed for voting; a candidate's window keypoints are
 matched when the votes through them agree on a place. A screenshot's magnified off-centre
 crop, whose text held none of the whole picture's keypoints (its sidebar's corners took
-them), is found through them; unrelated pictures are not; the page's hash file, whose kernel
-computes no window keypoints, carries the whole picture's features as before."""
+them), is found through them; unrelated pictures are not; a hash file's `features` carry the
+whole picture's features as before (the page sends its windows' own apart, `windows`, merged
+at the import: tests/intake/test_page_features.py)."""
 
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def test_bank_add_registers_window_keypoints_and_the_crop_is_found(
     assert [(m.item, m.method) for m in result.matches] == [(item, LOCAL_FEATURES)]
 
 
-def test_the_hash_file_carries_the_whole_pictures_features_as_the_page_does() -> None:
+def test_the_hash_files_features_are_the_whole_pictures_as_the_page_writes_them() -> None:
     from rempart.intake.hashfile import _written_features
 
     hashes = hash_image_bytes(jpeg(_screenshot(), 90), windows=REGISTRATION_EXTRAS)

@@ -10,6 +10,7 @@ content at every keypoint; it is never part of the stored form.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "MIN_FEATURES",
     "ORB_SCALE",
     "UNKNOWN_OCTAVE",
+    "WINDOW_LIMIT",
     "WINDOW_SHARE",
     "LocalFeatures",
     "check_keypoint",
@@ -35,8 +37,10 @@ __all__ = [
     "extract_query_features",
     "extract_window_features",
     "features_again",
+    "merge_window_features",
     "orb",
     "scaled_bytes",
+    "window_boxes",
 ]
 
 # Long side the luma is scaled to before extraction: ORB's pyramid (8 levels of 1.2) then
@@ -78,7 +82,7 @@ CHECK_LEVEL = 1
 CHECK_CONTRAST = 6.0
 # Window keypoints (registration only): the picture's windows of WINDOW_SHARE of each side,
 # at _WINDOW_STEPS offsets along each side (the first at the picture's edge, the last at the
-# opposite one), each one's _WINDOW_LIMIT strongest keypoints found as a query cropped there
+# opposite one), each one's WINDOW_LIMIT strongest keypoints found as a query cropped there
 # would find them: the window at its own resolution scaled to at most FEATURE_SIDE, so at the
 # magnification the crop has. A crop of 60-75 % of each side is magnified 1.3-1.7 times
 # against the whole picture: ORB's finest levels of the crop see detail that the whole
@@ -89,7 +93,7 @@ CHECK_CONTRAST = 6.0
 # kept once, so that the matcher's ratio test does not meet it twice.
 WINDOW_SHARE = 2 / 3
 _WINDOW_STEPS = 3
-_WINDOW_LIMIT = 200
+WINDOW_LIMIT = 200
 _WINDOW_SAME_PIXELS = 1.5
 _WINDOW_SAME_BITS = 32
 # Version 1: points and descriptors; version 2 adds each keypoint's angle and pyramid level,
@@ -278,10 +282,6 @@ def extract_features(
 
 def extract_window_features(
     luma: npt.NDArray[np.generic],
-    *,
-    share: float = WINDOW_SHARE,
-    steps: int = _WINDOW_STEPS,
-    limit: int = _WINDOW_LIMIT,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
     """A registered picture's window keypoints (see WINDOW_SHARE): their points in the pixels
     of the picture scaled as `extract_features` scales it, and their descriptors."""
@@ -289,24 +289,47 @@ def extract_window_features(
     if grey.dtype != np.uint8:  # once, not once a window (scaled_bytes would)
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     height, width = grey.shape[:2]
+    found = [
+        extract_features(grey[top : top + h, left : left + w], limit=WINDOW_LIMIT)
+        for left, top, w, h in window_boxes(width, height)
+    ]
+    return merge_window_features(found, width, height)
+
+
+def window_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The picture's windows (see WINDOW_SHARE) as (left, top, width, height), a row of
+    windows after another, top first: the order the offline page sends their features in."""
+    window_w, window_h = max(1, round(width * WINDOW_SHARE)), max(1, round(height * WINDOW_SHARE))
+    return [
+        (left, top, window_w, window_h)
+        for top in _window_offsets(height, window_h, _WINDOW_STEPS)
+        for left in _window_offsets(width, window_w, _WINDOW_STEPS)
+    ]
+
+
+def merge_window_features(
+    found: Sequence[LocalFeatures], width: int, height: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    """The window keypoints of a picture of `width` x `height` from each window's features
+    (`extract_features` of window_boxes' windows, in their order; the offline page's come from
+    its kernel): brought back to the whole picture's scaled pixels, each window's strongest
+    first, a keypoint two overlapping windows found kept once."""
     scale = min(1.0, FEATURE_SIDE / max(height, width, 1))
-    window_w, window_h = max(1, round(width * share)), max(1, round(height * share))
     found_points: list[npt.NDArray[np.float32]] = []
     found_descriptors: list[npt.NDArray[np.uint8]] = []
     found_octaves: list[npt.NDArray[np.uint8]] = []
-    for top in _window_offsets(height, window_h, steps):
-        for left in _window_offsets(width, window_w, steps):
-            window = grey[top : top + window_h, left : left + window_w]
-            features = extract_features(window, limit=limit)
-            if not len(features):
-                continue
-            # window pixels -> the original's -> the whole picture's scaled ones
-            inside = features.width / window_w
-            points = (features.points / inside + (left, top)) * scale
-            found_points.append(points.astype(np.float32))
-            found_descriptors.append(features.descriptors)
-            assert features.octaves is not None
-            found_octaves.append(features.octaves)
+    for (left, top, window_w, _), features in zip(window_boxes(width, height), found, strict=True):
+        if not len(features):
+            continue
+        # window pixels (in quarters, as a blob holds them: the page's and bank add's the
+        # same) -> the original's -> the whole picture's scaled ones
+        inside = features.width / window_w
+        quarters = np.rint(features.points * 4) / 4
+        placed = (quarters / inside + (left, top)) * scale
+        found_points.append(placed.astype(np.float32))
+        found_descriptors.append(features.descriptors)
+        assert features.octaves is not None
+        found_octaves.append(features.octaves)
     if not found_points:
         return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
     # each window's strongest first, then each one's second...: any first rows are spread

@@ -1,6 +1,7 @@
 """The hash file a victim's offline page saves (docs/hash-file.md): parse, check, canonicalise.
 
-Owns the schema (version 2; version 1 files, without local features, still read), its
+Owns the schema (version 3; versions 1 and 2, without local or window features, still
+read), its
 integrity digest and the withdrawal-code digest. Pure:
 bytes in, values out; must not decrypt (sealing.py does), touch the store or read files.
 """
@@ -51,14 +52,17 @@ __all__ = [
 FORMAT = "rempart-hash-file"
 SEALED_FORMAT = "rempart-hash-file-sealed"
 WITHDRAWAL_FORMAT = "rempart-withdrawal"
-# Version 2 adds each picture's local features (`features`); version 1 files still read.
-VERSION = 2
-READ_VERSIONS = (1, 2)
+# Version 2 adds each picture's local features (`features`), version 3 its windows' features
+# (`windows`, optional: see _window_features); version 1 and 2 files still read.
+VERSION = 3
+READ_VERSIONS = (1, 2, 3)
 WITHDRAWAL_VERSION = 1
 SEALED_VERSION = 1  # the envelope around a sealed hash file (sealing.py)
 # A picture's local features (LocalFeatures.to_bytes): at most 500 keypoints and a 16 x 16
 # grid of check points on a 512-pixel picture, under 30 KB; base64 in the file.
 MAX_FEATURE_BYTES = 32 * 1024
+# One window's features (features.WINDOW_LIMIT keypoints, no check points): under 8 KB.
+_MAX_WINDOW_BYTES = 8 * 1024
 MAX_ITEMS = 10_000
 # per item: the page registers up to 81 (9 grid cells, 3 crops, 65 smoothed, 4 coarse grids)
 MAX_EXTRAS = 200
@@ -85,6 +89,7 @@ _ITEM_KEYS = frozenset(
     {"media", "pdq", "quality", "md5", "sha256", "width", "height", "partner", "extras"}
 )
 _ITEM_KEYS_V2 = _ITEM_KEYS | {"features"}
+_ITEM_KEYS_V3 = _ITEM_KEYS_V2 | {"windows"}
 _VIDEO_KEYS = frozenset({"media", "md5", "sha256", "width", "height", "duration_ms", "frames"})
 MAX_FRAMES = 20_000  # one a second: over five hours (the CLI's decoding limit is three)
 # Crockford's base32: what a person may type for each character of a withdrawal code.
@@ -127,7 +132,8 @@ class SubmittedItem:
     duration_ms: int = 0
     frames: tuple[tuple[int, PdqHash, int], ...] = ()  # (at_ms, hash, quality), one a second
     # The local features `bank add` stores (ORB keypoints, descriptors, check points), when
-    # the page computed them (version 2)
+    # the page computed them (version 2), with their window keypoints when it computed its
+    # windows' features (version 3)
     features: LocalFeatures | None = None
     error: InputError | None = None
 
@@ -276,7 +282,8 @@ def _checked_item(index: int, raw: object, version: int) -> SubmittedItem:
         raise InputError("not an object")
     if raw.get("media") == "video":
         return _checked_video(index, raw)
-    unknown = sorted(set(raw) - (_ITEM_KEYS_V2 if version >= 2 else _ITEM_KEYS))
+    keys = _ITEM_KEYS_V3 if version >= 3 else _ITEM_KEYS_V2 if version == 2 else _ITEM_KEYS
+    unknown = sorted(set(raw) - keys)
     if unknown:
         raise InputError("unknown field {field}", field=unknown[0][:40])
     if raw.get("media") != "image":
@@ -296,6 +303,11 @@ def _checked_item(index: int, raw: object, version: int) -> SubmittedItem:
     extras = raw.get("extras", [])
     if not isinstance(extras, list) or len(extras) > MAX_EXTRAS:
         raise InputError("its extra hashes are not a list of at most {n}", n=MAX_EXTRAS)
+    features = None if raw.get("features") is None else _features(raw["features"])
+    if raw.get("windows") is not None:
+        if features is None:
+            raise InputError("its windows' features come without the picture's")
+        features = _window_features(features, raw["windows"], width, height)
     return SubmittedItem(
         index=index,
         pdq=_pdq(raw.get("pdq")),
@@ -306,7 +318,7 @@ def _checked_item(index: int, raw: object, version: int) -> SubmittedItem:
         height=height,
         partner=None if partner is None else _partner(partner),
         extras=tuple(_extra(e) for e in extras),
-        features=None if raw.get("features") is None else _features(raw["features"]),
+        features=features,
     )
 
 
@@ -376,18 +388,11 @@ def _extra(raw: object) -> Extra:
 def _features(raw: object) -> LocalFeatures:
     """A picture's local features: base64 of LocalFeatures.to_bytes, as `bank add` makes them
     (on a picture of at most FEATURE_SIDE pixels, keypoints and check points within it)."""
-    import binascii
-
     import numpy as np
 
     from rempart.hashing.features import FEATURE_SIDE, MAX_FEATURES, ORB_LEVELS, LocalFeatures
 
-    if not isinstance(raw, str) or len(raw) > MAX_FEATURE_BYTES * 4 // 3 + 4:
-        raise InputError("its local features are malformed")
-    try:
-        blob = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError("its local features are malformed") from None
+    blob = _feature_blob(raw, MAX_FEATURE_BYTES)
     found = LocalFeatures.from_bytes(blob)  # InputError when damaged
     if blob[0] != 2 or not (0 < found.width <= FEATURE_SIDE and 0 < found.height <= FEATURE_SIDE):
         raise InputError("its local features are malformed")
@@ -402,13 +407,77 @@ def _features(raw: object) -> LocalFeatures:
     return found
 
 
+def _feature_blob(raw: object, limit: int) -> bytes:
+    """The bytes of a base64 text of at most `limit` bytes."""
+    import binascii
+
+    if not isinstance(raw, str) or len(raw) > limit * 4 // 3 + 4:
+        raise InputError("its local features are malformed")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("its local features are malformed") from None
+
+
+def _window_features(whole: LocalFeatures, raw: object, width: int, height: int) -> LocalFeatures:
+    """The picture's features with their window keypoints, merged here as `bank add` merges
+    them (features.merge_window_features) from what the page's kernel found in each window of
+    features.window_boxes, in their order: each base64 of LocalFeatures.to_bytes, version 2,
+    no check points, at most WINDOW_LIMIT keypoints, on the window scaled as
+    `extract_features` scales it, keypoints within it."""
+    import numpy as np
+
+    from rempart.hashing.features import (
+        ORB_LEVELS,
+        WINDOW_LIMIT,
+        LocalFeatures,
+        merge_window_features,
+        window_boxes,
+    )
+
+    malformed = "its windows' features are malformed"
+    boxes = window_boxes(width, height)
+    if not isinstance(raw, list) or len(raw) != len(boxes):
+        raise InputError(malformed)
+    if (whole.width, whole.height) != _scaled_size(width, height):
+        raise InputError(malformed)
+    found = []
+    for text, (_, _, window_w, window_h) in zip(raw, boxes, strict=True):
+        blob = _feature_blob(text, _MAX_WINDOW_BYTES)
+        window = LocalFeatures.from_bytes(blob)  # InputError when damaged
+        if blob[0] != 2 or (window.width, window.height) != _scaled_size(window_w, window_h):
+            raise InputError(malformed)
+        if window.check_points is None or len(window.check_points) or len(window) > WINDOW_LIMIT:
+            raise InputError(malformed)
+        assert window.octaves is not None  # version 2
+        size = np.array([window.width, window.height], np.float32)
+        if (window.octaves >= ORB_LEVELS).any() or (
+            (window.points < 0) | (window.points > size)
+        ).any():
+            raise InputError(malformed)
+        found.append(window)
+    points, descriptors = merge_window_features(found, width, height)
+    return replace(whole, window_points=points, window_descriptors=descriptors)
+
+
+def _scaled_size(width: int, height: int) -> tuple[int, int]:
+    """A picture's size scaled as `extract_features` scales it (features.scaled_bytes)."""
+    from rempart.hashing.features import FEATURE_SIDE
+
+    scale = FEATURE_SIDE / max(width, height, 1)
+    if scale >= 1.0:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _written_features(hashes: ImageHashes) -> str | None:
     from rempart.hashing.windows import WindowKind
 
     whole = dict(hashes.features).get(WindowKind.WHOLE.value)
     if whole is None:
         return None
-    # as the page writes them: its kernel computes no window keypoints (features.WINDOW_SHARE)
+    # the whole picture's: the windows' own features, which the page sends (`windows`), are
+    # not kept once merged (features.WINDOW_SHARE)
     plain = replace(whole, window_points=None, window_descriptors=None)
     return base64.b64encode(plain.to_bytes()).decode("ascii")
 

@@ -34,22 +34,23 @@ PAGE_TEXT: Catalog = {
         "fr": "Protéger vos images — Rempart",
     },
     "promise": {
-        "en": "Your pictures never leave this device. This page works without internet: it "
-        "turns each picture into codes of numbers: a short code of the whole picture (a hash) "
-        "and the fingerprints of a few hundred small details in it (where each detail is, and "
-        "a code of which nearby spots are lighter or darker). Only these codes go to the "
-        "association, in a file you save and send yourself. Nobody can rebuild a picture from "
-        "them: the fingerprints of details could at most hint at a blurred outline of its "
-        "light and dark areas, so the association keeps them to itself and never shares them.",
+        "en": "Your pictures never leave this device. This page works without internet: it turns "
+        "each picture into codes of numbers: a short code of the whole picture (a hash) and "
+        "the fingerprints of a few hundred to two thousand small details in it (where each "
+        "detail is, and a code of which nearby spots are lighter or darker). Only these codes"
+        " go to the association, in a file you save and send yourself. Nobody can rebuild a "
+        "picture from them: the fingerprints of details could at most hint at a blurred "
+        "outline of its light and dark areas, so the association keeps them to itself and "
+        "never shares them.",
         "fr": "Vos images ne quittent jamais cet appareil. Cette page fonctionne sans internet : "
-        "elle transforme chaque image en codes de chiffres : un court code de l'image entière "
-        "(une empreinte) et les empreintes de quelques centaines de petits détails (où se "
-        "trouve chaque détail, et un code disant quels points voisins sont plus clairs ou plus "
-        "sombres). Seuls ces codes vont à l'association, dans un fichier que vous enregistrez "
-        "et envoyez vous-même. Personne ne peut reconstituer une image à partir d'eux : les "
-        "empreintes de détails pourraient tout au plus suggérer le contour flou de ses zones "
-        "claires et sombres, c'est pourquoi l'association les garde pour elle et ne les "
-        "partage jamais.",
+        "elle transforme chaque image en codes de chiffres : un court code de l'image entière"
+        " (une empreinte) et les empreintes de quelques centaines à deux mille petits détails"
+        " (où se trouve chaque détail, et un code disant quels points voisins sont plus "
+        "clairs ou plus sombres). Seuls ces codes vont à l'association, dans un fichier que "
+        "vous enregistrez et envoyez vous-même. Personne ne peut reconstituer une image à "
+        "partir d'eux : les empreintes de détails pourraient tout au plus suggérer le contour"
+        " flou de ses zones claires et sombres, c'est pourquoi l'association les garde pour "
+        "elle et ne les partage jamais.",
     },
     "step1.title": {"en": "1. Choose your pictures", "fr": "1. Choisissez vos images"},
     "statement.legend": {"en": "Who you are", "fr": "Qui vous êtes"},

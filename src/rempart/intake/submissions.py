@@ -161,7 +161,8 @@ def _register(
             for e in item.extras
         ),
         partner_pdq=PdqSignal(*item.partner) if item.partner else None,
-        # the whole picture's local features, stored as bank add stores them (MIN_FEATURES)
+        # the whole picture's local features, with the window keypoints merged from the page's
+        # windows (hashfile._window_features), stored as bank add stores them (MIN_FEATURES)
         features=((WindowKind.WHOLE.value, item.features),) if item.features is not None else (),
     )
     outcome = banks.register_hashes(

@@ -403,11 +403,13 @@ EXPORT int k_coarse(const float *luma, int width, int height, int grid, float *o
 
 /* ---------------------------------------------------------------------- local features */
 
-/* The luma's local features as `rempart bank add` stores them (orb.h): the blob's length,
- * -1 out of memory, -2 if `cap` bytes are too few (k_features_max() always suffice). */
-EXPORT int k_features(const float *luma, int width, int height, int checks, uint8_t *out,
-                      int cap) {
-    return features_blob(luma, width, height, checks, out, cap);
+/* The luma's local features as `rempart bank add` stores them (orb.h), its `limit` strongest
+ * keypoints (500 for a picture, 200 for each of its windows: features.WINDOW_SHARE): the
+ * blob's length, -1 out of memory, -2 if `cap` bytes are too few (k_features_max() always
+ * suffice). */
+EXPORT int k_features(const float *luma, int width, int height, int checks, int limit,
+                      uint8_t *out, int cap) {
+    return features_blob(luma, width, height, checks, limit, out, cap);
 }
 
 EXPORT int k_features_max(void) { return F_BLOB_MAX; }

@@ -782,13 +782,14 @@ static int check_grid(const uint8_t *g, int w, int h, int *xy) {
     return n;
 }
 
-/* The features of a luma (width x height floats, the CLI's), written to `out` as
+/* The features of a luma (width x height floats, the CLI's), its `limit` strongest keypoints
+ * (1 to F_MAX: extract_features' `limit`), written to `out` as
  * LocalFeatures.to_bytes writes them. Returns the blob's length, -1 out of memory, or -2
  * when `cap` bytes are too few (F_BLOB_MAX always suffice). */
 #define F_BLOB_MAX (8 + F_MAX * (6 + F_DESC) + 2 + 17 * 17 * (4 + F_DESC))
 
-static int features_blob(const float *luma, int width, int height, int checks, uint8_t *out,
-                         int cap) {
+static int features_blob(const float *luma, int width, int height, int checks, int limit,
+                         uint8_t *out, int cap) {
     int status = -1, count = 0, total = 0, nchecks = 0, w = width, h = height;
     uint8_t *grey = NULL, *mask = NULL;
     Level levels[F_LEVELS];
@@ -796,6 +797,7 @@ static int features_blob(const float *luma, int width, int height, int checks, u
     int *grid = NULL;
     int nlevels = 0;
     const int longest = width > height ? width : height;
+    limit = limit < 1 ? 1 : limit > F_MAX ? F_MAX : limit;
     const double scale = F_SIDE / (double)(longest > 1 ? longest : 1);
     if (scale < 1.0) {
         w = (int)fmax(1.0, nearbyint(width * scale));
@@ -823,13 +825,13 @@ static int features_blob(const float *luma, int width, int height, int checks, u
         /* features per level: a geometric share of the total */
         int per_level[F_LEVELS], sum = 0;
         const float factor = (float)(1.0 / F_SCALE_FACTOR);
-        float desired = F_MAX * (1 - factor) / (1 - (float)pow((double)factor, F_LEVELS));
+        float desired = limit * (1 - factor) / (1 - (float)pow((double)factor, F_LEVELS));
         for (int i = 0; i < F_LEVELS - 1; i++) {
             per_level[i] = f_roundf(desired);
             sum += per_level[i];
             desired *= factor;
         }
-        per_level[F_LEVELS - 1] = F_MAX - sum > 0 ? F_MAX - sum : 0;
+        per_level[F_LEVELS - 1] = limit - sum > 0 ? limit - sum : 0;
         int umax[F_HALF + 2];
         patch_rows(umax);
         for (int i = 0; i < nlevels; i++) {
@@ -860,7 +862,7 @@ static int features_blob(const float *luma, int width, int height, int checks, u
             free(kp);
         }
     }
-    count = total < F_MAX ? total : F_MAX;
+    count = total < limit ? total : limit;
     if (count > 0 && checks) {
         grid = malloc((size_t)((w / F_CHECK_STEP + 1) * (h / F_CHECK_STEP + 1)) * 2 * sizeof(int));
         if (grid == NULL) {

@@ -17,6 +17,8 @@
   var CROP_SPAN = 20.0, CROP_STEPS = 7, BORDER_MARGINS = [3.5, 6.5];
   var SQUARE_SLACK = 0.03;
   var GRIDS = [6, 8, 11, 16], COARSE = 64; // mosaic.py's GRIDS and _RENDER_SIDE
+  var FEATURES = 500, WINDOW_FEATURES = 200; // features.py's MAX_FEATURES and WINDOW_LIMIT
+  var WINDOW_SHARE = 2 / 3, WINDOW_STEPS = 3; // features.py's WINDOW_SHARE and _WINDOW_STEPS
   var lang = /^fr\b/i.test(navigator.language || "") ? "fr" : "en";
   var kernel = null;
   var state = { files: [], items: [], problems: [], code: "", submission: "", saved: null };
@@ -238,15 +240,56 @@
   // The local features `bank add` stores (ORB keypoints, descriptors and check points, the
   // CLI's arithmetic: orb.h), as base64 of LocalFeatures.to_bytes; null without keypoints.
   function localFeatures(luma, width, height) {
+    var blob = featureBlob(luma, width, height, 1, FEATURES);
+    return blob[2] | (blob[3] << 8) ? toBase64(blob) : null;
+  }
+
+  function featureBlob(luma, width, height, checks, limit) {
     var cap = kernel.k_features_max(), out = alloc(cap);
     try {
-      var length = kernel.k_features(luma, width, height, 1, out, cap);
+      var length = kernel.k_features(luma, width, height, checks, limit, out, cap);
       if (length < 0) throw new Error("memory");
-      var blob = bytesAt(out, length).slice();
-      return blob[2] | (blob[3] << 8) ? toBase64(blob) : null;
+      return bytesAt(out, length).slice();
     } finally {
       kernel.k_free(out);
     }
+  }
+
+  // features.py's _window_offsets: `steps` starts along a side, edge to edge.
+  function windowOffsets(side, window) {
+    var room = side - window, seen = {}, out = [], i;
+    if (room <= 0) return [0];
+    for (i = 0; i < WINDOW_STEPS; i++) seen[pyRound((room * i) / (WINDOW_STEPS - 1))] = true;
+    for (i in seen) out.push(Number(i));
+    return out.sort(function (a, b) { return a - b; });
+  }
+
+  // Each window's features (features.window_boxes, in its order: a row after another), as
+  // base64 of LocalFeatures.to_bytes without check points: the server brings them back to
+  // the picture and merges them into its window keypoints as `bank add` does
+  // (features.merge_window_features). Keypoints and descriptors only, never pixels.
+  function windowFeatures(luma, width, height) {
+    var ww = Math.max(1, pyRound(width * WINDOW_SHARE)), wh = Math.max(1, pyRound(height * WINDOW_SHARE));
+    var copy = alloc(4 * ww * wh), out = [];
+    try {
+      var whole = new Float32Array(kernel.memory.buffer, luma, width * height);
+      var part = new Float32Array(kernel.memory.buffer, copy, ww * wh);
+      windowOffsets(height, wh).forEach(function (top) {
+        windowOffsets(width, ww).forEach(function (left) {
+          for (var y = 0; y < wh; y++) {
+            var at = (top + y) * width + left;
+            part.set(whole.subarray(at, at + ww), y * ww);
+          }
+          out.push(toBase64(featureBlob(copy, ww, wh, 0, WINDOW_FEATURES)));
+          // the kernel may have grown its memory: the views are taken again
+          whole = new Float32Array(kernel.memory.buffer, luma, width * height);
+          part = new Float32Array(kernel.memory.buffer, copy, ww * wh);
+        });
+      });
+    } finally {
+      kernel.k_free(copy);
+    }
+    return out;
   }
 
   // --------------------------------------------------------------------- decoding
@@ -392,7 +435,10 @@
         item.height = height;
         item.extras = extras(decoded.luma, width, height);
         var found = localFeatures(decoded.luma, width, height);
-        if (found) item.features = found;
+        if (found) {
+          item.features = found;
+          item.windows = windowFeatures(decoded.luma, width, height);
+        }
         if (orientation !== 1) {
           var partner;
           if (decoded.stored) {
@@ -507,7 +553,7 @@
   function hashFileText() {
     var document_ = {
       format: FORMAT,
-      version: 2,
+      version: 3,
       submission: state.submission,
       created: today(),
       made_by: "rempart-page/" + config.version,
