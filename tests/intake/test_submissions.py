@@ -551,3 +551,31 @@ def test_cli_refuses_unusable_files_with_a_reason_and_status_2(
     assert result.exit_code == 2 and "withdrawal code" in result.stderr
     result = runner.invoke(app, ["intake", "withdraw", "case-1", CODE])
     assert result.exit_code == 0 and "Withdrew 1 item of case case-1" in result.stdout
+
+
+def test_a_hash_file_over_the_size_bound_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than MAX_FILE_BYTES is refused with its size named (the CLI checks the
+    file's size before reading it; the parser checks bytes handed to it), and a file under
+    the bound still imports."""
+    from typer.testing import CliRunner
+
+    from rempart.cli import app
+    from rempart.intake import hashfile
+
+    data = _hash_file([1])
+    monkeypatch.setattr(hashfile, "MAX_FILE_BYTES", len(data) - 1)
+    with pytest.raises(HashListError, match="larger than"):
+        parse_hash_file(data)
+    monkeypatch.setenv("REMPART_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("REMPART_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["case", "create", "case-1"]).exit_code == 0
+    path = tmp_path / "big.json"
+    path.write_bytes(data)
+    result = runner.invoke(app, ["intake", "import", "case-1", str(path)])
+    assert result.exit_code == 2 and "is larger than" in " ".join(result.stderr.split())
+    monkeypatch.setattr(hashfile, "MAX_FILE_BYTES", len(data))
+    result = runner.invoke(app, ["intake", "import", "case-1", str(path)])
+    assert result.exit_code == 0, result.output

@@ -85,7 +85,15 @@ def intake_page(
 
 
 def _read(path: Path) -> bytes:
+    from rempart.intake.hashfile import MAX_FILE_BYTES
+
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(
+                "{path} is larger than {n} MB: no hash file is",
+                path=path,
+                n=MAX_FILE_BYTES // 1_000_000,
+            )
         return path.read_bytes()
     except OSError as exc:
         raise InputError("cannot read {path}: {reason}", path=path, reason=exc.strerror) from None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "MAX_FEATURE_BYTES",
+    "MAX_FILE_BYTES",
     "MAX_ITEMS",
     "READ_VERSIONS",
     "SEALED_FORMAT",
@@ -64,6 +65,9 @@ MAX_FEATURE_BYTES = 32 * 1024
 # One window's features (features.WINDOW_LIMIT keypoints, no check points): under 8 KB.
 _MAX_WINDOW_BYTES = 8 * 1024
 MAX_ITEMS = 10_000
+# The largest hash file read: MAX_ITEMS pictures at ~100 KB each (whole and window features,
+# base64) fit; a sealed file's envelope adds a third. Larger is refused before it is read.
+MAX_FILE_BYTES = 1536 * 1024 * 1024
 # per item: the page registers up to 81 (9 grid cells, 3 crops, 65 smoothed, 4 coarse grids)
 MAX_EXTRAS = 200
 MAX_LABEL = 200
@@ -176,6 +180,8 @@ def withdrawal_digest(code: str) -> str:
 
 
 def _load(data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_FILE_BYTES:
+        raise HashListError("the file is larger than {n} MB", n=MAX_FILE_BYTES // 1_000_000)
     try:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
