@@ -714,7 +714,7 @@ def _place_with(seed: int, things_above: int, at: tuple[int, int]) -> Image.Imag
 
 
 def test_two_pictures_sharing_only_a_small_object_are_not_the_same_picture() -> None:
-    # bench/robustness.py: a landscape was taken for another that shares only a house, the
+    # A border crop of a landscape was taken for another that shares only a house, the
     # registered one's ground around it plain (few keypoints, no check point): 24 agreeing
     # points, all on the house, spanned what the registered keypoints reach in the part shown.
     registered = _place_with(2, 150, (300, 270))
