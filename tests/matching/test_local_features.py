@@ -682,3 +682,46 @@ def test_registered_boxes_are_where_registration_cuts_its_crops_and_cells() -> N
     assert registered_box("grid", "r1c1", 300, 300) == (100, 100, 200, 200)
     assert registered_box("crop", "no-such-crop", 512, 384) is None
     assert registered_box("face", "0", 512, 384) is None
+
+
+def _shared_object() -> Image.Image:
+    """A small object of sharp blocks, as a sprite, a logo or a sign two pictures share."""
+    rng = np.random.default_rng(5)
+    thing = Image.new("L", (56, 44), 90)
+    draw = ImageDraw.Draw(thing)
+    for _ in range(14):
+        x, y = (int(v) for v in rng.integers(0, (50, 38)))
+        width, height = (int(v) for v in rng.integers(4, (14, 12)))
+        draw.rectangle([x, y, x + width, y + height], fill=int(rng.integers(0, 256)))
+    return thing
+
+
+def _place_with(seed: int, things_above: int, at: tuple[int, int]) -> Image.Image:
+    """A neutral picture: a vertical gradient, round things in its upper `things_above` rows,
+    and the shared object standing on a patch of plain ground at `at`."""
+    rng = np.random.default_rng(seed)
+    rows = np.linspace(60, 180, 384)[:, None] * np.ones((1, 512))
+    picture = Image.fromarray(rows.astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(40):
+        x, y = int(rng.integers(0, 512)), int(rng.integers(0, things_above))
+        radius = int(rng.integers(6, 30))
+        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=int(rng.integers(256)))
+    x, y = at
+    draw.rectangle([x - 40, y - 40, x + 96, y + 84], fill=130)
+    picture.paste(_shared_object(), at)
+    return picture.convert("RGB")
+
+
+def test_two_pictures_sharing_only_a_small_object_are_not_the_same_picture() -> None:
+    # A border crop of a landscape was taken for another that shares only a house, the
+    # registered one's ground around it plain (few keypoints, no check point): 24 agreeing
+    # points, all on the house, spanned what the registered keypoints reach in the part shown.
+    registered = _place_with(2, 150, (300, 270))
+    reference = _registered(jpeg(registered, 90))
+    other = _features(jpeg(_place_with(3, 384, (100, 60)), 90))
+    assert verify(other, reference) is None
+    copy = verify(_features(jpeg(registered.crop((150, 120, 512, 384)), 85)), reference)
+    assert copy is not None
+    whole = verify(_features(jpeg(registered, 80)), reference)
+    assert whole is not None and whole.inliers >= MIN_INLIERS
