@@ -17,7 +17,7 @@ into a table of the distinct (kind, label) pairs seen.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,7 +45,8 @@ class Registered:
     item: int
     tag: Tag
     at_s: float | None  # a video frame's time
-    code: bytes  # a coarse grid's code (compared on a query's steady bits), else b""
+    # a coarse grid's code (compared on a query's steady bits), else b""
+    code: bytes = field(repr=False)
 
 
 @dataclass(slots=True)
