@@ -29,7 +29,6 @@ from rempart.matching import service
 from rempart.matching.features import (
     _MIN_VOTES,
     _MIN_VOTES_BEST,
-    _WINDOW_VOTES,
     CORROBORATION_LIMITS,
     MIN_INLIERS,
     SEARCH_LIMITS,
@@ -568,39 +567,6 @@ def test_the_best_ranked_candidate_is_verified_on_fewer_votes_than_the_others() 
     assert index.candidates(query((5, 6), (9, 5))) == [5]
     assert index.candidates(query((5, _MIN_VOTES_BEST - 1))) == []
     assert index.candidates(query((5, _MIN_VOTES + 1), (9, _MIN_VOTES), (11, 6))) == [5, 9]
-
-
-def test_window_votes_choose_a_candidate_of_their_own_and_push_none_out() -> None:
-    # other items' votes through their window keypoints pushed a page of text under a caption,
-    # third by its registered keypoints' votes, out of one mixed ranking (bench/robustness.py,
-    # seed 5): each source now keeps its picks, the window votes' best one more candidate
-    rng = np.random.default_rng(21)
-    plain = {item: rng.integers(0, 256, (300, 32), dtype=np.uint8) for item in range(40)}
-    windows = {item: rng.integers(0, 256, (150, 32), dtype=np.uint8) for item in range(40)}
-    index = FeatureIndex(lambda item: None)
-    for item in plain:
-        features = LocalFeatures(
-            512,
-            384,
-            np.zeros((300, 2), np.float32),
-            plain[item],
-            window_points=np.zeros((150, 2), np.float32),
-            window_descriptors=windows[item],
-        )
-        index.add(item, features)
-    noise = rng.integers(0, 256, (100, 32), dtype=np.uint8)
-    rows = np.concatenate(
-        [noise, plain[4][:20], plain[8][:15], plain[21][:10], windows[7][:30], windows[27][:25]]
-    )
-    query = LocalFeatures(512, 384, np.zeros((len(rows), 2), np.float32), rows)
-    chosen = index.voted(query)
-    assert [c.item for c in chosen] == [4, 8, 21, 7]
-    assert [c.windows_only for c in chosen] == [False, False, False, True]
-    assert chosen[3].window_votes is not None and len(chosen[3].window_votes) >= 30
-    # fewer window votes than their gate asks: no candidate of their own
-    few = np.concatenate([noise, plain[4][:20], windows[7][: _WINDOW_VOTES - 1]])
-    query = LocalFeatures(512, 384, np.zeros((len(few), 2), np.float32), few)
-    assert index.candidates(query) == [4]
 
 
 def test_a_mirrored_copy_whose_whole_hash_lies_beyond_31_bits_is_corroborated_mirrored_back(

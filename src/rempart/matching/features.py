@@ -189,27 +189,6 @@ _CHUNK = 65_536  # descriptors keyed at a time
 _BLOCK = 256  # rows a step of FeatureIndex's row-to-slot table
 
 
-def _ranked(owner: NDArray[np.int64], by: NDArray[np.int64], voters: int) -> list[tuple[int, int]]:
-    """The items voted for (`owner`: each found posting's item, `by`: the query descriptor
-    that found it), best first, with their votes: the distinct query descriptors that voted
-    for each, ranked weighted by how rare each is (a query descriptor that votes for many
-    items, a glyph or a plain edge, says little, and items made of such, pages and user
-    interfaces, gathered more votes than a magnified crop's own item)."""
-    # one vote per (query descriptor, item): distinct pairs
-    pairs = np.unique(owner * voters + by)
-    owners, voter = pairs // voters, pairs % voters
-    # the items and their votes: `owners` is sorted already (np.unique's, without its sort)
-    first = np.empty(len(owners), bool)
-    first[:1] = True
-    np.not_equal(owners[1:], owners[:-1], out=first[1:])
-    ids, where = owners[first], np.cumsum(first) - 1
-    votes = np.diff(np.append(np.flatnonzero(first), len(owners)))
-    weight = 1.0 / np.bincount(voter, minlength=voters)[voter]
-    score = np.bincount(where.ravel(), weights=weight, minlength=len(ids))
-    order = np.argsort(-score, kind="stable")
-    return list(zip(ids[order].tolist(), votes[order].tolist(), strict=True))
-
-
 def _keys(descriptors: NDArray[np.uint8], key_bits: int) -> NDArray[np.int64]:
     """(tables × n) bucket keys of n descriptors: key bit b of table t is the descriptor's
     bit _POSITIONS[t, b] (in C: ~19 µs for a query's 500 descriptors, ~60 through numpy's
@@ -235,13 +214,10 @@ class _Table:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """An item worth verifying, and the votes it had through its window keypoints: rows of
-    (query keypoint, window keypoint), or None (not voted for, or none of its windows');
-    `windows_only` when it was chosen by those votes alone (matched on its window keypoints
-    only, see `verify`)."""
+    (query keypoint, window keypoint), or None (not voted for, or none of its windows')."""
 
     item: int
     window_votes: NDArray[np.int64] | None = field(default=None, repr=False)
-    windows_only: bool = False
 
 
 class FeatureIndex:
@@ -390,31 +366,31 @@ class FeatureIndex:
         by = np.concatenate([asked for _, asked in found]).astype(np.int64)
         slot_of = self._slots_of(rows)
         owner = self._owner[slot_of]
-        # the registered keypoints' votes and the window keypoints' are ranked apart, each
-        # source keeping its own picks: in one ranking, other items' window votes pushed a
-        # page of text under a caption out of the candidates its plain votes made it
-        windowed = rows >= self._bounds[slot_of] + self._plain[slot_of]
+        # one vote per (query descriptor, item): distinct pairs
+        pairs = np.unique(owner * len(voters) + by)
+        owners, voter = pairs // len(voters), pairs % len(voters)
+        # the items and their votes: `owners` is sorted already (np.unique's, without its sort)
+        first = np.empty(len(owners), bool)
+        first[:1] = True
+        np.not_equal(owners[1:], owners[:-1], out=first[1:])
+        ids, where = owners[first], np.cumsum(first) - 1
+        votes = np.diff(np.append(np.flatnonzero(first), len(owners)))
+        # ranked by votes weighted by how rare each is: a query descriptor that votes for many
+        # items (a glyph, a plain edge) says little, and items made of such (pages, user
+        # interfaces) gathered more votes than a magnified crop's own item
+        weight = 1.0 / np.bincount(voter, minlength=len(voters))[voter]
+        score = np.bincount(where.ravel(), weights=weight, minlength=len(ids))
+        order = np.argsort(-score, kind="stable")
         taken = {c.item for c in chosen}
-        plain = ~windowed
-        for rank, (i, v) in enumerate(_ranked(owner[plain], by[plain], len(voters))):
+        ranked = zip(ids[order].tolist(), votes[order].tolist(), strict=True)
+        for rank, (i, v) in enumerate(ranked):
             if len(chosen) >= _CANDIDATES + len(extra):
                 break
             floor = _MIN_VOTES_BEST if rank == 0 else _MIN_VOTES
             if v >= floor and i in self._slots and i not in taken:
                 chosen.append(Candidate(i))
                 taken.add(i)
-        # besides, the best by window votes not chosen yet, matched on its window keypoints
-        # only (verify's gate first): a magnified crop's own item
-        for i, v in _ranked(owner[windowed], by[windowed], len(voters)):
-            if v < _WINDOW_VOTES:
-                break
-            if i in self._slots and i not in taken:
-                chosen.append(Candidate(i, windows_only=True))
-                break
-        return [
-            self._with_window_votes(c.item, rows, slot_of, owner, by, c.windows_only)
-            for c in chosen
-        ]
+        return [self._with_window_votes(c.item, rows, slot_of, owner, by) for c in chosen]
 
     def _with_window_votes(
         self,
@@ -423,7 +399,6 @@ class FeatureIndex:
         slot_of: NDArray[np.int64],
         owner: NDArray[np.int64],
         by: NDArray[np.int64],
-        windows_only: bool = False,
     ) -> Candidate:
         """A candidate with the votes it had through its window keypoints (query row, window
         keypoint row), from the found postings (`rows`, their slots, items and voters)."""
@@ -435,8 +410,7 @@ class FeatureIndex:
         windowed = at >= 0
         if not windowed.any():
             return Candidate(item)
-        votes = np.stack([by[mine][windowed], at[windowed]], axis=1)
-        return Candidate(item, votes, windows_only)
+        return Candidate(item, np.stack([by[mine][windowed], at[windowed]], axis=1))
 
     def _merge(self) -> None:
         """Fold new items into the arrays and rebuild the postings (with more bits a key
@@ -578,21 +552,19 @@ def verify(
     reference: LocalFeatures,
     limits: tuple[float, float] = SEARCH_LIMITS,
     window_votes: NDArray[np.int64] | None = None,
-    windows_only: bool = False,
 ) -> Verification | None:
     """Whether the query shows the reference picture (or a part of it), by geometry and by
     content: at most `limits` (keypoints, check points) of the registered points it shows
     whole may differ there (see Unlike). The registered picture's keypoints are tried first;
     then, when the votes through its window keypoints (`Candidate.window_votes`) agree on a
-    place (`_windows_agree`), its window keypoints (a magnified crop's corners); only those
-    when `windows_only` (a candidate its window votes alone chose)."""
+    place (`_windows_agree`), its window keypoints (a magnified crop's corners)."""
     if len(query) < MIN_FEATURES or len(reference) < MIN_FEATURES:
         return None
     import cv2  # loaded only when a candidate is verified
 
     cv2.setNumThreads(1)  # see rempart.hashing.features.extract_features
 
-    found = None if windows_only else _verify_on(cv2, query, reference, reference, limits)
+    found = _verify_on(cv2, query, reference, reference, limits)
     if found is not None or window_votes is None:
         return found
     windows = _window_set(reference)

@@ -1018,7 +1018,7 @@ def _corroborated(bank: _BankIndex, query: Query, matches: list[Match]) -> list[
             eased = item in doubtful and _eased(doubtful[item])
             limits = CORROBORATION_LIMITS if eased else SEARCH_LIMITS
             check = (
-                verify(features, reference, limits, candidate.window_votes, candidate.windows_only)
+                verify(features, reference, limits, candidate.window_votes)
                 if reference is not None
                 else None
             )
