@@ -113,8 +113,7 @@ _VOTE_BITS = 48
 # Candidates verified per query and bank, best voted first, and the votes they need (a copy
 # under a caption or letterboxed, its strongest corners elsewhere, had 9: bench/robustness.py;
 # at most _CANDIDATES are verified whatever the floor), ranked by the votes through the
-# registered keypoints alone; the best by the votes through window keypoints, when not among
-# them and from _WINDOW_VOTES, is one more (see FeatureIndex.voted).
+# registered keypoints and the window keypoints together (see FeatureIndex.voted).
 _CANDIDATES = 3
 _MIN_VOTES = 8
 # The best-ranked candidate (votes weighted by rarity) is verified from this many votes: a
