@@ -771,7 +771,11 @@ def _spread(
     inside = points[seen[y, x] > 0]
     if len(inside) < 2:
         return False
-    reach = inside.max(axis=0) - inside.min(axis=0)
+    return _spans(inliers, inside.max(axis=0) - inside.min(axis=0))
+
+
+def _spans(inliers: NDArray[np.float32], reach: NDArray[np.floating[Any]]) -> bool:
+    """Whether the agreeing points span _MIN_SPREAD of `reach` (width, height) on both axes."""
     span = inliers.max(axis=0) - inliers.min(axis=0)
     return bool(np.all(span >= _MIN_SPREAD * reach))
 
@@ -783,8 +787,7 @@ def _covers(inliers: NDArray[np.float32], seen: NDArray[np.uint8]) -> bool:
     if len(rows) == 0:
         return False
     extent = np.array([columns[-1] - columns[0] + 1, rows[-1] - rows[0] + 1], np.float64)
-    span = inliers.max(axis=0) - inliers.min(axis=0)
-    return bool(np.all(span >= _MIN_SPREAD * extent))
+    return _spans(inliers, extent)
 
 
 def unlike_share(
